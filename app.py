@@ -1,0 +1,134 @@
+"""Application factory: assembles config, database, flows, blueprints and CLI. No work at import."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from call_flows.calendar_store import CalendarProvider
+from call_flows.engine import FlowEngine, VoiceSettings
+from call_flows.flow import FlowError, load_flows
+from call_flows.hooks import HookRegistry, default_registry
+from call_flows.office_hours import OfficeHours, parse_windows
+from call_flows.validator import validate_flow
+from call_flows.workdays import WorkCalendar
+from core import config as config_module
+from core.clock import system_clock
+from core.db import db
+from core.models import import_all_models
+from ivr.service import IvrRuntime
+from workers.dispatch import recording_dispatcher
+
+log = logging.getLogger("hotline")
+
+BLUEPRINTS = ("core.health:bp", "ivr.routes:bp")
+CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workdays_cli",
+              "call_flows.cli:flows_cli", "ivr.cli:call_command")
+# Modules exposing ``register(registry)`` to add their IVR conditions and hooks.
+HOOK_PROVIDERS: tuple[str, ...] = ()
+
+
+def _load(spec: str) -> Any:
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def build_hooks() -> HookRegistry:
+    registry = default_registry()
+    for name in HOOK_PROVIDERS:
+        importlib.import_module(name).register(registry)
+    return registry
+
+
+def build_flow_engine(app: Flask, registry: HookRegistry) -> FlowEngine:
+    """Load and validate every flow; an invalid flow stops the app from starting."""
+    flows = load_flows()
+    problems = [p for flow in flows.values() for p in validate_flow(flow, registry)]
+    errors = [p for p in problems if p.severity == "error"]
+    for problem in problems:
+        log.warning("%s", problem)
+    if errors:
+        raise FlowError("invalid call flow(s):\n" + "\n".join(str(p) for p in errors))
+    cfg = app.config
+    windows = parse_windows(cfg["OFFICE_HOURS"])
+    hours_text = "、".join(f"{a:%H:%M}至{b:%H:%M}" for a, b in windows)
+    settings = VoiceSettings(
+        base_url=cfg["PUBLIC_BASE_URL"],
+        voice=cfg["TTS_VOICE"],
+        language=cfg["TTS_LANGUAGE"],
+        operator_targets=tuple(t.strip() for t in cfg["OPERATOR_NUMBER"].split(",") if t.strip()),
+        dial_timeout=cfg["OPERATOR_DIAL_TIMEOUT"],
+        caller_id=cfg.get("TWILIO_CALLER_ID") or None,
+        voicemail_max_seconds=cfg["VOICEMAIL_MAX_SECONDS"],
+        variables={"office_hours": hours_text},
+    )
+    return FlowEngine(flows, registry, settings)
+
+
+def _warn_about_calendar(tz: ZoneInfo, calendar: Any) -> None:
+    year = datetime.now(tz).year
+    missing = calendar.years_without_data([year, year + 1])
+    if missing:
+        log.warning(
+            "working-day calendar: no official data for %s; using the provisional Mon–Fri "
+            "fallback minus statutory holidays. Add the State Council's schedule with "
+            "`flask --app app workdays set` or upgrade chinesecalendar.",
+            ", ".join(map(str, missing)),
+        )
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the hotline app; ``config`` overrides values read from the environment."""
+    settings = config_module.from_env()
+    settings.update(config or {})
+    config_module.finalize(settings)
+
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app.config.update(settings)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    import_all_models()
+    db.configure(app.config["DATABASE_URL"])
+    app.teardown_appcontext(lambda _exc: db.session.remove())
+
+    tz = ZoneInfo(app.config["HOTLINE_TZ"])
+    calendars = CalendarProvider(db.session)
+    windows = parse_windows(app.config["OFFICE_HOURS"])
+    clock = app.config.get("CLOCK") or system_clock
+
+    def office_open(at: datetime) -> bool:
+        return OfficeHours(windows, calendars.get(), tz).is_open(at)
+
+    registry = build_hooks()
+    engine = build_flow_engine(app, registry)
+    app.extensions["calendars"] = calendars
+    app.extensions["ivr_runtime"] = IvrRuntime(
+        engine=engine,
+        clock=clock,
+        services={"office_open": office_open, "calendars": calendars, "tz": tz},
+        on_recording_completed=app.config.get("ON_RECORDING_COMPLETED")
+        or recording_dispatcher(app.config),
+    )
+
+    for spec in BLUEPRINTS:
+        app.register_blueprint(_load(spec))
+    for spec in CLI_GROUPS:
+        app.cli.add_command(_load(spec))
+
+    if app.config.get("TWILIO_SIGNATURE_BYPASS"):
+        log.warning("TWILIO_SIGNATURE_BYPASS is ON: webhooks are NOT authenticated (local only)")
+    if not app.config.get("TESTING"):
+        try:
+            _warn_about_calendar(tz, calendars.get())
+        except Exception:  # the database may not be migrated yet (e.g. `flask db upgrade`)
+            db.session.rollback()
+            _warn_about_calendar(tz, WorkCalendar())
+    return app

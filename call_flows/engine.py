@@ -1,0 +1,352 @@
+"""Turns (flow, node, event, input, context) into TwiML with twilio's ``VoiceResponse``.
+
+The engine is pure: it reads the flow, the call context and the hooks, and returns the
+TwiML plus the call-log events and call-state updates for the caller (``ivr``) to store.
+Counters for timeouts and bad keys travel in the action URLs, so no state is kept here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from call_flows.flow import REPEAT, Flow, FlowError, Node
+from call_flows.hooks import CallContext, HookRegistry, HookResult
+
+# Chains of non-interactive nodes longer than this are a flow bug; stop rather than spin.
+MAX_CHAIN = 25
+SORRY_PROMPT = "抱歉，系统暂时无法处理您的请求。请在提示音后留言，我们会尽快与您联系。"
+GOODBYE_PROMPT = "感谢您的来电，再见。"
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    base_url: str
+    voice: str = "Polly.Zhiyu"
+    language: str = "cmn-CN"
+    operator_targets: tuple[str, ...] = ()
+    dial_timeout: int = 20
+    caller_id: str | None = None
+    voicemail_max_seconds: int = 120
+    variables: dict[str, str] = field(default_factory=dict)
+
+    def step_url(self, flow: str, node: str, event: str, **counters: int) -> str:
+        query = {"event": event, **{k: v for k, v in counters.items() if v}}
+        return f"{self.base_url}/ivr/flow/{flow}/{node}?{urlencode(query)}"
+
+    @property
+    def recording_callback_url(self) -> str:
+        return f"{self.base_url}/ivr/recording"
+
+
+@dataclass
+class LogEvent:
+    kind: str
+    node: str | None = None
+    input: str | None = None
+    detail: str | None = None
+
+
+@dataclass
+class StepResult:
+    twiml: VoiceResponse
+    events: list[LogEvent] = field(default_factory=list)
+    updates: dict[str, str] = field(default_factory=dict)
+    last_node: str | None = None
+
+    def __str__(self) -> str:
+        return str(self.twiml)
+
+
+@dataclass
+class _Counters:
+    no_input: int = 0
+    invalid: int = 0
+
+
+class FlowEngine:
+    """Renders flows; one instance per app, shared across requests (it holds no call state)."""
+
+    def __init__(self, flows: dict[str, Flow], hooks: HookRegistry, settings: VoiceSettings):
+        self.flows = flows
+        self.hooks = hooks
+        self.settings = settings
+
+    # -- entry points ---------------------------------------------------------------
+
+    def start(self, flow_name: str, ctx: CallContext) -> StepResult:
+        flow = self._flow(flow_name)
+        result = StepResult(VoiceResponse())
+        self._enter(flow, flow.start, ctx, result, _Counters())
+        return result
+
+    def advance(
+        self,
+        flow_name: str,
+        node_id: str,
+        event: str,
+        ctx: CallContext,
+        *,
+        digits: str | None = None,
+        no_input: int = 0,
+        invalid: int = 0,
+    ) -> StepResult:
+        """Handle a Twilio request that came back to ``node_id`` (gather, timeout, dial, record)."""
+        flow = self._flow(flow_name)
+        node = flow.node(node_id)
+        result = StepResult(VoiceResponse())
+        counters = _Counters(no_input=max(0, no_input), invalid=max(0, invalid))
+        handler = {
+            "enter": self._on_enter,
+            "gather": self._on_gather,
+            "timeout": self._on_timeout,
+            "dial": self._on_dial,
+            "record": self._on_record,
+        }.get(event)
+        if handler is None:
+            raise FlowError(f"unknown event {event!r}")
+        handler(flow, node, ctx, result, counters, digits)
+        return result
+
+    @staticmethod
+    def apology(settings: VoiceSettings) -> VoiceResponse:
+        """Static TwiML for errors and Twilio's fallback URL: apologise, take a voicemail."""
+        response = VoiceResponse()
+        response.say(SORRY_PROMPT, voice=settings.voice, language=settings.language)
+        response.record(
+            max_length=settings.voicemail_max_seconds,
+            finish_on_key="#",
+            play_beep=True,
+            trim="trim-silence",
+            recording_status_callback=settings.recording_callback_url,
+            recording_status_callback_event="completed",
+            recording_status_callback_method="POST",
+        )
+        response.say(GOODBYE_PROMPT, voice=settings.voice, language=settings.language)
+        response.hangup()
+        return response
+
+    # -- event handlers ---------------------------------------------------------------
+
+    def _on_enter(self, flow, node, ctx, result, counters, digits) -> None:
+        self._enter(flow, node.id, ctx, result, counters)
+
+    def _on_gather(self, flow: Flow, node: Node, ctx, result, counters, digits) -> None:
+        digits = (digits or "").strip()
+        if not digits:
+            self._on_timeout(flow, node, ctx, result, counters, digits)
+            return
+        result.events.append(LogEvent("input", node.id, digits))
+        if node.type == "input":
+            self._run_input_hook(flow, node, ctx, result, counters, digits)
+            return
+        option = node.options.get(digits)
+        if option is None:
+            self._invalid(flow, node, ctx, result, counters, digits)
+            return
+        result.updates.update(option.set)
+        ctx.state.update(option.set)
+        if option.target == REPEAT:
+            self._enter(flow, node.id, ctx, result, _Counters())
+        else:
+            self._enter(flow, option.target, ctx, result, _Counters())
+
+    def _on_timeout(self, flow: Flow, node: Node, ctx, result, counters, digits) -> None:
+        counters.no_input += 1
+        result.events.append(LogEvent("timeout", node.id, None, f"no input #{counters.no_input}"))
+        limit = node.no_input.limit if node.no_input else 1
+        if node.no_input and counters.no_input > limit and node.no_input.target:
+            self._say(result.twiml, node.no_input.prompt)
+            self._enter(flow, node.no_input.target, ctx, result, _Counters())
+            return
+        self._say(result.twiml, node.no_input.prompt if node.no_input else None)
+        self._enter(flow, node.id, ctx, result, counters, replay=True)
+
+    def _invalid(self, flow: Flow, node: Node, ctx, result, counters, digits) -> None:
+        counters.invalid += 1
+        result.events.append(LogEvent("invalid", node.id, digits, f"invalid #{counters.invalid}"))
+        rule = node.invalid
+        prompt = (rule.prompt if rule else None) or "您的输入有误。"
+        self._say(result.twiml, prompt)
+        if rule and counters.invalid >= rule.limit and rule.target:
+            self._enter(flow, rule.target, ctx, result, _Counters())
+            return
+        self._enter(flow, node.id, ctx, result, counters, replay=True)
+
+    def _on_dial(self, flow: Flow, node: Node, ctx, result, counters, digits) -> None:
+        status = ctx.params.get("DialCallStatus", "")
+        result.events.append(LogEvent("dial", node.id, None, status or "unknown"))
+        if status == "completed":
+            result.updates["reached_operator"] = "1"
+            self._enter(flow, node.next or "", ctx, result, _Counters())
+        else:
+            self._enter(flow, node.on_no_answer or "", ctx, result, _Counters())
+
+    def _on_record(self, flow: Flow, node: Node, ctx, result, counters, digits) -> None:
+        result.events.append(
+            LogEvent("recorded", node.id, ctx.params.get("RecordingSid"),
+                     f"{ctx.params.get('RecordingDuration', '?')}s")
+        )
+        if node.hook:
+            hook_result = self._call_hook(node.hook, ctx, None, result)
+            self._apply_hook(hook_result, result)
+            target = hook_result.next or node.next
+        else:
+            target = node.next
+        self._enter(flow, target or "", ctx, result, _Counters())
+
+    # -- rendering ----------------------------------------------------------------------
+
+    def _enter(
+        self,
+        flow: Flow,
+        node_id: str,
+        ctx: CallContext,
+        result: StepResult,
+        counters: _Counters,
+        *,
+        replay: bool = False,
+        depth: int = 0,
+    ) -> None:
+        if depth > MAX_CHAIN:
+            raise FlowError(f"flow {flow.name!r}: more than {MAX_CHAIN} nodes without input")
+        node = flow.node(node_id)
+        result.last_node = node.id
+        if not replay:
+            result.events.append(LogEvent("enter", node.id))
+        response = result.twiml
+        settings = self.settings
+
+        def chain(target: str | None) -> None:
+            self._enter(flow, target or "", ctx, result, _Counters(), depth=depth + 1)
+
+        if node.type == "say":
+            self._prompt(response, node)
+            chain(node.next)
+        elif node.type == "hangup":
+            self._prompt(response, node)
+            response.hangup()
+        elif node.type == "branch":
+            func = self.hooks.conditions.get(node.condition or "")
+            outcome = bool(func and func(ctx))
+            result.events.append(LogEvent("branch", node.id, None, f"{node.condition}={outcome}"))
+            chain(node.if_true if outcome else node.if_false)
+        elif node.type == "hook":
+            hook_result = self._call_hook(node.hook or "", ctx, None, result)
+            self._apply_hook(hook_result, result)
+            chain(hook_result.next or node.next)
+        elif node.type in {"menu", "input"}:
+            gather = Gather(
+                input="dtmf",
+                action=settings.step_url(
+                    flow.name, node.id, "gather", ni=counters.no_input, inv=counters.invalid
+                ),
+                method="POST",
+                timeout=node.timeout,
+                action_on_empty_result=False,
+                **(
+                    {"num_digits": 1}
+                    if node.type == "menu"
+                    else {"finish_on_key": node.finish_on_key}
+                ),
+            )
+            self._prompt(gather, node)
+            response.append(gather)
+            # <Gather> falls through on silence: never let that hang up on the caller.
+            response.redirect(
+                settings.step_url(
+                    flow.name, node.id, "timeout", ni=counters.no_input, inv=counters.invalid
+                ),
+                method="POST",
+            )
+        elif node.type == "dial":
+            self._prompt(response, node)
+            dial = Dial(
+                action=settings.step_url(flow.name, node.id, "dial"),
+                method="POST",
+                timeout=settings.dial_timeout,
+                **({"caller_id": settings.caller_id} if settings.caller_id else {}),
+            )
+            for target in settings.operator_targets:
+                if target.startswith("sip:"):
+                    dial.sip(target)
+                else:
+                    dial.number(target)
+            response.append(dial)
+        elif node.type == "record":
+            self._prompt(response, node)
+            response.record(
+                action=settings.step_url(flow.name, node.id, "record"),
+                method="POST",
+                max_length=node.max_length or settings.voicemail_max_seconds,
+                finish_on_key="#",
+                play_beep=True,
+                trim="trim-silence",
+                recording_status_callback=settings.recording_callback_url,
+                recording_status_callback_event="completed",
+                recording_status_callback_method="POST",
+            )
+            # Twilio skips the action and goes on to the next verb when nothing was recorded.
+            chain(node.on_empty)
+        else:  # pragma: no cover - the validator rejects unknown types
+            raise FlowError(f"node {node.id!r} has unknown type {node.type!r}")
+
+    def _run_input_hook(self, flow, node: Node, ctx, result, counters, digits: str) -> None:
+        hook_result = self._call_hook(node.hook or "", ctx, digits, result)
+        if hook_result.invalid:
+            for prompt in hook_result.prompts:
+                self._say(result.twiml, prompt)
+            counters.invalid += 1
+            result.events.append(LogEvent("invalid", node.id, digits, "rejected by hook"))
+            rule = node.invalid
+            if rule and counters.invalid >= rule.limit and rule.target:
+                self._enter(flow, rule.target, ctx, result, _Counters())
+            else:
+                self._enter(flow, node.id, ctx, result, counters, replay=True)
+            return
+        self._apply_hook(hook_result, result)
+        self._enter(flow, hook_result.next or node.next or "", ctx, result, _Counters())
+
+    def _call_hook(
+        self, name: str, ctx: CallContext, digits: str | None, result: StepResult
+    ) -> HookResult:
+        hook = self.hooks.hooks.get(name)
+        if hook is None:
+            result.events.append(LogEvent("hook", None, None, f"{name}: not available"))
+            if name == "case_status":
+                return HookResult(prompts=["抱歉，进度查询功能暂未开通。"])
+            return HookResult()
+        return hook(ctx, digits)
+
+    def _apply_hook(self, hook_result: HookResult, result: StepResult) -> None:
+        for prompt in hook_result.prompts:
+            self._say(result.twiml, prompt)
+        result.updates.update(hook_result.updates)
+
+    def _prompt(self, verb: VoiceResponse | Gather, node: Node) -> None:
+        if node.audio:
+            verb.play(node.audio)
+        elif node.prompt:
+            self._say(verb, node.prompt)
+
+    def _say(self, verb: VoiceResponse | Gather, text: str | None) -> None:
+        if not text:
+            return
+        if self.settings.variables:
+            text = text.format_map(_Defaulting(self.settings.variables))
+        verb.say(text, voice=self.settings.voice, language=self.settings.language)
+
+    def _flow(self, name: str) -> Flow:
+        try:
+            return self.flows[name]
+        except KeyError:
+            raise FlowError(f"no flow named {name!r}") from None
+
+
+class _Defaulting(dict):
+    """``str.format_map`` mapping that leaves unknown placeholders as they are."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"

@@ -1,0 +1,129 @@
+"""Static checks of a flow: every problem found, with a clear message."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from call_flows.flow import DTMF_KEYS, NODE_TYPES, REPEAT, Flow, Node
+from call_flows.hooks import HookRegistry
+
+TERMINAL_TYPES = frozenset({"hangup"})
+NEEDS_PROMPT = frozenset({"say", "menu", "input", "record", "dial"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    flow: str
+    node: str | None
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.flow}.{self.node}" if self.node else self.flow
+        return f"{self.severity}: {where}: {self.message}"
+
+
+def _node_problems(flow: Flow, node: Node, registry: HookRegistry) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def add(message: str, severity: str = "error") -> None:
+        problems.append(Problem(flow.name, node.id, message, severity))
+
+    if node.type not in NODE_TYPES:
+        add(f"unknown type {node.type!r} (expected one of {', '.join(sorted(NODE_TYPES))})")
+        return problems
+    if node.type in NEEDS_PROMPT and not (node.prompt or node.audio):
+        add("missing prompt (or audio)")
+    for label, target in node.targets():
+        if target not in flow.nodes:
+            add(f"{label} → unknown node {target!r}")
+    for key, option in node.options.items():
+        if len(key) != 1 or key not in DTMF_KEYS:
+            add(f"option key {key!r} is not a single keypad key")
+        if option.target == REPEAT and node.type != "menu":
+            add(f"option {key!r}: 'repeat' only makes sense in a menu")
+    if node.type == "menu":
+        if not node.options:
+            add("a menu needs options")
+        if node.no_input is None or node.invalid is None:
+            add("a menu needs 'no_input' and 'invalid' handling so callers are never stuck")
+    if node.type in {"say", "hook", "record", "dial"} and not node.next:
+        add("dead end: no 'next' node", "error")
+    if node.type == "input":
+        if not node.hook:
+            add("an input node needs a 'hook' to handle the digits")
+        if node.no_input is None:
+            add("an input node needs 'no_input' handling")
+    if node.type == "branch":
+        if not node.condition:
+            add("a branch needs a 'condition'")
+        elif node.condition not in registry.conditions:
+            add(f"unknown condition {node.condition!r}")
+        if not (node.if_true and node.if_false):
+            add("a branch needs both 'if_true' and 'if_false'")
+    if node.hook and node.hook not in registry.known_hook_names():
+        add(f"unknown hook {node.hook!r}")
+    if node.type == "dial" and not node.on_no_answer:
+        add("a dial needs 'on_no_answer' (e.g. voicemail)")
+    if node.type == "record":
+        if not node.max_length:
+            add("a record needs 'max_length'")
+        if not node.on_empty:
+            add("a record needs 'on_empty' for callers who say nothing")
+    return problems
+
+
+def _reachable(flow: Flow) -> set[str]:
+    seen = {flow.start}
+    queue = deque([flow.start])
+    while queue:
+        node = flow.nodes.get(queue.popleft())
+        if node is None:
+            continue
+        for _, target in node.targets():
+            if target in flow.nodes and target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return seen
+
+
+def _can_exit(flow: Flow) -> set[str]:
+    """Nodes from which a terminal node can be reached (reverse search from the exits)."""
+    incoming: dict[str, set[str]] = {node_id: set() for node_id in flow.nodes}
+    for node in flow.nodes.values():
+        for _, target in node.targets():
+            if target in incoming:
+                incoming[target].add(node.id)
+    exits = {n.id for n in flow.nodes.values() if n.type in TERMINAL_TYPES}
+    seen = set(exits)
+    queue = deque(exits)
+    while queue:
+        for source in incoming[queue.popleft()]:
+            if source not in seen:
+                seen.add(source)
+                queue.append(source)
+    return seen
+
+
+def validate_flow(flow: Flow, registry: HookRegistry) -> list[Problem]:
+    """All problems of ``flow``; an empty list means it is valid."""
+    problems: list[Problem] = []
+    if flow.start not in flow.nodes:
+        problems.append(Problem(flow.name, None, f"start node {flow.start!r} does not exist"))
+        return problems
+    for node in flow.nodes.values():
+        problems.extend(_node_problems(flow, node, registry))
+    reachable = _reachable(flow)
+    for node_id in flow.nodes:
+        if node_id not in reachable:
+            problems.append(Problem(flow.name, node_id, "unreachable from the start node"))
+    exits = _can_exit(flow)
+    if not any(n.type in TERMINAL_TYPES for n in flow.nodes.values()):
+        problems.append(Problem(flow.name, None, "no 'hangup' node: calls could never end"))
+    else:
+        for node_id in sorted(reachable - exits):
+            problems.append(
+                Problem(flow.name, node_id, "loop without an exit: no path to a hangup")
+            )
+    return problems

@@ -1,0 +1,1 @@
+"""Cases (诉求 / work orders): intake, lifecycle, deadlines, routing, ledger, KPIs."""

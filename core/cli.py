@@ -1,0 +1,48 @@
+"""``flask db ...`` and ``flask seed``."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from core.db import db
+
+db_cli = AppGroup("db", help="数据库迁移 (Alembic).")
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def upgrade_command(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from migrations.runner import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def downgrade_command(revision: str) -> None:
+    """Revert migrations down to REVISION."""
+    from migrations.runner import downgrade
+
+    downgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+# Each seeder takes (session, demo) and returns a line to print; idempotent.
+SEEDERS: list[str] = ["cases.seed:seed_reference_data"]
+
+
+@click.command("seed")
+@click.option("--demo", is_flag=True, help="also create demo accounts and sample data")
+def seed_command(demo: bool) -> None:
+    """Seed reference data (the notice's departments) and, with --demo, demo accounts."""
+    import importlib
+
+    for spec in SEEDERS:
+        module, _, name = spec.partition(":")
+        seeder = getattr(importlib.import_module(module), name)
+        with db.transaction() as session:
+            click.echo(seeder(session, demo))

@@ -1,0 +1,16 @@
+"""Imports every model module so ``Base.metadata`` is complete (Alembic, create_all)."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = (
+    "ivr.models",
+    "call_flows.models",
+    "cases.models",
+)
+
+
+def import_all_models() -> None:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,1 @@
+"""Twilio webhooks (thin), signature checks, the call log and the terminal phone."""

@@ -1,0 +1,166 @@
+"""Writing the call log: idempotent, out-of-order-safe upserts keyed on Twilio's SIDs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from call_flows.engine import LogEvent
+from ivr.models import FINAL_STATUSES, STATUS_RANK, Call, CallEvent, Recording
+
+SID_MAX = 64
+
+
+def _clean(value: str | None, limit: int = SID_MAX) -> str:
+    return (value or "").strip()[:limit]
+
+
+def get_or_create_call(
+    session: Session,
+    call_sid: str,
+    *,
+    now: datetime,
+    from_number: str = "",
+    to_number: str = "",
+    direction: str = "inbound",
+    flow: str = "hotline",
+) -> Call:
+    """The call for ``call_sid``, created if this is the first we hear of it."""
+    call_sid = _clean(call_sid)
+    call = session.scalars(select(Call).where(Call.call_sid == call_sid)).one_or_none()
+    if call is not None:
+        if from_number and not call.from_number:
+            call.from_number = _clean(from_number)
+        return call
+    call = Call(
+        call_sid=call_sid,
+        from_number=_clean(from_number),
+        to_number=_clean(to_number),
+        direction=_clean(direction, 32) or "inbound",
+        flow=flow,
+        status="ringing",
+        started_at=now,
+    )
+    # A duplicate first request can race us: insert in a savepoint and re-read on conflict.
+    try:
+        with session.begin_nested():
+            session.add(call)
+    except IntegrityError:
+        return session.scalars(select(Call).where(Call.call_sid == call_sid)).one()
+    return call
+
+
+def log_events(session: Session, call: Call, events: list[LogEvent], now: datetime) -> None:
+    for event in events:
+        session.add(
+            CallEvent(
+                call=call,
+                kind=event.kind,
+                node=event.node,
+                input=_clean(event.input) or None,
+                detail=event.detail,
+                at=now,
+            )
+        )
+
+
+def apply_updates(call: Call, updates: dict[str, str], last_node: str | None) -> None:
+    if "category" in updates:
+        call.category = updates["category"]
+        # A new top-level choice without a sub-area clears an older sub-area.
+        call.subcategory = updates.get("subcategory")
+    elif "subcategory" in updates:
+        call.subcategory = updates["subcategory"]
+    if updates.get("reached_operator"):
+        call.reached_operator = True
+    if last_node:
+        call.last_node = last_node
+
+
+def apply_status(
+    session: Session,
+    call_sid: str,
+    status: str,
+    *,
+    now: datetime,
+    duration: str | None = None,
+    from_number: str = "",
+    to_number: str = "",
+    direction: str = "inbound",
+) -> Call:
+    """Apply a status callback; a late or repeated callback never moves a call backwards."""
+    call = get_or_create_call(
+        session, call_sid, now=now, from_number=from_number, to_number=to_number,
+        direction=direction,
+    )
+    status = _clean(status, 32)
+    new_rank = STATUS_RANK.get(status)
+    if new_rank is None:
+        log_events(session, call, [LogEvent("status", None, None, f"unknown status {status!r}")],
+                   now)
+        return call
+    current_rank = STATUS_RANK.get(call.status, -1)
+    if new_rank > current_rank:
+        log_events(session, call, [LogEvent("status", None, status)], now)
+        call.status = status
+        if status == "in-progress" and call.answered_at is None:
+            call.answered_at = now
+        if status in FINAL_STATUSES:
+            seconds = int(duration) if duration and duration.isdigit() else None
+            call.duration = seconds
+            call.ended_at = now
+            if seconds is not None and call.answered_at is None:
+                call.answered_at = now - timedelta(seconds=seconds)
+    return call
+
+
+@dataclass
+class RecordingUpdate:
+    recording: Recording
+    created: bool
+    # True exactly once per recording: when it first becomes ``completed``.
+    newly_completed: bool
+
+
+def upsert_recording(
+    session: Session,
+    recording_sid: str,
+    *,
+    now: datetime,
+    call_sid: str | None = None,
+    url: str | None = None,
+    duration: str | None = None,
+    status: str | None = None,
+) -> RecordingUpdate:
+    """Create or update the recording row; repeated callbacks create nothing new."""
+    recording_sid = _clean(recording_sid)
+    recording = session.scalars(
+        select(Recording).where(Recording.recording_sid == recording_sid)
+    ).one_or_none()
+    created = False
+    if recording is None:
+        call = get_or_create_call(session, call_sid, now=now) if call_sid else None
+        recording = Recording(recording_sid=recording_sid, call=call, created_at=now,
+                              status="in-progress")
+        try:
+            with session.begin_nested():
+                session.add(recording)
+            created = True
+        except IntegrityError:
+            recording = session.scalars(
+                select(Recording).where(Recording.recording_sid == recording_sid)
+            ).one()
+    if url and not recording.url:
+        recording.url = url.strip()
+    if duration and duration.isdigit():
+        recording.duration = int(duration)
+    newly_completed = False
+    status = _clean(status, 32)
+    if status and recording.status != "completed":
+        newly_completed = status == "completed"
+        recording.status = status
+    return RecordingUpdate(recording, created, newly_completed)

@@ -1,0 +1,275 @@
+"""A phone line in the terminal: plays Twilio's part against the hotline's webhooks.
+
+It signs every request with the auth token exactly as Twilio does, follows
+``<Gather>``/``<Redirect>``/``<Dial>``/``<Record>``, fires the recording and status
+callbacks, and serves a voicemail file over HTTP so it travels the real download path.
+"""
+
+from __future__ import annotations
+
+import http.server
+import mimetypes
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
+from twilio.request_validator import RequestValidator
+
+MAX_REQUESTS = 80
+
+
+class Transport(Protocol):
+    def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]: ...
+
+
+class InProcessTransport:
+    """Sends requests straight into a Flask app (no server needed)."""
+
+    def __init__(self, app: Any) -> None:
+        self.client = app.test_client()
+
+    def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]:
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        response = self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+        return response.status_code, response.get_data(as_text=True)
+
+
+class HttpTransport:
+    """Sends requests to a running server, e.g. ``make run``'s."""
+
+    def __init__(self, base_url: str, timeout: float = 15.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.timeout = timeout
+
+    def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]:
+        response = self.session.post(url, data=params, timeout=self.timeout,
+                                     headers={"X-Twilio-Signature": signature})
+        return response.status_code, response.text
+
+
+class _FileHandler(http.server.BaseHTTPRequestHandler):
+    payload: bytes = b""
+    content_type: str = "audio/wav"
+    served: threading.Event
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", self.content_type)
+        self.send_header("Content-Length", str(len(self.payload)))
+        self.end_headers()
+        self.wfile.write(self.payload)
+        self.served.set()
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        return
+
+
+class RecordingServer:
+    """Serves one audio file on 127.0.0.1 for as long as the recording may be fetched."""
+
+    def __init__(self, path: Path) -> None:
+        handler = type("Handler", (_FileHandler,), {
+            "payload": path.read_bytes(),
+            "content_type": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+            "served": threading.Event(),
+        })
+        self.served: threading.Event = handler.served
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.duration = audio_duration(path)
+
+    def url(self, recording_sid: str) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/Recordings/{recording_sid}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@dataclass
+class _Heard:
+    """A TwiML body already fetched (the record action's answer), to be played next."""
+
+    body: str
+
+
+@dataclass
+class CallOutcome:
+    call_sid: str
+    reason: str
+    heard: list[str] = field(default_factory=list)
+    pressed: list[str] = field(default_factory=list)
+    requests: list[tuple[str, int]] = field(default_factory=list)
+    recording_sid: str | None = None
+    recording_url: str | None = None
+
+
+def audio_duration(path: Path) -> int:
+    """Whole seconds of audio (0 if unknown), as Twilio reports RecordingDuration."""
+    try:
+        from pydub import AudioSegment
+
+        return round(len(AudioSegment.from_file(path)) / 1000)
+    except Exception:
+        return 0
+
+
+class TerminalPhone:
+    """Plays a caller and Twilio at once."""
+
+    def __init__(self, *, transport: Transport, base_url: str, auth_token: str,
+                 account_sid: str, echo: Callable[[str], None] = print) -> None:
+        self.transport = transport
+        self.base_url = base_url.rstrip("/")
+        self.validator = RequestValidator(auth_token)
+        self.account_sid = account_sid
+        self.echo = echo
+
+    def sign(self, url: str, params: dict[str, str]) -> str:
+        return self.validator.compute_signature(url, params)
+
+    def _post(self, outcome: CallOutcome, url: str, params: dict[str, str]) -> str:
+        status, body = self.transport.post(url, params, self.sign(url, params))
+        outcome.requests.append((url, status))
+        if status >= 400:
+            raise RuntimeError(f"{url} answered HTTP {status}: {body[:200]}")
+        return body
+
+    def call(
+        self,
+        *,
+        from_number: str = "+8613800138000",
+        to_number: str = "+8657488888718",
+        keys: list[str] | None = None,
+        voicemail: Path | None = None,
+        operator_answers: bool = False,
+        call_sid: str | None = None,
+        wait_for_fetch: float = 0.0,
+    ) -> CallOutcome:
+        """Place one call; ``keys`` are pressed one per ``<Gather>``, then silence."""
+        call_sid = call_sid or "CA" + uuid.uuid4().hex
+        outcome = CallOutcome(call_sid=call_sid, reason="hung up")
+        pending = list(keys or [])
+        base = {
+            "AccountSid": self.account_sid, "CallSid": call_sid, "From": from_number,
+            "To": to_number, "Direction": "inbound", "ApiVersion": "2010-04-01",
+        }
+        server = RecordingServer(voicemail) if voicemail else None
+        started = time.monotonic()
+        try:
+            body = self._post(outcome, f"{self.base_url}/ivr/voice",
+                              {**base, "CallStatus": "ringing"})
+            while len(outcome.requests) < MAX_REQUESTS:
+                step = self._play(body, base, pending, outcome, server, operator_answers)
+                if step is None:
+                    break
+                if isinstance(step, _Heard):
+                    body = step.body
+                    continue
+                url, params = step
+                body = self._post(outcome, url, params)
+            else:
+                outcome.reason = f"stopped after {MAX_REQUESTS} requests"
+            duration = str(max(1, round(time.monotonic() - started)))
+            self._post(outcome, f"{self.base_url}/ivr/status",
+                       {**base, "CallStatus": "completed", "CallDuration": duration})
+            if server and outcome.recording_sid and wait_for_fetch > 0:
+                self.echo("… waiting for the hotline to fetch the recording")
+                if not server.served.wait(wait_for_fetch):
+                    self.echo("… the recording was not fetched in time")
+        finally:
+            if server:
+                server.close()
+        return outcome
+
+    def _play(self, body: str, base: dict[str, str], pending: list[str], outcome: CallOutcome,
+              server: RecordingServer | None, operator_answers: bool
+              ) -> tuple[str, dict[str, str]] | _Heard | None:
+        """Act out one TwiML document; return the next request Twilio would make, if any."""
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError as exc:
+            raise RuntimeError(f"not TwiML: {body[:200]!r}") from exc
+        live = {**base, "CallStatus": "in-progress"}
+        for verb in root:
+            if verb.tag == "Say":
+                self._hear(outcome, verb.text or "")
+            elif verb.tag == "Play":
+                self._hear(outcome, f"[播放 {verb.text}]")
+            elif verb.tag == "Pause":
+                continue
+            elif verb.tag == "Gather":
+                for child in verb:
+                    if child.tag == "Say":
+                        self._hear(outcome, child.text or "")
+                if not pending:
+                    self.echo("   (…silence)")
+                    continue  # Twilio falls through to the next verb
+                key = pending.pop(0)
+                finish = verb.get("finishOnKey", "#")
+                digits = key[:-1] if finish and key.endswith(finish) else key
+                outcome.pressed.append(key)
+                self.echo(f"☎ 按键 {key}")
+                return verb.get("action", ""), {**live, "Digits": digits}
+            elif verb.tag == "Redirect":
+                return (verb.text or "").strip(), live
+            elif verb.tag == "Dial":
+                targets = ", ".join((c.text or "").strip() for c in verb)
+                status = "completed" if operator_answers else "no-answer"
+                self.echo(f"☎ 转接 {targets} → {status}")
+                params = {**live, "DialCallStatus": status,
+                          "DialCallDuration": "30" if operator_answers else "0"}
+                if verb.get("action"):
+                    return verb.get("action", ""), params
+                continue
+            elif verb.tag == "Record":
+                if server is None:
+                    self.echo("   (…no message, silence)")
+                    continue  # Twilio skips the action when nothing was recorded
+                return self._record(verb, live, outcome, server)
+            elif verb.tag == "Hangup":
+                outcome.reason = "hung up by the hotline"
+                return None
+            elif verb.tag == "Reject":
+                outcome.reason = "rejected"
+                return None
+        outcome.reason = "end of TwiML"
+        return None
+
+    def _record(self, verb: ET.Element, live: dict[str, str], outcome: CallOutcome,
+                server: RecordingServer) -> _Heard:
+        sid = "RE" + uuid.uuid4().hex
+        url = server.url(sid)
+        duration = str(server.duration)
+        outcome.recording_sid, outcome.recording_url = sid, url
+        self.echo(f"🎙 留言已录制 {sid}")
+        recording = {**live, "RecordingSid": sid, "RecordingUrl": url,
+                     "RecordingDuration": duration, "Digits": "#"}
+        callback = verb.get("recordingStatusCallback")
+        action = verb.get("action", "")
+        body = self._post(outcome, action, recording) if action else ""
+        if callback:
+            self._post(outcome, callback, {
+                "AccountSid": live["AccountSid"], "CallSid": live["CallSid"],
+                "RecordingSid": sid, "RecordingUrl": url, "RecordingStatus": "completed",
+                "RecordingDuration": duration, "RecordingChannels": "1",
+                "RecordingSource": "RecordVerb",
+            })
+        # The action's answer is what the caller hears next.
+        return _Heard(body)
+
+    def _hear(self, outcome: CallOutcome, text: str) -> None:
+        text = " ".join(text.split())
+        outcome.heard.append(text)
+        self.echo(f"🔊 {text}")

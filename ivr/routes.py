@@ -1,0 +1,113 @@
+"""Twilio webhooks. Thin: validate, parse, call one service function, commit, respond."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from call_flows.engine import FlowEngine
+from core.db import db
+from ivr import service
+from ivr.service import IvrRuntime
+from ivr.signature import twilio_signed
+
+log = logging.getLogger(__name__)
+bp = Blueprint("ivr", __name__, url_prefix="/ivr")
+
+
+def _runtime() -> IvrRuntime:
+    return current_app.extensions["ivr_runtime"]
+
+
+def _twiml(body: str) -> Response:
+    return Response(body, mimetype="text/xml")
+
+
+def _apology() -> Response:
+    return _twiml(str(FlowEngine.apology(_runtime().engine.settings)))
+
+
+def _form() -> dict[str, str]:
+    return {key: value for key, value in request.form.items()}
+
+
+def twiml_safe(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Never a 500 to a caller: on any error apologise and take a voicemail instead."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except Exception:
+            log.exception("IVR webhook failed: %s %s", request.path, dict(request.form))
+            db.session.rollback()
+            return _apology()
+
+    return wrapper
+
+
+def _counter(name: str) -> int:
+    raw = request.args.get(name, "0")
+    return int(raw) if raw.isdigit() and len(raw) < 3 else 0
+
+
+@bp.post("/voice")
+@twilio_signed
+@twiml_safe
+def voice() -> Response:
+    params = _form()
+    if not params.get("CallSid"):
+        raise ValueError("incoming call without CallSid")
+    body = service.incoming_call(db.session, _runtime(), params)
+    db.session.commit()
+    return _twiml(body)
+
+
+@bp.post("/flow/<flow>/<node>")
+@twilio_signed
+@twiml_safe
+def flow_step(flow: str, node: str) -> Response:
+    params = _form()
+    if not params.get("CallSid"):
+        raise ValueError("flow step without CallSid")
+    event = request.args.get("event", "enter")
+    counters = {"ni": _counter("ni"), "inv": _counter("inv")}
+    body = service.flow_step(db.session, _runtime(), flow, node, event, params, counters)
+    db.session.commit()
+    return _twiml(body)
+
+
+@bp.post("/status")
+@twilio_signed
+def status() -> Response:
+    params = _form()
+    if not params.get("CallSid") or not params.get("CallStatus"):
+        return Response("CallSid and CallStatus are required\n", status=400, mimetype="text/plain")
+    service.status_callback(db.session, _runtime(), params)
+    db.session.commit()
+    return Response(status=204)
+
+
+@bp.post("/recording")
+@twilio_signed
+def recording() -> Response:
+    params = _form()
+    if not params.get("RecordingSid"):
+        return Response("RecordingSid is required\n", status=400, mimetype="text/plain")
+    update = service.recording_callback(db.session, _runtime(), params)
+    db.session.commit()
+    runtime = _runtime()
+    if update.newly_completed and runtime.on_recording_completed is not None:
+        runtime.on_recording_completed(update.recording)
+    return Response(status=204)
+
+
+@bp.post("/fallback")
+@twilio_signed
+def fallback() -> Response:
+    """Twilio's fallbackUrl: static, touches no database, still takes the voicemail."""
+    return _apology()

