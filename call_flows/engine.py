@@ -104,6 +104,7 @@ class FlowEngine:
             "timeout": self._on_timeout,
             "dial": self._on_dial,
             "record": self._on_record,
+            "empty": self._on_empty,
         }.get(event)
         if handler is None:
             raise FlowError(f"unknown event {event!r}")
@@ -183,6 +184,10 @@ class FlowEngine:
             self._enter(flow, node.next or "", ctx, result, _Counters())
         else:
             self._enter(flow, node.on_no_answer or "", ctx, result, _Counters())
+
+    def _on_empty(self, flow: Flow, node: Node, ctx, result, counters, digits) -> None:
+        result.events.append(LogEvent("timeout", node.id, None, "nothing recorded"))
+        self._enter(flow, node.on_empty or node.next or "", ctx, result, _Counters())
 
     def _on_record(self, flow: Flow, node: Node, ctx, result, counters, digits) -> None:
         result.events.append(
@@ -289,7 +294,7 @@ class FlowEngine:
                 recording_status_callback_method="POST",
             )
             # Twilio skips the action and goes on to the next verb when nothing was recorded.
-            chain(node.on_empty)
+            response.redirect(settings.step_url(flow.name, node.id, "empty"), method="POST")
         else:  # pragma: no cover - the validator rejects unknown types
             raise FlowError(f"node {node.id!r} has unknown type {node.type!r}")
 

@@ -144,8 +144,8 @@ def upsert_recording(
     created = False
     if recording is None:
         call = get_or_create_call(session, call_sid, now=now) if call_sid else None
-        recording = Recording(recording_sid=recording_sid, call=call, created_at=now,
-                              status="in-progress")
+        recording = Recording(recording_sid=recording_sid, call_id=call.id if call else None,
+                              created_at=now, status="in-progress")
         try:
             with session.begin_nested():
                 session.add(recording)

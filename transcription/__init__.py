@@ -1,0 +1,1 @@
+"""Voicemail transcription: audio normalisation, the Vosk engine, model install, Chinese text."""
