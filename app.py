@@ -18,20 +18,30 @@ from call_flows.hooks import HookRegistry, default_registry
 from call_flows.office_hours import OfficeHours, parse_windows
 from call_flows.validator import validate_flow
 from call_flows.workdays import WorkCalendar
+from cases.survey_hooks import rating_options
 from core import config as config_module
 from core.clock import system_clock
 from core.db import db
 from core.models import import_all_models
+from ivr.eventlog import CallLogQueue
 from ivr.service import IvrRuntime
 from workers.dispatch import recording_dispatcher
+from workers.queues import connect
 
 log = logging.getLogger("hotline")
 
-BLUEPRINTS = ("core.health:bp", "ivr.routes:bp")
+BLUEPRINTS = ("core.health:bp", "ivr.routes:bp", "api.routes:bp", "console.views:bp",
+              "ivr.survey_routes:bp")
 CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workdays_cli",
-              "call_flows.cli:flows_cli", "ivr.cli:call_command")
+              "call_flows.cli:flows_cli", "ivr.cli:call_command",
+              "cases.cli:cases_cli", "api.cli:api_tokens_cli",
+              "transcription.cli:model_cli", "transcription.cli:transcribe_command",
+              "transcription.cli:jobs_cli", "console.cli:users_cli",
+              "workers.followup_cli:followups_cli")
+# ``init_app(app)`` hooks run before blueprints are registered (CSRF, session cookies).
+APP_HOOKS: tuple[str, ...] = ("console:init_app", "workers.followup_jobs:init_app")
 # Modules exposing ``register(registry)`` to add their IVR conditions and hooks.
-HOOK_PROVIDERS: tuple[str, ...] = ()
+HOOK_PROVIDERS: tuple[str, ...] = ("cases.ivr_hooks", "cases.survey_hooks")
 
 
 def _load(spec: str) -> Any:
@@ -66,7 +76,8 @@ def build_flow_engine(app: Flask, registry: HookRegistry) -> FlowEngine:
         dial_timeout=cfg["OPERATOR_DIAL_TIMEOUT"],
         caller_id=cfg.get("TWILIO_CALLER_ID") or None,
         voicemail_max_seconds=cfg["VOICEMAIL_MAX_SECONDS"],
-        variables={"office_hours": hours_text},
+        variables={"office_hours": hours_text,
+                   "rating_options": rating_options(cfg["FOLLOWUP_RATING_ORDER"])},
     )
     return FlowEngine(flows, registry, settings)
 
@@ -81,6 +92,13 @@ def _warn_about_calendar(tz: ZoneInfo, calendar: Any) -> None:
             "`flask --app app workdays set` or upgrade chinesecalendar.",
             ", ".join(map(str, missing)),
         )
+
+
+def _call_log_queue(config: Mapping[str, Any]) -> CallLogQueue | None:
+    """Menu steps are logged through Redis when it is configured (see ivr.eventlog)."""
+    if not config.get("REDIS_URL") or not config.get("CALL_LOG_ASYNC", True):
+        return None
+    return CallLogQueue(connect(config["REDIS_URL"]))
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -116,8 +134,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         services={"office_open": office_open, "calendars": calendars, "tz": tz},
         on_recording_completed=app.config.get("ON_RECORDING_COMPLETED")
         or recording_dispatcher(app.config),
+        call_log=_call_log_queue(app.config),
     )
 
+    for spec in APP_HOOKS:
+        _load(spec)(app)
     for spec in BLUEPRINTS:
         app.register_blueprint(_load(spec))
     for spec in CLI_GROUPS:
@@ -131,4 +152,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         except Exception:  # the database may not be migrated yet (e.g. `flask db upgrade`)
             db.session.rollback()
             _warn_about_calendar(tz, WorkCalendar())
+        finally:
+            # Never hold a connection (or an SQLite lock) past start-up.
+            db.session.remove()
     return app

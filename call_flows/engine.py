@@ -19,6 +19,8 @@ from call_flows.hooks import CallContext, HookRegistry, HookResult
 MAX_CHAIN = 25
 SORRY_PROMPT = "抱歉，系统暂时无法处理您的请求。请在提示音后留言，我们会尽快与您联系。"
 GOODBYE_PROMPT = "感谢您的来电，再见。"
+# Call state carried in action URLs: state key → query parameter.
+STATE_PARAMS = {"category": "cat", "subcategory": "sub"}
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,20 @@ class VoiceSettings:
     voicemail_max_seconds: int = 120
     variables: dict[str, str] = field(default_factory=dict)
 
-    def step_url(self, flow: str, node: str, event: str, **counters: int) -> str:
-        query = {"event": event, **{k: v for k, v in counters.items() if v}}
+    def step_url(
+        self, flow: str, node: str, event: str, state: dict[str, str] | None = None,
+        **counters: int,
+    ) -> str:
+        """The action URL for ``node``; counters and the caller's choices travel in it.
+
+        Carrying the call state in the URL (Twilio signs it) keeps menu steps independent
+        of the database, so they can be answered without a read.
+        """
+        query: dict[str, str | int] = {"event": event}
+        query.update({k: v for k, v in counters.items() if v})
+        for key, param in STATE_PARAMS.items():
+            if state and state.get(key):
+                query[param] = state[key]
         return f"{self.base_url}/ivr/flow/{flow}/{node}?{urlencode(query)}"
 
     @property
@@ -246,7 +260,8 @@ class FlowEngine:
             gather = Gather(
                 input="dtmf",
                 action=settings.step_url(
-                    flow.name, node.id, "gather", ni=counters.no_input, inv=counters.invalid
+                    flow.name, node.id, "gather", ctx.state,
+                    ni=counters.no_input, inv=counters.invalid,
                 ),
                 method="POST",
                 timeout=node.timeout,
@@ -262,14 +277,15 @@ class FlowEngine:
             # <Gather> falls through on silence: never let that hang up on the caller.
             response.redirect(
                 settings.step_url(
-                    flow.name, node.id, "timeout", ni=counters.no_input, inv=counters.invalid
+                    flow.name, node.id, "timeout", ctx.state,
+                    ni=counters.no_input, inv=counters.invalid,
                 ),
                 method="POST",
             )
         elif node.type == "dial":
             self._prompt(response, node)
             dial = Dial(
-                action=settings.step_url(flow.name, node.id, "dial"),
+                action=settings.step_url(flow.name, node.id, "dial", ctx.state),
                 method="POST",
                 timeout=settings.dial_timeout,
                 **({"caller_id": settings.caller_id} if settings.caller_id else {}),
@@ -283,7 +299,7 @@ class FlowEngine:
         elif node.type == "record":
             self._prompt(response, node)
             response.record(
-                action=settings.step_url(flow.name, node.id, "record"),
+                action=settings.step_url(flow.name, node.id, "record", ctx.state),
                 method="POST",
                 max_length=node.max_length or settings.voicemail_max_seconds,
                 finish_on_key="#",
@@ -294,7 +310,9 @@ class FlowEngine:
                 recording_status_callback_method="POST",
             )
             # Twilio skips the action and goes on to the next verb when nothing was recorded.
-            response.redirect(settings.step_url(flow.name, node.id, "empty"), method="POST")
+            response.redirect(
+                settings.step_url(flow.name, node.id, "empty", ctx.state), method="POST"
+            )
         else:  # pragma: no cover - the validator rejects unknown types
             raise FlowError(f"node {node.id!r} has unknown type {node.type!r}")
 

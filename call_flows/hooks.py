@@ -47,7 +47,9 @@ class HookRegistry:
         self.conditions: dict[str, Condition] = {}
         self.hooks: dict[str, Hook] = {}
         # Hooks flows may name before the package that provides them is installed.
-        self.optional_hooks: set[str] = {"case_status", "caller_open_cases", "voicemail_saved"}
+        self.optional_hooks: set[str] = {"case_status", "caller_open_cases", "voicemail_saved",
+                                         "survey_identify", "survey_rating_chosen",
+                                         "survey_rating_confirmed", "survey_comment_saved"}
 
     def condition(self, name: str) -> Callable[[Condition], Condition]:
         def register(func: Condition) -> Condition:

@@ -35,6 +35,10 @@ def _instance_secret(instance_path: Path, name: str) -> str:
     return value
 
 
+def _ints(value: str) -> list[int]:
+    return [int(part) for part in value.split(",") if part.strip()]
+
+
 def from_env(
     environ: Mapping[str, str] | None = None, instance_path: Path | None = None
 ) -> dict[str, Any]:
@@ -68,6 +72,41 @@ def from_env(
         "TTS_VOICE": env.get("TTS_VOICE", "Polly.Zhiyu"),
         "TTS_LANGUAGE": env.get("TTS_LANGUAGE", "cmn-CN"),
         "VOICEMAIL_MAX_SECONDS": int(env.get("VOICEMAIL_MAX_SECONDS", "120")),
+        # Transcription (docs/transcription.md).
+        "RECORDINGS_DELETE_FROM_TWILIO": _bool(env.get("RECORDINGS_DELETE_FROM_TWILIO")),
+        "RECORDING_MAX_BYTES": int(env.get("RECORDING_MAX_BYTES", str(50 * 1024 * 1024))),
+        "TRANSCRIPTION_STUCK_MINUTES": int(env.get("TRANSCRIPTION_STUCK_MINUTES", "15")),
+        "TRANSCRIPTION_MAX_ATTEMPTS": int(env.get("TRANSCRIPTION_MAX_ATTEMPTS", "8")),
+        # Seconds between RQ retries of a failed download (Twilio publishes recordings late).
+        "TRANSCRIPTION_RETRY_INTERVALS": [
+            int(s) for s in env.get("TRANSCRIPTION_RETRY_INTERVALS", "30,120,600").split(",")
+            if s.strip()
+        ],
+        # List Twilio's recordings during reconciliation (needs a real account).
+        "TWILIO_RECONCILE": _bool(env.get("TWILIO_RECONCILE"), default=True),
+        # Follow-through: survey callbacks, texts, reminders (docs/followup.md).
+        # Unset: automatic calls only with a real Twilio account (else operators call).
+        "FOLLOWUP_AUTO_CALLS": (_bool(env["FOLLOWUP_AUTO_CALLS"])
+                                if env.get("FOLLOWUP_AUTO_CALLS") else None),
+        "FOLLOWUP_DELAY": env.get("FOLLOWUP_DELAY", "next-working-day 09:30"),
+        "FOLLOWUP_WINDOWS": env.get("FOLLOWUP_WINDOWS", "09:00-12:00,14:00-20:00"),
+        "FOLLOWUP_MAX_ATTEMPTS": int(env.get("FOLLOWUP_MAX_ATTEMPTS", "3")),
+        "FOLLOWUP_SPAN_WORKING_DAYS": int(env.get("FOLLOWUP_SPAN_WORKING_DAYS", "2")),
+        # Minutes after a failed attempt before the next (moved into the calling window).
+        "FOLLOWUP_RETRY_DELAYS": _ints(env.get("FOLLOWUP_RETRY_DELAYS", "240,1440")),
+        # Seconds between retries of a failed REST request (429, 5xx, network).
+        "FOLLOWUP_REST_RETRY_DELAYS": _ints(env.get("FOLLOWUP_REST_RETRY_DELAYS", "15,60,300")),
+        # "" dials the E.164 number; e.g. sip:{number}@trunk.example.cn for a domestic trunk.
+        "FOLLOWUP_DIAL_TEMPLATE": env.get("FOLLOWUP_DIAL_TEMPLATE", ""),
+        "FOLLOWUP_CALLER_ID": env.get("FOLLOWUP_CALLER_ID") or None,
+        "FOLLOWUP_CALLS_PER_SECOND": float(env.get("FOLLOWUP_CALLS_PER_SECOND", "1")),
+        "FOLLOWUP_RING_SECONDS": int(env.get("FOLLOWUP_RING_SECONDS", "30")),
+        "FOLLOWUP_RATING_ORDER": env.get("FOLLOWUP_RATING_ORDER", "ascending"),
+        "SMS_SENDER": env.get("SMS_SENDER", ""),
+        "SMS_MESSAGING_SERVICE_SID": env.get("SMS_MESSAGING_SERVICE_SID", ""),
+        "SMS_SIGNATURE": env.get("SMS_SIGNATURE", "【奉化8718】"),
+        "HOTLINE_DISPLAY_NUMBER": env.get("HOTLINE_DISPLAY_NUMBER", "0574-88888718"),
+        "REMINDER_ESCALATE_AFTER_DAYS": int(env.get("REMINDER_ESCALATE_AFTER_DAYS", "2")),
     }
 
 

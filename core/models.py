@@ -8,6 +8,13 @@ MODEL_MODULES = (
     "ivr.models",
     "call_flows.models",
     "cases.models",
+    "cases.case_models",
+    "api.models",
+    "transcription.models",
+    "transcription.corrections",
+    "console.models",
+    "cases.followup_models",
+    "cases.notifications",
 )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,22 +38,26 @@ def get_or_create_call(
         if from_number and not call.from_number:
             call.from_number = _clean(from_number)
         return call
-    call = Call(
-        call_sid=call_sid,
-        from_number=_clean(from_number),
-        to_number=_clean(to_number),
-        direction=_clean(direction, 32) or "inbound",
-        flow=flow,
-        status="ringing",
-        started_at=now,
-    )
-    # A duplicate first request can race us: insert in a savepoint and re-read on conflict.
-    try:
-        with session.begin_nested():
-            session.add(call)
-    except IntegrityError:
-        return session.scalars(select(Call).where(Call.call_sid == call_sid)).one()
-    return call
+    # A duplicate first request can race us: ON CONFLICT makes the insert a no-op for the
+    # loser, in one round trip and without a savepoint, and both then read the same row.
+    values = {
+        "call_sid": call_sid, "from_number": _clean(from_number),
+        "to_number": _clean(to_number), "direction": _clean(direction, 32) or "inbound",
+        "flow": flow, "status": "ringing", "started_at": now, "reached_operator": False,
+    }
+    session.execute(_insert(session, Call).values(**values).on_conflict_do_nothing(
+        index_elements=["call_sid"]))
+    return session.scalars(select(Call).where(Call.call_sid == call_sid)).one()
+
+
+def _insert(session: Session, model: type) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` support for the backends we run on."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise RuntimeError(f"unsupported database {dialect}")
 
 
 def log_events(session: Session, call: Call, events: list[LogEvent], now: datetime) -> None:
@@ -91,12 +97,14 @@ def apply_status(
     from_number: str = "",
     to_number: str = "",
     direction: str = "inbound",
+    call: Call | None = None,
 ) -> Call:
     """Apply a status callback; a late or repeated callback never moves a call backwards."""
-    call = get_or_create_call(
-        session, call_sid, now=now, from_number=from_number, to_number=to_number,
-        direction=direction,
-    )
+    if call is None:
+        call = get_or_create_call(
+            session, call_sid, now=now, from_number=from_number, to_number=to_number,
+            direction=direction,
+        )
     status = _clean(status, 32)
     new_rank = STATUS_RANK.get(status)
     if new_rank is None:

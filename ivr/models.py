@@ -45,7 +45,8 @@ class Call(Base):
     duration: Mapped[int | None] = mapped_column(Integer)
 
     events: Mapped[list[CallEvent]] = relationship(
-        back_populates="call", order_by="CallEvent.id", cascade="all, delete-orphan"
+        back_populates="call", order_by=lambda: (CallEvent.at, CallEvent.id),
+        cascade="all, delete-orphan",
     )
     recordings: Mapped[list[Recording]] = relationship(back_populates="call")
 
@@ -94,6 +95,10 @@ class Recording(Base):
     local_path: Mapped[str | None] = mapped_column(Text)
     sha256: Mapped[str | None] = mapped_column(String(64))
     size_bytes: Mapped[int | None] = mapped_column(Integer)
+    # The RQ job currently responsible for transcribing it (transcription issue, 0003).
+    transcription_job_id: Mapped[str | None] = mapped_column(String(128))
+    # A failed recording the reconciliation may retry from then on; None: needs a person.
+    transcription_retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

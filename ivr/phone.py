@@ -3,6 +3,7 @@
 It signs every request with the auth token exactly as Twilio does, follows
 ``<Gather>``/``<Redirect>``/``<Dial>``/``<Record>``, fires the recording and status
 callbacks, and serves a voicemail file over HTTP so it travels the real download path.
+It also answers the outbound calls the hotline asks Twilio to place (:meth:`TerminalPhone.answer`).
 """
 
 from __future__ import annotations
@@ -172,17 +173,7 @@ class TerminalPhone:
         try:
             body = self._post(outcome, f"{self.base_url}/ivr/voice",
                               {**base, "CallStatus": "ringing"})
-            while len(outcome.requests) < MAX_REQUESTS:
-                step = self._play(body, base, pending, outcome, server, operator_answers)
-                if step is None:
-                    break
-                if isinstance(step, _Heard):
-                    body = step.body
-                    continue
-                url, params = step
-                body = self._post(outcome, url, params)
-            else:
-                outcome.reason = f"stopped after {MAX_REQUESTS} requests"
+            self._converse(body, base, pending, outcome, server, operator_answers)
             duration = str(max(1, round(time.monotonic() - started)))
             self._post(outcome, f"{self.base_url}/ivr/status",
                        {**base, "CallStatus": "completed", "CallDuration": duration})
@@ -194,6 +185,79 @@ class TerminalPhone:
             if server:
                 server.close()
         return outcome
+
+    def answer(
+        self,
+        *,
+        url: str,
+        status_callback: str | None,
+        to_number: str,
+        from_number: str = "+8657488888718",
+        call_sid: str | None = None,
+        keys: list[str] | None = None,
+        answered_by: str = "human",
+        call_status: str = "completed",
+        recording: Path | None = None,
+        hang_up_after: int | None = None,
+    ) -> CallOutcome:
+        """Answer an outbound call the hotline asked Twilio to place (``calls.create``).
+
+        ``url`` and ``status_callback`` are what the hotline passed to Twilio. With
+        ``call_status`` ``busy``/``no-answer``/``failed`` nobody picks up: only the status
+        callback fires. Otherwise Twilio fetches ``url`` (``AnsweredBy`` as answering-machine
+        detection found: ``human``, ``machine_start``…), the callee presses ``keys`` (and
+        speaks ``recording`` at a ``<Record>``), hangs up after ``hang_up_after`` requests
+        if given, and the status callback reports the end of the call.
+        """
+        call_sid = call_sid or "CA" + uuid.uuid4().hex
+        outcome = CallOutcome(call_sid=call_sid, reason="hung up")
+        base = {
+            "AccountSid": self.account_sid, "CallSid": call_sid, "From": from_number,
+            "To": to_number, "Direction": "outbound-api", "ApiVersion": "2010-04-01",
+        }
+        server = RecordingServer(recording) if recording else None
+        started = time.monotonic()
+        try:
+            if call_status == "completed":
+                self.echo(f"☎ 来电 {from_number} → 接听（{answered_by}）")
+                body = self._post(outcome, url, {**base, "CallStatus": "in-progress",
+                                                 "AnsweredBy": answered_by})
+                self._converse(body, {**base, "AnsweredBy": answered_by}, list(keys or []),
+                               outcome, server, False, hang_up_after=hang_up_after)
+            else:
+                outcome.reason = call_status
+                self.echo(f"☎ 来电 {from_number} → {call_status}")
+            if status_callback:
+                final = {**base, "CallStatus": call_status,
+                         "CallDuration": str(max(1, round(time.monotonic() - started)))
+                         if call_status == "completed" else "0"}
+                if call_status == "completed":
+                    final["AnsweredBy"] = answered_by
+                self._post(outcome, status_callback, final)
+        finally:
+            if server:
+                server.close()
+        return outcome
+
+    def _converse(self, body: str, base: dict[str, str], pending: list[str],
+                  outcome: CallOutcome, server: RecordingServer | None, operator_answers: bool,
+                  *, hang_up_after: int | None = None) -> None:
+        """Follow the TwiML until the call ends (or the caller hangs up)."""
+        start = len(outcome.requests)
+        while len(outcome.requests) < MAX_REQUESTS:
+            if hang_up_after is not None and len(outcome.requests) - start >= hang_up_after:
+                outcome.reason = "hung up by the caller"
+                self.echo("☎ 挂机")
+                return
+            step = self._play(body, base, pending, outcome, server, operator_answers)
+            if step is None:
+                return
+            if isinstance(step, _Heard):
+                body = step.body
+                continue
+            url, params = step
+            body = self._post(outcome, url, params)
+        outcome.reason = f"stopped after {MAX_REQUESTS} requests"
 
     def _play(self, body: str, base: dict[str, str], pending: list[str], outcome: CallOutcome,
               server: RecordingServer | None, operator_answers: bool

@@ -76,7 +76,9 @@ def flow_step(flow: str, node: str) -> Response:
         raise ValueError("flow step without CallSid")
     event = request.args.get("event", "enter")
     counters = {"ni": _counter("ni"), "inv": _counter("inv")}
-    body = service.flow_step(db.session, _runtime(), flow, node, event, params, counters)
+    state = service.url_state(request.args)
+    body = service.flow_step(db.session, _runtime(), flow, node, event, params, counters,
+                             state)
     db.session.commit()
     return _twiml(body)
 

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from redis.exceptions import RedisError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_flows.engine import FlowEngine, StepResult
 from call_flows.hooks import CallContext
 from ivr import calllog
+from ivr.eventlog import CallLogQueue, LogEntry
 from ivr.models import Call, Recording
 
 log = logging.getLogger(__name__)
+# Steps whose answer needs no call row: they may be logged through Redis (ivr.eventlog).
+LIGHT_EVENTS = frozenset({"gather", "timeout", "empty", "enter"})
+_STATE_VALUE = re.compile(r"^[a-z_]{1,32}$")
 
 
 @dataclass
@@ -27,6 +34,18 @@ class IvrRuntime:
     services: dict[str, Any]
     # Called after commit with each recording that just completed (enqueues transcription).
     on_recording_completed: Callable[[Recording], None] | None = None
+    # When set, menu steps are logged through Redis instead of in the request.
+    call_log: CallLogQueue | None = None
+
+
+def url_state(params: Mapping[str, str]) -> dict[str, str]:
+    """Caller choices carried in the (signed) action URL; anything odd is ignored."""
+    state = {}
+    for key, param in (("category", "cat"), ("subcategory", "sub")):
+        value = params.get(param, "")
+        if _STATE_VALUE.match(value):
+            state[key] = value
+    return state
 
 
 def _context(call: Call, params: Mapping[str, str], runtime: IvrRuntime, now: datetime
@@ -60,7 +79,8 @@ def incoming_call(session: Session, runtime: IvrRuntime, params: Mapping[str, st
         to_number=params.get("To", ""),
         direction=params.get("Direction", "inbound"),
     )
-    calllog.apply_status(session, call.call_sid, params.get("CallStatus") or "ringing", now=now)
+    calllog.apply_status(session, call.call_sid, params.get("CallStatus") or "ringing", now=now,
+                         call=call)
     session.flush()
     result = runtime.engine.start(call.flow, _context(call, params, runtime, now))
     return _store(session, call, result, now)
@@ -74,9 +94,14 @@ def flow_step(
     event: str,
     params: Mapping[str, str],
     counters: Mapping[str, int],
+    state: Mapping[str, str] | None = None,
 ) -> str:
     """Twilio came back to ``node`` with a key press, a timeout, a dial or a record result."""
     now = runtime.clock()
+    if event in LIGHT_EVENTS and runtime.call_log is not None:
+        answered = _light_step(session, runtime, flow, node, event, params, counters, state, now)
+        if answered is not None:
+            return answered
     call = calllog.get_or_create_call(
         session, params["CallSid"], now=now, from_number=params.get("From", ""),
         to_number=params.get("To", ""), flow=flow,
@@ -89,13 +114,78 @@ def flow_step(
             url=params.get("RecordingUrl"), duration=params.get("RecordingDuration"),
         )
         session.flush()
+    ctx = _context(call, params, runtime, now)
+    ctx.state.update(state or {})
     result = runtime.engine.advance(
-        flow, node, event, _context(call, params, runtime, now),
+        flow, node, event, ctx,
         digits=params.get("Digits"),
         no_input=counters.get("ni", 0),
         invalid=counters.get("inv", 0),
     )
     return _store(session, call, result, now)
+
+
+class _OnDemandServices(dict):  # type: ignore[type-arg]
+    """Hook services whose ``call_id`` is looked up only if a hook asks for it."""
+
+    def __init__(self, base: Mapping[str, Any], call_id: Callable[[], int | None]) -> None:
+        super().__init__(base)
+        self._call_id = call_id
+
+    def _resolve(self, key: str) -> None:
+        if key == "call_id" and key not in self:
+            self["call_id"] = self._call_id()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._resolve(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self._resolve(key)
+        return super().__getitem__(key)
+
+
+def _light_step(
+    session: Session,
+    runtime: IvrRuntime,
+    flow: str,
+    node: str,
+    event: str,
+    params: Mapping[str, str],
+    counters: Mapping[str, int],
+    state: Mapping[str, str] | None,
+    now: datetime,
+) -> str | None:
+    """Answer a menu step from the flow and the URL state; log it through Redis.
+
+    Returns None when Redis is unreachable: the caller then takes the synchronous path
+    (the engine is pure, so running it twice has no side effects).
+    """
+    call_sid = params["CallSid"]
+    ctx = CallContext(
+        call_sid=call_sid, from_number=params.get("From", ""), now=now,
+        state=dict(state or {}), params=dict(params),
+        services=_OnDemandServices(
+            runtime.services,
+            call_id=lambda: session.scalar(select(Call.id).where(Call.call_sid == call_sid)),
+        ),
+    )
+    result = runtime.engine.advance(
+        flow, node, event, ctx, digits=params.get("Digits"),
+        no_input=counters.get("ni", 0), invalid=counters.get("inv", 0),
+    )
+    entry = LogEntry.build(
+        call_sid=ctx.call_sid, from_number=ctx.from_number, to_number=params.get("To", ""),
+        flow=flow, at=now, events=result.events, updates=result.updates,
+        last_node=result.last_node,
+    )
+    assert runtime.call_log is not None
+    try:
+        runtime.call_log.push(entry)
+    except RedisError as exc:
+        log.warning("call log queue unavailable (%s): writing step synchronously", exc)
+        return None
+    return str(result.twiml)
 
 
 def status_callback(session: Session, runtime: IvrRuntime, params: Mapping[str, str]) -> Call:

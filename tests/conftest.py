@@ -115,6 +115,8 @@ def clock() -> MutableClock:
 
 
 def _truncate_all() -> None:
+    # A session left open by the previous test would hold a stale SQLite snapshot.
+    db.session.remove()
     engine = db.engine
     assert engine is not None
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]

@@ -153,10 +153,9 @@ def twilio_media_url(url: str) -> str:
     naming the format explicitly avoids depending on its content negotiation.
     """
     parts = urlsplit(url)
-    host = _normalise_host(parts.hostname or "")
-    is_twilio = host == "twilio.com" or host.endswith(".twilio.com")
     path = parts.path
-    if is_twilio and path and not path.endswith("/") and not PurePosixPath(path).suffix:
+    twilio = is_twilio_host(parts.hostname or "")
+    if twilio and path and not path.endswith("/") and not PurePosixPath(path).suffix:
         return urlunsplit(parts._replace(path=path + ".wav"))
     return url
 
@@ -178,6 +177,12 @@ def check_url(url: str, allowed_hosts: frozenset[str] | Sequence[str]) -> None:
         raise DisallowedHost(url, host)
     if scheme == "http" and not _is_loopback(host):
         raise DisallowedURL(url, "plain http is only allowed to loopback hosts; use https")
+
+
+def is_twilio_host(host: str) -> bool:
+    """True for api.twilio.com and Twilio's other hosts (not the local terminal phone)."""
+    host = _normalise_host(host)
+    return host == "twilio.com" or host.endswith(".twilio.com")
 
 
 def _normalise_host(host: str) -> str:

@@ -156,6 +156,11 @@ def get_engine(path: Path) -> VoskEngine:
         return engine
 
 
+def loaded_engine(path: Path) -> VoskEngine | None:
+    """The engine for ``path`` if this process (or its parent, before forking) loaded it."""
+    return _engines.get(Path(path).expanduser().resolve())
+
+
 def preload(path: Path) -> VoskEngine | None:
     """Load the model in a worker's parent process before it forks work-horses.
 

@@ -29,7 +29,21 @@ class Periodic:
     timeout: int = 300
 
 
-PERIODIC: tuple[Periodic, ...] = ()
+PERIODIC: tuple[Periodic, ...] = (
+    # Menu steps queued in Redis (ivr.eventlog); pushes schedule a drain, this is the net.
+    Periodic(name="call-log-drain", func="workers.calllog_jobs.drain_call_log", interval=30),
+    # Overdue is a matter of dates; every 15 minutes catches midnight and clock changes soon.
+    Periodic(name="cases-overdue-sweep", func="workers.case_jobs.sweep_overdue_job",
+             interval=900),
+    # Nothing lost: abandoned or never-enqueued transcriptions, callbacks Twilio never sent.
+    Periodic(name="transcription-reconcile",
+             func="workers.transcription_jobs.reconcile_recordings", interval=300),
+    # Follow-ups whose after-commit hand-off was lost, due calls, lost calls, due texts.
+    Periodic(name="followups-tick", func="workers.followup_jobs.followups_tick", interval=60),
+    # Deadline reminders; once per assignment and level (unique rows), so overlaps are safe.
+    Periodic(name="followup-reminders", func="workers.followup_jobs.send_reminders_job",
+             interval=900),
+)
 
 
 def _resolve(path: str) -> Callable[..., object]:

@@ -19,8 +19,12 @@ PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 
 
-def _run(args: list[str], env: dict[str, str]) -> None:
-    subprocess.run(args, env=env, check=True)
+def _run(args: list[str], env: dict[str, str]) -> str:
+    """Run a set-up command, echo its output, and return it."""
+    done = subprocess.run(args, env=env, check=True, capture_output=True, text=True)
+    sys.stderr.write(done.stderr)
+    sys.stdout.write(done.stdout)
+    return done.stdout
 
 
 def main() -> int:
@@ -39,7 +43,8 @@ def main() -> int:
     port = str(settings["PORT"])
     flask = [str(BIN / "flask"), "--app", "app"]
     _run([*flask, "db", "upgrade"], env)
-    _run([*flask, "seed", "--demo"], env)
+    seeded = _run([*flask, "seed", "--demo"], env)
+    logins = seeded[seeded.find("console demo logins"):] if "console demo logins" in seeded else ""
 
     children = [
         subprocess.Popen(
@@ -54,8 +59,10 @@ def main() -> int:
     print(
         "\n8718 热线已启动 / hotline running\n"
         f"  console   http://127.0.0.1:{port}/console/\n"
-        f"  webhooks  {base}/ivr/voice  (status: {base}/ivr/status, fallback: {base}/ivr/fallback)\n"
+        f"  webhooks  {base}/ivr/voice  (status: {base}/ivr/status,"
+        f" fallback: {base}/ivr/fallback)\n"
         f"  health    http://127.0.0.1:{port}/healthz\n"
+        f"{logins}"
         "  try a call:  .venv/bin/flask --app app call --url "
         f"http://127.0.0.1:{port} --digits 2\n"
         "  Ctrl-C stops everything.\n",

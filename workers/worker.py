@@ -10,20 +10,40 @@ import argparse
 import logging
 from collections.abc import Callable
 
-from rq import Worker
+from rq import Queue, Worker
+from rq.job import Job
 
 from workers import context
+from workers.dispatch import TRANSCRIBE_JOB
 from workers.queues import ALL_QUEUES, connect
+from workers.transcription_jobs import ensure_speech_model, preload_speech_model
 
 log = logging.getLogger(__name__)
 
 # Hooks run in the worker parent before it starts forking (e.g. load the speech model).
-PRELOADERS: list[Callable[[object], None]] = []
+PRELOADERS: list[Callable[[object], None]] = [preload_speech_model]
 
 
-def build_worker(app: object, queues: list[str], name: str | None = None) -> Worker:
+class HotlineWorker(Worker):
+    """RQ's forking worker, keeping the speech model loaded in the parent.
+
+    Every job runs in a work horse forked from this process, so a model loaded here is
+    shared copy-on-write. A model installed while the worker runs is loaded here before
+    the next transcription job forks, instead of once per job in each horse.
+    """
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        if job.func_name == TRANSCRIBE_JOB:
+            try:
+                ensure_speech_model(context.get_app())
+            except Exception:  # never lose the job over the optimisation
+                log.exception("could not load the speech model before forking")
+        super().execute_job(job, queue)
+
+
+def build_worker(app: object, queues: list[str], name: str | None = None) -> HotlineWorker:
     connection = connect(app.config["REDIS_URL"])  # type: ignore[attr-defined]
-    return Worker(queues, connection=connection, name=name)
+    return HotlineWorker(queues, connection=connection, name=name)
 
 
 def main(argv: list[str] | None = None) -> None:

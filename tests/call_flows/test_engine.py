@@ -62,6 +62,13 @@ def test_submenu_choice_sets_category_and_subcategory():
     assert result.updates == {"category": "factor", "subcategory": "finance"}
 
 
+def test_chosen_category_travels_in_the_action_urls():
+    result = make_engine().advance("hotline", "factor_menu", "gather", ctx(open_now=False),
+                                   digits="2")
+    action = xml(result).xpath("/Response/Record/@action")[0]
+    assert action.endswith("voicemail?event=record&cat=factor&sub=utilities")
+
+
 def test_submenu_zero_goes_back_to_main_menu():
     result = make_engine().advance("hotline", "factor_menu", "gather", ctx(), digits="0")
     assert result.last_node == "main_menu"
@@ -103,7 +110,7 @@ def test_office_hours_dial_the_operator_group():
                                     digits="2"))
     dial = doc.xpath("/Response/Dial")[0]
     assert dial.xpath("string(Number)") == "+8657400000001"
-    assert dial.get("action") == f"{BASE}/ivr/flow/hotline/operator?event=dial"
+    assert dial.get("action") == f"{BASE}/ivr/flow/hotline/operator?event=dial&cat=policy"
 
 
 def test_after_hours_go_to_voicemail_with_office_hours_prompt():
@@ -131,7 +138,7 @@ def test_record_is_followed_by_a_redirect_for_callers_who_say_nothing():
                                     digits="3"))
     after = doc.xpath("/Response/Record/following-sibling::*")
     assert [e.tag for e in after] == ["Redirect"]
-    assert after[0].text == f"{BASE}/ivr/flow/hotline/voicemail?event=empty"
+    assert after[0].text == f"{BASE}/ivr/flow/hotline/voicemail?event=empty&cat=special"
 
 
 def test_empty_recording_says_goodbye():

@@ -20,7 +20,7 @@ def test_duplicate_enqueue_gives_one_job(redis_conn):
 
 def test_redis_down_is_logged_not_raised(caplog):
     class FakeRecording:
-        id, recording_sid = 1, "RE9"
+        id, recording_sid, duration = 1, "RE9", None
 
     dispatch = recording_dispatcher({"REDIS_URL": "redis://127.0.0.1:1/0"})
     dispatch(FakeRecording())  # must not raise: the row is already committed

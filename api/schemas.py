@@ -1,0 +1,102 @@
+"""The API's request fields, validated here and published from here in the OpenAPI document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cases.errors import InvalidInput
+from cases.intake import MAX_DESCRIPTION, validate_category
+from cases.routing import CATEGORIES, SUBCATEGORIES
+
+
+@dataclass(frozen=True)
+class Field:
+    description: str
+    max_length: int
+    required: bool = False
+    enum: tuple[str, ...] = ()
+    format: str | None = None
+    example: str | None = None
+
+
+ALL_SUBCATEGORIES = tuple(code for subs in SUBCATEGORIES.values() for code in subs)
+
+CASE_FIELDS: dict[str, Field] = {
+    "description": Field("诉求内容", MAX_DESCRIPTION, required=True,
+                         example="企业新建厂房需要用电增容，想了解办理流程"),
+    "category": Field("诉求类别：" + "、".join(f"{k} {v}" for k, v in CATEGORIES.items()),
+                      16, enum=tuple(CATEGORIES), example="factor"),
+    "subcategory": Field("子类（仅要素保障）", 16, enum=ALL_SUBCATEGORIES, example="utilities"),
+    "received_at": Field("企业反映诉求的时间（先收集后录入时填写），须带时区", 40,
+                         format="date-time", example="2026-10-08T09:30:00+08:00"),
+    "contact_name": Field("联系人", 64, example="王经理"),
+    "contact_phone": Field("联系电话（手机或带区号的固定电话）", 32, example="13800138000"),
+    "enterprise_name": Field("企业名称", 200, example="宁波某某机械有限公司"),
+    "enterprise_uscc": Field("统一社会信用代码（18位）", 32, example="91350100M000100Y43"),
+}
+# Bodies larger than this are refused with 413 before they are parsed.
+MAX_BODY_BYTES = 32 * 1024
+
+
+@dataclass
+class CaseRequest:
+    description: str
+    category: str | None = None
+    subcategory: str | None = None
+    received_at: datetime | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    enterprise_name: str | None = None
+    enterprise_uscc: str | None = None
+
+
+def _string(name: str, value: Any, spec: Field, errors: dict[str, str]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors[name] = "应为字符串"
+        return None
+    text = value.strip()
+    if len(text) > spec.max_length:
+        errors[name] = f"不能超过{spec.max_length}个字符"
+        return None
+    return text or None
+
+
+def parse_case_request(payload: Any) -> CaseRequest:
+    """Validate a ``POST /cases`` body; :class:`InvalidInput` lists every problem by field."""
+    if not isinstance(payload, dict):
+        raise InvalidInput({"body": "请求体应为JSON对象"})
+    errors: dict[str, str] = {}
+    for name in payload:
+        if name not in CASE_FIELDS:
+            errors[str(name)] = "未知字段"
+    values = {name: _string(name, payload.get(name), spec, errors)
+              for name, spec in CASE_FIELDS.items()}
+    if not values["description"] and "description" not in errors:
+        errors["description"] = "请填写诉求内容"
+    received_at = None
+    if values["received_at"]:
+        try:
+            received_at = datetime.fromisoformat(values["received_at"])
+        except ValueError:
+            errors["received_at"] = "时间格式应为 ISO 8601，如 2026-10-08T09:30:00+08:00"
+        else:
+            if received_at.tzinfo is None:
+                errors["received_at"] = "时间须带时区，如 2026-10-08T09:30:00+08:00"
+    if "category" not in errors and "subcategory" not in errors:
+        errors.update(validate_category(values["category"], values["subcategory"]))
+    if errors:
+        raise InvalidInput(errors)
+    return CaseRequest(
+        description=values["description"] or "",
+        category=values["category"],
+        subcategory=values["subcategory"],
+        received_at=received_at,
+        contact_name=values["contact_name"],
+        contact_phone=values["contact_phone"],
+        enterprise_name=values["enterprise_name"],
+        enterprise_uscc=values["enterprise_uscc"],
+    )

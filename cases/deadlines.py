@@ -1,0 +1,99 @@
+"""Due dates from the working-day calendar (DESIGN §2, notice 三(二)、(三)).
+
+- 即时办 instant and the centre's own triage: due on the effective receipt day.
+- 流转办 routed: 2 working days after the department receives the case (the routing day).
+- 专班商办 joint: 5 working days after the joint meeting.
+- 研判上报 escalated: the deadline set by the leading group's decision.
+- An agreed deadline (约定办结时限) replaces the rule's date.
+
+A day that is not a working day counts as the next working day (``WorkCalendar``). Dates
+come from the official calendar, the administrator's overrides, or the provisional
+Mon–Fri fallback; a fallback date is stored with ``due_provisional``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from call_flows.calendar_store import load_overrides
+from call_flows.workdays import DueDate, WorkCalendar
+
+ROUTED_WORKING_DAYS = 2
+JOINT_WORKING_DAYS = 5
+
+
+def hotline_tz() -> ZoneInfo:
+    """The hotline's time zone (``HOTLINE_TZ``, default Asia/Shanghai)."""
+    return ZoneInfo(os.environ.get("HOTLINE_TZ") or "Asia/Shanghai")
+
+
+def calendar_for(session: Session) -> WorkCalendar:
+    """A calendar with the administrator's overrides read from the database."""
+    return WorkCalendar(load_overrides(session))
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A due date with the reason shown to users next to it."""
+
+    day: date | None
+    provisional: bool
+    reason: str
+
+
+class Deadlines:
+    """The notice's time limits on one calendar and time zone."""
+
+    def __init__(self, calendar: WorkCalendar, tz: tzinfo | None = None) -> None:
+        self.calendar = calendar
+        self.tz = tz or hotline_tz()
+
+    def local_date(self, at: datetime) -> date:
+        """The local calendar date of an aware datetime."""
+        return at.astimezone(self.tz).date()
+
+    def _rule(self, start: date | datetime, n: int, reason: str) -> Deadline:
+        due: DueDate = self.calendar.due_date(start, n, self.tz)
+        return Deadline(due.day, due.provisional, reason)
+
+    def same_day(self, received_at: datetime) -> Deadline:
+        """The centre answers or routes on the day it receives the case."""
+        return self._rule(received_at, 0, "受理当日答复或流转")
+
+    def routed(self, routed_at: datetime) -> Deadline:
+        return self._rule(
+            routed_at, ROUTED_WORKING_DAYS, f"流转办：收到之日起{ROUTED_WORKING_DAYS}个工作日内"
+        )
+
+    def joint(self, meeting_day: date) -> Deadline:
+        return self._rule(
+            meeting_day, JOINT_WORKING_DAYS, f"专班商办：商办会后{JOINT_WORKING_DAYS}个工作日内"
+        )
+
+    def rework(self, rated_at: datetime, mode: str | None) -> Deadline:
+        """重办 after a poor rating: the routed rule again, or 5 working days for joint work."""
+        n = ROUTED_WORKING_DAYS if mode == "routed" else JOINT_WORKING_DAYS
+        return self._rule(rated_at, n, f"重办：{n}个工作日内")
+
+    @staticmethod
+    def decided(deadline: date) -> Deadline:
+        return Deadline(deadline, False, "研判上报：领导小组确定的时限")
+
+    @staticmethod
+    def agreed(deadline: date, reason: str) -> Deadline:
+        return Deadline(deadline, False, f"约定办结时限：{reason}"[:200])
+
+    def is_overdue(self, due: date | None, now: datetime) -> bool:
+        """Past the due day in local time (the whole due day counts as on time)."""
+        return due is not None and self.local_date(now) > due
+
+
+def spoken_date(day: date, today: date) -> str:
+    """A due date as said on the phone: ``11月30日``, with the year if it is not this year."""
+    text = f"{day.month}月{day.day}日"
+    return text if day.year == today.year else f"{day.year}年{text}"

@@ -1,0 +1,261 @@
+"""Batch entry from a spreadsheet (.xlsx) or CSV, e.g. the requests collected at a forum.
+
+Every row goes through :func:`cases.intake.file_case` in its own savepoint, so the report
+lists every bad row at once. Nothing is kept on a dry run, nor when any row is bad (unless
+``skip_invalid``): a partial import followed by a corrected re-import would file cases twice.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, tzinfo
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from call_flows.workdays import WorkCalendar
+from cases.actors import Actor
+from cases.deadlines import calendar_for, hotline_tz
+from cases.enterprises import find_or_register_enterprise
+from cases.errors import InvalidInput
+from cases.intake import file_case
+from cases.phones import InvalidPhone, normalize_phone
+from cases.routing import CATEGORIES, SUBCATEGORIES
+from cases.vocab import CHANNEL_LABELS
+
+# Field → accepted column headings (the first is the one the template and the report use).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "channel": ("受理渠道", "渠道", "channel"),
+    "description": ("诉求内容", "内容", "description"),
+    "received_at": ("反映时间", "受理时间", "received_at"),
+    "category": ("诉求类别", "类别", "category"),
+    "subcategory": ("子类", "subcategory"),
+    "enterprise_name": ("企业名称", "enterprise_name"),
+    "enterprise_uscc": ("统一社会信用代码", "信用代码", "uscc", "enterprise_uscc"),
+    "contact_name": ("联系人", "contact_name"),
+    "contact_phone": ("联系电话", "电话", "contact_phone"),
+}
+REQUIRED = ("description",)
+DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d",
+                    "%Y/%m/%d", "%Y年%m月%d日")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # spreadsheet row number (the heading is row 1)
+    field: str  # column heading
+    message: str
+
+    def __str__(self) -> str:
+        return f"第{self.row}行 {self.field}：{self.message}"
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    filed: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    kept: bool = False
+
+
+class ImportFileError(ValueError):
+    """The file itself cannot be read (format, headings); the message is user-facing."""
+
+
+def _heading_map(headings: list[Any]) -> dict[int, str]:
+    lookup = {alias.lower(): name for name, aliases in COLUMNS.items() for alias in aliases}
+    mapping: dict[int, str] = {}
+    for index, heading in enumerate(headings):
+        name = lookup.get(str(heading or "").strip().lower())
+        if name:
+            mapping[index] = name
+    missing = [COLUMNS[f][0] for f in REQUIRED if f not in mapping.values()]
+    if missing:
+        raise ImportFileError(f"缺少必填列：{'、'.join(missing)}")
+    return mapping
+
+
+def _csv_rows(path: Path) -> list[list[Any]]:
+    raw = path.read_bytes()
+    # Excel saves CSV as UTF-8 with a BOM or, on Chinese Windows, as GB18030.
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ImportFileError("无法识别CSV文件的编码（请另存为UTF-8）")
+    return list(csv.reader(text.splitlines()))
+
+
+def _xlsx_rows(path: Path) -> list[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several unrelated types for a bad file
+        raise ImportFileError(f"无法读取Excel文件：{exc}") from exc
+    try:
+        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(row number, {field: value})`` for each non-empty data row."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        table = _csv_rows(path)
+    elif suffix in (".xlsx", ".xlsm"):
+        table = _xlsx_rows(path)
+    else:
+        raise ImportFileError("只支持 .xlsx 或 .csv 文件")
+    if not table:
+        raise ImportFileError("文件为空")
+    mapping = _heading_map(table[0])
+    for number, row in enumerate(table[1:], start=2):
+        values = {name: row[i] for i, name in mapping.items() if i < len(row)}
+        if any(str(v).strip() for v in values.values() if v is not None):
+            yield number, values
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _code(value: Any, labels: dict[str, str], field_name: str, what: str) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    if text in labels:
+        return text
+    by_label = {label: code for code, label in labels.items()}
+    if text in by_label:
+        return by_label[text]
+    raise InvalidInput({field_name: f"未知的{what}“{text}”"})
+
+
+def _received_at(value: Any, tz: tzinfo) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time(9))
+    else:
+        text = str(value).strip()
+        for fmt in DATETIME_FORMATS:
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            raise InvalidInput({"received_at": f"无法识别的时间“{text}”（示例：2026-10-08 09:30）"})
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+def _parse_row(values: dict[str, Any], default_channel: str | None, tz: tzinfo
+               ) -> dict[str, Any]:
+    """Translate labels and times; every problem of the row at once, by field."""
+    errors: dict[str, str] = {}
+    parsed: dict[str, Any] = {}
+
+    def attempt(name: str, parse: Any) -> None:
+        try:
+            parsed[name] = parse()
+        except InvalidInput as exc:
+            errors.update(exc.fields)
+
+    attempt("channel", lambda: _code(values.get("channel"), CHANNEL_LABELS, "channel", "受理渠道"))
+    attempt("category", lambda: _code(values.get("category"), CATEGORIES, "category", "诉求类别"))
+    attempt("subcategory", lambda: _code(
+        values.get("subcategory"), SUBCATEGORIES.get(parsed.get("category") or "", {}),
+        "subcategory", "子类"))
+    attempt("received_at", lambda: _received_at(values.get("received_at"), tz))
+    parsed["channel"] = parsed.get("channel") or default_channel
+    if parsed["channel"] is None and "channel" not in errors:
+        errors["channel"] = "请填写受理渠道"
+    if not _text(values.get("description")):
+        errors["description"] = "请填写诉求内容"
+    phone = _text(values.get("contact_phone"))
+    if phone:
+        try:
+            normalize_phone(phone)
+        except InvalidPhone as exc:
+            errors["contact_phone"] = exc.message
+    if errors:
+        raise InvalidInput(errors)
+    return parsed
+
+
+def _file_row(session: Session, values: dict[str, Any], *, default_channel: str | None,
+              actor: Actor, now: datetime, calendar: WorkCalendar, tz: tzinfo
+              ) -> tuple[str, list[str]]:
+    parsed = _parse_row(values, default_channel, tz)
+    enterprise = find_or_register_enterprise(
+        session, name=_text(values.get("enterprise_name")),
+        uscc=_text(values.get("enterprise_uscc")), now=now,
+    )
+    case = file_case(
+        session, channel=parsed["channel"], description=_text(values.get("description")) or "",
+        received_at=parsed["received_at"], category=parsed["category"],
+        subcategory=parsed["subcategory"],
+        enterprise_id=enterprise.enterprise.id if enterprise else None,
+        contact_name=_text(values.get("contact_name")),
+        contact_phone=_text(values.get("contact_phone")),
+        actor=actor, now=now, calendar=calendar, tz=tz,
+    )
+    return case.number, (enterprise.warnings if enterprise else [])
+
+
+def _heading(field_name: str) -> str:
+    return COLUMNS.get(field_name, (field_name,))[0]
+
+
+def import_cases(
+    session: Session,
+    path: Path,
+    *,
+    actor: Actor,
+    now: datetime,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    default_channel: str | None = None,
+    calendar: WorkCalendar | None = None,
+    tz: tzinfo | None = None,
+) -> ImportReport:
+    """File every row of ``path`` as a case; see the module docstring for what is kept."""
+    zone = tz or hotline_tz()
+    calendar = calendar or calendar_for(session)
+    report = ImportReport()
+    outer = session.begin_nested()
+    for number, values in read_rows(path):
+        report.rows += 1
+        try:
+            with session.begin_nested():
+                case_number, warnings = _file_row(
+                    session, values, default_channel=default_channel, actor=actor, now=now,
+                    calendar=calendar, tz=zone,
+                )
+        except InvalidInput as exc:
+            report.errors.extend(
+                RowError(number, _heading(name), message) for name, message in exc.fields.items()
+            )
+            continue
+        report.filed.append(case_number)
+        report.warnings.extend(RowError(number, _heading("enterprise_uscc"), w) for w in warnings)
+    if dry_run or (report.errors and not skip_invalid):
+        outer.rollback()
+    else:
+        outer.commit()
+        report.kept = True
+    return report

@@ -1,0 +1,92 @@
+"""The cases package's IVR hooks: file voicemails, read case status, greet callers with open cases.
+
+Hooks run inside the webhook request and use its session (``db.session``); the route commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from call_flows.hooks import CallContext, HookRegistry, HookResult
+from call_flows.workdays import WorkCalendar
+from cases import speech
+from cases.deadlines import hotline_tz
+from cases.numbering import looks_like_number
+from cases.queries import case_by_number, count_open_cases_for_caller
+from cases.voicemail import file_voicemail
+from core.db import db
+from ivr.models import Recording
+
+log = logging.getLogger(__name__)
+
+
+def _calendar(ctx: CallContext) -> WorkCalendar | None:
+    provider: Any = ctx.services.get("calendars")
+    return provider.get() if provider is not None else None
+
+
+def _tz(ctx: CallContext) -> ZoneInfo:
+    return ctx.services.get("tz") or hotline_tz()
+
+
+def _today(ctx: CallContext) -> date:
+    return ctx.now.astimezone(_tz(ctx)).date()
+
+
+def voicemail_saved(ctx: CallContext, _digits: str | None) -> HookResult:
+    """At the ``<Record>`` action: file (or find) the case and read its number back."""
+    session = db.session
+    sid = ctx.params.get("RecordingSid", "")
+    recording_id = session.scalar(select(Recording.id).where(Recording.recording_sid == sid))
+    if recording_id is None:
+        log.warning("voicemail_saved: no recording row for %r (call %s)", sid, ctx.call_sid)
+        return HookResult()
+    try:
+        # A failure here must not cost the caller the call log or the recording row:
+        # transcript_ready files the case later if this did not.
+        with session.begin_nested():
+            filing = file_voicemail(
+                session,
+                recording_id=recording_id,
+                call_id=ctx.services.get("call_id"),
+                caller=ctx.from_number,
+                category=ctx.state.get("category"),
+                subcategory=ctx.state.get("subcategory"),
+                now=ctx.now,
+                calendar=_calendar(ctx),
+                tz=_tz(ctx),
+            )
+    except Exception:
+        log.exception("voicemail_saved: could not file recording %s", sid)
+        return HookResult()
+    return HookResult(prompts=[speech.filed_prompt(filing.case.number, linked=filing.linked)])
+
+
+def case_status(ctx: CallContext, digits: str | None) -> HookResult:
+    """Key 9: the status of the case whose number the caller keyed in; ``*`` goes back."""
+    number = (digits or "").strip()
+    if number and set(number) == {"*"}:
+        # Nothing to say: the node's next step (the main menu) follows.
+        return HookResult()
+    case = case_by_number(db.session, number) if looks_like_number(number) else None
+    if case is None:
+        return HookResult(invalid=True, prompts=[speech.NOT_FOUND])
+    return HookResult(prompts=[speech.status_prompt(case, _today(ctx))])
+
+
+def caller_open_cases(ctx: CallContext, _digits: str | None) -> HookResult:
+    """Tell a caller with open cases about them first; key 9 of the main menu looks them up."""
+    count = count_open_cases_for_caller(db.session, ctx.from_number)
+    return HookResult(prompts=[speech.open_cases_prompt(count)] if count else [])
+
+
+def register(registry: HookRegistry) -> None:
+    """Called by the app factory (``HOOK_PROVIDERS``)."""
+    registry.hook("voicemail_saved")(voicemail_saved)
+    registry.hook("case_status")(case_status)
+    registry.hook("caller_open_cases")(caller_open_cases)

@@ -1,0 +1,646 @@
+"""Everything that happens to a case after intake, one function per step of the notice.
+
+Each function takes plain values, an :class:`~cases.actors.Actor` and ``now``; it checks the
+actor's right and the state machine (:mod:`cases.states`) before changing anything, writes one
+audit event per step, and leaves committing to the caller. Deadlines come from
+:class:`~cases.deadlines.Deadlines`; pass ``calendar`` (and ``tz``) to use a specific calendar,
+otherwise one is built with the database overrides.
+
+Answer rule: a case is answered when no department of the current round is still handling it
+and at least one has replied — for 流转办 that is the lead's reply, for 专班商办 and decided
+escalations the reply of every (co-)handling department.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from call_flows.workdays import WorkCalendar
+from cases import followups, ledger
+from cases.actors import CENTRE, SUPERVISORS, Actor, require_department, require_kind
+from cases.audit import changed, record_event, snapshot
+from cases.case_models import Assignment, Case, Escalation, JointMeeting, Rating, Reply
+from cases.deadlines import Deadline, Deadlines, calendar_for
+from cases.errors import ForbiddenTransition, InvalidInput, NotFound
+from cases.intake import MAX_DESCRIPTION, validate_category
+from cases.models import Department, Enterprise
+from cases.phones import InvalidPhone, normalize_phone
+from cases.states import check, move
+from cases.suggestions import mark_final_routing, store_suggestions
+from cases.vocab import (
+    ACTIVE_ASSIGNMENT_STATES,
+    SATISFIED_MIN_SCORE,
+    AssignmentState,
+    Extension,
+    Mode,
+    Role,
+    Status,
+)
+
+CASE_FIELDS = ("status", "mode", "due_date", "due_provisional", "due_reason", "ledger_state",
+               "needs_review", "rework_count")
+ASSIGNMENT_FIELDS = ("state", "due_date", "due_provisional", "extension_status",
+                     "extension_due", "enterprise_informed", "overdue")
+MAX_TEXT = 5000
+RATING_VIA = ("callback", "operator")
+
+
+# -- loading and small helpers ------------------------------------------------------------
+
+
+def _case(session: Session, case_id: int) -> Case:
+    """The case, row-locked so concurrent steps on it serialise (PostgreSQL)."""
+    case = session.scalars(
+        select(Case).where(Case.id == case_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if case is None:
+        raise NotFound("诉求不存在")
+    return case
+
+
+def _assignment(session: Session, assignment_id: int) -> Assignment:
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound("交办记录不存在")
+    _case(session, assignment.case_id)
+    return assignment
+
+
+def _deadlines(session: Session, calendar: WorkCalendar | None, tz: tzinfo | None) -> Deadlines:
+    return Deadlines(calendar or calendar_for(session), tz)
+
+
+def _text(value: str | None, field: str, message: str, limit: int = MAX_TEXT) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput({field: message})
+    if len(text) > limit:
+        raise InvalidInput({field: f"不能超过{limit}字"})
+    return text
+
+
+def _departments(session: Session, ids: Sequence[int], field: str = "department_ids"
+                 ) -> list[Department]:
+    unique = list(dict.fromkeys(ids))
+    if not unique:
+        raise InvalidInput({field: "请选择承办单位"})
+    found = {d.id: d for d in session.scalars(select(Department).where(Department.id.in_(unique)))}
+    missing = [i for i in unique if i not in found or not found[i].active]
+    if missing:
+        raise InvalidInput({field: "承办单位不存在或已停用"})
+    return [found[i] for i in unique]
+
+
+def _active(case: Case) -> list[Assignment]:
+    return [a for a in case.assignments if a.state in ACTIVE_ASSIGNMENT_STATES]
+
+
+def _current_round(case: Case) -> list[Assignment]:
+    """Assignments of the current handling round that still count (not returned/withdrawn)."""
+    return [a for a in case.assignments if a.round == case.rework_count
+            and a.state not in (AssignmentState.RETURNED, AssignmentState.WITHDRAWN)]
+
+
+def _sync_case_due(case: Case) -> None:
+    """The case is due when its last department is due."""
+    dated = [a for a in _current_round(case) if a.due_date is not None]
+    if not dated:
+        return
+    last = max(dated, key=lambda a: a.due_date or date.min)
+    case.due_date = last.due_date
+    case.due_provisional = any(a.due_provisional for a in dated)
+    case.due_reason = last.due_reason
+
+
+def _set_due(case: Case, due: Deadline) -> None:
+    case.due_date, case.due_provisional, case.due_reason = due.day, due.provisional, due.reason
+
+
+def _assign(session: Session, case: Case, department: Department, role: Role, due: Deadline,
+            now: datetime) -> Assignment:
+    assignment = Assignment(
+        case=case, department=department, role=role, state=AssignmentState.PENDING,
+        round=case.rework_count, assigned_at=now, due_date=due.day,
+        due_provisional=due.provisional, due_reason=due.reason,
+    )
+    session.add(assignment)
+    return assignment
+
+
+def _withdraw_active(case: Case) -> list[int]:
+    withdrawn = []
+    for assignment in _active(case):
+        assignment.state = AssignmentState.WITHDRAWN
+        withdrawn.append(assignment.department_id)
+    return withdrawn
+
+
+def _event(session: Session, case: Case, action: str, actor: Actor, now: datetime,
+           before: dict[str, Any], note: str = "", **extra: Any) -> None:
+    old, new = changed(before, snapshot(case, CASE_FIELDS))
+    record_event(session, case, actor=actor, action=action, now=now, before=old,
+                 after={**new, **extra}, note=note)
+
+
+def _mark_answered(session: Session, case: Case, deadlines: Deadlines, actor: Actor,
+                   now: datetime, action: str) -> None:
+    move(case, action, Status.ANSWERED)
+    case.answered_at = now
+    case.answered_on = deadlines.local_date(now)
+    case.returned_at = None
+    ledger.note_answer(session, case, deadlines, actor=actor, now=now)
+    followups.on_case_answered(session, case, now)
+
+
+# -- the centre: triage -------------------------------------------------------------------
+
+
+def answer_instantly(session: Session, case_id: int, *, text: str, actor: Actor, now: datetime,
+                     calendar: WorkCalendar | None = None, tz: tzinfo | None = None) -> Case:
+    """即时办: the centre answers a simple, clear request at once (due the day received)."""
+    require_kind(actor, CENTRE, "即时答复")
+    case = _case(session, case_id)
+    check(case, "answer_instantly")
+    answer = _text(text, "text", "请填写答复内容")
+    before = snapshot(case, CASE_FIELDS)
+    case.mode = Mode.INSTANT
+    case.needs_review = False
+    session.add(Reply(case=case, text=answer, author=actor.name[:100], replied_at=now))
+    _mark_answered(session, case, _deadlines(session, calendar, tz), actor, now,
+                   "answer_instantly")
+    _event(session, case, "answered_instantly", actor, now, before, reply=answer)
+    return case
+
+
+def route_to_department(session: Session, case_id: int, *, department_id: int, actor: Actor,
+                        now: datetime, note: str = "", calendar: WorkCalendar | None = None,
+                        tz: tzinfo | None = None) -> Case:
+    """流转办: one department handles it and answers within 2 working days of receiving it."""
+    require_kind(actor, CENTRE, "流转交办")
+    case = _case(session, case_id)
+    check(case, "route")
+    (department,) = _departments(session, [department_id], "department_id")
+    before = snapshot(case, CASE_FIELDS)
+    due = _deadlines(session, calendar, tz).routed(now)
+    _assign(session, case, department, Role.LEAD, due, now)
+    case.mode = Mode.ROUTED
+    case.needs_review = False
+    case.returned_at = None
+    _set_due(case, due)
+    move(case, "route", Status.HANDLING)
+    session.flush()
+    mark_final_routing(session, case.id, {department.id})
+    _event(session, case, "routed", actor, now, before, note=note, departments=[department.name])
+    return case
+
+
+def reroute(session: Session, case_id: int, *, department_id: int, actor: Actor, now: datetime,
+            reason: str = "", calendar: WorkCalendar | None = None, tz: tzinfo | None = None
+            ) -> Case:
+    """Route again to one department (after a 退单, or to correct a routing); 2 working days."""
+    require_kind(actor, CENTRE, "重新交办")
+    case = _case(session, case_id)
+    check(case, "reroute")
+    (department,) = _departments(session, [department_id], "department_id")
+    before = snapshot(case, CASE_FIELDS)
+    withdrawn = _withdraw_active(case)
+    due = _deadlines(session, calendar, tz).routed(now)
+    _assign(session, case, department, Role.LEAD, due, now)
+    case.mode = Mode.ROUTED
+    case.needs_review = False
+    case.returned_at = None
+    _set_due(case, due)
+    move(case, "reroute", Status.HANDLING)
+    session.flush()
+    mark_final_routing(session, case.id, {department.id})
+    _event(session, case, "rerouted", actor, now, before, note=reason,
+           departments=[department.name], withdrawn_department_ids=withdrawn)
+    return case
+
+
+# -- 专班商办 joint handling ----------------------------------------------------------------
+
+
+def start_joint_handling(session: Session, case_id: int, *, department_ids: Sequence[int],
+                         meeting_at: datetime, actor: Actor, now: datetime,
+                         calendar: WorkCalendar | None = None, tz: tzinfo | None = None) -> Case:
+    """专班商办: several co-handling units and a joint meeting led by the task force.
+
+    The first department is the lead (牵头). Until the meeting is held the deadline counts
+    from the planned meeting day; :func:`record_meeting_held` recounts it from the real day.
+    """
+    require_kind(actor, CENTRE, "启动专班商办")
+    case = _case(session, case_id)
+    check(case, "start_joint")
+    departments = _departments(session, department_ids)
+    if len(departments) < 2:
+        raise InvalidInput({"department_ids": "专班商办至少需要两个共同承办单位"})
+    deadlines = _deadlines(session, calendar, tz)
+    if meeting_at.tzinfo is None or deadlines.local_date(meeting_at) < deadlines.local_date(now):
+        raise InvalidInput({"meeting_at": "商办会时间不能早于今天"})
+    before = snapshot(case, CASE_FIELDS)
+    due = deadlines.joint(deadlines.local_date(meeting_at))
+    for index, department in enumerate(departments):
+        _assign(session, case, department, Role.LEAD if index == 0 else Role.CO, due, now)
+    session.add(JointMeeting(case_id=case.id, scheduled_at=meeting_at, attendees=[],
+                             convened_by=actor.name[:100]))
+    case.mode = Mode.JOINT
+    case.needs_review = False
+    case.returned_at = None
+    _set_due(case, due)
+    move(case, "start_joint", Status.HANDLING)
+    session.flush()
+    mark_final_routing(session, case.id, {d.id for d in departments})
+    _event(session, case, "joint_started", actor, now, before,
+           departments=[d.name for d in departments], meeting_at=meeting_at.isoformat())
+    return case
+
+
+def record_meeting_held(session: Session, case_id: int, *, held_at: datetime,
+                        attendees: Sequence[str], minutes: str, actor: Actor, now: datetime,
+                        calendar: WorkCalendar | None = None, tz: tzinfo | None = None) -> Case:
+    """The joint meeting took place: due = meeting day + 5 working days for every unit."""
+    require_kind(actor, CENTRE, "登记商办会")
+    case = _case(session, case_id)
+    check(case, "record_meeting")
+    meeting = case.meetings[-1] if case.meetings else None
+    if case.mode != Mode.JOINT or meeting is None:
+        raise ForbiddenTransition("该诉求不是专班商办，不能登记商办会")
+    if meeting.held_at is not None:
+        raise ForbiddenTransition("商办会已登记")
+    if held_at.tzinfo is None or held_at > now:
+        raise InvalidInput({"held_at": "商办会时间不能晚于当前时间"})
+    names = [a.strip() for a in attendees if a and a.strip()]
+    if not names:
+        raise InvalidInput({"attendees": "请填写参会单位"})
+    deadlines = _deadlines(session, calendar, tz)
+    before = snapshot(case, CASE_FIELDS)
+    meeting.held_at = held_at
+    meeting.attendees = names
+    meeting.minutes = (minutes or "").strip() or None
+    due = deadlines.joint(deadlines.local_date(held_at))
+    for assignment in _active(case):
+        # An agreed deadline (approved extension) stays; the rule's date follows the meeting.
+        if assignment.extension_status != Extension.APPROVED:
+            assignment.due_date = due.day
+            assignment.due_provisional = due.provisional
+            assignment.due_reason = due.reason
+    _sync_case_due(case)
+    _event(session, case, "meeting_held", actor, now, before, held_at=held_at.isoformat(),
+           attendees=names)
+    return case
+
+
+# -- 研判上报 escalation ----------------------------------------------------------------------
+
+
+def escalate(session: Session, case_id: int, *, analysis: str, actor: Actor, now: datetime
+             ) -> Case:
+    """The task force's analysis sends a major or complex case to the leading group."""
+    require_kind(actor, SUPERVISORS, "研判上报")
+    case = _case(session, case_id)
+    check(case, "escalate")
+    text = _text(analysis, "analysis", "请填写研判意见")
+    before = snapshot(case, CASE_FIELDS)
+    withdrawn = _withdraw_active(case)
+    session.add(Escalation(case_id=case.id, analysis=text, escalated_at=now,
+                           escalated_by=actor.name[:100]))
+    case.mode = Mode.ESCALATED
+    case.needs_review = False
+    case.returned_at = None
+    # No deadline until the leading group sets one.
+    case.due_date, case.due_provisional = None, False
+    case.due_reason = "待领导小组确定处置方案和时限"
+    move(case, "escalate", Status.ESCALATED)
+    _event(session, case, "escalated", actor, now, before, analysis=text,
+           withdrawn_department_ids=withdrawn)
+    return case
+
+
+def record_leading_group_decision(session: Session, case_id: int, *, decision: str,
+                                  deadline: date, department_ids: Sequence[int], actor: Actor,
+                                  now: datetime, tz: tzinfo | None = None) -> Case:
+    """The group leader's plan: the departments that carry it out and the deadline it sets."""
+    require_kind(actor, SUPERVISORS, "登记领导小组决定")
+    case = _case(session, case_id)
+    check(case, "record_decision")
+    text = _text(decision, "decision", "请填写处置方案")
+    departments = _departments(session, department_ids)
+    deadlines = Deadlines(calendar_for(session), tz)
+    if deadline < deadlines.local_date(now):
+        raise InvalidInput({"deadline": "办结时限不能早于今天"})
+    before = snapshot(case, CASE_FIELDS)
+    escalation = case.escalations[-1]
+    escalation.decision, escalation.decision_deadline, escalation.decided_at = text, deadline, now
+    due = deadlines.decided(deadline)
+    for index, department in enumerate(departments):
+        _assign(session, case, department, Role.LEAD if index == 0 else Role.CO, due, now)
+    _set_due(case, due)
+    move(case, "record_decision", Status.HANDLING)
+    session.flush()
+    mark_final_routing(session, case.id, {d.id for d in departments})
+    _event(session, case, "decision_recorded", actor, now, before, decision=text,
+           departments=[d.name for d in departments])
+    return case
+
+
+# -- departments ------------------------------------------------------------------------------
+
+
+def _assignment_event(session: Session, assignment: Assignment, action: str, actor: Actor,
+                      now: datetime, before: dict[str, Any], note: str = "", **extra: Any
+                      ) -> None:
+    old, new = changed(before, snapshot(assignment, ASSIGNMENT_FIELDS))
+    record_event(session, assignment.case, actor=actor, action=action, now=now,
+                 before={"assignment_id": assignment.id, **old},
+                 after={"assignment_id": assignment.id,
+                        "department_id": assignment.department_id, **new, **extra},
+                 note=note)
+
+
+def _require_active(assignment: Assignment, label: str) -> None:
+    if assignment.state not in ACTIVE_ASSIGNMENT_STATES:
+        raise ForbiddenTransition(f"该交办记录已结束，不能{label}")
+
+
+def accept_assignment(session: Session, assignment_id: int, *, actor: Actor, now: datetime
+                      ) -> Assignment:
+    """签收: the department confirms it received the routed case."""
+    assignment = _assignment(session, assignment_id)
+    require_department(actor, assignment.department_id, "签收")
+    check(assignment.case, "accept")
+    if assignment.state != AssignmentState.PENDING:
+        raise ForbiddenTransition("该交办记录不是待签收状态")
+    before = snapshot(assignment, ASSIGNMENT_FIELDS)
+    assignment.state = AssignmentState.ACCEPTED
+    assignment.accepted_at = now
+    _assignment_event(session, assignment, "assignment_accepted", actor, now, before)
+    return assignment
+
+
+def return_assignment(session: Session, assignment_id: int, *, reason: str, actor: Actor,
+                      now: datetime, calendar: WorkCalendar | None = None,
+                      tz: tzinfo | None = None) -> Assignment:
+    """退单: a wrongly routed case goes back to the centre's queue (if no one else handles it).
+
+    When no department of the round is left: if some already replied the case is answered
+    with their replies, otherwise it returns to the centre's queue, due for re-routing today.
+    """
+    assignment = _assignment(session, assignment_id)
+    require_department(actor, assignment.department_id, "退单")
+    case = assignment.case
+    check(case, "return")
+    _require_active(assignment, "退单")
+    text = _text(reason, "reason", "请填写退单理由")
+    deadlines = _deadlines(session, calendar, tz)
+    before_case = snapshot(case, CASE_FIELDS)
+    before = snapshot(assignment, ASSIGNMENT_FIELDS)
+    assignment.state = AssignmentState.RETURNED
+    assignment.returned_at = now
+    assignment.return_reason = text
+    _assignment_event(session, assignment, "assignment_returned", actor, now, before, note=text)
+    if not _active(case):
+        if any(a.state == AssignmentState.REPLIED for a in _current_round(case)):
+            _mark_answered(session, case, deadlines, actor, now, "return")
+            _event(session, case, "answered", actor, now, before_case)
+        else:
+            move(case, "return", Status.RECEIVED)
+            case.returned_at = now
+            _set_due(case, deadlines.same_day(now))
+            _event(session, case, "back_to_queue", actor, now, before_case, note=text)
+    return assignment
+
+
+def request_extension(session: Session, assignment_id: int, *, new_due: date, reason: str,
+                      agreed_with_enterprise: bool, actor: Actor, now: datetime,
+                      tz: tzinfo | None = None) -> Assignment:
+    """延期申请: before its deadline a department asks for a deadline agreed with the enterprise."""
+    assignment = _assignment(session, assignment_id)
+    require_department(actor, assignment.department_id, "申请延期")
+    check(assignment.case, "request_extension")
+    _require_active(assignment, "申请延期")
+    if assignment.extension_status == Extension.REQUESTED:
+        raise ForbiddenTransition("已有待审批的延期申请")
+    deadlines = Deadlines(calendar_for(session), tz)
+    if deadlines.is_overdue(assignment.due_date, now):
+        raise ForbiddenTransition("已超过办理期限，不能再申请延期")
+    errors: dict[str, str] = {}
+    if assignment.due_date is not None and new_due <= assignment.due_date:
+        errors["new_due"] = "延期后的期限应晚于原办理期限"
+    if not agreed_with_enterprise:
+        errors["agreed_with_enterprise"] = "延期须先与企业约定办结时限"
+    if not (reason or "").strip():
+        errors["reason"] = "请填写延期理由"
+    if errors:
+        raise InvalidInput(errors)
+    before = snapshot(assignment, ASSIGNMENT_FIELDS)
+    assignment.extension_status = Extension.REQUESTED
+    assignment.extension_due = new_due
+    assignment.extension_reason = reason.strip()
+    assignment.extension_agreed_with_enterprise = True
+    assignment.extension_requested_at = now
+    assignment.extension_decided_at = None
+    assignment.enterprise_informed = False
+    _assignment_event(session, assignment, "extension_requested", actor, now, before,
+                      note=reason.strip())
+    return assignment
+
+
+def approve_extension(session: Session, assignment_id: int, *, enterprise_informed: bool,
+                      actor: Actor, now: datetime) -> Assignment:
+    """The centre approves: the agreed date becomes the due date; notes if the enterprise knows."""
+    require_kind(actor, CENTRE, "审批延期")
+    assignment = _assignment(session, assignment_id)
+    case = assignment.case
+    check(case, "decide_extension")
+    _require_active(assignment, "审批延期")
+    if assignment.extension_status != Extension.REQUESTED:
+        raise ForbiddenTransition("没有待审批的延期申请")
+    before_case = snapshot(case, CASE_FIELDS)
+    before = snapshot(assignment, ASSIGNMENT_FIELDS)
+    assert assignment.extension_due is not None
+    agreed = Deadlines.agreed(assignment.extension_due, assignment.extension_reason or "")
+    assignment.extension_status = Extension.APPROVED
+    assignment.extension_decided_at = now
+    assignment.enterprise_informed = enterprise_informed
+    assignment.due_date, assignment.due_provisional = agreed.day, agreed.provisional
+    assignment.due_reason = agreed.reason
+    assignment.overdue = False
+    _sync_case_due(case)
+    _assignment_event(session, assignment, "extension_approved", actor, now, before)
+    _event(session, case, "due_changed", actor, now, before_case)
+    return assignment
+
+
+def reject_extension(session: Session, assignment_id: int, *, reason: str, actor: Actor,
+                     now: datetime) -> Assignment:
+    """The centre refuses the extension; the original deadline stands."""
+    require_kind(actor, CENTRE, "审批延期")
+    assignment = _assignment(session, assignment_id)
+    check(assignment.case, "decide_extension")
+    if assignment.extension_status != Extension.REQUESTED:
+        raise ForbiddenTransition("没有待审批的延期申请")
+    text = _text(reason, "reason", "请填写不予延期的理由")
+    before = snapshot(assignment, ASSIGNMENT_FIELDS)
+    assignment.extension_status = Extension.REJECTED
+    assignment.extension_decided_at = now
+    _assignment_event(session, assignment, "extension_rejected", actor, now, before, note=text)
+    return assignment
+
+
+def reply(session: Session, assignment_id: int, *, text: str, actor: Actor, now: datetime,
+          calendar: WorkCalendar | None = None, tz: tzinfo | None = None) -> Assignment:
+    """答复: a department's answer; the case is answered when no department is still handling it."""
+    assignment = _assignment(session, assignment_id)
+    require_department(actor, assignment.department_id, "答复")
+    case = assignment.case
+    check(case, "reply")
+    _require_active(assignment, "答复")
+    answer = _text(text, "text", "请填写答复内容")
+    before_case = snapshot(case, CASE_FIELDS)
+    before = snapshot(assignment, ASSIGNMENT_FIELDS)
+    assignment.state = AssignmentState.REPLIED
+    assignment.replied_at = now
+    assignment.accepted_at = assignment.accepted_at or now
+    session.add(Reply(case=case, assignment_id=assignment.id,
+                      department_id=assignment.department_id, text=answer,
+                      author=actor.name[:100], replied_at=now))
+    _assignment_event(session, assignment, "replied", actor, now, before, reply=answer)
+    if not _active(case):
+        _mark_answered(session, case, _deadlines(session, calendar, tz), actor, now, "reply")
+        _event(session, case, "answered", actor, now, before_case)
+    return assignment
+
+
+# -- follow-up and rating ---------------------------------------------------------------------
+
+
+def record_rating(session: Session, case_id: int, *, score: int, comment: str = "",
+                  via: str, call_id: int | None = None, actor: Actor, now: datetime,
+                  calendar: WorkCalendar | None = None, tz: tzinfo | None = None) -> Case:
+    """回访 result. 3–5 closes the case and settles the ledger (a hanging case too, now that it
+    is answered and the enterprise is satisfied); 1–2 (差评) hangs it and starts rework (重办).
+
+    Rework: the departments that answered get the case again (new assignments, due 2 working
+    days later for 流转办, 5 for 专班商办 and escalated cases); an instant answer goes back to
+    the centre's queue, due today.
+    """
+    require_kind(actor, CENTRE | {"system"}, "满意度评价")
+    case = _case(session, case_id)
+    check(case, "rate")
+    errors: dict[str, str] = {}
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        errors["score"] = "评价应为1至5分"
+    if via not in RATING_VIA:
+        errors["via"] = "评价方式应为 callback（自动回访）或 operator（人工回访）"
+    if errors:
+        raise InvalidInput(errors)
+    before = snapshot(case, CASE_FIELDS)
+    session.add(Rating(case_id=case.id, score=score, comment=(comment or "").strip(), via=via,
+                       call_id=call_id, rated_at=now, rated_by=actor.name[:100],
+                       round=case.rework_count))
+    followups.on_rating_recorded(session, case, score=score, comment=comment, via=via, now=now)
+    if score >= SATISFIED_MIN_SCORE:
+        move(case, "rate", Status.CLOSED)
+        ledger.settle(session, case, actor=actor, now=now)
+        _event(session, case, "rated", actor, now, before, score=score)
+        return case
+    _rework(session, case, _deadlines(session, calendar, tz), actor, now)
+    _event(session, case, "rework", actor, now, before, score=score)
+    return case
+
+
+def _rework(session: Session, case: Case, deadlines: Deadlines, actor: Actor, now: datetime
+            ) -> None:
+    ledger.hang(session, case, actor=actor, now=now, reason="企业评价不满意，重办")
+    replied = [a for a in _current_round(case) if a.state == AssignmentState.REPLIED]
+    case.rework_count += 1
+    case.answered_at = None
+    case.answered_on = None
+    if case.mode == Mode.INSTANT or not replied:
+        move(case, "rate", Status.RECEIVED)
+        _set_due(case, deadlines.same_day(now))
+        return
+    due = deadlines.rework(now, case.mode)
+    departments = {d.id: d for d in session.scalars(
+        select(Department).where(Department.id.in_([a.department_id for a in replied])))}
+    for assignment in replied:
+        _assign(session, case, departments[assignment.department_id], Role(assignment.role),
+                due, now)
+    _set_due(case, due)
+    move(case, "rate", Status.HANDLING)
+    session.flush()
+
+
+# -- corrections --------------------------------------------------------------------------------
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+DETAIL_FIELDS = ("description", "category", "subcategory", "enterprise_id", "contact_name",
+                 "contact_phone")
+
+
+def update_details(session: Session, case_id: int, *, actor: Actor, now: datetime,
+                   description: Any = UNSET, category: Any = UNSET, subcategory: Any = UNSET,
+                   enterprise_id: Any = UNSET, contact_name: Any = UNSET,
+                   contact_phone: Any = UNSET) -> Case:
+    """An operator reviews (审核) or corrects a case; clears the 待审核 mark.
+
+    Only the arguments given change; a new category without a subcategory clears the old
+    subcategory. A changed description (e.g. a corrected transcript) recomputes the routing
+    suggestions. Nothing changes if any value is invalid.
+    """
+    require_kind(actor, CENTRE, "修改诉求信息")
+    case = _case(session, case_id)
+    check(case, "update_details")
+    before = snapshot(case, (*DETAIL_FIELDS, "needs_review"))
+    updates: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    if description is not UNSET:
+        text = (description or "").strip()
+        if not text:
+            errors["description"] = "请填写诉求内容"
+        elif len(text) > MAX_DESCRIPTION:
+            errors["description"] = f"诉求内容不能超过{MAX_DESCRIPTION}字"
+        updates["description"] = text
+    if category is not UNSET or subcategory is not UNSET:
+        new_category = case.category if category is UNSET else category
+        if subcategory is UNSET:
+            new_sub = None if category is not UNSET else case.subcategory
+        else:
+            new_sub = subcategory
+        errors.update(validate_category(new_category, new_sub))
+        updates["category"], updates["subcategory"] = new_category, new_sub
+    if enterprise_id is not UNSET:
+        if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:
+            errors["enterprise_id"] = "企业不存在"
+        updates["enterprise_id"] = enterprise_id
+    if contact_name is not UNSET:
+        updates["contact_name"] = (contact_name or "").strip()[:64] or None
+    if contact_phone is not UNSET:
+        try:
+            updates["contact_phone"] = normalize_phone(contact_phone) if contact_phone else None
+        except InvalidPhone as exc:
+            errors["contact_phone"] = exc.message
+    if errors:
+        raise InvalidInput(errors)
+    for name, value in updates.items():
+        setattr(case, name, value)
+    case.needs_review = False
+    old, new = changed(before, snapshot(case, (*DETAIL_FIELDS, "needs_review")))
+    record_event(session, case, actor=actor, action="details_updated", now=now, before=old,
+                 after=new)
+    if "description" in new:
+        store_suggestions(session, case, case.description, source="description", now=now)
+    return case

@@ -1,0 +1,124 @@
+"""Read-side queries for the console, the IVR and the API; each one is index-backed.
+
+The page queries (operator queue, department view) use keyset pagination so that page N
+costs the same as page 1 on a million-row table (benchmarks/cases.py measures them).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_
+from sqlalchemy.orm import Session, contains_eager, selectinload
+
+from cases.case_models import Assignment, Case
+from cases.enterprises import enterprises_for_phone, phone_or_none
+from cases.vocab import ACTIVE_ASSIGNMENT_STATES, OPEN_STATUSES, Status
+
+PAGE_SIZE = 50
+
+
+def operator_queue_query(
+    *,
+    category: str | None = None,
+    limit: int = PAGE_SIZE,
+    after: tuple[datetime, int] | None = None,
+) -> Select[tuple[Case]]:
+    """The statement behind :func:`operator_queue` (the benchmark explains it)."""
+    stmt = select(Case).where(Case.status == Status.RECEIVED)
+    if category is not None:
+        stmt = stmt.where(Case.category == category)
+    if after is not None:
+        stmt = stmt.where(tuple_(Case.received_at, Case.id) < tuple_(*after))
+    return stmt.order_by(Case.received_at.desc(), Case.id.desc()).limit(limit)
+
+
+def operator_queue(
+    session: Session,
+    *,
+    category: str | None = None,
+    limit: int = PAGE_SIZE,
+    after: tuple[datetime, int] | None = None,
+) -> list[Case]:
+    """Cases waiting for the centre (unrouted, returned, reworked), newest first.
+
+    ``after`` is the ``(received_at, id)`` of the last row of the previous page.
+    """
+    return list(session.scalars(operator_queue_query(category=category, limit=limit,
+                                                     after=after)))
+
+
+def department_view_query(
+    department_id: int, *, limit: int = PAGE_SIZE, after: tuple[date, int] | None = None
+) -> Select[tuple[Assignment]]:
+    """The statement behind :func:`department_open_assignments`."""
+    stmt = (
+        select(Assignment)
+        .join(Assignment.case)
+        .options(contains_eager(Assignment.case))
+        .where(Assignment.department_id == department_id,
+               Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES))
+    )
+    if after is not None:
+        stmt = stmt.where(tuple_(Assignment.due_date, Assignment.id) > tuple_(*after))
+    return stmt.order_by(Assignment.due_date, Assignment.id).limit(limit)
+
+
+def department_open_assignments(
+    session: Session,
+    department_id: int,
+    *,
+    limit: int = PAGE_SIZE,
+    after: tuple[date, int] | None = None,
+) -> list[Assignment]:
+    """A department's assignments still to act on, earliest due first, with their cases."""
+    return list(session.scalars(department_view_query(department_id, limit=limit,
+                                                      after=after)))
+
+
+def case_lookup_query(number: str) -> Select[tuple[Case]]:
+    """The statement behind :func:`case_by_number`."""
+    return select(Case).where(Case.number == number.strip()).options(
+        selectinload(Case.assignments).selectinload(Assignment.department),
+        selectinload(Case.replies),
+    )
+
+
+def case_by_number(session: Session, number: str) -> Case | None:
+    """The case with this number, with its assignments and replies loaded."""
+    return session.scalars(case_lookup_query(number)).one_or_none()
+
+
+def _caller_filter(session: Session, number: str) -> ColumnElement[bool]:
+    enterprise_ids = [e.id for e in enterprises_for_phone(session, number)]
+    who = Case.contact_phone == number
+    return or_(who, Case.enterprise_id.in_(enterprise_ids)) if enterprise_ids else who
+
+
+def open_cases_for_caller(session: Session, phone: str | None) -> list[Case]:
+    """Open cases of the caller: filed with this contact number or for an enterprise using it."""
+    number = phone_or_none(phone)
+    if number is None:
+        return []
+    return list(session.scalars(
+        select(Case).where(_caller_filter(session, number), Case.status.in_(OPEN_STATUSES))
+        .order_by(Case.received_at.desc())
+    ))
+
+
+def count_open_cases_for_caller(session: Session, phone: str | None) -> int:
+    """How many open cases :func:`open_cases_for_caller` would return."""
+    number = phone_or_none(phone)
+    if number is None:
+        return 0
+    return session.scalar(
+        select(func.count()).select_from(Case)
+        .where(_caller_filter(session, number), Case.status.in_(OPEN_STATUSES))
+    ) or 0
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many cases are in each status (dashboard)."""
+    rows = session.execute(select(Case.status, func.count()).group_by(Case.status))
+    # Not dict(result): a Result has .keys() (column names), which dict() would misuse.
+    return {status: count for status, count in rows}

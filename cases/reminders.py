@@ -1,0 +1,163 @@
+"""Deadline notices to departments: 提醒 before, 催办 after, 督办 to the supervisors later.
+
+Per active assignment, on working days:
+
+- ``due_soon`` — due today or on the next working day: the department is reminded;
+- ``overdue`` — past the due date (the first overdue working day): 催办 to the department;
+- ``escalated`` — ``escalate_after`` overdue working days: the supervisors (企服专班) are told
+  and the department learns that it was escalated.
+
+Each level is sent at most once per assignment: the row in ``reminders`` is inserted first
+with ``ON CONFLICT DO NOTHING`` and only the transaction that inserted it writes the
+notifications and texts, so restarts and duplicate schedulers never send twice. Assignments
+whose extension request awaits a decision are not chased (they asked in time), like the
+overdue sweep in :mod:`cases.ledger`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+
+from sqlalchemy import exists, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from call_flows.workdays import WorkCalendar
+from cases.actors import Actor
+from cases.audit import record_event
+from cases.case_models import Assignment
+from cases.deadlines import hotline_tz
+from cases.followup_models import REMINDER_LEVEL_LABELS, ReminderLevel, ReminderSent
+from cases.notifications import Audience, NotificationKind, notify
+from cases.receipts import queue_sms, spoken_day
+from cases.vocab import ACTIVE_ASSIGNMENT_STATES, Extension
+
+REMINDER_ACTOR = Actor("system", "督办提醒")
+# Liaison phones (E.164) of a department; the console's users table provides them.
+PhoneLookup = Callable[[Session, int], Sequence[str]]
+
+
+def _no_phones(_session: Session, _department_id: int) -> Sequence[str]:
+    return ()
+
+
+def overdue_working_days(due: date, today: date, calendar: WorkCalendar) -> int:
+    """Working days after ``due`` up to and including ``today``."""
+    days, day = 0, due
+    while True:
+        day = calendar.add_working_days(day, 1).day
+        if day > today:
+            return days
+        days += 1
+
+
+def levels_due(due: date, today: date, calendar: WorkCalendar, *, escalate_after: int,
+               extension_requested: bool = False) -> list[ReminderLevel]:
+    """The notices an assignment due on ``due`` has earned by ``today`` (a working day)."""
+    if not calendar.is_working(today):
+        return []
+    if due >= today:
+        horizon = calendar.add_working_days(today, 1).day
+        return [ReminderLevel.DUE_SOON] if due <= horizon else []
+    if extension_requested:
+        return []
+    levels = [ReminderLevel.OVERDUE]
+    if calendar.add_working_days(due, escalate_after).day <= today:
+        levels.append(ReminderLevel.ESCALATED)
+    return levels
+
+
+def _claim(session: Session, assignment: Assignment, level: ReminderLevel, now: datetime) -> bool:
+    """Insert the once-only row; True only for the transaction that inserted it."""
+    assert assignment.due_date is not None
+    values = {"assignment_id": assignment.id, "level": str(level), "case_id": assignment.case_id,
+              "department_id": assignment.department_id, "due_date": assignment.due_date,
+              "sent_at": now}
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(ReminderSent).values(**values).on_conflict_do_nothing(
+            index_elements=["assignment_id", "level"]).returning(ReminderSent.id)
+        return session.execute(stmt).scalar_one_or_none() is not None
+    try:
+        with session.begin_nested():
+            session.add(ReminderSent(**values))
+    except IntegrityError:
+        return False
+    return True
+
+
+@dataclass
+class ReminderRun:
+    """What one run sent: ``(assignment id, level)`` pairs."""
+
+    sent: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _send(session: Session, assignment: Assignment, level: ReminderLevel, *, today: date,
+          calendar: WorkCalendar, now: datetime, phones: PhoneLookup) -> None:
+    case, department = assignment.case, assignment.department
+    assert assignment.due_date is not None
+    due = spoken_day(assignment.due_date)
+    name, number = department.name, case.number
+    days = overdue_working_days(assignment.due_date, today, calendar)
+    common = {"case": case, "now": now, "assignment_id": assignment.id}
+    if level == ReminderLevel.DUE_SOON:
+        notify(session, audience=Audience.DEPARTMENT, department_id=department.id,
+               kind=NotificationKind.DUE_SOON, title=f"到期提醒：诉求{number}将于{due}到期",
+               body=f"{name}承办的诉求{number}办理期限为{due}，请在期限内答复企业。", **common)
+    elif level == ReminderLevel.OVERDUE:
+        notify(session, audience=Audience.DEPARTMENT, department_id=department.id,
+               kind=NotificationKind.OVERDUE, title=f"催办：诉求{number}已超过办理期限",
+               body=f"{name}承办的诉求{number}已超过办理期限（{due}），请尽快办理并答复企业。",
+               **common)
+    else:
+        body = f"{name}承办的诉求{number}已逾期{days}个工作日（办理期限{due}）未答复，"
+        notify(session, audience=Audience.SUPERVISOR, kind=NotificationKind.ESCALATED,
+               title=f"督办：{name}诉求{number}逾期{days}个工作日",
+               body=body + "请企服专班督办。", **common)
+        notify(session, audience=Audience.DEPARTMENT, department_id=department.id,
+               kind=NotificationKind.ESCALATED, title=f"督办：诉求{number}已提请企服专班督办",
+               body=body + "已提请企服专班督办，请立即办理。", **common)
+    params = {"department": name, "number": number, "due": due, "days": days}
+    for phone in dict.fromkeys(phones(session, department.id)):
+        queue_sms(session, kind=str(level), to=phone, params=params, case=case, now=now,
+                  dedupe_key=f"reminder:{assignment.id}:{level}:{phone}")
+    record_event(session, case, actor=REMINDER_ACTOR, action=f"reminder_{level}", now=now,
+                 after={"assignment_id": assignment.id, "department_id": department.id,
+                        "level": str(level)},
+                 note=f"{REMINDER_LEVEL_LABELS[level]}：{name}")
+
+
+def send_reminders(session: Session, now: datetime, *, calendar: WorkCalendar,
+                   escalate_after: int = 2, tz: tzinfo | None = None,
+                   phones: PhoneLookup = _no_phones) -> ReminderRun:
+    """Send every notice that is due and was not sent before; safe to run concurrently."""
+    today = now.astimezone(tz or hotline_tz()).date()
+    run = ReminderRun()
+    if not calendar.is_working(today):
+        return run
+    horizon = calendar.add_working_days(today, 1).day
+    finished = exists().where(ReminderSent.assignment_id == Assignment.id,
+                              ReminderSent.level == ReminderLevel.ESCALATED)
+    candidates = session.scalars(
+        select(Assignment)
+        .options(selectinload(Assignment.case), selectinload(Assignment.department))
+        .where(Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES), Assignment.due_date.is_not(None),
+               Assignment.due_date <= horizon, ~finished)
+        .order_by(Assignment.due_date, Assignment.id)
+    ).all()
+    for assignment in candidates:
+        assert assignment.due_date is not None
+        levels = levels_due(
+            assignment.due_date, today, calendar, escalate_after=escalate_after,
+            extension_requested=assignment.extension_status == Extension.REQUESTED)
+        for level in levels:
+            if _claim(session, assignment, level, now):
+                _send(session, assignment, level, today=today, calendar=calendar, now=now,
+                      phones=phones)
+                run.sent.append((assignment.id, str(level)))
+    return run

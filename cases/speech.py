@@ -1,0 +1,53 @@
+"""What the IVR says about cases, in Mandarin written for text-to-speech."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from cases.case_models import Case
+from cases.deadlines import spoken_date
+from cases.phones import digits_for_speech
+from cases.vocab import AssignmentState, Status
+
+NOT_FOUND = "未找到该诉求编号，请重新输入。"
+
+
+def spoken_case_number(number: str) -> str:
+    """Digit by digit in Chinese numerals, the date part and the sequence apart:
+    ``2611270001`` → ``二六幺幺二七，零零零幺``."""
+    return "，".join(digits_for_speech(part) for part in (number[:6], number[6:]) if part)
+
+
+def filed_prompt(number: str, *, linked: bool) -> str:
+    """Read the case number back (twice: callers write it down) after a voicemail."""
+    spoken = spoken_case_number(number)
+    lead = "您反映的同类诉求正在办理中，本次留言已并入该诉求。" if linked else ""
+    return f"{lead}您的诉求编号是：{spoken}。再说一遍，{spoken}。"
+
+
+def open_cases_prompt(count: int) -> str:
+    return f"您有{count}件诉求正在办理中，查询进度请按9。"
+
+
+def _departments(case: Case) -> str:
+    names = [a.department.name for a in case.assignments
+             if a.round == case.rework_count
+             and a.state not in (AssignmentState.RETURNED, AssignmentState.WITHDRAWN)]
+    return "、".join(dict.fromkeys(names))
+
+
+def status_prompt(case: Case, today: date) -> str:
+    """Status, handling department and due date of a case, as one sentence."""
+    head = f"诉求编号{spoken_case_number(case.number)}，"
+    departments = _departments(case)
+    due = f"办理期限为{spoken_date(case.due_date, today)}。" if case.due_date else ""
+    if case.status == Status.RECEIVED:
+        return f"{head}已受理，正在分派办理。{due}"
+    if case.status == Status.ESCALATED:
+        return f"{head}已上报区企业服务工作领导小组研究处理。"
+    if case.status == Status.HANDLING:
+        return f"{head}正在办理中，承办单位：{departments}。{due}"
+    answered_by = departments or "企业服务中心"
+    if case.status == Status.ANSWERED:
+        return f"{head}已由{answered_by}答复，我们将回访听取您的评价。"
+    return f"{head}已办结。感谢您对我们工作的支持。"

@@ -1,0 +1,73 @@
+"""Routing suggestions stored with a case, and the operator's final routing next to them."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from cases.case_models import Assignment, Case, RoutingSuggestion
+from cases.models import Department
+from cases.routing import suggest
+from cases.vocab import AssignmentState
+
+# The operator sees the best few; the report measures the first and any of these.
+MAX_SUGGESTIONS = 3
+
+
+def store_suggestions(
+    session: Session, case: Case, text: str, *, source: str, now: datetime
+) -> list[RoutingSuggestion]:
+    """Replace ``case``'s suggestions with those computed from ``text``."""
+    session.execute(delete(RoutingSuggestion).where(RoutingSuggestion.case_id == case.id))
+    found = suggest(text, category=case.category)[:MAX_SUGGESTIONS]
+    names = [s.department for s in found]
+    ids: dict[str, int] = {}
+    if names:
+        rows = session.execute(
+            select(Department.name, Department.id).where(Department.name.in_(names))
+        )
+        ids = {name: id_ for name, id_ in rows}
+    rows = [
+        RoutingSuggestion(
+            case_id=case.id,
+            rank=rank,
+            department_id=ids.get(s.department),
+            department_name=s.department,
+            score=s.score,
+            keywords=list(s.keywords),
+            category=s.category,
+            subcategory=s.subcategory,
+            source=source,
+            created_at=now,
+        )
+        for rank, s in enumerate(found, start=1)
+    ]
+    session.add_all(rows)
+    session.flush()
+    # The bulk delete bypassed the ORM: reload the collection on next access.
+    session.expire(case, ["suggestions"])
+    routed = current_routing(session, case.id)
+    if routed:
+        mark_final_routing(session, case.id, routed)
+    return rows
+
+
+def current_routing(session: Session, case_id: int) -> set[int]:
+    """Departments the case is routed to now (not returned, not withdrawn)."""
+    return set(session.scalars(
+        select(Assignment.department_id).where(
+            Assignment.case_id == case_id,
+            Assignment.state.not_in([AssignmentState.RETURNED, AssignmentState.WITHDRAWN]),
+        )
+    ))
+
+
+def mark_final_routing(session: Session, case_id: int, department_ids: Collection[int]) -> None:
+    """Record which suggestions the operator's routing agreed with."""
+    for row in session.scalars(
+        select(RoutingSuggestion).where(RoutingSuggestion.case_id == case_id)
+    ):
+        row.chosen = row.department_id in department_ids

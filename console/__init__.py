@@ -1,0 +1,41 @@
+"""Operator console: server-rendered pages for operators, departments, supervisors, admins.
+
+``init_app`` is called by the application factory before blueprints are registered: it
+sets the session cookie flags and turns on CSRF protection for every form in the app,
+exempting the token-authenticated API and the Twilio-signed webhooks.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from flask import Flask
+
+# Blueprints authenticated otherwise: Twilio signatures, API bearer tokens (no cookies).
+DEFAULT_CSRF_EXEMPT = ("ivr.routes:bp", "api.routes:bp")
+
+
+def init_app(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError, CSRFProtect
+
+    from console import templating
+    from console.auth import configure_session
+
+    configure_session(app)
+    # Tokens stay valid for the whole working session (a long review must still submit).
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)
+    # The console may sit behind HTTPS without a Referer (strict privacy settings).
+    app.config.setdefault("WTF_CSRF_SSL_STRICT", False)
+    csrf = CSRFProtect(app)
+    for spec in app.config.get("CSRF_EXEMPT_BLUEPRINTS", DEFAULT_CSRF_EXEMPT):
+        module, _, attr = spec.partition(":")
+        csrf.exempt(getattr(importlib.import_module(module), attr))
+
+    def csrf_refused(exc: CSRFError) -> Any:
+        from console.blueprint import refuse
+
+        return refuse(400, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
+
+    app.register_error_handler(CSRFError, csrf_refused)
+    templating.init_app(app)

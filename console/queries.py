@@ -1,0 +1,352 @@
+"""Read-side queries of the console pages that the case domain does not provide.
+
+Lists use keyset pagination on ``(timestamp, id)`` so a late page costs what the first does.
+A page is fetched with one extra row to know whether a next page exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select, tuple_
+from sqlalchemy.orm import Session, selectinload
+
+from cases.case_models import Assignment, Case, CaseRecording
+from cases.enterprises import enterprises_for_phone, phone_or_none
+from cases.models import Department, Enterprise
+from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState, Extension, Ledger, Status
+from ivr.models import Call, Recording
+
+PAGE_SIZE = 30
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of rows and the cursor of the next page (``None`` on the last page)."""
+
+    rows: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(at: datetime | date, row_id: int) -> str:
+    return f"{at.isoformat()}~{row_id}"
+
+
+def decode_cursor(raw: str | None) -> tuple[str, int] | None:
+    if not raw or "~" not in raw:
+        return None
+    at, _, row_id = raw.rpartition("~")
+    try:
+        return at, int(row_id)
+    except ValueError:
+        return None
+
+
+def _datetime_cursor(raw: str | None) -> tuple[datetime, int] | None:
+    parsed = decode_cursor(raw)
+    if parsed is None:
+        return None
+    try:
+        at = datetime.fromisoformat(parsed[0])
+    except ValueError:
+        return None
+    return (at, parsed[1]) if at.tzinfo else None
+
+
+def _page(session: Session, stmt: Select[Any], limit: int, key: Any) -> Page[Any]:
+    rows = list(session.scalars(stmt.limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(*key(rows[-1])) if more and rows else None
+    return Page(rows, cursor)
+
+
+def local_day_range(start: date | None, end: date | None, tz: tzinfo
+                    ) -> tuple[datetime | None, datetime | None]:
+    """UTC bounds ``[start 00:00, end+1 00:00)`` of local calendar days."""
+    low = datetime.combine(start, time(), tz) if start else None
+    high = datetime.combine(end + timedelta(days=1), time(), tz) if end else None
+    return low, high
+
+
+# -- search -------------------------------------------------------------------------------
+
+
+def search_condition(session: Session, q: str) -> ColumnElement[bool] | None:
+    """Cases matching ``q`` as a case number, a phone number, or an enterprise name / USCC."""
+    q = q.strip()
+    if not q:
+        return None
+    conditions: list[ColumnElement[bool]] = []
+    if q.isdigit():
+        conditions.append(Case.number.startswith(q, autoescape=True))
+    phone = phone_or_none(q) if sum(c.isdigit() for c in q) >= 7 else None
+    if phone:
+        conditions.append(Case.contact_phone == phone)
+        ids = [e.id for e in enterprises_for_phone(session, phone)]
+        if ids:
+            conditions.append(Case.enterprise_id.in_(ids))
+    enterprise_ids = select(Enterprise.id).where(
+        or_(Enterprise.name.icontains(q, autoescape=True), Enterprise.uscc == q.upper()))
+    conditions.append(Case.enterprise_id.in_(enterprise_ids))
+    return or_(*conditions)
+
+
+# -- the operator queue -------------------------------------------------------------------
+
+
+@dataclass
+class QueueFilters:
+    channel: str | None = None
+    category: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    overdue: bool = False
+    q: str = ""
+
+
+def operator_queue(session: Session, filters: QueueFilters, *, today: date,
+                   cursor: str | None = None, limit: int = PAGE_SIZE) -> Page[Case]:
+    """Cases waiting for the centre (every channel), newest first, filtered and searched."""
+    stmt = select(Case).where(Case.status == Status.RECEIVED).options(
+        selectinload(Case.enterprise))
+    if filters.channel:
+        stmt = stmt.where(Case.channel == filters.channel)
+    if filters.category:
+        stmt = stmt.where(Case.category == filters.category)
+    if filters.date_from:
+        stmt = stmt.where(Case.received_on >= filters.date_from)
+    if filters.date_to:
+        stmt = stmt.where(Case.received_on <= filters.date_to)
+    if filters.overdue:
+        stmt = stmt.where(Case.due_date < today)
+    condition = search_condition(session, filters.q)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    after = _datetime_cursor(cursor)
+    if after:
+        stmt = stmt.where(tuple_(Case.received_at, Case.id) < tuple_(*after))
+    stmt = stmt.order_by(Case.received_at.desc(), Case.id.desc())
+    return _page(session, stmt, limit, lambda c: (c.received_at, c.id))
+
+
+def queue_size(session: Session) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Case).where(Case.status == Status.RECEIVED)) or 0
+
+
+# -- all cases (supervisors) ----------------------------------------------------------------
+
+
+@dataclass
+class CaseFilters:
+    status: str | None = None
+    ledger_state: str | None = None
+    mode: str | None = None
+    department_id: int | None = None
+    q: str = ""
+
+
+def all_cases(session: Session, filters: CaseFilters, *, cursor: str | None = None,
+              limit: int = PAGE_SIZE) -> Page[Case]:
+    stmt = select(Case).options(selectinload(Case.enterprise),
+                                selectinload(Case.assignments).selectinload(Assignment.department))
+    if filters.status:
+        stmt = stmt.where(Case.status == filters.status)
+    if filters.ledger_state:
+        stmt = stmt.where(Case.ledger_state == filters.ledger_state)
+    if filters.mode:
+        stmt = stmt.where(Case.mode == filters.mode)
+    if filters.department_id:
+        stmt = stmt.where(exists().where(Assignment.case_id == Case.id,
+                                         Assignment.department_id == filters.department_id))
+    condition = search_condition(session, filters.q)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    after = _datetime_cursor(cursor)
+    if after:
+        stmt = stmt.where(tuple_(Case.received_at, Case.id) < tuple_(*after))
+    stmt = stmt.order_by(Case.received_at.desc(), Case.id.desc())
+    return _page(session, stmt, limit, lambda c: (c.received_at, c.id))
+
+
+def hanging_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Case)
+                          .where(Case.ledger_state == Ledger.HANGING)) or 0
+
+
+def hanging_cases(session: Session, *, cursor: str | None = None, limit: int = PAGE_SIZE
+                  ) -> Page[Case]:
+    """The 挂账 list: longest hanging first."""
+    stmt = select(Case).where(Case.ledger_state == Ledger.HANGING).options(
+        selectinload(Case.enterprise),
+        selectinload(Case.assignments).selectinload(Assignment.department))
+    after = _datetime_cursor(cursor)
+    if after:
+        stmt = stmt.where(tuple_(Case.hanging_since, Case.id) > tuple_(*after))
+    stmt = stmt.order_by(Case.hanging_since, Case.id)
+    return _page(session, stmt, limit, lambda c: (c.hanging_since, c.id))
+
+
+@dataclass
+class DepartmentLoad:
+    department: Department
+    open: int = 0
+    pending: int = 0
+    overdue: int = 0
+    extension_requests: int = 0
+
+
+def department_loads(session: Session, today: date) -> list[DepartmentLoad]:
+    """Per department: open assignments, not yet accepted, overdue, extension requests."""
+    active = Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES)
+    overdue = or_(Assignment.overdue.is_(True), Assignment.due_date < today)
+    rows = session.execute(
+        select(
+            Assignment.department_id,
+            func.count(),
+            func.sum(case((Assignment.state == AssignmentState.PENDING, 1), else_=0)),
+            func.sum(case((overdue, 1), else_=0)),
+            func.sum(case((Assignment.extension_status == Extension.REQUESTED, 1), else_=0)),
+        ).where(active).group_by(Assignment.department_id)
+    ).all()
+    counts = {row[0]: row[1:] for row in rows}
+    result = []
+    for department in session.scalars(select(Department).order_by(Department.sort_order,
+                                                                  Department.id)):
+        open_, pending, late, ext = counts.get(department.id, (0, 0, 0, 0))
+        result.append(DepartmentLoad(department, int(open_ or 0), int(pending or 0),
+                                     int(late or 0), int(ext or 0)))
+    return result
+
+
+# -- departments ----------------------------------------------------------------------------
+
+
+def department_assignments(session: Session, department_id: int, *,
+                           cursor: str | None = None, limit: int = PAGE_SIZE
+                           ) -> Page[Assignment]:
+    """A department's assignments still to act on, earliest due first (undated last)."""
+    stmt = (select(Assignment).join(Assignment.case)
+            .options(selectinload(Assignment.case).selectinload(Case.enterprise))
+            .where(Assignment.department_id == department_id,
+                   Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES)))
+    parsed = decode_cursor(cursor)
+    if parsed:
+        with suppress(ValueError):
+            stmt = stmt.where(tuple_(Assignment.due_date, Assignment.id)
+                              > tuple_(date.fromisoformat(parsed[0]), parsed[1]))
+    stmt = stmt.order_by(Assignment.due_date, Assignment.id)
+    return _page(session, stmt, limit, lambda a: (a.due_date or date.max, a.id))
+
+
+def department_recent(session: Session, department_id: int, since: datetime,
+                      limit: int = 20) -> list[Assignment]:
+    """Assignments the department finished (replied or returned) recently."""
+    finished_at = func.coalesce(Assignment.replied_at, Assignment.returned_at)
+    return list(session.scalars(
+        select(Assignment).options(selectinload(Assignment.case))
+        .where(Assignment.department_id == department_id,
+               Assignment.state.in_([AssignmentState.REPLIED, AssignmentState.RETURNED]),
+               finished_at >= since)
+        .order_by(finished_at.desc()).limit(limit)))
+
+
+def extension_requests(session: Session) -> list[Assignment]:
+    """Extension requests waiting for the centre's decision."""
+    return list(session.scalars(
+        select(Assignment).options(selectinload(Assignment.case),
+                                   selectinload(Assignment.department))
+        .where(Assignment.extension_status == Extension.REQUESTED,
+               Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES))
+        .order_by(Assignment.extension_requested_at)))
+
+
+def follow_ups(session: Session, *, cursor: str | None = None, limit: int = PAGE_SIZE
+               ) -> Page[Case]:
+    """Answered cases waiting for the follow-up call and rating, oldest answer first."""
+    stmt = select(Case).where(Case.status == Status.ANSWERED).options(
+        selectinload(Case.enterprise), selectinload(Case.replies))
+    after = _datetime_cursor(cursor)
+    if after:
+        stmt = stmt.where(tuple_(Case.answered_at, Case.id) > tuple_(*after))
+    stmt = stmt.order_by(Case.answered_at, Case.id)
+    return _page(session, stmt, limit, lambda c: (c.answered_at, c.id))
+
+
+# -- who may see what ---------------------------------------------------------------------
+
+
+def department_sees_case(session: Session, department_id: int, case_id: int) -> bool:
+    """A department sees a case it was ever assigned (including returned or withdrawn)."""
+    return bool(session.scalar(select(exists().where(
+        Assignment.case_id == case_id, Assignment.department_id == department_id))))
+
+
+def cases_of_recording(session: Session, recording_id: int) -> list[int]:
+    """Ids of the cases a recording is filed under (its own case and linked ones)."""
+    linked = select(CaseRecording.case_id).where(CaseRecording.recording_id == recording_id)
+    own = select(Case.id).where(Case.recording_id == recording_id)
+    return sorted(set(session.scalars(linked)) | set(session.scalars(own)))
+
+
+def cases_of_call(session: Session, call_id: int) -> list[Case]:
+    linked = select(CaseRecording.case_id).where(CaseRecording.call_id == call_id)
+    return list(session.scalars(
+        select(Case).where(or_(Case.call_id == call_id, Case.id.in_(linked))).order_by(Case.id)))
+
+
+# -- the call log ---------------------------------------------------------------------------
+
+
+@dataclass
+class CallFilters:
+    date_from: date | None = None
+    date_to: date | None = None
+    caller: str = ""
+    status: str | None = None
+    category: str | None = None
+    voicemail: bool = False
+
+
+def call_log(session: Session, filters: CallFilters, tz: tzinfo, *,
+             cursor: str | None = None, limit: int = PAGE_SIZE) -> Page[Call]:
+    stmt = select(Call).options(selectinload(Call.recordings))
+    low, high = local_day_range(filters.date_from, filters.date_to, tz)
+    if low:
+        stmt = stmt.where(Call.started_at >= low)
+    if high:
+        stmt = stmt.where(Call.started_at < high)
+    caller = filters.caller.strip()
+    if caller:
+        number = phone_or_none(caller)
+        stmt = stmt.where(Call.from_number == number if number
+                          else Call.from_number.contains(caller, autoescape=True))
+    if filters.status:
+        stmt = stmt.where(Call.status == filters.status)
+    if filters.category:
+        stmt = stmt.where(Call.category == filters.category)
+    if filters.voicemail:
+        stmt = stmt.where(exists().where(Recording.call_id == Call.id))
+    after = _datetime_cursor(cursor)
+    if after:
+        stmt = stmt.where(tuple_(Call.started_at, Call.id) < tuple_(*after))
+    stmt = stmt.order_by(Call.started_at.desc(), Call.id.desc())
+    return _page(session, stmt, limit, lambda c: (c.started_at, c.id))
+
+
+def active_departments(session: Session) -> list[Department]:
+    return list(session.scalars(select(Department).where(Department.active.is_(True))
+                                .order_by(Department.sort_order, Department.id)))
+
+
+def departments_by_id(session: Session, ids: Sequence[int]) -> dict[int, Department]:
+    if not ids:
+        return {}
+    return {d.id: d for d in session.scalars(select(Department).where(Department.id.in_(ids)))}
+

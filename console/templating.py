@@ -1,0 +1,70 @@
+"""Jinja filters and globals for the console (local times, labels, working days left)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask, get_flashed_messages
+
+from console import labels
+from console.auth import current_user
+from console.models import ROLE_LABELS
+
+LOW_CONFIDENCE = 0.6
+# Ids and raw lists in audit events that mean nothing to a reader.
+HIDDEN_AUDIT_KEYS = frozenset({"assignment_id", "department_id", "recording_id",
+                               "withdrawn_department_ids", "edits", "call_id", "department_ids"})
+
+
+def audit_keys(event: Any) -> list[str]:
+    """The changed fields of an audit event worth showing, in a stable order."""
+    keys = dict.fromkeys([*event.before, *event.after])
+    return [k for k in keys if k not in HIDDEN_AUDIT_KEYS]
+
+
+def init_app(app: Flask) -> None:
+    from console import web
+
+    def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return value.astimezone(web.tz()).strftime(fmt) if value else ""
+
+    def days_left(due: date | None) -> int | None:
+        """Working days from today to ``due``: negative when overdue."""
+        if due is None:
+            return None
+        return web.calendar().working_days_between(web.today(), due)
+
+    def label(value: Any, kind: str) -> str:
+        if value is None:
+            return ""
+        return labels.VALUE_LABELS.get(kind, {}).get(str(value), str(value))
+
+    def shown(value: Any, kind: str) -> str:
+        """An audit value as people read it."""
+        if value is None:
+            return "—"
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, list):
+            return "、".join(shown(v, kind) for v in value)
+        if kind.endswith("_at") and isinstance(value, str):
+            try:
+                return localtime(datetime.fromisoformat(value))
+            except ValueError:
+                return value
+        return label(value, kind) if isinstance(value, str) else str(value)
+
+    app.jinja_env.filters.update(localtime=localtime, label=label, days_left=days_left,
+                                 shown=shown, audit_keys=audit_keys)
+
+    @app.context_processor
+    def console_globals() -> dict[str, Any]:
+        return {
+            "current_user": current_user,
+            "flashes": lambda: get_flashed_messages(with_categories=True),
+            "labels": labels,
+            "ROLE_LABELS": ROLE_LABELS,
+            "LOW_CONFIDENCE": LOW_CONFIDENCE,
+            "today": web.today,
+        }

@@ -1,0 +1,118 @@
+"""Managing console accounts: create, change role or department, reset passwords, disable."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cases.enterprises import phone_or_none
+from cases.errors import InvalidInput, NotFound
+from cases.models import Department
+from console.models import ROLES, User
+from console.passwords import hash_password, password_problem
+
+log = logging.getLogger(__name__)
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+
+
+def _department_id(session: Session, role: str, department: int | str | None,
+                   errors: dict[str, str]) -> int | None:
+    """The department of a liaison (by id or name); other roles have none."""
+    if role != "department":
+        return None
+    if department in (None, ""):
+        errors["department"] = "承办单位联络员须指定所属单位"
+        return None
+    column = Department.id if isinstance(department, int) else Department.name
+    found = session.scalars(select(Department).where(column == department)).one_or_none()
+    if found is None or not found.active:
+        errors["department"] = "单位不存在或已停用"
+        return None
+    return found.id
+
+
+def _phone(raw: str | None, errors: dict[str, str]) -> str | None:
+    if not raw or not raw.strip():
+        return None
+    number = phone_or_none(raw)
+    if number is None:
+        errors["phone"] = "手机号码格式不正确"
+    return number
+
+
+def create_user(session: Session, *, username: str, display_name: str, role: str,
+                password: str, department: int | str | None = None, phone: str | None = None,
+                now: datetime) -> User:
+    """A new active account; raises :class:`InvalidInput` with Chinese messages per field."""
+    username = (username or "").strip()
+    errors: dict[str, str] = {}
+    if not USERNAME.match(username):
+        errors["username"] = "用户名为3至64位字母、数字或 _ . -"
+    elif session.scalar(select(User.id).where(User.username == username)):
+        errors["username"] = "用户名已存在"
+    name = (display_name or "").strip() or username
+    if len(name) > 64:
+        errors["display_name"] = "姓名不能超过64字"
+    if role not in ROLES:
+        errors["role"] = "角色应为 operator、department、supervisor 或 admin"
+    department_id = _department_id(session, role, department, errors)
+    problem = password_problem(password or "")
+    if problem:
+        errors["password"] = problem
+    number = _phone(phone, errors)
+    if errors:
+        raise InvalidInput(errors)
+    user = User(username=username, display_name=name, role=role, department_id=department_id,
+                password_hash=hash_password(password), active=True, phone=number,
+                created_at=now, password_changed_at=now)
+    session.add(user)
+    session.flush()
+    log.info("console user %s created (%s)", username, role)
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("用户不存在")
+    return user
+
+
+def update_user(session: Session, user_id: int, *, display_name: str, role: str,
+                department: int | str | None, phone: str | None, active: bool,
+                acting_user_id: int | None = None) -> User:
+    """Change an account's profile, role, department or active flag."""
+    user = get_user(session, user_id)
+    errors: dict[str, str] = {}
+    name = (display_name or "").strip()
+    if not name or len(name) > 64:
+        errors["display_name"] = "请填写姓名（不超过64字）"
+    if role not in ROLES:
+        errors["role"] = "角色应为 operator、department、supervisor 或 admin"
+    department_id = _department_id(session, role, department, errors)
+    number = _phone(phone, errors)
+    # An administrator locking themselves out leaves nobody to undo it.
+    if acting_user_id == user.id and (not active or role != "admin"):
+        errors["active"] = "不能停用自己或取消自己的管理员角色"
+    if errors:
+        raise InvalidInput(errors)
+    user.display_name, user.role, user.department_id = name, role, department_id
+    user.phone, user.active = number, active
+    log.info("console user %s updated (%s, active=%s)", user.username, role, active)
+    return user
+
+
+def set_password(session: Session, user_id: int, password: str, *, now: datetime) -> User:
+    """Replace the password; sessions signed in with the old one stop working."""
+    user = get_user(session, user_id)
+    problem = password_problem(password or "")
+    if problem:
+        raise InvalidInput({"password": problem})
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    log.info("console user %s: password changed", user.username)
+    return user

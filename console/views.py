@@ -1,0 +1,17 @@
+"""The console blueprint with every page registered (``console.views:bp`` in app.py)."""
+
+from __future__ import annotations
+
+from console import (  # noqa: F401  (importing registers the routes)
+    views_admin,
+    views_auth,
+    views_calls,
+    views_cases,
+    views_department,
+    views_enterprises,
+    views_queue,
+    views_supervisor,
+)
+from console.blueprint import ROUTE_ROLES, bp
+
+__all__ = ["ROUTE_ROLES", "bp"]

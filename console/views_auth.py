@@ -1,0 +1,74 @@
+"""Signing in and out, and each role's home page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from console import throttle
+from console.auth import EVERYONE, current_user, login_user, logout_user, safe_next
+from console.blueprint import bp, route
+from console.models import User
+from console.passwords import hash_password, needs_rehash, verify_password
+from console.web import now
+from core.db import db
+
+HOME_BY_ROLE: dict[str, str] = {
+    "operator": "console.queue",
+    "department": "console.department_cases",
+    "supervisor": "console.supervisor_overview",
+    "admin": "console.supervisor_overview",
+}
+LOCKED = "登录失败次数过多，请15分钟后再试"
+WRONG = "用户名或密码错误"
+
+
+def home_url(role: str) -> str:
+    return url_for(HOME_BY_ROLE.get(role, "console.queue"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Sign-in form; answers 429 while the username or address is throttled."""
+    user = current_user()
+    if request.method == "GET":
+        if user is not None:
+            return redirect(home_url(user.role))
+        return render_template("console/login.html", next=request.args.get("next", ""))
+    username = (request.form.get("username") or "").strip()[:64]
+    password = request.form.get("password") or ""
+    ip = request.remote_addr or "unknown"
+    at = now()
+    session = db.session
+    if throttle.is_locked(session, username, ip, at):
+        return render_template("console/login.html", error=LOCKED, username=username,
+                               next=request.form.get("next", "")), 429
+    found = session.scalars(select(User).where(User.username == username)).one_or_none()
+    ok = verify_password(found.password_hash if found else None, password)
+    ok = ok and found is not None and found.active
+    throttle.record_attempt(session, username or "-", ip, ok, at)
+    if not ok or found is None:
+        session.commit()
+        return render_template("console/login.html", error=WRONG, username=username,
+                               next=request.form.get("next", "")), 401
+    if needs_rehash(found.password_hash):
+        found.password_hash = hash_password(password)
+    found.last_login_at = at
+    session.commit()
+    login_user(found)
+    return redirect(safe_next(request.form.get("next"), home_url(found.role)), code=303)
+
+
+@route("/logout", roles=EVERYONE, methods=("POST",))
+def logout() -> Any:
+    logout_user()
+    return redirect(url_for("console.login"), code=303)
+
+
+@route("/", roles=EVERYONE)
+def home() -> Any:
+    user = current_user()
+    assert user is not None
+    return redirect(home_url(user.role))

@@ -1,0 +1,130 @@
+"""The call log, a call's IVR path, recordings (streamed with range support), corrections."""
+
+from __future__ import annotations
+
+import mimetypes
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import abort, current_app, render_template, request, send_file, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from cases.vocab import CATEGORY_LABELS
+from console import queries, review
+from console.auth import CENTRE, EVERYONE, safe_next
+from console.blueprint import route
+from console.labels import CALL_STATUS_LABELS
+from console.web import actor, now, perform, text, tz, user
+from core.db import db
+from ivr.models import Call, Recording
+from transcription.models import Transcript
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@route("/calls", roles=CENTRE)
+def calls() -> Any:
+    status = request.args.get("status") or None
+    category = request.args.get("category") or None
+    filters = queries.CallFilters(
+        date_from=_date_arg("from"), date_to=_date_arg("to"),
+        caller=(request.args.get("caller") or "")[:64],
+        status=status if status in CALL_STATUS_LABELS else None,
+        category=category if category in CATEGORY_LABELS else None,
+        voicemail=request.args.get("voicemail") == "1",
+    )
+    page = queries.call_log(db.session, filters, tz(), cursor=request.args.get("after"))
+    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    return render_template("console/calls.html", page=page, filters=filters, args=args,
+                           statuses=CALL_STATUS_LABELS, categories=CATEGORY_LABELS)
+
+
+@route("/calls/<int:call_id>", roles=CENTRE)
+def call_detail(call_id: int) -> Any:
+    call = db.session.scalars(
+        select(Call).where(Call.id == call_id)
+        .options(selectinload(Call.events), selectinload(Call.recordings))).one_or_none()
+    if call is None:
+        abort(404)
+    return render_template(
+        "console/call.html", call=call, recordings=review.reviewed(db.session, call.recordings),
+        cases=queries.cases_of_call(db.session, call.id), node_labels=_node_labels(call.flow))
+
+
+def _node_labels(flow_name: str) -> dict[str, str]:
+    """Chinese labels of the flow's nodes, from the flows the running engine uses."""
+    flows = current_app.extensions["ivr_runtime"].engine.flows
+    flow = flows.get(flow_name)
+    return {node.id: node.label for node in flow.nodes.values() if node.label} if flow else {}
+
+
+def _may_hear(recording: Recording) -> bool:
+    account = user()
+    if account.role in CENTRE:
+        return True
+    return any(queries.department_sees_case(db.session, account.department_id or 0, case_id)
+               for case_id in queries.cases_of_recording(db.session, recording.id))
+
+
+def recording_file(recording: Recording) -> Path | None:
+    """The stored audio file, if the worker has downloaded it."""
+    if not recording.local_path:
+        return None
+    path = Path(recording.local_path)
+    if not path.is_absolute():
+        path = Path(current_app.config["RECORDINGS_DIR"]) / path
+    return path if path.is_file() else None
+
+
+@route("/recordings/<int:recording_id>/audio", roles=EVERYONE)
+def recording_audio(recording_id: int) -> Any:
+    """The audio of a voicemail, with HTTP range requests so the player can seek."""
+    recording = db.session.get(Recording, recording_id)
+    if recording is None or not _may_hear(recording):
+        abort(404)
+    path = recording_file(recording)
+    if path is None:
+        abort(404)
+    mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if mimetype == "audio/x-wav":
+        mimetype = "audio/wav"
+    response = send_file(path, mimetype=mimetype, conditional=True, etag=True,
+                         download_name=f"{recording.recording_sid}{path.suffix}")
+    # Tell the audio element up front that it may seek with range requests.
+    response.headers["Accept-Ranges"] = "bytes"
+    # Callers' voices: never in a shared cache.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@route("/transcripts/<int:transcript_id>/correct", roles=CENTRE, methods=("POST",))
+def transcript_correct(transcript_id: int) -> Any:
+    """更正转写: whole text, or word by word (inputs ``word-<index>``; timings are kept)."""
+    transcript = db.session.get(Transcript, transcript_id)
+    if transcript is None:
+        abort(404)
+    back = safe_next(request.form.get("next"), url_for("console.calls"))
+
+    def call() -> Any:
+        if request.form.get("mode") == "words":
+            edits = {int(key.removeprefix("word-")): value
+                     for key, value in request.form.items()
+                     if key.startswith("word-") and key.removeprefix("word-").isdigit()}
+            return review.correct(db.session, transcript_id, new_text=None, word_edits=edits,
+                                  actor=actor(), now=now())
+        return review.correct(db.session, transcript_id, new_text=text("text"),
+                              word_edits=None, actor=actor(), now=now())
+
+    return perform(call, success="转写已更正（原始识别结果已保留）", redirect_to=back,
+                   on_error=lambda: _error_page(back))
+
+
+def _error_page(back: str) -> str:
+    return render_template("console/error.html", status=422, message="", back=back)

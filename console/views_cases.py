@@ -1,0 +1,267 @@
+"""Case detail and the lifecycle forms: answer, route, joint handling, escalate, rate…
+
+Handlers are thin: parse the form, make one domain call, commit, redirect with a message.
+Department users reach a case only if it was assigned to their department (else 404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, render_template, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from cases import lifecycle
+from cases.case_models import Assignment, Case
+from cases.errors import InvalidInput
+from cases.models import Department
+from cases.vocab import (
+    CATEGORY_LABELS,
+    RATING_LABELS,
+    SUBCATEGORY_LABELS,
+)
+from console import actions as case_actions
+from console import queries, review
+from console.auth import CENTRE, EVERYONE, SUPERVISORS
+from console.blueprint import bp, refuse, route
+from console.web import (
+    actor,
+    calendar,
+    checkbox,
+    day,
+    integer,
+    integers,
+    local_datetime,
+    now,
+    optional,
+    perform,
+    text,
+    today,
+    tz,
+    user,
+)
+from core.db import db
+
+
+def visible_case(case_id: int) -> Case:
+    """The case if the signed-in user may see it; 404 otherwise (existence is not revealed)."""
+    case = db.session.get(Case, case_id)
+    if case is None:
+        abort(404)
+    account = user()
+    if account.role == "department" and not queries.department_sees_case(
+            db.session, account.department_id or 0, case.id):
+        abort(404)
+    return case
+
+
+def _load(case_id: int) -> Case:
+    visible_case(case_id)
+    case = db.session.scalars(
+        select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
+        .options(selectinload(Case.assignments).selectinload(Assignment.department),
+                 selectinload(Case.replies), selectinload(Case.events),
+                 selectinload(Case.suggestions), selectinload(Case.recordings),
+                 selectinload(Case.ratings), selectinload(Case.meetings),
+                 selectinload(Case.escalations), selectinload(Case.enterprise))
+    ).one()
+    return case
+
+
+def case_page(case_id: int) -> str:
+    """The case detail page (also what a failed form answers with, with its message)."""
+    case = _load(case_id)
+    account = user()
+    current_today = today()
+    late = {a.id for a in case.assignments if a.overdue
+            or (a.due_date is not None and a.due_date < current_today)}
+    departments = queries.active_departments(db.session)
+    return render_template(
+        "console/case.html", case=case,
+        actions=case_actions.available(case, account, overdue=late),
+        recordings=review.reviewed(db.session, review.recordings_of_case(db.session, case)),
+        departments=departments,
+        department_names={d.id: d.name for d in db.session.scalars(select(Department))},
+        suggested_ids=[s.department_id for s in case.suggestions if s.department_id],
+        categories=CATEGORY_LABELS, subcategories=SUBCATEGORY_LABELS, ratings=RATING_LABELS,
+        show_centre=account.role in CENTRE, overdue_ids=late,
+    )
+
+
+@route("/cases/<int:case_id>", roles=EVERYONE)
+def case_detail(case_id: int) -> Any:
+    return case_page(case_id)
+
+
+def _case_action(case_id: int, message: str, call: Any) -> Any:
+    visible_case(case_id)
+    return perform(call, success=message,
+                   redirect_to=url_for("console.case_detail", case_id=case_id),
+                   on_error=lambda: case_page(case_id))
+
+
+# -- the centre -----------------------------------------------------------------------------
+
+
+@route("/cases/<int:case_id>/details", roles=CENTRE, methods=("POST",))
+def case_review(case_id: int) -> Any:
+    """审核: correct the facts of a case (clears 待审核)."""
+
+    def call() -> Any:
+        enterprise_id = optional("enterprise_id")
+        if enterprise_id is not None and not enterprise_id.isdigit():
+            raise InvalidInput({"enterprise_id": "企业编号应为数字（可在“企业”页查询）"})
+        return lifecycle.update_details(
+            db.session, case_id, actor=actor(), now=now(), description=text("description"),
+            category=optional("category"), subcategory=optional("subcategory"),
+            contact_name=optional("contact_name"), contact_phone=optional("contact_phone"),
+            enterprise_id=int(enterprise_id) if enterprise_id else None)
+
+    return _case_action(case_id, "诉求信息已保存（已审核）", call)
+
+
+@route("/cases/<int:case_id>/answer", roles=CENTRE, methods=("POST",))
+def case_answer(case_id: int) -> Any:
+    return _case_action(case_id, "已即时答复", lambda: lifecycle.answer_instantly(
+        db.session, case_id, text=text("text"), actor=actor(), now=now(),
+        calendar=calendar(), tz=tz()))
+
+
+@route("/cases/<int:case_id>/route", roles=CENTRE, methods=("POST",))
+def case_route(case_id: int) -> Any:
+    return _case_action(case_id, "已流转交办", lambda: lifecycle.route_to_department(
+        db.session, case_id, department_id=integer("department_id", "承办单位"),
+        note=text("note"), actor=actor(), now=now(), calendar=calendar(), tz=tz()))
+
+
+@route("/cases/<int:case_id>/reroute", roles=CENTRE, methods=("POST",))
+def case_reroute(case_id: int) -> Any:
+    return _case_action(case_id, "已重新交办", lambda: lifecycle.reroute(
+        db.session, case_id, department_id=integer("department_id", "承办单位"),
+        reason=text("reason"), actor=actor(), now=now(), calendar=calendar(), tz=tz()))
+
+
+@route("/cases/<int:case_id>/joint", roles=CENTRE, methods=("POST",))
+def case_joint(case_id: int) -> Any:
+    def call() -> Any:
+        lead = integer("lead_department_id", "牵头单位")
+        others = [i for i in integers("department_ids") if i != lead]
+        return lifecycle.start_joint_handling(
+            db.session, case_id, department_ids=[lead, *others],
+            meeting_at=local_datetime("meeting_at", "商办会时间"), actor=actor(), now=now(),
+            calendar=calendar(), tz=tz())
+
+    return _case_action(case_id, "已启动专班商办", call)
+
+
+@route("/cases/<int:case_id>/meeting", roles=CENTRE, methods=("POST",))
+def case_meeting(case_id: int) -> Any:
+    attendees = [a for a in text("attendees").replace("，", "、").replace(",", "、").split("、")]
+    return _case_action(case_id, "商办会已登记，期限已按会议日期计算",
+                        lambda: lifecycle.record_meeting_held(
+                            db.session, case_id, held_at=local_datetime("held_at", "召开时间"),
+                            attendees=attendees, minutes=text("minutes"), actor=actor(),
+                            now=now(), calendar=calendar(), tz=tz()))
+
+
+@route("/cases/<int:case_id>/escalate", roles=SUPERVISORS, methods=("POST",))
+def case_escalate(case_id: int) -> Any:
+    return _case_action(case_id, "已研判上报领导小组", lambda: lifecycle.escalate(
+        db.session, case_id, analysis=text("analysis"), actor=actor(), now=now()))
+
+
+@route("/cases/<int:case_id>/decision", roles=SUPERVISORS, methods=("POST",))
+def case_decision(case_id: int) -> Any:
+    return _case_action(case_id, "领导小组决定已登记并交办", lambda: (
+        lifecycle.record_leading_group_decision(
+            db.session, case_id, decision=text("decision"), deadline=day("deadline", "办结时限"),
+            department_ids=integers("department_ids"), actor=actor(), now=now(), tz=tz())))
+
+
+@route("/cases/<int:case_id>/rating", roles=CENTRE, methods=("POST",))
+def case_rating(case_id: int) -> Any:
+    """人工回访: the operator called the enterprise and records its rating."""
+
+    def call() -> Any:
+        score = integer("score", "满意度")
+        return lifecycle.record_rating(
+            db.session, case_id, score=score, comment=text("comment"), via="operator",
+            actor=actor(), now=now(), calendar=calendar(), tz=tz())
+
+    return _case_action(case_id, "回访评价已登记", call)
+
+
+def _centre_assignment(assignment_id: int) -> Assignment:
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        abort(404)
+    return assignment
+
+
+@route("/assignments/<int:assignment_id>/extension/approve", roles=CENTRE, methods=("POST",))
+def extension_approve(assignment_id: int) -> Any:
+    assignment = _centre_assignment(assignment_id)
+    return _case_action(assignment.case_id, "已批准延期", lambda: lifecycle.approve_extension(
+        db.session, assignment_id, enterprise_informed=checkbox("enterprise_informed"),
+        actor=actor(), now=now()))
+
+
+@route("/assignments/<int:assignment_id>/extension/reject", roles=CENTRE, methods=("POST",))
+def extension_reject(assignment_id: int) -> Any:
+    assignment = _centre_assignment(assignment_id)
+    return _case_action(assignment.case_id, "已不予延期", lambda: lifecycle.reject_extension(
+        db.session, assignment_id, reason=text("reason"), actor=actor(), now=now()))
+
+
+# -- departments ----------------------------------------------------------------------------
+
+
+def own_assignment(assignment_id: int) -> Assignment:
+    """The department user's own assignment; another department's is a 404."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.department_id != user().department_id:
+        abort(404)
+    return assignment
+
+
+def _department_action(assignment_id: int, message: str, call: Any) -> Any:
+    assignment = own_assignment(assignment_id)
+    return _case_action(assignment.case_id, message, call)
+
+
+@route("/assignments/<int:assignment_id>/accept", roles=("department",), methods=("POST",))
+def assignment_accept(assignment_id: int) -> Any:
+    return _department_action(assignment_id, "已签收", lambda: lifecycle.accept_assignment(
+        db.session, assignment_id, actor=actor(), now=now()))
+
+
+@route("/assignments/<int:assignment_id>/return", roles=("department",), methods=("POST",))
+def assignment_return(assignment_id: int) -> Any:
+    return _department_action(assignment_id, "已退单，诉求退回中心重新交办",
+                              lambda: lifecycle.return_assignment(
+                                  db.session, assignment_id, reason=text("reason"),
+                                  actor=actor(), now=now(), calendar=calendar(), tz=tz()))
+
+
+@route("/assignments/<int:assignment_id>/reply", roles=("department",), methods=("POST",))
+def assignment_reply(assignment_id: int) -> Any:
+    return _department_action(assignment_id, "答复已提交", lambda: lifecycle.reply(
+        db.session, assignment_id, text=text("text"), actor=actor(), now=now(),
+        calendar=calendar(), tz=tz()))
+
+
+@route("/assignments/<int:assignment_id>/extension", roles=("department",), methods=("POST",))
+def assignment_extension(assignment_id: int) -> Any:
+    return _department_action(assignment_id, "延期申请已提交，等待中心审批",
+                              lambda: lifecycle.request_extension(
+                                  db.session, assignment_id, new_due=day("new_due", "约定办结日期"),
+                                  reason=text("reason"),
+                                  agreed_with_enterprise=checkbox("agreed_with_enterprise"),
+                                  actor=actor(), now=now(), tz=tz()))
+
+
+@bp.errorhandler(404)
+def _not_found(_exc: Exception) -> Any:
+    return refuse(404, "页面不存在，或您无权查看")
+

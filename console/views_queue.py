@@ -1,0 +1,93 @@
+"""The operator's queue of unrouted cases, new cases from the window, the follow-up list."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import flash, render_template, request, url_for
+
+from cases.enterprises import find_or_register_enterprise
+from cases.intake import file_case
+from cases.vocab import CATEGORY_LABELS, CHANNEL_LABELS, SUBCATEGORY_LABELS, Channel
+from console import queries
+from console.auth import CENTRE
+from console.blueprint import route
+from console.web import actor, calendar, now, optional, perform, text, today, tz
+from core.db import db
+
+# Channels an operator files by hand; voicemails and API channels file themselves.
+MANUAL_CHANNELS = [c for c in Channel if c != Channel.HOTLINE_VOICEMAIL]
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _choice(name: str, choices: dict[str, str]) -> str | None:
+    value = request.args.get(name) or None
+    return value if value in choices else None
+
+
+@route("/queue", roles=CENTRE)
+def queue() -> Any:
+    filters = queries.QueueFilters(
+        channel=_choice("channel", CHANNEL_LABELS),
+        category=_choice("category", CATEGORY_LABELS),
+        date_from=_date_arg("from"),
+        date_to=_date_arg("to"),
+        overdue=request.args.get("overdue") == "1",
+        q=(request.args.get("q") or "").strip()[:100],
+    )
+    page = queries.operator_queue(db.session, filters, today=today(),
+                                  cursor=request.args.get("after"))
+    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    return render_template(
+        "console/queue.html", page=page, filters=filters, args=args,
+        total=queries.queue_size(db.session), channels=CHANNEL_LABELS,
+        categories=CATEGORY_LABELS, extensions=queries.extension_requests(db.session),
+    )
+
+
+def _new_case_form() -> str:
+    return render_template("console/case_new.html", channels=MANUAL_CHANNELS,
+                           channel_labels=CHANNEL_LABELS, categories=CATEGORY_LABELS,
+                           subcategories=SUBCATEGORY_LABELS, form=request.form)
+
+
+@route("/cases/new", roles=CENTRE)
+def case_new() -> Any:
+    return _new_case_form()
+
+
+@route("/cases/new", roles=CENTRE, methods=("POST",))
+def case_create() -> Any:
+    """File a case brought to the window, by a resident officer, at a forum…"""
+
+    def action() -> Any:
+        at = now()
+        enterprise = find_or_register_enterprise(
+            db.session, name=optional("enterprise_name"), uscc=optional("enterprise_uscc"),
+            now=at)
+        for warning in enterprise.warnings if enterprise else []:
+            flash(f"提示：{warning}（请核实）", "warning")
+        return file_case(
+            db.session, channel=text("channel"), description=text("description"),
+            category=optional("category"), subcategory=optional("subcategory"),
+            enterprise_id=enterprise.enterprise.id if enterprise else None,
+            contact_name=optional("contact_name"), contact_phone=optional("contact_phone"),
+            actor=actor(), now=at, calendar=calendar(), tz=tz())
+
+    return perform(action, success=lambda c: f"已受理，诉求编号 {c.number}",
+                   redirect_to=lambda c: url_for("console.case_detail", case_id=c.id),
+                   on_error=_new_case_form)
+
+
+@route("/followups", roles=CENTRE)
+def followups() -> Any:
+    """回访: answered cases waiting for the enterprise's rating (operator-assisted callback)."""
+    page = queries.follow_ups(db.session, cursor=request.args.get("after"))
+    return render_template("console/followups.html", page=page)

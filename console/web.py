@@ -1,0 +1,116 @@
+"""Small helpers shared by the console's handlers: clock, actor, calendar, forms, PRG."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, current_app, flash, redirect, request
+
+from call_flows.workdays import WorkCalendar
+from cases.actors import Actor
+from cases.errors import CaseError, InvalidInput, http_status
+from console.auth import current_user
+from console.models import User
+from core.clock import system_clock
+from core.db import db
+
+
+def now() -> datetime:
+    return (current_app.config.get("CLOCK") or system_clock)()
+
+
+def tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["HOTLINE_TZ"])
+
+
+def today() -> date:
+    return now().astimezone(tz()).date()
+
+
+def calendar() -> WorkCalendar:
+    """The working-day calendar with the administrator's overrides (cached per process)."""
+    return current_app.extensions["calendars"].get()  # type: ignore[no-any-return]
+
+
+def user() -> User:
+    """The signed-in user; the blueprint's access check guarantees there is one."""
+    found = current_user()
+    if found is None:
+        abort(401)
+    return found
+
+
+def actor() -> Actor:
+    """The signed-in user as the case domain's :class:`Actor` (written into the audit trail)."""
+    account = user()
+    label = f"{account.display_name}（{account.username}）"
+    return Actor(account.role, label, account.department_id)  # type: ignore[arg-type]
+
+
+def text(name: str) -> str:
+    return (request.form.get(name) or "").strip()
+
+
+def optional(name: str) -> str | None:
+    return text(name) or None
+
+
+def integer(name: str, label: str) -> int:
+    try:
+        return int(text(name))
+    except ValueError:
+        raise InvalidInput({name: f"请选择{label}"}) from None
+
+
+def integers(name: str) -> list[int]:
+    values: list[int] = []
+    for raw in request.form.getlist(name):
+        try:
+            values.append(int(raw))
+        except ValueError:
+            continue
+    return values
+
+
+def local_datetime(name: str, label: str) -> datetime:
+    """A ``datetime-local`` input (``YYYY-MM-DDTHH:MM``) as an aware datetime in local time."""
+    try:
+        value = datetime.fromisoformat(text(name))
+    except ValueError:
+        raise InvalidInput({name: f"请填写{label}"}) from None
+    return value.replace(tzinfo=tz()) if value.tzinfo is None else value
+
+
+def day(name: str, label: str) -> date:
+    try:
+        return date.fromisoformat(text(name))
+    except ValueError:
+        raise InvalidInput({name: f"请填写{label}（年-月-日）"}) from None
+
+
+def checkbox(name: str) -> bool:
+    return request.form.get(name) in {"1", "on", "true", "yes"}
+
+
+def perform(action: Callable[[], Any], *, success: str | Callable[[Any], str],
+            redirect_to: str | Callable[[Any], str],
+            on_error: Callable[[], Any]) -> Any:
+    """Run one domain call, commit, flash, redirect (PRG).
+
+    A :class:`CaseError` rolls back, flashes its Chinese message and answers with
+    ``on_error()`` (the page the form was on) and the error's 4xx status.
+    """
+    try:
+        result = action()
+        db.session.commit()
+    except CaseError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return on_error(), http_status(exc)
+    flash(success(result) if callable(success) else success, "success")
+    target = redirect_to(result) if callable(redirect_to) else redirect_to
+    response: Response = redirect(target, code=303)
+    return response

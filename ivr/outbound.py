@@ -1,0 +1,89 @@
+"""Outbound survey calls through Twilio's REST API.
+
+Twilio does not terminate calls to mainland China numbers (DESIGN §3), so what is dialled is
+configurable: the E.164 number, or a SIP URI of a domestic trunk (BYOC) built from
+``FOLLOWUP_DIAL_TEMPLATE``, e.g. ``sip:{number}@trunk.example.cn`` where ``{number}`` is the
+number as dialled at home (``13800138000``, ``057488888718``); ``{e164}`` and ``{digits}``
+(E.164 without ``+``) are available too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat
+from twilio.base.exceptions import TwilioRestException
+from twilio.http import HttpClient
+from twilio.rest import Client
+
+STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
+# Twilio error codes that no retry can fix: bad or unreachable "To" numbers, unverified
+# caller ids, geographic permissions.
+PERMANENT_CODES = frozenset({13223, 13224, 13225, 13226, 21210, 21211, 21212, 21213, 21214,
+                             21215, 21216, 21217, 21219, 21401, 21408, 21610, 21612, 21614})
+
+
+def make_twilio_client(config: Mapping[str, Any], http_client: HttpClient | None = None
+                       ) -> Client:
+    """A REST client for the configured account; tests inject ``http_client``."""
+    http_client = http_client or config.get("TWILIO_HTTP_CLIENT")
+    return Client(config.get("TWILIO_ACCOUNT_SID") or None, config.get("TWILIO_AUTH_TOKEN"),
+                  http_client=http_client)
+
+
+def dial_target(e164: str, template: str = "") -> str:
+    """What to dial for ``e164``: the number itself, or ``template`` filled in."""
+    if not template:
+        return e164
+    digits = re.sub(r"\D", "", e164)
+    national = digits
+    try:
+        parsed = phonenumbers.parse(e164, None)
+        formatted = phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL)
+        national = re.sub(r"\D", "", formatted)
+    except NumberParseException:
+        pass
+    return template.format(number=national, e164=e164, digits=digits)
+
+
+def survey_urls(base_url: str, followup_id: int) -> tuple[str, str]:
+    """The survey's start URL and status callback URL for one follow-up."""
+    base = base_url.rstrip("/")
+    return (f"{base}/ivr/survey/start?followup={followup_id}",
+            f"{base}/ivr/survey/status?followup={followup_id}")
+
+
+def place_survey_call(client: Client, config: Mapping[str, Any], *, followup_id: int,
+                      to: str) -> str:
+    """Ask Twilio to call ``to`` with the survey; returns the CallSid."""
+    url, status_callback = survey_urls(config["PUBLIC_BASE_URL"], followup_id)
+    call = client.calls.create(
+        to=to,
+        from_=config.get("FOLLOWUP_CALLER_ID") or config["TWILIO_CALLER_ID"],
+        url=url,
+        method="POST",
+        status_callback=status_callback,
+        status_callback_event=STATUS_EVENTS,
+        status_callback_method="POST",
+        # Answering machines get no survey: Twilio tells us in AnsweredBy.
+        machine_detection="Enable",
+        timeout=int(config.get("FOLLOWUP_RING_SECONDS") or 30),
+    )
+    if not call.sid:
+        raise TwilioRestException(502, "Calls.json", "Twilio returned no CallSid")
+    return str(call.sid)
+
+
+def is_retryable(exc: Exception) -> bool:
+    """Worth repeating the same request soon: rate limits, Twilio's 5xx, network trouble."""
+    if isinstance(exc, TwilioRestException):
+        return exc.code not in PERMANENT_CODES and (exc.status == 429 or exc.status >= 500)
+    return True
+
+
+def is_permanent(exc: Exception) -> bool:
+    """No later call to this number can work (invalid number, no permission to dial it)."""
+    return isinstance(exc, TwilioRestException) and exc.code in PERMANENT_CODES

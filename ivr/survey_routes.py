@@ -1,0 +1,91 @@
+"""Twilio webhooks of the satisfaction survey calls (DESIGN §6: under ``/ivr/survey/``).
+
+``/ivr/survey/start?followup=<id>`` is the call's Url, ``/ivr/survey/status?followup=<id>``
+its status callback; the survey's own steps use the generic ``/ivr/flow/survey/<node>``.
+Thin: validate the signature, parse, call one service function, commit, respond.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from flask.blueprints import BlueprintSetupState
+from twilio.twiml.voice_response import VoiceResponse
+
+from cases.followups import FollowUpPolicy
+from core.db import db
+from ivr import survey
+from ivr.service import IvrRuntime
+from ivr.signature import twilio_signed
+
+log = logging.getLogger(__name__)
+bp = Blueprint("survey", __name__, url_prefix="/ivr/survey")
+SORRY = "抱歉，系统暂时无法完成回访，我们稍后会再与您联系。再见。"
+
+
+@bp.record_once
+def _exempt_from_csrf(state: BlueprintSetupState) -> None:
+    # Authenticated by Twilio's signature, not a session cookie: no CSRF token to check.
+    csrf = state.app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(bp)
+
+
+def survey_safe(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Never a 500 to the callee: apologise and hang up (the attempt is retried later)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except Exception:
+            log.exception("survey webhook failed: %s %s", request.path, dict(request.form))
+            db.session.rollback()
+            settings = _runtime().engine.settings
+            response = VoiceResponse()
+            response.say(SORRY, voice=settings.voice, language=settings.language)
+            response.hangup()
+            return Response(str(response), mimetype="text/xml")
+
+    return wrapper
+
+
+def _runtime() -> IvrRuntime:
+    return current_app.extensions["ivr_runtime"]
+
+
+def _followup_id() -> int | None:
+    raw = request.args.get("followup", "")
+    return int(raw) if raw.isdigit() and len(raw) < 18 else None
+
+
+def _form() -> dict[str, str]:
+    return {key: value for key, value in request.form.items()}
+
+
+@bp.post("/start")
+@twilio_signed
+@survey_safe
+def start() -> Response:
+    params = _form()
+    if not params.get("CallSid"):
+        raise ValueError("survey start without CallSid")
+    body = survey.start(db.session, _runtime(), _followup_id(), params)
+    db.session.commit()
+    return Response(body, mimetype="text/xml")
+
+
+@bp.post("/status")
+@twilio_signed
+def status() -> Response:
+    params = _form()
+    if not params.get("CallSid") or not params.get("CallStatus"):
+        return Response("CallSid and CallStatus are required\n", status=400, mimetype="text/plain")
+    policy = FollowUpPolicy.from_config(current_app.config)
+    survey.status(db.session, _runtime(), _followup_id(), params, policy)
+    db.session.commit()
+    return Response(status=204)

@@ -1,0 +1,80 @@
+"""``flask cases …`` and ``flask api-tokens …`` and the periodic sweep job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from api.models import ApiToken
+from api.tokens import authenticate
+from cases.case_models import Case
+from core.db import db
+from tests.cases.factories import local, routed_case
+from workers import context
+
+
+def test_sweep_command_hangs_overdue_cases(app: Any, clock: Any) -> None:
+    routed_case(db.session(), local("2026-11-24 09:00"))
+    db.session.commit()
+    clock.set_local("2026-11-27 09:00")
+    result = app.test_cli_runner().invoke(args=["cases", "sweep"])
+    assert result.exit_code == 0 and "新挂账 1 件" in result.output
+
+
+def test_sweep_job_runs_the_sweep(app: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+                                  ) -> None:
+    from workers.case_jobs import sweep_overdue_job
+
+    routed_case(db.session(), local("2026-11-24 09:00"))
+    db.session.commit()
+    clock.set_local("2026-11-27 09:00")
+    monkeypatch.setattr(context, "_app", app)
+    assert sweep_overdue_job() == 1
+
+
+def test_sweep_job_is_scheduled() -> None:
+    from workers.periodic import PERIODIC
+
+    assert any(job.func == "workers.case_jobs.sweep_overdue_job" for job in PERIODIC)
+
+
+def test_routing_report_command_prints_the_hit_rate(app: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["cases", "routing-report"])
+    assert result.exit_code == 0 and "首选建议命中率" in result.output
+
+
+def test_import_dry_run_reports_errors_and_fails(app: Any, tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text("受理渠道,诉求内容\nforum,咨询融资\nforum,\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["cases", "import", str(path), "--dry-run"])
+    assert result.exit_code == 1
+    assert "第3行 诉求内容：请填写诉求内容" in result.output
+    assert db.session().scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_import_files_the_rows(app: Any, tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text("诉求内容\n咨询融资\n咨询用地\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["cases", "import", str(path),
+                                                "--channel", "forum"])
+    assert result.exit_code == 0 and "已导入 2 件" in result.output
+
+
+def test_api_token_is_printed_once_and_stored_hashed(app: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["api-tokens", "create", "wechat"])
+    assert result.exit_code == 0
+    token = next(line for line in result.output.splitlines() if line.startswith("h8718_"))
+    row = db.session().scalars(select(ApiToken)).one()
+    assert token not in (row.token_hash, row.prefix)
+    assert authenticate(db.session(), token, now=local("2026-11-24 09:00")) == row
+
+
+def test_demo_seed_creates_a_token_once(app: Any) -> None:
+    from cases.seed import seed_reference_data
+
+    first = seed_reference_data(db.session(), demo=True)
+    second = seed_reference_data(db.session(), demo=True)
+    assert "h8718_" in first and "h8718_" not in second

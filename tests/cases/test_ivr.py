@@ -1,0 +1,115 @@
+"""Through the terminal phone: a voicemail filed as a case, status lookup, caller greeting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cases import lifecycle
+from cases.case_models import Case
+from cases.enterprises import register_enterprise
+from cases.speech import spoken_case_number
+from cases.voicemail import transcript_ready
+from ivr.models import Recording
+from ivr.phone import TerminalPhone
+from tests.cases.factories import CALENDAR, OPERATOR, department_id, local, new_case
+
+NOT_FOUND = "未找到该诉求编号，请重新输入。"
+
+
+def only_case(session: Session) -> Case:
+    return session.scalars(select(Case)).one()
+
+
+def test_voicemail_to_case_to_transcript_to_suggestion(
+    session: Session, phone: TerminalPhone, clock: Any, message_wav: Path
+) -> None:
+    clock.set_local("2026-10-10 22:00")
+    outcome = phone.call(keys=["2"], voicemail=message_wav)
+    case = only_case(session)
+    assert case.number == "2610100001"
+    assert (case.channel, case.category) == ("hotline_voicemail", "policy")
+    readback = next(line for line in outcome.heard if "诉求编号是" in line)
+    assert spoken_case_number("2610100001") in readback  # 二六幺零幺零，零零零幺
+
+    recording = session.scalars(select(Recording)).one()
+    assert case.recording_id == recording.id
+    transcript_ready(session, recording.id, "我们公司想咨询贷款融资的问题", 0.8,
+                     now=local("2026-10-10 22:05"))
+    session.commit()
+    top = only_case(session).suggestions[0]
+    assert top.department_name == "区金融发展服务中心"
+    assert {"贷款", "融资"} <= set(top.keywords)
+
+
+def test_caller_hears_the_number_read_back_digit_by_digit(
+    session: Session, phone: TerminalPhone, clock: Any, message_wav: Path
+) -> None:
+    clock.set_local("2026-11-27 23:00")
+    outcome = phone.call(keys=["4"], voicemail=message_wav)
+    assert "您的诉求编号是：二六幺幺二七，零零零幺。" in " ".join(outcome.heard)
+
+
+def test_second_message_of_the_week_is_linked_and_says_so(
+    session: Session, phone: TerminalPhone, clock: Any, message_wav: Path
+) -> None:
+    clock.set_local("2026-11-27 23:00")
+    phone.call(keys=["4"], voicemail=message_wav)
+    clock.set_local("2026-11-28 23:00")
+    outcome = phone.call(keys=["4"], voicemail=message_wav)
+    assert any("并入该诉求" in line for line in outcome.heard)
+    assert len(session.scalars(select(Case)).all()) == 1
+
+
+def test_status_lookup_of_a_known_case(session: Session, phone: TerminalPhone, clock: Any) -> None:
+    case = new_case(session, local("2026-10-10 09:00"))
+    lifecycle.route_to_department(session, case.id,
+                                  department_id=department_id(session, "区税务局"),
+                                  actor=OPERATOR, now=local("2026-10-10 09:30"),
+                                  calendar=CALENDAR)
+    session.commit()
+    clock.set_local("2026-10-12 10:00")
+    outcome = phone.call(keys=["9", "2610100001#"])
+    status = next(line for line in outcome.heard if "正在办理中" in line)
+    assert "区税务局" in status
+    assert "10月13日" in status
+
+
+def test_status_lookup_of_an_unknown_number_offers_a_retry(phone: TerminalPhone) -> None:
+    outcome = phone.call(keys=["9", "2610100001#"])
+    assert NOT_FOUND in outcome.heard
+    assert outcome.heard[outcome.heard.index(NOT_FOUND) + 1].startswith("请输入您的诉求编号")
+
+
+def test_status_lookup_of_a_malformed_number_is_rejected(phone: TerminalPhone) -> None:
+    outcome = phone.call(keys=["9", "12*4#"])
+    assert NOT_FOUND in outcome.heard
+
+
+def test_caller_with_open_cases_hears_about_them_first(
+    session: Session, phone: TerminalPhone
+) -> None:
+    enterprise = register_enterprise(session, name="宁波乙电子有限公司",
+                                     phones=["+8613800138000"], now=local("2026-11-20 09:00"))
+    new_case(session, local("2026-11-20 09:00"), enterprise_id=enterprise.enterprise.id)
+    new_case(session, local("2026-11-21 09:00"), contact_phone="13800138000")
+    session.commit()
+    outcome = phone.call(from_number="+8613800138000", keys=[])
+    assert "您有2件诉求正在办理中，查询进度请按9。" in outcome.heard
+    assert outcome.heard.index("您有2件诉求正在办理中，查询进度请按9。") < next(
+        i for i, line in enumerate(outcome.heard) if line.startswith("要素保障问题"))
+
+
+def test_unknown_caller_hears_no_case_greeting(phone: TerminalPhone) -> None:
+    outcome = phone.call(from_number="+8613900139000", keys=[])
+    assert not any("件诉求正在办理中" in line for line in outcome.heard)
+
+
+def test_star_in_status_lookup_returns_to_the_main_menu(phone: TerminalPhone) -> None:
+    outcome = phone.call(keys=["9", "*#"])
+    heard = outcome.heard
+    lookup = next(i for i, line in enumerate(heard) if line.startswith("请输入您的诉求编号"))
+    assert heard[lookup + 1].startswith("要素保障问题")

@@ -1,0 +1,154 @@
+"""Who may open what: every console route against every role, and department scoping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cases.case_models import Case
+from console.views import ROUTE_ROLES
+from tests.console.conftest import Accounts, VoicemailCase
+
+C, D, S, A = "operator", "department", "supervisor", "admin"
+CENTRE = {C, S, A}
+ALL = {C, D, S, A}
+
+# (method, path, roles allowed in). Ids that do not exist are fine: refusals come first.
+ROUTES: list[tuple[str, str, set[str]]] = [
+    ("GET", "/console/", ALL),
+    ("POST", "/console/logout", ALL),
+    ("GET", "/console/queue", CENTRE),
+    ("GET", "/console/cases/new", CENTRE),
+    ("POST", "/console/cases/new", CENTRE),
+    ("GET", "/console/followups", CENTRE),
+    ("GET", "/console/cases/1", ALL),
+    ("POST", "/console/cases/1/details", CENTRE),
+    ("POST", "/console/cases/1/answer", CENTRE),
+    ("POST", "/console/cases/1/route", CENTRE),
+    ("POST", "/console/cases/1/reroute", CENTRE),
+    ("POST", "/console/cases/1/joint", CENTRE),
+    ("POST", "/console/cases/1/meeting", CENTRE),
+    ("POST", "/console/cases/1/escalate", {S, A}),
+    ("POST", "/console/cases/1/decision", {S, A}),
+    ("POST", "/console/cases/1/rating", CENTRE),
+    ("POST", "/console/assignments/1/extension/approve", CENTRE),
+    ("POST", "/console/assignments/1/extension/reject", CENTRE),
+    ("POST", "/console/assignments/1/accept", {D}),
+    ("POST", "/console/assignments/1/return", {D}),
+    ("POST", "/console/assignments/1/reply", {D}),
+    ("POST", "/console/assignments/1/extension", {D}),
+    ("GET", "/console/calls", CENTRE),
+    ("GET", "/console/calls/1", CENTRE),
+    ("GET", "/console/recordings/1/audio", ALL),
+    ("POST", "/console/transcripts/1/correct", CENTRE),
+    ("GET", "/console/enterprises", CENTRE),
+    ("POST", "/console/enterprises", CENTRE),
+    ("GET", "/console/enterprises/1", CENTRE),
+    ("GET", "/console/department", {D}),
+    ("GET", "/console/supervisor", {S, A}),
+    ("GET", "/console/supervisor/cases", {S, A}),
+    ("GET", "/console/supervisor/hanging", {S, A}),
+    ("GET", "/console/admin/users", {A}),
+    ("POST", "/console/admin/users", {A}),
+    ("POST", "/console/admin/users/1", {A}),
+    ("GET", "/console/admin/departments", {A}),
+    ("POST", "/console/admin/departments", {A}),
+    ("POST", "/console/admin/departments/1/active", {A}),
+    ("GET", "/console/admin/calendar", {A}),
+    ("POST", "/console/admin/calendar", {A}),
+    ("POST", "/console/admin/calendar/delete", {A}),
+    ("GET", "/console/admin/flows", {A}),
+]
+
+
+def test_the_table_covers_every_console_route(app: Any) -> None:
+    declared = {(m, r.rule) for r in app.url_map.iter_rules() if r.endpoint in ROUTE_ROLES
+                for m in r.methods - {"HEAD", "OPTIONS"}}
+    table = set()
+    for method, path, roles in ROUTES:
+        adapter = app.url_map.bind("localhost")
+        endpoint, _args = adapter.match(path, method=method)
+        assert ROUTE_ROLES[endpoint] == roles, f"{method} {path}"
+        rule = next(r.rule for r in app.url_map.iter_rules(endpoint)
+                    if method in r.methods)
+        table.add((method, rule))
+    assert declared == table
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), ROUTES,
+                         ids=[f"{m} {p}" for m, p, _ in ROUTES])
+def test_roles_outside_the_route_are_refused(client: Any, accounts: Accounts, sign_in: Any,
+                                             method: str, path: str, allowed: set[str]) -> None:
+    sign_in(None)
+    anonymous = client.open(path, method=method)
+    if method == "GET":
+        assert anonymous.status_code == 302
+        assert anonymous.headers["Location"].startswith("/console/login?next=")
+    else:
+        assert anonymous.status_code == 401
+    for role in sorted(ALL - allowed):
+        sign_in(accounts.by_role(role))
+        response = client.open(path, method=method)
+        assert response.status_code == 403, role
+        assert "无权访问" in response.get_data(as_text=True)
+
+
+def test_login_page_is_open_and_static_files_too(client: Any) -> None:
+    assert client.get("/console/login").status_code == 200
+    assert client.get("/console/static/console.css").status_code == 200
+
+
+def test_other_departments_case_is_404(client: Any, accounts: Accounts, sign_in: Any,
+                                       routed_case: Case) -> None:
+    sign_in(accounts.dept_a)
+    assert client.get(f"/console/cases/{routed_case.id}").status_code == 200
+    sign_in(accounts.dept_b)
+    assert client.get(f"/console/cases/{routed_case.id}").status_code == 404
+    assignment_id = routed_case.assignments[0].id
+    for action in ("accept", "reply", "return", "extension"):
+        response = client.post(f"/console/assignments/{assignment_id}/{action}",
+                               data={"text": "x", "reason": "x"})
+        assert response.status_code == 404, action
+
+
+def test_unrouted_case_is_404_for_every_department(client: Any, accounts: Accounts,
+                                                   sign_in: Any, window_case: Any) -> None:
+    case = window_case()
+    sign_in(accounts.dept_a)
+    assert client.get(f"/console/cases/{case.id}").status_code == 404
+
+
+def test_recording_is_404_for_a_department_without_its_case(
+    client: Any, accounts: Accounts, sign_in: Any, voicemail_case: VoicemailCase
+) -> None:
+    path = f"/console/recordings/{voicemail_case.recording.id}/audio"
+    sign_in(accounts.dept_a)
+    assert client.get(path).status_code == 404
+    sign_in(accounts.operator)
+    assert client.get(path).status_code == 200
+
+
+def test_recording_is_heard_by_the_department_it_was_routed_to(
+    client: Any, accounts: Accounts, sign_in: Any, voicemail_case: VoicemailCase
+) -> None:
+    sign_in(accounts.operator)
+    department = accounts.dept_a.department_id
+    client.post(f"/console/cases/{voicemail_case.case.id}/route",
+                data={"department_id": str(department)})
+    sign_in(accounts.dept_a)
+    assert client.get(f"/console/recordings/{voicemail_case.recording.id}/audio"
+                      ).status_code == 200
+    sign_in(accounts.dept_b)
+    assert client.get(f"/console/recordings/{voicemail_case.recording.id}/audio"
+                      ).status_code == 404
+
+
+def test_disabled_account_is_signed_out(client: Any, accounts: Accounts, sign_in: Any) -> None:
+    from core.db import db
+
+    sign_in(accounts.operator)
+    assert client.get("/console/queue").status_code == 200
+    accounts.operator.active = False
+    db.session.commit()
+    assert client.get("/console/queue").status_code == 302

@@ -1,0 +1,114 @@
+"""Supervisors' overview, all cases and hanging list; administrators' reference data."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from call_flows.models import WorkdayOverride
+from cases.case_models import Case
+from cases.ledger import sweep_overdue
+from cases.models import Department
+from console.models import User
+from core.db import db
+from tests.console.conftest import DEPT_A, Accounts
+
+
+def page(client: Any, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def test_overview_counts_open_and_overdue_per_department(
+    client: Any, accounts: Accounts, sign_in: Any, routed_case: Case, clock: Any
+) -> None:
+    clock.set_local("2026-12-10 09:00")
+    sweep_overdue(db.session(), clock())
+    db.session.commit()
+    sign_in(accounts.supervisor)
+    html = page(client, "/console/supervisor")
+    row = html.split(DEPT_A, 1)[1].split("</tr>", 1)[0]
+    assert '<td>1</td><td>1</td>' in row  # open, not yet accepted
+    assert '<strong class="overdue">1</strong>' in row
+    assert routed_case.number in html  # hanging list
+    hanging = page(client, "/console/supervisor/hanging")
+    assert routed_case.number in hanging
+
+
+def test_all_cases_filters(client: Any, accounts: Accounts, sign_in: Any, routed_case: Case,
+                           window_case: Any) -> None:
+    other = window_case("还在队列中的诉求")
+    sign_in(accounts.admin)
+    handling = page(client, "/console/supervisor/cases?status=handling")
+    assert routed_case.number in handling and other.number not in handling
+    dept = db.session.scalars(select(Department.id).where(Department.name == DEPT_A)).one()
+    by_department = page(client, f"/console/supervisor/cases?department_id={dept}")
+    assert routed_case.number in by_department and other.number not in by_department
+    assert other.number in page(client, "/console/supervisor/cases")
+
+
+def test_admin_creates_and_updates_users(client: Any, accounts: Accounts, sign_in: Any) -> None:
+    sign_in(accounts.admin)
+    dept = db.session.scalars(select(Department.id).where(Department.name == DEPT_A)).one()
+    missing = client.post("/console/admin/users", data={
+        "username": "li", "display_name": "李联络员", "role": "department",
+        "password": "Liaison-pass-1"})
+    assert missing.status_code == 422
+    assert "须指定所属单位" in missing.get_data(as_text=True)
+    created = client.post("/console/admin/users", data={
+        "username": "li.si", "display_name": "李四", "role": "department",
+        "department_id": str(dept), "password": "Liaison-pass-1", "phone": "13700001111"})
+    assert created.status_code == 303
+    user = db.session.scalars(select(User).where(User.username == "li.si")).one()
+    assert user.department_id == dept and user.phone == "+8613700001111"
+    assert "李四" in page(client, "/console/admin/departments")
+    client.post(f"/console/admin/users/{user.id}", data={
+        "display_name": "李四", "role": "operator", "department_id": "", "phone": ""})
+    db.session.expire_all()
+    updated = db.session.get(User, user.id)
+    assert updated is not None and (updated.role, updated.department_id, updated.active) == (
+        "operator", None, False)
+    own = client.post(f"/console/admin/users/{accounts.admin.id}", data={
+        "display_name": "管理员", "role": "admin", "active": ""})
+    assert own.status_code == 422
+
+
+def test_admin_adds_and_disables_a_department(client: Any, accounts: Accounts,
+                                              sign_in: Any) -> None:
+    sign_in(accounts.admin)
+    client.post("/console/admin/departments", data={"name": "区数据局", "kind": "department"})
+    created = db.session.scalars(select(Department).where(Department.name == "区数据局")).one()
+    client.post(f"/console/admin/departments/{created.id}/active", data={})
+    db.session.expire_all()
+    assert db.session.get(Department, created.id).active is False  # type: ignore[union-attr]
+    duplicate = client.post("/console/admin/departments",
+                            data={"name": "区数据局", "kind": "department"})
+    assert duplicate.status_code == 422
+
+
+def test_working_day_overrides_and_provisional_years(client: Any, accounts: Accounts,
+                                                     sign_in: Any) -> None:
+    sign_in(accounts.admin)
+    html = page(client, "/console/admin/calendar?year=2027")
+    assert "暂定" in html and "2027" in html
+    response = client.post("/console/admin/calendar", data={
+        "day": "2027-02-06", "working": "1", "note": "春节调休上班"})
+    assert response.status_code == 303
+    assert db.session.get(WorkdayOverride, date(2027, 2, 6)).working is True  # type: ignore[union-attr]
+    html = page(client, "/console/admin/calendar?year=2027")
+    assert "春节调休上班" in html and 'work src-override' in html
+    client.post("/console/admin/calendar/delete", data={"day": "2027-02-06"})
+    db.session.expire_all()
+    assert db.session.get(WorkdayOverride, date(2027, 2, 6)) is None
+    official = page(client, "/console/admin/calendar?year=2026")
+    assert "2026年为暂定日历" not in official
+
+
+def test_flow_diagram_page(client: Any, accounts: Accounts, sign_in: Any) -> None:
+    sign_in(accounts.admin)
+    html = page(client, "/console/admin/flows")
+    assert "flowchart TD" in html and 'class="flow-node' in html
+    assert "按2" in html  # an edge label of the main menu

@@ -1,0 +1,120 @@
+"""Menu steps logged through a real Redis and drained into the call log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from core.db import db
+from ivr.eventlog import PENDING_KEY, PROCESSING_KEY, LogEntry, drain
+from ivr.models import Call
+
+
+class TickingClock:
+    """Time moves on between webhook requests, as on a real call (events sort by time)."""
+
+    def __init__(self, clock: Any) -> None:
+        self.clock = clock
+
+    def __call__(self) -> Any:
+        self.clock.now += timedelta(milliseconds=50)
+        return self.clock.now
+
+
+@pytest.fixture
+def redis_app(app_config, redis_url, redis_conn, twilio_post_factory, clock) -> Any:
+    app_config["REDIS_URL"] = redis_url
+    app_config["CLOCK"] = TickingClock(clock)
+    return twilio_post_factory(app_config)
+
+
+def phone_for(post: Any) -> Any:
+    from ivr.phone import InProcessTransport, TerminalPhone
+    from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+
+    return TerminalPhone(
+        transport=InProcessTransport(post.app),
+        base_url=PUBLIC_BASE_URL,
+        auth_token=AUTH_TOKEN,
+        account_sid="AC1",
+        echo=lambda _l: None,
+    )
+
+
+def the_call(sid: str) -> Call:
+    db.session.expire_all()
+    return db.session.scalars(select(Call).where(Call.call_sid == sid)).one()
+
+
+def test_menu_steps_wait_in_redis_until_drained(redis_app, redis_conn):
+    outcome = phone_for(redis_app).call(keys=["1", "5"])
+    assert redis_conn.llen(PENDING_KEY) > 0
+    assert "factor_menu" not in the_call(outcome.call_sid).path
+    drain(redis_conn, db.transaction)
+    call = the_call(outcome.call_sid)
+    assert call.path[:5] == ["greeting", "caller_check", "main_menu", "factor_menu", "service_desk"]
+    assert (call.category, call.subcategory) == ("factor", "finance")
+    assert redis_conn.llen(PENDING_KEY) == 0
+
+
+def test_drain_schedules_one_job_per_burst(redis_app, redis_conn):
+    from rq import Queue
+
+    phone_for(redis_app).call(keys=["1", "5"])
+    jobs = Queue("default", connection=redis_conn).jobs
+    assert [j.func_name for j in jobs] == ["workers.calllog_jobs.drain_call_log"]
+
+
+def test_voicemail_category_comes_from_the_signed_url(redis_app, clock, voicemail_wav):
+    from cases.case_models import Case
+
+    clock.set_local("2026-11-27 03:00")
+    phone_for(redis_app).call(keys=["1", "2"], voicemail=voicemail_wav)
+    case = db.session.scalars(select(Case)).one()
+    assert (case.category, case.subcategory) == ("factor", "utilities")
+
+
+def test_redis_down_writes_steps_synchronously(app_config, twilio_post_factory):
+    app_config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    outcome = phone_for(twilio_post_factory(app_config)).call(keys=["1", "5"])
+    assert "factor_menu" in the_call(outcome.call_sid).path
+
+
+def test_entries_left_in_processing_by_a_killed_drain_are_written(redis_app, redis_conn):
+    outcome = phone_for(redis_app).call(keys=["4"])
+    while redis_conn.lmove(PENDING_KEY, PROCESSING_KEY, "LEFT", "RIGHT"):
+        pass  # as if a drain had moved them and died before committing
+    drain(redis_conn, db.transaction)
+    assert "service_desk" in the_call(outcome.call_sid).path
+    assert redis_conn.llen(PROCESSING_KEY) == 0
+
+
+def test_a_second_drain_backs_off_while_one_holds_the_lock(redis_app, redis_conn):
+    phone_for(redis_app).call(keys=["4"])
+    lock = redis_conn.lock("hotline:calllog:drain-lock", timeout=30)
+    assert lock.acquire(blocking=False)
+    try:
+        assert drain(redis_conn, db.transaction) == 0
+    finally:
+        lock.release()
+    assert drain(redis_conn, db.transaction) > 0
+
+
+def test_malformed_entry_is_dropped_not_fatal(redis_app, redis_conn):
+    redis_conn.rpush(PENDING_KEY, "{not json")
+    redis_conn.rpush(
+        PENDING_KEY,
+        LogEntry(
+            "CA9",
+            "+86",
+            "+86",
+            "hotline",
+            "2026-11-27T01:00:00+00:00",
+            [{"kind": "enter", "node": "main_menu", "input": None, "detail": None}],
+        ).to_json(),
+    )
+    assert drain(redis_conn, db.transaction) == 2
+    assert the_call("CA9").path == ["main_menu"]

@@ -1,0 +1,332 @@
+"""Follow-through jobs: schedule and place survey calls, send texts, send deadline reminders.
+
+Jobs take ids, reload rows and are idempotent: the database decides what happens (a numbered
+attempt, a claimed text, a once-only reminder row); RQ job ids only keep obvious duplicates
+out of the queues.
+
+Hand-off after commit: rows that need a job — a new or rescheduled follow-up, a queued text —
+are noticed when the session flushes and the job is enqueued once the transaction commits
+(``init_app`` installs this; ``enqueue_at`` for calls at their time). If Redis is down at that
+moment, :func:`followups_tick` (periodic) catches up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, has_app_context
+from redis import Redis
+from redis.exceptions import LockError, RedisError
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from call_flows.workdays import WorkCalendar
+from cases import followups, reminders
+from cases.followup_models import AttemptStatus, FollowUp, FollowUpStatus, SmsMessage
+from cases.followups import FollowUpPolicy, PlanAction
+from cases.phones import InvalidPhone, normalize_phone
+from core.clock import system_clock
+from core.db import db
+from ivr import calllog, outbound, sms
+from ivr.survey import SURVEY_FLOW
+from workers import context
+from workers.dispatch import job_is_live
+from workers.queues import CALLS, DEFAULT, connect, job_id, queue
+from workers.rate_limit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+PLACE_JOB = "workers.followup_jobs.place_followup_call"
+SCHEDULE_JOB = "workers.followup_jobs.schedule_followup"
+SMS_JOB = "workers.followup_jobs.send_sms"
+CALL_SLOT_KEY = "hotline:followup:call-slot"
+REMINDER_LOCK_KEY = "hotline:followup:reminders"
+NO_SENDER = "未配置短信发送号码（SMS_SENDER / SMS_MESSAGING_SERVICE_SID）"
+_NUDGES = "followup_nudges"
+_installed = False
+_connections: dict[str, Redis] = {}
+
+
+# -- plumbing ---------------------------------------------------------------------------------
+
+
+def _now(app: Flask) -> datetime:
+    return (app.config.get("CLOCK") or system_clock)()
+
+
+def _calendar(app: Flask) -> WorkCalendar:
+    return app.extensions["calendars"].get()
+
+
+def _policy(app: Flask) -> FollowUpPolicy:
+    return FollowUpPolicy.from_config(app.config)
+
+
+def _redis(config: Any) -> Redis | None:
+    url = config.get("REDIS_URL")
+    if not url:
+        return None
+    if url not in _connections:
+        _connections[url] = connect(url)
+    return _connections[url]
+
+
+def _quick_redis(config: Any) -> Redis | None:
+    """For hand-offs inside web requests: a Redis outage may cost a caller only half a second."""
+    url = config.get("REDIS_URL")
+    if not url:
+        return None
+    key = "quick:" + url
+    if key not in _connections:
+        _connections[key] = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2)
+    return _connections[key]
+
+
+def place_job_id(followup_id: int, attempt: int, at: datetime) -> str:
+    """One id per attempt and time, so a rescheduled call is a new job."""
+    return job_id("followup", followup_id, f"a{attempt}", int(at.timestamp()))
+
+
+def enqueue_call(connection: Redis, followup_id: int, attempt: int, at: datetime) -> bool:
+    """Enqueue the call job for ``at`` (RQ ``enqueue_at``) unless it is already waiting."""
+    jid = place_job_id(followup_id, attempt, at)
+    if job_is_live(connection, jid):
+        return False
+    calls = queue(CALLS, connection)
+    options: dict[str, Any] = {"job_id": jid, "description": f"follow-up call {followup_id}",
+                               "job_timeout": 180, "result_ttl": 86400, "failure_ttl": 30 * 86400}
+    if at <= datetime.now(UTC):
+        calls.enqueue(PLACE_JOB, followup_id, **options)
+    else:
+        calls.enqueue_at(at, PLACE_JOB, followup_id, **options)
+    return True
+
+
+def _enqueue_simple(connection: Redis, func: str, arg: int, jid: str) -> None:
+    if not job_is_live(connection, jid):
+        queue(DEFAULT, connection).enqueue(func, arg, job_id=jid, result_ttl=86400,
+                                           failure_ttl=30 * 86400)
+
+
+def _collect(session: Session, _flush_context: Any) -> None:
+    nudges: dict[tuple[str, int], Any] = session.info.setdefault(_NUDGES, {})
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, FollowUp) and obj.id is not None:
+            if obj.status == FollowUpStatus.NEW:
+                nudges[("schedule", obj.id)] = None
+            elif obj.status == FollowUpStatus.SCHEDULED and obj.next_attempt_at is not None:
+                nudges[("call", obj.id)] = (obj.attempt_count + 1, obj.next_attempt_at)
+        elif isinstance(obj, SmsMessage) and obj in session.new and obj.id is not None:
+            nudges[("sms", obj.id)] = None
+
+
+def _dispatch(session: Session) -> None:
+    nudges = session.info.pop(_NUDGES, None)
+    if not nudges or not has_app_context():
+        return
+    connection = _quick_redis(current_app.config)
+    if connection is None:
+        return
+    try:
+        for (kind, ident), value in nudges.items():
+            if kind == "schedule":
+                _enqueue_simple(connection, SCHEDULE_JOB, ident, job_id("followup", ident, "new"))
+            elif kind == "call":
+                enqueue_call(connection, ident, *value)
+            else:
+                _enqueue_simple(connection, SMS_JOB, ident, job_id("sms", ident))
+    except RedisError as exc:
+        # The rows are committed; followups_tick enqueues them later.
+        log.warning("follow-through jobs not enqueued (periodic catch-up will): %s", exc)
+
+
+def _discard(session: Session, *_args: Any) -> None:
+    session.info.pop(_NUDGES, None)
+
+
+def init_app(app: Flask) -> None:
+    """``APP_HOOKS``: check the follow-up settings; enqueue follow-through jobs after commit."""
+    global _installed
+    FollowUpPolicy.from_config(app.config)  # a bad FOLLOWUP_* setting stops start-up
+    if app.config.get("FOLLOWUP_RATING_ORDER", "ascending") not in ("ascending", "descending"):
+        raise ValueError("FOLLOWUP_RATING_ORDER 应为 ascending 或 descending")
+    if not _installed:
+        event.listen(Session, "after_flush", _collect)
+        event.listen(Session, "after_commit", _dispatch)
+        event.listen(Session, "after_rollback", _discard)
+        _installed = True
+
+
+# -- jobs -------------------------------------------------------------------------------------
+
+
+def schedule_followup(followup_id: int) -> str:
+    """A new follow-up gets its first calling time (or goes to an operator)."""
+    app = context.get_app()
+    with app.app_context(), db.transaction() as session:
+        followup = followups.schedule(session, followup_id, now=_now(app), policy=_policy(app),
+                                      calendar=_calendar(app))
+        return followup.status if followup is not None else "missing"
+
+
+def place_followup_call(followup_id: int) -> str:
+    """Place the follow-up's next survey call if it is due and inside the calling window."""
+    app = context.get_app()
+    config = app.config
+    with app.app_context():
+        now, policy, calendar = _now(app), _policy(app), _calendar(app)
+        template = config.get("FOLLOWUP_DIAL_TEMPLATE") or ""
+        with db.transaction() as session:
+            plan = followups.begin_attempt(
+                session, followup_id, now=now, policy=policy, calendar=calendar,
+                dial=lambda phone: outbound.dial_target(phone, template))
+        if plan.action != PlanAction.CALL:
+            return f"{plan.action}: {plan.reason}"
+        assert plan.attempt_id is not None
+        connection = _redis(config)
+        if connection is not None:
+            RateLimiter.per_second(connection, CALL_SLOT_KEY,
+                                   float(config.get("FOLLOWUP_CALLS_PER_SECOND") or 1)).acquire()
+        try:
+            sid = outbound.place_survey_call(outbound.make_twilio_client(config), config,
+                                             followup_id=followup_id, to=plan.target)
+        except Exception as exc:
+            return _rest_failed(app, followup_id, plan.attempt_id, plan.number, exc)
+        with db.transaction() as session:
+            call = calllog.get_or_create_call(
+                session, sid, now=now, to_number=plan.target, direction="outbound-api",
+                from_number=config.get("FOLLOWUP_CALLER_ID") or config["TWILIO_CALLER_ID"],
+                flow=SURVEY_FLOW)
+            session.flush()
+            followups.attempt_placed(session, plan.attempt_id, call_sid=sid, call_id=call.id,
+                                     now=now)
+        return sid
+
+
+def _rest_failed(app: Flask, followup_id: int, attempt_id: int, number: int,
+                 exc: Exception) -> str:
+    """Retry the same request with back-off, or count the attempt as failed."""
+    config = app.config
+    log.warning("follow-up %s: call request failed: %s", followup_id, exc)
+    with db.transaction() as session:
+        errors = followups.note_rest_error(session, attempt_id, str(exc))
+    delays: Sequence[int] = config.get("FOLLOWUP_REST_RETRY_DELAYS") or (15, 60, 300)
+    connection = _redis(config)
+    if outbound.is_retryable(exc) and errors <= len(delays) and connection is not None:
+        queue(CALLS, connection).enqueue_in(
+            timedelta(seconds=delays[errors - 1]), PLACE_JOB, followup_id,
+            job_id=job_id("followup", followup_id, f"a{number}", f"r{errors}"),
+            job_timeout=180, failure_ttl=30 * 86400)
+        return f"retry {errors} in {delays[errors - 1]} s"
+    with db.transaction() as session:
+        followups.attempt_failed(session, attempt_id, status=AttemptStatus.ERROR,
+                                 now=_now(app), policy=_policy(app), calendar=_calendar(app),
+                                 detail=str(exc), give_up=outbound.is_permanent(exc))
+    return "failed"
+
+
+def send_sms(message_id: int) -> str:
+    """Send one queued text; failures are logged and retried, never raised to the caller."""
+    app = context.get_app()
+    config = app.config
+    with app.app_context():
+        now = _now(app)
+        with db.transaction() as session:
+            message = sms.claim(session, message_id, now)
+            if message is None:
+                return "not pending"
+            to, body = message.to, sms.body_of(message, config)
+        if not sms.configured(config):
+            with db.transaction() as session:
+                sms.mark_skipped(session, message_id, body=body, reason=NO_SENDER)
+            return "skipped"
+        try:
+            sid = sms.send_sms(outbound.make_twilio_client(config), config, to=to, body=body)
+        except Exception as exc:
+            log.warning("SMS %s to %s failed: %s", message_id, to, exc)
+            retryable = outbound.is_retryable(exc) and not outbound.is_permanent(exc)
+            with db.transaction() as session:
+                retry = sms.mark_failed(session, message_id, error=str(exc),
+                                        retryable=retryable, now=_now(app))
+            return "retry" if retry else "failed"
+        with db.transaction() as session:
+            sms.mark_sent(session, message_id, sid=sid, body=body, now=_now(app))
+        return sid
+
+
+def followups_tick() -> dict[str, int]:
+    """Periodic catch-up: schedule new follow-ups, enqueue due calls, write off lost calls,
+    send due texts. Idempotent, so overlapping runs are harmless."""
+    app = context.get_app()
+    counts = {"scheduled": 0, "calls": 0, "lost": 0, "sms": 0}
+    with app.app_context():
+        now, policy, calendar = _now(app), _policy(app), _calendar(app)
+        with db.transaction() as session:
+            new = followups.new_followups(session, created_before=now - timedelta(minutes=1))
+        for followup_id in new:
+            schedule_followup(followup_id)
+            counts["scheduled"] += 1
+        with db.transaction() as session:
+            counts["lost"] = followups.write_off_lost(session, now=now, policy=policy,
+                                                      calendar=calendar)
+        with db.transaction() as session:
+            due = followups.due_followups(session, now=now)
+        connection = _redis(app.config)
+        if connection is not None:
+            for followup_id, made, at in due:
+                counts["calls"] += enqueue_call(connection, followup_id, made + 1, at)
+        with db.transaction() as session:
+            messages = sms.due_messages(session, now=now)
+        for message_id in messages:
+            if send_sms(message_id) != "not pending":
+                counts["sms"] += 1
+    return counts
+
+
+def liaison_phones(session: Session, department_id: int) -> list[str]:
+    """Mobile numbers of the department's active liaisons (console users with a phone)."""
+    from console.models import User  # console owns the accounts; only read here
+
+    phones = session.scalars(select(User.phone).where(
+        User.role == "department", User.department_id == department_id, User.active,
+        User.phone.is_not(None)))
+    found: list[str] = []
+    for phone in phones:
+        try:
+            found.append(normalize_phone(phone or ""))
+        except InvalidPhone:
+            log.warning("liaison phone %r of department %s is not a valid number", phone,
+                        department_id)
+    return found
+
+
+def send_reminders_job() -> int:
+    """Periodic: deadline reminders. A Redis lock keeps concurrent schedulers from doing the
+    work twice; the unique ``reminders`` rows make each notice once-only regardless."""
+    app = context.get_app()
+    connection = _redis(app.config)
+    lock = connection.lock(REMINDER_LOCK_KEY, timeout=600) if connection is not None else None
+    try:
+        if lock is not None and not lock.acquire(blocking=False):
+            return 0
+    except RedisError as exc:  # the database constraint alone is still correct
+        log.warning("reminder lock unavailable: %s", exc)
+        lock = None
+    try:
+        with app.app_context(), db.transaction() as session:
+            run = reminders.send_reminders(
+                session, _now(app), calendar=_calendar(app), phones=liaison_phones,
+                tz=ZoneInfo(app.config.get("HOTLINE_TZ") or "Asia/Shanghai"),
+                escalate_after=int(app.config.get("REMINDER_ESCALATE_AFTER_DAYS", 2)))
+    finally:
+        if lock is not None:
+            with contextlib.suppress(LockError, RedisError):
+                lock.release()
+    if run.sent:
+        log.info("reminders: %d notice(s) sent", len(run.sent))
+    return len(run.sent)
