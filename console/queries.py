@@ -12,12 +12,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from cases.case_models import Assignment, Case, CaseRecording
 from cases.enterprises import enterprises_for_phone, phone_or_none
 from cases.models import Department, Enterprise
+from cases.notifications import Audience, Notification
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState, Extension, Ledger, Status
 from ivr.models import Call, Recording
 
@@ -350,3 +361,32 @@ def departments_by_id(session: Session, ids: Sequence[int]) -> dict[int, Departm
         return {}
     return {d.id: d for d in session.scalars(select(Department).where(Department.id.in_(ids)))}
 
+
+
+# -- notifications (提醒 / 催办 / 督办 / 差评) ------------------------------------------------
+
+
+def _inbox_filter(audience: Audience, department_id: int | None) -> list[ColumnElement[bool]]:
+    """The rows of one inbox, as ``cases.notifications`` scopes them."""
+    if audience == Audience.DEPARTMENT:
+        return [Notification.audience == audience, Notification.department_id == department_id]
+    return [Notification.audience == audience]
+
+
+def notification_in_inbox(session: Session, notification_id: int, audience: Audience,
+                          department_id: int | None = None) -> Notification | None:
+    """The notification if it belongs to that inbox (another department's is None)."""
+    return session.scalars(select(Notification).where(
+        Notification.id == notification_id, *_inbox_filter(audience, department_id))
+    ).one_or_none()
+
+
+def mark_all_read(session: Session, audience: Audience, *, reader: str, now: datetime,
+                  department_id: int | None = None) -> int:
+    """Mark every unread notification of one inbox read; returns how many."""
+    result = session.execute(
+        update(Notification)
+        .where(*_inbox_filter(audience, department_id), Notification.read_at.is_(None))
+        .values(read_at=now, read_by=reader[:100])
+        .execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

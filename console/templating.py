@@ -55,6 +55,18 @@ def init_app(app: Flask) -> None:
                 return value
         return label(value, kind) if isinstance(value, str) else str(value)
 
+    def unread_notifications() -> int:
+        """Unread notifications of the signed-in user's inbox (0 for operators)."""
+        from cases.notifications import unread_count
+        from console.views_notifications import INBOX_ROLES, inbox_of
+        from core.db import db
+
+        account = current_user()
+        if account is None or account.role not in INBOX_ROLES:
+            return 0
+        audience, department_id = inbox_of(account)
+        return unread_count(db.session, audience, department_id=department_id)
+
     app.jinja_env.filters.update(localtime=localtime, label=label, days_left=days_left,
                                  shown=shown, audit_keys=audit_keys)
 
@@ -67,4 +79,5 @@ def init_app(app: Flask) -> None:
             "ROLE_LABELS": ROLE_LABELS,
             "LOW_CONFIDENCE": LOW_CONFIDENCE,
             "today": web.today,
+            "unread_notifications": unread_notifications,
         }

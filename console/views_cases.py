@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from cases import lifecycle
 from cases.case_models import Assignment, Case
 from cases.errors import InvalidInput
+from cases.followups import followups_of_case
 from cases.models import Department
 from cases.vocab import (
     CATEGORY_LABELS,
@@ -86,6 +87,7 @@ def case_page(case_id: int) -> str:
         suggested_ids=[s.department_id for s in case.suggestions if s.department_id],
         categories=CATEGORY_LABELS, subcategories=SUBCATEGORY_LABELS, ratings=RATING_LABELS,
         show_centre=account.role in CENTRE, overdue_ids=late,
+        followups=followups_of_case(db.session, case.id),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import flash, render_template, request, url_for
 
 from cases.enterprises import find_or_register_enterprise
+from cases.followups import operator_tasks
 from cases.intake import file_case
 from cases.vocab import CATEGORY_LABELS, CHANNEL_LABELS, SUBCATEGORY_LABELS, Channel
 from console import queries
@@ -88,6 +89,8 @@ def case_create() -> Any:
 
 @route("/followups", roles=CENTRE)
 def followups() -> Any:
-    """回访: answered cases waiting for the enterprise's rating (operator-assisted callback)."""
+    """回访: operator tasks (人工回访, automatic calls gave up) first, then every answered case
+    waiting for the enterprise's rating."""
     page = queries.follow_ups(db.session, cursor=request.args.get("after"))
-    return render_template("console/followups.html", page=page)
+    tasks = operator_tasks(db.session) if not request.args.get("after") else []
+    return render_template("console/followups.html", page=page, tasks=tasks)

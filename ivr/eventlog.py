@@ -1,4 +1,4 @@
-"""Menu steps logged through Redis and written to the database in the background.
+"""Menu steps and status callbacks logged through Redis, written to the database later.
 
 Most webhook requests are menu steps: a key press or a timeout. Their TwiML depends only
 on the flow and on the state carried in the signed action URL, so they need no database
@@ -47,6 +47,8 @@ class LogEntry:
     events: list[dict[str, Any]] = field(default_factory=list)
     updates: dict[str, str] = field(default_factory=dict)
     last_node: str | None = None
+    # A status callback (CallStatus, CallDuration, Direction) rather than a menu step.
+    status: dict[str, str] | None = None
 
     @classmethod
     def build(cls, *, call_sid: str, from_number: str, to_number: str, flow: str,
@@ -92,6 +94,13 @@ def apply_entry(session: Session, entry: LogEntry) -> None:
         to_number=entry.to_number, flow=entry.flow,
     )
     session.flush()
+    if entry.status:
+        calllog.apply_status(
+            session, entry.call_sid, entry.status.get("CallStatus", ""), now=at,
+            duration=entry.status.get("CallDuration"),
+            direction=entry.status.get("Direction", "inbound"), call=call,
+        )
+        return
     calllog.log_events(session, call, [LogEvent(**e) for e in entry.events], at)
     latest = session.scalar(select(func.max(CallEvent.at)).where(CallEvent.call_id == call.id))
     # Entries may be written after later synchronous steps: never move last_node backwards.

@@ -21,7 +21,7 @@ from ivr.models import Call, Recording
 
 log = logging.getLogger(__name__)
 # Steps whose answer needs no call row: they may be logged through Redis (ivr.eventlog).
-LIGHT_EVENTS = frozenset({"gather", "timeout", "empty", "enter"})
+LIGHT_EVENTS = frozenset({"gather", "timeout", "empty", "enter", "dial"})
 _STATE_VALUE = re.compile(r"^[a-z_]{1,32}$")
 
 
@@ -188,12 +188,27 @@ def _light_step(
     return str(result.twiml)
 
 
-def status_callback(session: Session, runtime: IvrRuntime, params: Mapping[str, str]) -> Call:
-    return calllog.apply_status(
+def status_callback(session: Session, runtime: IvrRuntime, params: Mapping[str, str]) -> None:
+    """Apply a call status change; through the Redis call log when it is configured."""
+    now = runtime.clock()
+    if runtime.call_log is not None:
+        entry = LogEntry.build(
+            call_sid=params["CallSid"], from_number=params.get("From", ""),
+            to_number=params.get("To", ""), flow="hotline", at=now, events=[], updates={},
+            last_node=None,
+        )
+        entry.status = {k: params[k] for k in ("CallStatus", "CallDuration", "Direction")
+                        if params.get(k)}
+        try:
+            runtime.call_log.push(entry)
+            return
+        except RedisError as exc:
+            log.warning("call log queue unavailable (%s): applying status synchronously", exc)
+    calllog.apply_status(
         session,
         params["CallSid"],
         params.get("CallStatus", ""),
-        now=runtime.clock(),
+        now=now,
         duration=params.get("CallDuration"),
         from_number=params.get("From", ""),
         to_number=params.get("To", ""),

@@ -276,6 +276,7 @@ def mark_retrying(session: Session, recording_id: int, reason: str) -> None:
 
 
 def mark_awaiting_model(session: Session, recording_id: int, reason: str) -> None:
+    """Kept (audio stored) until a model is installed; see docs/transcription.md."""
     session.execute(
         update(Recording).where(Recording.id == recording_id).values(
             transcription_status=S.AWAITING_MODEL, transcription_error=_reason(reason),
@@ -328,10 +329,11 @@ def run(
         return Outcome(recording_id, "skipped", detail="nothing to do")
     try:
         mark = time.perf_counter()
+        had_file = recording.local_path is not None
         path = store_audio(session, recording, settings)
         checkpoint()  # the file is safe before anything else happens
         timings["download"] = time.perf_counter() - mark
-        if after_store is not None:
+        if after_store is not None and not had_file:
             after_store(recording)
         preloaded = loaded_engine(settings.model_path) is not None
         mark = time.perf_counter()

@@ -127,6 +127,25 @@ def requeue_recording(
     return jid
 
 
+def retry_transcription(
+    session: Session,
+    connection: Redis,
+    recording_id: int,
+    config: Mapping[str, Any],
+    *,
+    force: bool = False,
+) -> str | None:
+    """An operator's "retry" (console, CLI): a new job unless one is live; its id or None.
+
+    ``force`` transcribes a done recording again (e.g. after installing a better model).
+    """
+    recording = session.get(Recording, recording_id)
+    if recording is None:
+        raise LookupError(f"recording {recording_id} does not exist")
+    return requeue_recording(session, connection, recording,
+                             policy=TranscriptionPolicy.from_config(config), force=force)
+
+
 def requeue_awaiting_model(
     session: Session, connection: Redis, config: Mapping[str, Any]
 ) -> list[str]:

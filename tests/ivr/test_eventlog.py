@@ -118,3 +118,26 @@ def test_malformed_entry_is_dropped_not_fatal(redis_app, redis_conn):
     )
     assert drain(redis_conn, db.transaction) == 2
     assert the_call("CA9").path == ["main_menu"]
+
+
+def test_status_callbacks_are_applied_by_the_drain(redis_app, redis_conn):
+    outcome = phone_for(redis_app).call(keys=["4"])
+    assert the_call(outcome.call_sid).status == "ringing"
+    drain(redis_conn, db.transaction)
+    call = the_call(outcome.call_sid)
+    assert call.status == "completed"
+    assert call.duration is not None
+
+
+def test_late_ringing_through_the_drain_never_overwrites_completed(redis_app, redis_conn):
+    params = {"CallSid": "CA300", "From": "+8613800138000", "To": "+8657488888718"}
+    redis_app("/ivr/status", {**params, "CallStatus": "completed", "CallDuration": "40"})
+    redis_app("/ivr/status", {**params, "CallStatus": "ringing"})
+    drain(redis_conn, db.transaction)
+    assert (the_call("CA300").status, the_call("CA300").duration) == ("completed", 40)
+
+
+def test_answered_operator_is_recorded_through_the_drain(redis_app, redis_conn):
+    outcome = phone_for(redis_app).call(keys=["2"], operator_answers=True)
+    drain(redis_conn, db.transaction)
+    assert the_call(outcome.call_sid).reached_operator

@@ -86,7 +86,7 @@ def test_a_live_job_is_never_duplicated(app, redis_conn) -> None:
 def test_ids_move_on_when_the_old_job_is_dead(app, redis_conn) -> None:
     policy = TranscriptionPolicy(retry_intervals=())
     recording = add("RE1", status=S.AWAITING_MODEL, transcription_job_id="transcribe-RE1")
-    session = db.session()
+    session = db.session
     # The old id is free (e.g. Redis lost it): reused.
     assert requeue_recording(session, redis_conn, recording, policy=policy) == "transcribe-RE1"
     assert requeue_recording(session, redis_conn, fresh("RE1"), policy=policy) is None  # live
@@ -199,3 +199,16 @@ def test_reconciliation_is_a_periodic_job() -> None:
 
     entry = next(p for p in PERIODIC if p.name == "transcription-reconcile")
     assert _resolve(entry.func) is reconcile_recordings and entry.interval == 300
+
+
+def test_an_operator_can_retry_or_redo_a_recording(app, redis_conn) -> None:
+    from workers.transcription_recovery import retry_transcription
+
+    recording = add("RE1", status=S.DONE, transcription_job_id="transcribe-RE1")
+    session = db.session  # the scoped session: ``fresh`` replaces the one behind it
+    assert retry_transcription(session, redis_conn, recording.id, app.config) is None
+    jid = retry_transcription(session, redis_conn, recording.id, app.config, force=True)
+    assert jid == "transcribe-RE1" and fresh("RE1").transcription_status == S.QUEUED
+    assert Job.fetch(jid, connection=redis_conn).kwargs == {"force": True}
+    with pytest.raises(LookupError):
+        retry_transcription(session, redis_conn, 999, app.config)
