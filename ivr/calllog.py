@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from call_flows.engine import LogEvent
@@ -45,9 +44,15 @@ def get_or_create_call(
         "to_number": _clean(to_number), "direction": _clean(direction, 32) or "inbound",
         "flow": flow, "status": "ringing", "started_at": now, "reached_operator": False,
     }
-    session.execute(_insert(session, Call).values(**values).on_conflict_do_nothing(
-        index_elements=["call_sid"]))
-    return session.scalars(select(Call).where(Call.call_sid == call_sid)).one()
+    call = session.scalars(
+        _insert(session, Call).values(**values)
+        .on_conflict_do_nothing(index_elements=["call_sid"])
+        .returning(Call),
+        execution_options={"populate_existing": True},
+    ).one_or_none()
+    if call is None:
+        call = session.scalars(select(Call).where(Call.call_sid == call_sid)).one()
+    return call
 
 
 def _insert(session: Session, model: type) -> Any:
@@ -143,25 +148,30 @@ def upsert_recording(
     url: str | None = None,
     duration: str | None = None,
     status: str | None = None,
+    call: Call | None = None,
 ) -> RecordingUpdate:
     """Create or update the recording row; repeated callbacks create nothing new."""
     recording_sid = _clean(recording_sid)
-    recording = session.scalars(
-        select(Recording).where(Recording.recording_sid == recording_sid)
-    ).one_or_none()
+    by_sid = select(Recording).where(Recording.recording_sid == recording_sid)
+    recording = session.scalars(by_sid).one_or_none()
     created = False
     if recording is None:
-        call = get_or_create_call(session, call_sid, now=now) if call_sid else None
-        recording = Recording(recording_sid=recording_sid, call_id=call.id if call else None,
-                              created_at=now, status="in-progress")
-        try:
-            with session.begin_nested():
-                session.add(recording)
-            created = True
-        except IntegrityError:
-            recording = session.scalars(
-                select(Recording).where(Recording.recording_sid == recording_sid)
-            ).one()
+        if call is None and call_sid:
+            call = get_or_create_call(session, call_sid, now=now)
+        values = {
+            "recording_sid": recording_sid, "call_id": call.id if call else None,
+            "url": (url or "").strip(), "status": "in-progress", "created_at": now,
+            "updated_at": now, "transcription_status": "pending", "attempts": 0,
+            "duration": int(duration) if duration and duration.isdigit() else None,
+        }
+        # ON CONFLICT: a concurrent duplicate callback inserts nothing and reads our row.
+        inserted = session.execute(
+            _insert(session, Recording).values(**values)
+            .on_conflict_do_nothing(index_elements=["recording_sid"])
+            .returning(Recording.id)
+        ).scalar_one_or_none()
+        created = inserted is not None
+        recording = session.scalars(by_sid).one()
     if url and not recording.url:
         recording.url = url.strip()
     if duration and duration.isdigit():

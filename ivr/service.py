@@ -111,7 +111,7 @@ def flow_step(
         # The action request can beat the status callback: keep the row either way.
         calllog.upsert_recording(
             session, params["RecordingSid"], now=now, call_sid=call.call_sid,
-            url=params.get("RecordingUrl"), duration=params.get("RecordingDuration"),
+            url=params.get("RecordingUrl"), duration=params.get("RecordingDuration"), call=call,
         )
         session.flush()
     ctx = _context(call, params, runtime, now)
