@@ -32,7 +32,11 @@ def get_or_create_call(
 ) -> Call:
     """The call for ``call_sid``, created if this is the first we hear of it."""
     call_sid = _clean(call_sid)
-    call = session.scalars(select(Call).where(Call.call_sid == call_sid)).one_or_none()
+    # SQLite: write first. A deferred SQLite transaction that reads and then writes fails at
+    # once when another process (a worker) committed in between; one that starts with a
+    # write waits for the lock instead. PostgreSQL reads first (the common case: one SELECT).
+    call = None if _is_sqlite(session) else session.scalars(
+        select(Call).where(Call.call_sid == call_sid)).one_or_none()
     if call is not None:
         if from_number and not call.from_number:
             call.from_number = _clean(from_number)
@@ -52,7 +56,13 @@ def get_or_create_call(
     ).one_or_none()
     if call is None:
         call = session.scalars(select(Call).where(Call.call_sid == call_sid)).one()
+        if from_number and not call.from_number:
+            call.from_number = _clean(from_number)
     return call
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def _insert(session: Session, model: type) -> Any:
@@ -153,6 +163,9 @@ def upsert_recording(
     """Create or update the recording row; repeated callbacks create nothing new."""
     recording_sid = _clean(recording_sid)
     by_sid = select(Recording).where(Recording.recording_sid == recording_sid)
+    # SQLite writes first (see get_or_create_call): the call row takes the write lock.
+    if _is_sqlite(session) and call is None and call_sid:
+        call = get_or_create_call(session, call_sid, now=now)
     recording = session.scalars(by_sid).one_or_none()
     created = False
     if recording is None:

@@ -35,6 +35,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"skipped in CI, which must run everything: {report.longrepr}"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "postgresql_only: needs PostgreSQL (not collected on the SQLite run)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the SQLite run, leave out what only PostgreSQL has (deselected, not skipped)."""
+    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+        return
+    kept = [item for item in items if "postgresql_only" not in item.keywords]
+    deselected = [item for item in items if "postgresql_only" in item.keywords]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 class MutableClock:
     """A clock tests can set; defaults to a Tuesday morning in office hours."""
 

@@ -120,9 +120,8 @@ def test_audit_events_cannot_be_deleted_through_the_orm(session: Session) -> Non
     session.rollback()
 
 
+@pytest.mark.postgresql_only
 def test_postgresql_refuses_raw_updates_of_audit_events(session: Session) -> None:
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("the database trigger exists on PostgreSQL only")
     new_case(session, NOW)
     session.commit()
     with pytest.raises(Exception, match="append-only"):

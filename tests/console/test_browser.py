@@ -93,8 +93,11 @@ class Desk:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
-    def flash(self) -> str:
-        return " ".join(self.page.locator(".flash").all_inner_texts())
+    def expect_flash(self, text: str) -> None:
+        """Wait (auto-retrying) for the post-redirect page's flash message to say ``text``."""
+        from playwright.sync_api import expect
+
+        expect(self.page.locator(".flash", has_text=text)).to_be_visible(timeout=10_000)
 
     def close(self) -> None:
         self.context.close()
@@ -156,12 +159,12 @@ def test_voicemail_from_queue_to_rating(live_server: str, browser: Any, app: Any
     page.locator("details.correct summary").click()
     page.fill("input[name=word-4]", "贷款")
     page.get_by_role("button", name="保存逐词更正").click()
-    assert "转写已更正" in operator.flash()
+    operator.expect_flash("转写已更正")
     assert "我们公司想咨询贷款融资的问题" in page.locator(".description").inner_text()
     chooser = page.locator("#route select[name=department_id]")
     assert chooser.locator("option:checked").inner_text().startswith(DEPT_A)
     page.get_by_role("button", name=re.compile("交办")).first.click()
-    assert "已流转交办" in operator.flash()
+    operator.expect_flash("已流转交办")
     operator.shot("04-case-routed")
     operator.go(f"/console/calls/{case.call_id}")
     assert "语音导航路径" in page.content()
@@ -181,10 +184,10 @@ def test_voicemail_from_queue_to_rating(live_server: str, browser: Any, app: Any
     department.shot("08-department-workspace")
     department.page.get_by_role("link", name=case.number).click()
     department.page.get_by_role("button", name="签收").click()
-    assert "已签收" in department.flash()
+    department.expect_flash("已签收")
     department.page.fill("textarea[name=text]", "已联系企业，介绍政策性融资担保，企业表示认可。")
     department.page.get_by_role("button", name="提交答复").click()
-    assert "答复已提交" in department.flash()
+    department.expect_flash("答复已提交")
     department.shot("09-department-replied")
 
     # Another department: the case does not exist for it.
@@ -203,7 +206,7 @@ def test_voicemail_from_queue_to_rating(live_server: str, browser: Any, app: Any
     operator.page.get_by_role("link", name="登记评价").click()
     operator.page.get_by_label("非常满意").check()
     operator.page.get_by_role("button", name="登记评价").click()
-    assert "回访评价已登记" in operator.flash()
+    operator.expect_flash("回访评价已登记")
     assert "已办结" in operator.page.locator("h1").inner_text()
     operator.shot("11-case-closed")
 

@@ -149,3 +149,12 @@ def test_jobs_requeue_one_recording_by_sid(app, redis_conn) -> None:
     again = invoke(app, "jobs", "requeue", "RE1")  # its job is live: nothing new
     assert "已在处理或已完成" in again.output
     assert invoke(app, "jobs", "requeue", "REnope").exit_code == 1
+
+
+def test_model_install_from_a_url_checks_the_sha256_first(app, tmp_path, http_server) -> None:
+    app.config["VOSK_MODEL_PATH"] = str(tmp_path / "models" / "m")
+    url = http_server.script("/m.zip", http_server.reply(body=b"PK\x05\x06" + b"\0" * 18))
+    result = invoke(app, "model", "install", "--url", url, "--sha256", "0" * 64)
+    assert result.exit_code == 1
+    assert "SHA-256 mismatch" in result.output
+    assert not (tmp_path / "models" / "m").exists()
