@@ -35,19 +35,28 @@ def _form() -> dict[str, str]:
     return {key: value for key, value in request.form.items()}
 
 
-def twiml_safe(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Never a 500 to a caller: on any error apologise and take a voicemail instead."""
+def never_fails(
+    fallback: Callable[[], Response],
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Never a 500 to a caller: on any error roll back and answer with ``fallback()``."""
 
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return view(*args, **kwargs)
-        except Exception:
-            log.exception("IVR webhook failed: %s %s", request.path, dict(request.form))
-            db.session.rollback()
-            return _apology()
+    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return view(*args, **kwargs)
+            except Exception:
+                log.exception("IVR webhook failed: %s %s", request.path, dict(request.form))
+                db.session.rollback()
+                return fallback()
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+# The hotline's own webhooks apologise and take a voicemail instead.
+twiml_safe = never_fails(_apology)
 
 
 def _counter(name: str) -> int:

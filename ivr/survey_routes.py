@@ -7,10 +7,7 @@ Thin: validate the signature, parse, call one service function, commit, respond.
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
-from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
@@ -19,6 +16,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from cases.followups import FollowUpPolicy
 from core.db import db
 from ivr import survey
+from ivr.routes import never_fails
 from ivr.service import IvrRuntime
 from ivr.signature import twilio_signed
 
@@ -35,23 +33,16 @@ def _exempt_from_csrf(state: BlueprintSetupState) -> None:
         csrf.exempt(bp)
 
 
-def survey_safe(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Never a 500 to the callee: apologise and hang up (the attempt is retried later)."""
+def _sorry() -> Response:
+    settings = _runtime().engine.settings
+    response = VoiceResponse()
+    response.say(SORRY, voice=settings.voice, language=settings.language)
+    response.hangup()
+    return Response(str(response), mimetype="text/xml")
 
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return view(*args, **kwargs)
-        except Exception:
-            log.exception("survey webhook failed: %s %s", request.path, dict(request.form))
-            db.session.rollback()
-            settings = _runtime().engine.settings
-            response = VoiceResponse()
-            response.say(SORRY, voice=settings.voice, language=settings.language)
-            response.hangup()
-            return Response(str(response), mimetype="text/xml")
 
-    return wrapper
+# Never a 500 to the callee: apologise and hang up (the attempt is retried later).
+survey_safe = never_fails(_sorry)
 
 
 def _runtime() -> IvrRuntime:

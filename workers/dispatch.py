@@ -15,6 +15,8 @@ from ivr.models import Recording
 from workers.queues import TRANSCRIPTION, connect, job_id, queue
 
 log = logging.getLogger(__name__)
+# A job that ended in one of these may be replaced under the same id (finished ones may not).
+DEAD_STATUSES = frozenset({JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
 TRANSCRIBE_JOB = "workers.transcription_jobs.transcribe_recording"
 # A job in one of these states will still run: nothing new may be enqueued next to it.
 LIVE_STATUSES = frozenset({
@@ -85,9 +87,7 @@ def enqueue_transcription(
     policy = policy or TranscriptionPolicy()
     jid = jid or transcription_job_id(recording_sid)
     existing = Job.fetch(jid, connection=connection) if Job.exists(jid, connection) else None
-    if existing is not None and existing.get_status(refresh=True) not in {
-        JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED,
-    }:
+    if existing is not None and existing.get_status(refresh=True) not in DEAD_STATUSES:
         return False
     queue(TRANSCRIPTION, connection).enqueue(
         TRANSCRIBE_JOB, recording_id, force=force, job_id=jid,
@@ -100,16 +100,21 @@ def enqueue_transcription(
 
 def recording_dispatcher(config: Mapping[str, Any]) -> Callable[[Recording], None]:
     """Called after commit for each newly completed recording."""
+    # One client (and its connection pool) per URL, not a new connection per recording.
+    clients: dict[str, Any] = {}
 
     def dispatch(recording: Recording) -> None:
         url = config.get("REDIS_URL")
-        if not url:
+        if url and url not in clients:
+            clients[url] = connect(url)
+        connection = clients.get(url) if url else None
+        if connection is None:
             log.warning("REDIS_URL not set: recording %s waits for reconciliation",
                         recording.recording_sid)
             return
         try:
             enqueued = enqueue_transcription(
-                connect(url), recording.id, recording.recording_sid,
+                connection, recording.id, recording.recording_sid,
                 duration=recording.duration, policy=TranscriptionPolicy.from_config(config),
             )
         except RedisError as exc:
