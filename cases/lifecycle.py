@@ -187,17 +187,23 @@ def route_to_department(session: Session, case_id: int, *, department_id: int, a
     check(case, "route")
     (department,) = _departments(session, [department_id], "department_id")
     before = snapshot(case, CASE_FIELDS)
+    _route_to_lead(session, case, department, "route", now, calendar, tz)
+    _event(session, case, "routed", actor, now, before, note=note, departments=[department.name])
+    return case
+
+
+def _route_to_lead(session: Session, case: Case, department: Department, transition: str,
+                   now: datetime, calendar: WorkCalendar | None, tz: tzinfo | None) -> None:
+    """流转办: one lead department, due 2 working days after receipt by the department."""
     due = _deadlines(session, calendar, tz).routed(now)
     _assign(session, case, department, Role.LEAD, due, now)
     case.mode = Mode.ROUTED
     case.needs_review = False
     case.returned_at = None
     _set_due(case, due)
-    move(case, "route", Status.HANDLING)
+    move(case, transition, Status.HANDLING)
     session.flush()
     mark_final_routing(session, case.id, {department.id})
-    _event(session, case, "routed", actor, now, before, note=note, departments=[department.name])
-    return case
 
 
 def reroute(session: Session, case_id: int, *, department_id: int, actor: Actor, now: datetime,
@@ -210,15 +216,7 @@ def reroute(session: Session, case_id: int, *, department_id: int, actor: Actor,
     (department,) = _departments(session, [department_id], "department_id")
     before = snapshot(case, CASE_FIELDS)
     withdrawn = _withdraw_active(case)
-    due = _deadlines(session, calendar, tz).routed(now)
-    _assign(session, case, department, Role.LEAD, due, now)
-    case.mode = Mode.ROUTED
-    case.needs_review = False
-    case.returned_at = None
-    _set_due(case, due)
-    move(case, "reroute", Status.HANDLING)
-    session.flush()
-    mark_final_routing(session, case.id, {department.id})
+    _route_to_lead(session, case, department, "reroute", now, calendar, tz)
     _event(session, case, "rerouted", actor, now, before, note=reason,
            departments=[department.name], withdrawn_department_ids=withdrawn)
     return case
