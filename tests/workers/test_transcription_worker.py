@@ -126,8 +126,10 @@ def test_recording_survives_a_worker_killed_mid_job(app, app_config, twilio_post
     try:
         twilio_post("/ivr/recording", callback("RE1", server.url("RE1")))
         with worker_process(app_config, "--burst", **{TEST_DELAY_ENV: "60"}) as worker:
-            wait_for(lambda: recording("RE1").transcription_status == S.TRANSCRIBING, 30,
-                     "the worker to start transcribing")
+            # Killed during the decode (the test delay comes after the file is stored).
+            wait_for(lambda: recording("RE1").transcription_status == S.TRANSCRIBING
+                     and recording("RE1").local_path is not None, 30,
+                     "the worker to store the file and start decoding")
             horses = children_of(worker.pid)
             assert horses, "the work horse should be running"
             for pid in [worker.pid, *horses]:  # the machine dies: parent and horse at once
