@@ -472,6 +472,7 @@ class Bench:
         self.hotline: Server | None = None
         self.bare: Server | None = None
         self.loadavg_start = f"{os.getloadavg()[0]:.2f}"
+        self.app_env: dict[str, str] = {}
 
     def __enter__(self) -> Bench:
         try:
@@ -504,6 +505,7 @@ class Bench:
         if args.redis:
             self._start_redis()
             env["REDIS_URL"] = self.redis_url or ""
+        self.app_env = env
         bare_env = {k: v for k, v in env.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
         self.hotline = self._start("hotline", "app:create_app()", ROOT, env)
         self.bare = self._start("bare", "bare_app:app", ROOT / "benchmarks", bare_env)
@@ -704,27 +706,19 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def _drain_call_log(redis_url: str, engine: Any) -> None:
-    """Write the menu steps the app logged through Redis (no RQ worker runs here)."""
-    from contextlib import contextmanager
+def _run_drain_job(env: dict[str, str]) -> None:
+    """Run the call-log drain job as a worker would (no RQ worker runs during the rounds).
 
-    from redis import Redis
-    from sqlalchemy.orm import Session
-
-    from core.models import import_all_models
-    from ivr.eventlog import drain
-
-    import_all_models()
-
-    @contextmanager
-    def scope() -> Iterator[Session]:
-        with Session(engine) as session, session.begin():
-            yield session
-
-    redis = Redis.from_url(redis_url)
-    written = drain(redis, scope)
-    redis.close()
-    print(f"call log: {written} menu steps drained from Redis into the database")
+    It writes the logged requests, enqueues transcriptions and files the reserved voicemails.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c",
+         "from workers.calllog_jobs import drain_call_log; print(drain_call_log())"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise BenchError(f"drain job failed:\n{done.stdout}\n{done.stderr[-3000:]}")
+    written = done.stdout.strip().splitlines()[-1]
+    print(f"call log: {written} webhook requests drained from Redis into the database")
 
 
 def verify(bench: Bench, calls: Sequence[CallRecord]) -> list[tuple[str, int, int]]:
@@ -733,7 +727,7 @@ def verify(bench: Bench, calls: Sequence[CallRecord]) -> list[tuple[str, int, in
 
     engine = create_engine(bench.db_url.replace("postgresql://", "postgresql+psycopg://"))
     if bench.redis_url:
-        _drain_call_log(bench.redis_url, engine)
+        _run_drain_job(bench.app_env)
     queries = {
         "calls": "SELECT count(*) FROM calls",
         "calls completed": "SELECT count(*) FROM calls WHERE status = 'completed'",
@@ -742,6 +736,10 @@ def verify(bench: Bench, calls: Sequence[CallRecord]) -> list[tuple[str, int, in
         "recordings": "SELECT count(*) FROM recordings",
         "recordings completed": "SELECT count(*) FROM recordings WHERE status = 'completed'",
         "recordings linked to a call": "SELECT count(*) FROM recordings WHERE call_id IS NOT NULL",
+        "voicemails filed as cases": "SELECT count(*) FROM case_recordings",
+        "numbers read back = filed": "SELECT count(*) FROM voicemail_reservations r "
+                                     "JOIN cases c ON c.id = r.case_id "
+                                     "WHERE c.number = r.case_number",
     }
     answered = sum(c.answered for c in calls)
     expected = {
@@ -753,6 +751,8 @@ def verify(bench: Bench, calls: Sequence[CallRecord]) -> list[tuple[str, int, in
         "recordings": sum(c.recordings for c in calls),
         "recordings completed": sum(c.recordings for c in calls),
         "recordings linked to a call": sum(c.recordings for c in calls),
+        "voicemails filed as cases": sum(c.recordings for c in calls),
+        "numbers read back = filed": sum(c.recordings for c in calls),
     }
     with engine.connect() as conn:
         found = {name: int(conn.execute(text(sql)).scalar_one()) for name, sql in queries.items()}

@@ -1,4 +1,7 @@
-"""The case aggregate: case, assignments, replies, meetings, escalation, ratings, audit."""
+"""The case aggregate: case, assignments, replies, meetings, escalation, ratings, audit.
+
+Also the voicemail reservations: case numbers read back before their case is filed.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +31,10 @@ QUEUE_WHERE = text("status = 'received'")
 OVERDUE_CASE_WHERE = text("ledger_state = 'open' AND status = 'handling'")
 ACTIVE_ASSIGNMENT_WHERE = text("state IN ('pending', 'accepted')")
 OVERDUE_ASSIGNMENT_WHERE = text("state IN ('pending', 'accepted') AND overdue = false")
+UNFILED_RESERVATION_WHERE = text("filed_at IS NULL")
+OWNING_RESERVATION_WHERE = text("linked = false")
+# SQLite matches a partial index only on the same spelling, and stores booleans as 0/1.
+OWNING_RESERVATION_WHERE_SQLITE = text("linked = 0")
 
 
 class Case(Base):
@@ -266,6 +273,42 @@ class CaseNumberCounter(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+
+
+class VoicemailReservation(Base):
+    """The case number read back after a voicemail, reserved in the webhook (outbox row).
+
+    The ``<Record>`` action only reserves the number; a job files the case later with
+    exactly this number (or links the recording to the case that owns it).
+    """
+
+    __tablename__ = "voicemail_reservations"
+    __table_args__ = (
+        # The filing job's scan and the "earlier unfiled message" lookup: only unfiled rows.
+        Index("ix_voicemail_reservations_unfiled", "id",
+              postgresql_where=UNFILED_RESERVATION_WHERE, sqlite_where=UNFILED_RESERVATION_WHERE),
+        # A new number belongs to exactly one reservation, which files its case.
+        Index("ix_voicemail_reservations_owner", "case_number", unique=True,
+              postgresql_where=OWNING_RESERVATION_WHERE,
+              sqlite_where=OWNING_RESERVATION_WHERE_SQLITE),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    # E.164, or None when the caller's number is withheld or not a phone number.
+    caller: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(16))
+    subcategory: Mapped[str | None] = mapped_column(String(16))
+    case_number: Mapped[str] = mapped_column(String(16))
+    # True when the number is an existing case's or an earlier reservation's (并单 / same call).
+    linked: Mapped[bool] = mapped_column(default=False)
+    reserved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    filed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # Failed filings stay unfiled, visible here, and are retried by the next run.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditLogError(RuntimeError):

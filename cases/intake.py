@@ -65,12 +65,15 @@ def file_case(
     now: datetime,
     calendar: WorkCalendar | None = None,
     tz: tzinfo | None = None,
+    number: str | None = None,
 ) -> Case:
     """Register a case (受理): validate, number it, set the same-day deadline, audit, suggest.
 
     ``received_at`` defaults to ``now``; channels that collected the request earlier (a forum,
     a visit) pass when it was raised. The number uses the local date of ``now``, the day the
-    centre registered it. Raises :class:`InvalidInput` with per-field Chinese messages.
+    centre registered it; ``number`` is one reserved earlier (a voicemail's, already read
+    back to the caller) and is used instead. Raises :class:`InvalidInput` with per-field
+    Chinese messages.
     """
     errors: dict[str, str] = {}
     if channel not in CHANNEL_CODES:
@@ -106,7 +109,7 @@ def file_case(
     # The centre's same-day duty runs from when the centre got it, not when it was raised.
     due = deadlines.same_day(now)
     case = Case(
-        number=allocate_number(session, deadlines.local_date(now)),
+        number=number or allocate_number(session, deadlines.local_date(now)),
         channel=channel,
         category=category,
         subcategory=subcategory,

@@ -1,4 +1,4 @@
-"""The cases package's IVR hooks: file voicemails, read case status, greet callers with open cases.
+"""The cases package's IVR hooks: voicemail case numbers, case status, open-case greeting.
 
 Hooks run inside the webhook request and use its session (``db.session``); the route commits.
 """
@@ -15,10 +15,11 @@ from sqlalchemy import select
 from call_flows.hooks import CallContext, HookRegistry, HookResult
 from call_flows.workdays import WorkCalendar
 from cases import speech
+from cases.case_models import VoicemailReservation
 from cases.deadlines import hotline_tz
 from cases.numbering import looks_like_number
 from cases.queries import case_by_number, count_open_cases_for_caller
-from cases.voicemail import file_voicemail
+from cases.voicemail import file_voicemail, reserve_voicemail
 from core.db import db
 from ivr.models import Recording
 
@@ -39,18 +40,63 @@ def _today(ctx: CallContext) -> date:
 
 
 def voicemail_saved(ctx: CallContext, _digits: str | None) -> HookResult:
-    """At the ``<Record>`` action: file (or find) the case and read its number back."""
+    """At the ``<Record>`` action: reserve the case number, read it back, file unless deferred.
+
+    With ``defer_voicemail_filing`` the request only reserves (one short transaction; the
+    job files the case) and needs neither the call id nor the recording row.
+    """
     session = db.session
     sid = ctx.params.get("RecordingSid", "")
+    if not sid:
+        log.warning("voicemail_saved: no RecordingSid (call %s)", ctx.call_sid)
+        return HookResult()
+    deferred = bool(ctx.services.get("defer_voicemail_filing"))
+    try:
+        if deferred:
+            # No savepoint (two more round trips): the reservation is all this request's
+            # transaction holds, so a failure rolls back nothing else.
+            reservation = _reserve(ctx, sid)
+        else:
+            # Here the transaction also holds the call log, which a failure must not cost.
+            with session.begin_nested():
+                reservation = _reserve(ctx, sid)
+    except Exception:
+        log.exception("voicemail_saved: could not reserve a case number for recording %s", sid)
+        if deferred:
+            session.rollback()
+        return HookResult()
+    if not deferred:
+        _file_now(ctx, sid)
+    return HookResult(prompts=[speech.filed_prompt(reservation.case_number,
+                                                   linked=reservation.linked)])
+
+
+def _reserve(ctx: CallContext, sid: str) -> VoicemailReservation:
+    return reserve_voicemail(
+        db.session,
+        recording_sid=sid,
+        call_sid=ctx.call_sid,
+        caller=ctx.from_number,
+        category=ctx.state.get("category"),
+        subcategory=ctx.state.get("subcategory"),
+        now=ctx.now,
+        tz=_tz(ctx),
+    )
+
+
+def _file_now(ctx: CallContext, sid: str) -> None:
+    """File the reserved case in the request (no job to defer it to)."""
+    session = db.session
     recording_id = session.scalar(select(Recording.id).where(Recording.recording_sid == sid))
     if recording_id is None:
+        # The reservation stands: the filing job or the transcript files it.
         log.warning("voicemail_saved: no recording row for %r (call %s)", sid, ctx.call_sid)
-        return HookResult()
+        return
     try:
-        # A failure here must not cost the caller the call log or the recording row:
-        # transcript_ready files the case later if this did not.
+        # A failure here must not cost the caller the call log or the recording row; the
+        # reservation stays unfiled and is filed later (job, or the transcript).
         with session.begin_nested():
-            filing = file_voicemail(
+            file_voicemail(
                 session,
                 recording_id=recording_id,
                 call_id=ctx.services.get("call_id"),
@@ -63,8 +109,6 @@ def voicemail_saved(ctx: CallContext, _digits: str | None) -> HookResult:
             )
     except Exception:
         log.exception("voicemail_saved: could not file recording %s", sid)
-        return HookResult()
-    return HookResult(prompts=[speech.filed_prompt(filing.case.number, linked=filing.linked)])
 
 
 def case_status(ctx: CallContext, digits: str | None) -> HookResult:

@@ -3,8 +3,9 @@
 The sequence comes from one counter row per local day, incremented with a single
 ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement. Both PostgreSQL and SQLite (3.35+)
 run it atomically and no two filers ever read the same value. On PostgreSQL the number is
-taken in a short transaction of its own, so the row lock is not held while the filing goes
-on; a rolled-back filing then leaves a gap, never a duplicate.
+taken in a short transaction of its own by default, so the row lock is not held while the
+filing goes on; a rolled-back filing then leaves a gap, never a duplicate. The voicemail
+reservation takes it in its own (short) transaction instead, to cost a single commit.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
 from cases.case_models import CaseNumberCounter
@@ -22,36 +23,47 @@ SEQUENCE_DIGITS = 4
 NUMBER_PATTERN = re.compile(r"^\d{6}\d{4,5}$")
 
 
-def next_sequence(session: Session, day: date) -> int:
-    """Reserve the next sequence number of ``day`` in the current transaction."""
-    table = CaseNumberCounter.__table__
+def next_sequence(session: Session, day: date, *, same_transaction: bool = False) -> int:
+    """Reserve the next sequence number of ``day``.
+
+    With ``same_transaction`` the counter is bumped in the session's transaction: the day's
+    counter row then stays locked until that transaction ends, so keep it short.
+    """
     dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is None:
+    if dialect not in ("postgresql", "sqlite"):
         raise RuntimeError(f"case numbering does not support the {dialect} database")
-    stmt = insert(table).values(day=day, last=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.day], set_={"last": table.c.last + 1}
-    ).returning(table.c.last)
-    if dialect == "postgresql":
+    if dialect == "postgresql" and not same_transaction:
         # Take the number in a transaction of its own: holding the day's counter row locked
         # until the filing commits would make concurrent filings (and the voicemail webhook
         # that reads the number back) queue behind each other.
         with session.get_bind().connect() as conn:
-            value = int(conn.execute(stmt).scalar_one())
+            value = int(conn.execute(_BUMP, {"day": day}).scalar_one())
             conn.commit()
         return value
     # SQLite has one writer at a time anyway; a second connection would wait on our own lock.
-    return int(session.execute(stmt).scalar_one())
+    return int(session.execute(_BUMP, {"day": day}).scalar_one())
+
+
+def _bump_statement() -> TextClause:
+    """The counter's upsert as text: compiled once, then cached (SQLAlchemy does not cache
+    the dialect-specific ``insert()`` constructs). PostgreSQL and SQLite 3.35+ share it."""
+    table = CaseNumberCounter.__table__
+    return text(
+        f"INSERT INTO {table.name} (day, last) VALUES (:day, 1) "
+        f"ON CONFLICT (day) DO UPDATE SET last = {table.name}.last + 1 RETURNING last"
+    ).bindparams(bindparam("day", type_=table.c.day.type))
+
+
+_BUMP = _bump_statement()
 
 
 def format_number(day: date, sequence: int) -> str:
     return f"{day:%y%m%d}{sequence:0{SEQUENCE_DIGITS}d}"
 
 
-def allocate_number(session: Session, day: date) -> str:
+def allocate_number(session: Session, day: date, *, same_transaction: bool = False) -> str:
     """A new, unique case number for a case registered on local date ``day``."""
-    return format_number(day, next_sequence(session, day))
+    return format_number(day, next_sequence(session, day, same_transaction=same_transaction))
 
 
 def looks_like_number(text: str) -> bool:

@@ -1,17 +1,34 @@
-"""Voicemails as cases: filed at the ``<Record>`` action, transcripts attached when ready.
+"""Voicemails as cases: the number reserved at the ``<Record>`` action, the case filed later.
 
-Twilio may repeat the action request and the recording may reach us only through the status
-callback or reconciliation (the fallback URL records without an action), so both entry points
-are idempotent per recording and either one can file the case.
+The webhook only reserves the case number the caller hears (:func:`reserve_voicemail`, one
+short transaction); :func:`file_pending_voicemails` files the reserved cases from a job with
+exactly those numbers. Twilio may repeat the action request and the recording may reach us
+only through the status callback or reconciliation (the fallback URL records without an
+action), so every entry point is idempotent per recording and either one can file the case:
+with the reservation's number when there is one, as a fresh filing otherwise.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    TextClause,
+    bindparam,
+    case,
+    func,
+    null,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,12 +36,17 @@ from call_flows.workdays import WorkCalendar
 from cases import followups, receipts
 from cases.actors import Actor
 from cases.audit import record_event
-from cases.case_models import Case, CaseRecording
+from cases.case_models import Case, CaseNumberCounter, CaseRecording, VoicemailReservation
+from cases.deadlines import hotline_tz
 from cases.enterprises import enterprises_for_phone, phone_or_none
-from cases.intake import VOICEMAIL_PLACEHOLDER, file_case
+from cases.errors import InvalidInput
+from cases.intake import VOICEMAIL_PLACEHOLDER, file_case, validate_category
+from cases.models import Enterprise, EnterprisePhone
+from cases.numbering import allocate_number
 from cases.suggestions import store_suggestions
 from cases.vocab import OPEN_STATUSES, Channel
-from ivr.models import Recording
+from ivr import calllog
+from ivr.models import Call, Recording
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +54,9 @@ VOICEMAIL_ACTOR = Actor("system", "8718热线留言")
 # A repeat request within this window is linked to the open case (重复诉求并单).
 DUPLICATE_WINDOW = timedelta(days=7)
 EMPTY_TRANSCRIPT = "电话留言（未识别出语音内容，请收听录音）"
+SID_MAX = 64
+# Enough of a filing error to recognise it; the log has the traceback.
+ERROR_MAX = 500
 
 
 @dataclass
@@ -69,16 +94,172 @@ def find_duplicate(
     """The newest open case from the same caller in the same category within 7 days."""
     if phone is None and enterprise_id is None:
         return None
+    return session.scalars(_duplicate_query(phone=phone, enterprise_id=enterprise_id,
+                                            category=category, now=now)).first()
+
+
+def _duplicate_query(
+    *,
+    phone: str | None,
+    enterprise_id: int | ColumnElement[Any] | None,
+    category: str | None,
+    now: datetime,
+) -> Select[tuple[Case]]:
+    """:func:`find_duplicate`'s statement; ``enterprise_id`` may be a scalar subquery."""
     same_caller = Case.contact_phone == phone if phone else Case.enterprise_id == enterprise_id
     if phone and enterprise_id is not None:
         same_caller = same_caller | (Case.enterprise_id == enterprise_id)
-    same_category = Case.category.is_(None) if category is None else Case.category == category
-    return session.scalars(
+    return (
         select(Case)
-        .where(same_caller, same_category, Case.status.in_(OPEN_STATUSES),
-               Case.received_at >= now - DUPLICATE_WINDOW)
+        .where(same_caller, _same_category(Case.category, category),
+               Case.status.in_(OPEN_STATUSES), Case.received_at >= now - DUPLICATE_WINDOW)
         .order_by(Case.received_at.desc(), Case.id.desc())
-    ).first()
+    )
+
+
+def _same_category(column: Any, category: str | None) -> ColumnElement[bool]:
+    return column.is_(None) if category is None else column == category
+
+
+def _single_enterprise(phone: Any) -> Any:
+    """The enterprise a phone identifies, as a scalar subquery: NULL when none or several.
+
+    Like :func:`enterprises_for_phone` with one result (a number shared by several
+    enterprises identifies none of them); the phones' foreign key makes the join needless.
+    """
+    return select(
+        case((func.count() == 1, func.min(EnterprisePhone.enterprise_id)))
+    ).where(EnterprisePhone.phone == phone).scalar_subquery()
+
+
+def reserve_voicemail(
+    session: Session,
+    *,
+    recording_sid: str,
+    call_sid: str,
+    caller: str | None,
+    category: str | None,
+    subcategory: str | None,
+    now: datetime,
+    tz: tzinfo | None = None,
+) -> VoicemailReservation:
+    """Reserve the case number to read back after a voicemail; does not commit.
+
+    The number is the one filing the message now would give: an earlier message of the same
+    call's, an open duplicate case's (重复诉求并单), an earlier unfiled message's from the same
+    caller in the same category, else a new one from the day's counter (``linked`` is False
+    only then). The counter is bumped in this transaction, so the webhook commits once. A
+    retried request (same ``recording_sid``) gets the same reservation back, even when it
+    races the first. Three statements for a new caller on PostgreSQL, four on SQLite.
+    Raises :class:`InvalidInput` for a menu choice no case could be filed under.
+    """
+    # Checked before a number is read back: the filing must not fail on it later.
+    errors = validate_category(category, subcategory)
+    if errors:
+        raise InvalidInput(errors)
+    recording_sid, call_sid = recording_sid.strip()[:SID_MAX], call_sid.strip()[:SID_MAX]
+    phone = phone_or_none(caller)
+    day = now.astimezone(tz or hotline_tz()).date()
+    if session.get_bind().dialect.name == "sqlite":
+        # Write first: a deferred SQLite transaction that reads and then writes fails at once
+        # if another connection committed in between; one that starts with a write waits.
+        session.execute(update(CaseNumberCounter).where(CaseNumberCounter.day == day)
+                        .values(last=CaseNumberCounter.last))
+    found = session.execute(_number_lookup(phone is not None), {
+        "recording_sid": recording_sid, "call_sid": call_sid, "phone": phone,
+        "category": category, "since": now - DUPLICATE_WINDOW,
+    }).one()
+    if found.existing is not None:
+        return session.get_one(VoicemailReservation, found.existing)
+    number = found.same_call or found.same_call_case or found.duplicate or found.pending
+    linked = number is not None
+    if number is None:
+        number = allocate_number(session, day, same_transaction=True)
+    reservation = session.scalars(
+        select(VoicemailReservation).from_statement(_RESERVE),
+        {"recording_sid": recording_sid, "call_sid": call_sid, "caller": phone,
+         "category": category, "subcategory": subcategory, "case_number": number,
+         "linked": linked, "reserved_at": now},
+        execution_options={"populate_existing": True},
+    ).one_or_none()
+    if reservation is None:
+        # A concurrent retry won the race: its number stands, ours is a gap in the sequence.
+        reservation = session.scalars(select(VoicemailReservation).where(
+            VoicemailReservation.recording_sid == recording_sid)).one()
+    return reservation
+
+
+def _reserve_statement() -> TextClause:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING *`` as text: compiled once, then cached.
+
+    (SQLAlchemy does not cache the dialect-specific ``insert()`` constructs; compiling one
+    costs more than the round trip. PostgreSQL and SQLite 3.35+ share this syntax.)
+    """
+    table = VoicemailReservation.__table__
+    names = ["recording_sid", "call_sid", "caller", "category", "subcategory", "case_number",
+             "linked", "reserved_at"]
+    return (
+        text(f"INSERT INTO {table.name} ({', '.join(names)}, attempts) "
+             f"VALUES ({', '.join(':' + n for n in names)}, 0) "
+             "ON CONFLICT (recording_sid) DO NOTHING "  # only a retry of this request
+             f"RETURNING {', '.join(c.name for c in table.c)}")
+        .bindparams(*[bindparam(n, type_=table.c[n].type) for n in names])
+        .columns(*table.c)
+    )
+
+
+_RESERVE = _reserve_statement()
+
+
+@functools.cache
+def _number_lookup(with_phone: bool) -> Select[Any]:
+    """One row: this recording's reservation, else the candidate numbers to link to.
+
+    Scalar subqueries in a single statement, so the webhook pays one round trip for all.
+    Built once per shape with bound parameters: building it costs more than running it.
+    """
+    vr = VoicemailReservation
+    recording_sid, call_sid = bindparam("recording_sid"), bindparam("call_sid")
+    existing = select(vr.id).where(vr.recording_sid == recording_sid)
+    same_call = select(vr.case_number).where(vr.call_sid == call_sid).order_by(vr.id).limit(1)
+    # A message of this call filed without a reservation (reconciliation, older releases).
+    same_call_case = (
+        select(Case.number)
+        .join(CaseRecording, CaseRecording.case_id == Case.id)
+        .join(Call, Call.id == CaseRecording.call_id)
+        .where(Call.call_sid == call_sid)
+        .order_by(CaseRecording.id).limit(1)
+    )
+    columns: list[Any] = [
+        existing.scalar_subquery().label("existing"),
+        same_call.scalar_subquery().label("same_call"),
+        same_call_case.scalar_subquery().label("same_call_case"),
+    ]
+    if not with_phone:
+        columns += [null().label("duplicate"), null().label("pending")]
+        return select(*columns)
+    phone, category, since = bindparam("phone"), bindparam("category"), bindparam("since")
+    enterprise = _single_enterprise(phone)
+    duplicate = (
+        select(Case.number)
+        .where(or_(Case.contact_phone == phone, Case.enterprise_id == enterprise),
+               Case.category.is_not_distinct_from(category), Case.status.in_(OPEN_STATUSES),
+               Case.received_at >= since)
+        .order_by(Case.received_at.desc(), Case.id.desc()).limit(1)
+    )
+    # An earlier message not filed yet: its case will be the duplicate (same caller rule).
+    enterprise_phones = select(EnterprisePhone.phone).where(
+        EnterprisePhone.enterprise_id == enterprise)
+    pending = (
+        select(vr.case_number)
+        .where(vr.filed_at.is_(None), ~vr.linked, vr.category.is_not_distinct_from(category),
+               vr.reserved_at >= since,
+               or_(vr.caller == phone, vr.caller.in_(enterprise_phones)))
+        .order_by(vr.reserved_at.desc(), vr.id.desc()).limit(1)
+    )
+    columns += [duplicate.scalar_subquery().label("duplicate"),
+                pending.scalar_subquery().label("pending")]
+    return select(*columns)
 
 
 def file_voicemail(
@@ -93,14 +274,24 @@ def file_voicemail(
     calendar: WorkCalendar | None = None,
     tz: tzinfo | None = None,
 ) -> VoicemailFiling:
-    """The case for a voicemail: the one already filed for it, a linked duplicate, or a new one."""
+    """The case for a voicemail: the one already filed for it, a linked duplicate, or a new one.
+
+    A reserved recording is filed as reserved: a new case with the number read back, or
+    linked to the case with that number (filing its owning reservation first if needed);
+    its caller and menu choice are the reservation's, which the number was chosen on.
+    """
     found = _existing(session, recording_id)
     if found is not None:
         return VoicemailFiling(found_case(session, found), found.duplicate, False)
+    reservation = _reservation_of(session, recording_id)
     try:
         with session.begin_nested():
-            filing = _file(session, recording_id, call_id, caller, category, subcategory, now,
-                           calendar, tz)
+            if reservation is not None:
+                filing = _file_reserved(session, reservation, recording_id, call_id, now,
+                                        calendar, tz)
+            else:
+                filing = _file(session, recording_id, call_id, caller, category, subcategory,
+                               now, calendar, tz)
     except IntegrityError:
         # A concurrent retry of the same request won the race; use its case.
         found = _existing(session, recording_id)
@@ -116,6 +307,14 @@ def found_case(session: Session, link: CaseRecording) -> Case:
     return case
 
 
+def _reservation_of(session: Session, recording_id: int) -> VoicemailReservation | None:
+    return session.scalars(
+        select(VoicemailReservation)
+        .join(Recording, Recording.recording_sid == VoicemailReservation.recording_sid)
+        .where(Recording.id == recording_id)
+    ).one_or_none()
+
+
 def _file(session: Session, recording_id: int, call_id: int | None, caller: str | None,
           category: str | None, subcategory: str | None, now: datetime,
           calendar: WorkCalendar | None, tz: tzinfo | None) -> VoicemailFiling:
@@ -128,18 +327,40 @@ def _file(session: Session, recording_id: int, call_id: int | None, caller: str 
         session, phone=phone, enterprise_id=enterprise_id, category=category, now=now
     )
     if duplicate is not None:
-        session.add(CaseRecording(case_id=duplicate.id, recording_id=recording_id,
-                                  call_id=call_id, duplicate=same_call is None, linked_at=now))
-        session.flush()
-        record_event(session, duplicate, actor=VOICEMAIL_ACTOR, action="voicemail_linked",
-                     now=now, after={"recording_id": recording_id, "call_id": call_id},
-                     note="重复诉求并单" if same_call is None else "同一通话的留言")
-        duplicate.needs_review = True
+        _link(session, duplicate, recording_id, call_id, same_call=same_call is not None,
+              now=now)
         return VoicemailFiling(duplicate, True, True)
+    case = _new_case(session, recording_id, call_id, phone, category, subcategory, now,
+                     calendar, tz, enterprises=enterprises)
+    return VoicemailFiling(case, False, True)
+
+
+def _link(session: Session, case: Case, recording_id: int, call_id: int | None, *,
+          same_call: bool, now: datetime) -> None:
+    """File the recording under an existing case (并单 or another message of the call)."""
+    session.add(CaseRecording(case_id=case.id, recording_id=recording_id, call_id=call_id,
+                              duplicate=not same_call, linked_at=now))
+    session.flush()
+    record_event(session, case, actor=VOICEMAIL_ACTOR, action="voicemail_linked",
+                 now=now, after={"recording_id": recording_id, "call_id": call_id},
+                 note="同一通话的留言" if same_call else "重复诉求并单")
+    case.needs_review = True
+
+
+def _new_case(session: Session, recording_id: int, call_id: int | None, phone: str | None,
+              category: str | None, subcategory: str | None, now: datetime,
+              calendar: WorkCalendar | None, tz: tzinfo | None, *,
+              enterprises: list[Enterprise] | None = None, number: str | None = None,
+              received_at: datetime | None = None) -> Case:
+    if enterprises is None:
+        enterprises = enterprises_for_phone(session, phone)
+    # A number shared by several enterprises identifies none of them.
+    enterprise_id = enterprises[0].id if len(enterprises) == 1 else None
     case = file_case(
         session,
         channel=Channel.HOTLINE_VOICEMAIL,
         description="",
+        received_at=received_at,
         category=category,
         subcategory=subcategory,
         enterprise_id=enterprise_id,
@@ -151,12 +372,116 @@ def _file(session: Session, recording_id: int, call_id: int | None, caller: str 
         now=now,
         calendar=calendar,
         tz=tz,
+        number=number,
     )
     session.add(CaseRecording(case_id=case.id, recording_id=recording_id, call_id=call_id,
                               linked_at=now))
     session.flush()
     receipts.voicemail_filed(session, case, now)
-    return VoicemailFiling(case, False, True)
+    return case
+
+
+def _file_reserved(session: Session, reservation: VoicemailReservation, recording_id: int,
+                   call_id: int | None, now: datetime, calendar: WorkCalendar | None,
+                   tz: tzinfo | None) -> VoicemailFiling:
+    if reservation.linked:
+        case = _case_numbered(session, reservation, now, calendar, tz)
+        _link(session, case, recording_id, call_id,
+              same_call=_same_call(session, reservation, call_id, case), now=now)
+        filing = VoicemailFiling(case, True, True)
+    else:
+        # The caller was told of this case when reserving: that is when it was received.
+        case = _new_case(session, recording_id, call_id, reservation.caller,
+                         reservation.category, reservation.subcategory, now, calendar, tz,
+                         number=reservation.case_number,
+                         received_at=min(reservation.reserved_at, now))
+        filing = VoicemailFiling(case, False, True)
+    reservation.filed_at, reservation.case_id = now, case.id
+    return filing
+
+
+def _case_numbered(session: Session, reservation: VoicemailReservation, now: datetime,
+                   calendar: WorkCalendar | None, tz: tzinfo | None) -> Case:
+    """The case a linked reservation's number names, filing its owning reservation if needed."""
+    number = reservation.case_number
+    case = session.scalars(select(Case).where(Case.number == number)).one_or_none()
+    if case is not None:
+        return case
+    owner = session.scalars(select(VoicemailReservation).where(
+        VoicemailReservation.case_number == number,
+        ~VoicemailReservation.linked)).one_or_none()
+    if owner is None:
+        raise LookupError(f"case number {number} belongs to no case and no reservation")
+    return _file_reservation(session, owner, now, calendar, tz).case
+
+
+def _same_call(session: Session, reservation: VoicemailReservation, call_id: int | None,
+               case: Case) -> bool:
+    """Whether the linked number came from an earlier message of the same call."""
+    earlier = session.scalar(select(VoicemailReservation.id).where(
+        VoicemailReservation.call_sid == reservation.call_sid,
+        VoicemailReservation.id < reservation.id,
+        VoicemailReservation.case_number == reservation.case_number).limit(1))
+    if earlier is not None:
+        return True
+    of_call = _case_of_call(session, call_id)
+    return of_call is not None and of_call.id == case.id
+
+
+def _file_reservation(session: Session, reservation: VoicemailReservation, now: datetime,
+                      calendar: WorkCalendar | None, tz: tzinfo | None) -> VoicemailFiling:
+    """File a reservation, creating its call and recording rows if the log has none yet."""
+    at = reservation.reserved_at
+    call = calllog.get_or_create_call(session, reservation.call_sid, now=at,
+                                      from_number=reservation.caller or "")
+    # No status: the recording status callback marks it completed (and transcribes it).
+    recording = calllog.upsert_recording(session, reservation.recording_sid, now=at,
+                                         call=call).recording
+    filing = file_voicemail(
+        session, recording_id=recording.id, call_id=recording.call_id or call.id,
+        caller=reservation.caller, category=reservation.category,
+        subcategory=reservation.subcategory, now=now, calendar=calendar, tz=tz,
+    )
+    if reservation.filed_at is None:
+        # Filed before without its reservation (e.g. by the transcript of the recording).
+        reservation.filed_at, reservation.case_id = now, filing.case.id
+    return filing
+
+
+def file_pending_voicemails(
+    session: Session,
+    *,
+    now: datetime,
+    calendar: WorkCalendar | None = None,
+    tz: tzinfo | None = None,
+    limit: int = 100,
+) -> int:
+    """File up to ``limit`` unfiled reservations, oldest first; returns how many were filed.
+
+    Id order files an owning reservation before those linked to it. Each one is filed in a
+    savepoint: a failure is counted on the reservation (``attempts``, ``last_error``),
+    logged, and retried by the next run. Does not commit.
+    """
+    vr = VoicemailReservation
+    pending = session.scalars(
+        select(vr).where(vr.filed_at.is_(None)).order_by(vr.id).limit(limit)
+        # Concurrent runs (PostgreSQL) share the work instead of filing the same rows.
+        .with_for_update(skip_locked=True)
+    ).all()
+    filed = 0
+    for reservation in pending:
+        try:
+            with session.begin_nested():
+                _file_reservation(session, reservation, now, calendar, tz)
+        except Exception as exc:
+            log.exception("could not file voicemail reservation %s (recording %s)",
+                          reservation.id, reservation.recording_sid)
+            reservation.attempts += 1
+            reservation.last_error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
+            continue
+        filed += 1
+    session.flush()
+    return filed
 
 
 def transcript_ready(

@@ -1,19 +1,23 @@
-"""Menu steps and status callbacks logged through Redis, written to the database later.
+"""Webhook requests logged through Redis, written to the database later.
 
-Most webhook requests are menu steps: a key press or a timeout. Their TwiML depends only
-on the flow and on the state carried in the signed action URL, so they need no database
-round trip; writing their call-log rows synchronously would cost more than answering.
-They are pushed to a Redis list instead (one round trip) and a drain job writes them in
-batches. Everything that must be durable before Twilio hears back — a new call, a
-recording, a filed case, a status change — is still written in the request. If Redis is
-unreachable the step is written synchronously, so nothing is lost.
+Almost every webhook answer depends only on the flow and on the state carried in the signed
+action URL: a key press, a timeout, a dial result, a status or recording callback, the
+first request of a call. Writing their call-log rows in the request would cost more than
+answering, so each request pushes one entry to a Redis list (one round trip) and a drain
+job writes them in batches, then hands newly completed recordings to transcription.
+
+What a caller is told must be durable before Twilio hears back: the case number read back
+after a voicemail is reserved in the database in the request (``cases.voicemail``), and
+the drain files the reserved case. If Redis is unreachable the request writes everything
+synchronously instead, so nothing is lost.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from call_flows.engine import LogEvent
 from ivr import calllog
-from ivr.models import CallEvent
+from ivr.models import CallEvent, Recording
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +37,17 @@ SCHEDULED_KEY = "hotline:calllog:drain-scheduled"
 LOCK_KEY = "hotline:calllog:drain-lock"
 DRAIN_JOB = "workers.calllog_jobs.drain_call_log"
 BATCH = 500
+# RPUSH the entry and, in the same round trip, claim the "drain job scheduled" flag.
+_PUSH_SCRIPT = """
+redis.call('RPUSH', KEYS[1], ARGV[1])
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', 1) then return 1 end
+return 0
+"""
 
 
 @dataclass
 class LogEntry:
-    """One menu step: the events it produced and the call-state updates it made."""
+    """One webhook request: the events it produced and the call-state updates it made."""
 
     call_sid: str
     from_number: str
@@ -47,18 +57,23 @@ class LogEntry:
     events: list[dict[str, Any]] = field(default_factory=list)
     updates: dict[str, str] = field(default_factory=dict)
     last_node: str | None = None
-    # A status callback (CallStatus, CallDuration, Direction) rather than a menu step.
+    # Twilio's CallStatus, CallDuration and Direction, when the request carried a status.
     status: dict[str, str] | None = None
+    # RecordingSid, RecordingUrl, RecordingDuration and RecordingStatus of a recording.
+    recording: dict[str, str] | None = None
 
     @classmethod
     def build(cls, *, call_sid: str, from_number: str, to_number: str, flow: str,
               at: datetime, events: list[LogEvent], updates: dict[str, str],
               last_node: str | None) -> LogEntry:
         return cls(call_sid, from_number, to_number, flow, at.isoformat(),
-                   [asdict(e) for e in events], dict(updates), last_node)
+                   [{"kind": e.kind, "node": e.node, "input": e.input, "detail": e.detail}
+                    for e in events],
+                   dict(updates), last_node)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        # Not dataclasses.asdict: it deep-copies, and this runs in every webhook request.
+        return json.dumps(self.__dict__, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> LogEntry:
@@ -70,13 +85,10 @@ class CallLogQueue:
 
     def __init__(self, connection: Redis) -> None:
         self.connection = connection
+        self._push = connection.register_script(_PUSH_SCRIPT)
 
     def push(self, entry: LogEntry) -> None:
-        pipe = self.connection.pipeline(transaction=False)
-        pipe.rpush(PENDING_KEY, entry.to_json())
-        pipe.set(SCHEDULED_KEY, "1", nx=True, ex=1)
-        _, newly_scheduled = pipe.execute()
-        if newly_scheduled:
+        if self._push(keys=[PENDING_KEY, SCHEDULED_KEY], args=[entry.to_json()]):
             from rq import Queue
 
             from workers.queues import DEFAULT
@@ -86,38 +98,57 @@ class CallLogQueue:
             )
 
 
-def apply_entry(session: Session, entry: LogEntry) -> None:
-    """Write one entry; the call row is created if the first request never reached us."""
+def apply_entry(session: Session, entry: LogEntry) -> Recording | None:
+    """Write one entry; the call row is created if the first request never reached us.
+
+    Returns the entry's recording when this entry made it ``completed`` (once per recording).
+    """
     at = datetime.fromisoformat(entry.at)
+    status = entry.status or {}
     call = calllog.get_or_create_call(
         session, entry.call_sid, now=at, from_number=entry.from_number,
-        to_number=entry.to_number, flow=entry.flow,
+        to_number=entry.to_number, direction=status.get("Direction") or "inbound",
+        flow=entry.flow,
     )
     session.flush()
-    if entry.status:
+    if status.get("CallStatus"):
         calllog.apply_status(
-            session, entry.call_sid, entry.status.get("CallStatus", ""), now=at,
-            duration=entry.status.get("CallDuration"),
-            direction=entry.status.get("Direction", "inbound"), call=call,
+            session, entry.call_sid, status["CallStatus"], now=at,
+            duration=status.get("CallDuration"), call=call,
         )
-        return
-    calllog.log_events(session, call, [LogEvent(**e) for e in entry.events], at)
-    latest = session.scalar(select(func.max(CallEvent.at)).where(CallEvent.call_id == call.id))
-    # Entries may be written after later synchronous steps: never move last_node backwards.
-    newest = latest is None or latest <= at
-    calllog.apply_updates(call, entry.updates, entry.last_node if newest else None)
+    if entry.events or entry.updates or entry.last_node:
+        calllog.log_events(session, call, [LogEvent(**e) for e in entry.events], at)
+        latest = session.scalar(
+            select(func.max(CallEvent.at)).where(CallEvent.call_id == call.id))
+        # Entries may be written after later synchronous steps: never move last_node back.
+        newest = latest is None or latest <= at
+        calllog.apply_updates(call, entry.updates, entry.last_node if newest else None)
+    if not entry.recording:
+        return None
+    update = calllog.upsert_recording(
+        session, entry.recording["RecordingSid"], now=at, call_sid=entry.call_sid,
+        url=entry.recording.get("RecordingUrl"),
+        duration=entry.recording.get("RecordingDuration"),
+        status=entry.recording.get("RecordingStatus"), call=call,
+    )
+    session.flush()
+    return update.recording if update.newly_completed else None
 
 
-def drain(connection: Redis, session_scope: Any) -> int:
+def drain(connection: Redis, session_scope: Any,
+          on_completed: Callable[[list[Recording]], None] | None = None) -> int:
     """Move pending entries to the database; returns how many were written.
 
     Entries are moved to a processing list before the write and removed only after the
     commit, so a drain killed halfway leaves them for the next one (at-least-once). A
-    lock keeps two drains from sharing the processing list.
+    lock keeps two drains from sharing the processing list. ``on_completed`` gets the
+    recordings each committed batch completed (to enqueue their transcription).
     """
     lock = connection.lock(LOCK_KEY, timeout=300, blocking=False)
     if not lock.acquire():
         return 0
+    # From here on a new entry schedules another drain instead of waiting for this one.
+    connection.delete(SCHEDULED_KEY)
     written = 0
     try:
         while True:
@@ -128,6 +159,7 @@ def drain(connection: Redis, session_scope: Any) -> int:
                 if not any(pipe.execute()):
                     break
             raw = connection.lrange(PROCESSING_KEY, 0, -1)
+            completed: list[Recording] = []
             with session_scope() as session:
                 for item in raw:
                     try:
@@ -135,9 +167,13 @@ def drain(connection: Redis, session_scope: Any) -> int:
                     except (TypeError, ValueError):
                         log.error("dropping malformed call-log entry: %r", item[:200])
                         continue
-                    apply_entry(session, entry)
+                    recording = apply_entry(session, entry)
+                    if recording is not None:
+                        completed.append(recording)
             connection.delete(PROCESSING_KEY)
             written += len(raw)
+            if completed and on_completed is not None:
+                on_completed(completed)
     finally:
         lock.release()
     return written

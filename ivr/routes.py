@@ -35,6 +35,12 @@ def _form() -> dict[str, str]:
     return {key: value for key, value in request.form.items()}
 
 
+def _commit() -> None:
+    """Commit the request's session, if the request used one (most steps never do)."""
+    if db.session.registry.has():
+        db.session.commit()
+
+
 def never_fails(
     fallback: Callable[[], Response],
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
@@ -72,7 +78,7 @@ def voice() -> Response:
     if not params.get("CallSid"):
         raise ValueError("incoming call without CallSid")
     body = service.incoming_call(db.session, _runtime(), params)
-    db.session.commit()
+    _commit()
     return _twiml(body)
 
 
@@ -88,7 +94,7 @@ def flow_step(flow: str, node: str) -> Response:
     state = service.url_state(request.args)
     body = service.flow_step(db.session, _runtime(), flow, node, event, params, counters,
                              state)
-    db.session.commit()
+    _commit()
     return _twiml(body)
 
 
@@ -99,7 +105,7 @@ def status() -> Response:
     if not params.get("CallSid") or not params.get("CallStatus"):
         return Response("CallSid and CallStatus are required\n", status=400, mimetype="text/plain")
     service.status_callback(db.session, _runtime(), params)
-    db.session.commit()
+    _commit()
     return Response(status=204)
 
 
@@ -110,9 +116,10 @@ def recording() -> Response:
     if not params.get("RecordingSid"):
         return Response("RecordingSid is required\n", status=400, mimetype="text/plain")
     update = service.recording_callback(db.session, _runtime(), params)
-    db.session.commit()
+    _commit()
     runtime = _runtime()
-    if update.newly_completed and runtime.on_recording_completed is not None:
+    if update is not None and update.newly_completed \
+            and runtime.on_recording_completed is not None:
         runtime.on_recording_completed(update.recording)
     return Response(status=204)
 

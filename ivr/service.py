@@ -21,7 +21,8 @@ from ivr.models import Call, Recording
 
 log = logging.getLogger(__name__)
 # Steps whose answer needs no call row: they may be logged through Redis (ivr.eventlog).
-LIGHT_EVENTS = frozenset({"gather", "timeout", "empty", "enter", "dial"})
+# A recorded voicemail is one too: its case number is reserved, the case filed later.
+DEFERRED_EVENTS = frozenset({"gather", "timeout", "empty", "enter", "dial", "record"})
 _STATE_VALUE = re.compile(r"^[a-z_]{1,32}$")
 
 
@@ -71,6 +72,10 @@ def _store(session: Session, call: Call, result: StepResult, now: datetime) -> s
 def incoming_call(session: Session, runtime: IvrRuntime, params: Mapping[str, str]) -> str:
     """A new call (or Twilio's retry of it): log it and answer with the flow's start."""
     now = runtime.clock()
+    if runtime.call_log is not None:
+        answered = _deferred_start(session, runtime, params, now)
+        if answered is not None:
+            return answered
     call = calllog.get_or_create_call(
         session,
         params["CallSid"],
@@ -86,6 +91,21 @@ def incoming_call(session: Session, runtime: IvrRuntime, params: Mapping[str, st
     return _store(session, call, result, now)
 
 
+def _status_of(params: Mapping[str, str]) -> dict[str, str]:
+    return {k: params[k] for k in ("CallStatus", "CallDuration", "Direction") if params.get(k)}
+
+
+def _deferred_start(session: Session, runtime: IvrRuntime, params: Mapping[str, str],
+                    now: datetime) -> str | None:
+    """Answer the first request from the flow; the call row is written by the drain."""
+    ctx = _lazy_context(session, runtime, params, {}, now)
+    result = runtime.engine.start("hotline", ctx)
+    entry = _entry(params, "hotline", now, result)
+    entry.status = _status_of(params) or {"CallStatus": "ringing"}
+    entry.status.setdefault("CallStatus", "ringing")
+    return str(result.twiml) if _pushed(runtime, entry) else None
+
+
 def flow_step(
     session: Session,
     runtime: IvrRuntime,
@@ -98,8 +118,9 @@ def flow_step(
 ) -> str:
     """Twilio came back to ``node`` with a key press, a timeout, a dial or a record result."""
     now = runtime.clock()
-    if event in LIGHT_EVENTS and runtime.call_log is not None:
-        answered = _light_step(session, runtime, flow, node, event, params, counters, state, now)
+    if event in DEFERRED_EVENTS and runtime.call_log is not None:
+        answered = _deferred_step(session, runtime, flow, node, event, params, counters, state,
+                                  now)
         if answered is not None:
             return answered
     call = calllog.get_or_create_call(
@@ -145,7 +166,38 @@ class _OnDemandServices(dict):  # type: ignore[type-arg]
         return super().__getitem__(key)
 
 
-def _light_step(
+def _lazy_context(session: Session, runtime: IvrRuntime, params: Mapping[str, str],
+                  state: Mapping[str, str], now: datetime, **services: Any) -> CallContext:
+    call_sid = params["CallSid"]
+    return CallContext(
+        call_sid=call_sid, from_number=params.get("From", ""), now=now,
+        state=dict(state), params=dict(params),
+        services=_OnDemandServices(
+            {**runtime.services, **services},
+            call_id=lambda: session.scalar(select(Call.id).where(Call.call_sid == call_sid)),
+        ),
+    )
+
+
+def _entry(params: Mapping[str, str], flow: str, now: datetime, result: StepResult) -> LogEntry:
+    return LogEntry.build(
+        call_sid=params["CallSid"], from_number=params.get("From", ""),
+        to_number=params.get("To", ""), flow=flow, at=now, events=result.events,
+        updates=result.updates, last_node=result.last_node,
+    )
+
+
+def _pushed(runtime: IvrRuntime, entry: LogEntry) -> bool:
+    assert runtime.call_log is not None
+    try:
+        runtime.call_log.push(entry)
+    except RedisError as exc:
+        log.warning("call log queue unavailable (%s): writing the step synchronously", exc)
+        return False
+    return True
+
+
+def _deferred_step(
     session: Session,
     runtime: IvrRuntime,
     flow: str,
@@ -156,36 +208,26 @@ def _light_step(
     state: Mapping[str, str] | None,
     now: datetime,
 ) -> str | None:
-    """Answer a menu step from the flow and the URL state; log it through Redis.
+    """Answer a step from the flow and the URL state; log it through Redis.
 
     Returns None when Redis is unreachable: the caller then takes the synchronous path
-    (the engine is pure, so running it twice has no side effects).
+    (hooks are idempotent, so running the engine twice has no further effect).
     """
-    call_sid = params["CallSid"]
-    ctx = CallContext(
-        call_sid=call_sid, from_number=params.get("From", ""), now=now,
-        state=dict(state or {}), params=dict(params),
-        services=_OnDemandServices(
-            runtime.services,
-            call_id=lambda: session.scalar(select(Call.id).where(Call.call_sid == call_sid)),
-        ),
-    )
+    recording = event == "record" and bool(params.get("RecordingSid"))
+    ctx = _lazy_context(session, runtime, params, state or {}, now,
+                        defer_voicemail_filing=recording)
     result = runtime.engine.advance(
         flow, node, event, ctx, digits=params.get("Digits"),
         no_input=counters.get("ni", 0), invalid=counters.get("inv", 0),
     )
-    entry = LogEntry.build(
-        call_sid=ctx.call_sid, from_number=ctx.from_number, to_number=params.get("To", ""),
-        flow=flow, at=now, events=result.events, updates=result.updates,
-        last_node=result.last_node,
-    )
-    assert runtime.call_log is not None
-    try:
-        runtime.call_log.push(entry)
-    except RedisError as exc:
-        log.warning("call log queue unavailable (%s): writing step synchronously", exc)
-        return None
-    return str(result.twiml)
+    entry = _entry(params, flow, now, result)
+    if recording:
+        entry.recording = {k: params[k] for k in ("RecordingSid", "RecordingUrl",
+                                                  "RecordingDuration") if params.get(k)}
+        # The case number the caller is about to hear must be durable before the drain
+        # (which files the case) can see this entry.
+        session.commit()
+    return str(result.twiml) if _pushed(runtime, entry) else None
 
 
 def status_callback(session: Session, runtime: IvrRuntime, params: Mapping[str, str]) -> None:
@@ -197,13 +239,9 @@ def status_callback(session: Session, runtime: IvrRuntime, params: Mapping[str, 
             to_number=params.get("To", ""), flow="hotline", at=now, events=[], updates={},
             last_node=None,
         )
-        entry.status = {k: params[k] for k in ("CallStatus", "CallDuration", "Direction")
-                        if params.get(k)}
-        try:
-            runtime.call_log.push(entry)
+        entry.status = _status_of(params)
+        if _pushed(runtime, entry):
             return
-        except RedisError as exc:
-            log.warning("call log queue unavailable (%s): applying status synchronously", exc)
     calllog.apply_status(
         session,
         params["CallSid"],
@@ -218,11 +256,25 @@ def status_callback(session: Session, runtime: IvrRuntime, params: Mapping[str, 
 
 def recording_callback(
     session: Session, runtime: IvrRuntime, params: Mapping[str, str]
-) -> calllog.RecordingUpdate:
+) -> calllog.RecordingUpdate | None:
+    """Store a recording status callback; None when it went through the Redis call log.
+
+    The drain then writes the row and enqueues the transcription of a completed recording.
+    """
+    now = runtime.clock()
+    if runtime.call_log is not None and params.get("CallSid"):
+        entry = LogEntry(call_sid=params["CallSid"], from_number="", to_number="",
+                         flow="hotline", at=now.isoformat())
+        entry.recording = {k: params[k] for k in ("RecordingSid", "RecordingUrl",
+                                                  "RecordingDuration", "RecordingStatus")
+                           if params.get(k)}
+        entry.recording.setdefault("RecordingStatus", "completed")
+        if _pushed(runtime, entry):
+            return None
     return calllog.upsert_recording(
         session,
         params["RecordingSid"],
-        now=runtime.clock(),
+        now=now,
         call_sid=params.get("CallSid"),
         url=params.get("RecordingUrl"),
         duration=params.get("RecordingDuration"),

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from cases import lifecycle
 from cases.case_models import Case
 from cases.enterprises import register_enterprise
+from cases.queries import count_open_cases_for_caller
 from cases.speech import spoken_case_number
 from cases.voicemail import transcript_ready
 from ivr.models import Recording
@@ -113,3 +114,58 @@ def test_star_in_status_lookup_returns_to_the_main_menu(phone: TerminalPhone) ->
     heard = outcome.heard
     lookup = next(i for i, line in enumerate(heard) if line.startswith("请输入您的诉求编号"))
     assert heard[lookup + 1].startswith("要素保障问题")
+
+
+def test_open_cases_count_by_contact_number_and_enterprise_phone(session: Session) -> None:
+    enterprise = register_enterprise(session, name="宁波丙化工有限公司",
+                                     phones=["+8613800138000"], now=local("2026-11-20 09:00"))
+    new_case(session, local("2026-11-20 09:00"), enterprise_id=enterprise.enterprise.id)
+    new_case(session, local("2026-11-21 09:00"), contact_phone="13800138000")
+    new_case(session, local("2026-11-21 10:00"), contact_phone="13900139000")
+    assert count_open_cases_for_caller(session, "138 0013 8000") == 2
+
+
+def test_open_cases_count_a_case_matching_both_ways_once(session: Session) -> None:
+    enterprise = register_enterprise(session, name="宁波丁纺织有限公司",
+                                     phones=["+8613800138000"], now=local("2026-11-20 09:00"))
+    new_case(session, local("2026-11-20 09:00"), enterprise_id=enterprise.enterprise.id,
+             contact_phone="13800138000")
+    assert count_open_cases_for_caller(session, "+8613800138000") == 1
+
+
+def test_open_cases_count_every_enterprise_sharing_the_phone(session: Session) -> None:
+    for name in ("宁波戊公司", "宁波己公司"):
+        enterprise = register_enterprise(session, name=name, phones=["+8657487000000"],
+                                         now=local("2026-11-20 09:00")).enterprise
+        new_case(session, local("2026-11-20 09:00"), enterprise_id=enterprise.id)
+    assert count_open_cases_for_caller(session, "+8657487000000") == 2
+
+
+def test_open_cases_count_leaves_out_answered_cases(session: Session) -> None:
+    case = new_case(session, local("2026-11-20 09:00"), contact_phone="13800138000")
+    lifecycle.answer_instantly(session, case.id, text="已答复", actor=OPERATOR,
+                               now=local("2026-11-20 10:00"), calendar=CALENDAR)
+    assert count_open_cases_for_caller(session, "13800138000") == 0
+
+
+def test_open_cases_count_is_one_statement(session: Session) -> None:
+    register_enterprise(session, name="宁波庚公司", phones=["+8613800138000"],
+                        now=local("2026-11-20 09:00"))
+    session.commit()
+    seen: list[str] = []
+    engine = session.get_bind()
+
+    def capture(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        count_open_cases_for_caller(session, "+8613800138000")
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert len([s for s in seen if s != "BEGIN"]) == 1  # SQLite's BEGIN is not a query
+
+
+def test_open_cases_count_of_no_number_is_zero(session: Session) -> None:
+    assert count_open_cases_for_caller(session, "") == 0
+    assert count_open_cases_for_caller(session, "anonymous") == 0

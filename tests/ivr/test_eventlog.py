@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from cases.speech import spoken_case_number
 from core.db import db
-from ivr.eventlog import PENDING_KEY, PROCESSING_KEY, LogEntry, drain
-from ivr.models import Call
+from ivr.eventlog import PENDING_KEY, PROCESSING_KEY, SCHEDULED_KEY, LogEntry, drain
+from ivr.models import Call, Recording
 
 
 class TickingClock:
@@ -29,6 +31,16 @@ def redis_app(app_config, redis_url, redis_conn, twilio_post_factory, clock) -> 
     app_config["REDIS_URL"] = redis_url
     app_config["CLOCK"] = TickingClock(clock)
     return twilio_post_factory(app_config)
+
+
+@pytest.fixture
+def worker_app(redis_app: Any) -> Iterator[Any]:
+    """The app the drain job runs in, as in a worker process."""
+    from workers import context
+
+    context.set_app(redis_app.app)
+    yield redis_app.app
+    context.set_app(None)
 
 
 def phone_for(post: Any) -> Any:
@@ -52,7 +64,7 @@ def the_call(sid: str) -> Call:
 def test_menu_steps_wait_in_redis_until_drained(redis_app, redis_conn):
     outcome = phone_for(redis_app).call(keys=["1", "5"])
     assert redis_conn.llen(PENDING_KEY) > 0
-    assert "factor_menu" not in the_call(outcome.call_sid).path
+    assert db.session.scalars(select(Call)).first() is None
     drain(redis_conn, db.transaction)
     call = the_call(outcome.call_sid)
     assert call.path[:5] == ["greeting", "caller_check", "main_menu", "factor_menu", "service_desk"]
@@ -68,11 +80,15 @@ def test_drain_schedules_one_job_per_burst(redis_app, redis_conn):
     assert [j.func_name for j in jobs] == ["workers.calllog_jobs.drain_call_log"]
 
 
-def test_voicemail_category_comes_from_the_signed_url(redis_app, clock, voicemail_wav):
+def test_voicemail_category_comes_from_the_signed_url(redis_app, worker_app, clock,
+                                                     voicemail_wav):
     from cases.case_models import Case
+    from workers.calllog_jobs import drain_call_log
 
     clock.set_local("2026-11-27 03:00")
     phone_for(redis_app).call(keys=["1", "2"], voicemail=voicemail_wav)
+    drain_call_log()
+    db.session.expire_all()
     case = db.session.scalars(select(Case)).one()
     assert (case.category, case.subcategory) == ("factor", "utilities")
 
@@ -122,7 +138,6 @@ def test_malformed_entry_is_dropped_not_fatal(redis_app, redis_conn):
 
 def test_status_callbacks_are_applied_by_the_drain(redis_app, redis_conn):
     outcome = phone_for(redis_app).call(keys=["4"])
-    assert the_call(outcome.call_sid).status == "ringing"
     drain(redis_conn, db.transaction)
     call = the_call(outcome.call_sid)
     assert call.status == "completed"
@@ -141,3 +156,83 @@ def test_answered_operator_is_recorded_through_the_drain(redis_app, redis_conn):
     outcome = phone_for(redis_app).call(keys=["2"], operator_answers=True)
     drain(redis_conn, db.transaction)
     assert the_call(outcome.call_sid).reached_operator
+
+
+def test_first_request_of_a_call_is_logged_by_the_drain(redis_app, redis_conn):
+    redis_app("/ivr/voice", {"CallSid": "CA400", "From": "+8613800138000",
+                             "To": "+8657488888718", "CallStatus": "ringing",
+                             "Direction": "inbound"})
+    assert db.session.scalars(select(Call).where(Call.call_sid == "CA400")).first() is None
+    drain(redis_conn, db.transaction)
+    call = the_call("CA400")
+    assert (call.status, call.direction, call.from_number) == ("ringing", "inbound",
+                                                               "+8613800138000")
+    assert call.path[:2] == ["greeting", "caller_check"]
+
+
+def test_recording_callback_is_stored_by_the_drain(redis_app, redis_conn):
+    redis_app("/ivr/recording", {"CallSid": "CA401", "RecordingSid": "RE401",
+                                 "RecordingStatus": "completed", "RecordingDuration": "12",
+                                 "RecordingUrl": "https://api.twilio.com/rec/RE401"})
+    assert db.session.scalars(select(Recording)).first() is None
+    drain(redis_conn, db.transaction)
+    recording = db.session.scalars(select(Recording)).one()
+    assert (recording.recording_sid, recording.status, recording.duration,
+            recording.call.call_sid) == ("RE401", "completed", 12, "CA401")
+
+
+def test_drain_hands_completed_recordings_over_once(redis_app, redis_conn):
+    params = {"CallSid": "CA402", "RecordingSid": "RE402", "RecordingStatus": "completed",
+              "RecordingUrl": "https://api.twilio.com/rec/RE402"}
+    redis_app("/ivr/recording", params)
+    redis_app("/ivr/recording", params)  # Twilio retried the callback
+    handed: list[str] = []
+    drain(redis_conn, db.transaction, lambda recs: handed.extend(r.recording_sid for r in recs))
+    assert handed == ["RE402"]
+
+
+def test_drain_job_enqueues_the_transcription(redis_app, worker_app, redis_conn):
+    from rq.job import Job
+
+    from workers.calllog_jobs import drain_call_log
+    from workers.dispatch import transcription_job_id
+
+    redis_app("/ivr/recording", {"CallSid": "CA403", "RecordingSid": "RE403",
+                                 "RecordingStatus": "completed",
+                                 "RecordingUrl": "https://api.twilio.com/rec/RE403"})
+    drain_call_log()
+    assert Job.exists(transcription_job_id("RE403"), connection=redis_conn)
+
+
+def test_a_push_during_a_drain_schedules_another(redis_app, redis_conn):
+    phone_for(redis_app).call(keys=["4"])
+    assert redis_conn.exists(SCHEDULED_KEY)
+    drain(redis_conn, db.transaction)
+    assert not redis_conn.exists(SCHEDULED_KEY)
+
+
+def test_voicemail_number_is_read_back_before_the_case_is_filed(redis_app, worker_app, clock,
+                                                                voicemail_wav):
+    from cases.case_models import Case
+    from workers.calllog_jobs import drain_call_log
+
+    clock.set_local("2026-11-27 03:00")
+    outcome = phone_for(redis_app).call(keys=["2"], voicemail=voicemail_wav)
+    assert db.session.scalars(select(Case)).first() is None
+    drain_call_log()
+    db.session.expire_all()
+    case = db.session.scalars(select(Case)).one()
+    assert f"您的诉求编号是：{spoken_case_number(case.number)}" in " ".join(outcome.heard)
+    assert db.session.get(Recording, case.recording_id).call.call_sid == outcome.call_sid
+
+
+def test_redis_down_files_the_voicemail_in_the_request(app_config, twilio_post_factory, clock,
+                                                       voicemail_wav):
+    from cases.case_models import Case
+
+    app_config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    clock.set_local("2026-11-27 03:00")
+    outcome = phone_for(twilio_post_factory(app_config)).call(keys=["2"],
+                                                               voicemail=voicemail_wav)
+    case = db.session.scalars(select(Case)).one()
+    assert f"您的诉求编号是：{spoken_case_number(case.number)}" in " ".join(outcome.heard)

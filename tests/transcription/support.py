@@ -81,6 +81,17 @@ def run_worker(app: Any, queues: tuple[str, ...] = ALL_QUEUES) -> None:
         context.set_app(None)
 
 
+def drain_call_log(app: Any) -> int:
+    """Run the call-log drain job in this process, as a worker would after a webhook."""
+    from workers.calllog_jobs import drain_call_log as job
+
+    context.set_app(app)
+    try:
+        return job()
+    finally:
+        context.set_app(None)
+
+
 def worker_env(config: dict[str, Any], **extra: str) -> dict[str, str]:
     """Environment for ``python -m workers.worker`` pointing at the test's DB and Redis."""
     env = dict(os.environ)

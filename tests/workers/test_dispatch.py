@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rq import Queue
 
+from tests.transcription.support import drain_call_log
 from workers.dispatch import enqueue_transcription, recording_dispatcher, transcription_job_id
 from workers.queues import TRANSCRIPTION, job_id
 
@@ -35,4 +36,5 @@ def test_recording_callback_enqueues_through_the_app(app_config, redis_url, redi
                             "completed", "RecordingUrl": "https://api.twilio.com/x/RE77"})
     post("/ivr/recording", {"CallSid": "CA1", "RecordingSid": "RE77", "RecordingStatus":
                             "completed", "RecordingUrl": "https://api.twilio.com/x/RE77"})
+    drain_call_log(post.app)
     assert Queue(TRANSCRIPTION, connection=redis_conn).job_ids == ["transcribe-RE77"]

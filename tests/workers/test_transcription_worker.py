@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from redis import Redis
 from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
@@ -20,12 +21,14 @@ from sqlalchemy import func, select
 
 from cases.case_models import Case, CaseRecording
 from core.db import db, utcnow
+from ivr.eventlog import CallLogQueue
 from ivr.models import Recording
 from ivr.phone import RecordingServer
 from tests.transcription.support import (
     FileServer,
     children_of,
     configure,
+    drain_call_log,
     ko_model_dir,
     make_speech,
     run_worker,
@@ -87,12 +90,14 @@ def test_duplicate_callbacks_give_one_job_and_one_transcript(app, twilio_post, r
         first = twilio_post("/ivr/recording", params)
         assert first.status_code == 204, first.get_data(as_text=True)
         assert twilio_post("/ivr/recording", params).status_code == 204
+        drain_call_log(app)
         queue = Queue(TRANSCRIPTION, connection=redis_conn)
         assert queue.job_ids == ["transcribe-RE1"]
         assert recording("RE1").transcription_status == S.QUEUED
 
         run_worker(app)
         twilio_post("/ivr/recording", params)  # a late repeat after the transcript
+        drain_call_log(app)
     finally:
         server.close()
     assert queue.job_ids == []
@@ -125,6 +130,7 @@ def test_recording_survives_a_worker_killed_mid_job(app, app_config, twilio_post
     server = RecordingServer(speech)
     try:
         twilio_post("/ivr/recording", callback("RE1", server.url("RE1")))
+        drain_call_log(app)
         with worker_process(app_config, "--burst", **{TEST_DELAY_ENV: "60"}) as worker:
             # Killed during the decode (the test delay comes after the file is stored).
             wait_for(lambda: recording("RE1").transcription_status == S.TRANSCRIBING
@@ -160,7 +166,9 @@ def test_redis_down_at_the_callback_is_caught_up_by_the_periodic_job(
         app, twilio_post, redis_conn, redis_url, speech) -> None:
     server = RecordingServer(speech)
     try:
-        app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+        dead = Redis.from_url("redis://127.0.0.1:1/0")  # nothing listens there
+        app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+        app.extensions["ivr_runtime"].call_log = CallLogQueue(dead)
         assert twilio_post("/ivr/recording", callback("RE1", server.url("RE1"))).status_code == 204
         assert recording("RE1").transcription_status == S.PENDING  # the row is safe
 
