@@ -863,8 +863,8 @@ def report(bench: Bench, rounds: list[tuple[Round, Round]], warm_calls: list[Cal
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--calls", type=int, default=500, help="simulated calls per round")
-    parser.add_argument("--concurrency", type=int, default=8,
+    parser.add_argument("--calls", type=int, default=300, help="simulated calls per round")
+    parser.add_argument("--concurrency", type=int, default=16,
                         help="calls in flight (closed loop, one connection each)")
     parser.add_argument("--rounds", type=int, default=3, help="hotline/bare round pairs")
     parser.add_argument("--database-url", default=ADMIN_URL,
@@ -876,15 +876,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="force office hours open/closed in the bench DB, or use the clock")
     parser.add_argument("--no-redis", dest="redis", action="store_false",
                         help="leave REDIS_URL unset (recording callbacks only log)")
-    parser.add_argument("--think-ms", type=float, default=0.0,
-                        help="pause between a call's requests (0 = back to back)")
+    parser.add_argument("--think-ms", type=float, default=200.0,
+                        help="pause between a call's requests (0 = back to back: saturation)")
     parser.add_argument("--warmup-calls", type=int, default=None,
                         help="calls per server before measuring (default: calls/5, ≥ 20)")
     parser.add_argument("--seed", type=int, default=8718)
     parser.add_argument("--max-seconds", type=float, default=900.0,
                         help="no call starts after this many seconds of load")
-    parser.add_argument("--gunicorn-config", type=Path, default=None,
-                        help="extra gunicorn config file for both servers (e.g. profiling hooks)")
+    parser.add_argument("--gunicorn-config", type=Path,
+                        default=ROOT / "workers" / "gunicorn_conf.py",
+                        help="gunicorn config file for both servers (default: make run's)")
     parser.add_argument("--strict", action="store_true", help="exit 3 when a goal is missed")
     args = parser.parse_args(argv)
     if args.calls < 1 or args.concurrency < 1 or args.rounds < 1:

@@ -125,7 +125,11 @@ def case_status(ctx: CallContext, digits: str | None) -> HookResult:
 
 def caller_open_cases(ctx: CallContext, _digits: str | None) -> HookResult:
     """Tell a caller with open cases about them first; key 9 of the main menu looks them up."""
-    count = count_open_cases_for_caller(db.session, ctx.from_number)
+    assert db.engine is not None
+    # Read-only and at every call's greeting: outside the request's transaction, in
+    # autocommit, it costs one round trip instead of three (BEGIN, SELECT, COMMIT).
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        count = count_open_cases_for_caller(conn, ctx.from_number)
     return HookResult(prompts=[speech.open_cases_prompt(count)] if count else [])
 
 

@@ -10,6 +10,7 @@ import functools
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, tuple_, union
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from cases.case_models import Assignment, Case
@@ -108,7 +109,7 @@ def open_cases_for_caller(session: Session, phone: str | None) -> list[Case]:
     ))
 
 
-def count_open_cases_for_caller(session: Session, phone: str | None) -> int:
+def count_open_cases_for_caller(session: Session | Connection, phone: str | None) -> int:
     """How many open cases :func:`open_cases_for_caller` would return, in one statement."""
     number = phone_or_none(phone)
     if number is None:

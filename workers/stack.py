@@ -49,7 +49,8 @@ def main() -> int:
     children = [
         subprocess.Popen(
             [str(BIN / "gunicorn"), "--bind", f"{env.get('HOST', '127.0.0.1')}:{port}",
-             "--workers", "2", "--threads", "4", "--access-logfile", "-", "app:create_app()"],
+             "--config", "python:workers.gunicorn_conf", "--access-logfile", "-",
+             "app:create_app()"],
             env=env,
         ),
         subprocess.Popen([PYTHON, "-m", "workers.worker", "--with-scheduler"], env=env),
