@@ -23,6 +23,7 @@ from core import config as config_module
 from core.clock import system_clock
 from core.db import db
 from core.models import import_all_models
+from core.sessions import BrowserSessionInterface
 from ivr.eventlog import CallLogQueue
 from ivr.service import IvrRuntime
 from workers.dispatch import recording_dispatcher
@@ -109,6 +110,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
+    app.session_interface = BrowserSessionInterface()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -69,9 +69,19 @@ class StepResult:
     events: list[LogEvent] = field(default_factory=list)
     updates: dict[str, str] = field(default_factory=dict)
     last_node: str | None = None
+    # False once a hook ran or a condition was evaluated: the answer may differ next time.
+    pure: bool = True
+    # The TwiML as text, when it came from the step cache.
+    rendered: str | None = None
 
     def __str__(self) -> str:
-        return str(self.twiml)
+        return self.rendered if self.rendered is not None else str(self.twiml)
+
+
+# Events whose answer depends only on the flow, the node, the input and the URL state
+# (a dial or record result also depends on Twilio's parameters).
+CACHEABLE_EVENTS = frozenset({"enter", "gather", "timeout", "empty"})
+STEP_CACHE_SIZE = 4096
 
 
 @dataclass
@@ -87,6 +97,9 @@ class FlowEngine:
         self.flows = flows
         self.hooks = hooks
         self.settings = settings
+        # Menu steps without hooks or conditions, rendered once: most webhook requests are
+        # these, and building their TwiML costs more than the rest of the answer.
+        self._step_cache: dict[tuple[object, ...], StepResult] = {}
 
     # -- entry points ---------------------------------------------------------------
 
@@ -108,6 +121,24 @@ class FlowEngine:
         invalid: int = 0,
     ) -> StepResult:
         """Handle a Twilio request that came back to ``node_id`` (gather, timeout, dial, record)."""
+        key = None
+        if event in CACHEABLE_EVENTS:
+            key = (flow_name, node_id, event, digits, no_input, invalid,
+                   tuple(sorted(ctx.state.items())))
+            cached = self._step_cache.get(key)
+            if cached is not None:
+                return StepResult(cached.twiml, list(cached.events), dict(cached.updates),
+                                  cached.last_node, True, cached.rendered)
+        result = self._advance(flow_name, node_id, event, ctx, digits, no_input, invalid)
+        if key is not None and result.pure:
+            if len(self._step_cache) >= STEP_CACHE_SIZE:
+                self._step_cache.clear()
+            result.rendered = str(result.twiml)
+            self._step_cache[key] = result
+        return result
+
+    def _advance(self, flow_name: str, node_id: str, event: str, ctx: CallContext,
+                 digits: str | None, no_input: int, invalid: int) -> StepResult:
         flow = self._flow(flow_name)
         node = flow.node(node_id)
         result = StepResult(VoiceResponse())
@@ -248,6 +279,7 @@ class FlowEngine:
             self._prompt(response, node)
             response.hangup()
         elif node.type == "branch":
+            result.pure = False
             func = self.hooks.conditions.get(node.condition or "")
             outcome = bool(func and func(ctx))
             result.events.append(LogEvent("branch", node.id, None, f"{node.condition}={outcome}"))
@@ -335,6 +367,7 @@ class FlowEngine:
     def _call_hook(
         self, name: str, ctx: CallContext, digits: str | None, result: StepResult
     ) -> HookResult:
+        result.pure = False
         hook = self.hooks.hooks.get(name)
         if hook is None:
             result.events.append(LogEvent("hook", None, None, f"{name}: not available"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -32,8 +33,13 @@ def _parse(raw: str, region: str) -> phonenumbers.PhoneNumber:
     return number
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_phone(raw: str, region: str = "CN") -> str:
-    """``raw`` as E.164 (``+8657488888718``); national forms are read in ``region``."""
+    """``raw`` as E.164 (``+8657488888718``); national forms are read in ``region``.
+
+    Cached: every call's greeting and voicemail normalises the caller's number, and the
+    library's validation compiles many of its metadata patterns anew each time.
+    """
     return phonenumbers.format_number(_parse(raw, region), PhoneNumberFormat.E164)
 
 

@@ -66,7 +66,7 @@ def _context(call: Call, params: Mapping[str, str], runtime: IvrRuntime, now: da
 def _store(session: Session, call: Call, result: StepResult, now: datetime) -> str:
     calllog.log_events(session, call, result.events, now)
     calllog.apply_updates(call, result.updates, result.last_node)
-    return str(result.twiml)
+    return str(result)
 
 
 def incoming_call(session: Session, runtime: IvrRuntime, params: Mapping[str, str]) -> str:
@@ -103,7 +103,7 @@ def _deferred_start(session: Session, runtime: IvrRuntime, params: Mapping[str, 
     entry = _entry(params, "hotline", now, result)
     entry.status = _status_of(params) or {"CallStatus": "ringing"}
     entry.status.setdefault("CallStatus", "ringing")
-    return str(result.twiml) if _pushed(runtime, entry) else None
+    return str(result) if _pushed(runtime, entry) else None
 
 
 def flow_step(
@@ -227,7 +227,7 @@ def _deferred_step(
         # The case number the caller is about to hear must be durable before the drain
         # (which files the case) can see this entry.
         session.commit()
-    return str(result.twiml) if _pushed(runtime, entry) else None
+    return str(result) if _pushed(runtime, entry) else None
 
 
 def status_callback(session: Session, runtime: IvrRuntime, params: Mapping[str, str]) -> None:

@@ -50,7 +50,7 @@ def start(session: Session, runtime: IvrRuntime, followup_id: int | None,
     result = runtime.engine.start(SURVEY_FLOW, ctx)
     calllog.log_events(session, call, result.events, now)
     calllog.apply_updates(call, result.updates, result.last_node)
-    return str(result.twiml)
+    return str(result)
 
 
 def status(session: Session, runtime: IvrRuntime, followup_id: int | None,

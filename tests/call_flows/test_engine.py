@@ -224,3 +224,43 @@ def test_apology_records_a_voicemail_without_any_flow():
     doc = etree.fromstring(str(FlowEngine.apology(VoiceSettings(base_url=BASE))).encode())
     assert "抱歉" in doc.xpath("string(/Response/Say[1])")
     assert doc.xpath("/Response/Record/@recordingStatusCallback") == [f"{BASE}/ivr/recording"]
+
+
+def test_a_menu_step_is_rendered_once_then_served_from_the_cache():
+    engine = make_engine()
+    first = engine.advance("hotline", "main_menu", "gather", ctx(), digits="1")
+    again = engine.advance("hotline", "main_menu", "gather", ctx(), digits="1")
+    assert str(again) is str(first)
+    assert again.events == first.events and again.events is not first.events
+    assert again.updates == first.updates and again.last_node == first.last_node == "factor_menu"
+
+
+def test_cached_steps_keep_the_url_state_apart():
+    engine = make_engine()
+    state_a = ctx()
+    state_a.state.update(category="factor")
+    engine.advance("hotline", "factor_menu", "timeout", state_a)
+    plain = engine.advance("hotline", "factor_menu", "timeout", ctx())
+    assert "cat=factor" not in str(plain)
+
+
+def test_a_step_through_a_condition_is_never_cached():
+    engine = make_engine()
+    open_doc = xml(engine.advance("hotline", "main_menu", "gather", ctx(True), digits="2"))
+    closed_doc = xml(engine.advance("hotline", "main_menu", "gather", ctx(False), digits="2"))
+    assert open_doc.xpath("/Response/Dial") and not closed_doc.xpath("/Response/Dial")
+
+
+def test_a_step_through_a_hook_runs_the_hook_every_time():
+    registry = default_registry()
+    calls: list[str | None] = []
+
+    def lookup(_ctx: CallContext, digits: str | None) -> HookResult:
+        calls.append(digits)
+        return HookResult(prompts=["未找到"], invalid=True)
+
+    registry.hooks["case_status"] = lookup
+    engine = make_engine(registry=registry)
+    for _ in range(2):
+        engine.advance("hotline", "status_lookup", "gather", ctx(), digits="123")
+    assert calls == ["123", "123"]

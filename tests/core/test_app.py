@@ -69,3 +69,22 @@ def test_no_secret_defaults_in_config(tmp_path):
     assert len(first["SECRET_KEY"]) == 64
     assert finalize(from_env({}, tmp_path))["SECRET_KEY"] == first["SECRET_KEY"]
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_webhooks_neither_read_nor_set_a_session_cookie(client):
+    client.set_cookie("session", "garbage-that-would-fail-to-verify")
+    response = client.post("/ivr/voice", data={"CallSid": "CA1"})
+    assert response.status_code == 403  # unsigned: rejected before anything else
+    assert "Set-Cookie" not in response.headers
+
+
+def test_gunicorn_workers_freeze_start_up_objects():
+    import gc
+
+    from workers.gunicorn_conf import post_worker_init
+
+    try:
+        post_worker_init(None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
