@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from cases.speech import spoken_case_number
 from core.db import db
-from ivr.eventlog import PENDING_KEY, PROCESSING_KEY, SCHEDULED_KEY, LogEntry, drain
+from ivr.eventlog import PENDING_KEY, PROCESSING_KEY, LogEntry, drain
 from ivr.models import Call, Recording
 
 
@@ -202,13 +202,6 @@ def test_drain_job_enqueues_the_transcription(redis_app, worker_app, redis_conn)
                                  "RecordingUrl": "https://api.twilio.com/rec/RE403"})
     drain_call_log()
     assert Job.exists(transcription_job_id("RE403"), connection=redis_conn)
-
-
-def test_a_push_during_a_drain_schedules_another(redis_app, redis_conn):
-    phone_for(redis_app).call(keys=["4"])
-    assert redis_conn.exists(SCHEDULED_KEY)
-    drain(redis_conn, db.transaction)
-    assert not redis_conn.exists(SCHEDULED_KEY)
 
 
 def test_voicemail_number_is_read_back_before_the_case_is_filed(redis_app, worker_app, clock,
