@@ -109,12 +109,14 @@ def run_closed_loop(
     concurrency: int,
     deadline: float,
     timeout: float = 15.0,
+    ramp_seconds: float = 0.0,
 ) -> RunResult[T]:
     """Run ``worker(job, connection)`` for every job on ``concurrency`` threads.
 
     Each thread takes the next job as soon as its previous one is done (a closed loop:
     ``concurrency`` jobs are always in flight). No new job starts after ``deadline``
-    (a ``time.monotonic()`` value); those are counted as unfinished.
+    (a ``time.monotonic()`` value); those are counted as unfinished. Thread ``i`` starts
+    ``ramp_seconds * i / concurrency`` late, so the loops do not run in lockstep.
     """
     todo: queue.SimpleQueue[object] = queue.SimpleQueue()
     for job in jobs:
@@ -123,7 +125,8 @@ def run_closed_loop(
     lock = threading.Lock()
     stop = threading.Event()
 
-    def loop() -> None:
+    def loop(index: int) -> None:
+        time.sleep(ramp_seconds * index / max(1, concurrency))
         conn = Connection(host, port, timeout)
         try:
             while not stop.is_set():
@@ -149,7 +152,7 @@ def run_closed_loop(
             with lock:
                 out.reconnects += conn.reconnects
 
-    threads = [threading.Thread(target=loop, daemon=True, name=f"load-{i}")
+    threads = [threading.Thread(target=loop, args=(i,), daemon=True, name=f"load-{i}")
                for i in range(max(1, concurrency))]
     started = time.perf_counter()
     for thread in threads:

@@ -64,6 +64,7 @@ HOST = "127.0.0.1"
 P99_GOAL_MS = 50.0
 RATIO_GOAL = 2.0
 MAX_STEPS_PER_CALL = 20
+REQUESTS_PER_CALL = 6  # about, in MIX: voice, 1–3 keys, dial or record, callbacks
 REQUEST_TIMEOUT_S = 15.0  # Twilio gives up after 15 s
 APOLOGY_MARK = "系统暂时无法处理"  # FlowEngine.apology(): the app swallowed an error
 TZ = ZoneInfo(os.environ.get("HOTLINE_TZ") or "Asia/Shanghai")
@@ -646,13 +647,20 @@ def cpu_meter(bench: Bench, server: Server) -> Iterator[dict[str, float]]:
         figures["pg"] = sum(cpu - pg.get(pid, 0.0) for pid, cpu in bench.pg_backend_cpu().items())
 
 
+def ramp_seconds(args: argparse.Namespace) -> float:
+    """Callers start spread over about one call's length, as real callers do, not in the
+    same millisecond: 16 calls started together stay in lockstep for many calls and turn
+    a paced load into bursts. Without think time (saturation) they all start at once."""
+    return args.think_ms / 1000 * REQUESTS_PER_CALL
+
+
 def run_hotline(bench: Bench, plans: Sequence[CallPlan], deadline: float) -> Round:
     assert bench.hotline is not None
     caller = HotlineCaller(bench.hotline.base_url, bench.token, bench.args.think_ms / 1000)
     with cpu_meter(bench, bench.hotline) as cpu:
         result = run_closed_loop(plans, caller, host=HOST, port=bench.hotline.port,
                                  concurrency=bench.args.concurrency, deadline=deadline,
-                                 timeout=REQUEST_TIMEOUT_S)
+                                 timeout=REQUEST_TIMEOUT_S, ramp_seconds=ramp_seconds(bench.args))
     calls: list[CallRecord] = result.results
     return Round("hotline", [s for c in calls for s in c.samples], result, cpu, calls)
 
@@ -663,7 +671,7 @@ def run_bare(bench: Bench, traces: Sequence[list[Traced]], deadline: float) -> R
     with cpu_meter(bench, bench.bare) as cpu:
         result = run_closed_loop(traces, replayer, host=HOST, port=bench.bare.port,
                                  concurrency=bench.args.concurrency, deadline=deadline,
-                                 timeout=REQUEST_TIMEOUT_S)
+                                 timeout=REQUEST_TIMEOUT_S, ramp_seconds=ramp_seconds(bench.args))
     return Round("bare", [s for call in result.results for s in call], result, cpu)
 
 
