@@ -17,7 +17,6 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Select,
     TextClause,
     bindparam,
@@ -94,31 +93,29 @@ def find_duplicate(
     """The newest open case from the same caller in the same category within 7 days."""
     if phone is None and enterprise_id is None:
         return None
-    return session.scalars(_duplicate_query(phone=phone, enterprise_id=enterprise_id,
-                                            category=category, now=now)).first()
+    return session.scalars(_duplicate_query(
+        phone=phone, enterprise_id=enterprise_id, category=category,
+        since=now - DUPLICATE_WINDOW)).first()
 
 
-def _duplicate_query(
-    *,
-    phone: str | None,
-    enterprise_id: int | ColumnElement[Any] | None,
-    category: str | None,
-    now: datetime,
-) -> Select[tuple[Case]]:
-    """:func:`find_duplicate`'s statement; ``enterprise_id`` may be a scalar subquery."""
-    same_caller = Case.contact_phone == phone if phone else Case.enterprise_id == enterprise_id
-    if phone and enterprise_id is not None:
-        same_caller = same_caller | (Case.enterprise_id == enterprise_id)
+def _duplicate_query(*, phone: Any, enterprise_id: Any, category: Any, since: Any
+                     ) -> Select[tuple[Case]]:
+    """:func:`find_duplicate`'s statement. Takes plain values or SQL expressions (bound
+    parameters, an enterprise scalar subquery), so the webhook's lookup reuses it."""
+    same_caller = [Case.contact_phone == phone] if phone is not None else []
+    if enterprise_id is not None:
+        same_caller.append(Case.enterprise_id == enterprise_id)
     return (
         select(Case)
-        .where(same_caller, _same_category(Case.category, category),
-               Case.status.in_(OPEN_STATUSES), Case.received_at >= now - DUPLICATE_WINDOW)
+        .where(or_(*same_caller), Case.category.is_not_distinct_from(category),
+               Case.status.in_(OPEN_STATUSES), Case.received_at >= since)
         .order_by(Case.received_at.desc(), Case.id.desc())
     )
 
 
-def _same_category(column: Any, category: str | None) -> ColumnElement[bool]:
-    return column.is_(None) if category is None else column == category
+def _sole_enterprise_id(enterprises: list[Enterprise]) -> int | None:
+    # A number shared by several enterprises identifies none of them.
+    return enterprises[0].id if len(enterprises) == 1 else None
 
 
 def _single_enterprise(phone: Any) -> Any:
@@ -240,13 +237,8 @@ def _number_lookup(with_phone: bool) -> Select[Any]:
         return select(*columns)
     phone, category, since = bindparam("phone"), bindparam("category"), bindparam("since")
     enterprise = _single_enterprise(phone)
-    duplicate = (
-        select(Case.number)
-        .where(or_(Case.contact_phone == phone, Case.enterprise_id == enterprise),
-               Case.category.is_not_distinct_from(category), Case.status.in_(OPEN_STATUSES),
-               Case.received_at >= since)
-        .order_by(Case.received_at.desc(), Case.id.desc()).limit(1)
-    )
+    duplicate = _duplicate_query(phone=phone, enterprise_id=enterprise, category=category,
+                                 since=since).with_only_columns(Case.number).limit(1)
     # An earlier message not filed yet: its case will be the duplicate (same caller rule).
     enterprise_phones = select(EnterprisePhone.phone).where(
         EnterprisePhone.enterprise_id == enterprise)
@@ -320,8 +312,7 @@ def _file(session: Session, recording_id: int, call_id: int | None, caller: str 
           calendar: WorkCalendar | None, tz: tzinfo | None) -> VoicemailFiling:
     phone = phone_or_none(caller)
     enterprises = enterprises_for_phone(session, phone)
-    # A number shared by several enterprises identifies none of them.
-    enterprise_id = enterprises[0].id if len(enterprises) == 1 else None
+    enterprise_id = _sole_enterprise_id(enterprises)
     same_call = _case_of_call(session, call_id)
     duplicate = same_call or find_duplicate(
         session, phone=phone, enterprise_id=enterprise_id, category=category, now=now
@@ -354,8 +345,7 @@ def _new_case(session: Session, recording_id: int, call_id: int | None, phone: s
               received_at: datetime | None = None) -> Case:
     if enterprises is None:
         enterprises = enterprises_for_phone(session, phone)
-    # A number shared by several enterprises identifies none of them.
-    enterprise_id = enterprises[0].id if len(enterprises) == 1 else None
+    enterprise_id = _sole_enterprise_id(enterprises)
     case = file_case(
         session,
         channel=Channel.HOTLINE_VOICEMAIL,

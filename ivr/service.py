@@ -95,6 +95,12 @@ def _status_of(params: Mapping[str, str]) -> dict[str, str]:
     return {k: params[k] for k in ("CallStatus", "CallDuration", "Direction") if params.get(k)}
 
 
+def _recording_of(params: Mapping[str, str]) -> dict[str, str]:
+    # The <Record> action carries no RecordingStatus; the status callback does.
+    return {k: params[k] for k in ("RecordingSid", "RecordingUrl", "RecordingDuration",
+                                   "RecordingStatus") if params.get(k)}
+
+
 def _deferred_start(session: Session, runtime: IvrRuntime, params: Mapping[str, str],
                     now: datetime) -> str | None:
     """Answer the first request from the flow; the call row is written by the drain."""
@@ -222,8 +228,7 @@ def _deferred_step(
     )
     entry = _entry(params, flow, now, result)
     if recording:
-        entry.recording = {k: params[k] for k in ("RecordingSid", "RecordingUrl",
-                                                  "RecordingDuration") if params.get(k)}
+        entry.recording = _recording_of(params)
         # The case number the caller is about to hear must be durable before the drain
         # (which files the case) can see this entry.
         session.commit()
@@ -265,10 +270,7 @@ def recording_callback(
     if runtime.call_log is not None and params.get("CallSid"):
         entry = LogEntry(call_sid=params["CallSid"], from_number="", to_number="",
                          flow="hotline", at=now.isoformat())
-        entry.recording = {k: params[k] for k in ("RecordingSid", "RecordingUrl",
-                                                  "RecordingDuration", "RecordingStatus")
-                           if params.get(k)}
-        entry.recording.setdefault("RecordingStatus", "completed")
+        entry.recording = {"RecordingStatus": "completed", **_recording_of(params)}
         if _pushed(runtime, entry):
             return None
     return calllog.upsert_recording(
