@@ -1,6 +1,8 @@
 """The cases package's IVR hooks: voicemail case numbers, case status, open-case greeting.
 
 Hooks run inside the webhook request and use its session (``db.session``); the route commits.
+The two that run on every call's hot path (the greeting's open-case count and the deferred
+voicemail reservation) use a connection of their own in autocommit instead.
 """
 
 from __future__ import annotations
@@ -15,11 +17,10 @@ from sqlalchemy import select
 from call_flows.hooks import CallContext, HookRegistry, HookResult
 from call_flows.workdays import WorkCalendar
 from cases import speech
-from cases.case_models import VoicemailReservation
 from cases.deadlines import hotline_tz
 from cases.numbering import looks_like_number
 from cases.queries import case_by_number, count_open_cases_for_caller
-from cases.voicemail import file_voicemail, reserve_voicemail
+from cases.voicemail import file_voicemail, reserve_voicemail, reserve_voicemail_now
 from core.db import db
 from ivr.models import Recording
 
@@ -42,8 +43,9 @@ def _today(ctx: CallContext) -> date:
 def voicemail_saved(ctx: CallContext, _digits: str | None) -> HookResult:
     """At the ``<Record>`` action: reserve the case number, read it back, file unless deferred.
 
-    With ``defer_voicemail_filing`` the request only reserves (one short transaction; the
-    job files the case) and needs neither the call id nor the recording row.
+    With ``defer_voicemail_filing`` the request only reserves, committed at once (a single
+    autocommit statement on PostgreSQL; the job files the case), and needs neither the call
+    id, the recording row nor the request's session.
     """
     session = db.session
     sid = ctx.params.get("RecordingSid", "")
@@ -53,17 +55,16 @@ def voicemail_saved(ctx: CallContext, _digits: str | None) -> HookResult:
     deferred = bool(ctx.services.get("defer_voicemail_filing"))
     try:
         if deferred:
-            # No savepoint (two more round trips): the reservation is all this request's
-            # transaction holds, so a failure rolls back nothing else.
-            reservation = _reserve(ctx, sid)
+            # Committed on a connection of its own before the number is read back: the job
+            # that files the case must find it, and nothing else in the request writes.
+            details = _reservation_details(ctx, sid)
+            reservation = db.run_quick(lambda conn: reserve_voicemail_now(conn, **details))
         else:
             # Here the transaction also holds the call log, which a failure must not cost.
             with session.begin_nested():
-                reservation = _reserve(ctx, sid)
+                reservation = reserve_voicemail(session, **_reservation_details(ctx, sid))
     except Exception:
         log.exception("voicemail_saved: could not reserve a case number for recording %s", sid)
-        if deferred:
-            session.rollback()
         return HookResult()
     if not deferred:
         _file_now(ctx, sid)
@@ -71,17 +72,16 @@ def voicemail_saved(ctx: CallContext, _digits: str | None) -> HookResult:
                                                    linked=reservation.linked)])
 
 
-def _reserve(ctx: CallContext, sid: str) -> VoicemailReservation:
-    return reserve_voicemail(
-        db.session,
-        recording_sid=sid,
-        call_sid=ctx.call_sid,
-        caller=ctx.from_number,
-        category=ctx.state.get("category"),
-        subcategory=ctx.state.get("subcategory"),
-        now=ctx.now,
-        tz=_tz(ctx),
-    )
+def _reservation_details(ctx: CallContext, sid: str) -> dict[str, Any]:
+    return {
+        "recording_sid": sid,
+        "call_sid": ctx.call_sid,
+        "caller": ctx.from_number,
+        "category": ctx.state.get("category"),
+        "subcategory": ctx.state.get("subcategory"),
+        "now": ctx.now,
+        "tz": _tz(ctx),
+    }
 
 
 def _file_now(ctx: CallContext, sid: str) -> None:
@@ -125,11 +125,9 @@ def case_status(ctx: CallContext, digits: str | None) -> HookResult:
 
 def caller_open_cases(ctx: CallContext, _digits: str | None) -> HookResult:
     """Tell a caller with open cases about them first; key 9 of the main menu looks them up."""
-    assert db.engine is not None
     # Read-only and at every call's greeting: outside the request's transaction, in
-    # autocommit, it costs one round trip instead of three (BEGIN, SELECT, COMMIT).
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        count = count_open_cases_for_caller(conn, ctx.from_number)
+    # autocommit, it costs one round trip instead of four (ping, BEGIN, SELECT, COMMIT).
+    count = db.run_quick(lambda conn: count_open_cases_for_caller(conn, ctx.from_number))
     return HookResult(prompts=[speech.open_cases_prompt(count)] if count else [])
 
 

@@ -58,7 +58,17 @@ _BUMP = _bump_statement()
 
 
 def format_number(day: date, sequence: int) -> str:
-    return f"{day:%y%m%d}{sequence:0{SEQUENCE_DIGITS}d}"
+    return f"{number_prefix(day)}{sequence:0{SEQUENCE_DIGITS}d}"
+
+
+def number_prefix(day: date) -> str:
+    return f"{day:%y%m%d}"
+
+
+def number_sql(prefix: str, sequence: str) -> str:
+    """:func:`format_number` in PostgreSQL, for SQL expressions ``prefix`` and ``sequence``."""
+    return (f"{prefix} || lpad({sequence}::text, "
+            f"greatest({SEQUENCE_DIGITS}, length({sequence}::text)), '0')")
 
 
 def allocate_number(session: Session, day: date, *, same_transaction: bool = False) -> str:

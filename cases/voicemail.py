@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +28,8 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,7 +43,7 @@ from cases.enterprises import enterprises_for_phone, phone_or_none
 from cases.errors import InvalidInput
 from cases.intake import VOICEMAIL_PLACEHOLDER, file_case, validate_category
 from cases.models import Enterprise, EnterprisePhone
-from cases.numbering import allocate_number
+from cases.numbering import allocate_number, number_prefix, number_sql
 from cases.suggestions import store_suggestions
 from cases.vocab import OPEN_STATUSES, Channel
 from ivr import calllog
@@ -147,7 +149,7 @@ def reserve_voicemail(
     caller in the same category, else a new one from the day's counter (``linked`` is False
     only then). The counter is bumped in this transaction, so the webhook commits once. A
     retried request (same ``recording_sid``) gets the same reservation back, even when it
-    races the first. Three statements for a new caller on PostgreSQL, four on SQLite.
+    races the first. One statement on PostgreSQL (:func:`_pg_reserve`), four on SQLite.
     Raises :class:`InvalidInput` for a menu choice no case could be filed under.
     """
     # Checked before a number is read back: the filing must not fail on it later.
@@ -157,33 +159,58 @@ def reserve_voicemail(
     recording_sid, call_sid = recording_sid.strip()[:SID_MAX], call_sid.strip()[:SID_MAX]
     phone = phone_or_none(caller)
     day = now.astimezone(tz or hotline_tz()).date()
-    if session.get_bind().dialect.name == "sqlite":
-        # Write first: a deferred SQLite transaction that reads and then writes fails at once
-        # if another connection committed in between; one that starts with a write waits.
-        session.execute(update(CaseNumberCounter).where(CaseNumberCounter.day == day)
-                        .values(last=CaseNumberCounter.last))
-    found = session.execute(_number_lookup(phone is not None), {
-        "recording_sid": recording_sid, "call_sid": call_sid, "phone": phone,
-        "category": category, "since": now - DUPLICATE_WINDOW,
-    }).one()
+    params = {"recording_sid": recording_sid, "call_sid": call_sid, "phone": phone,
+              "category": category, "since": now - DUPLICATE_WINDOW}
+    row = {"recording_sid": recording_sid, "call_sid": call_sid, "caller": phone,
+           "category": category, "subcategory": subcategory, "reserved_at": now}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        reservation = session.scalars(
+            select(VoicemailReservation).from_statement(_pg_reserve(phone is not None)),
+            {**params, **row, "day": day, "number_prefix": number_prefix(day)},
+            execution_options={"populate_existing": True},
+        ).one_or_none()
+    else:
+        reservation = _reserve_in_steps(session, params, row, day)
+    if reservation is None:
+        # A concurrent retry won the race: its number stands, ours is a gap in the sequence.
+        reservation = session.scalars(select(VoicemailReservation).where(
+            VoicemailReservation.recording_sid == recording_sid)).one()
+    return reservation
+
+
+def reserve_voicemail_now(conn: Connection, **details: Any) -> VoicemailReservation:
+    """:func:`reserve_voicemail` on ``conn``, committed before it returns.
+
+    The ``<Record>`` webhook's way (``conn`` from :meth:`core.db.Database.run_quick`): on
+    PostgreSQL in autocommit, where the reservation is one statement, so the caller waits
+    for a single round trip, its commit included. The returned row is detached.
+    """
+    with Session(conn, expire_on_commit=False) as session:
+        reservation = reserve_voicemail(session, **details)
+        session.commit()
+    return reservation
+
+
+def _reserve_in_steps(session: Session, params: dict[str, Any], row: dict[str, Any],
+                      day: date) -> VoicemailReservation | None:
+    """SQLite (no data-modifying CTEs): lookup, counter and insert as separate statements."""
+    # Write first: a deferred SQLite transaction that reads and then writes fails at once
+    # if another connection committed in between; one that starts with a write waits.
+    session.execute(update(CaseNumberCounter).where(CaseNumberCounter.day == day)
+                    .values(last=CaseNumberCounter.last))
+    found = session.execute(_number_lookup(params["phone"] is not None), params).one()
     if found.existing is not None:
         return session.get_one(VoicemailReservation, found.existing)
     number = found.same_call or found.same_call_case or found.duplicate or found.pending
     linked = number is not None
     if number is None:
         number = allocate_number(session, day, same_transaction=True)
-    reservation = session.scalars(
+    return session.scalars(
         select(VoicemailReservation).from_statement(_RESERVE),
-        {"recording_sid": recording_sid, "call_sid": call_sid, "caller": phone,
-         "category": category, "subcategory": subcategory, "case_number": number,
-         "linked": linked, "reserved_at": now},
+        {**row, "case_number": number, "linked": linked},
         execution_options={"populate_existing": True},
     ).one_or_none()
-    if reservation is None:
-        # A concurrent retry won the race: its number stands, ours is a gap in the sequence.
-        reservation = session.scalars(select(VoicemailReservation).where(
-            VoicemailReservation.recording_sid == recording_sid)).one()
-    return reservation
 
 
 def _reserve_statement() -> TextClause:
@@ -206,6 +233,58 @@ def _reserve_statement() -> TextClause:
 
 
 _RESERVE = _reserve_statement()
+# The lookup's own parameters; its other bound values are constants (limits, statuses).
+_LOOKUP_PARAMS = ("recording_sid", "call_sid", "phone", "category", "since")
+
+
+@functools.cache
+def _pg_reserve(with_phone: bool) -> TextClause:
+    """PostgreSQL: lookup, counter bump and insert as one statement (data-modifying CTEs).
+
+    In autocommit that is the webhook's single round trip. The lookup is
+    :func:`_number_lookup`'s, compiled once into the text; the counter is bumped only
+    when no number is found to link to. Returns no row when a concurrent retry of the
+    same recording inserted first (the caller then reads that row).
+    """
+    compiled = _number_lookup(with_phone).params(dict.fromkeys(_LOOKUP_PARAMS)).compile(
+        dialect=PGDialect(paramstyle="named"), compile_kwargs={"render_postcompile": True})
+    constants = {key: getattr(value, "value", value) for key, value in compiled.params.items()
+                 if key not in _LOOKUP_PARAMS}
+    table, counters = VoicemailReservation.__table__, CaseNumberCounter.__table__.name
+    columns = ", ".join(c.name for c in table.c)
+    new_number = number_sql(":number_prefix", "bumped.last")
+    sql = f"""
+        WITH found AS ({compiled}),
+        candidate AS (
+            SELECT existing, coalesce(same_call, same_call_case, duplicate, pending) AS number
+            FROM found),
+        bumped AS (
+            INSERT INTO {counters} (day, last)
+            SELECT :day, 1 FROM candidate WHERE existing IS NULL AND number IS NULL
+            ON CONFLICT (day) DO UPDATE SET last = {counters}.last + 1
+            RETURNING last),
+        inserted AS (
+            INSERT INTO {table.name} (recording_sid, call_sid, caller, category, subcategory,
+                                      case_number, linked, reserved_at, attempts)
+            SELECT :recording_sid, :call_sid, :caller, :category, :subcategory,
+                   coalesce(candidate.number, {new_number}), candidate.number IS NOT NULL,
+                   :reserved_at, 0
+            FROM candidate LEFT JOIN bumped ON true
+            WHERE candidate.existing IS NULL
+            ON CONFLICT (recording_sid) DO NOTHING
+            RETURNING {columns})
+        SELECT {columns} FROM inserted
+        UNION ALL
+        SELECT {columns} FROM {table.name} WHERE id = (SELECT existing FROM found)
+    """
+    typed = ("recording_sid", "call_sid", "caller", "category", "subcategory", "reserved_at")
+    return (
+        text(sql)
+        .bindparams(*[bindparam(n, type_=table.c[n].type) for n in typed],
+                    bindparam("day", type_=CaseNumberCounter.__table__.c.day.type),
+                    *[bindparam(k, v) for k, v in constants.items()])
+        .columns(*table.c)
+    )
 
 
 @functools.cache

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+# The webhooks' own pool (Database.run_quick): a gunicorn worker's threads, and as many again.
+QUICK_POOL_SIZE = 4
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -72,11 +79,23 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+def make_quick_engine(engine: Engine) -> Engine:
+    """The pool of :meth:`Database.run_quick`: autocommit, no pre-ping (PostgreSQL).
+
+    SQLite has no server to lose and no round trip to save: there it is ``engine`` itself.
+    """
+    if engine.dialect.name != "postgresql":
+        return engine
+    return create_engine(engine.url, isolation_level="AUTOCOMMIT",
+                         pool_size=QUICK_POOL_SIZE, max_overflow=QUICK_POOL_SIZE)
+
+
 class Database:
     """Holds the engine and a thread-local session, like Flask-SQLAlchemy but framework-free."""
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
+        self.quick_engine: Engine | None = None
         self._factory = sessionmaker(expire_on_commit=False)
         self.session: scoped_session[Session] = scoped_session(self._factory)
 
@@ -87,10 +106,38 @@ class Database:
             return self.engine
         if self.engine is not None:
             self.session.remove()
-            self.engine.dispose()
+            self.dispose()
         self.engine = make_engine(url)
+        self.quick_engine = make_quick_engine(self.engine)
         self._factory.configure(bind=self.engine)
         return self.engine
+
+    def dispose(self, close: bool = True) -> None:
+        """Drop both pools' connections (``close=False`` in a forked child: leave the
+        parent's sockets alone)."""
+        for engine in {self.engine, self.quick_engine} - {None}:
+            assert engine is not None
+            engine.dispose(close=close)
+
+    def run_quick(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` on the webhooks' pool, in autocommit on PostgreSQL; ``work`` commits.
+
+        For the hot path's single idempotent statements. That pool does not pre-ping: the
+        main engine's ping costs a round trip at every checkout, as much as such a statement.
+        A pooled connection that died with a database restart fails instead, which discards
+        the pool's older connections too, and ``work`` runs once more on a new one, so a
+        caller still does not hear the apology for it.
+        """
+        assert self.quick_engine is not None, "Database.configure() first"
+        try:
+            with self.quick_engine.connect() as conn:
+                return work(conn)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            log.warning("database connection lost (%s); running the statement again", exc.orig)
+        with self.quick_engine.connect() as conn:
+            return work(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

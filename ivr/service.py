@@ -228,10 +228,9 @@ def _deferred_step(
     )
     entry = _entry(params, flow, now, result)
     if recording:
+        # The voicemail hook committed the case number the caller is about to hear before
+        # it returned, so the drain (which files the case) finds it once it sees this entry.
         entry.recording = _recording_of(params)
-        # The case number the caller is about to hear must be durable before the drain
-        # (which files the case) can see this entry.
-        session.commit()
     return str(result) if _pushed(runtime, entry) else None
 
 

@@ -76,8 +76,7 @@ def _create_private_postgres(base_url: str) -> tuple[str, Any]:
 
     def drop() -> None:
         db.session.remove()
-        if db.engine is not None:
-            db.engine.dispose()
+        db.dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

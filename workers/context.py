@@ -27,8 +27,7 @@ def get_app() -> Any:
 
 def _reset_connections_in_child() -> None:
     # A forked work horse must not reuse the parent's pooled sockets.
-    if db.engine is not None:
-        db.engine.dispose(close=False)
+    db.dispose(close=False)
     db.session.remove()
 
 
