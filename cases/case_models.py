@@ -287,6 +287,10 @@ class VoicemailReservation(Base):
         # The filing job's scan and the "earlier unfiled message" lookup: only unfiled rows.
         Index("ix_voicemail_reservations_unfiled", "id",
               postgresql_where=UNFILED_RESERVATION_WHERE, sqlite_where=UNFILED_RESERVATION_WHERE),
+        # The webhook's "earlier unfiled message from the same caller" lookup: it stays a few
+        # index probes even when no worker has filed anything for a while.
+        Index("ix_voicemail_reservations_unfiled_caller", "caller",
+              postgresql_where=UNFILED_RESERVATION_WHERE, sqlite_where=UNFILED_RESERVATION_WHERE),
         # A new number belongs to exactly one reservation, which files its case.
         Index("ix_voicemail_reservations_owner", "case_number", unique=True,
               postgresql_where=OWNING_RESERVATION_WHERE,

@@ -26,6 +26,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union,
     update,
 )
 from sqlalchemy.dialects.postgresql.base import PGDialect
@@ -314,18 +315,21 @@ def _number_lookup(with_phone: bool) -> Select[Any]:
     if not with_phone:
         columns += [null().label("duplicate"), null().label("pending")]
         return select(*columns)
-    phone, category, since = bindparam("phone"), bindparam("category"), bindparam("since")
+    phone = bindparam("phone", type_=VoicemailReservation.__table__.c.caller.type)
+    category, since = bindparam("category"), bindparam("since")
     enterprise = _single_enterprise(phone)
     duplicate = _duplicate_query(phone=phone, enterprise_id=enterprise, category=category,
                                  since=since).with_only_columns(Case.number).limit(1)
     # An earlier message not filed yet: its case will be the duplicate (same caller rule).
-    enterprise_phones = select(EnterprisePhone.phone).where(
-        EnterprisePhone.enterprise_id == enterprise)
+    # One IN over a union, not an OR, so the unfiled-by-caller index answers it.
+    same_caller = union(
+        select(phone.label("phone")),
+        select(EnterprisePhone.phone).where(EnterprisePhone.enterprise_id == enterprise),
+    )
     pending = (
         select(vr.case_number)
         .where(vr.filed_at.is_(None), ~vr.linked, vr.category.is_not_distinct_from(category),
-               vr.reserved_at >= since,
-               or_(vr.caller == phone, vr.caller.in_(enterprise_phones)))
+               vr.reserved_at >= since, vr.caller.in_(same_caller))
         .order_by(vr.reserved_at.desc(), vr.id.desc()).limit(1)
     )
     columns += [duplicate.scalar_subquery().label("duplicate"),
