@@ -122,9 +122,9 @@ class Database:
     def dispose(self, close: bool = True) -> None:
         """Drop both pools' connections (``close=False`` in a forked child: leave the
         parent's sockets alone)."""
-        for engine in {self.engine, self.quick_engine} - {None}:
-            assert engine is not None
-            engine.dispose(close=close)
+        for engine in (self.engine, self.quick_engine):
+            if engine is not None:  # on SQLite both are the same engine: disposed twice
+                engine.dispose(close=close)
 
     def run_quick(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` on the webhooks' pool, in autocommit on PostgreSQL; ``work`` commits.
