@@ -3,9 +3,9 @@
 The sequence comes from one counter row per local day, incremented with a single
 ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement. Both PostgreSQL and SQLite (3.35+)
 run it atomically and no two filers ever read the same value. On PostgreSQL the number is
-taken in a short transaction of its own by default, so the row lock is not held while the
-filing goes on; a rolled-back filing then leaves a gap, never a duplicate. The voicemail
-reservation takes it in its own (short) transaction instead, to cost a single commit.
+taken in a short transaction of its own, so the row lock is not held while the filing goes
+on; a rolled-back filing then leaves a gap, never a duplicate. (The voicemail reservation
+bumps the counter inside its own single statement on PostgreSQL: ``cases.voicemail``.)
 """
 
 from __future__ import annotations
@@ -23,16 +23,12 @@ SEQUENCE_DIGITS = 4
 NUMBER_PATTERN = re.compile(r"^\d{6}\d{4,5}$")
 
 
-def next_sequence(session: Session, day: date, *, same_transaction: bool = False) -> int:
-    """Reserve the next sequence number of ``day``.
-
-    With ``same_transaction`` the counter is bumped in the session's transaction: the day's
-    counter row then stays locked until that transaction ends, so keep it short.
-    """
+def next_sequence(session: Session, day: date) -> int:
+    """Reserve the next sequence number of ``day``."""
     dialect = session.get_bind().dialect.name
     if dialect not in ("postgresql", "sqlite"):
         raise RuntimeError(f"case numbering does not support the {dialect} database")
-    if dialect == "postgresql" and not same_transaction:
+    if dialect == "postgresql":
         # Take the number in a transaction of its own: holding the day's counter row locked
         # until the filing commits would make concurrent filings (and the voicemail webhook
         # that reads the number back) queue behind each other.
@@ -71,9 +67,9 @@ def number_sql(prefix: str, sequence: str) -> str:
             f"greatest({SEQUENCE_DIGITS}, length({sequence}::text)), '0')")
 
 
-def allocate_number(session: Session, day: date, *, same_transaction: bool = False) -> str:
+def allocate_number(session: Session, day: date) -> str:
     """A new, unique case number for a case registered on local date ``day``."""
-    return format_number(day, next_sequence(session, day, same_transaction=same_transaction))
+    return format_number(day, next_sequence(session, day))
 
 
 def looks_like_number(text: str) -> bool:

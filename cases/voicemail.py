@@ -206,7 +206,7 @@ def _reserve_in_steps(session: Session, params: dict[str, Any], row: dict[str, A
     number = found.same_call or found.same_call_case or found.duplicate or found.pending
     linked = number is not None
     if number is None:
-        number = allocate_number(session, day, same_transaction=True)
+        number = allocate_number(session, day)
     return session.scalars(
         select(VoicemailReservation).from_statement(_RESERVE),
         {**row, "case_number": number, "linked": linked},

@@ -107,8 +107,7 @@ def _deferred_start(session: Session, runtime: IvrRuntime, params: Mapping[str, 
     ctx = _lazy_context(session, runtime, params, {}, now)
     result = runtime.engine.start("hotline", ctx)
     entry = _entry(params, "hotline", now, result)
-    entry.status = _status_of(params) or {"CallStatus": "ringing"}
-    entry.status.setdefault("CallStatus", "ringing")
+    entry.status = {"CallStatus": "ringing", **_status_of(params)}
     return str(result) if _pushed(runtime, entry) else None
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import struct
+import threading
 import wave
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -97,3 +100,30 @@ def voicemail_recording(session: Session, *, caller: str = "+8613800138000",
 
 
 _sids = 0
+
+
+T = TypeVar("T")
+
+
+def in_threads(work: Callable[[int], T], count: int) -> list[T]:
+    """Run ``work(0)`` … ``work(count - 1)`` in as many threads at once; their results.
+
+    A thread's failure is raised here, so it fails the test.
+    """
+    results: list[T | None] = [None] * count
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            results[i] = work(i)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results  # type: ignore[return-value]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -15,7 +14,7 @@ from cases.errors import InvalidInput
 from cases.intake import file_case
 from cases.numbering import format_number, looks_like_number
 from core.db import db
-from tests.cases.factories import CALENDAR, OPERATOR, local, new_case
+from tests.cases.factories import CALENDAR, OPERATOR, in_threads, local, new_case
 
 
 def test_numbers_are_the_local_date_and_a_daily_sequence(session: Session) -> None:
@@ -38,28 +37,17 @@ def test_number_shape_is_digits_only() -> None:
 
 def test_concurrent_filing_never_duplicates_a_number(app: object) -> None:
     now = local("2026-11-24 10:00")
-    numbers: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
 
-    def writer() -> None:
-        try:
-            for _ in range(10):
-                with Session(db.engine) as own:
-                    case = file_case(own, channel="wechat", description="咨询人才公寓申请",
-                                     actor=OPERATOR, now=now, calendar=CALENDAR)
-                    own.commit()
-                    with lock:
-                        numbers.append(case.number)
-        except BaseException as exc:  # surfaced below: a thread's failure must fail the test
-            errors.append(exc)
+    def writer(_i: int) -> list[str]:
+        numbers = []
+        for _ in range(10):
+            with Session(db.engine) as own:
+                numbers.append(file_case(own, channel="wechat", description="咨询人才公寓申请",
+                                         actor=OPERATOR, now=now, calendar=CALENDAR).number)
+                own.commit()
+        return numbers
 
-    threads = [threading.Thread(target=writer) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    numbers = [n for per_writer in in_threads(writer, 8) for n in per_writer]
     assert len(numbers) == len(set(numbers)) == 80
     assert sorted(numbers)[-1] == "2611240080"
 

@@ -24,7 +24,14 @@ from cases.speech import spoken_case_number
 from cases.voicemail import file_pending_voicemails, reserve_voicemail, transcript_ready
 from core.db import db
 from ivr.models import Recording
-from tests.cases.factories import CALENDAR, actions, local, new_case, voicemail_recording
+from tests.cases.factories import (
+    CALENDAR,
+    actions,
+    in_threads,
+    local,
+    new_case,
+    voicemail_recording,
+)
 
 NOW = local("2026-11-24 22:00")
 CALLER = "+8613800138000"
@@ -164,52 +171,29 @@ def test_a_new_caller_costs_one_statement_on_postgresql_four_on_sqlite(
 
 
 def test_concurrent_reservations_never_share_a_number(app: object) -> None:
-    numbers: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
+    def caller(i: int) -> list[str]:
+        numbers = []
+        for j in range(10):
+            with Session(db.engine) as own:
+                numbers.append(reserve(own, caller=f"+86139{i:04d}{j:04d}").case_number)
+                own.commit()
+        return numbers
 
-    def caller(i: int) -> None:
-        try:
-            for j in range(10):
-                with Session(db.engine) as own:
-                    reservation = reserve(own, caller=f"+86139{i:04d}{j:04d}")
-                    own.commit()
-                    with lock:
-                        numbers.append(reservation.case_number)
-        except BaseException as exc:  # surfaced below: a thread's failure must fail the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=caller, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    numbers = [n for per_caller in in_threads(caller, 8) for n in per_caller]
     assert len(numbers) == len(set(numbers)) == 80
 
 
 def test_concurrent_retries_share_one_reservation(app: object) -> None:
-    numbers: list[str] = []
-    errors: list[BaseException] = []
     barrier = threading.Barrier(6)
 
-    def retry() -> None:
-        try:
-            with Session(db.engine) as own:
-                barrier.wait()
-                reservation = reserve(own, recording_sid="RE-RACE", call_sid="CA-RACE")
-                own.commit()
-                numbers.append(reservation.case_number)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
+    def retry(_i: int) -> str:
+        with Session(db.engine) as own:
+            barrier.wait()
+            number = reserve(own, recording_sid="RE-RACE", call_sid="CA-RACE").case_number
+            own.commit()
+            return number
 
-    threads = [threading.Thread(target=retry) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert len(set(numbers)) == 1
+    assert len(set(in_threads(retry, 6))) == 1
     with Session(db.engine) as check:
         assert reservation_count(check) == 1
 
