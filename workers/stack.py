@@ -27,6 +27,17 @@ def _run(args: list[str], env: dict[str, str]) -> str:
     return done.stdout
 
 
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A child in a process group of its own, stopped only by this supervisor.
+
+    Ctrl-C signals the terminal's whole process group. Were the children in it, a gunicorn
+    worker would get SIGINT from the terminal and SIGQUIT from its master at once, and
+    gthread's quit handler, entered twice, can deadlock shutting its thread pool down,
+    leaving the worker behind holding the port. Here each child gets one SIGTERM.
+    """
+    return subprocess.Popen(args, env=env, start_new_session=True)
+
+
 def main() -> int:
     env = dict(os.environ)
     settings = config_module.from_env(env)
@@ -47,14 +58,11 @@ def main() -> int:
     logins = seeded[seeded.find("console demo logins"):] if "console demo logins" in seeded else ""
 
     children = [
-        subprocess.Popen(
-            [str(BIN / "gunicorn"), "--bind", f"{env.get('HOST', '127.0.0.1')}:{port}",
-             "--config", "python:workers.gunicorn_conf", "--access-logfile", "-",
-             "app:create_app()"],
-            env=env,
-        ),
-        subprocess.Popen([PYTHON, "-m", "workers.worker", "--with-scheduler"], env=env),
-        subprocess.Popen([PYTHON, "-m", "workers.cron"], env=env),
+        _start([str(BIN / "gunicorn"), "--bind", f"{env.get('HOST', '127.0.0.1')}:{port}",
+                "--config", "python:workers.gunicorn_conf", "--access-logfile", "-",
+                "app:create_app()"], env),
+        _start([PYTHON, "-m", "workers.worker", "--with-scheduler"], env),
+        _start([PYTHON, "-m", "workers.cron"], env),
     ]
     base = settings["PUBLIC_BASE_URL"]
     print(
@@ -89,7 +97,9 @@ def main() -> int:
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                child.kill()
+                # The whole group: killing only gunicorn's master would orphan its workers.
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
         if redis_server is not None:
             redis_server.shutdown()
         print("stopped.", flush=True)
