@@ -27,7 +27,7 @@ from core.sessions import BrowserSessionInterface
 from ivr.eventlog import CallLogQueue
 from ivr.service import IvrRuntime
 from workers.dispatch import recording_dispatcher
-from workers.queues import connect
+from workers.queues import connect_fast
 
 log = logging.getLogger("hotline")
 
@@ -99,7 +99,7 @@ def _call_log_queue(config: Mapping[str, Any]) -> CallLogQueue | None:
     """Menu steps are logged through Redis when it is configured (see ivr.eventlog)."""
     if not config.get("REDIS_URL") or not config.get("CALL_LOG_ASYNC", True):
         return None
-    return CallLogQueue(connect(config["REDIS_URL"]))
+    return CallLogQueue(connect_fast(config["REDIS_URL"]))
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

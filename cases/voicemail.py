@@ -557,6 +557,57 @@ def file_pending_voicemails(
     return filed
 
 
+# A completed recording without a reservation waits this long before it is filed alone:
+# the <Record> action that reserves a number may reach us after the status callback.
+UNRESERVED_GRACE = timedelta(minutes=1)
+UNRESERVED_WINDOW = timedelta(days=7)
+
+
+def file_unreserved_voicemails(session: Session, *, now: datetime,
+                               calendar: WorkCalendar | None = None, tz: tzinfo | None = None,
+                               limit: int = 100) -> int:
+    """File completed hotline recordings that have neither a case nor a reservation.
+
+    Such messages were recorded through Twilio's fallback URL (the database was down, so
+    nothing was reserved), or reached us only through the status callback or the Twilio
+    listing. They become cases without waiting for a transcript, which may never come (no
+    model, a failed download); a later transcript attaches to the case. Survey comments
+    and outbound calls are left alone. Each in a savepoint; returns how many were filed.
+    """
+    from cases.followup_models import FollowUpAttempt
+
+    vr = VoicemailReservation
+    rows = session.execute(
+        select(Recording.id, Recording.call_id, Call.from_number, Call.category,
+               Call.subcategory)
+        .outerjoin(Call, Call.id == Recording.call_id)
+        .where(
+            Recording.status == "completed",
+            Recording.created_at <= now - UNRESERVED_GRACE,
+            Recording.created_at >= now - UNRESERVED_WINDOW,
+            or_(Call.id.is_(None), (Call.flow == "hotline") & Call.direction.startswith("inbound")),
+            ~select(CaseRecording.id).where(CaseRecording.recording_id == Recording.id).exists(),
+            ~select(vr.id).where(vr.recording_sid == Recording.recording_sid).exists(),
+            ~select(FollowUpAttempt.id)
+            .where(FollowUpAttempt.comment_recording_id == Recording.id).exists(),
+        )
+        .order_by(Recording.id).limit(limit)
+    ).all()
+    filed = 0
+    for recording_id, call_id, caller, category, subcategory in rows:
+        try:
+            with session.begin_nested():
+                file_voicemail(session, recording_id=recording_id, call_id=call_id,
+                               caller=caller or None, category=category,
+                               subcategory=subcategory, now=now, calendar=calendar, tz=tz)
+        except Exception:
+            log.exception("could not file unreserved voicemail recording %s", recording_id)
+            continue
+        filed += 1
+    session.flush()
+    return filed
+
+
 def transcript_ready(
     session: Session,
     recording_id: int,

@@ -20,10 +20,10 @@ def healthz():  # type: ignore[no-untyped-def]
         checks["database"] = f"error: {exc.__class__.__name__}"
     url = current_app.config.get("REDIS_URL")
     if url:
-        from workers.queues import connect
+        from workers.queues import connect_fast
 
         try:
-            connect(url).ping()
+            connect_fast(url).ping()
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {exc.__class__.__name__}"
