@@ -35,6 +35,12 @@ def _instance_secret(instance_path: Path, name: str) -> str:
     return value
 
 
+def _embedded_redis(instance: Path) -> str | None:
+    from workers.embedded_redis import discover
+
+    return discover(instance)
+
+
 def _ints(value: str) -> list[int]:
     return [int(part) for part in value.split(",") if part.strip()]
 
@@ -49,7 +55,8 @@ def from_env(
     return {
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'hotline.db'}",
-        "REDIS_URL": env.get("REDIS_URL") or None,
+        # Unset: the embedded Redis of `make run` for this instance, when it is running.
+        "REDIS_URL": env.get("REDIS_URL") or _embedded_redis(instance),
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
