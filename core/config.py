@@ -82,7 +82,7 @@ def from_env(
         # Transcription (docs/transcription.md).
         "RECORDINGS_DELETE_FROM_TWILIO": _bool(env.get("RECORDINGS_DELETE_FROM_TWILIO")),
         "RECORDING_MAX_BYTES": int(env.get("RECORDING_MAX_BYTES", str(50 * 1024 * 1024))),
-        "TRANSCRIPTION_STUCK_MINUTES": int(env.get("TRANSCRIPTION_STUCK_MINUTES", "15")),
+        "TRANSCRIPTION_STUCK_MINUTES": int(env.get("TRANSCRIPTION_STUCK_MINUTES", "5")),
         "TRANSCRIPTION_MAX_ATTEMPTS": int(env.get("TRANSCRIPTION_MAX_ATTEMPTS", "8")),
         # Seconds between RQ retries of a failed download (Twilio publishes recordings late).
         "TRANSCRIPTION_RETRY_INTERVALS": [
