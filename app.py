@@ -14,7 +14,7 @@ from flask import Flask
 from call_flows.calendar_store import CalendarProvider
 from call_flows.engine import FlowEngine, VoiceSettings
 from call_flows.flow import FlowError, load_flows
-from call_flows.hooks import HookRegistry, default_registry
+from call_flows.hooks import HookRegistry, HookServices, default_registry
 from call_flows.office_hours import OfficeHours, parse_windows
 from call_flows.validator import validate_flow
 from call_flows.workdays import WorkCalendar
@@ -133,7 +133,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["ivr_runtime"] = IvrRuntime(
         engine=engine,
         clock=clock,
-        services={"office_open": office_open, "calendars": calendars, "tz": tz},
+        services=HookServices(office_open=office_open, calendars=calendars, tz=tz),
         on_recording_completed=app.config.get("ON_RECORDING_COMPLETED")
         or recording_dispatcher(app.config),
         call_log=_call_log_queue(app.config),
