@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from call_flows.calendar_store import load_overrides
 from call_flows.workdays import DueDate, WorkCalendar
+from cases.overdue import is_past_due
 
 ROUTED_WORKING_DAYS = 2
 JOINT_WORKING_DAYS = 5
@@ -90,7 +91,7 @@ class Deadlines:
 
     def is_overdue(self, due: date | None, now: datetime) -> bool:
         """Past the due day in local time (the whole due day counts as on time)."""
-        return due is not None and self.local_date(now) > due
+        return is_past_due(due, self.local_date(now))
 
 
 def spoken_date(day: date, today: date) -> str:
