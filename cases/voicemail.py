@@ -42,7 +42,8 @@ from cases.case_models import Case, CaseNumberCounter, CaseRecording, VoicemailR
 from cases.deadlines import hotline_tz
 from cases.enterprises import enterprises_for_phone, phone_or_none
 from cases.errors import InvalidInput
-from cases.intake import VOICEMAIL_PLACEHOLDER, file_case, validate_category
+from cases.fields import category_errors
+from cases.intake import VOICEMAIL_PLACEHOLDER, file_case
 from cases.models import Enterprise, EnterprisePhone
 from cases.numbering import allocate_number, number_prefix, number_sql
 from cases.suggestions import store_suggestions
@@ -154,7 +155,7 @@ def reserve_voicemail(
     Raises :class:`InvalidInput` for a menu choice no case could be filed under.
     """
     # Checked before a number is read back: the filing must not fail on it later.
-    errors = validate_category(category, subcategory)
+    errors = category_errors(category, subcategory)
     if errors:
         raise InvalidInput(errors)
     recording_sid, call_sid = recording_sid.strip()[:SID_MAX], call_sid.strip()[:SID_MAX]
