@@ -119,7 +119,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.configure(app.config["DATABASE_URL"])
     app.teardown_appcontext(lambda _exc: db.session.remove())
 
-    tz = ZoneInfo(app.config["HOTLINE_TZ"])
+    tz = config_module.hotline_zone(app.config)
     calendars = CalendarProvider(db.session)
     windows = parse_windows(app.config["OFFICE_HOURS"])
     clock = app.config.get("CLOCK") or system_clock

@@ -17,7 +17,6 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
@@ -31,6 +30,7 @@ from cases.followup_models import AttemptStatus, FollowUp, FollowUpStatus, SmsMe
 from cases.followups import FollowUpPolicy, PlanAction
 from cases.phones import InvalidPhone, normalize_phone
 from core.clock import system_clock
+from core.config import hotline_zone
 from core.db import db
 from ivr import calllog, outbound, sms
 from ivr.survey import SURVEY_FLOW
@@ -321,7 +321,7 @@ def send_reminders_job() -> int:
         with app.app_context(), db.transaction() as session:
             run = reminders.send_reminders(
                 session, _now(app), calendar=_calendar(app), phones=liaison_phones,
-                tz=ZoneInfo(app.config.get("HOTLINE_TZ") or "Asia/Shanghai"),
+                tz=hotline_zone(app.config),
                 escalate_after=int(app.config.get("REMINDER_ESCALATE_AFTER_DAYS", 2)))
     finally:
         if lock is not None:
