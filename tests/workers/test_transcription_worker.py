@@ -168,7 +168,7 @@ def test_redis_down_at_the_callback_is_caught_up_by_the_periodic_job(
     try:
         dead = Redis.from_url("redis://127.0.0.1:1/0")  # nothing listens there
         app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
-        app.extensions["ivr_runtime"].call_log = CallLogQueue(dead)
+        app.extensions["ivr_runtime"].call_log = CallLogQueue(dead, drain_queue="default")
         assert twilio_post("/ivr/recording", callback("RE1", server.url("RE1"))).status_code == 204
         assert recording("RE1").transcription_status == S.PENDING  # the row is safe
 
