@@ -319,12 +319,11 @@ def run(
     checkpoint: Callable[[], None],
     engine_loader: Callable[[Path], VoskEngine] = get_engine,
     after_store: Callable[[Recording], None] | None = None,
-    before_decode: Callable[[], None] | None = None,
 ) -> Outcome:
     """Transcribe one recording end to end; see the module docstring.
 
     ``checkpoint`` commits progress; ``after_store`` runs once the audio is safely stored
-    (e.g. delete it from Twilio); ``before_decode`` is a hook for tests and benchmarks.
+    (e.g. delete it from Twilio).
     Raises RetryLater for retryable failures (the recording keeps its stored progress).
     """
     timings: dict[str, float] = {}
@@ -350,8 +349,6 @@ def run(
             checkpoint()
             return Outcome(recording_id, S.AWAITING_MODEL, detail=exc.reason)
         model_load = time.perf_counter() - mark
-        if before_decode is not None:
-            before_decode()
         mark = time.perf_counter()
         result, source_format = decode_file(path, engine)
         timings["decode"] = time.perf_counter() - mark
