@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 
 from console.auth import CENTRE
 from console.blueprint import route
+from core.redis_conn import connect_fast
 from ivr.eventlog import dead_letters
 
 
@@ -19,8 +20,6 @@ def calllog_dead_letters() -> Any:
     if not url:
         problem = "未配置 Redis：通话记录直接写入数据库，没有待处理的死信。"
     else:
-        from workers.queues import connect_fast
-
         try:
             total, letters = dead_letters(connect_fast(url), limit=200)
         except RedisError as exc:

@@ -101,8 +101,10 @@ class CallLogQueue:
 
     RETRY_AFTER_SECONDS = 5.0
 
-    def __init__(self, connection: Redis) -> None:
+    def __init__(self, connection: Redis, *, drain_queue: str) -> None:
         self.connection = connection
+        # The RQ queue the drain job goes to (``workers.queues.DEFAULT``; given by the app).
+        self.drain_queue = drain_queue
         self._push = connection.register_script(_PUSH_SCRIPT)
         self._down_until = 0.0
 
@@ -120,9 +122,7 @@ class CallLogQueue:
                       args=[entry.to_json(), DRAIN_EVERY_SECONDS]):
             from rq import Queue
 
-            from workers.queues import DEFAULT
-
-            Queue(DEFAULT, connection=self.connection).enqueue(
+            Queue(self.drain_queue, connection=self.connection).enqueue(
                 DRAIN_JOB, result_ttl=0, failure_ttl=7 * 86400, description="drain call log"
             )
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from cases.voicemail import file_pending_voicemails, file_unreserved_voicemails
 from core.clock import system_clock
+from core.config import hotline_zone
 from core.db import db
 from ivr.eventlog import drain
 from ivr.models import Recording
@@ -45,9 +46,10 @@ def drain_call_log() -> int:
             failure = exc
         # After the drain: the call and recording rows of the reservations now exist.
         clock = app.config.get("CLOCK") or system_clock
-        filed = _in_batches(file_pending_voicemails, clock)
+        zone = hotline_zone(app.config)
+        filed = _in_batches(file_pending_voicemails, clock, zone)
         # Messages nobody reserved a number for (Twilio's fallback URL): filed as they are.
-        unreserved = _in_batches(file_unreserved_voicemails, clock)
+        unreserved = _in_batches(file_unreserved_voicemails, clock, zone)
     if filed or unreserved:
         log.info("filed %d reserved and %d unreserved voicemail case(s)", filed, unreserved)
     if failure is not None:
@@ -55,12 +57,12 @@ def drain_call_log() -> int:
     return written
 
 
-def _in_batches(file: Callable[..., int], clock: Callable[[], datetime]) -> int:
+def _in_batches(file: Callable[..., int], clock: Callable[[], datetime], zone: tzinfo) -> int:
     """Run a filing function in batches, each committed on its own; returns the total."""
     total = 0
     while True:
         with db.transaction() as session:
-            batch = file(session, now=clock(), limit=FILING_BATCH)
+            batch = file(session, now=clock(), tz=zone, limit=FILING_BATCH)
         total += batch
         if batch < FILING_BATCH:  # done, or only failures left (retried next run)
             return total

