@@ -166,6 +166,11 @@ def test_killed_children_come_back_and_no_call_is_lost(running: Stack, tmp_path:
         prober.done.set()
         prober.join(20)
     assert prober.failures == [] and prober.answered > 0
+    # The web server itself is restarted too (no answers while it is down, of course).
+    old = running.pids("web")[-1]
+    os.kill(old, signal.SIGKILL)
+    running.wait_for(lambda: running.pids("web")[-1] != old, "web was not restarted")
+    running.wait_for(running.answers, "the restarted web server does not answer")
     listed = ",".join(f"'{sid}'" for sid in sids)
     running.wait_for(
         lambda: running.query(f"SELECT count(*) FROM calls WHERE call_sid IN ({listed}) "
