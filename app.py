@@ -29,7 +29,7 @@ from ivr.eventlog import CallLogQueue
 from ivr.service import IvrRuntime
 from ivr.voicemail_log import VoicemailCallLog
 from workers.dispatch import recording_dispatcher
-from workers.queues import DEFAULT, connect
+from workers.queues import DEFAULT, connect_fast
 
 log = logging.getLogger("hotline")
 
@@ -101,7 +101,7 @@ def _call_log_queue(config: Mapping[str, Any]) -> CallLogQueue | None:
     """Menu steps are logged through Redis when it is configured (see ivr.eventlog)."""
     if not config.get("REDIS_URL") or not config.get("CALL_LOG_ASYNC", True):
         return None
-    return CallLogQueue(connect(config["REDIS_URL"]), drain_queue=DEFAULT)
+    return CallLogQueue(connect_fast(config["REDIS_URL"]), drain_queue=DEFAULT)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
