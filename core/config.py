@@ -66,6 +66,9 @@ def from_env(
         ],
         "RECORDINGS_DIR": env.get("RECORDINGS_DIR") or str(instance / "recordings"),
         "PORT": port,
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed
+        # (0: none; the login throttle then counts the socket's address).
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "OFFICE_HOURS": env.get("OFFICE_HOURS", "08:30-12:00,13:30-17:30"),
         "OPERATOR_NUMBER": env.get("OPERATOR_NUMBER", "sip:operators@hotline.invalid"),
         "OPERATOR_DIAL_TIMEOUT": int(env.get("OPERATOR_DIAL_TIMEOUT", "20")),

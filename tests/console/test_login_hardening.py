@@ -1,0 +1,87 @@
+"""Login throttle under concurrency, client addresses behind proxies, server-side logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from console import throttle
+from core.db import db
+from tests.cases.factories import in_threads
+from tests.console.conftest import PASSWORD, Accounts
+
+
+def login(client: Any, username: str, password: str, **headers: str) -> Any:
+    return client.post("/console/login", data={"username": username, "password": password},
+                       headers=headers)
+
+
+def test_concurrent_failures_never_exceed_the_account_limit(app: Any,
+                                                            accounts: Accounts) -> None:
+    """Twelve wrong passwords at once: exactly the limit are checked, the rest locked, no 500."""
+    attempts = throttle.MAX_FAILURES_PER_USERNAME + 7
+    statuses = in_threads(lambda _i: login(app.test_client(), "op", "wrong-pass-1").status_code,
+                          attempts)
+    assert sorted(statuses) == sorted([401] * throttle.MAX_FAILURES_PER_USERNAME
+                                      + [429] * 7)
+    assert login(app.test_client(), "op", PASSWORD).status_code == 429
+
+
+def test_concurrent_good_logins_all_succeed(app: Any, accounts: Accounts) -> None:
+    """Different people signing in at the same moment (SQLite included): never a 500."""
+    names = ["op", "sup", "adm", "dept-a", "dept-b"] * 2
+    statuses = in_threads(lambda i: login(app.test_client(), names[i], PASSWORD).status_code,
+                          len(names))
+    assert statuses == [303] * len(names)
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(client: Any,
+                                                          accounts: Accounts) -> None:
+    """A client cannot dodge the address limit by inventing X-Forwarded-For."""
+    for i in range(throttle.MAX_FAILURES_PER_IP):
+        login(client, f"guess{i}", "wrong-pass-1", **{"X-Forwarded-For": f"10.0.0.{i}"})
+    assert login(client, "op", PASSWORD,
+                 **{"X-Forwarded-For": "10.9.9.9"}).status_code == 429
+
+
+def test_behind_one_trusted_proxy_each_client_address_counts(app_config: dict[str, Any],
+                                                             accounts: Accounts) -> None:
+    from app import create_app
+
+    app_config["TRUSTED_PROXIES"] = 1
+    client = create_app(app_config).test_client()
+    for i in range(throttle.MAX_FAILURES_PER_IP):
+        login(client, f"guess{i}", "wrong-pass-1", **{"X-Forwarded-For": "10.0.0.1"})
+    assert login(client, "op", PASSWORD,
+                 **{"X-Forwarded-For": "10.0.0.1"}).status_code == 429
+    # The proxy's own address is shared by everyone; another office is not locked out.
+    assert login(client, "op", PASSWORD,
+                 **{"X-Forwarded-For": "10.0.0.2"}).status_code == 303
+
+
+def _session_cookie(client: Any) -> str:
+    cookie = client.get_cookie("hotline_session")
+    assert cookie is not None
+    return str(cookie.value)
+
+
+def test_a_copied_cookie_stops_working_after_logout(client: Any, accounts: Accounts) -> None:
+    assert login(client, "op", PASSWORD).status_code == 303
+    stolen = _session_cookie(client)
+    assert client.post("/console/logout").status_code == 303
+    client.set_cookie("hotline_session", stolen)
+    assert client.get("/console/queue").status_code == 302
+
+
+def test_disabling_a_user_ends_their_sessions_even_if_re_enabled(client: Any,
+                                                                 accounts: Accounts) -> None:
+    from console.users import update_user
+
+    assert login(client, "op", PASSWORD).status_code == 303
+    session = db.session()
+    for active in (False, True):
+        update_user(session, accounts.operator.id, display_name="op", role="operator",
+                    department=None, phone=None, active=active)
+        session.commit()
+    assert client.get("/console/queue").status_code == 302
+    assert login(client, "op", PASSWORD).status_code == 303
+    assert client.get("/console/queue").status_code == 200
