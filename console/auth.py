@@ -78,8 +78,11 @@ def current_user() -> User | None:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """``target`` if it is a path inside the console, else ``default`` (no open redirect)."""
-    if not target:
+    """``target`` if it is a path inside the console, else ``default`` (no open redirect).
+
+    Control characters (CR/LF, NUL) are refused: they cannot go into a Location header.
+    """
+    if not target or any(ord(char) < 32 or ord(char) == 127 for char in target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/console/") \

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from console import throttle
 from core.db import db
 from tests.cases.factories import in_threads
@@ -85,3 +87,29 @@ def test_disabling_a_user_ends_their_sessions_even_if_re_enabled(client: Any,
     assert client.get("/console/queue").status_code == 302
     assert login(client, "op", PASSWORD).status_code == 303
     assert client.get("/console/queue").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["/console/queue\r\nSet-Cookie: x=1", "/console/\nqueue",
+                                    "/console/queue\t"])
+def test_control_characters_in_next_are_not_followed(client: Any, accounts: Accounts,
+                                                     target: str) -> None:
+    response = client.post("/console/login", data={"username": "op", "password": PASSWORD,
+                                                   "next": target})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/console/queue"
+
+
+def test_nul_in_next_is_refused_with_a_reason(client: Any, accounts: Accounts) -> None:
+    response = client.post("/console/login", data={"username": "op", "password": PASSWORD,
+                                                   "next": "/console/queue\x00"})
+    assert response.status_code == 400
+    assert "控制字符" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["宁波\x00公司", "\x00"])
+def test_nul_in_a_console_form_is_400_with_a_reason(client: Any, accounts: Accounts,
+                                                    sign_in: Any, value: str) -> None:
+    sign_in(accounts.operator)
+    response = client.post("/console/enterprises", data={"name": value})
+    assert response.status_code == 400
+    assert "控制字符" in response.get_data(as_text=True)
