@@ -6,6 +6,7 @@ import importlib
 import logging
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from cases.survey_hooks import rating_options
 from core import config as config_module
 from core.clock import system_clock
 from core.db import db
+from core.files import private_directory, restrict_new_files
 from core.models import import_all_models
 from core.sessions import BrowserSessionInterface
 from ivr.eventlog import CallLogQueue
@@ -109,6 +111,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings.update(config or {})
     config_module.finalize(settings)
 
+    restrict_new_files()
+    private_directory(Path(settings["INSTANCE_PATH"]))
+    if settings.get("RECORDINGS_DIR"):
+        private_directory(Path(settings["RECORDINGS_DIR"]))
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
     app.session_interface = BrowserSessionInterface()
@@ -151,6 +157,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for spec in CLI_GROUPS:
         app.cli.add_command(_load(spec))
 
+    if app.config.get("TWILIO_SIGNATURE_BYPASS_REFUSED"):
+        log.error("TWILIO_SIGNATURE_BYPASS refused: PUBLIC_BASE_URL is https (a real deployment);"
+                  " webhook signatures are checked")
     if app.config.get("TWILIO_SIGNATURE_BYPASS"):
         log.warning("TWILIO_SIGNATURE_BYPASS is ON: webhooks are NOT authenticated (local only)")
     if not app.config.get("TESTING"):

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from core.files import private_directory, write_private
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
 
@@ -24,14 +26,16 @@ def _bool(value: str | None, default: bool = False) -> bool:
 
 
 def _instance_secret(instance_path: Path, name: str) -> str:
-    """A random per-installation secret kept under ``instance/`` (never in the repo)."""
-    instance_path.mkdir(parents=True, exist_ok=True)
+    """A random per-installation secret kept under ``instance/`` (never in the repo).
+
+    Created with mode 600 from the start (no moment where it is readable by others).
+    """
+    private_directory(instance_path)
     path = instance_path / name
     if path.exists():
         return path.read_text().strip()
     value = secrets.token_hex(32)
-    path.write_text(value)
-    path.chmod(0o600)
+    write_private(path, value)
     return value
 
 
@@ -114,7 +118,15 @@ def from_env(
 
 
 def finalize(config: dict[str, Any]) -> dict[str, Any]:
-    """Fill secrets that may be generated locally for the embedded set-up."""
+    """Fill secrets that may be generated locally for the embedded set-up.
+
+    ``TWILIO_SIGNATURE_BYPASS`` is switched off again when the public URL is https: that is
+    a real deployment reachable by anyone, never the local set-up the bypass is for.
+    """
+    if config.get("TWILIO_SIGNATURE_BYPASS") and str(
+            config.get("PUBLIC_BASE_URL", "")).startswith("https://"):
+        config["TWILIO_SIGNATURE_BYPASS"] = False
+        config["TWILIO_SIGNATURE_BYPASS_REFUSED"] = True
     instance = Path(config["INSTANCE_PATH"])
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(instance, "secret_key")

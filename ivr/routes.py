@@ -13,6 +13,7 @@ from call_flows.engine import FlowEngine
 from core.db import db
 from ivr import service
 from ivr.service import IvrRuntime
+from ivr.redact import redacted
 from ivr.signature import twilio_signed
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def never_fails(
             try:
                 return view(*args, **kwargs)
             except Exception:
-                log.exception("IVR webhook failed: %s %s", request.path, dict(request.form))
+                log.exception("IVR webhook failed: %s %s", request.path, redacted(request.form))
                 db.session.rollback()
                 return fallback()
 
