@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from console.seed import demo_logins
 from core import config as config_module
 
 PYTHON = sys.executable
@@ -54,8 +55,9 @@ def main() -> int:
     port = str(settings["PORT"])
     flask = [str(BIN / "flask"), "--app", "app"]
     _run([*flask, "db", "upgrade"], env)
-    seeded = _run([*flask, "seed", "--demo"], env)
-    logins = seeded[seeded.find("console demo logins"):] if "console demo logins" in seeded else ""
+    _run([*flask, "seed", "--demo"], env)
+    # Passwords go to a terminal only, never into a log file `make run` is redirected to.
+    logins = demo_logins(instance, show_passwords=sys.stdout.isatty())
 
     children = [
         _start([str(BIN / "gunicorn"), "--bind", f"{env.get('HOST', '127.0.0.1')}:{port}",
