@@ -12,8 +12,8 @@ from flask import Blueprint, Response, current_app, request
 from call_flows.engine import FlowEngine
 from core.db import db
 from ivr import service
-from ivr.service import IvrRuntime
 from ivr.redact import redacted
+from ivr.service import IvrRuntime
 from ivr.signature import twilio_signed
 
 log = logging.getLogger(__name__)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from console.seed import demo_logins
 from core import config as config_module
+from workers.banner import banner
 
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
@@ -66,19 +67,7 @@ def main() -> int:
         _start([PYTHON, "-m", "workers.worker", "--with-scheduler"], env),
         _start([PYTHON, "-m", "workers.cron"], env),
     ]
-    base = settings["PUBLIC_BASE_URL"]
-    print(
-        "\n8718 热线已启动 / hotline running\n"
-        f"  console   http://127.0.0.1:{port}/console/\n"
-        f"  webhooks  {base}/ivr/voice  (status: {base}/ivr/status,"
-        f" fallback: {base}/ivr/fallback)\n"
-        f"  health    http://127.0.0.1:{port}/healthz\n"
-        f"{logins}"
-        "  try a call:  .venv/bin/flask --app app call --url "
-        f"http://127.0.0.1:{port} --digits 2\n"
-        "  Ctrl-C stops everything.\n",
-        flush=True,
-    )
+    print(banner(port, settings["PUBLIC_BASE_URL"], logins), flush=True)
     stopping = False
 
     def stop(_signum: int, _frame: object) -> None:
