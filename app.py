@@ -86,7 +86,21 @@ def build_flow_engine(app: Flask, registry: HookRegistry) -> FlowEngine:
     return FlowEngine(flows, registry, settings)
 
 
-def _warn_about_calendar(tz: ZoneInfo, calendar: Any) -> None:
+def warn_about_calendar(app: Flask) -> None:
+    """Log once when this or next year has no official working-day schedule.
+
+    Called by the web server once per start (``workers.gunicorn_conf``), not by every CLI
+    command or worker that builds an app.
+    """
+    tz = ZoneInfo(app.config["HOTLINE_TZ"])
+    try:
+        calendar = app.extensions["calendars"].get()
+    except Exception:  # the database may not be migrated yet
+        db.session.rollback()
+        calendar = WorkCalendar()
+    finally:
+        # Never hold a connection (or an SQLite lock) past start-up.
+        db.session.remove()
     year = datetime.now(tz).year
     missing = calendar.years_without_data([year, year + 1])
     if missing:
@@ -162,13 +176,4 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                   " webhook signatures are checked")
     if app.config.get("TWILIO_SIGNATURE_BYPASS"):
         log.warning("TWILIO_SIGNATURE_BYPASS is ON: webhooks are NOT authenticated (local only)")
-    if not app.config.get("TESTING"):
-        try:
-            _warn_about_calendar(tz, calendars.get())
-        except Exception:  # the database may not be migrated yet (e.g. `flask db upgrade`)
-            db.session.rollback()
-            _warn_about_calendar(tz, WorkCalendar())
-        finally:
-            # Never hold a connection (or an SQLite lock) past start-up.
-            db.session.remove()
     return app

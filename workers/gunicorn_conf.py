@@ -18,3 +18,13 @@ def post_worker_init(worker: Any) -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def when_ready(_server: Any) -> None:
+    """Once per start of the web server, before the workers fork: warnings for the admin."""
+    from app import create_app, warn_about_calendar
+    from core.db import db
+
+    warn_about_calendar(create_app())
+    # The workers inherit the engine: hand them an empty pool, not the master's connections.
+    db.dispose()
