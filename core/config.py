@@ -1,4 +1,4 @@
-"""Configuration read from the environment (DESIGN §6).
+"""Configuration read from the environment (docs/decisions.md §5).
 
 Every setting has a sensible default for the embedded developer set-up so that
 ``make run`` works on a fresh machine; production overrides them through the
