@@ -16,7 +16,7 @@ from cases import lifecycle
 from cases.case_models import Assignment, Case
 from cases.errors import InvalidInput
 from cases.followups import followups_of_case
-from cases.models import Department
+from cases.models import Department, Enterprise
 from cases.vocab import (
     CATEGORY_LABELS,
     RATING_LABELS,
@@ -70,6 +70,16 @@ def _load(case_id: int) -> Case:
     return case
 
 
+def _enterprise_names(case: Case) -> dict[int, str]:
+    """Names of the enterprises the case's audit trail mentions (it stores their ids)."""
+    ids = {value for event in case.events for side in (event.before, event.after)
+           if isinstance(value := side.get("enterprise_id"), int)}
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids))).tuples().all())
+
+
 def case_page(case_id: int) -> str:
     """The case detail page (also what a failed form answers with, with its message)."""
     case = _load(case_id)
@@ -84,6 +94,7 @@ def case_page(case_id: int) -> str:
         recordings=review.reviewed(db.session, review.recordings_of_case(db.session, case)),
         departments=departments,
         department_names={d.id: d.name for d in db.session.scalars(select(Department))},
+        audit_names={"enterprise_id": _enterprise_names(case)},
         suggested_ids=[s.department_id for s in case.suggestions if s.department_id],
         categories=CATEGORY_LABELS, subcategories=SUBCATEGORY_LABELS, ratings=RATING_LABELS,
         show_centre=account.role in CENTRE, overdue_ids=late,
