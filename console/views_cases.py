@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template, url_for
+from flask import abort, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from cases import lifecycle
 from cases.case_models import Assignment, Case
-from cases.errors import InvalidInput
 from cases.followups import followups_of_case
 from cases.models import Department, Enterprise
 from cases.vocab import (
@@ -23,7 +22,7 @@ from cases.vocab import (
     SUBCATEGORY_LABELS,
 )
 from console import actions as case_actions
-from console import queries, review
+from console import enterprise_picker, queries, review
 from console.auth import CENTRE, EVERYONE, SUPERVISORS
 from console.blueprint import bp, refuse, route
 from console.web import (
@@ -122,14 +121,16 @@ def case_review(case_id: int) -> Any:
     """审核: correct the facts of a case (clears 待审核)."""
 
     def call() -> Any:
-        enterprise_id = optional("enterprise_id")
-        if enterprise_id is not None and not enterprise_id.isdigit():
-            raise InvalidInput({"enterprise_id": "企业编号应为数字（可在“企业”页查询）"})
+        picked = optional("enterprise_id")
+        picked_id = int(picked) if picked and picked.isdigit() else None
+        # The form names the enterprise (name or credit code); the search list adds its id.
+        enterprise_id = (enterprise_picker.resolve(db.session, text("enterprise"), picked_id)
+                         if "enterprise" in request.form else picked_id)
         return lifecycle.update_details(
             db.session, case_id, actor=actor(), now=now(), description=text("description"),
             category=optional("category"), subcategory=optional("subcategory"),
             contact_name=optional("contact_name"), contact_phone=optional("contact_phone"),
-            enterprise_id=int(enterprise_id) if enterprise_id else None)
+            enterprise_id=enterprise_id)
 
     return _case_action(case_id, "诉求信息已保存（已审核）", call)
 
