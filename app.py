@@ -33,6 +33,7 @@ from ivr.service import IvrRuntime
 from ivr.voicemail_log import VoicemailCallLog
 from workers.dispatch import recording_dispatcher
 from workers.queues import DEFAULT, connect
+from workers.transcription_recovery import transcription_retrier
 
 log = logging.getLogger("hotline")
 
@@ -158,6 +159,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     registry = build_hooks()
     engine = build_flow_engine(app, registry)
     app.extensions["calendars"] = calendars
+    # The console's "retry" button (the console does not import the workers package).
+    app.extensions["transcription_retry"] = transcription_retrier(app.config)
     app.extensions["ivr_runtime"] = IvrRuntime(
         engine=engine,
         clock=clock,

@@ -87,10 +87,12 @@ def demo_logins(instance_path: Path, show_passwords: bool) -> str:
 def seed_console(session: Session, demo: bool) -> str:
     """Seeder for ``flask seed``: demo accounts with ``--demo``, nothing otherwise.
 
-    Passwords are shown only when the output is a terminal (``make run`` shows them itself).
+    Passwords are shown only when the output is a terminal, or when asked (``make run`` asks
+    when its own output is one, and shows them in its banner).
     """
     if not demo:
         return "console: no accounts seeded (create them with `flask users create`)"
     instance = Path(current_app.config["INSTANCE_PATH"])
     seed_demo_accounts(session, instance)
-    return demo_logins(instance, show_passwords=sys.stdout.isatty()).rstrip("\n")
+    show = bool(current_app.config.get("SHOW_DEMO_PASSWORDS")) or sys.stdout.isatty()
+    return demo_logins(instance, show_passwords=show).rstrip("\n")

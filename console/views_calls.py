@@ -21,8 +21,6 @@ from console.web import actor, now, perform, text, tz, user
 from core.db import db
 from ivr.models import Call, Recording
 from transcription.models import Transcript
-from workers.queues import connect
-from workers.transcription_recovery import retry_transcription
 
 
 def _date_arg(name: str) -> date | None:
@@ -120,11 +118,8 @@ def recording_retry(recording_id: int) -> Any:
     back = safe_next(request.form.get("next"), url_for("console.calls"))
     if db.session.get(Recording, recording_id) is None:
         abort(404)
-    url = current_app.config.get("REDIS_URL")
     try:
-        if not url:
-            raise RedisError("REDIS_URL is not configured")
-        jid = retry_transcription(db.session, connect(url), recording_id, current_app.config)
+        jid = current_app.extensions["transcription_retry"](db.session, recording_id)
     except RedisError:
         db.session.rollback()
         flash("后台任务队列暂时不可用，请稍后再试或联系系统管理员", "error")

@@ -13,19 +13,21 @@ import sys
 import time
 from pathlib import Path
 
-from console.seed import demo_logins
 from core import config as config_module
 from workers.banner import banner
 
 PYTHON = sys.executable
+# How `flask seed --demo` starts its block of demo logins (console.seed).
+DEMO_LOGINS_HEADING = "console demo logins"
 BIN = Path(PYTHON).parent
 
 
-def _run(args: list[str], env: dict[str, str]) -> str:
-    """Run a set-up command, echo its output, and return it."""
+def _run(args: list[str], env: dict[str, str], echo: bool = True) -> str:
+    """Run a set-up command, echo its output (unless told not to), and return it."""
     done = subprocess.run(args, env=env, check=True, capture_output=True, text=True)
     sys.stderr.write(done.stderr)
-    sys.stdout.write(done.stdout)
+    if echo:
+        sys.stdout.write(done.stdout)
     return done.stdout
 
 
@@ -38,6 +40,20 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     leaving the worker behind holding the port. Here each child gets one SIGTERM.
     """
     return subprocess.Popen(args, env=env, start_new_session=True)
+
+
+def _seed(flask: list[str], env: dict[str, str]) -> str:
+    """Seed with demo accounts; echo the output but the demo logins, which it returns.
+
+    The logins are printed once, in the banner; passwords only to a terminal, never into a
+    log file `make run` is redirected to.
+    """
+    show = ["--show-passwords"] if sys.stdout.isatty() else []
+    output = _run([*flask, "seed", "--demo", *show], env, echo=False)
+    start = output.find(DEMO_LOGINS_HEADING)
+    logins = output[start:] if start >= 0 else ""
+    sys.stdout.write(output[:start] if start >= 0 else output)
+    return logins
 
 
 def main() -> int:
@@ -56,9 +72,7 @@ def main() -> int:
     port = str(settings["PORT"])
     flask = [str(BIN / "flask"), "--app", "app"]
     _run([*flask, "db", "upgrade"], env)
-    _run([*flask, "seed", "--demo"], env)
-    # Passwords go to a terminal only, never into a log file `make run` is redirected to.
-    logins = demo_logins(instance, show_passwords=sys.stdout.isatty())
+    logins = _seed(flask, env)
 
     children = [
         _start([str(BIN / "gunicorn"), "--bind", f"{env.get('HOST', '127.0.0.1')}:{port}",

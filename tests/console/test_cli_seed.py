@@ -86,3 +86,31 @@ def test_seed_without_demo_creates_no_accounts(app: Any) -> None:
     result = app.test_cli_runner().invoke(args=["seed"])
     assert result.exit_code == 0
     assert db.session.scalars(select(User)).first() is None
+
+
+def test_seed_shows_passwords_when_asked(app: Any) -> None:
+    """`make run` asks (with --show-passwords) only when its own output is a terminal."""
+    result = app.test_cli_runner().invoke(args=["seed", "--demo", "--show-passwords"])
+    passwords = (Path(app.config["INSTANCE_PATH"]) / ACCOUNTS_FILE).read_text().splitlines()
+    for line in passwords:
+        name, password = line.split("\t")
+        assert result.output.count(f"{name} / {password}") == 1
+
+
+def test_make_run_shows_the_demo_logins_once(monkeypatch: Any, capsys: Any) -> None:
+    from workers import stack
+
+    seeded = ("departments: 42 seeded\nconsole demo logins (DEMO ONLY): demo-operator; "
+              "passwords in instance/demo_accounts.txt (readable only by its owner)\n")
+    asked: list[list[str]] = []
+
+    def run(args: list[str], env: dict[str, str], echo: bool = True) -> str:
+        asked.append(args)
+        assert echo is False
+        return seeded
+
+    monkeypatch.setattr(stack, "_run", run)
+    logins = stack._seed(["flask"], {})
+    assert asked == [["flask", "seed", "--demo"]]  # pytest's output is not a terminal
+    assert logins.startswith("console demo logins") and "demo-operator" in logins
+    assert capsys.readouterr().out == "departments: 42 seeded\n"
