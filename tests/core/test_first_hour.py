@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -54,6 +55,9 @@ def test_the_web_server_warns_once_per_start(database_url: str, tmp_path: Path,
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("HOTLINE_INSTANCE_PATH", str(tmp_path / "instance"))
+    hotline = SimpleNamespace(app=SimpleNamespace(app_uri="app:create_app()"))
+    bare = SimpleNamespace(app=SimpleNamespace(app_uri="bare_app:app"))
     with caplog.at_level(logging.WARNING):
-        gunicorn_conf.when_ready(None)
+        gunicorn_conf.when_ready(hotline)
+        gunicorn_conf.when_ready(bare)
     assert caplog.text.count("working-day calendar: no official data for 2099") == 1
