@@ -40,7 +40,7 @@ def test_failed_download_and_picking_the_enterprise(
     operator.login("op")
     row = operator.page.locator("tr", has_text=case.number)
     expect(row.locator(".badge.problem")).to_have_text("录音下载失败")
-    operator.shot("10-queue-recording-problem")
+    operator.shot("review-queue-recording-problem")
 
     row.get_by_role("link", name=case.number).click()
     page = operator.page
@@ -48,12 +48,12 @@ def test_failed_download_and_picking_the_enterprise(
     expect(problem.locator("strong")).to_have_text("录音下载失败")
     expect(problem.get_by_role("button", name="重新下载并转写")).to_be_visible()
     expect(problem.locator("details.tech code")).to_be_hidden()  # folded away
-    operator.shot("11-case-download-failed")
+    operator.shot("review-case-download-failed")
 
     page.locator("#review input[name=enterprise]").fill("甲机械")
     option = page.get_by_role("option", name="宁波甲机械有限公司 · 91350100M000100Y43")
     expect(option).to_be_visible()
-    operator.shot("12-enterprise-picker")
+    operator.shot("review-enterprise-picker")
     option.click()
     assert page.locator("#review input[name=enterprise_id]").input_value() == str(jia.id)
     page.get_by_role("button", name="保存并标记已审核").click()
@@ -63,5 +63,5 @@ def test_failed_download_and_picking_the_enterprise(
     assert saved is not None and saved.enterprise_id == jia.id
     trail = page.locator("ol.audit").inner_text()
     assert "宁波甲机械有限公司" in trail
-    operator.shot("13-case-enterprise-linked")
+    operator.shot("review-case-enterprise-linked")
     operator.close()
