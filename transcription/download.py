@@ -172,7 +172,7 @@ def download_recording(
 def twilio_media_url(url: str) -> str:
     """Append ``.wav`` to a Twilio recording URL without an extension.
 
-    With ``.wav`` Twilio serves the recording as PCM WAV (8 kHz mono, DESIGN §3);
+    With ``.wav`` Twilio serves the recording as PCM WAV (8 kHz mono, docs/decisions.md §3);
     naming the format explicitly avoids depending on its content negotiation.
     """
     parts = urlsplit(url)

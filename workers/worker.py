@@ -1,7 +1,7 @@
 """Worker entry point: create the app and preload heavy things, then fork work horses.
 
 Loading the Vosk model in the parent before ``work()`` lets every forked work horse
-share it copy-on-write instead of loading it per job (DESIGN §4).
+share it copy-on-write instead of loading it per job (docs/decisions.md §4).
 """
 
 from __future__ import annotations

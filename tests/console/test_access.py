@@ -43,6 +43,8 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/console/calls/dead-letters", CENTRE),
     ("GET", "/console/recordings/1/audio", ALL),
     ("POST", "/console/transcripts/1/correct", CENTRE),
+    ("POST", "/console/recordings/1/retry", CENTRE),
+    ("GET", "/console/enterprises/search", CENTRE),
     ("GET", "/console/enterprises", CENTRE),
     ("POST", "/console/enterprises", CENTRE),
     ("GET", "/console/enterprises/1", CENTRE),
