@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from console.auth import current_user, route_roles
 
@@ -42,7 +43,7 @@ def refuse(status: int, message: str) -> tuple[str, int]:
 
 
 @bp.before_request
-def _check_access() -> Response | tuple[str, int] | None:
+def _check_access() -> BaseResponse | tuple[str, int] | None:
     endpoint = request.endpoint or ""
     if endpoint in OPEN_ENDPOINTS:
         return None

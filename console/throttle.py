@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from console.models import LoginAttempt
 
@@ -20,7 +20,8 @@ MAX_FAILURES_PER_IP = 30
 KEEP = timedelta(days=30)
 
 
-def _failures(session: Session, column: object, value: str, since: datetime) -> int:
+def _failures(session: Session, column: InstrumentedAttribute[str], value: str,
+              since: datetime) -> int:
     return session.scalar(
         select(func.count()).select_from(LoginAttempt).where(
             column == value, LoginAttempt.success.is_(False), LoginAttempt.at > since)

@@ -22,13 +22,13 @@ from core.clock import fixed_clock, parse_local
 def call_command(url: str | None, from_number: str, to_number: str, digits: str,
                  voicemail: Path | None, at_text: str | None, operator_answers: bool) -> None:
     """Walk a call through the IVR like Twilio would and print what the caller hears."""
-    from ivr.phone import HttpTransport, InProcessTransport, TerminalPhone
+    from ivr.phone import HttpTransport, InProcessTransport, TerminalPhone, Transport
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if url:
         if at_text:
             raise click.UsageError("--at only works in-process (without --url)")
-        transport = HttpTransport(url)
+        transport: Transport = HttpTransport(url)
         base_url = url.rstrip("/")
     else:
         if at_text:

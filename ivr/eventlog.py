@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis
 from sqlalchemy import func, select
@@ -160,7 +160,7 @@ def drain(connection: Redis, session_scope: Any,
                     pipe.lmove(PENDING_KEY, PROCESSING_KEY, "LEFT", "RIGHT")
                 if not any(pipe.execute()):
                     break
-            raw = connection.lrange(PROCESSING_KEY, 0, -1)
+            raw = cast(list[bytes], connection.lrange(PROCESSING_KEY, 0, -1))
             completed: list[Recording] = []
             with session_scope() as session:
                 for item in raw:

@@ -6,13 +6,14 @@ import functools
 import hmac
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from flask import Response, abort, current_app, request
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 log = logging.getLogger(__name__)
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def public_url(base_url: str, full_path: str) -> str:
@@ -38,11 +39,11 @@ def is_valid(token: str, url: str, params: Any, signature: str | None,
     return validator.validate(url, params, signature, algorithm)
 
 
-def twilio_signed(view: F) -> F:
+def twilio_signed(view: Callable[P, R]) -> Callable[P, R]:
     """Reject (403) any request whose ``X-Twilio-Signature`` does not match."""
 
     @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         config = current_app.config
         url = public_url(config["PUBLIC_BASE_URL"], request.full_path)
         if config.get("TWILIO_SIGNATURE_BYPASS"):
@@ -62,4 +63,4 @@ def twilio_signed(view: F) -> F:
             abort(Response("invalid Twilio signature\n", status=403, mimetype="text/plain"))
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper

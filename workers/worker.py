@@ -10,6 +10,7 @@ import argparse
 import logging
 from collections.abc import Callable
 
+from flask import Flask
 from rq import Queue, Worker
 from rq.job import Job
 
@@ -41,8 +42,8 @@ class HotlineWorker(Worker):
         super().execute_job(job, queue)
 
 
-def build_worker(app: object, queues: list[str], name: str | None = None) -> HotlineWorker:
-    connection = connect(app.config["REDIS_URL"])  # type: ignore[attr-defined]
+def build_worker(app: Flask, queues: list[str], name: str | None = None) -> HotlineWorker:
+    connection = connect(app.config["REDIS_URL"])
     return HotlineWorker(queues, connection=connection, name=name)
 
 
