@@ -32,7 +32,8 @@ def downgrade_command(revision: str) -> None:
 
 
 # Each seeder takes (session, demo) and returns a line to print; idempotent.
-SEEDERS: list[str] = ["cases.seed:seed_reference_data", "console.seed:seed_console"]
+SEEDERS: list[str] = ["cases.seed:seed_reference_data", "console.seed:seed_console",
+                      "knowledge.seed:seed_knowledge"]
 
 
 @click.command("seed")

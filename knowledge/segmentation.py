@@ -139,6 +139,27 @@ def segment(text: str) -> list[str]:
     return list(_content(tokenizer().cut(normalize(text), HMM=True)))
 
 
+def _inner_words(word: str, known: dict[str, int]) -> Iterator[str]:
+    """Dictionary words of two or more characters inside ``word`` (not ``word`` itself)."""
+    size = len(word)
+    for length in range(2, size):
+        for start in range(size - length + 1):
+            piece = word[start:start + length]
+            if known.get(piece):
+                yield piece
+
+
 def segment_for_search(text: str) -> list[str]:
-    """Like :func:`segment`, plus the dictionary words inside longer words (search mode)."""
-    return list(_content(tokenizer().cut_for_search(normalize(text), HMM=True)))
+    """Like :func:`segment`, plus every dictionary word inside a longer word.
+
+    jieba's own search mode only looks at two- and three-character pieces; here “查询办理进度”
+    also gives “办理进度”, so a word added to the dictionary (an article title) never hides
+    the words inside it from a process that has not loaded it.
+    """
+    shared = tokenizer()
+    words: list[str] = []
+    for word in _content(shared.cut(normalize(text), HMM=True)):
+        if len(word) > 2:
+            words.extend(w for w in _inner_words(word, shared.FREQ) if w not in STOPWORDS)
+        words.append(word)
+    return words
