@@ -47,7 +47,8 @@ def read_queries(content: str) -> list[tuple[str, str]]:
         raise InvalidInput({"header": "表头应为 query,expected_title"})
     rows = []
     for line, row in enumerate(reader, start=2):
-        query, expected = (row.get("query") or "").strip(), (row.get("expected_title") or "").strip()
+        query = (row.get("query") or "").strip()
+        expected = (row.get("expected_title") or "").strip()
         if not query or not expected:
             raise InvalidInput({f"第{line}行": "query 和 expected_title 都不能为空"})
         rows.append((query, expected))
