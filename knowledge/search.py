@@ -293,7 +293,10 @@ def search(session: Session, query_text: str, *, today: date, limit: int = 10,
             "FROM kb_search s JOIN kb_articles a ON a.id = s.article_id "
             f"WHERE s.vector @@ to_tsquery('simple', :match){where} "
             "ORDER BY score DESC, s.article_id LIMIT :limit")
-    sql = sql.bindparams(bindparam("today", type_=Date()))
+    if published_only:
+        sql = sql.bindparams(bindparam("today", type_=Date()))
+    else:
+        del params["today"]
     hits = []
     for row in session.execute(sql, params):
         stored = IndexedFields(*row[3:]).tokens()
@@ -302,6 +305,6 @@ def search(session: Session, query_text: str, *, today: date, limit: int = 10,
         matched = [w for w in matched if not any(w != o and w in o for o in matched)]
         if not matched:
             matched = [g for g in query.grams if g in stored and g in idf][:3]
-        hits.append(Hit(article_id=row[0], title=row[2], score=round(float(row[1]), 4),
+        hits.append(Hit(article_id=row[0], title=row[2], score=round(float(row[1]), 6),
                         matched=matched))
     return hits

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from core.db import Base, db, make_engine_url
 from core.models import import_all_models
+from migrations.runner import UNMAPPED_TABLES
 
 PUBLIC_BASE_URL = "https://hotline.example.test"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -141,6 +142,9 @@ def _truncate_all() -> None:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+            # Unmapped tables (the FTS5 search index) are not in the metadata.
+            for table in UNMAPPED_TABLES:
                 conn.execute(text(f"DELETE FROM {table}"))
 
 
