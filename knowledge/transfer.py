@@ -160,7 +160,7 @@ def import_articles(session: Session, path: Path, *, actor: Actor, now: datetime
             continue
         if data.title in seen:
             result.errors.append(RowError(number, "标题", f"与第{seen[data.title]}行标题重复"))
-        seen[data.title] = number
+        seen.setdefault(data.title, number)
         parsed.append(data)
     if result.errors or dry_run:
         return result
