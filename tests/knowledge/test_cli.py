@@ -104,7 +104,7 @@ def test_export_round_trips_through_xlsx_and_csv(app: Any, tmp_path: Path
     run(app, "export", str(tmp_path / "out.csv"))
     raw = (tmp_path / "out.csv").read_bytes()
     assert raw.startswith("\ufeff".encode())
-    assert list(csv.reader(raw.decode("utf-8-sig").splitlines()))[0] == list(HEADER)
+    assert next(csv.reader(raw.decode("utf-8-sig").splitlines())) == list(HEADER)
 
 
 def test_search_json(app: Any, starter: Session) -> None:
