@@ -22,6 +22,7 @@ ACTION_LABELS: dict[str, str] = {
     "transcript_corrected": "更正转写文本",
     "voicemail_linked": "留言并单",
     "answered_instantly": "即时答复",
+    "kb_article_cited": "引用知识库条目",
     "routed": "流转交办",
     "rerouted": "重新交办",
     "joint_started": "启动专班商办",
@@ -109,6 +110,10 @@ FIELD_LABELS: dict[str, str] = {
     "attendees": "参会单位",
     "transcript": "转写文本",
     "confidence": "置信度",
+    "article_id": "知识条目编号",
+    "article_version": "条目版本",
+    "article_title": "知识条目",
+    "answer_edited": "答复有修改",
 }
 
 # Every value code with its label, for one Jinja filter.
