@@ -32,8 +32,8 @@ def downgrade_command(revision: str) -> None:
 
 
 # Each seeder takes (session, demo) and returns a line to print; idempotent.
-SEEDERS: list[str] = ["cases.seed:seed_reference_data", "console.seed:seed_console",
-                      "knowledge.seed:seed_knowledge"]
+SEEDERS: list[str] = ["cases.seed:seed_reference_data", "api.seed:seed_api_tokens",
+                      "console.seed:seed_console", "knowledge.seed:seed_knowledge"]
 
 
 @click.command("seed")
@@ -46,4 +46,6 @@ def seed_command(demo: bool) -> None:
         module, _, name = spec.partition(":")
         seeder = getattr(importlib.import_module(module), name)
         with db.transaction() as session:
-            click.echo(seeder(session, demo))
+            line = seeder(session, demo)
+        if line:
+            click.echo(line)

@@ -42,7 +42,7 @@ def _limiter() -> FixedWindowLimiter:
     if limiter is None:
         redis = None
         if current_app.config.get("REDIS_URL"):
-            from workers.queues import connect
+            from core.redis_conn import connect
 
             redis = connect(current_app.config["REDIS_URL"])
         limit = int(current_app.config.get("KB_API_RATE_LIMIT") or DEFAULT_RATE_LIMIT)
