@@ -28,6 +28,7 @@ from core.sessions import BrowserSessionInterface
 from ivr.eventlog import CallLogQueue
 from ivr.service import IvrRuntime
 from ivr.voicemail_log import VoicemailCallLog
+from knowledge.phone import attach_phone_menu
 from workers.dispatch import recording_dispatcher
 from workers.queues import DEFAULT, connect
 
@@ -44,7 +45,7 @@ CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workda
 # ``init_app(app)`` hooks run before blueprints are registered (CSRF, session cookies).
 APP_HOOKS: tuple[str, ...] = ("console:init_app", "workers.followup_jobs:init_app")
 # Modules exposing ``register(registry)`` to add their IVR conditions and hooks.
-HOOK_PROVIDERS: tuple[str, ...] = ("cases.ivr_hooks", "cases.survey_hooks")
+HOOK_PROVIDERS: tuple[str, ...] = ("cases.ivr_hooks", "cases.survey_hooks", "knowledge.phone")
 
 
 def _load(spec: str) -> Any:
@@ -132,6 +133,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     use_call_log(VoicemailCallLog())
     registry = build_hooks()
     engine = build_flow_engine(app, registry)
+    # The phone FAQ menu under 政策咨询 follows the knowledge base without a restart.
+    attach_phone_menu(engine, registry, clock=clock, tz=tz,
+                      ttl=float(app.config.get("KB_PHONE_MENU_TTL", 10)))
     app.extensions["calendars"] = calendars
     app.extensions["ivr_runtime"] = IvrRuntime(
         engine=engine,

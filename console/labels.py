@@ -23,6 +23,7 @@ ACTION_LABELS: dict[str, str] = {
     "voicemail_linked": "留言并单",
     "answered_instantly": "即时答复",
     "kb_article_cited": "引用知识库条目",
+    "resolved_self_service": "电话自助办结",
     "routed": "流转交办",
     "rerouted": "重新交办",
     "joint_started": "启动专班商办",
