@@ -5,7 +5,7 @@ generated tsvector column (to_tsvector('simple', …) over the stored, pre-segme
 weighted per field) has a GIN index.
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 import core.db
 
 revision = "0012"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
