@@ -169,6 +169,7 @@ def test_killed_children_come_back_and_no_call_is_lost(running: Stack, tmp_path:
             # Calls while the child is down (or restarting): answered, logged, filed.
             outcome = phone.call(keys=["4"], voicemail=wav)
             assert all(status in (200, 204) for _url, status in outcome.requests), outcome
+            assert not any("抱歉" in line for line in outcome.heard), outcome.heard
             assert outcome.recording_sid, outcome.heard
             sids.append(outcome.call_sid)
             running.wait_for(lambda name=name, old=old: running.pids(name)[-1] != old,
