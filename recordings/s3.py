@@ -60,20 +60,22 @@ class S3Store(RecordingStore):
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def put(self, key: str, source: Path, *, sha256: str, content_type: str) -> None:
+        name = self.object_key(key)
         extra: dict[str, Any] = {}
         if self.checksums:
             extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
         try:
             with open(source, "rb") as body:
-                self.client.put_object(Bucket=self.bucket, Key=self.object_key(key), Body=body,
+                self.client.put_object(Bucket=self.bucket, Key=name, Body=body,
                                        ContentType=content_type, Metadata={"sha256": sha256},
                                        **extra)
         except Exception as exc:
             raise StoreUnavailable(f"cannot store {key} in {self.url}: {exc}") from exc
 
     def head(self, key: str) -> StoredObject | None:
+        name = self.object_key(key)
         try:
-            found = self.client.head_object(Bucket=self.bucket, Key=self.object_key(key))
+            found = self.client.head_object(Bucket=self.bucket, Key=name)
         except Exception as exc:
             if _code(exc) in _MISSING:
                 return None
@@ -115,8 +117,9 @@ class S3Store(RecordingStore):
         return AudioStream(total, start, end, chunks(), body.close)
 
     def delete(self, key: str) -> None:
+        name = self.object_key(key)
         try:
-            self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
+            self.client.delete_object(Bucket=self.bucket, Key=name)
         except Exception as exc:
             raise StoreUnavailable(f"cannot delete {key} from {self.url}: {exc}") from exc
 

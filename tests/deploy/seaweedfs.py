@@ -6,6 +6,7 @@ parallel runs never collide; nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -97,7 +98,7 @@ class SeaweedS3:
         data.mkdir(exist_ok=True)
         args = [str(binary), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}",
                 "-s3", f"-s3.config={config}", "-master.telemetry=false",
-                "-master.volumeSizeLimitMB=64", "-volume.max=20", "-volume.preStopSeconds=0",
+                "-master.volumeSizeLimitMB=64", "-volume.max=100", "-volume.preStopSeconds=0",
                 "-s3.port.iceberg=0", "-s3.port.lance=0", "-metricsPort=0",
                 f"-filer.localSocket={self.root / 'filer.sock'}",
                 f"-s3.localSocket={self.root / 's3.sock'}",
@@ -155,3 +156,69 @@ def reachable(url: str) -> bool:
         return True
     except requests.RequestException:
         return False
+
+
+class TcpProxy:
+    """A loopback TCP proxy that can be told to cut every connection (an object store outage).
+
+    ``cut_after`` bytes of each client's request are forwarded, then both sides are closed;
+    None forwards everything. Used to break uploads half-way, as a failing network would.
+    """
+
+    def __init__(self, upstream_port: int) -> None:
+        import threading
+
+        self.upstream_port = upstream_port
+        self.cut_after: int | None = None
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        import threading
+
+        while not self._closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            except OSError:
+                client.close()
+                continue
+            limit = self.cut_after
+            threading.Thread(target=self._pipe, args=(client, upstream, limit), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, None), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket, limit: int | None) -> None:
+        sent = 0
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if limit is not None and sent + len(data) > limit:
+                    dst.sendall(data[:max(limit - sent, 0)])
+                    break
+                dst.sendall(data)
+                sent += len(data)
+        except OSError:
+            pass
+        for sock in (src, dst):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def close(self) -> None:
+        self._closed = True
+        self.listener.close()
