@@ -74,6 +74,15 @@ def check_key(key: str) -> str:
     return key
 
 
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a local file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def resolve_range(byte_range: ByteRange | None, total: int) -> tuple[int, int]:
     """Inclusive (start, end) for ``byte_range`` in an object of ``total`` bytes."""
     if byte_range is None:
