@@ -1,4 +1,4 @@
-"""``flask recordings migrate``: local → S3, verified by SHA-256, resumable, nothing rewritten wrongly."""
+"""``flask recordings migrate``: local → S3, verified by SHA-256, resumable."""
 
 from __future__ import annotations
 
