@@ -40,6 +40,7 @@ def s3_client(config: Mapping[str, Any]) -> Any:
         aws_secret_access_key=config.get("RECORDINGS_S3_SECRET_KEY") or None,
         config=Config(
             s3={"addressing_style": addressing},
+            signature_version="s3v4",
             connect_timeout=float(config.get("RECORDINGS_S3_TIMEOUT") or 5),
             read_timeout=float(config.get("RECORDINGS_S3_TIMEOUT") or 5) * 2,
             retries={"max_attempts": 3, "mode": "standard"},

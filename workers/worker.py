@@ -48,11 +48,18 @@ def build_worker(app: object, queues: list[str], name: str | None = None) -> Hot
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="8718 hotline RQ worker")
-    parser.add_argument("--queues", default=",".join(ALL_QUEUES))
+    # A node may serve a subset: `transcription` on big machines, `default,calls` elsewhere.
+    parser.add_argument("--queues", default=",".join(ALL_QUEUES),
+                        help=f"comma-separated, from {', '.join(ALL_QUEUES)}")
     parser.add_argument("--with-scheduler", action="store_true")
     parser.add_argument("--burst", action="store_true")
     parser.add_argument("--name", default=None)
     args = parser.parse_args(argv)
+    queues = [name.strip() for name in args.queues.split(",") if name.strip()]
+    unknown = sorted(set(queues) - set(ALL_QUEUES))
+    if unknown or not queues:
+        parser.error(f"unknown queue(s) {', '.join(unknown) or '(none given)'}; "
+                     f"choose from {', '.join(ALL_QUEUES)}")
 
     from app import create_app
 
@@ -62,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     context.set_app(app)
     for preload in PRELOADERS:
         preload(app)
-    worker = build_worker(app, args.queues.split(","), args.name)
+    worker = build_worker(app, queues, args.name)
     worker.work(with_scheduler=args.with_scheduler, burst=args.burst)
 
 
