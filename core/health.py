@@ -30,4 +30,17 @@ def healthz():  # type: ignore[no-untyped-def]
     else:
         checks["redis"] = "not configured"
     healthy = all(v in {"ok", "not configured"} for v in checks.values())
+    # Reported, but not a reason to take the node out of the balancer: webhooks and case
+    # work go on without the object store; only playing and storing audio wait for it.
+    checks["recordings"] = _recording_store_check()
     return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503
+
+
+def _recording_store_check() -> str:
+    from recordings.config import open_store
+
+    try:
+        open_store(current_app.config).head("healthz-probe")
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
+    return "ok"

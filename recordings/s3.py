@@ -27,6 +27,9 @@ from recordings.store import (
 )
 
 _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
+# Larger than the local backend's chunks: each chunk from botocore costs a Python-level read
+# of the socket, and 64 kB chunks made streaming ~25 % slower than one plain read().
+_S3_CHUNK = 4 * CHUNK
 
 
 def _range_header(byte_range: ByteRange | None) -> str | None:
@@ -110,7 +113,7 @@ class S3Store(RecordingStore):
 
         def chunks() -> Iterator[bytes]:
             try:
-                yield from body.iter_chunks(CHUNK)
+                yield from body.iter_chunks(_S3_CHUNK)
             except Exception as exc:
                 raise StoreUnavailable(f"reading {key} from {self.url} broke: {exc}") from exc
 
