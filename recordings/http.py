@@ -88,8 +88,10 @@ def audio_response(store: RecordingStore, key: str, *, sha256: str | None, downl
 
 def media_sources(config: Mapping[str, Any]) -> str:
     """The CSP ``media-src`` for console pages: the object store too when players go there."""
-    endpoint = config.get("RECORDINGS_S3_ENDPOINT") or ""
-    if int(config.get("RECORDINGS_PRESIGNED_SECONDS") or 0) <= 0 or not endpoint:
+    if int(config.get("RECORDINGS_PRESIGNED_SECONDS") or 0) <= 0:
         return "'self'"
+    endpoint = config.get("RECORDINGS_S3_ENDPOINT") or ""
+    if not endpoint:  # AWS itself: bucket and region hosts vary
+        return "'self' https://*.amazonaws.com"
     parts = urlsplit(endpoint)
     return f"'self' {parts.scheme}://{parts.netloc}"

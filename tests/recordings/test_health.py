@@ -1,4 +1,4 @@
-"""``/healthz`` reports the recording store without taking the node out of service."""
+"""``/healthz`` reports the recording store; console pages may play from it."""
 
 from __future__ import annotations
 
@@ -21,3 +21,13 @@ def test_health_with_an_unreachable_store(app: Any, app_config: dict[str, Any]) 
     # Webhooks and cases work without the object store: still 200, the problem is shown.
     assert response.status_code == 200
     assert response.json["recordings"].startswith("error")
+
+
+def test_console_pages_allow_the_object_store_as_media_source_only_when_presigning() -> None:
+    from recordings.http import media_sources
+
+    assert media_sources({}) == "'self'"
+    assert media_sources({"RECORDINGS_PRESIGNED_SECONDS": 60,
+                          "RECORDINGS_S3_ENDPOINT": "https://oss.example.cn:9000/"}
+                         ) == "'self' https://oss.example.cn:9000"
+    assert "amazonaws.com" in media_sources({"RECORDINGS_PRESIGNED_SECONDS": 60})
