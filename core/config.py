@@ -12,15 +12,28 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
 
 
-def _bool(value: str | None, default: bool = False) -> bool:
+# The hotline's time zone unless HOTLINE_TZ says otherwise; written here only.
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def parse_bool(value: object, default: bool = False) -> bool:
+    """A yes/no setting: ``1/true/yes/on`` (any case) is yes; unset or blank is ``default``."""
     if value is None or value == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def hotline_zone(config: Mapping[str, Any]) -> ZoneInfo:
+    """The configured time zone (``HOTLINE_TZ``) as a ``ZoneInfo``; callers pass it down."""
+    return ZoneInfo(str(config.get("HOTLINE_TZ") or DEFAULT_TZ))
 
 
 def _instance_secret(instance_path: Path, name: str) -> str:
@@ -55,10 +68,10 @@ def from_env(
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
         "TWILIO_CALLER_ID": env.get("TWILIO_CALLER_ID", "+8657488888718"),
         # Loudly logged on every request when on; never switched on by debug mode.
-        "TWILIO_SIGNATURE_BYPASS": _bool(env.get("TWILIO_SIGNATURE_BYPASS")),
+        "TWILIO_SIGNATURE_BYPASS": parse_bool(env.get("TWILIO_SIGNATURE_BYPASS")),
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
         "VOSK_MODEL_PATH": env.get("VOSK_MODEL_PATH") or None,
-        "HOTLINE_TZ": env.get("HOTLINE_TZ", "Asia/Shanghai"),
+        "HOTLINE_TZ": env.get("HOTLINE_TZ") or DEFAULT_TZ,
         "RECORDING_HOSTS": [
             h.strip().lower()
             for h in env.get("RECORDING_HOSTS", "api.twilio.com").split(",")
@@ -73,11 +86,11 @@ def from_env(
         "RECORDINGS_S3_SECRET_KEY": env.get("RECORDINGS_S3_SECRET_KEY", ""),
         "RECORDINGS_S3_ADDRESSING": env.get("RECORDINGS_S3_ADDRESSING", ""),
         "RECORDINGS_S3_TIMEOUT": float(env.get("RECORDINGS_S3_TIMEOUT") or 5),
-        "RECORDINGS_S3_CHECKSUMS": _bool(env.get("RECORDINGS_S3_CHECKSUMS"), default=True),
+        "RECORDINGS_S3_CHECKSUMS": parse_bool(env.get("RECORDINGS_S3_CHECKSUMS"), default=True),
         # > 0: the console redirects the player to a presigned URL valid this many seconds.
         "RECORDINGS_PRESIGNED_SECONDS": int(env.get("RECORDINGS_PRESIGNED_SECONDS") or 0),
         # Several web/worker nodes: no per-machine generated secrets (docs/deploy.md).
-        "HOTLINE_MULTI_NODE": _bool(env.get("HOTLINE_MULTI_NODE")),
+        "HOTLINE_MULTI_NODE": parse_bool(env.get("HOTLINE_MULTI_NODE")),
         # Workers install the speech model themselves from here (https:// or s3://).
         "VOSK_MODEL_URL": env.get("VOSK_MODEL_URL", ""),
         "VOSK_MODEL_SHA256": env.get("VOSK_MODEL_SHA256", ""),
@@ -89,7 +102,7 @@ def from_env(
         "TTS_LANGUAGE": env.get("TTS_LANGUAGE", "cmn-CN"),
         "VOICEMAIL_MAX_SECONDS": int(env.get("VOICEMAIL_MAX_SECONDS", "120")),
         # Transcription (docs/transcription.md).
-        "RECORDINGS_DELETE_FROM_TWILIO": _bool(env.get("RECORDINGS_DELETE_FROM_TWILIO")),
+        "RECORDINGS_DELETE_FROM_TWILIO": parse_bool(env.get("RECORDINGS_DELETE_FROM_TWILIO")),
         "RECORDING_MAX_BYTES": int(env.get("RECORDING_MAX_BYTES", str(50 * 1024 * 1024))),
         "TRANSCRIPTION_STUCK_MINUTES": int(env.get("TRANSCRIPTION_STUCK_MINUTES", "15")),
         "TRANSCRIPTION_MAX_ATTEMPTS": int(env.get("TRANSCRIPTION_MAX_ATTEMPTS", "8")),
@@ -99,10 +112,10 @@ def from_env(
             if s.strip()
         ],
         # List Twilio's recordings during reconciliation (needs a real account).
-        "TWILIO_RECONCILE": _bool(env.get("TWILIO_RECONCILE"), default=True),
+        "TWILIO_RECONCILE": parse_bool(env.get("TWILIO_RECONCILE"), default=True),
         # Follow-through: survey callbacks, texts, reminders (docs/followup.md).
         # Unset: automatic calls only with a real Twilio account (else operators call).
-        "FOLLOWUP_AUTO_CALLS": (_bool(env["FOLLOWUP_AUTO_CALLS"])
+        "FOLLOWUP_AUTO_CALLS": (parse_bool(env["FOLLOWUP_AUTO_CALLS"])
                                 if env.get("FOLLOWUP_AUTO_CALLS") else None),
         "FOLLOWUP_DELAY": env.get("FOLLOWUP_DELAY", "next-working-day 09:30"),
         "FOLLOWUP_WINDOWS": env.get("FOLLOWUP_WINDOWS", "09:00-12:00,14:00-20:00"),
@@ -148,7 +161,7 @@ def check_multi_node(config: dict[str, Any]) -> None:
 
 def finalize(config: dict[str, Any]) -> dict[str, Any]:
     """Fill secrets that may be generated locally for the embedded set-up."""
-    if config.get("HOTLINE_MULTI_NODE"):
+    if parse_bool(config.get("HOTLINE_MULTI_NODE")):
         check_multi_node(config)
     instance = Path(config["INSTANCE_PATH"])
     if not config.get("SECRET_KEY"):

@@ -2,3 +2,23 @@
 
 See docs/deploy.md (multi-node) and docs/transcription.md (how recordings are stored).
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def init_app(app: Any) -> None:
+    """Show the recording store in ``/healthz`` (informational, see core.health)."""
+    from recordings.config import open_store
+
+    def report() -> str:
+        # Not a reason to take the node out of the balancer: webhooks and case work go on
+        # without the object store; only playing and storing audio wait for it.
+        try:
+            open_store(app.config).head("healthz-probe")
+        except Exception as exc:
+            return f"error: {exc.__class__.__name__}"
+        return "ok"
+
+    app.extensions.setdefault("health_reports", {})["recordings"] = report

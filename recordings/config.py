@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.config import parse_bool
 from recordings.store import LocalStore, RecordingStore
 
 _STORES: dict[tuple[Any, ...], RecordingStore] = {}
@@ -64,8 +65,8 @@ def open_store(config: Mapping[str, Any], url: str | None = None) -> RecordingSt
         elif parts.scheme == "s3":
             from recordings.s3 import S3Store
 
-            store = S3Store(url, s3_client(config),
-                            checksums=config.get("RECORDINGS_S3_CHECKSUMS", True) is not False)
+            checksums = parse_bool(config.get("RECORDINGS_S3_CHECKSUMS"), default=True)
+            store = S3Store(url, s3_client(config), checksums=checksums)
         else:
             raise ValueError(f"RECORDINGS_URL must be file:///dir or s3://bucket/prefix: {url!r}")
         _STORES[cache_key] = store

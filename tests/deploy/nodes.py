@@ -103,9 +103,10 @@ def start_web(name: str, base: Path, common: dict[str, str], **extra: str) -> No
     return node
 
 
-def start_worker(name: str, base: Path, common: dict[str, str], queues: str,
-                 **extra: str) -> Node:
-    return _spawn(name, base, [sys.executable, "-m", "workers.worker", "--with-scheduler",
+def start_worker(name: str, base: Path, common: dict[str, str], queues: str, *,
+                 module: str = "workers.worker", **extra: str) -> Node:
+    """``python -m workers.worker`` (or a test's wrapper ``module`` around it)."""
+    return _spawn(name, base, [sys.executable, "-m", module, "--with-scheduler",
                                "--queues", queues, "--name", name], common, extra)
 
 

@@ -26,7 +26,6 @@ from ivr.phone import HttpTransport, TerminalPhone
 from tests.deploy.nodes import Node, answers, start_web, start_worker, wait_until
 from transcription.models import Transcript
 from transcription.statuses import TranscriptionStatus as S
-from workers.transcription_jobs import TEST_DELAY_ENV
 from workers.transcription_recovery import clean_abandoned, reconcile
 
 pytestmark = pytest.mark.postgresql_only
@@ -75,7 +74,7 @@ def cluster(app: Any, app_config: dict[str, Any], redis_conn: Any, tmp_path: Pat
             return nodes[-1]
 
         def worker(self, name: str, queues: str, **extra: str) -> Node:
-            nodes.append(start_worker(name, self.base, common, queues, **extra))
+            nodes.append(start_worker(name, self.base, common, queues, **extra))  # type: ignore[arg-type]
             return nodes[-1]
 
         def ready(self, *started: Node) -> None:
@@ -130,7 +129,8 @@ def test_voicemail_across_nodes_survives_a_killed_worker_and_lost_disks(
     web_a = cluster.web("web-a", RECORDINGS_PRESIGNED_SECONDS="60")  # players go to S3
     web_b = cluster.web("web-b")  # streams from S3 itself
     light = cluster.worker("worker-light", "default,calls")
-    doomed = cluster.worker("worker-doomed", "transcription", **{TEST_DELAY_ENV: "120"})
+    # Each decode held up for a minute (tests/workers/slow_worker.py): it dies mid-job.
+    doomed = cluster.worker("worker-doomed", "transcription", module="tests.workers.slow_worker")
     cluster.ready(web_a, web_b, light, doomed)
     with db.transaction() as session:
         create_user(session, username="op1", display_name="值班员", role="operator",
