@@ -9,8 +9,16 @@ from typing import Any
 
 
 def init_app(app: Any) -> None:
-    """Show the recording store in ``/healthz`` (informational, see core.health)."""
-    from recordings.config import open_store
+    """Refuse an unusable RECORDINGS_URL at start-up; show the store in ``/healthz``."""
+    from urllib.parse import urlsplit
+
+    from core.config import ConfigError
+    from recordings.config import open_store, store_url
+
+    url = store_url(app.config)
+    parts = urlsplit(url)
+    if parts.scheme not in ("file", "s3") or (parts.scheme == "s3" and not parts.netloc):
+        raise ConfigError(f"RECORDINGS_URL must be s3://bucket/prefix or file:///dir, not {url!r}")
 
     def report() -> str:
         # Not a reason to take the node out of the balancer: webhooks and case work go on

@@ -33,3 +33,12 @@ def test_multi_node_with_everything_set_starts(tmp_path: Path) -> None:
         tmp_path, HOTLINE_MULTI_NODE="1", SECRET_KEY="s" * 32, TWILIO_AUTH_TOKEN="t" * 32,
         RECORDINGS_URL="s3://hotline/recordings"))
     assert settings["SECRET_KEY"] == "s" * 32 and not settings.get("TWILIO_AUTH_TOKEN_IS_LOCAL")
+
+
+@pytest.mark.parametrize("url", ["http://minio:9000/bucket", "s3:///no-bucket", "bucket/prefix"])
+def test_an_unusable_recordings_url_stops_the_start(app_config: dict[str, object],
+                                                    url: str) -> None:
+    from app import create_app
+
+    with pytest.raises(config_module.ConfigError, match="RECORDINGS_URL"):
+        create_app({**app_config, "RECORDINGS_URL": url})
