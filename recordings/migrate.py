@@ -32,6 +32,14 @@ from recordings.store import (
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    sid: str
+    audio_key: str
+    sha256: str | None
+
+
 @dataclass
 class MigrationReport:
     copied: int = 0
@@ -59,9 +67,9 @@ def migrate(session: Session, source: RecordingStore, target: RecordingStore,
             recordings_dir: Path, *, progress: Callable[[str, str], None] | None = None
             ) -> MigrationReport:
     """Copy each recording the database knows from ``source`` to ``target``; see the module."""
-    rows = session.execute(
-        select(Recording.id, Recording.recording_sid, Recording.local_path, Recording.sha256)
-        .where(Recording.local_path.is_not(None)).order_by(Recording.id)).all()
+    rows = [_Row(*row) for row in session.execute(
+        select(Recording.id, Recording.recording_sid, Recording.audio_key, Recording.sha256)
+        .where(Recording.audio_key.is_not(None)).order_by(Recording.id))]
     session.commit()  # no read transaction held through a long copy
     report = MigrationReport()
     with tempfile.TemporaryDirectory(prefix="hotline-migrate-") as scratch:
@@ -69,19 +77,20 @@ def migrate(session: Session, source: RecordingStore, target: RecordingStore,
             outcome = _migrate_one(session, source, target, recordings_dir, row, Path(scratch),
                                    report)
             if progress is not None:
-                progress(row.recording_sid, outcome)
+                progress(row.sid, outcome)
     return report
 
 
 def _migrate_one(session: Session, source: RecordingStore, target: RecordingStore,
-                 recordings_dir: Path, row: object, scratch: Path,
+                 recordings_dir: Path, row: _Row, scratch: Path,
                  report: MigrationReport) -> str:
-    sid: str = row.recording_sid  # type: ignore[attr-defined]
-    key = stored_key(row.local_path, recordings_dir)  # type: ignore[attr-defined]
+    """Copy one recording; returns what happened ("copied", "already there", …)."""
+    sid = row.sid
+    key = stored_key(row.audio_key, recordings_dir)
     if key is None:
         report.failed.append((sid, f"not a key or a path under {recordings_dir}"))
         return "failed"
-    sha256: str | None = row.sha256  # type: ignore[attr-defined]
+    sha256 = row.sha256
     local = scratch / "object"
     try:
         if sha256 and _target_has(target, key, sha256):
@@ -106,8 +115,8 @@ def _migrate_one(session: Session, source: RecordingStore, target: RecordingStor
         return "failed"
     finally:
         local.unlink(missing_ok=True)
-    if row.local_path != key or row.sha256 != sha256:  # type: ignore[attr-defined]
-        session.execute(update(Recording).where(Recording.id == row.id)  # type: ignore[attr-defined]
+    if row.audio_key != key or row.sha256 != sha256:
+        session.execute(update(Recording).where(Recording.id == row.id)
                         .values(local_path=key, sha256=sha256))
         session.commit()
         report.keys_rewritten += 1
