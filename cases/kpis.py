@@ -1,4 +1,4 @@
-"""Key performance indicators of DESIGN §2, each one SQL aggregate over a period.
+"""Key performance indicators of docs/decisions.md §2, each one SQL aggregate over a period.
 
 A period is two local dates, both included. Indicators are computed from the current state
 of each case (a reworked case counts with its latest answer and due date).
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import and_, case, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from cases.case_models import Case, Rating
@@ -46,7 +46,8 @@ def _ratio(session: Session, numerator: ColumnElement[bool], *where: ColumnEleme
     return Ratio(int(row[0]), int(row[1]))
 
 
-def _between(column: ColumnElement[date], start: date, end: date) -> ColumnElement[bool]:
+def _between(column: ColumnElement[date] | InstrumentedAttribute[date | None]
+             | InstrumentedAttribute[date], start: date, end: date) -> ColumnElement[bool]:
     return and_(column >= start, column <= end)
 
 
