@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, redirect
 from werkzeug.http import parse_range_header, quote_etag, unquote_etag
+from werkzeug.wrappers import Response as BaseResponse
 
 from recordings.audio_types import audio_mime_type
 from recordings.store import (
@@ -46,7 +47,7 @@ def _wanted_range(range_header: str | None, if_range: str | None, etag: str | No
 
 def audio_response(store: RecordingStore, key: str, *, sha256: str | None, download_name: str,
                    range_header: str | None = None, if_range: str | None = None,
-                   presign_seconds: int = 0) -> Response:
+                   presign_seconds: int = 0) -> BaseResponse:
     """The HTTP response for stored audio ``key`` (404/416/503 as plain statuses)."""
     mimetype = audio_mime_type(key)
     headers = dict(_BASE_HEADERS)
