@@ -302,7 +302,12 @@ def _attempt(
                 check_url(current, allowed)
                 continue
             _check_response(response, max_bytes)
-            saved = _save(response, dest_dir, max_bytes, name, current)
+            try:
+                saved = _save(response, dest_dir, max_bytes, name, current)
+            except DownloadFailed:
+                if clock.expired:  # a body cut short is judged by the deadline, not its bytes
+                    raise _TryAgain("the download deadline passed") from None
+                raise
             if clock.expired:  # cut off by the deadline: a body without length looks whole
                 saved.path.unlink(missing_ok=True)
                 raise _TryAgain("the download deadline passed")
