@@ -9,7 +9,7 @@
 
 The centre's own same-day target (answer or route on the day received) is not a ledger
 deadline: a voicemail left at night could never meet it. It shows in the operator queue and
-counts in 按时办结率 (:mod:`cases.kpis`), but hanging is for handling that ran late.
+counts in 按时办结率 (see docs/reports.md), but hanging is for handling that ran late.
 """
 
 from __future__ import annotations

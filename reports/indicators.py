@@ -32,6 +32,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from call_flows.workdays import WorkCalendar
 from cases.case_models import Assignment, Case, Rating
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState, Extension, Ledger, Mode, Status
+from core.ratio import Ratio
 from reports.periods import Period
 from reports.settings import ReportSettings
 
@@ -77,27 +78,6 @@ class Scope:
         return and_(column >= self.lower, column < self.upper)
 
 
-@dataclass(frozen=True)
-class Ratio:
-    """``numerator / denominator``; ``value`` is ``None`` when there is nothing to measure."""
-
-    numerator: int
-    denominator: int
-
-    @property
-    def value(self) -> float | None:
-        return self.numerator / self.denominator if self.denominator else None
-
-    def percent(self) -> str:
-        """For reports: ``"87.5%"`` or ``"—"``."""
-        return "—" if self.value is None else f"{self.value * 100:.1f}%"
-
-    def as_json(self) -> dict[str, Any]:
-        value = self.value
-        return {"numerator": self.numerator, "denominator": self.denominator,
-                "value": None if value is None else round(value, 4)}
-
-
 Condition = Callable[[Scope], ColumnElement[bool]]
 
 
@@ -116,6 +96,9 @@ class Family:
     rows: Callable[[Scope], Select[Any]]
     case_id: Any
     counts: tuple[Count, ...]
+    # The date (or UTC timestamp) that puts a row in a period, for monthly trends.
+    period_date: Any = None
+    timestamp: bool = False
 
 
 LABELS: dict[str, str] = {
@@ -196,13 +179,15 @@ CASE_FAMILIES: tuple[Family, ...] = (
     Family("received", Level.CASES, _rows(lambda s: s.between(Case.received_on)), Case.id, (
         Count("received", _true), Count("instant", _mode(Mode.INSTANT)),
         Count("routed", _mode(Mode.ROUTED)), Count("joint", _mode(Mode.JOINT)),
-        Count("escalated", _mode(Mode.ESCALATED)))),
+        Count("escalated", _mode(Mode.ESCALATED))), period_date=Case.received_on),
     Family("answered", Level.CASES, _rows(lambda s: s.between(Case.answered_on)), Case.id, (
-        Count("answered", _true), Count("followed_up", _case_followed_up))),
+        Count("answered", _true), Count("followed_up", _case_followed_up)),
+        period_date=Case.answered_on),
     Family("due", Level.CASES,
            _rows(_case_assessed_in, lambda s: or_(_case_late(s), _case_on_time(s))), Case.id, (
                Count("due", _true), Count("on_time", _case_on_time),
-               Count("late", _case_late))),
+               Count("late", _case_late)),
+           period_date=func.coalesce(Case.first_missed_due, Case.due_date)),
     Family("now", Level.CASES,
            _rows(lambda s: or_(_case_overdue_now(s), Case.ledger_state == Ledger.HANGING)),
            Case.id, (
@@ -227,7 +212,8 @@ CASE_FAMILIES: tuple[Family, ...] = (
                Count("rated", _true),
                Count("satisfied", lambda s: Rating.score >= s.settings.satisfied_min_score),
                Count("reworked", lambda s: Rating.score < s.settings.satisfied_min_score),
-               *(Count(f"score_{n}", _score(n)) for n in (5, 4, 3, 2, 1)))),
+               *(Count(f"score_{n}", _score(n)) for n in (5, 4, 3, 2, 1))),
+           period_date=Rating.rated_at, timestamp=True),
 )
 
 # -- units (assignments) ----------------------------------------------------------------------
@@ -285,15 +271,18 @@ UNIT_FAMILIES: tuple[Family, ...] = (
                Count("joint", lambda _s: and_(Assignment.round == 0, Case.mode == Mode.JOINT)),
                Count("escalated", lambda _s: and_(Assignment.round == 0,
                                                   Case.mode == Mode.ESCALATED)),
-               Count("reworked", lambda _s: Assignment.round > 0))),
+               Count("reworked", lambda _s: Assignment.round > 0)),
+           period_date=Assignment.assigned_at, timestamp=True),
     Family("answered", Level.UNITS,
            _unit_rows(lambda s: s.during(Assignment.replied_at)), Assignment.case_id, (
-               Count("answered", _true), Count("followed_up", _unit_followed_up))),
+               Count("answered", _true), Count("followed_up", _unit_followed_up)),
+           period_date=Assignment.replied_at, timestamp=True),
     Family("due", Level.UNITS,
            _unit_rows(_unit_assessed_in, lambda s: or_(_unit_late(s), _unit_on_time(s))),
            Assignment.case_id, (
                Count("due", _true), Count("on_time", _unit_on_time),
-               Count("late", _unit_late))),
+               Count("late", _unit_late)),
+           period_date=func.coalesce(Assignment.first_missed_due, Assignment.due_date)),
     Family("now", Level.UNITS,
            _unit_rows(lambda _s: _ACTIVE, lambda s: or_(
                Assignment.due_date < s.today, Case.ledger_state == Ledger.HANGING)),
@@ -319,7 +308,8 @@ UNIT_FAMILIES: tuple[Family, ...] = (
            Rating.case_id, (
                Count("rated", _true),
                Count("satisfied", lambda s: Rating.score >= s.settings.satisfied_min_score),
-               *(Count(f"score_{n}", _score(n)) for n in (5, 4, 3, 2, 1)))),
+               *(Count(f"score_{n}", _score(n)) for n in (5, 4, 3, 2, 1))),
+           period_date=Rating.rated_at, timestamp=True),
 )
 
 FAMILIES = {Level.CASES: CASE_FAMILIES, Level.UNITS: UNIT_FAMILIES}
@@ -364,6 +354,38 @@ def count(session: Session, scope: Scope, level: Level = Level.CASES,
     return result
 
 
+def month_key(column: Any, timestamp: bool, tz: ZoneInfo, session: Session) -> Any:
+    """``'2026-11'`` for a date, or for a UTC timestamp's local date, in SQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone(tz.key, column) if timestamp else column, "YYYY-MM")
+    if timestamp:
+        return func.strftime("%Y-%m", column, _sqlite_offset(tz))
+    return func.strftime("%Y-%m", column)
+
+
+def monthly(session: Session, scope: Scope, level: Level = Level.CASES, by_area: bool = False
+            ) -> dict[Any, dict[str, int]]:
+    """Counts per month of the scope's period (``'2026-11'``, or ``('2026-11', area)``)."""
+    result: dict[Any, dict[str, int]] = {}
+    for family in FAMILIES[level]:
+        if family.period_date is None:
+            continue
+        keys = [month_key(family.period_date, family.timestamp, scope.tz, session)
+                .label("month")]
+        if by_area:
+            keys.append(Case.category.label("area"))
+        stmt = family.rows(scope).with_only_columns(
+            *keys, *(_count_if(c.condition(scope)).label(c.name) for c in family.counts),
+            maintain_column_froms=True,
+        ).group_by(*keys)
+        for row in session.execute(stmt):
+            key = (row.month, row.area) if by_area else row.month
+            bucket = result.setdefault(key, dict.fromkeys(COUNT_NAMES, 0))
+            for c in family.counts:
+                bucket[c.name] = int(getattr(row, c.name))
+    return result
+
+
 def condition_for(name: str, scope: Scope, level: Level) -> tuple[Family, Count]:
     for family in FAMILIES[level]:
         for c in family.counts:
@@ -400,9 +422,13 @@ def local_day(column: Any, tz: ZoneInfo, session: Session) -> ColumnElement[date
     """A UTC timestamp column as the local date, in SQL."""
     if session.get_bind().dialect.name == "postgresql":
         return func.date(func.timezone(tz.key, column))
+    return func.date(column, _sqlite_offset(tz))
+
+
+def _sqlite_offset(tz: ZoneInfo) -> str:
     # SQLite stores UTC text; the zone's current offset (China has no daylight saving).
     offset = datetime.now(tz).utcoffset() or timedelta()
-    return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
+    return f"{int(offset.total_seconds() // 60):+d} minutes"
 
 
 def average_days(session: Session, scope: Scope, calendar: WorkCalendar, level: Level,
