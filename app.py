@@ -38,9 +38,10 @@ CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workda
               "cases.cli:cases_cli", "api.cli:api_tokens_cli",
               "transcription.cli:model_cli", "transcription.cli:transcribe_command",
               "transcription.cli:jobs_cli", "console.cli:users_cli",
-              "workers.followup_cli:followups_cli")
+              "workers.followup_cli:followups_cli", "reports.cli:reports_cli")
 # ``init_app(app)`` hooks run before blueprints are registered (CSRF, session cookies).
-APP_HOOKS: tuple[str, ...] = ("console:init_app", "workers.followup_jobs:init_app")
+APP_HOOKS: tuple[str, ...] = ("console:init_app", "workers.followup_jobs:init_app",
+                              "reports.web:init_app")
 # Modules exposing ``register(registry)`` to add their IVR conditions and hooks.
 HOOK_PROVIDERS: tuple[str, ...] = ("cases.ivr_hooks", "cases.survey_hooks")
 
