@@ -142,3 +142,19 @@ def accountability(session: Session, scope: Scope, calendar: WorkCalendar) -> li
         entries += _rejected_returns(session, scope)
     order = list(RULE_LABELS)
     return sorted(entries, key=lambda e: (e.department, order.index(e.rule), e.day, e.number))
+
+
+XLSX_COLUMNS = (("单位", 26), ("诉求编号", 13), ("情形", 10), ("说明", 50), ("日期", 12))
+
+
+def write_xlsx(entries: list[Entry], out: Any) -> None:
+    """The list as a one-sheet workbook (write-only)."""
+    from openpyxl import Workbook
+
+    from reports.ledger_export import new_sheet, typed_row
+
+    book = Workbook(write_only=True)
+    sheet = new_sheet(book, "督查问责", XLSX_COLUMNS)
+    for e in entries:
+        sheet.append(typed_row(sheet, [e.department, e.number, e.rule_label, e.detail, e.day]))
+    book.save(out)

@@ -254,3 +254,14 @@ def issue(session: Session, bulletin: Bulletin, document: bytes, *, by: str, now
     bulletin.issued_at = now
     bulletin.issued_by = by[:100]
     bulletin.document = document
+
+
+def mark_typical(session: Session, case_id: int, *, note: str, by: str, now: datetime
+                 ) -> TypicalCase | None:
+    """Mark a case as typical (典型案例); None if it already is."""
+    if session.scalar(select(TypicalCase.id).where(TypicalCase.case_id == case_id)):
+        return None
+    typical = TypicalCase(case_id=case_id, note=note.strip()[:2000], marked_by=by[:100],
+                          marked_at=now)
+    session.add(typical)
+    return typical

@@ -151,7 +151,7 @@ def _header(sheet: WriteOnlyWorksheet, titles: Sequence[str]) -> None:
     sheet.append(cells)
 
 
-def _typed(sheet: WriteOnlyWorksheet, row: Sequence[Any]) -> list[Any]:
+def typed_row(sheet: WriteOnlyWorksheet, row: Sequence[Any]) -> list[Any]:
     out: list[Any] = []
     for value in row:
         if isinstance(value, datetime):
@@ -231,7 +231,7 @@ def write_ledger(out: str | Path | IO[bytes], rows: Iterator[tuple[Any, ...]],
     sheet = new_sheet(book, "台账", COLUMNS)
     count = 0
     for row in rows:
-        sheet.append(_typed(sheet, row))
+        sheet.append(typed_row(sheet, row))
         count += 1
     write_indicators(book, f"指标（{period_label}）"[:31], indicators)
     book.save(out)
