@@ -12,7 +12,7 @@ from call_flows.workdays import WorkCalendar
 from reports import bulletin as bulletins
 from reports import overview
 from reports.filters import LedgerFilters
-from reports.indicators import Figures, Scope, totals
+from reports.indicators import Dimension, Figures, Level, Scope, figures, totals
 from reports.ledger_export import write_ledger
 from reports.models import Bulletin, BulletinStatus
 
@@ -28,7 +28,18 @@ def kpis_json(session: Session, scope: Scope, calendar: WorkCalendar) -> dict[st
                    "label": scope.period.label, "today": scope.today.isoformat()},
         **head.as_json(),
         "units": [{"unit": r.name, **r.figures.as_json()} for r in rows],
+        **({} if scope.department_id is not None else breakdowns(session, scope, calendar)),
     }
+
+
+def breakdowns(session: Session, scope: Scope, calendar: WorkCalendar) -> dict[str, Any]:
+    """The centre's figures per service area, sub-area and channel (keyed by code)."""
+    out: dict[str, Any] = {}
+    for key, dimension in (("areas", Dimension.AREA), ("subareas", Dimension.SUBAREA),
+                           ("channels", Dimension.CHANNEL)):
+        found = figures(session, scope, calendar, Level.CASES, dimension)
+        out[key] = [{"key": k, **v.as_json()} for k, v in found.items()]
+    return out
 
 
 def indicator_rows(session: Session, scope: Scope, calendar: WorkCalendar

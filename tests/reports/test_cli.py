@@ -43,6 +43,10 @@ def test_kpis_json_shape_and_figures(app: Any, session: Session, clock: Any) -> 
         assert {"unit", "received", "answered", "on_time_rate", "satisfaction_rate",
                 "followup_rate", "instant_rate"} <= set(unit)
     assert units[UNIT_1]["on_time_rate"]["numerator"] == 5
+    channels = {c["key"]: c["received"] for c in data["channels"]}
+    assert channels == {"window": 6, "wechat": 1}
+    assert {a["key"]: a["received"] for a in data["areas"]}["factor"] == 3
+    assert {a["key"]: a["received"] for a in data["subareas"]}["factor/land"] == 2
     own = kpis(app, "--unit", UNIT_2)
     assert (own["received"], own["answered"]) == (2, 1)
     assert [u["unit"] for u in own["units"]] == [UNIT_2]
