@@ -183,10 +183,17 @@ def _xlsx_response(path: Path, name: str) -> Response:
     return send_file(handle, mimetype=XLSX, as_attachment=True, download_name=name)
 
 
-def _temp_path(suffix: str) -> Path:
-    fd, name = tempfile.mkstemp(prefix="report-", suffix=suffix)
+def _write_xlsx(write: Any, name: str) -> Response:
+    """Write a workbook to a temporary file with ``write(path)`` and stream it."""
+    fd, temp = tempfile.mkstemp(prefix="report-", suffix=".xlsx")
     os.close(fd)
-    return Path(name)
+    path = Path(temp)
+    try:
+        write(path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return _xlsx_response(path, name)
 
 
 @route("/reports/ledger.xlsx", roles=REPORT_ROLES)
@@ -194,9 +201,9 @@ def reports_ledger() -> Any:
     """台账 export with the case list's filters; a department gets only its own cases."""
     scope = _scope()
     filters = _ledger_filters(scope.department_id)
-    path = _temp_path(".xlsx")
-    export_ledger(db.session, scope, app_calendar(current_app), filters, path)
-    return _xlsx_response(path, f"台账_{scope.period.start}_{scope.period.end}.xlsx")
+    return _write_xlsx(
+        lambda path: export_ledger(db.session, scope, app_calendar(current_app), filters, path),
+        f"台账_{scope.period.start}_{scope.period.end}.xlsx")
 
 
 @route("/reports/accountability", roles=REPORT_ROLES)
@@ -204,9 +211,8 @@ def reports_accountability() -> Any:
     scope = _scope()
     entries = accountability_rules.accountability(db.session, scope, app_calendar(current_app))
     if request.args.get("format") == "xlsx":
-        path = _temp_path(".xlsx")
-        accountability_rules.write_xlsx(entries, path)
-        return _xlsx_response(path, f"督查问责_{scope.period.start}_{scope.period.end}.xlsx")
+        return _write_xlsx(lambda path: accountability_rules.write_xlsx(entries, path),
+                           f"督查问责_{scope.period.start}_{scope.period.end}.xlsx")
     return render_template("console/reports_accountability.html", entries=entries,
                            scope=scope, rules=RULE_LABELS,
                            period_args=_period_args(scope.period))
@@ -218,9 +224,9 @@ def reports_assessment() -> Any:
     raw = request.args.get("year", "")
     year = int(raw) if raw.isdigit() else _scope().today.year
     scope = scope_for(current_app, periods.year(year))
-    path = _temp_path(".xlsx")
-    write_assessment(db.session, scope, app_calendar(current_app), path)
-    return _xlsx_response(path, f"年度考核_{year}.xlsx")
+    return _write_xlsx(
+        lambda path: write_assessment(db.session, scope, app_calendar(current_app), path),
+        f"年度考核_{year}.xlsx")
 
 
 @route("/reports/hot-topics", roles=REPORT_ROLES)

@@ -62,6 +62,21 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/console/admin/calendar", {A}),
     ("POST", "/console/admin/calendar/delete", {A}),
     ("GET", "/console/admin/flows", {A}),
+    ("GET", "/console/reports", {D, S, A}),
+    ("GET", "/console/reports/chart/trend.png", {D, S, A}),
+    ("GET", "/console/reports/cases", {D, S, A}),
+    ("GET", "/console/reports/ledger.xlsx", {D, S, A}),
+    ("GET", "/console/reports/accountability", {D, S, A}),
+    ("GET", "/console/reports/hot-topics", {D, S, A}),
+    ("GET", "/console/reports/topic", {D, S, A}),
+    ("GET", "/console/reports/assessment.xlsx", {S, A}),
+    ("GET", "/console/reports/bulletins", {S, A}),
+    ("POST", "/console/reports/bulletins", {S, A}),
+    ("GET", "/console/reports/bulletins/1/document", {S, A}),
+    ("POST", "/console/reports/bulletins/1/editorial", {S, A}),
+    ("POST", "/console/reports/bulletins/1/issue", {S, A}),
+    ("POST", "/console/reports/typical", {S, A}),
+    ("POST", "/console/reports/typical/1/remove", {S, A}),
 ]
 
 

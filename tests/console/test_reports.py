@@ -93,3 +93,23 @@ def test_bulletin_draft_edit_issue_and_typical_case(
     assert len(list(notices)) == 1
     inbox = client.get("/console/notifications").get_data(as_text=True)
     assert "简报" in inbox and "查看简报" in inbox
+
+
+def test_year_end_table_and_accountability_export(
+        client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> None:
+    month = build_month(db.session())
+    clock.set_local(NOW_TEXT)
+    sign_in(accounts.supervisor)
+    book = load_workbook(io.BytesIO(client.get("/console/reports/assessment.xlsx?year=2026").data))
+    assert book.sheetnames == ["2026年考核指标"]
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][:2] == ("单位", "受理") and [r[0] for r in rows[1:]] == ["全部", "区经信局",
+                                                                         UNIT_2]
+    assert rows[1][1] == 8  # the year holds November's 7 and D (December)
+    response = client.get(f"/console/reports/accountability?format=xlsx&{NOVEMBER}")
+    listed = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    assert {(r[1], r[2]) for r in listed[1:]} == {(month.cases["C"].number, "久拖不办"),
+                                                  (month.cases["E"].number, "久拖不办"),
+                                                  (month.cases["G"].number, "不满意")}
+    page = client.get(f"/console/reports/accountability?{NOVEMBER}").get_data(as_text=True)
+    assert month.cases["E"].number in page and "久拖不办" in page
