@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from reports import bulletin as bulletins
 from reports import hot_topics as topics
 from reports import overview, periods
 from reports.assessment import write_assessment
+from reports.cache import app_cache
 from reports.calls import CALL_LABELS, call_figures
 from reports.context import app_calendar, app_office_hours, app_today, scope_for
 from reports.filters import LedgerFilters
@@ -48,14 +48,12 @@ from reports.settings import RULE_LABELS
 
 REPORT_ROLES = SUPERVISORS | DEPARTMENT
 CASE_LIST_LIMIT = 200
-CHART_TTL = 300.0
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 UNIT_COLUMNS = ("received", "routed", "joint", "answered", "due", "on_time", "on_time_rate",
                 "overdue_now", "hanging_now", "returned", "extension_approved",
                 "extension_rejected", "reworked", "rated", "satisfaction_rate",
                 "followup_rate", "average_days")
-_charts: dict[tuple[Any, ...], tuple[float, bytes]] = {}
 
 
 def _own_department(account: User) -> int | None:
@@ -101,16 +99,18 @@ def _unit_value(row: overview.UnitRow, column: str) -> Any:
 @route("/reports", roles=REPORT_ROLES)
 def reports_home() -> Any:
     scope = _scope()
-    view = overview.build(db.session, scope, app_calendar(current_app))
+    cache = app_cache(current_app)
+    view = cache.get(("overview", scope), lambda: overview.build(
+        db.session, scope, app_calendar(current_app)))
     sort = request.args.get("sort") or "received"
     if sort not in UNIT_COLUMNS and sort != "name":
         sort = "received"
     descending = request.args.get("dir", "desc") != "asc"
     units = sorted(view.units, key=lambda r: r.name if sort == "name" else (
         _unit_value(r, sort) is None, _unit_value(r, sort) or 0), reverse=descending)
-    calls = None if scope.department_id is not None else call_figures(
-        db.session, scope, app_office_hours(current_app),
-        scope.settings.operator_answer_seconds)
+    calls = None if scope.department_id is not None else cache.get(
+        ("calls", scope), lambda: call_figures(db.session, scope, app_office_hours(current_app),
+                                               scope.settings.operator_answer_seconds))
     base_args = {k: v for k, v in request.args.items() if k not in ("sort", "dir")}
     return render_template(
         "console/reports.html", view=view, scope=scope, units=units, sort=sort,
@@ -125,18 +125,16 @@ def reports_chart(name: str) -> Any:
     if name not in ("volume", "trend", "units"):
         abort(404)
     scope = _scope()
-    key = (name, scope.period, scope.department_id, scope.today)
-    cached = _charts.get(key)
-    if cached is None or time.monotonic() - cached[0] > CHART_TTL:
+
+    def draw() -> bytes:
         if name == "volume":
-            image = overview.volume_chart(db.session, scope)
-        elif name == "trend":
-            image = overview.trend_chart(db.session, scope)
-        else:
-            image = overview.units_chart(db.session, scope, app_calendar(current_app))
-        cached = (time.monotonic(), image)
-        _charts[key] = cached
-    response = Response(cached[1], mimetype="image/png")
+            return overview.volume_chart(db.session, scope)
+        if name == "trend":
+            return overview.trend_chart(db.session, scope)
+        return overview.units_chart(db.session, scope, app_calendar(current_app))
+
+    response = Response(app_cache(current_app).get(("chart", name, scope), draw),
+                        mimetype="image/png")
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 

@@ -217,20 +217,20 @@ def create_draft(session: Session, period: Period, *, by: str, now: datetime) ->
     first creates it, the other one does nothing (and sends nothing).
     """
     key = month_key(period)
-    number = (session.scalar(select(func.max(Bulletin.issue_number))) or 0) + 1
+    # One statement, so it takes the write lock first (SQLite) and numbers atomically.
+    number = select(func.coalesce(func.max(Bulletin.issue_number), 0) + 1).scalar_subquery()
     values = {"month": key, "issue_number": number, "status": BulletinStatus.DRAFT,
               "editorial": "", "created_at": now, "created_by": by[:100]}
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(Bulletin).values(**values).on_conflict_do_nothing(index_elements=["month"])
-    result = session.execute(stmt.returning(Bulletin.id))
-    new_id = result.scalar_one_or_none()
+    new_id = session.execute(stmt.returning(Bulletin.id)).scalar_one_or_none()
     if new_id is None:
         return None
     bulletin = session.get(Bulletin, new_id)
     assert bulletin is not None
     notify(session, audience=Audience.SUPERVISOR, kind=NotificationKind.BULLETIN, case=None,
-           title=f"{period.label}工作简报（第{number}期）草稿已生成",
+           title=f"{period.label}工作简报（第{bulletin.issue_number}期）草稿已生成",
            body="请在“统计 → 简报”中补充工作动态后印发。", now=now)
     return bulletin
 

@@ -25,7 +25,19 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, exists, false, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -93,12 +105,15 @@ class Family:
 
     name: str
     level: Level
-    rows: Callable[[Scope], Select[Any]]
+    # ``rows(scope, with_case)``: the rows in the period, joined to their case if asked.
+    rows: Callable[[Scope, bool], Select[Any]]
     case_id: Any
     counts: tuple[Count, ...]
     # The date (or UTC timestamp) that puts a row in a period, for monthly trends.
     period_date: Any = None
     timestamp: bool = False
+    # Some count reads the case's columns (its mode, its ledger state).
+    needs_case: bool = False
 
 
 LABELS: dict[str, str] = {
@@ -166,10 +181,10 @@ def _case_overdue_now(s: Scope) -> ColumnElement[bool]:
 
 
 def _rows(*where: Callable[[Scope], ColumnElement[bool]], entity: Any = Case,
-          join: Any = None) -> Callable[[Scope], Select[Any]]:
-    def build(scope: Scope) -> Select[Any]:
+          join: Any = None) -> Callable[[Scope, bool], Select[Any]]:
+    def build(scope: Scope, with_case: bool) -> Select[Any]:
         stmt = select(entity.id).select_from(entity)
-        if join is not None:
+        if join is not None and with_case:
             stmt = stmt.join(Case, join)
         return stmt.where(*(w(scope) for w in where))
     return build
@@ -250,12 +265,13 @@ def _unit_overdue_now(s: Scope) -> ColumnElement[bool]:
 
 
 def _unit_rows(*where: Callable[[Scope], ColumnElement[bool]], entity: Any = Assignment,
-               join: Any = None) -> Callable[[Scope], Select[Any]]:
-    def build(scope: Scope) -> Select[Any]:
+               join: Any = None) -> Callable[[Scope, bool], Select[Any]]:
+    def build(scope: Scope, with_case: bool) -> Select[Any]:
         stmt = select(entity.id).select_from(entity)
         if join is not None:
             stmt = stmt.join(Assignment, join)
-        stmt = stmt.join(Case, Case.id == Assignment.case_id)
+        if with_case:
+            stmt = stmt.join(Case, Case.id == Assignment.case_id)
         if scope.department_id is not None:
             stmt = stmt.where(Assignment.department_id == scope.department_id)
         return stmt.where(*(w(scope) for w in where))
@@ -272,7 +288,7 @@ UNIT_FAMILIES: tuple[Family, ...] = (
                Count("escalated", lambda _s: and_(Assignment.round == 0,
                                                   Case.mode == Mode.ESCALATED)),
                Count("reworked", lambda _s: Assignment.round > 0)),
-           period_date=Assignment.assigned_at, timestamp=True),
+           period_date=Assignment.assigned_at, timestamp=True, needs_case=True),
     Family("answered", Level.UNITS,
            _unit_rows(lambda s: s.during(Assignment.replied_at)), Assignment.case_id, (
                Count("answered", _true), Count("followed_up", _unit_followed_up)),
@@ -288,7 +304,8 @@ UNIT_FAMILIES: tuple[Family, ...] = (
                Assignment.due_date < s.today, Case.ledger_state == Ledger.HANGING)),
            Assignment.case_id, (
                Count("overdue_now", _unit_overdue_now),
-               Count("hanging_now", lambda _s: Case.ledger_state == Ledger.HANGING))),
+               Count("hanging_now", lambda _s: Case.ledger_state == Ledger.HANGING)),
+           needs_case=True),
     Family("assignment_events", Level.UNITS,
            _unit_rows(lambda s: or_(s.during(Assignment.returned_at),
                                     s.during(Assignment.extension_decided_at))),
@@ -326,6 +343,17 @@ def _dimension_column(level: Level, dimension: Dimension) -> Any:
             Dimension.CHANNEL: Case.channel}[dimension]
 
 
+def tune(session: Session) -> None:
+    """Cost the report's index visits as on SSD/cached storage, for this transaction only.
+
+    A period's rows are a few percent of the table, read through indexes and joined by
+    primary key. With PostgreSQL's default ``random_page_cost`` (4, spinning disks) the
+    planner hash-joins a sequential scan of every case instead, four times slower here.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL random_page_cost = 1.1"))
+
+
 def _grouping(key: Any, level: Level, dimension: Dimension) -> tuple[Any, ...]:
     return (key,) if dimension != Dimension.TOTAL or level == Level.UNITS else ()
 
@@ -339,8 +367,10 @@ def count(session: Session, scope: Scope, level: Level = Level.CASES,
     """Every count of ``level`` grouped by ``dimension``: ``{key: {name: n}}``."""
     key = _dimension_column(level, dimension).label("key")
     result: dict[Any, dict[str, int]] = {}
+    tune(session)
+    with_dimension = level == Level.CASES and dimension != Dimension.TOTAL
     for family in FAMILIES[level]:
-        base = family.rows(scope)
+        base = family.rows(scope, family.needs_case or with_dimension)
         stmt = base.with_only_columns(
             key, *(_count_if(c.condition(scope)).label(c.name) for c in family.counts),
             maintain_column_froms=True,
@@ -367,6 +397,7 @@ def monthly(session: Session, scope: Scope, level: Level = Level.CASES, by_area:
             ) -> dict[Any, dict[str, int]]:
     """Counts per month of the scope's period (``'2026-11'``, or ``('2026-11', area)``)."""
     result: dict[Any, dict[str, int]] = {}
+    tune(session)
     for family in FAMILIES[level]:
         if family.period_date is None:
             continue
@@ -374,7 +405,7 @@ def monthly(session: Session, scope: Scope, level: Level = Level.CASES, by_area:
                 .label("month")]
         if by_area:
             keys.append(Case.category.label("area"))
-        stmt = family.rows(scope).with_only_columns(
+        stmt = family.rows(scope, family.needs_case or by_area).with_only_columns(
             *keys, *(_count_if(c.condition(scope)).label(c.name) for c in family.counts),
             maintain_column_froms=True,
         ).group_by(*keys)
@@ -398,7 +429,8 @@ def cases_of(name: str, scope: Scope, level: Level = Level.CASES,
              department_id: int | None = None) -> Select[Any]:
     """The ids of the cases behind one figure (``department_id``: one unit's figure)."""
     family, counted = condition_for(name, scope, level)
-    stmt = family.rows(scope).with_only_columns(family.case_id, maintain_column_froms=True)
+    stmt = family.rows(scope, family.needs_case).with_only_columns(
+        family.case_id, maintain_column_froms=True)
     stmt = stmt.where(counted.condition(scope))
     if level == Level.UNITS and department_id is not None:
         stmt = stmt.where(Assignment.department_id == department_id)

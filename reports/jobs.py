@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import date, datetime, timedelta
 
+from redis.exceptions import LockError, RedisError
 from sqlalchemy.orm import Session
 
 from call_flows.workdays import WorkCalendar
@@ -15,6 +17,7 @@ from reports.context import app_calendar, app_tz
 
 log = logging.getLogger(__name__)
 DRAFT_AUTHOR = "系统（每月首个工作日自动生成）"
+LOCK_KEY = "hotline:reports:bulletin-draft"
 
 
 def first_working_day(calendar: WorkCalendar, year: int, month: int) -> date:
@@ -37,10 +40,29 @@ def draft_if_due(session: Session, calendar: WorkCalendar, now: datetime, today:
 
 
 def draft_monthly_bulletin_job() -> bool:
-    """Periodic (hourly): idempotent; the unique month makes a second scheduler a no-op."""
+    """Periodic (hourly). Once-only twice over: a Redis lock keeps a second scheduler's run
+    from starting the work at the same time, and the unique month (``ON CONFLICT DO
+    NOTHING``) makes any later or lock-less run a no-op."""
     from workers import context
+    from workers.queues import connect
 
     app = context.get_app()
     now = (app.config.get("CLOCK") or system_clock)()
-    with app.app_context(), db.transaction() as session:
-        return draft_if_due(session, app_calendar(app), now, now.astimezone(app_tz(app)).date())
+    lock = None
+    if app.config.get("REDIS_URL"):
+        lock = connect(app.config["REDIS_URL"]).lock(LOCK_KEY, timeout=600)
+        try:
+            if not lock.acquire(blocking=False):
+                return False
+        except RedisError as exc:  # the unique month alone is still correct
+            log.warning("bulletin draft lock unavailable: %s", exc)
+            lock = None
+    try:
+        with app.app_context():
+            calendar = app_calendar(app)
+            with db.transaction() as session:
+                return draft_if_due(session, calendar, now, now.astimezone(app_tz(app)).date())
+    finally:
+        if lock is not None:
+            with contextlib.suppress(LockError, RedisError):
+                lock.release()

@@ -51,6 +51,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "REPORTS_ACCOUNTABILITY_RULES": rules,
         "REPORTS_OPERATOR_ANSWER_SECONDS": int(_env(env, "REPORTS_OPERATOR_ANSWER_SECONDS",
                                                     "15")),
+        "REPORTS_CACHE_SECONDS": int(_env(env, "REPORTS_CACHE_SECONDS", "60")),
     }
 
 

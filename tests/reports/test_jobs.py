@@ -50,7 +50,8 @@ def test_nothing_before_the_first_working_day(jobs: Any, clock: Any) -> None:
 
 
 def test_two_schedulers_create_one_draft_and_one_notice(
-        jobs: Any, clock: Any, redis_conn: Any) -> None:
+        jobs: Any, clock: Any, redis_conn: Any, redis_url: str) -> None:
+    jobs.config["REDIS_URL"] = redis_url
     clock.set_local("2026-12-01 08:10")
     periodic = next(p for p in PERIODIC if p.func == JOB)
     for scheduler in (build_scheduler(redis_conn, (periodic,)) for _ in range(2)):
@@ -79,3 +80,28 @@ def test_two_schedulers_create_one_draft_and_one_notice(
     clock.set_local("2026-12-02 09:00")
     assert draft_monthly_bulletin_job() is False
     assert count(Notification) == 1
+
+
+@pytest.mark.postgresql_only
+def test_the_unique_month_alone_keeps_concurrent_drafts_to_one(jobs: Any) -> None:
+    """Without the Redis lock (expired, Redis down) the database still decides."""
+    from reports import bulletin, periods
+    from tests.cases.factories import local
+
+    results: list[bool] = []
+    barrier = threading.Barrier(2)
+
+    def work() -> None:
+        barrier.wait()
+        with db.transaction() as session:
+            created = bulletin.create_draft(session, periods.month(2026, 11), by="测试",
+                                            now=local("2026-12-01 08:00"))
+            results.append(created is not None)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, True]
+    assert count(Bulletin) == 1 and count(Notification) == 1
