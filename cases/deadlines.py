@@ -13,7 +13,6 @@ Mon–Fri fallback; a fallback date is stored with ``due_provisional``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
@@ -22,14 +21,20 @@ from sqlalchemy.orm import Session
 
 from call_flows.calendar_store import load_overrides
 from call_flows.workdays import DueDate, WorkCalendar
+from cases.overdue import is_past_due
+from core.config import DEFAULT_TZ
 
 ROUTED_WORKING_DAYS = 2
 JOINT_WORKING_DAYS = 5
 
 
 def hotline_tz() -> ZoneInfo:
-    """The hotline's time zone (``HOTLINE_TZ``, default Asia/Shanghai)."""
-    return ZoneInfo(os.environ.get("HOTLINE_TZ") or "Asia/Shanghai")
+    """The default zone, for callers that pass none (tests, scripts).
+
+    The product's entry points (web handlers, jobs, CLI) pass the configured zone
+    (:func:`core.config.hotline_zone`); this never reads the environment.
+    """
+    return ZoneInfo(DEFAULT_TZ)
 
 
 def calendar_for(session: Session) -> WorkCalendar:
@@ -90,7 +95,7 @@ class Deadlines:
 
     def is_overdue(self, due: date | None, now: datetime) -> bool:
         """Past the due day in local time (the whole due day counts as on time)."""
-        return due is not None and self.local_date(now) > due
+        return is_past_due(due, self.local_date(now))
 
 
 def spoken_date(day: date, today: date) -> str:

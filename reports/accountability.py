@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from call_flows.workdays import WorkCalendar
 from cases.case_models import Assignment, Case, CaseEvent, Rating
 from cases.models import Department
+from cases.overdue import overdue_assignment
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState
 from reports.indicators import Scope, local_day
 from reports.settings import RULE_LABELS
@@ -54,8 +55,7 @@ def _delays(session: Session, scope: Scope, calendar: WorkCalendar) -> list[Entr
     missed = func.coalesce(Assignment.first_missed_due, Assignment.due_date)
     late = and_(missed >= scope.period.start, missed <= scope.period.end,
                 (Assignment.first_missed_due.is_not(None))
-                | (Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES)
-                   & (Assignment.due_date < scope.today)))
+                | overdue_assignment(scope.today))
     replied_on = local_day(Assignment.replied_at, scope.tz, session)
     stmt = (select(Assignment.department_id, Department.name, Case.id, Case.number,
                    missed.label("missed"), replied_on.label("replied_on"), Assignment.state)

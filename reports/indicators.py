@@ -43,6 +43,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from call_flows.workdays import WorkCalendar
 from cases.case_models import Assignment, Case, Rating
+from cases.overdue import overdue_assignment
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState, Extension, Ledger, Mode, Status
 from core.ratio import Ratio
 from reports.periods import Period
@@ -238,8 +239,7 @@ _REPLIED = Assignment.state == AssignmentState.REPLIED
 
 
 def _unit_late(s: Scope) -> ColumnElement[bool]:
-    return or_(Assignment.first_missed_due.is_not(None),
-               and_(_ACTIVE, Assignment.due_date < s.today))
+    return or_(Assignment.first_missed_due.is_not(None), overdue_assignment(s.today))
 
 
 def _unit_on_time(_s: Scope) -> ColumnElement[bool]:
@@ -261,7 +261,7 @@ def _unit_followed_up(_s: Scope) -> ColumnElement[bool]:
 
 
 def _unit_overdue_now(s: Scope) -> ColumnElement[bool]:
-    return and_(_ACTIVE, Assignment.due_date < s.today)
+    return overdue_assignment(s.today)
 
 
 def _unit_rows(*where: Callable[[Scope], ColumnElement[bool]], entity: Any = Assignment,
