@@ -67,11 +67,11 @@ def gather(session: Session, scope: Scope, calendar: WorkCalendar, *, issue_numb
                    scope.during(TypicalCase.marked_at)))
         .order_by(Case.received_at)
     ).all()
+    view = overview.build(session, scope, calendar)
     return BulletinContent(
-        period=period, issue_number=issue_number, issued_on=issued_on,
-        overview=overview.build(session, scope, calendar),
+        period=period, issue_number=issue_number, issued_on=issued_on, overview=view,
         charts=[overview.volume_chart(session, scope), overview.trend_chart(session, scope),
-                overview.units_chart(session, scope, calendar)],
+                overview.units_chart(session, scope, calendar, view.units)],
         topics=hot_topics.hot_topics(session, scope),
         typical=[(case, note) for case, note in typical],
         entries=accountability(session, scope, calendar),

@@ -86,15 +86,23 @@ def _in_scope(scope: Scope) -> list[Any]:
     return where
 
 
-def _documents(session: Session, scope: Scope) -> list[tuple[str | None, set[str]]]:
-    rows = session.execute(select(Case.category, Case.description).where(*_in_scope(scope)))
-    return [(category, set(segment(text))) for category, text in rows]
+Documents = list[tuple[str | None, frozenset[str], int]]
 
 
-def _word_cases(documents: list[tuple[str | None, set[str]]]) -> Counter[str]:
+def _documents(session: Session, scope: Scope) -> Documents:
+    """(area, words, how many cases have this very text): identical texts — templated
+    channel messages, repeated requests — are segmented and counted once."""
+    rows = session.execute(
+        select(Case.category, Case.description, func.count())
+        .where(*_in_scope(scope)).group_by(Case.category, Case.description))
+    return [(category, frozenset(segment(text)), int(n)) for category, text, n in rows]
+
+
+def _word_cases(documents: Documents) -> Counter[str]:
     counts: Counter[str] = Counter()
-    for _area, words in documents:
-        counts.update(words)
+    for _area, words, n in documents:
+        for word in words:
+            counts[word] += n
     return counts
 
 
@@ -102,27 +110,25 @@ def hot_topics(session: Session, scope: Scope, per_area: int | None = None) -> H
     """The period's hot topics (a department: the cases it was assigned)."""
     limit = per_area or scope.settings.keywords_per_area
     documents = _documents(session, scope)
-    total = len(documents)
+    total = sum(n for *_rest, n in documents)
     document_frequency = _word_cases(documents)
-    by_area: dict[str | None, list[set[str]]] = defaultdict(list)
-    for area, words in documents:
-        by_area[area].append(words)
+    by_area: dict[str | None, Documents] = defaultdict(list)
+    for document in documents:
+        by_area[document[0]].append(document)
     areas = []
     for area in [*CATEGORY_LABELS, None]:
         docs = by_area.get(area)
         if not docs:
             continue
-        in_area: Counter[str] = Counter()
-        for words in docs:
-            in_area.update(words)
-        scored = [Keyword(word, n / len(docs) * math.log((1 + total) /
-                                                         (1 + document_frequency[word])) + 0.0,
-                          n)
+        in_area = _word_cases(docs)
+        size = sum(n for *_rest, n in docs)
+        scored = [Keyword(word, n / size * math.log((1 + total) /
+                                                    (1 + document_frequency[word])), n)
                   for word, n in in_area.items()]
         # Ties (the same score) fall back to the more frequent, then the word itself.
         scored.sort(key=lambda k: (-k.score, -k.cases, k.word))
-        areas.append(AreaTopics(area, CATEGORY_LABELS.get(area or "", "未分类"), len(docs),
-                                [k for k in scored if k.cases >= 1][:limit]))
+        areas.append(AreaTopics(area, CATEGORY_LABELS.get(area or "", "未分类"), size,
+                                scored[:limit]))
     previous = _word_cases(_documents(session, replace(scope, period=scope.period.previous())))
     rising = [Rising(word, n, previous.get(word, 0)) for word, n in document_frequency.items()
               if n >= MIN_RISING and n >= RISING_FACTOR * previous.get(word, 0)

@@ -87,14 +87,14 @@ def _level(scope: Scope) -> Level:
 
 def volume_chart(session: Session, scope: Scope) -> bytes:
     span, months = _trend_scope(scope)
-    counts = monthly(session, span, _level(scope), by_area=True)
+    counts = monthly(session, span, _level(scope), by_area=True, families=("received",))
     areas: dict[Any, str] = {**CATEGORY_LABELS, None: "未分类"}
     return charts.volume_by_area(months, {k: v["received"] for k, v in counts.items()}, areas)
 
 
 def trend_chart(session: Session, scope: Scope) -> bytes:
     span, months = _trend_scope(scope)
-    counts = monthly(session, span, _level(scope))
+    counts = monthly(session, span, _level(scope), families=("due", "ratings"))
     empty: dict[str, int] = {}
     on_time = [Ratio(counts.get(m, empty).get("on_time", 0),
                      counts.get(m, empty).get("due", 0)).value for m in months]
@@ -103,8 +103,11 @@ def trend_chart(session: Session, scope: Scope) -> bytes:
     return charts.rate_trend(months, on_time, satisfaction)
 
 
-def units_chart(session: Session, scope: Scope, calendar: WorkCalendar) -> bytes:
-    rows = unit_rows(session, scope, calendar)
+def units_chart(session: Session, scope: Scope, calendar: WorkCalendar,
+                rows: list[UnitRow] | None = None) -> bytes:
+    """Per-unit bars; ``rows`` when the caller has computed them already."""
+    if rows is None:
+        rows = unit_rows(session, scope, calendar)
     if scope.department_id is not None:
         rows = [r for r in rows if r.department_id == scope.department_id]
     rows = sorted(rows, key=lambda r: -r.figures["received"])[:20]
