@@ -73,7 +73,9 @@ def _timeliness(case: Any, today: date) -> str:
     return "是" if case.answered_on is not None else "未到期"
 
 
-def _batch_details(session: Session, ids: Sequence[int]) -> dict[str, dict[int, Any]]:
+def _batch_details(session: Session, ids: Any) -> dict[str, dict[int, Any]]:
+    """Units, latest rating, hanging reason and follow-up of a batch (``ids``: a subquery,
+    so no statement carries thousands of bound parameters)."""
     units: dict[int, list[str]] = defaultdict(list)
     for case_id, name, role in session.execute(
         select(Assignment.case_id, Department.name, Assignment.role)
@@ -114,8 +116,9 @@ def ledger_rows(session: Session, scope: Scope, filters: LedgerFilters
         ).all()
         if not batch:
             return
-        ids = [row.id for row in batch]
-        details = _batch_details(session, ids)
+        first, last = last_id, batch[-1].id
+        details = _batch_details(session, select(Case.id).where(
+            *where, Case.id > first, Case.id <= last).scalar_subquery())
         for case in batch:
             score = details["ratings"].get(case.id)
             followup = details["followups"].get(case.id)
@@ -137,7 +140,7 @@ def ledger_rows(session: Session, scope: Scope, filters: LedgerFilters
                 details["reasons"].get(case.id, "") if case.ledger_state == Ledger.HANGING else "",
                 FOLLOWUP_STATUS_LABELS.get(followup, "") if followup else "",
             )
-        last_id = ids[-1]
+        last_id = last
 
 
 def _header(sheet: WriteOnlyWorksheet, titles: Sequence[str]) -> None:
