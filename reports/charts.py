@@ -19,6 +19,7 @@ matplotlib.use("Agg")  # no display on a server; must precede pyplot
 
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def volume_by_area(months: Sequence[str], counts: Mapping[tuple[str, Any], int],
         axes.bar(labels, values, bottom=bottom, label=name,
                  color=AREA_COLOURS.get(area, "#a0aec0"))
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title("各月受理量（按服务类别）")
     axes.set_ylabel("件")
     axes.legend(loc="upper left", fontsize=8, ncols=len(areas))
@@ -128,6 +130,7 @@ def unit_bars(names: Sequence[str], received: Sequence[int], late: Sequence[int]
     axes.barh([p - 0.2 for p in positions], late, height=0.4, label="逾期", color="#c53030")
     axes.set_yticks(positions, labels=names, fontsize=8)
     axes.invert_yaxis()
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title("各单位受理与逾期")
     axes.legend(loc="lower right", fontsize=8)
     return _png(figure)

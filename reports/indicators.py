@@ -501,6 +501,8 @@ class Figures:
 
     counts: dict[str, int]
     average_days: float | None
+    # Units never answer instantly (即时办 is the centre's): their 即时办结率 has no value.
+    level: Level = Level.CASES
 
     def __getitem__(self, name: str) -> int:
         return self.counts.get(name, 0)
@@ -519,6 +521,8 @@ class Figures:
 
     @property
     def instant_rate(self) -> Ratio:
+        if self.level == Level.UNITS:
+            return Ratio(0, 0)
         return Ratio(self["instant"], self["received"])
 
     def rate(self, name: str) -> Ratio:
@@ -539,7 +543,7 @@ def figures(session: Session, scope: Scope, calendar: WorkCalendar,
     counts = count(session, scope, level, dimension)
     days = average_days(session, scope, calendar, level, dimension)
     keys = list(dict.fromkeys([*counts, *days]))
-    return {k: Figures(counts.get(k, dict.fromkeys(COUNT_NAMES, 0)), days.get(k))
+    return {k: Figures(counts.get(k, dict.fromkeys(COUNT_NAMES, 0)), days.get(k), level)
             for k in keys}
 
 
@@ -547,7 +551,8 @@ def totals(session: Session, scope: Scope, calendar: WorkCalendar) -> Figures:
     """The centre's figures (all cases), or one unit's when ``scope.department_id`` is set."""
     if scope.department_id is not None:
         found = figures(session, scope, calendar, Level.UNITS, Dimension.UNIT)
-        return found.get(scope.department_id) or Figures(dict.fromkeys(COUNT_NAMES, 0), None)
+        return found.get(scope.department_id) or Figures(dict.fromkeys(COUNT_NAMES, 0), None,
+                                                         Level.UNITS)
     found = figures(session, scope, calendar)
     return found.get("total") or Figures(dict.fromkeys(COUNT_NAMES, 0), None)
 

@@ -47,6 +47,7 @@ def test_kpis_json_shape_and_figures(app: Any, session: Session, clock: Any) -> 
     assert channels == {"window": 6, "wechat": 1}
     assert {a["key"]: a["received"] for a in data["areas"]}["factor"] == 3
     assert {a["key"]: a["received"] for a in data["subareas"]}["factor/land"] == 2
+    assert units[UNIT_1]["instant_rate"]["value"] is None  # 即时办 is never a unit's
     own = kpis(app, "--unit", UNIT_2)
     assert (own["received"], own["answered"]) == (2, 1)
     assert [u["unit"] for u in own["units"]] == [UNIT_2]
