@@ -14,7 +14,7 @@ serves it from a local HTTP server. Then:
    → convert → decode → store the transcript → file the case), and time it until every
    recording is done.
 
-Printed: pipeline/raw ratio (goal ≤ 1.15, DESIGN §7), model-load time per job (goal ≈ 0
+Printed: pipeline/raw ratio (goal ≤ 1.15, docs/decisions.md §6), model-load time per job (goal ≈ 0
 after the first), throughput with 1 and 2 workers (goal ≥ 1.7× on 2 cores), RSS per work
 horse (total and private: the model pages are shared with the worker parent).
 

@@ -12,7 +12,7 @@ and drives both from one closed-loop load generator on 127.0.0.1:
   per call in the same order, at the same concurrency.
 
 Rounds alternate hotline, bare, hotline, bare, …; the medians of the rounds are compared
-with DESIGN §7 (p99 < 50 ms, within 2× the bare endpoint). Afterwards the call log in the
+with docs/decisions.md §6 (p99 < 50 ms, within 2× the bare endpoint). Afterwards the call log in the
 database is checked against what was sent, and everything started is stopped and dropped.
 
     .venv/bin/python benchmarks/webhooks.py [--calls N] [--concurrency C] [--database-url URL]
@@ -842,7 +842,7 @@ def report(bench: Bench, rounds: list[tuple[Round, Round]], warm_calls: list[Cal
     problems = log_problems(bench.hotline)
     print("hotline server log: " + ", ".join(f"{k} {v}" for k, v in problems.items()))
 
-    print("\ngoals (DESIGN §7):")
+    print("\ngoals (docs/decisions.md §6):")
     print(f"  hotline p99 < {P99_GOAL_MS:.0f} ms: {verdict(hot_m.p99 < P99_GOAL_MS)} "
           f"({hot_m.p99:.2f} ms)")
     print(f"  hotline p99 ≤ {RATIO_GOAL:.0f}× bare: {verdict(r99 <= RATIO_GOAL)} ({r99:.2f}×)")

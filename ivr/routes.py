@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, request
 from call_flows.engine import FlowEngine
 from core.db import db
 from ivr import service, twilio_fields
+from ivr.redact import redacted
 from ivr.service import IvrRuntime
 from ivr.signature import twilio_signed
 
@@ -52,7 +53,7 @@ def never_fails(
             try:
                 return view(*args, **kwargs)
             except Exception:
-                log.exception("IVR webhook failed: %s %s", request.path, dict(request.form))
+                log.exception("IVR webhook failed: %s %s", request.path, redacted(request.form))
                 db.session.rollback()
                 return fallback()
 

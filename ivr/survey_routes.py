@@ -1,4 +1,4 @@
-"""Twilio webhooks of the satisfaction survey calls (DESIGN §6: under ``/ivr/survey/``).
+"""Twilio webhooks of the satisfaction survey calls (docs/decisions.md §5: under ``/ivr/survey/``).
 
 ``/ivr/survey/start?followup=<id>`` is the call's Url, ``/ivr/survey/status?followup=<id>``
 its status callback; the survey's own steps use the generic ``/ivr/flow/survey/<node>``.

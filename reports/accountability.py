@@ -117,7 +117,8 @@ def _rejected_returns(session: Session, scope: Scope) -> list[Entry]:
         .join(Case, Case.id == CaseEvent.case_id)
         .where(CaseEvent.action.in_(REJECTED_RETURN_ACTIONS), scope.during(CaseEvent.at))
     ).all()
-    names = dict(session.execute(select(Department.id, Department.name)).all())
+    names: dict[int, str] = {i: name for i, name in session.execute(
+        select(Department.id, Department.name))}
     entries = []
     for case_id, number, after, note, at in rows:
         dept_id = (after or {}).get("department_id")

@@ -30,7 +30,7 @@ class TtlCache:
         with self._lock:
             found = self._entries.get(key)
         if found is not None and now - found[0] < self.seconds:
-            return found[1]  # type: ignore[no-any-return]
+            return found[1]
         value = compute()
         with self._lock:
             if len(self._entries) >= MAX_ENTRIES:
@@ -46,4 +46,4 @@ def app_cache(app: Any) -> TtlCache:
     if cache is None:
         cache = TtlCache(float(app.config.get("REPORTS_CACHE_SECONDS", 60)))
         app.extensions["reports_cache"] = cache
-    return cache  # type: ignore[no-any-return]
+    return cache

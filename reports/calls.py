@@ -76,11 +76,10 @@ def call_figures(session: Session, scope: Scope, office_hours: OfficeHours,
         .where(inbound, Recording.status == "completed")
     ).one()
     counts["voicemails"], counts["transcribed"] = int(voicemails[0]), int(voicemails[1])
-    outcomes = dict(session.execute(
+    outcomes: dict[str, int] = {status: int(n) for status, n in session.execute(
         select(FollowUpAttempt.status, func.count())
         .where(scope.during(FollowUpAttempt.started_at))
-        .group_by(FollowUpAttempt.status)
-    ).all())
+        .group_by(FollowUpAttempt.status))}
     counts["survey_calls"] = sum(outcomes.values())
     return CallFigures(dict(counts), {ATTEMPT_STATUS_LABELS.get(k, k): v
                                       for k, v in outcomes.items()})

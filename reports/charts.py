@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -109,7 +110,7 @@ def rate_trend(months: Sequence[str], on_time: Sequence[float | None],
     labels = [m[2:].replace("-", "年") + "月" for m in months]
     for values, name, colour in ((on_time, "按时办结率", "#2b6cb0"),
                                  (satisfaction, "满意率", "#2f855a")):
-        axes.plot(labels, [None if v is None else v * 100 for v in values], marker="o",
+        axes.plot(labels, [math.nan if v is None else v * 100 for v in values], marker="o",
                   label=name, color=colour)
     axes.set_ylim(0, 105)
     axes.set_ylabel("%")

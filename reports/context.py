@@ -25,7 +25,7 @@ def app_today(app: Any) -> date:
 
 def app_calendar(app: Any) -> WorkCalendar:
     """The working-day calendar with the administrator's overrides."""
-    return app.extensions["calendars"].get()  # type: ignore[no-any-return]
+    return app.extensions["calendars"].get()
 
 
 def app_office_hours(app: Any) -> OfficeHours:

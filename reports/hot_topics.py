@@ -1,12 +1,12 @@
 """Hot topics (热点分析): TF-IDF keywords per area, rising topics, repeat enterprises.
 
-Each case received in the period is one document, segmented with the hotline's vocabulary
-(:mod:`reports.segmentation`). An area's keywords are the words with the highest
+Each case received in the period is one document, segmented with the hotline's shared
+vocabulary (:mod:`knowledge.segmentation`: the notice's terms and the routing vocabulary),
+less the words every request uses (:data:`REQUEST_WORDS`). An area's keywords score
 ``share of the area's cases mentioning the word × log((1 + N) / (1 + cases mentioning it))``
-over all N cases of the period — frequent in the area, not everywhere. A word rises when at
-least ``MIN_RISING`` cases mention it and at least ``RISING_FACTOR`` times as many as in the
-previous period of the same length. A repeat enterprise brought ``repeat_requests`` or more
-requests in the period.
+over the period's N cases: frequent in the area, not everywhere. A word rises when at least
+``MIN_RISING`` cases mention it, and ``RISING_FACTOR`` times as many as in the previous
+period of the same length. A repeat enterprise brought ``repeat_requests`` or more requests.
 """
 
 from __future__ import annotations
@@ -22,9 +22,14 @@ from sqlalchemy.orm import Session
 from cases.case_models import Assignment, Case
 from cases.models import Enterprise
 from cases.vocab import CATEGORY_LABELS
+from knowledge.segmentation import segment
 from reports.indicators import Scope
-from reports.segmentation import segment
 
+# Words of how people ask, not of what they ask about: never a topic.
+REQUEST_WORDS = frozenset([
+    "公司", "企业", "咨询", "问题", "希望", "需要", "请问", "办理", "怎么", "如何", "什么",
+    "什么时候", "能否", "是否", "可以", "一下", "情况", "反映", "相关",
+])
 MIN_RISING = 2
 RISING_FACTOR = 1.5
 RISING_LIMIT = 10
@@ -95,7 +100,12 @@ def _documents(session: Session, scope: Scope) -> Documents:
     rows = session.execute(
         select(Case.category, Case.description, func.count())
         .where(*_in_scope(scope)).group_by(Case.category, Case.description))
-    return [(category, frozenset(segment(text)), int(n)) for category, text, n in rows]
+    return [(category, topic_words(text), int(n)) for category, text, n in rows]
+
+
+def topic_words(text: str) -> frozenset[str]:
+    """The words of a request that can make a topic."""
+    return frozenset(w for w in segment(text) if w not in REQUEST_WORDS and len(w) >= 2)
 
 
 def _word_cases(documents: Documents) -> Counter[str]:

@@ -526,7 +526,7 @@ class Figures:
         return Ratio(self["instant"], self["received"])
 
     def rate(self, name: str) -> Ratio:
-        return getattr(self, name)  # type: ignore[no-any-return]
+        return getattr(self, name)
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -86,18 +86,16 @@ def _batch_details(session: Session, ids: Any) -> dict[str, dict[int, Any]]:
         label = name if role == Role.LEAD else f"{name}（共同）"
         if label not in units[case_id]:
             units[case_id].append(label)
-    ratings = dict(session.execute(
-        select(Rating.case_id, Rating.score).where(Rating.case_id.in_(ids)).order_by(Rating.id)
-    ).all())
-    reasons = dict(session.execute(
+    # Later rows overwrite earlier ones: the latest rating, reason and follow-up win.
+    ratings: dict[int, int] = {case_id: score for case_id, score in session.execute(
+        select(Rating.case_id, Rating.score).where(Rating.case_id.in_(ids)).order_by(Rating.id))}
+    reasons: dict[int, str] = {case_id: note for case_id, note in session.execute(
         select(CaseEvent.case_id, CaseEvent.note)
         .where(CaseEvent.case_id.in_(ids), CaseEvent.action == "ledger_hanging")
-        .order_by(CaseEvent.id)
-    ).all())
-    followups = dict(session.execute(
+        .order_by(CaseEvent.id))}
+    followups: dict[int, str] = {case_id: status for case_id, status in session.execute(
         select(FollowUp.case_id, FollowUp.status).where(FollowUp.case_id.in_(ids))
-        .order_by(FollowUp.round)
-    ).all())
+        .order_by(FollowUp.round))}
     return {"units": units, "ratings": ratings, "reasons": reasons, "followups": followups}
 
 

@@ -46,9 +46,8 @@ class Overview:
 
 
 def department_names(session: Session) -> dict[int, str]:
-    return dict(session.execute(
-        select(Department.id, Department.name).order_by(Department.sort_order, Department.id)
-    ).all())
+    return {i: name for i, name in session.execute(
+        select(Department.id, Department.name).order_by(Department.sort_order, Department.id))}
 
 
 def unit_rows(session: Session, scope: Scope, calendar: WorkCalendar) -> list[UnitRow]:

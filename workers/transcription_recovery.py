@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
@@ -39,7 +40,7 @@ from workers.dispatch import (
     job_is_live,
     transcription_job_id,
 )
-from workers.queues import ALL_QUEUES, TRANSCRIPTION, queue
+from workers.queues import ALL_QUEUES, TRANSCRIPTION, connect, queue
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,21 @@ def retry_transcription(
         raise LookupError(f"recording {recording_id} does not exist")
     return requeue_recording(session, connection, recording,
                              policy=TranscriptionPolicy.from_config(config), force=force)
+
+
+def transcription_retrier(config: Mapping[str, Any]) -> Callable[[Session, int], str | None]:
+    """The console's retry button, wired by the app: ``retry(session, recording_id)``.
+
+    Raises redis's ``ConnectionError`` when no queue is configured or it is unreachable.
+    """
+
+    def retry(session: Session, recording_id: int) -> str | None:
+        url = config.get("REDIS_URL")
+        if not url:
+            raise RedisConnectionError("REDIS_URL is not configured")
+        return retry_transcription(session, connect(url), recording_id, config)
+
+    return retry
 
 
 def requeue_awaiting_model(
@@ -301,7 +317,7 @@ def failed_jobs(connection: Redis) -> list[FailedJob]:
             result = job.latest_result()
             error = ((result.exc_string if result is not None else None) or "").strip()
             lines = error.splitlines()
-            found.append(FailedJob(job.id, name, job.func_name, tuple(job.args or ()),
+            found.append(FailedJob(job.id, name, job.func_name or "", tuple(job.args or ()),
                                    job.ended_at, lines[-1] if lines else ""))
     return sorted(found, key=lambda j: j.ended_at.timestamp() if j.ended_at else 0,
                   reverse=True)

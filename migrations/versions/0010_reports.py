@@ -7,7 +7,7 @@ Bulletins (one per month, the issued file kept) and typical cases marked by supe
 Notifications may concern no case (a bulletin draft).
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from alembic import op
 import core.db
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

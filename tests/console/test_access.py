@@ -43,6 +43,8 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/console/calls/dead-letters", CENTRE),
     ("GET", "/console/recordings/1/audio", ALL),
     ("POST", "/console/transcripts/1/correct", CENTRE),
+    ("POST", "/console/recordings/1/retry", CENTRE),
+    ("GET", "/console/enterprises/search", CENTRE),
     ("GET", "/console/enterprises", CENTRE),
     ("POST", "/console/enterprises", CENTRE),
     ("GET", "/console/enterprises/1", CENTRE),
@@ -78,6 +80,18 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/console/reports/bulletins/1/issue", {S, A}),
     ("POST", "/console/reports/typical", {S, A}),
     ("POST", "/console/reports/typical/1/remove", {S, A}),
+    ("GET", "/console/kb", ALL),
+    ("GET", "/console/kb/new", ALL),
+    ("POST", "/console/kb/new", ALL),
+    ("GET", "/console/kb/1", ALL),
+    ("GET", "/console/kb/1/edit", ALL),
+    ("POST", "/console/kb/1/edit", ALL),
+    ("POST", "/console/kb/1/state", ALL),
+    ("GET", "/console/kb/review", {S, A}),
+    ("GET", "/console/kb/settings", {A}),
+    ("POST", "/console/kb/settings/synonyms", {A}),
+    ("POST", "/console/kb/settings/phone", {A}),
+    ("POST", "/console/cases/1/answer-kb", CENTRE),
 ]
 
 
