@@ -45,7 +45,8 @@ def build(session: Session) -> Enterprise:
 
 def test_topic_words_keep_the_notice_terms_and_drop_how_people_ask() -> None:
     words = topic_words("我们公司想咨询最多跑一地和用电增容的问题")
-    assert "最多跑一地" in words and "增容" in words
+    # The shared tokenizer may know 用电增容 as one word (the knowledge base adds titles).
+    assert "最多跑一地" in words and words & {"用电增容", "增容"}
     assert not words & {"我们", "的", "公司", "咨询", "问题"}
 
 
@@ -53,14 +54,15 @@ def test_hot_topics_per_area_rising_and_repeat_enterprises(session: Session) -> 
     company = build(session)
     topics = hot_topics(session, SCOPE, per_area=3)
     factor = next(a for a in topics.areas if a.area == "factor")
-    # 用电 and 增容 both in 3 of the 4 cases: equal scores, ordered by the word.
+    # 用电增容 (one word or two, as the shared tokenizer knows it) is in 3 of the 4 cases.
+    power, refund = topic_words("用电增容"), topic_words("留抵退税")
     assert factor.cases == 4
-    assert [(k.word, k.cases) for k in factor.keywords[:2]] == [("增容", 3), ("用电", 3)]
+    assert factor.keywords[0].word in power and factor.keywords[0].cases == 3
     policy = next(a for a in topics.areas if a.area == "policy")
-    assert {k.word for k in policy.keywords[:2]} == {"留抵", "退税"}
+    assert policy.keywords[0].word in refund and policy.keywords[0].cases == 2
     rising = {r.word: (r.previous, r.current) for r in topics.rising}
-    assert rising["增容"] == (1, 3)
-    assert rising["退税"] == (0, 2)
+    assert all(rising[word] == (1, 3) for word in power)
+    assert all(rising[word] == (0, 2) for word in refund)
     assert [(e.enterprise_id, e.cases) for e in topics.repeat_enterprises] == [(company.id, 3)]
     linked = set(session.scalars(select(Case.description).where(
         Case.id.in_(cases_mentioning("增容", SCOPE, "factor")))))
