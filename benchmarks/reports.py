@@ -221,7 +221,7 @@ def export_period(session: Session, rows: int) -> tuple[date, date]:
     return start, end
 
 
-def measure(url: str, samples: int, export_rows: int) -> None:
+def measure(url: str, samples: int, export_rows: int, rounds: int = EXPORT_ROUNDS) -> None:
     from reports import periods
     from reports.context import app_calendar, scope_for
     from reports.hot_topics import hot_topics
@@ -283,10 +283,10 @@ def measure(url: str, samples: int, export_rows: int) -> None:
         start, end = export_period(session, export_rows)
         session.rollback()
 
-    print(f"\nledger export ({start} – {end}; {EXPORT_ROUNDS} alternating rounds, median; "
+    print(f"\nledger export ({start} – {end}; {rounds} alternating rounds, median; "
           f"load average {os.getloadavg()[0]:.1f})")
     runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "export": []}
-    for _round in range(EXPORT_ROUNDS):
+    for _round in range(rounds):
         for mode in ("baseline", "export"):
             runs[mode].append(run_child(mode, url, start, end))
     medians = {mode: sorted(results, key=lambda r: r["seconds"])[len(results) // 2]
@@ -335,7 +335,7 @@ def main() -> None:
         return
     with bench_cases.private_database(args.database_url, args.keep) as url:
         load(url, n)
-        measure(url, samples, export_rows)
+        measure(url, samples, export_rows, 1 if args.smoke else EXPORT_ROUNDS)
 
 
 if __name__ == "__main__":
