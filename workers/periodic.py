@@ -46,6 +46,9 @@ PERIODIC: tuple[Periodic, ...] = (
     # Deadline reminders; once per assignment and level (unique rows), so overlaps are safe.
     Periodic(name="followup-reminders", func="workers.followup_jobs.send_reminders_job",
              interval=900),
+    # The monthly bulletin's draft on the first working day; once per month (unique month).
+    Periodic(name="reports-bulletin-draft", func="reports.jobs.draft_monthly_bulletin_job",
+             interval=3600),
 )
 
 
