@@ -59,7 +59,7 @@ from _loadgen import (  # noqa: E402  (benchmarks/ is on sys.path when run as a 
 )
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+ADMIN_URL = os.environ.get("TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
 HOST = "127.0.0.1"
 P99_GOAL_MS = 50.0
 RATIO_GOAL = 2.0
@@ -895,7 +895,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         default=ROOT / "workers" / "gunicorn_conf.py",
                         help="gunicorn config file for both servers (default: make run's)")
     parser.add_argument("--strict", action="store_true", help="exit 3 when a goal is missed")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few calls, one round, no goals: does it still run?")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.calls, args.concurrency, args.rounds, args.warmup_calls = 6, 2, 1, 2
+        args.think_ms, args.workers, args.threads, args.strict = 0.0, 1, 2, False
     if args.calls < 1 or args.concurrency < 1 or args.rounds < 1:
         parser.error("--calls, --concurrency and --rounds must be ≥ 1")
     if args.worker_class == "sync":

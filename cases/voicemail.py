@@ -17,8 +17,9 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Select,
-    TextClause,
+    TextualSelect,
     bindparam,
     case,
     func,
@@ -49,6 +50,7 @@ from cases.models import Enterprise, EnterprisePhone
 from cases.numbering import allocate_number, number_prefix, number_sql
 from cases.suggestions import store_suggestions
 from cases.vocab import OPEN_STATUSES, Channel
+from core.db import table_of
 
 log = logging.getLogger(__name__)
 
@@ -214,13 +216,13 @@ def _reserve_in_steps(session: Session, params: dict[str, Any], row: dict[str, A
     ).one_or_none()
 
 
-def _reserve_statement() -> TextClause:
+def _reserve_statement() -> TextualSelect:
     """``INSERT … ON CONFLICT DO NOTHING RETURNING *`` as text: compiled once, then cached.
 
     (SQLAlchemy does not cache the dialect-specific ``insert()`` constructs; compiling one
     costs more than the round trip. PostgreSQL and SQLite 3.35+ share this syntax.)
     """
-    table = VoicemailReservation.__table__
+    table = table_of(VoicemailReservation)
     names = ["recording_sid", "call_sid", "caller", "category", "subcategory", "case_number",
              "linked", "reserved_at"]
     return (
@@ -239,7 +241,7 @@ _LOOKUP_PARAMS = ("recording_sid", "call_sid", "phone", "category", "since")
 
 
 @functools.cache
-def _pg_reserve(with_phone: bool) -> TextClause:
+def _pg_reserve(with_phone: bool) -> TextualSelect:
     """PostgreSQL: lookup, counter bump and insert as one statement (data-modifying CTEs).
 
     In autocommit that is the webhook's single round trip. The lookup is
@@ -251,7 +253,7 @@ def _pg_reserve(with_phone: bool) -> TextClause:
         dialect=PGDialect(paramstyle="named"), compile_kwargs={"render_postcompile": True})
     constants = {key: getattr(value, "value", value) for key, value in compiled.params.items()
                  if key not in _LOOKUP_PARAMS}
-    table, counters = VoicemailReservation.__table__, CaseNumberCounter.__table__.name
+    table, counters = table_of(VoicemailReservation), table_of(CaseNumberCounter).name
     columns = ", ".join(c.name for c in table.c)
     new_number = number_sql(":number_prefix", "bumped.last")
     sql = f"""
@@ -282,7 +284,7 @@ def _pg_reserve(with_phone: bool) -> TextClause:
     return (
         text(sql)
         .bindparams(*[bindparam(n, type_=table.c[n].type) for n in typed],
-                    bindparam("day", type_=CaseNumberCounter.__table__.c.day.type),
+                    bindparam("day", type_=table_of(CaseNumberCounter).c.day.type),
                     *[bindparam(k, v) for k, v in constants.items()])
         .columns(*table.c)
     )
@@ -296,7 +298,8 @@ def _number_lookup(with_phone: bool) -> Select[Any]:
     Built once per shape with bound parameters: building it costs more than running it.
     """
     vr = VoicemailReservation
-    recording_sid, call_sid = bindparam("recording_sid"), bindparam("call_sid")
+    recording_sid: BindParameter[str] = bindparam("recording_sid")
+    call_sid: BindParameter[str] = bindparam("call_sid")
     existing = select(vr.id).where(vr.recording_sid == recording_sid)
     same_call = select(vr.case_number).where(vr.call_sid == call_sid).order_by(vr.id).limit(1)
     # A message of this call filed without a reservation (reconciliation, older releases).
@@ -315,8 +318,9 @@ def _number_lookup(with_phone: bool) -> Select[Any]:
     if not with_phone:
         columns += [null().label("duplicate"), null().label("pending")]
         return select(*columns)
-    phone = bindparam("phone", type_=VoicemailReservation.__table__.c.caller.type)
-    category, since = bindparam("category"), bindparam("since")
+    phone = bindparam("phone", type_=table_of(VoicemailReservation).c.caller.type)
+    category: BindParameter[str | None] = bindparam("category")
+    since: BindParameter[datetime] = bindparam("since")
     enterprise = _single_enterprise(phone)
     duplicate = _duplicate_query(phone=phone, enterprise_id=enterprise, category=category,
                                  since=since).with_only_columns(Case.number).limit(1)
@@ -554,6 +558,44 @@ def file_pending_voicemails(
                           reservation.id, reservation.recording_sid)
             reservation.attempts += 1
             reservation.last_error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
+            continue
+        filed += 1
+    session.flush()
+    return filed
+
+
+# A completed recording without a reservation waits this long before it is filed alone:
+# the <Record> action that reserves a number may reach us after the status callback.
+UNRESERVED_GRACE = timedelta(minutes=1)
+UNRESERVED_WINDOW = timedelta(days=7)
+
+
+def file_unreserved_voicemails(session: Session, *, now: datetime,
+                               calendar: WorkCalendar | None = None, tz: tzinfo | None = None,
+                               limit: int = 100) -> int:
+    """File completed hotline recordings that have neither a case nor a reservation.
+
+    Such messages were recorded through Twilio's fallback URL (the database was down, so
+    nothing was reserved), or reached us only through the status callback or the Twilio
+    listing. They become cases without waiting for a transcript, which may never come (no
+    model, a failed download); a later transcript attaches to the case. Survey comments
+    and outbound calls are left alone. Each in a savepoint; returns how many were filed.
+    """
+    sources = call_log().unfiled_voicemails(
+        session, completed_after=now - UNRESERVED_WINDOW,
+        completed_before=now - UNRESERVED_GRACE, limit=limit)
+    filed = 0
+    for source in sources:
+        try:
+            with session.begin_nested():
+                file_voicemail(session, recording_id=source.recording_id,
+                               call_id=source.call_id, caller=source.caller or None,
+                               category=source.category, subcategory=source.subcategory,
+                               now=now, calendar=calendar, tz=tz,
+                               recording_sid=source.recording_sid)
+        except Exception:
+            log.exception("could not file unreserved voicemail recording %s",
+                          source.recording_id)
             continue
         filed += 1
     session.flush()

@@ -52,6 +52,12 @@ def _instance_secret(instance_path: Path, name: str) -> str:
     return value
 
 
+def _embedded_redis(instance: Path) -> str | None:
+    from core.redis_conn import discover
+
+    return discover(instance)
+
+
 def _ints(value: str) -> list[int]:
     return [int(part) for part in value.split(",") if part.strip()]
 
@@ -66,7 +72,8 @@ def from_env(
     return {
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'hotline.db'}",
-        "REDIS_URL": env.get("REDIS_URL") or None,
+        # Unset: the embedded Redis of `make run` for this instance, when it is running.
+        "REDIS_URL": env.get("REDIS_URL") or _embedded_redis(instance),
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
@@ -95,7 +102,7 @@ def from_env(
         # Transcription (docs/transcription.md).
         "RECORDINGS_DELETE_FROM_TWILIO": parse_bool(env.get("RECORDINGS_DELETE_FROM_TWILIO")),
         "RECORDING_MAX_BYTES": int(env.get("RECORDING_MAX_BYTES", str(50 * 1024 * 1024))),
-        "TRANSCRIPTION_STUCK_MINUTES": int(env.get("TRANSCRIPTION_STUCK_MINUTES", "15")),
+        "TRANSCRIPTION_STUCK_MINUTES": int(env.get("TRANSCRIPTION_STUCK_MINUTES", "5")),
         "TRANSCRIPTION_MAX_ATTEMPTS": int(env.get("TRANSCRIPTION_MAX_ATTEMPTS", "8")),
         # Seconds between RQ retries of a failed download (Twilio publishes recordings late).
         "TRANSCRIPTION_RETRY_INTERVALS": [

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, request
 
 from call_flows.engine import FlowEngine
 from core.db import db
-from ivr import service
+from ivr import service, twilio_fields
 from ivr.redact import redacted
 from ivr.service import IvrRuntime
 from ivr.signature import twilio_signed
@@ -67,8 +67,7 @@ twiml_safe = never_fails(_apology)
 
 
 def _counter(name: str) -> int:
-    raw = request.args.get(name, "0")
-    return int(raw) if raw.isdigit() and len(raw) < 3 else 0
+    return twilio_fields.ascii_int(request.args.get(name), limit=99) or 0
 
 
 @bp.post("/voice")

@@ -18,5 +18,5 @@ def banner(port: int | str, public_base_url: str, logins: str) -> str:
         f"  health    {local}/healthz\n"
         f"{logins}"
         f"  try a call:  .venv/bin/flask --app app call --url {local} --digits 2\n"
-        "  Ctrl-C stops everything.\n"
+        "  A child that stops is restarted; Ctrl-C stops everything.\n"
     )

@@ -49,7 +49,7 @@ PENDING_GRACE = timedelta(minutes=2)
 # Twilio statuses of recordings that have no audio to transcribe.
 NO_AUDIO = frozenset({"absent", "failed", "deleted"})
 # A scheduled retry this far past its time will not run by itself.
-STRANDED_AFTER = timedelta(minutes=10)
+STRANDED_AFTER = timedelta(minutes=3)
 _MAX_IDS = 1000
 
 
@@ -227,7 +227,7 @@ def sync_from_twilio(session: Session, client: Client, *, now: datetime) -> list
 
 
 def _candidates(session: Session, config: Mapping[str, Any], now: datetime) -> list[Recording]:
-    stuck_before = now - timedelta(minutes=int(config.get("TRANSCRIPTION_STUCK_MINUTES") or 15))
+    stuck_before = now - timedelta(minutes=int(config.get("TRANSCRIPTION_STUCK_MINUTES") or 5))
     conditions = [
         and_(Recording.transcription_status == S.PENDING,
              Recording.updated_at < now - PENDING_GRACE),
@@ -317,7 +317,7 @@ def failed_jobs(connection: Redis) -> list[FailedJob]:
             result = job.latest_result()
             error = ((result.exc_string if result is not None else None) or "").strip()
             lines = error.splitlines()
-            found.append(FailedJob(job.id, name, job.func_name, tuple(job.args or ()),
+            found.append(FailedJob(job.id, name, job.func_name or "", tuple(job.args or ()),
                                    job.ended_at, lines[-1] if lines else ""))
     return sorted(found, key=lambda j: j.ended_at.timestamp() if j.ended_at else 0,
                   reverse=True)

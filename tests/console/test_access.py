@@ -40,6 +40,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/console/assignments/1/extension", {D}),
     ("GET", "/console/calls", CENTRE),
     ("GET", "/console/calls/1", CENTRE),
+    ("GET", "/console/calls/dead-letters", CENTRE),
     ("GET", "/console/recordings/1/audio", ALL),
     ("POST", "/console/transcripts/1/correct", CENTRE),
     ("POST", "/console/recordings/1/retry", CENTRE),
@@ -64,6 +65,18 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/console/admin/calendar", {A}),
     ("POST", "/console/admin/calendar/delete", {A}),
     ("GET", "/console/admin/flows", {A}),
+    ("GET", "/console/kb", ALL),
+    ("GET", "/console/kb/new", ALL),
+    ("POST", "/console/kb/new", ALL),
+    ("GET", "/console/kb/1", ALL),
+    ("GET", "/console/kb/1/edit", ALL),
+    ("POST", "/console/kb/1/edit", ALL),
+    ("POST", "/console/kb/1/state", ALL),
+    ("GET", "/console/kb/review", {S, A}),
+    ("GET", "/console/kb/settings", {A}),
+    ("POST", "/console/kb/settings/synonyms", {A}),
+    ("POST", "/console/kb/settings/phone", {A}),
+    ("POST", "/console/cases/1/answer-kb", CENTRE),
 ]
 
 
