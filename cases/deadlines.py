@@ -1,4 +1,4 @@
-"""Due dates from the working-day calendar (DESIGN §2, notice 三(二)、(三)).
+"""Due dates from the working-day calendar (docs/decisions.md §2, notice 三(二)、(三)).
 
 - 即时办 instant and the centre's own triage: due on the effective receipt day.
 - 流转办 routed: 2 working days after the department receives the case (the routing day).

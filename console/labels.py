@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cases.followup_models import REMINDER_LEVEL_LABELS
 from cases.vocab import (
     ASSIGNMENT_STATE_LABELS,
     CATEGORY_LABELS,
@@ -22,6 +23,8 @@ ACTION_LABELS: dict[str, str] = {
     "transcript_corrected": "更正转写文本",
     "voicemail_linked": "留言并单",
     "answered_instantly": "即时答复",
+    "kb_article_cited": "引用知识库条目",
+    "resolved_self_service": "电话自助办结",
     "routed": "流转交办",
     "rerouted": "重新交办",
     "joint_started": "启动专班商办",
@@ -41,6 +44,14 @@ ACTION_LABELS: dict[str, str] = {
     "rework": "差评重办",
     "ledger_hanging": "挂账",
     "ledger_settled": "销账",
+    "followup_scheduled": "安排回访",
+    "followup_call": "自动回访呼叫",
+    "followup_failed": "自动回访未成功",
+    "followup_to_operator": "转人工回访",
+    "followup_comment": "回访留言",
+    "reminder_due_soon": "到期提醒",
+    "reminder_overdue": "催办",
+    "reminder_escalated": "提请督办",
 }
 
 CALL_EVENT_LABELS: dict[str, str] = {
@@ -109,10 +120,23 @@ FIELD_LABELS: dict[str, str] = {
     "attendees": "参会单位",
     "transcript": "转写文本",
     "confidence": "置信度",
+    "article_id": "知识条目编号",
+    "article_version": "条目版本",
+    "article_title": "知识条目",
+    "answer_edited": "答复有修改",
+    "attempt": "回访次数",
+    "at": "计划时间",
+    "target": "回访号码",
+    "outcome": "结果",
+    "level": "级别",
 }
 
 # Every value code with its label, for one Jinja filter.
 VALUE_LABELS: dict[str, dict[str, str]] = {
+    "subcategory": {code: name for subs in SUBCATEGORY_LABELS.values()
+                    for code, name in subs.items()},
+    "outcome": dict(CALL_STATUS_LABELS),
+    "level": dict(REMINDER_LEVEL_LABELS),
     "status": dict(STATUS_LABELS),
     "mode": dict(MODE_LABELS),
     "ledger_state": dict(LEDGER_LABELS),

@@ -5,10 +5,12 @@ from __future__ import annotations
 from console import (  # noqa: F401  (importing registers the routes)
     views_admin,
     views_auth,
+    views_calllog,
     views_calls,
     views_cases,
     views_department,
     views_enterprises,
+    views_kb,
     views_notifications,
     views_queue,
     views_supervisor,

@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "console.models",
     "cases.followup_models",
     "cases.notifications",
+    "knowledge.models",
 )
 
 

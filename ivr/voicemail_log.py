@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cases.call_log import VoicemailSource
+from cases.case_models import CaseRecording, VoicemailReservation
+from cases.followup_models import FollowUpAttempt
 from ivr import calllog
-from ivr.models import Recording
+from ivr.models import INBOUND_FLOW, Call, Recording
 
 
 def _source(recording: Recording) -> VoicemailSource:
@@ -42,3 +44,24 @@ class VoicemailCallLog:
         recording = calllog.upsert_recording(session, recording_sid, now=at, call=call).recording
         source = _source(recording)
         return source if source.call_id is not None else replace(source, call_id=call.id)
+
+    def unfiled_voicemails(self, session: Session, *, completed_after: datetime,
+                           completed_before: datetime, limit: int) -> list[VoicemailSource]:
+        vr = VoicemailReservation
+        recordings = session.scalars(
+            select(Recording).outerjoin(Call, Call.id == Recording.call_id)
+            .where(
+                Recording.status == "completed",
+                Recording.created_at >= completed_after,
+                Recording.created_at <= completed_before,
+                or_(Call.id.is_(None),
+                    (Call.flow == INBOUND_FLOW) & Call.direction.startswith("inbound")),
+                ~select(CaseRecording.id)
+                .where(CaseRecording.recording_id == Recording.id).exists(),
+                ~select(vr.id).where(vr.recording_sid == Recording.recording_sid).exists(),
+                ~select(FollowUpAttempt.id)
+                .where(FollowUpAttempt.comment_recording_id == Recording.id).exists(),
+            )
+            .order_by(Recording.id).limit(limit)
+        ).all()
+        return [_source(recording) for recording in recordings]

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from core.db import Base, db, make_engine_url
 from core.models import import_all_models
+from migrations.runner import UNMAPPED_TABLES
 from tests.ci_no_skips import (  # noqa: F401  (hooks: skips fail in CI)
     pytest_make_collect_report,
     pytest_runtest_makereport,
@@ -135,6 +136,9 @@ def _truncate_all() -> None:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+            # Unmapped tables (the FTS5 search index) are not in the metadata.
+            for table in UNMAPPED_TABLES:
                 conn.execute(text(f"DELETE FROM {table}"))
 
 
