@@ -14,7 +14,9 @@ sees the same index:
   indexed.
 
 Query words are expanded with the administrator's synonym groups; only the most informative
-terms (by IDF) of a long text are kept, so a two-minute transcript costs what a question does.
+terms (by IDF) of a long text are kept, so a two-minute transcript costs what a question does,
+and the candidates come from the rarest of them within a budget: a word found in most
+articles adds almost nothing to a score but would make every article one to rank.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ PG_WEIGHTS = "{0.15, 0.25, 0.6, 1.0}"  # D grams, C answer, B questions, A title
 MAX_TERMS = 8
 # PostgreSQL: candidates kept by the cheap first ranking for the IDF-weighted second one.
 PG_POOL = 100
-# PostgreSQL: about how many articles the candidate-finding words may match in all.
+# About how many articles the candidate-finding words may match in all (both databases).
 CANDIDATE_BUDGET = 1000
 # Bigrams only for short texts (questions); a long transcript has words enough.
 GRAMS_UP_TO = 40
@@ -314,7 +316,7 @@ def search(session: Session, query_text: str, *, today: date, limit: int = 10,
     where = _filters(phone_only, published_only)
     params: dict[str, object] = {"today": today, "limit": limit}
     if _dialect(session) == "sqlite":
-        match = " OR ".join(f'"{t}"' for t in idf)
+        match = " OR ".join(f'"{t}"' for t in terms.selective)
         weights = ", ".join(str(w) for w in SQLITE_WEIGHTS)
         sql = text(
             f"SELECT s.rowid, -bm25(kb_search, {weights}) AS score, a.title, "
