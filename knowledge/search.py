@@ -249,6 +249,9 @@ def build_query(session: Session, text_value: str) -> Query:
 class _Terms:
     idf: dict[str, float]  # the most informative query terms present in the index
     selective: list[str]  # those rare enough to find the candidates with
+    # Even the rarest is in more articles than the budget (“中心”): look in titles and
+    # phrasings only (PostgreSQL's ``head`` vector) rather than rank most of the articles.
+    common_only: bool = False
 
 
 def _informative(session: Session, terms: list[str]) -> _Terms:
@@ -271,7 +274,8 @@ def _informative(session: Session, terms: list[str]) -> _Terms:
             break
         selective.append(term)
         found += rows[term]
-    return _Terms({t: idf[t] for t in best}, selective)
+    return _Terms({t: idf[t] for t in best}, selective,
+                  common_only=bool(selective) and found > CANDIDATE_BUDGET)
 
 
 def _filters(phone_only: bool, published_only: bool) -> str:
@@ -340,7 +344,8 @@ def search(session: Session, query_text: str, *, today: date, limit: int = 10,
             "c.title, c.questions, c.answer, c.grams FROM ("
             " SELECT s.article_id, s.vector, a.title AS article_title, s.title, s.questions,"
             " s.answer, s.grams FROM kb_search s JOIN kb_articles a ON a.id = s.article_id"
-            f" WHERE s.vector @@ to_tsquery('simple', :match){where}"
+            f" WHERE s.{'head' if terms.common_only else 'vector'}"
+            f" @@ to_tsquery('simple', :match){where}"
             f" ORDER BY ts_rank('{PG_WEIGHTS}', s.vector, to_tsquery('simple', :match), 1) DESC"
             " LIMIT :pool) c "
             "ORDER BY score DESC, c.article_id LIMIT :limit")

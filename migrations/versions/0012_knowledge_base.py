@@ -1,8 +1,8 @@
 """knowledge base: articles, versions, synonyms, term statistics, search index
 
 The search index is per dialect: an FTS5 table on SQLite; on PostgreSQL a table whose
-generated tsvector column (to_tsvector('simple', …) over the stored, pre-segmented tokens,
-weighted per field) has a GIN index.
+generated tsvector columns (to_tsvector('simple', …) over the stored, pre-segmented tokens,
+weighted per field; all fields, and title with phrasings only) have GIN indexes.
 
 Revision ID: 0012
 Revises: 0009
@@ -98,9 +98,14 @@ def upgrade() -> None:
             "  setweight(to_tsvector('simple', title), 'A') ||"
             "  setweight(to_tsvector('simple', questions), 'B') ||"
             "  setweight(to_tsvector('simple', answer), 'C') ||"
-            "  setweight(to_tsvector('simple', grams), 'D')) STORED)"
+            "  setweight(to_tsvector('simple', grams), 'D')) STORED,"
+            # Title and phrasings only: candidates for queries made of common words.
+            " head tsvector GENERATED ALWAYS AS ("
+            "  setweight(to_tsvector('simple', title), 'A') ||"
+            "  setweight(to_tsvector('simple', questions), 'B')) STORED)"
         )
         op.execute("CREATE INDEX ix_kb_search_vector ON kb_search USING gin (vector)")
+        op.execute("CREATE INDEX ix_kb_search_head ON kb_search USING gin (head)")
     else:
         op.execute(
             "CREATE VIRTUAL TABLE kb_search USING fts5("
