@@ -128,8 +128,8 @@ def test_today_decides_validity(session: Session) -> None:
     assert search(session, "年度政策", today=date(2027, 1, 1)) == []
 
 
-def test_a_query_of_common_words_only_still_finds_the_title(session: Session,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_query_of_common_words_only_still_finds_the_title(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     """Over the candidate budget even for its rarest word, PostgreSQL looks in titles only."""
     for n in range(3):
         publish(session, f"其他问题{n}", "企业服务中心答复。")
