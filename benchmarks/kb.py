@@ -96,8 +96,10 @@ def bulk_load(session: Session, rows: list[dict[str, Any]]) -> None:
                            "grams": fields.grams})
     session.execute(insert(Article), articles)
     column = "rowid" if dialect == "sqlite" else "article_id"
-    session.execute(text(f"INSERT INTO kb_search ({column}, title, questions, answer, grams) "
-                         "VALUES (:id, :title, :questions, :answer, :grams)"), index_rows)
+    extra = ", published" if dialect == "postgresql" else ""
+    session.execute(text(f"INSERT INTO kb_search ({column}, title, questions, answer, grams"
+                         f"{extra}) VALUES (:id, :title, :questions, :answer, :grams"
+                         f"{', true' if extra else ''})"), index_rows)
     existing = dict(session.execute(select(TermStat.token, TermStat.df)).tuples().all())
     df[DOCS_KEY] = len(rows)
     for token, count in df.items():

@@ -218,7 +218,20 @@ def index_article(session: Session, article: Article) -> IndexedFields:
             "ON CONFLICT (article_id) DO UPDATE SET title = EXCLUDED.title, "
             "questions = EXCLUDED.questions, answer = EXCLUDED.answer, grams = EXCLUDED.grams"),
             values)
+        sync_filters(session, article)
     return fields
+
+
+def sync_filters(session: Session, article: Article) -> None:
+    """Copy state, validity and the phone flag into PostgreSQL's index row (SQLite joins)."""
+    if _dialect(session) != "postgresql":
+        return
+    session.execute(text(
+        "UPDATE kb_search SET published = :published, phone = :phone, "
+        "valid_from = :valid_from, valid_until = :valid_until WHERE article_id = :id"),
+        {"id": article.id, "published": article.state == ArticleState.PUBLISHED,
+         "phone": bool(article.phone), "valid_from": article.valid_from,
+         "valid_until": article.valid_until})
 
 
 def remove_article(session: Session, article_id: int) -> None:
@@ -278,35 +291,38 @@ def _informative(session: Session, terms: list[str]) -> _Terms:
                   common_only=bool(selective) and found > CANDIDATE_BUDGET)
 
 
-def _filters(phone_only: bool, published_only: bool) -> str:
+def _filters(phone_only: bool, published_only: bool, table: str = "a") -> str:
     conditions = []
     if published_only:
         conditions += [
-            f"a.state = '{ArticleState.PUBLISHED.value}'",
-            "(a.valid_from IS NULL OR a.valid_from <= :today)",
-            "(a.valid_until IS NULL OR a.valid_until >= :today)",
+            "s.published = true" if table == "s"
+            else f"a.state = '{ArticleState.PUBLISHED.value}'",
+            f"({table}.valid_from IS NULL OR {table}.valid_from <= :today)",
+            f"({table}.valid_until IS NULL OR {table}.valid_until >= :today)",
         ]
     if phone_only:
-        conditions.append("a.phone = true")
+        conditions.append(f"{table}.phone = true")
     return "".join(f" AND {c}" for c in conditions)
 
 
 # PostgreSQL's planner does not count the cost of reading (and de-TOASTing) every tsvector, so
-# on a few thousand articles it prefers a sequential scan to the GIN index (≈4× slower here),
-# and a hash join over all articles to index lookups of the candidates. Off for this statement.
-_PG_PLAN = ("enable_seqscan", "enable_indexscan", "enable_hashjoin", "enable_mergejoin")
+# on a few thousand articles it prefers a sequential scan — or a full scan of the primary key —
+# to the GIN index (≈4× slower here). Off for this statement.
+_PG_PLAN = ("enable_seqscan", "enable_indexscan")
 
 
 def _execute(session: Session, sql: Any, params: dict[str, object]) -> list[Any]:
     if _dialect(session) != "postgresql":
         return list(session.execute(sql, params))
-    for setting in _PG_PLAN:
-        session.execute(text(f"SET LOCAL {setting} = off"))
+    def plan(value: str) -> Any:  # one round trip for the settings (transaction-local)
+        return text("SELECT " + ", ".join(f"set_config('{s}', '{value}', true)"
+                                          for s in _PG_PLAN))
+
+    session.execute(plan("off"))
     try:
         return list(session.execute(sql, params))
     finally:
-        for setting in _PG_PLAN:
-            session.execute(text(f"SET LOCAL {setting} = on"))
+        session.execute(plan("on"))
 
 
 def search(session: Session, query_text: str, *, today: date, limit: int = 10,
@@ -317,7 +333,7 @@ def search(session: Session, query_text: str, *, today: date, limit: int = 10,
     idf = terms.idf
     if not idf:
         return []
-    where = _filters(phone_only, published_only)
+    where = _filters(phone_only, published_only, "a" if _dialect(session) == "sqlite" else "s")
     params: dict[str, object] = {"today": today, "limit": limit}
     if _dialect(session) == "sqlite":
         match = " OR ".join(f'"{t}"' for t in terms.selective)
@@ -340,15 +356,14 @@ def search(session: Session, query_text: str, *, today: date, limit: int = 10,
         # Two stages: the GIN index finds the candidates and one ts_rank per row keeps the
         # best PG_POOL; only those get the per-term IDF sum, which costs a call per term.
         sql = text(
-            f"SELECT c.article_id, ({' + '.join(parts)}) AS score, c.article_title, "
-            "c.title, c.questions, c.answer, c.grams FROM ("
-            " SELECT s.article_id, s.vector, a.title AS article_title, s.title, s.questions,"
-            " s.answer, s.grams FROM kb_search s JOIN kb_articles a ON a.id = s.article_id"
-            f" WHERE s.{'head' if terms.common_only else 'vector'}"
+            "SELECT r.article_id, r.score, a.title, r.title, r.questions, r.answer, r.grams "
+            f"FROM (SELECT c.*, ({' + '.join(parts)}) AS score FROM ("
+            " SELECT s.article_id, s.vector, s.title, s.questions, s.answer, s.grams"
+            f" FROM kb_search s WHERE s.{'head' if terms.common_only else 'vector'}"
             f" @@ to_tsquery('simple', :match){where}"
             f" ORDER BY ts_rank('{PG_WEIGHTS}', s.vector, to_tsquery('simple', :match), 1) DESC"
-            " LIMIT :pool) c "
-            "ORDER BY score DESC, c.article_id LIMIT :limit")
+            " LIMIT :pool) c ORDER BY score DESC, c.article_id LIMIT :limit) r "
+            "JOIN kb_articles a ON a.id = r.article_id ORDER BY r.score DESC, r.article_id")
     if published_only:
         sql = sql.bindparams(bindparam("today", type_=Date()))
     else:

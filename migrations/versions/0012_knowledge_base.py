@@ -94,6 +94,9 @@ def upgrade() -> None:
             " article_id integer PRIMARY KEY REFERENCES kb_articles (id) ON DELETE CASCADE,"
             " title text NOT NULL, questions text NOT NULL, answer text NOT NULL,"
             " grams text NOT NULL,"
+            # Copies of the article's filters, so candidates are chosen without a join.
+            " published boolean NOT NULL DEFAULT false, phone boolean NOT NULL DEFAULT false,"
+            " valid_from date, valid_until date,"
             " vector tsvector GENERATED ALWAYS AS ("
             "  setweight(to_tsvector('simple', title), 'A') ||"
             "  setweight(to_tsvector('simple', questions), 'B') ||"
