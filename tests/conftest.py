@@ -21,19 +21,13 @@ from sqlalchemy.engine import make_url
 from core.db import Base, db, make_engine_url
 from core.models import import_all_models
 from migrations.runner import UNMAPPED_TABLES
+from tests.ci_no_skips import (  # noqa: F401  (hooks: skips fail in CI)
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+)
 
 PUBLIC_BASE_URL = "https://hotline.example.test"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    """Nothing is skipped in CI: a skip there (missing ffmpeg, model…) is a failure."""
-    outcome = yield
-    report = outcome.get_result()  # type: ignore[attr-defined]
-    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
-        report.outcome = "failed"
-        report.longrepr = f"skipped in CI, which must run everything: {report.longrepr}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
