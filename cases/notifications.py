@@ -26,6 +26,7 @@ class NotificationKind(StrEnum):
     OVERDUE = "overdue"  # 催办
     ESCALATED = "escalated"  # 督办: overdue for several working days
     POOR_RATING = "poor_rating"  # 差评: rated 1–2, reworked
+    BULLETIN = "bulletin"  # 简报: a monthly bulletin draft is ready (no case)
 
 
 KIND_LABELS: dict[str, str] = {
@@ -33,6 +34,7 @@ KIND_LABELS: dict[str, str] = {
     NotificationKind.OVERDUE: "催办",
     NotificationKind.ESCALATED: "督办",
     NotificationKind.POOR_RATING: "差评重办",
+    NotificationKind.BULLETIN: "简报",
 }
 
 
@@ -48,7 +50,8 @@ class Notification(Base):
     audience: Mapped[str] = mapped_column(String(16))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     kind: Mapped[str] = mapped_column(String(16))
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # None for notices about no single case (a bulletin draft).
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
     rating_id: Mapped[int | None] = mapped_column(ForeignKey("ratings.id"), index=True)
     score: Mapped[int | None] = mapped_column(Integer)
@@ -61,7 +64,7 @@ class Notification(Base):
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     read_by: Mapped[str | None] = mapped_column(String(100))
 
-    case: Mapped[Case] = relationship()
+    case: Mapped[Case | None] = relationship()
 
     @property
     def kind_label(self) -> str:
@@ -73,7 +76,7 @@ def notify(
     *,
     audience: Audience,
     kind: NotificationKind,
-    case: Case,
+    case: Case | None,
     title: str,
     body: str,
     now: datetime,
@@ -87,7 +90,8 @@ def notify(
     if (audience == Audience.DEPARTMENT) != (department_id is not None):
         raise ValueError("department notifications (and only they) need a department_id")
     notification = Notification(
-        audience=audience, department_id=department_id, kind=kind, case_id=case.id,
+        audience=audience, department_id=department_id, kind=kind,
+        case_id=case.id if case is not None else None,
         assignment_id=assignment_id, rating_id=rating_id, score=score, title=title[:200],
         body=body, comment=comment or None, created_at=now,
     )

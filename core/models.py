@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "cases.followup_models",
     "cases.notifications",
     "knowledge.models",
+    "reports.models",
 )
 
 
