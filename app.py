@@ -18,12 +18,12 @@ from call_flows.hooks import HookRegistry, default_registry
 from call_flows.office_hours import OfficeHours, parse_windows
 from call_flows.validator import validate_flow
 from call_flows.workdays import WorkCalendar
-from cases.survey_hooks import rating_options
 from core import config as config_module
 from core.clock import system_clock
 from core.db import db
 from core.models import import_all_models
 from core.sessions import BrowserSessionInterface
+from followup.survey_hooks import rating_options
 from ivr.eventlog import CallLogQueue
 from ivr.service import IvrRuntime
 from workers.dispatch import recording_dispatcher
@@ -32,7 +32,7 @@ from workers.queues import connect
 log = logging.getLogger("hotline")
 
 BLUEPRINTS = ("core.health:bp", "ivr.routes:bp", "api.routes:bp", "console.views:bp",
-              "ivr.survey_routes:bp")
+              "followup.routes:bp")
 CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workdays_cli",
               "call_flows.cli:flows_cli", "ivr.cli:call_command",
               "cases.cli:cases_cli", "api.cli:api_tokens_cli",
@@ -40,9 +40,10 @@ CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workda
               "transcription.cli:jobs_cli", "console.cli:users_cli",
               "workers.followup_cli:followups_cli")
 # ``init_app(app)`` hooks run before blueprints are registered (CSRF, session cookies).
-APP_HOOKS: tuple[str, ...] = ("console:init_app", "workers.followup_jobs:init_app")
+APP_HOOKS: tuple[str, ...] = ("console:init_app", "followup.listeners:init_app",
+                             "workers.followup_jobs:init_app")
 # Modules exposing ``register(registry)`` to add their IVR conditions and hooks.
-HOOK_PROVIDERS: tuple[str, ...] = ("cases.ivr_hooks", "cases.survey_hooks")
+HOOK_PROVIDERS: tuple[str, ...] = ("cases.ivr_hooks", "followup.survey_hooks")
 
 
 def _load(spec: str) -> Any:

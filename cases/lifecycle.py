@@ -21,12 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_flows.workdays import WorkCalendar
-from cases import followups, ledger
+from cases import ledger, receipts
 from cases.actors import CENTRE, SUPERVISORS, Actor, require_department, require_kind
 from cases.audit import changed, record_event, snapshot
 from cases.case_models import Assignment, Case, Escalation, JointMeeting, Rating, Reply
 from cases.deadlines import Deadline, Deadlines, calendar_for
 from cases.errors import ForbiddenTransition, InvalidInput, NotFound
+from cases.events import CaseAnswered, RatingRecorded, publish
 from cases.intake import MAX_DESCRIPTION, validate_category
 from cases.models import Department, Enterprise
 from cases.phones import InvalidPhone, normalize_phone
@@ -155,7 +156,8 @@ def _mark_answered(session: Session, case: Case, deadlines: Deadlines, actor: Ac
     case.answered_on = deadlines.local_date(now)
     case.returned_at = None
     ledger.note_answer(session, case, deadlines, actor=actor, now=now)
-    followups.on_case_answered(session, case, now)
+    receipts.case_answered(session, case, now)
+    publish(CaseAnswered(session, case, now))
 
 
 # -- the centre: triage -------------------------------------------------------------------
@@ -543,7 +545,7 @@ def record_rating(session: Session, case_id: int, *, score: int, comment: str = 
     session.add(Rating(case_id=case.id, score=score, comment=(comment or "").strip(), via=via,
                        call_id=call_id, rated_at=now, rated_by=actor.name[:100],
                        round=case.rework_count))
-    followups.on_rating_recorded(session, case, score=score, comment=comment, via=via, now=now)
+    publish(RatingRecorded(session, case, score=score, comment=comment or "", via=via, now=now))
     if score >= SATISFIED_MIN_SCORE:
         move(case, "rate", Status.CLOSED)
         ledger.settle(session, case, actor=actor, now=now)

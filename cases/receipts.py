@@ -1,9 +1,9 @@
 """Text messages to enterprises and liaisons: what they say and when one is queued.
 
-Messages are queued in the outbox (:class:`~cases.followup_models.SmsMessage`) inside the
-transaction that causes them and sent later by a job (``ivr.sms``), so a slow or failing SMS
-gateway never holds up a call or a form. The body is rendered at sending time from the kind,
-the stored parameters, the configured signature and the hotline number.
+Messages are queued in the outbox (:class:`~cases.notice_models.SmsMessage`) inside the
+transaction that causes them and sent later by a job (``workers.sms_outbox``), so a slow or
+failing SMS gateway never holds up a call or a form. The body is rendered at sending time
+from the kind, the stored parameters, the configured signature and the hotline number.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.case_models import Case
-from cases.followup_models import SmsMessage
+from cases.notice_models import SmsMessage
 from cases.phones import is_mobile
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from cases.actors import Actor
 from cases.audit import record_event
 from cases.case_models import Assignment
 from cases.deadlines import hotline_tz
-from cases.followup_models import REMINDER_LEVEL_LABELS, ReminderLevel, ReminderSent
+from cases.notice_models import REMINDER_LEVEL_LABELS, ReminderLevel, ReminderSent
 from cases.notifications import Audience, NotificationKind, notify
 from cases.receipts import queue_sms, spoken_day
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, Extension

@@ -35,13 +35,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from call_flows.workdays import WorkCalendar
-from cases import followups, receipts
+from cases import receipts
 from cases.actors import Actor
 from cases.audit import record_event
 from cases.case_models import Case, CaseNumberCounter, CaseRecording, VoicemailReservation
 from cases.deadlines import hotline_tz
 from cases.enterprises import enterprises_for_phone, phone_or_none
 from cases.errors import InvalidInput
+from cases.events import RecordingTranscribed, publish
 from cases.intake import VOICEMAIL_PLACEHOLDER, file_case, validate_category
 from cases.models import Enterprise, EnterprisePhone
 from cases.numbering import allocate_number, number_prefix, number_sql
@@ -578,8 +579,8 @@ def transcript_ready(
     if recording is None:
         log.warning("transcript for unknown recording id %s", recording_id)
         return None
-    if followups.comment_transcribed(session, recording_id, text, now=now):
-        return None  # a comment in a survey call, not a voicemail
+    if any(publish(RecordingTranscribed(session, recording_id, text, now))):
+        return None  # claimed by a listener (e.g. a comment in a survey call), not a voicemail
     link = _existing(session, recording_id)
     if link is None:
         call = recording.call

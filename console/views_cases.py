@@ -15,7 +15,6 @@ from sqlalchemy.orm import selectinload
 from cases import lifecycle
 from cases.case_models import Assignment, Case
 from cases.errors import InvalidInput
-from cases.followups import followups_of_case
 from cases.models import Department
 from cases.vocab import (
     CATEGORY_LABELS,
@@ -43,6 +42,7 @@ from console.web import (
     user,
 )
 from core.db import db
+from followup.queries import followups_of_case
 
 
 def visible_case(case_id: int) -> Case:

@@ -8,7 +8,6 @@ from typing import Any
 from flask import flash, render_template, request, url_for
 
 from cases.enterprises import find_or_register_enterprise
-from cases.followups import operator_tasks
 from cases.intake import file_case
 from cases.vocab import CATEGORY_LABELS, CHANNEL_LABELS, SUBCATEGORY_LABELS, Channel
 from console import queries
@@ -16,6 +15,7 @@ from console.auth import CENTRE
 from console.blueprint import route
 from console.web import actor, calendar, now, optional, perform, text, today, tz
 from core.db import db
+from followup.queries import operator_tasks
 
 # Channels an operator files by hand; voicemails and API channels file themselves.
 MANUAL_CHANNELS = [c for c in Channel if c != Channel.HOTLINE_VOICEMAIL]

@@ -13,7 +13,8 @@ MODEL_MODULES = (
     "transcription.models",
     "transcription.corrections",
     "console.models",
-    "cases.followup_models",
+    "cases.notice_models",
+    "followup.models",
     "cases.notifications",
 )
 

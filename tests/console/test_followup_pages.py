@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from cases import followups, lifecycle, reminders
-from cases.followup_models import AttemptStatus, FollowUp
-from cases.followups import FollowUpPolicy
+from cases import lifecycle, reminders
 from cases.notifications import Audience, Notification, unread_count
 from core.db import db
+from followup import calls
+from followup.models import AttemptStatus, FollowUp
+from followup.policy import FollowUpPolicy
 from tests.cases.factories import CALENDAR, department_id, routed_case
 from tests.console.conftest import DEPT_A, DEPT_B, OPERATOR, Accounts, csrf_token
 from tests.followup.support import MOBILE, answered_case
@@ -27,14 +28,14 @@ def operator_task(clock: Any, department: str = DEPT_A) -> int:
     case_id = answered_case(clock(), phone=MOBILE, department=department)
     session = db.session()
     followup = session.scalars(select(FollowUp).where(FollowUp.case_id == case_id)).one()
-    followups.schedule(session, followup.id, now=clock(), policy=POLICY, calendar=CALENDAR)
+    calls.schedule(session, followup.id, now=clock(), policy=POLICY, calendar=CALENDAR)
     for outcome in OUTCOMES:
         at = followup.next_attempt_at
         assert at is not None
-        plan = followups.begin_attempt(session, followup.id, now=at, policy=POLICY,
+        plan = calls.begin_attempt(session, followup.id, now=at, policy=POLICY,
                                        calendar=CALENDAR, dial=lambda number: number)
         assert plan.attempt_id is not None
-        followups.attempt_failed(session, plan.attempt_id, status=outcome, now=at,
+        calls.attempt_failed(session, plan.attempt_id, status=outcome, now=at,
                                  policy=POLICY, calendar=CALENDAR)
     session.commit()
     assert followup.status == "operator"

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from call_flows.workdays import WorkCalendar
 from cases import reminders
-from cases.followup_models import ReminderLevel, ReminderSent, SmsMessage
+from cases.notice_models import ReminderLevel, ReminderSent, SmsMessage
 from cases.notifications import Audience, Notification, inbox, mark_read, unread_count
 from console.models import User
 from core.db import db

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cases.followup_models import SmsMessage
+from cases.notice_models import SmsMessage
 from core.db import db
 from tests.cases.factories import local
 from tests.followup.support import answered_case

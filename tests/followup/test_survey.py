@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from cases import lifecycle
 from cases.case_models import Case
-from cases.followup_models import AttemptStatus, FollowUpStatus
-from cases.followups import operator_tasks
 from cases.notifications import Audience, Notification, inbox
 from cases.voicemail import transcript_ready
 from core.db import db
+from followup.models import AttemptStatus, FollowUpStatus
+from followup.queries import operator_tasks
 from ivr.models import Call, Recording
 from tests.cases.factories import CALENDAR, actions, department_id, liaison, local, write_wav
 from tests.followup.support import (
@@ -191,7 +191,7 @@ def test_case_rated_by_an_operator_meanwhile_is_not_rated_again(
 
 
 def test_rating_order_is_configurable() -> None:
-    from cases.survey_hooks import rating_options
+    from followup.survey_hooks import rating_options
 
     assert rating_options("descending") == (
         "非常满意请按5，满意请按4，基本满意请按3，不满意请按2，非常不满意请按1。")

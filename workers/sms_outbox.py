@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from twilio.rest import Client
 
-from cases.followup_models import SmsMessage, SmsStatus
+from cases.notice_models import SmsMessage, SmsStatus
 from cases.receipts import DEFAULT_HOTLINE, DEFAULT_SIGNATURE, render
 
 log = logging.getLogger(__name__)
