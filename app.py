@@ -32,7 +32,7 @@ from workers.queues import connect
 log = logging.getLogger("hotline")
 
 BLUEPRINTS = ("core.health:bp", "ivr.routes:bp", "api.routes:bp", "console.views:bp",
-              "followup.routes:bp")
+              "followup.routes:bp", "ivr.sms_routes:bp")
 CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workdays_cli",
               "call_flows.cli:flows_cli", "ivr.cli:call_command",
               "cases.cli:cases_cli", "api.cli:api_tokens_cli",

@@ -156,7 +156,11 @@ class Reply(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    # ``ReplyKind``: 答复 / 解释说明 / 进度反馈.
+    kind: Mapped[str] = mapped_column(String(16), default="answer", server_default="answer")
     text: Mapped[str] = mapped_column(Text)
+    # The policy a 解释说明 relies on (文件名称、条款).
+    policy_basis: Mapped[str | None] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(100))
     replied_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

@@ -35,10 +35,13 @@ from cases.states import check, move
 from cases.suggestions import mark_final_routing, store_suggestions
 from cases.vocab import (
     ACTIVE_ASSIGNMENT_STATES,
+    CLOSING_REPLY_KINDS,
+    REPLY_KIND_LABELS,
     SATISFIED_MIN_SCORE,
     AssignmentState,
     Extension,
     Mode,
+    ReplyKind,
     Role,
     Status,
 )
@@ -173,7 +176,8 @@ def answer_instantly(session: Session, case_id: int, *, text: str, actor: Actor,
     before = snapshot(case, CASE_FIELDS)
     case.mode = Mode.INSTANT
     case.needs_review = False
-    session.add(Reply(case=case, text=answer, author=actor.name[:100], replied_at=now))
+    session.add(Reply(case=case, kind=ReplyKind.ANSWER, text=answer, author=actor.name[:100],
+                      replied_at=now))
     _mark_answered(session, case, _deadlines(session, calendar, tz), actor, now,
                    "answer_instantly")
     _event(session, case, "answered_instantly", actor, now, before, reply=answer)
@@ -495,27 +499,65 @@ def reject_extension(session: Session, assignment_id: int, *, reason: str, actor
 
 
 def reply(session: Session, assignment_id: int, *, text: str, actor: Actor, now: datetime,
+          kind: str = ReplyKind.ANSWER, policy_basis: str = "",
           calendar: WorkCalendar | None = None, tz: tzinfo | None = None) -> Assignment:
-    """答复: a department's answer; the case is answered when no department is still handling it."""
+    """答复 or 解释说明: closes the department's assignment; the case is answered when no
+    department is still handling it. A 解释说明 (the request cannot be met under policy)
+    must cite the policy it relies on. 进度反馈 goes through :func:`report_progress`.
+    """
+    if kind not in CLOSING_REPLY_KINDS:
+        raise InvalidInput({"kind": "答复类型应为 答复 或 解释说明"})
     assignment = _assignment(session, assignment_id)
-    require_department(actor, assignment.department_id, "答复")
+    require_department(actor, assignment.department_id, REPLY_KIND_LABELS[kind])
     case = assignment.case
     check(case, "reply")
-    _require_active(assignment, "答复")
-    answer = _text(text, "text", "请填写答复内容")
+    _require_active(assignment, REPLY_KIND_LABELS[kind])
+    answer = _text(text, "text", f"请填写{REPLY_KIND_LABELS[kind]}内容")
+    basis = (_text(policy_basis, "policy_basis", "解释说明须注明所依据的政策", limit=500)
+             if kind == ReplyKind.EXPLANATION else None)
     before_case = snapshot(case, CASE_FIELDS)
     before = snapshot(assignment, ASSIGNMENT_FIELDS)
     assignment.state = AssignmentState.REPLIED
     assignment.replied_at = now
     assignment.accepted_at = assignment.accepted_at or now
-    session.add(Reply(case=case, assignment_id=assignment.id,
-                      department_id=assignment.department_id, text=answer,
+    session.add(Reply(case=case, assignment_id=assignment.id, kind=kind,
+                      department_id=assignment.department_id, text=answer, policy_basis=basis,
                       author=actor.name[:100], replied_at=now))
-    _assignment_event(session, assignment, "replied", actor, now, before, reply=answer)
+    extra: dict[str, Any] = {"reply": answer, "kind": kind}
+    if basis:
+        extra["policy_basis"] = basis
+    _assignment_event(session, assignment,
+                      "replied" if kind == ReplyKind.ANSWER else "explained", actor, now,
+                      before, **extra)
     if not _active(case):
         _mark_answered(session, case, _deadlines(session, calendar, tz), actor, now, "reply")
         _event(session, case, "answered", actor, now, before_case)
     return assignment
+
+
+def report_progress(session: Session, assignment_id: int, *, text: str, actor: Actor,
+                    now: datetime) -> Reply:
+    """进度反馈: interim progress for the enterprise; the assignment stays open and its
+    deadline is unchanged. The enterprise is texted the progress."""
+    assignment = _assignment(session, assignment_id)
+    require_department(actor, assignment.department_id, "进度反馈")
+    case = assignment.case
+    check(case, "reply")
+    _require_active(assignment, "进度反馈")
+    note = _text(text, "text", "请填写办理进度")
+    before = snapshot(assignment, ASSIGNMENT_FIELDS)
+    assignment.accepted_at = assignment.accepted_at or now
+    if assignment.state == AssignmentState.PENDING:
+        assignment.state = AssignmentState.ACCEPTED  # reporting progress means it was received
+    progress = Reply(case=case, assignment_id=assignment.id, kind=ReplyKind.PROGRESS,
+                     department_id=assignment.department_id, text=note,
+                     author=actor.name[:100], replied_at=now)
+    session.add(progress)
+    session.flush()
+    _assignment_event(session, assignment, "progress_reported", actor, now, before,
+                      reply=note, kind=ReplyKind.PROGRESS)
+    receipts.progress_reported(session, case, progress, now)
+    return progress
 
 
 # -- follow-up and rating ---------------------------------------------------------------------

@@ -74,7 +74,11 @@ class SmsMessage(Base):
     body: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_try_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    message_sid: Mapped[str | None] = mapped_column(String(64))
+    message_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     error: Mapped[str | None] = mapped_column(Text)
+    # Twilio's message status callback: queued, sent, delivered, undelivered, failed.
+    delivery_status: Mapped[str | None] = mapped_column(String(16))
+    delivery_error_code: Mapped[str | None] = mapped_column(String(16))
+    delivery_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -10,6 +10,7 @@ from cases.vocab import (
     LEDGER_LABELS,
     MODE_LABELS,
     RATING_LABELS,
+    REPLY_KIND_LABELS,
     ROLE_LABELS,
     STATUS_LABELS,
     SUBCATEGORY_LABELS,
@@ -36,6 +37,8 @@ ACTION_LABELS: dict[str, str] = {
     "extension_rejected": "不予延期",
     "due_changed": "办理期限变更",
     "replied": "答复",
+    "explained": "解释说明",
+    "progress_reported": "进度反馈",
     "answered": "已答复企业",
     "rated": "满意度评价",
     "rework": "差评重办",
@@ -109,6 +112,8 @@ FIELD_LABELS: dict[str, str] = {
     "attendees": "参会单位",
     "transcript": "转写文本",
     "confidence": "置信度",
+    "kind": "答复类型",
+    "policy_basis": "依据政策",
 }
 
 # Every value code with its label, for one Jinja filter.
@@ -121,6 +126,8 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "category": dict(CATEGORY_LABELS),
     "channel": dict(CHANNEL_LABELS),
     "role": dict(ROLE_LABELS),
+    "reply_kind": dict(REPLY_KIND_LABELS),
+    "kind": dict(REPLY_KIND_LABELS),
 }
 
 __all__ = [

@@ -249,8 +249,17 @@ def assignment_return(assignment_id: int) -> Any:
 @route("/assignments/<int:assignment_id>/reply", roles=("department",), methods=("POST",))
 def assignment_reply(assignment_id: int) -> Any:
     return _department_action(assignment_id, "答复已提交", lambda: lifecycle.reply(
-        db.session, assignment_id, text=text("text"), actor=actor(), now=now(),
+        db.session, assignment_id, text=text("text"), kind=text("kind") or "answer",
+        policy_basis=text("policy_basis"), actor=actor(), now=now(),
         calendar=calendar(), tz=tz()))
+
+
+@route("/assignments/<int:assignment_id>/progress", roles=("department",), methods=("POST",))
+def assignment_progress(assignment_id: int) -> Any:
+    return _department_action(assignment_id, "进度反馈已提交，已短信告知企业",
+                              lambda: lifecycle.report_progress(
+                                  db.session, assignment_id, text=text("text"), actor=actor(),
+                                  now=now()))
 
 
 @route("/assignments/<int:assignment_id>/extension", roles=("department",), methods=("POST",))

@@ -249,13 +249,14 @@ def send_sms(message_id: int) -> str:
                 sms_outbox.mark_skipped(session, message_id, body=body, reason=NO_SENDER)
             return "skipped"
         try:
-            sid = sms_outbox.send_sms(outbound.make_twilio_client(config), config, to=to, body=body)
+            sid = sms_outbox.send_sms(outbound.make_twilio_client(config), config, to=to,
+                                      body=body, message_id=message_id)
         except Exception as exc:
             log.warning("SMS %s to %s failed: %s", message_id, to, exc)
             retryable = outbound.is_retryable(exc) and not outbound.is_permanent(exc)
             with db.transaction() as session:
                 retry = sms_outbox.mark_failed(session, message_id, error=str(exc),
-                                        retryable=retryable, now=_now(app))
+                                               retryable=retryable, now=_now(app))
             return "retry" if retry else "failed"
         with db.transaction() as session:
             sms_outbox.mark_sent(session, message_id, sid=sid, body=body, now=_now(app))

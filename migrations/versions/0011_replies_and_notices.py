@@ -1,0 +1,42 @@
+"""Reply kinds (答复 / 解释说明 / 进度反馈) and SMS delivery status.
+
+Revision ID: 0011
+Revises: 0007
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from core.db import UtcDateTime
+
+revision = "0011"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("replies", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("kind", sa.String(length=16), nullable=False,
+                                      server_default="answer"))
+        batch_op.add_column(sa.Column("policy_basis", sa.Text(), nullable=True))
+    with op.batch_alter_table("sms_messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("delivery_status", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("delivery_error_code", sa.String(length=16),
+                                      nullable=True))
+        batch_op.add_column(sa.Column("delivery_updated_at", UtcDateTime(timezone=True),
+                                      nullable=True))
+        batch_op.create_index("ix_sms_messages_message_sid", ["message_sid"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("sms_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_sms_messages_message_sid")
+        batch_op.drop_column("delivery_updated_at")
+        batch_op.drop_column("delivery_error_code")
+        batch_op.drop_column("delivery_status")
+    with op.batch_alter_table("replies", schema=None) as batch_op:
+        batch_op.drop_column("policy_basis")
+        batch_op.drop_column("kind")
