@@ -1,6 +1,8 @@
 """Due dates from the working-day calendar (DESIGN §2, notice 三(二)、(三)).
 
-- 即时办 instant and the centre's own triage: due on the effective receipt day.
+- 即时办 instant and the centre's own triage: due the day received — or, for a case received
+  after the close of business or on a day off, the next working day (its close of business).
+  After a 退单 the centre's target is counted again from the day the case came back.
 - 流转办 routed: 2 working days after the department receives the case (the routing day).
 - 专班商办 joint: 5 working days after the joint meeting.
 - 研判上报 escalated: the deadline set by the leading group's decision.
@@ -15,12 +17,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from call_flows.calendar_store import load_overrides
+from call_flows.office_hours import parse_windows
 from call_flows.workdays import DueDate, WorkCalendar
 
 ROUTED_WORKING_DAYS = 2
@@ -30,6 +33,14 @@ JOINT_WORKING_DAYS = 5
 def hotline_tz() -> ZoneInfo:
     """The hotline's time zone (``HOTLINE_TZ``, default Asia/Shanghai)."""
     return ZoneInfo(os.environ.get("HOTLINE_TZ") or "Asia/Shanghai")
+
+
+DEFAULT_OFFICE_HOURS = "08:30-12:00,13:30-17:30"
+
+
+def close_of_business() -> time:
+    """When the centre's working day ends: the end of the last ``OFFICE_HOURS`` window."""
+    return parse_windows(os.environ.get("OFFICE_HOURS") or DEFAULT_OFFICE_HOURS)[-1][1]
 
 
 def calendar_for(session: Session) -> WorkCalendar:
@@ -49,9 +60,11 @@ class Deadline:
 class Deadlines:
     """The notice's time limits on one calendar and time zone."""
 
-    def __init__(self, calendar: WorkCalendar, tz: tzinfo | None = None) -> None:
+    def __init__(self, calendar: WorkCalendar, tz: tzinfo | None = None,
+                 closes_at: time | None = None) -> None:
         self.calendar = calendar
         self.tz = tz or hotline_tz()
+        self.closes_at = closes_at or close_of_business()
 
     def local_date(self, at: datetime) -> date:
         """The local calendar date of an aware datetime."""
@@ -61,9 +74,22 @@ class Deadlines:
         due: DueDate = self.calendar.due_date(start, n, self.tz)
         return Deadline(due.day, due.provisional, reason)
 
-    def same_day(self, received_at: datetime) -> Deadline:
-        """The centre answers or routes on the day it receives the case."""
-        return self._rule(received_at, 0, "受理当日答复或流转")
+    def same_day(self, received_at: datetime, reason: str = "受理当日答复或流转") -> Deadline:
+        """The centre answers or routes on the day it receives the case; received after the
+        close of business or on a day off, by the next working day's close of business."""
+        local = received_at.astimezone(self.tz)
+        info = self.calendar.info(local.date())
+        if info.working and local.time() < self.closes_at:
+            return Deadline(info.day, info.provisional, reason)
+        # ``add_working_days`` never counts the start day: Friday night and Saturday both
+        # give Monday, a holiday eve the first working day after the holiday.
+        due = self.calendar.add_working_days(local.date(), 1)
+        return Deadline(due.day, due.provisional or info.provisional,
+                        "非工作时间受理：次一工作日下班前答复或流转")
+
+    def requeued(self, returned_at: datetime) -> Deadline:
+        """After a 退单 the centre re-routes from the day the case came back."""
+        return self.same_day(returned_at, "退单后重新交办：退回当日")
 
     def routed(self, routed_at: datetime) -> Deadline:
         return self._rule(

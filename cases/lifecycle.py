@@ -416,7 +416,7 @@ def return_assignment(session: Session, assignment_id: int, *, reason: str, acto
         else:
             move(case, "return", Status.RECEIVED)
             case.returned_at = now
-            _set_due(case, deadlines.same_day(now))
+            _set_due(case, deadlines.requeued(now))
             _event(session, case, "back_to_queue", actor, now, before_case, note=text)
     return assignment
 

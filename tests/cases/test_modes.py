@@ -34,7 +34,7 @@ def test_instant_answer_closes_the_triage_the_same_day(session: Session) -> None
 
 
 def test_instant_answer_on_a_later_day_is_late_but_not_hanging(session: Session) -> None:
-    case = new_case(session, local("2026-11-24 22:00"))
+    case = new_case(session, local("2026-11-24 15:00"))
     lifecycle.answer_instantly(session, case.id, text="已告知", actor=OPERATOR,
                                now=local("2026-11-25 09:00"), calendar=CALENDAR)
     assert case.answered_on > case.due_date  # type: ignore[operator]

@@ -37,6 +37,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/console/assignments/1/accept", {D}),
     ("POST", "/console/assignments/1/return", {D}),
     ("POST", "/console/assignments/1/reply", {D}),
+    ("POST", "/console/assignments/1/progress", {D}),
     ("POST", "/console/assignments/1/extension", {D}),
     ("GET", "/console/calls", CENTRE),
     ("GET", "/console/calls/1", CENTRE),

@@ -110,7 +110,9 @@ def test_liaison_text_message_in_chinese(jobs: Any, clock: Any, twilio_http: Any
     (sent_sms,) = twilio_http.messages()
     assert sent_sms.data == {"To": LIAISON_PHONE, "From": "+8610690000",
                              "Body": "【奉化8718】区经信局：诉求2611230001将于11月25日到期，"
-                                     "请及时办理答复。"}
+                                     "请及时办理答复。",
+                             "StatusCallback": "https://hotline.example.test/ivr/sms/status"
+                                               f"?message={message_id}"}
 
 
 def test_no_phone_no_text_but_the_console_notice(jobs: Any, clock: Any) -> None:
