@@ -83,6 +83,8 @@ class Case(Base):
     hanging_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    # 回访未果: closed without a rating (未评价), and why the enterprise could not be reached.
+    unrated_reason: Mapped[str | None] = mapped_column(String(200))
     # Set while the case waits in the centre's queue after a department returned it (退单).
     returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 

@@ -598,6 +598,23 @@ def record_rating(session: Session, case_id: int, *, score: int, comment: str = 
     return case
 
 
+def close_unrated(session: Session, case_id: int, *, reason: str, actor: Actor,
+                  now: datetime) -> Case:
+    """回访未果: the enterprise could not be reached for a rating; the case closes as 未评价
+    and the ledger settles (a hanging case too: its answer stands, only the rating is missing).
+    """
+    require_kind(actor, CENTRE | {"system"}, "登记回访未果")
+    case = _case(session, case_id)
+    check(case, "close_unrated")
+    text = _text(reason, "reason", "请填写回访未果的原因", limit=200)
+    before = snapshot(case, CASE_FIELDS)
+    case.unrated_reason = text
+    move(case, "close_unrated", Status.CLOSED)
+    ledger.settle(session, case, actor=actor, now=now)
+    _event(session, case, "closed_unrated", actor, now, before, note=text)
+    return case
+
+
 def _rework(session: Session, case: Case, deadlines: Deadlines, actor: Actor, now: datetime
             ) -> None:
     ledger.hang(session, case, actor=actor, now=now, reason="企业评价不满意，重办")

@@ -42,6 +42,8 @@ ACTION_LABELS: dict[str, str] = {
     "answered": "已答复企业",
     "rated": "满意度评价",
     "rework": "差评重办",
+    "followup_unreachable": "回访未果",
+    "closed_unrated": "回访未果办结（未评价）",
     "ledger_hanging": "挂账",
     "ledger_settled": "销账",
 }

@@ -80,7 +80,7 @@ def for_round(session: Session, case_id: int, round_: int) -> FollowUp | None:
     ).one_or_none()
 
 
-def _locked(session: Session, followup_id: int) -> FollowUp | None:
+def locked(session: Session, followup_id: int) -> FollowUp | None:
     """The follow-up, row-locked so that duplicate jobs serialise (PostgreSQL)."""
     return session.scalars(
         select(FollowUp).where(FollowUp.id == followup_id).with_for_update()
@@ -131,7 +131,7 @@ def _to_operator(session: Session, followup: FollowUp, case: Case, reason: str,
 def schedule(session: Session, followup_id: int, *, now: datetime, policy: FollowUpPolicy,
              calendar: WorkCalendar) -> FollowUp | None:
     """``new`` → ``scheduled`` at the first calling time; idempotent."""
-    followup = _locked(session, followup_id)
+    followup = locked(session, followup_id)
     if followup is None or followup.status != FollowUpStatus.NEW:
         return followup
     case = followup.case
@@ -174,7 +174,7 @@ class CallPlan:
 def begin_attempt(session: Session, followup_id: int, *, now: datetime, policy: FollowUpPolicy,
                   calendar: WorkCalendar, dial: Callable[[str], str]) -> CallPlan:
     """Decide whether to call now; if so, number the attempt (the caller commits first)."""
-    followup = _locked(session, followup_id)
+    followup = locked(session, followup_id)
     if followup is None:
         return CallPlan(PlanAction.SKIP, reason="no such follow-up")
     case = followup.case

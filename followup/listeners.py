@@ -19,12 +19,14 @@ from cases.notifications import Audience, Notification, NotificationKind, notify
 from cases.vocab import SATISFIED_MIN_SCORE, AssignmentState
 from followup.calls import SCORE_LABELS, audit_step, for_round
 from followup.models import FollowUp, FollowUpAttempt, FollowUpStatus
+from followup.unreachable import rule_from
 
 VIA_LABELS: dict[str, str] = {"callback": "自动回访", "operator": "人工回访"}
 
 
-def init_app(_app: Flask) -> None:
-    """Subscribe the follow-up listeners (idempotent)."""
+def init_app(app: Flask) -> None:
+    """Subscribe the follow-up listeners (idempotent); a bad 回访未果 rule stops start-up."""
+    rule_from(app.config.get("FOLLOWUP_UNREACHABLE_RULE"))
     events.subscribe(CaseAnswered, case_answered)
     events.subscribe(RatingRecorded, rating_recorded)
     events.subscribe(RecordingTranscribed, comment_transcribed)

@@ -23,6 +23,7 @@ class FollowUpStatus(StrEnum):
     CALLING = "calling"  # an attempt is being placed or is on the line
     RATED = "rated"  # the enterprise rated, by phone or through an operator
     OPERATOR = "operator"  # automatic calls gave up: an operator calls (operator task)
+    UNREACHABLE = "unreachable"  # 回访未果: the operator could not get a rating either
     CANCELLED = "cancelled"  # the case moved on before anyone rated this round
 
 
@@ -32,6 +33,7 @@ FOLLOWUP_STATUS_LABELS: dict[str, str] = {
     FollowUpStatus.CALLING: "回访中",
     FollowUpStatus.RATED: "已评价",
     FollowUpStatus.OPERATOR: "待人工回访",
+    FollowUpStatus.UNREACHABLE: "回访未果",
     FollowUpStatus.CANCELLED: "已取消",
 }
 
@@ -92,6 +94,10 @@ class FollowUp(Base):
     # Why an operator has to call (shown on the operator task list).
     operator_reason: Mapped[str | None] = mapped_column(String(200))
     operator_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # 回访未果: why, who recorded it, when.
+    unreachable_reason: Mapped[str | None] = mapped_column(String(200))
+    unreachable_by: Mapped[str | None] = mapped_column(String(100))
+    unreachable_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     score: Mapped[int | None] = mapped_column(Integer)
     rated_via: Mapped[str | None] = mapped_column(String(16))
     rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

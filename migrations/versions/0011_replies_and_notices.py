@@ -1,4 +1,4 @@
-"""Reply kinds (答复 / 解释说明 / 进度反馈) and SMS delivery status.
+"""Reply kinds (答复 / 解释说明 / 进度反馈), SMS delivery status, 回访未果.
 
 Revision ID: 0011
 Revises: 0007
@@ -29,9 +29,23 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("delivery_updated_at", UtcDateTime(timezone=True),
                                       nullable=True))
         batch_op.create_index("ix_sms_messages_message_sid", ["message_sid"], unique=False)
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("unrated_reason", sa.String(length=200), nullable=True))
+    with op.batch_alter_table("followups", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("unreachable_reason", sa.String(length=200),
+                                      nullable=True))
+        batch_op.add_column(sa.Column("unreachable_by", sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column("unreachable_at", UtcDateTime(timezone=True),
+                                      nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("followups", schema=None) as batch_op:
+        batch_op.drop_column("unreachable_at")
+        batch_op.drop_column("unreachable_by")
+        batch_op.drop_column("unreachable_reason")
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_column("unrated_reason")
     with op.batch_alter_table("sms_messages", schema=None) as batch_op:
         batch_op.drop_index("ix_sms_messages_message_sid")
         batch_op.drop_column("delivery_updated_at")

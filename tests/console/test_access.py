@@ -22,6 +22,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/console/cases/new", CENTRE),
     ("POST", "/console/cases/new", CENTRE),
     ("GET", "/console/followups", CENTRE),
+    ("POST", "/console/followups/1/unreachable", CENTRE),
     ("GET", "/console/cases/1", ALL),
     ("POST", "/console/cases/1/details", CENTRE),
     ("POST", "/console/cases/1/answer", CENTRE),

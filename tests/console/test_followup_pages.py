@@ -33,10 +33,10 @@ def operator_task(clock: Any, department: str = DEPT_A) -> int:
         at = followup.next_attempt_at
         assert at is not None
         plan = calls.begin_attempt(session, followup.id, now=at, policy=POLICY,
-                                       calendar=CALENDAR, dial=lambda number: number)
+                                   calendar=CALENDAR, dial=lambda number: number)
         assert plan.attempt_id is not None
         calls.attempt_failed(session, plan.attempt_id, status=outcome, now=at,
-                                 policy=POLICY, calendar=CALENDAR)
+                             policy=POLICY, calendar=CALENDAR)
     session.commit()
     assert followup.status == "operator"
     return case_id
