@@ -195,9 +195,13 @@ class Escalation(Base):
     analysis: Mapped[str] = mapped_column(Text)
     escalated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     escalated_by: Mapped[str] = mapped_column(String(100))
+    # The leading group's decision is due by this day (working days after escalation).
+    decision_due: Mapped[date | None] = mapped_column(Date)
     decision: Mapped[str | None] = mapped_column(Text)
     decision_deadline: Mapped[date | None] = mapped_column(Date)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Who in the leading group decided (e.g. 分管副区长), as recorded by the task force.
+    decided_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class Rating(Base):

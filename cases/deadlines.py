@@ -28,6 +28,13 @@ from call_flows.workdays import DueDate, WorkCalendar
 
 ROUTED_WORKING_DAYS = 2
 JOINT_WORKING_DAYS = 5
+DECISION_WORKING_DAYS = 5
+
+
+def decision_working_days() -> int:
+    """Working days the leading group has to decide on an escalation
+    (``ESCALATION_DECISION_DAYS``, default 5)."""
+    return int(os.environ.get("ESCALATION_DECISION_DAYS") or DECISION_WORKING_DAYS)
 
 
 def hotline_tz() -> ZoneInfo:
@@ -105,6 +112,10 @@ class Deadlines:
         """重办 after a poor rating: the routed rule again, or 5 working days for joint work."""
         n = ROUTED_WORKING_DAYS if mode == "routed" else JOINT_WORKING_DAYS
         return self._rule(rated_at, n, f"重办：{n}个工作日内")
+
+    def decision(self, escalated_at: datetime, n: int) -> Deadline:
+        """研判上报: the leading group decides within ``n`` working days of the escalation."""
+        return self._rule(escalated_at, n, f"研判上报：领导小组{n}个工作日内作出决定")
 
     @staticmethod
     def decided(deadline: date) -> Deadline:

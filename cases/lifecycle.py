@@ -25,7 +25,7 @@ from cases import ledger, receipts
 from cases.actors import CENTRE, SUPERVISORS, Actor, require_department, require_kind
 from cases.audit import changed, record_event, snapshot
 from cases.case_models import Assignment, Case, Escalation, JointMeeting, Rating, Reply
-from cases.deadlines import Deadline, Deadlines, calendar_for
+from cases.deadlines import Deadline, Deadlines, calendar_for, decision_working_days
 from cases.errors import ForbiddenTransition, InvalidInput, NotFound
 from cases.events import CaseAnswered, RatingRecorded, publish
 from cases.intake import MAX_DESCRIPTION, validate_category
@@ -304,23 +304,29 @@ def record_meeting_held(session: Session, case_id: int, *, held_at: datetime,
 # -- 研判上报 escalation ----------------------------------------------------------------------
 
 
-def escalate(session: Session, case_id: int, *, analysis: str, actor: Actor, now: datetime
-             ) -> Case:
-    """The task force's analysis sends a major or complex case to the leading group."""
+def escalate(session: Session, case_id: int, *, analysis: str, actor: Actor, now: datetime,
+             decision_days: int | None = None, calendar: WorkCalendar | None = None,
+             tz: tzinfo | None = None) -> Case:
+    """The task force's analysis sends a major or complex case to the leading group, whose
+    decision is due within ``decision_days`` working days (``ESCALATION_DECISION_DAYS``);
+    the reminders chase it like a department's deadline."""
     require_kind(actor, SUPERVISORS, "研判上报")
     case = _case(session, case_id)
     check(case, "escalate")
     text = _text(analysis, "analysis", "请填写研判意见")
     before = snapshot(case, CASE_FIELDS)
     withdrawn = _withdraw_active(case)
+    days = decision_days if decision_days is not None else decision_working_days()
+    if days < 1:
+        raise InvalidInput({"decision_days": "决定时限至少为1个工作日"})
+    due = _deadlines(session, calendar, tz).decision(now, days)
     session.add(Escalation(case_id=case.id, analysis=text, escalated_at=now,
-                           escalated_by=actor.name[:100]))
+                           escalated_by=actor.name[:100], decision_due=due.day))
     case.mode = Mode.ESCALATED
     case.needs_review = False
     case.returned_at = None
-    # No deadline until the leading group sets one.
-    case.due_date, case.due_provisional = None, False
-    case.due_reason = "待领导小组确定处置方案和时限"
+    # Until the leading group sets the handling deadline, the case waits for its decision.
+    _set_due(case, due)
     move(case, "escalate", Status.ESCALATED)
     _event(session, case, "escalated", actor, now, before, analysis=text,
            withdrawn_department_ids=withdrawn)
@@ -329,8 +335,11 @@ def escalate(session: Session, case_id: int, *, analysis: str, actor: Actor, now
 
 def record_leading_group_decision(session: Session, case_id: int, *, decision: str,
                                   deadline: date, department_ids: Sequence[int], actor: Actor,
-                                  now: datetime, tz: tzinfo | None = None) -> Case:
-    """The group leader's plan: the departments that carry it out and the deadline it sets."""
+                                  now: datetime, decided_by: str = "",
+                                  decided_at: datetime | None = None,
+                                  tz: tzinfo | None = None) -> Case:
+    """The group leader's plan: who decided and when, the plan, the departments that carry it
+    out (the first leads) and the deadline it sets."""
     require_kind(actor, SUPERVISORS, "登记领导小组决定")
     case = _case(session, case_id)
     check(case, "record_decision")
@@ -341,7 +350,11 @@ def record_leading_group_decision(session: Session, case_id: int, *, decision: s
         raise InvalidInput({"deadline": "办结时限不能早于今天"})
     before = snapshot(case, CASE_FIELDS)
     escalation = case.escalations[-1]
-    escalation.decision, escalation.decision_deadline, escalation.decided_at = text, deadline, now
+    if decided_at is not None and (decided_at.tzinfo is None or decided_at > now):
+        raise InvalidInput({"decided_at": "决定时间不能晚于当前时间"})
+    escalation.decision, escalation.decision_deadline = text, deadline
+    escalation.decided_at = decided_at or now
+    escalation.decided_by = (decided_by or "").strip()[:100] or None
     due = deadlines.decided(deadline)
     for index, department in enumerate(departments):
         _assign(session, case, department, Role.LEAD if index == 0 else Role.CO, due, now)
@@ -350,7 +363,8 @@ def record_leading_group_decision(session: Session, case_id: int, *, decision: s
     session.flush()
     mark_final_routing(session, case.id, {d.id for d in departments})
     _event(session, case, "decision_recorded", actor, now, before, decision=text,
-           departments=[d.name for d in departments])
+           departments=[d.name for d in departments], decided_by=escalation.decided_by,
+           decided_at=escalation.decided_at.isoformat())
     return case
 
 

@@ -46,6 +46,20 @@ class ReminderSent(Base):
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class EscalationReminderSent(Base):
+    """Once-only row of a notice about a leading-group decision that is due or overdue."""
+
+    __tablename__ = "escalation_reminders"
+    __table_args__ = (UniqueConstraint("escalation_id", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"))
+    level: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class SmsStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template, url_for
+from flask import abort, current_app, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -170,7 +170,9 @@ def case_meeting(case_id: int) -> Any:
 @route("/cases/<int:case_id>/escalate", roles=SUPERVISORS, methods=("POST",))
 def case_escalate(case_id: int) -> Any:
     return _case_action(case_id, "已研判上报领导小组", lambda: lifecycle.escalate(
-        db.session, case_id, analysis=text("analysis"), actor=actor(), now=now()))
+        db.session, case_id, analysis=text("analysis"), actor=actor(), now=now(),
+        decision_days=int(current_app.config["ESCALATION_DECISION_DAYS"]),
+        calendar=calendar(), tz=tz()))
 
 
 @route("/cases/<int:case_id>/decision", roles=SUPERVISORS, methods=("POST",))
@@ -178,7 +180,10 @@ def case_decision(case_id: int) -> Any:
     return _case_action(case_id, "领导小组决定已登记并交办", lambda: (
         lifecycle.record_leading_group_decision(
             db.session, case_id, decision=text("decision"), deadline=day("deadline", "办结时限"),
-            department_ids=integers("department_ids"), actor=actor(), now=now(), tz=tz())))
+            department_ids=integers("department_ids"), decided_by=text("decided_by"),
+            decided_at=(local_datetime("decided_at", "决定时间") if text("decided_at")
+                        else None),
+            actor=actor(), now=now(), tz=tz())))
 
 
 @route("/cases/<int:case_id>/rating", roles=CENTRE, methods=("POST",))

@@ -26,7 +26,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from call_flows.workdays import WorkCalendar
-from cases import reminders
+from cases import decision_reminders, reminders
 from cases.notice_models import SmsMessage
 from cases.phones import InvalidPhone, normalize_phone
 from core.clock import system_clock
@@ -322,11 +322,15 @@ def send_reminders_job() -> int:
         log.warning("reminder lock unavailable: %s", exc)
         lock = None
     try:
+        tz = ZoneInfo(app.config.get("HOTLINE_TZ") or "Asia/Shanghai")
+        escalate_after = int(app.config.get("REMINDER_ESCALATE_AFTER_DAYS", 2))
         with app.app_context(), db.transaction() as session:
             run = reminders.send_reminders(
-                session, _now(app), calendar=_calendar(app), phones=liaison_phones,
-                tz=ZoneInfo(app.config.get("HOTLINE_TZ") or "Asia/Shanghai"),
-                escalate_after=int(app.config.get("REMINDER_ESCALATE_AFTER_DAYS", 2)))
+                session, _now(app), calendar=_calendar(app), phones=liaison_phones, tz=tz,
+                escalate_after=escalate_after)
+            run.sent.extend(decision_reminders.send_decision_reminders(
+                session, _now(app), calendar=_calendar(app), tz=tz,
+                escalate_after=escalate_after))
     finally:
         if lock is not None:
             with contextlib.suppress(LockError, RedisError):

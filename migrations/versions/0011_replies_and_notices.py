@@ -1,4 +1,5 @@
-"""Reply kinds (答复 / 解释说明 / 进度反馈), SMS delivery status, 回访未果.
+"""Reply kinds (答复 / 解释说明 / 进度反馈), SMS delivery status, 回访未果, the leading
+group's decision clock (研判上报) and its once-only reminders.
 
 Revision ID: 0011
 Revises: 0007
@@ -31,6 +32,23 @@ def upgrade() -> None:
         batch_op.create_index("ix_sms_messages_message_sid", ["message_sid"], unique=False)
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.add_column(sa.Column("unrated_reason", sa.String(length=200), nullable=True))
+    with op.batch_alter_table("escalations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("decision_due", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("decided_by", sa.String(length=100), nullable=True))
+    op.create_table(
+        "escalation_reminders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("escalation_id", sa.Integer(), nullable=False),
+        sa.Column("level", sa.String(length=16), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("sent_at", UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"]),
+        sa.ForeignKeyConstraint(["escalation_id"], ["escalations.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("escalation_id", "level"),
+    )
+    op.create_index("ix_escalation_reminders_case_id", "escalation_reminders", ["case_id"])
     with op.batch_alter_table("followups", schema=None) as batch_op:
         batch_op.add_column(sa.Column("unreachable_reason", sa.String(length=200),
                                       nullable=True))
@@ -44,6 +62,11 @@ def downgrade() -> None:
         batch_op.drop_column("unreachable_at")
         batch_op.drop_column("unreachable_by")
         batch_op.drop_column("unreachable_reason")
+    op.drop_index("ix_escalation_reminders_case_id", table_name="escalation_reminders")
+    op.drop_table("escalation_reminders")
+    with op.batch_alter_table("escalations", schema=None) as batch_op:
+        batch_op.drop_column("decided_by")
+        batch_op.drop_column("decision_due")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_column("unrated_reason")
     with op.batch_alter_table("sms_messages", schema=None) as batch_op:

@@ -124,12 +124,15 @@ def test_joint_handling_needs_two_units(session: Session) -> None:
             meeting_at=now, actor=OPERATOR, now=now, calendar=CALENDAR)
 
 
-def test_escalation_waits_for_the_leading_group_without_a_deadline(session: Session) -> None:
-    now = local("2026-11-24 09:00")
+def test_escalation_waits_for_the_leading_group_decision_within_its_days(session: Session
+                                                                         ) -> None:
+    now = local("2026-11-24 09:00")  # Tuesday
     case = new_case(session, now)
     lifecycle.escalate(session, case.id, analysis="涉及多个镇街土地指标，需领导小组研究",
-                       actor=SUPERVISOR, now=now)
-    assert (case.mode, case.status, case.due_date) == ("escalated", "escalated", None)
+                       actor=SUPERVISOR, now=now, decision_days=3, calendar=CALENDAR)
+    assert (case.mode, case.status, case.due_date, case.due_reason) == (
+        "escalated", "escalated", date(2026, 11, 27), "研判上报：领导小组3个工作日内作出决定")
+    assert case.escalations[0].decision_due == date(2026, 11, 27)
 
 
 def test_leading_group_decision_sets_departments_and_deadline(session: Session) -> None:
