@@ -26,6 +26,7 @@ from cases.actors import CENTRE, SUPERVISORS, Actor, require_department, require
 from cases.audit import changed, record_event, snapshot
 from cases.case_models import Assignment, Case, Escalation, JointMeeting, Rating, Reply
 from cases.deadlines import Deadline, Deadlines, calendar_for, decision_working_days
+from cases.departments import ATTENDING_ONLY_KINDS
 from cases.errors import ForbiddenTransition, InvalidInput, NotFound
 from cases.events import CaseAnswered, RatingRecorded, publish
 from cases.intake import MAX_DESCRIPTION, validate_category
@@ -98,6 +99,9 @@ def _departments(session: Session, ids: Sequence[int], field: str = "department_
     missing = [i for i in unique if i not in found or not found[i].active]
     if missing:
         raise InvalidInput({field: "承办单位不存在或已停用"})
+    attending = [found[i].name for i in unique if found[i].kind in ATTENDING_ONLY_KINDS]
+    if attending:
+        raise InvalidInput({field: f"{'、'.join(attending)}为列席监督单位，不能作为承办单位"})
     return [found[i] for i in unique]
 
 
@@ -233,16 +237,24 @@ def reroute(session: Session, case_id: int, *, department_id: int, actor: Actor,
 
 def start_joint_handling(session: Session, case_id: int, *, department_ids: Sequence[int],
                          meeting_at: datetime, actor: Actor, now: datetime,
+                         lead_department_id: int | None = None,
                          calendar: WorkCalendar | None = None, tz: tzinfo | None = None) -> Case:
-    """专班商办: several co-handling units and a joint meeting led by the task force.
+    """专班商办: several co-handling units and a joint meeting led by the task force; only
+    task-force users (企服专班: supervisors, administrators) start it.
 
-    The first department is the lead (牵头). Until the meeting is held the deadline counts
-    from the planned meeting day; :func:`record_meeting_held` recounts it from the real day.
+    ``lead_department_id`` is the lead unit (牵头), one of ``department_ids``; without it the
+    first one leads. Until the meeting is held the deadline counts from the planned meeting
+    day; :func:`record_meeting_held` recounts it from the real day.
     """
-    require_kind(actor, CENTRE, "启动专班商办")
+    require_kind(actor, SUPERVISORS, "启动专班商办")
     case = _case(session, case_id)
     check(case, "start_joint")
-    departments = _departments(session, department_ids)
+    ids = list(department_ids)
+    if lead_department_id is not None:
+        if lead_department_id not in ids:
+            raise InvalidInput({"lead_department_id": "牵头单位须为共同承办单位之一"})
+        ids = [lead_department_id, *[i for i in ids if i != lead_department_id]]
+    departments = _departments(session, ids)
     if len(departments) < 2:
         raise InvalidInput({"department_ids": "专班商办至少需要两个共同承办单位"})
     deadlines = _deadlines(session, calendar, tz)
@@ -270,7 +282,7 @@ def record_meeting_held(session: Session, case_id: int, *, held_at: datetime,
                         attendees: Sequence[str], minutes: str, actor: Actor, now: datetime,
                         calendar: WorkCalendar | None = None, tz: tzinfo | None = None) -> Case:
     """The joint meeting took place: due = meeting day + 5 working days for every unit."""
-    require_kind(actor, CENTRE, "登记商办会")
+    require_kind(actor, SUPERVISORS, "登记商办会")
     case = _case(session, case_id)
     check(case, "record_meeting")
     meeting = case.meetings[-1] if case.meetings else None

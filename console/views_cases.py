@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, render_template, url_for
+from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -82,7 +82,7 @@ def case_page(case_id: int) -> str:
         "console/case.html", case=case,
         actions=case_actions.available(case, account, overdue=late),
         recordings=review.reviewed(db.session, review.recordings_of_case(db.session, case)),
-        departments=departments,
+        departments=departments, attending_bodies=queries.attending_bodies(db.session),
         department_names={d.id: d.name for d in db.session.scalars(select(Department))},
         suggested_ids=[s.department_id for s in case.suggestions if s.department_id],
         categories=CATEGORY_LABELS, subcategories=SUBCATEGORY_LABELS, ratings=RATING_LABELS,
@@ -144,22 +144,25 @@ def case_reroute(case_id: int) -> Any:
         reason=text("reason"), actor=actor(), now=now(), calendar=calendar(), tz=tz()))
 
 
-@route("/cases/<int:case_id>/joint", roles=CENTRE, methods=("POST",))
+@route("/cases/<int:case_id>/joint", roles=SUPERVISORS, methods=("POST",))
 def case_joint(case_id: int) -> Any:
     def call() -> Any:
         lead = integer("lead_department_id", "牵头单位")
         others = [i for i in integers("department_ids") if i != lead]
         return lifecycle.start_joint_handling(
-            db.session, case_id, department_ids=[lead, *others],
+            db.session, case_id, department_ids=[lead, *others], lead_department_id=lead,
             meeting_at=local_datetime("meeting_at", "商办会时间"), actor=actor(), now=now(),
             calendar=calendar(), tz=tz())
 
     return _case_action(case_id, "已启动专班商办", call)
 
 
-@route("/cases/<int:case_id>/meeting", roles=CENTRE, methods=("POST",))
+@route("/cases/<int:case_id>/meeting", roles=SUPERVISORS, methods=("POST",))
 def case_meeting(case_id: int) -> Any:
-    attendees = [a for a in text("attendees").replace("，", "、").replace(",", "、").split("、")]
+    typed = text("attendees").replace("，", "、").replace(",", "、").split("、")
+    invited = [d.name for d in queries.attending_bodies(db.session)
+               if str(d.id) in request.form.getlist("attending_ids")]
+    attendees = [*typed, *invited]
     return _case_action(case_id, "商办会已登记，期限已按会议日期计算",
                         lambda: lifecycle.record_meeting_held(
                             db.session, case_id, held_at=local_datetime("held_at", "召开时间"),

@@ -76,7 +76,7 @@ def test_joint_handling_is_due_five_working_days_after_the_planned_meeting(
     case = new_case(session, now)
     ids = [department_id(session, n) for n in ("区经信局", "区自然资源规划分局")]
     lifecycle.start_joint_handling(session, case.id, department_ids=ids,
-                                   meeting_at=local("2026-09-29 14:00"), actor=OPERATOR,
+                                   meeting_at=local("2026-09-29 14:00"), actor=SUPERVISOR,
                                    now=now, calendar=CALENDAR)
     assert (case.mode, case.due_date) == ("joint", date(2026, 10, 12))
     assert [(a.role, a.due_date) for a in case.assignments] == [
@@ -88,7 +88,7 @@ def test_meeting_held_later_recounts_the_deadline(session: Session) -> None:
     case = new_case(session, now)
     ids = [department_id(session, n) for n in ("区经信局", "区自然资源规划分局")]
     lifecycle.start_joint_handling(session, case.id, department_ids=ids,
-                                   meeting_at=local("2026-09-29 14:00"), actor=OPERATOR,
+                                   meeting_at=local("2026-09-29 14:00"), actor=SUPERVISOR,
                                    now=now, calendar=CALENDAR)
     lifecycle.record_meeting_held(session, case.id, held_at=local("2026-10-08 14:00"),
                                   attendees=["区经信局", "区自然资源规划分局", "区委作风办"],
@@ -105,7 +105,7 @@ def test_joint_case_is_answered_only_when_every_unit_replied(session: Session) -
     names = ("区经信局", "区自然资源规划分局")
     lifecycle.start_joint_handling(
         session, case.id, department_ids=[department_id(session, n) for n in names],
-        meeting_at=now, actor=OPERATOR, now=now, calendar=CALENDAR)
+        meeting_at=now, actor=SUPERVISOR, now=now, calendar=CALENDAR)
     first, second = case.assignments
     lifecycle.reply(session, first.id, text="经信局意见", actor=liaison(session, names[0]),
                     now=now, calendar=CALENDAR)
@@ -121,7 +121,7 @@ def test_joint_handling_needs_two_units(session: Session) -> None:
     with pytest.raises(InvalidInput, match="两个"):
         lifecycle.start_joint_handling(
             session, case.id, department_ids=[department_id(session, "区经信局")],
-            meeting_at=now, actor=OPERATOR, now=now, calendar=CALENDAR)
+            meeting_at=now, actor=SUPERVISOR, now=now, calendar=CALENDAR)
 
 
 def test_escalation_waits_for_the_leading_group_decision_within_its_days(session: Session
@@ -182,3 +182,33 @@ def test_routing_into_2027_stores_a_provisional_due_date(session: Session) -> No
                                   actor=OPERATOR, now=now, calendar=CALENDAR)
     assert (case.due_date, case.due_provisional) == (date(2027, 1, 4), True)
     assert lead(case).due_provisional is True
+
+
+def test_joint_handling_is_for_the_task_force_only(session: Session) -> None:
+    now = local("2026-11-24 09:00")
+    case = new_case(session, now)
+    ids = [department_id(session, n) for n in ("区经信局", "区发改局")]
+    with pytest.raises(NotAllowed, match="启动专班商办"):
+        lifecycle.start_joint_handling(session, case.id, department_ids=ids, meeting_at=now,
+                                       actor=OPERATOR, now=now, calendar=CALENDAR)
+    assert case.status == "received"
+
+
+def test_joint_lead_is_chosen_and_attending_bodies_never_handle(session: Session) -> None:
+    now = local("2026-11-24 09:00")
+    case = new_case(session, now)
+    first, chosen = (department_id(session, n) for n in ("区经信局", "区发改局"))
+    oversight = department_id(session, "区纪委区监委")
+    with pytest.raises(InvalidInput, match="列席监督单位"):
+        lifecycle.start_joint_handling(session, case.id, department_ids=[first, oversight],
+                                       meeting_at=now, actor=SUPERVISOR, now=now,
+                                       calendar=CALENDAR)
+    with pytest.raises(InvalidInput):
+        lifecycle.start_joint_handling(session, case.id, department_ids=[first, chosen],
+                                       lead_department_id=oversight, meeting_at=now,
+                                       actor=SUPERVISOR, now=now, calendar=CALENDAR)
+    lifecycle.start_joint_handling(session, case.id, department_ids=[first, chosen],
+                                   lead_department_id=chosen, meeting_at=now,
+                                   actor=SUPERVISOR, now=now, calendar=CALENDAR)
+    assert [(a.department_id, a.role) for a in case.assignments] == [
+        (chosen, "lead"), (first, "co")]
