@@ -14,10 +14,12 @@ from flask import Flask
 from call_flows.calendar_store import CalendarProvider
 from call_flows.engine import FlowEngine, VoiceSettings
 from call_flows.flow import FlowError, load_flows
-from call_flows.hooks import HookRegistry, default_registry
+from call_flows.hooks import HookRegistry, HookServices, default_registry
 from call_flows.office_hours import OfficeHours, parse_windows
 from call_flows.validator import validate_flow
 from call_flows.workdays import WorkCalendar
+from cases.call_log import use_call_log
+from cases.deadlines import use_office_hours
 from core import config as config_module
 from core.clock import system_clock
 from core.db import db
@@ -26,8 +28,9 @@ from core.sessions import BrowserSessionInterface
 from followup.survey_hooks import rating_options
 from ivr.eventlog import CallLogQueue
 from ivr.service import IvrRuntime
+from ivr.voicemail_log import VoicemailCallLog
 from workers.dispatch import recording_dispatcher
-from workers.queues import connect
+from workers.queues import DEFAULT, connect
 
 log = logging.getLogger("hotline")
 
@@ -36,8 +39,8 @@ BLUEPRINTS = ("core.health:bp", "ivr.routes:bp", "api.routes:bp", "console.views
 CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workdays_cli",
               "call_flows.cli:flows_cli", "ivr.cli:call_command",
               "cases.cli:cases_cli", "api.cli:api_tokens_cli",
-              "transcription.cli:model_cli", "transcription.cli:transcribe_command",
-              "transcription.cli:jobs_cli", "console.cli:users_cli",
+              "workers.transcription_cli:model_cli", "workers.transcription_cli:transcribe_command",
+              "workers.transcription_cli:jobs_cli", "console.cli:users_cli",
               "workers.followup_cli:followups_cli")
 # ``init_app(app)`` hooks run before blueprints are registered (CSRF, session cookies).
 APP_HOOKS: tuple[str, ...] = ("console:init_app", "followup.listeners:init_app",
@@ -100,7 +103,7 @@ def _call_log_queue(config: Mapping[str, Any]) -> CallLogQueue | None:
     """Menu steps are logged through Redis when it is configured (see ivr.eventlog)."""
     if not config.get("REDIS_URL") or not config.get("CALL_LOG_ASYNC", True):
         return None
-    return CallLogQueue(connect(config["REDIS_URL"]))
+    return CallLogQueue(connect(config["REDIS_URL"]), drain_queue=DEFAULT)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -120,7 +123,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.configure(app.config["DATABASE_URL"])
     app.teardown_appcontext(lambda _exc: db.session.remove())
 
-    tz = ZoneInfo(app.config["HOTLINE_TZ"])
+    tz = config_module.hotline_zone(app.config)
+    use_office_hours(app.config["OFFICE_HOURS"])
     calendars = CalendarProvider(db.session)
     windows = parse_windows(app.config["OFFICE_HOURS"])
     clock = app.config.get("CLOCK") or system_clock
@@ -128,13 +132,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def office_open(at: datetime) -> bool:
         return OfficeHours(windows, calendars.get(), tz).is_open(at)
 
+    use_call_log(VoicemailCallLog())
     registry = build_hooks()
     engine = build_flow_engine(app, registry)
     app.extensions["calendars"] = calendars
     app.extensions["ivr_runtime"] = IvrRuntime(
         engine=engine,
         clock=clock,
-        services={"office_open": office_open, "calendars": calendars, "tz": tz},
+        services=HookServices(office_open=office_open, calendars=calendars, tz=tz),
         on_recording_completed=app.config.get("ON_RECORDING_COMPLETED")
         or recording_dispatcher(app.config),
         call_log=_call_log_queue(app.config),

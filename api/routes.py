@@ -14,6 +14,7 @@ from api.schemas import MAX_BODY_BYTES
 from api.tokens import authenticate
 from cases.errors import CaseError, http_status
 from core.clock import system_clock
+from core.config import hotline_zone
 from core.db import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -94,7 +95,8 @@ def create_case() -> Response:
         return error(422, "invalid", "Idempotency-Key 过长",
                      {"Idempotency-Key": f"不能超过{service.MAX_KEY_LENGTH}个字符"})
     result = service.submit_case(db.session, token=g.api_token, payload=payload,
-                                 idempotency_key=key, now=_now())
+                                 idempotency_key=key, now=_now(),
+                                 tz=hotline_zone(current_app.config))
     db.session.commit()
     response = jsonify(result.body)
     response.status_code = result.status

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from cases.errors import InvalidInput
-from cases.intake import MAX_DESCRIPTION, validate_category
+from cases.fields import MAX_CONTACT_NAME, MAX_DESCRIPTION, category_errors
 from cases.routing import CATEGORIES, SUBCATEGORIES
 
 
@@ -31,7 +31,7 @@ CASE_FIELDS: dict[str, Field] = {
     "subcategory": Field("子类（仅要素保障）", 16, enum=ALL_SUBCATEGORIES, example="utilities"),
     "received_at": Field("企业反映诉求的时间（先收集后录入时填写），须带时区", 40,
                          format="date-time", example="2026-10-08T09:30:00+08:00"),
-    "contact_name": Field("联系人", 64, example="王经理"),
+    "contact_name": Field("联系人", MAX_CONTACT_NAME, example="王经理"),
     "contact_phone": Field("联系电话（手机或带区号的固定电话）", 32, example="13800138000"),
     "enterprise_name": Field("企业名称", 200, example="宁波某某机械有限公司"),
     "enterprise_uscc": Field("统一社会信用代码（18位）", 32, example="91350100M000100Y43"),
@@ -87,7 +87,7 @@ def parse_case_request(payload: Any) -> CaseRequest:
             if received_at.tzinfo is None:
                 errors["received_at"] = "时间须带时区，如 2026-10-08T09:30:00+08:00"
     if "category" not in errors and "subcategory" not in errors:
-        errors.update(validate_category(values["category"], values["subcategory"]))
+        errors.update(category_errors(values["category"], values["subcategory"]))
     if errors:
         raise InvalidInput(errors)
     return CaseRequest(

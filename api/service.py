@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -85,6 +85,7 @@ def submit_case(
     idempotency_key: str | None,
     now: datetime,
     calendar: WorkCalendar | None = None,
+    tz: tzinfo | None = None,
 ) -> ApiResult:
     """``POST /cases``: file a case for the token's channel (201), or replay a retried one."""
     request = parse_case_request(payload)
@@ -110,6 +111,7 @@ def submit_case(
         actor=Actor("api", f"接口：{token.name}"),
         now=now,
         calendar=calendar,
+        tz=tz,
     )
     body = {**_summary(case), "warnings": enterprise.warnings if enterprise else []}
     if record is not None:

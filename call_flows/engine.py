@@ -7,18 +7,20 @@ Counters for timeouts and bad keys travel in the action URLs, so no state is kep
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from call_flows.flow import REPEAT, Flow, FlowError, Node
+from call_flows.flow import REPEAT, Fallthrough, Flow, FlowError, Node
 from call_flows.hooks import CallContext, HookRegistry, HookResult
 
 # Chains of non-interactive nodes longer than this are a flow bug; stop rather than spin.
 MAX_CHAIN = 25
 SORRY_PROMPT = "抱歉，系统暂时无法处理您的请求。请在提示音后留言，我们会尽快与您联系。"
 GOODBYE_PROMPT = "感谢您的来电，再见。"
+INVALID_PROMPT = "您的输入有误。"
 # Call state carried in action URLs: state key → query parameter.
 STATE_PARAMS = {"category": "cat", "subcategory": "sub"}
 
@@ -90,16 +92,61 @@ class _Counters:
     invalid: int = 0
 
 
+@dataclass(frozen=True)
+class _Visit:
+    """One node being rendered into the response: what every node renderer needs."""
+
+    flow: Flow
+    node: Node
+    ctx: CallContext
+    result: StepResult
+    counters: _Counters
+    depth: int
+
+
+def _leave_to(rule: Fallthrough | None, tries: int) -> str | None:
+    """The node to leave for once ``tries`` reached the rule's limit; None to try again."""
+    if rule and rule.target and tries >= rule.limit:
+        return rule.target
+    return None
+
+
+def _record(response: VoiceResponse, settings: VoiceSettings, *, max_length: int,
+            action: str | None = None) -> None:
+    """The ``<Record>`` verb of every voicemail: beep, ``#`` ends it, status called back."""
+    response.record(
+        **({"action": action, "method": "POST"} if action else {}),
+        max_length=max_length,
+        finish_on_key="#",
+        play_beep=True,
+        trim="trim-silence",
+        recording_status_callback=settings.recording_callback_url,
+        recording_status_callback_event="completed",
+        recording_status_callback_method="POST",
+    )
+
+
 class FlowEngine:
     """Renders flows; one instance per app, shared across requests (it holds no call state)."""
 
-    def __init__(self, flows: dict[str, Flow], hooks: HookRegistry, settings: VoiceSettings):
+    def __init__(self, flows: dict[str, Flow], hooks: HookRegistry,
+                 settings: VoiceSettings) -> None:
         self.flows = flows
         self.hooks = hooks
         self.settings = settings
         # Menu steps without hooks or conditions, rendered once: most webhook requests are
         # these, and building their TwiML costs more than the rest of the answer.
         self._step_cache: dict[tuple[object, ...], StepResult] = {}
+        self._renderers: dict[str, Callable[[_Visit], None]] = {
+            "say": self._render_say,
+            "hangup": self._render_hangup,
+            "branch": self._render_branch,
+            "hook": self._render_hook,
+            "menu": self._render_gather,
+            "input": self._render_gather,
+            "dial": self._render_dial,
+            "record": self._render_record,
+        }
 
     # -- entry points ---------------------------------------------------------------
 
@@ -161,25 +208,19 @@ class FlowEngine:
         """Static TwiML for errors and Twilio's fallback URL: apologise, take a voicemail."""
         response = VoiceResponse()
         response.say(SORRY_PROMPT, voice=settings.voice, language=settings.language)
-        response.record(
-            max_length=settings.voicemail_max_seconds,
-            finish_on_key="#",
-            play_beep=True,
-            trim="trim-silence",
-            recording_status_callback=settings.recording_callback_url,
-            recording_status_callback_event="completed",
-            recording_status_callback_method="POST",
-        )
+        _record(response, settings, max_length=settings.voicemail_max_seconds)
         response.say(GOODBYE_PROMPT, voice=settings.voice, language=settings.language)
         response.hangup()
         return response
 
     # -- event handlers ---------------------------------------------------------------
 
-    def _on_enter(self, flow, node, ctx, result, counters, digits) -> None:
+    def _on_enter(self, flow: Flow, node: Node, ctx: CallContext, result: StepResult,
+                  counters: _Counters, digits: str | None) -> None:
         self._enter(flow, node.id, ctx, result, counters)
 
-    def _on_gather(self, flow: Flow, node: Node, ctx, result, counters, digits) -> None:
+    def _on_gather(self, flow: Flow, node: Node, ctx: CallContext, result: StepResult,
+                   counters: _Counters, digits: str | None) -> None:
         digits = (digits or "").strip()
         if not digits:
             self._on_timeout(flow, node, ctx, result, counters, digits)
@@ -194,34 +235,29 @@ class FlowEngine:
             return
         result.updates.update(option.set)
         ctx.state.update(option.set)
-        if option.target == REPEAT:
-            self._enter(flow, node.id, ctx, result, _Counters())
-        else:
-            self._enter(flow, option.target, ctx, result, _Counters())
+        target = node.id if option.target == REPEAT else option.target
+        self._enter(flow, target, ctx, result, _Counters())
 
-    def _on_timeout(self, flow: Flow, node: Node, ctx, result, counters, digits) -> None:
+    def _on_timeout(self, flow: Flow, node: Node, ctx: CallContext, result: StepResult,
+                    counters: _Counters, digits: str | None) -> None:
         counters.no_input += 1
         result.events.append(LogEvent("timeout", node.id, None, f"no input #{counters.no_input}"))
-        limit = node.no_input.limit if node.no_input else 1
-        if node.no_input and counters.no_input > limit and node.no_input.target:
-            self._say(result.twiml, node.no_input.prompt)
-            self._enter(flow, node.no_input.target, ctx, result, _Counters())
-            return
-        self._say(result.twiml, node.no_input.prompt if node.no_input else None)
-        self._enter(flow, node.id, ctx, result, counters, replay=True)
+        rule = node.no_input
+        self._say(result.twiml, rule.prompt if rule else None)
+        # A no-input limit counts the replays allowed: leave on the try after the last one.
+        self._retry(flow, node, ctx, result, counters,
+                    _leave_to(rule, counters.no_input - 1))
 
-    def _invalid(self, flow: Flow, node: Node, ctx, result, counters, digits) -> None:
+    def _invalid(self, flow: Flow, node: Node, ctx: CallContext, result: StepResult,
+                 counters: _Counters, digits: str | None) -> None:
         counters.invalid += 1
         result.events.append(LogEvent("invalid", node.id, digits, f"invalid #{counters.invalid}"))
         rule = node.invalid
-        prompt = (rule.prompt if rule else None) or "您的输入有误。"
-        self._say(result.twiml, prompt)
-        if rule and counters.invalid >= rule.limit and rule.target:
-            self._enter(flow, rule.target, ctx, result, _Counters())
-            return
-        self._enter(flow, node.id, ctx, result, counters, replay=True)
+        self._say(result.twiml, (rule.prompt if rule else None) or INVALID_PROMPT)
+        self._retry(flow, node, ctx, result, counters, _leave_to(rule, counters.invalid))
 
-    def _on_dial(self, flow: Flow, node: Node, ctx, result, counters, digits) -> None:
+    def _on_dial(self, flow: Flow, node: Node, ctx: CallContext, result: StepResult,
+                 counters: _Counters, digits: str | None) -> None:
         status = ctx.params.get("DialCallStatus", "")
         result.events.append(LogEvent("dial", node.id, None, status or "unknown"))
         if status == "completed":
@@ -230,11 +266,13 @@ class FlowEngine:
         else:
             self._enter(flow, node.on_no_answer or "", ctx, result, _Counters())
 
-    def _on_empty(self, flow: Flow, node: Node, ctx, result, counters, digits) -> None:
+    def _on_empty(self, flow: Flow, node: Node, ctx: CallContext, result: StepResult,
+                  counters: _Counters, digits: str | None) -> None:
         result.events.append(LogEvent("timeout", node.id, None, "nothing recorded"))
         self._enter(flow, node.on_empty or node.next or "", ctx, result, _Counters())
 
-    def _on_record(self, flow: Flow, node: Node, ctx, result, counters, digits) -> None:
+    def _on_record(self, flow: Flow, node: Node, ctx: CallContext, result: StepResult,
+                   counters: _Counters, digits: str | None) -> None:
         result.events.append(
             LogEvent("recorded", node.id, ctx.params.get("RecordingSid"),
                      f"{ctx.params.get('RecordingDuration', '?')}s")
@@ -246,6 +284,28 @@ class FlowEngine:
         else:
             target = node.next
         self._enter(flow, target or "", ctx, result, _Counters())
+
+    def _run_input_hook(self, flow: Flow, node: Node, ctx: CallContext, result: StepResult,
+                        counters: _Counters, digits: str) -> None:
+        hook_result = self._call_hook(node.hook or "", ctx, digits, result)
+        if hook_result.invalid:
+            for prompt in hook_result.prompts:
+                self._say(result.twiml, prompt)
+            counters.invalid += 1
+            result.events.append(LogEvent("invalid", node.id, digits, "rejected by hook"))
+            self._retry(flow, node, ctx, result, counters,
+                        _leave_to(node.invalid, counters.invalid))
+            return
+        self._apply_hook(hook_result, result)
+        self._enter(flow, hook_result.next or node.next or "", ctx, result, _Counters())
+
+    def _retry(self, flow: Flow, node: Node, ctx: CallContext, result: StepResult,
+               counters: _Counters, leave_to: str | None) -> None:
+        """Replay ``node`` with its counters, or leave for ``leave_to`` once the limit is hit."""
+        if leave_to:
+            self._enter(flow, leave_to, ctx, result, _Counters())
+        else:
+            self._enter(flow, node.id, ctx, result, counters, replay=True)
 
     # -- rendering ----------------------------------------------------------------------
 
@@ -266,103 +326,85 @@ class FlowEngine:
         result.last_node = node.id
         if not replay:
             result.events.append(LogEvent("enter", node.id))
-        response = result.twiml
-        settings = self.settings
-
-        def chain(target: str | None) -> None:
-            self._enter(flow, target or "", ctx, result, _Counters(), depth=depth + 1)
-
-        if node.type == "say":
-            self._prompt(response, node)
-            chain(node.next)
-        elif node.type == "hangup":
-            self._prompt(response, node)
-            response.hangup()
-        elif node.type == "branch":
-            result.pure = False
-            func = self.hooks.conditions.get(node.condition or "")
-            outcome = bool(func and func(ctx))
-            result.events.append(LogEvent("branch", node.id, None, f"{node.condition}={outcome}"))
-            chain(node.if_true if outcome else node.if_false)
-        elif node.type == "hook":
-            hook_result = self._call_hook(node.hook or "", ctx, None, result)
-            self._apply_hook(hook_result, result)
-            chain(hook_result.next or node.next)
-        elif node.type in {"menu", "input"}:
-            gather = Gather(
-                input="dtmf",
-                action=settings.step_url(
-                    flow.name, node.id, "gather", ctx.state,
-                    ni=counters.no_input, inv=counters.invalid,
-                ),
-                method="POST",
-                timeout=node.timeout,
-                action_on_empty_result=False,
-                **(
-                    {"num_digits": 1}
-                    if node.type == "menu"
-                    else {"finish_on_key": node.finish_on_key}
-                ),
-            )
-            self._prompt(gather, node)
-            response.append(gather)
-            # <Gather> falls through on silence: never let that hang up on the caller.
-            response.redirect(
-                settings.step_url(
-                    flow.name, node.id, "timeout", ctx.state,
-                    ni=counters.no_input, inv=counters.invalid,
-                ),
-                method="POST",
-            )
-        elif node.type == "dial":
-            self._prompt(response, node)
-            dial = Dial(
-                action=settings.step_url(flow.name, node.id, "dial", ctx.state),
-                method="POST",
-                timeout=settings.dial_timeout,
-                **({"caller_id": settings.caller_id} if settings.caller_id else {}),
-            )
-            for target in settings.operator_targets:
-                if target.startswith("sip:"):
-                    dial.sip(target)
-                else:
-                    dial.number(target)
-            response.append(dial)
-        elif node.type == "record":
-            self._prompt(response, node)
-            response.record(
-                action=settings.step_url(flow.name, node.id, "record", ctx.state),
-                method="POST",
-                max_length=node.max_length or settings.voicemail_max_seconds,
-                finish_on_key="#",
-                play_beep=True,
-                trim="trim-silence",
-                recording_status_callback=settings.recording_callback_url,
-                recording_status_callback_event="completed",
-                recording_status_callback_method="POST",
-            )
-            # Twilio skips the action and goes on to the next verb when nothing was recorded.
-            response.redirect(
-                settings.step_url(flow.name, node.id, "empty", ctx.state), method="POST"
-            )
-        else:  # pragma: no cover - the validator rejects unknown types
+        render = self._renderers.get(node.type)
+        if render is None:  # pragma: no cover - the validator rejects unknown types
             raise FlowError(f"node {node.id!r} has unknown type {node.type!r}")
+        render(_Visit(flow, node, ctx, result, counters, depth))
 
-    def _run_input_hook(self, flow, node: Node, ctx, result, counters, digits: str) -> None:
-        hook_result = self._call_hook(node.hook or "", ctx, digits, result)
-        if hook_result.invalid:
-            for prompt in hook_result.prompts:
-                self._say(result.twiml, prompt)
-            counters.invalid += 1
-            result.events.append(LogEvent("invalid", node.id, digits, "rejected by hook"))
-            rule = node.invalid
-            if rule and counters.invalid >= rule.limit and rule.target:
-                self._enter(flow, rule.target, ctx, result, _Counters())
+    def _chain(self, visit: _Visit, target: str | None) -> None:
+        """Go on to ``target`` in the same response (a node that waits for nothing)."""
+        self._enter(visit.flow, target or "", visit.ctx, visit.result, _Counters(),
+                    depth=visit.depth + 1)
+
+    def _render_say(self, visit: _Visit) -> None:
+        self._prompt(visit.result.twiml, visit.node)
+        self._chain(visit, visit.node.next)
+
+    def _render_hangup(self, visit: _Visit) -> None:
+        self._prompt(visit.result.twiml, visit.node)
+        visit.result.twiml.hangup()
+
+    def _render_branch(self, visit: _Visit) -> None:
+        node, result = visit.node, visit.result
+        result.pure = False
+        func = self.hooks.conditions.get(node.condition or "")
+        outcome = bool(func and func(visit.ctx))
+        result.events.append(LogEvent("branch", node.id, None, f"{node.condition}={outcome}"))
+        self._chain(visit, node.if_true if outcome else node.if_false)
+
+    def _render_hook(self, visit: _Visit) -> None:
+        hook_result = self._call_hook(visit.node.hook or "", visit.ctx, None, visit.result)
+        self._apply_hook(hook_result, visit.result)
+        self._chain(visit, hook_result.next or visit.node.next)
+
+    def _render_gather(self, visit: _Visit) -> None:
+        node, ctx, counters = visit.node, visit.ctx, visit.counters
+        settings, response, flow = self.settings, visit.result.twiml, visit.flow
+        keys: dict[str, int | str] = (
+            {"num_digits": 1} if node.type == "menu" else {"finish_on_key": node.finish_on_key}
+        )
+        gather = Gather(
+            input="dtmf",
+            action=settings.step_url(flow.name, node.id, "gather", ctx.state,
+                                     ni=counters.no_input, inv=counters.invalid),
+            method="POST",
+            timeout=node.timeout,
+            action_on_empty_result=False,
+            **keys,
+        )
+        self._prompt(gather, node)
+        response.append(gather)
+        # <Gather> falls through on silence: never let that hang up on the caller.
+        response.redirect(
+            settings.step_url(flow.name, node.id, "timeout", ctx.state,
+                              ni=counters.no_input, inv=counters.invalid),
+            method="POST",
+        )
+
+    def _render_dial(self, visit: _Visit) -> None:
+        node, settings, response = visit.node, self.settings, visit.result.twiml
+        self._prompt(response, node)
+        dial = Dial(
+            action=settings.step_url(visit.flow.name, node.id, "dial", visit.ctx.state),
+            method="POST",
+            timeout=settings.dial_timeout,
+            **({"caller_id": settings.caller_id} if settings.caller_id else {}),
+        )
+        for target in settings.operator_targets:
+            if target.startswith("sip:"):
+                dial.sip(target)
             else:
-                self._enter(flow, node.id, ctx, result, counters, replay=True)
-            return
-        self._apply_hook(hook_result, result)
-        self._enter(flow, hook_result.next or node.next or "", ctx, result, _Counters())
+                dial.number(target)
+        response.append(dial)
+
+    def _render_record(self, visit: _Visit) -> None:
+        node, settings, response = visit.node, self.settings, visit.result.twiml
+        flow_name, state = visit.flow.name, visit.ctx.state
+        self._prompt(response, node)
+        _record(response, settings, max_length=node.max_length or settings.voicemail_max_seconds,
+                action=settings.step_url(flow_name, node.id, "record", state))
+        # Twilio skips the action and goes on to the next verb when nothing was recorded.
+        response.redirect(settings.step_url(flow_name, node.id, "empty", state), method="POST")
 
     def _call_hook(
         self, name: str, ctx: CallContext, digits: str | None, result: StepResult
@@ -371,9 +413,7 @@ class FlowEngine:
         hook = self.hooks.hooks.get(name)
         if hook is None:
             result.events.append(LogEvent("hook", None, None, f"{name}: not available"))
-            if name == "case_status":
-                return HookResult(prompts=["抱歉，进度查询功能暂未开通。"])
-            return HookResult()
+            return self.hooks.unavailable(name)
         return hook(ctx, digits)
 
     def _apply_hook(self, hook_result: HookResult, result: StepResult) -> None:

@@ -7,10 +7,47 @@ is created; a hook that is not registered is handled gracefully by the engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from call_flows.workdays import WorkCalendar
+
+
+class CalendarSource(Protocol):
+    """Gives the working-day calendar in force (cached; the administrator may change it)."""
+
+    def get(self) -> WorkCalendar: ...
+
+
+@dataclass(frozen=True)
+class HookServices(Mapping[str, Any]):
+    """The app's collaborators conditions and hooks may use; one frozen object per app.
+
+    It reads as a mapping too (``services.get("tz")``, ``{**services, "call_id": 7}``):
+    each call adds its own values (``call_id``, ``defer_voicemail_filing``) to a copy.
+    """
+
+    office_open: Callable[[datetime], bool] | None = None
+    calendars: CalendarSource | None = None
+    tz: ZoneInfo | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._names():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    @classmethod
+    def _names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
 
 
 @dataclass
@@ -22,7 +59,8 @@ class CallContext:
     now: datetime
     state: dict[str, str] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
-    services: dict[str, Any] = field(default_factory=dict)
+    # The app's HookServices plus this call's own values (``call_id``, …).
+    services: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -36,6 +74,9 @@ class HookResult:
     invalid: bool = False
 
 
+# Key 9's status look-up, when the cases package is not installed.
+CASE_STATUS_UNAVAILABLE = "抱歉，进度查询功能暂未开通。"
+
 Condition = Callable[[CallContext], bool]
 Hook = Callable[[CallContext, str | None], HookResult]
 
@@ -46,10 +87,15 @@ class HookRegistry:
     def __init__(self) -> None:
         self.conditions: dict[str, Condition] = {}
         self.hooks: dict[str, Hook] = {}
-        # Hooks flows may name before the package that provides them is installed.
-        self.optional_hooks: set[str] = {"case_status", "caller_open_cases", "voicemail_saved",
-                                         "survey_identify", "survey_rating_chosen",
-                                         "survey_rating_confirmed", "survey_comment_saved"}
+        # Hooks flows may name before the package that provides them is installed, and
+        # what the caller hears while it is missing (nothing, for most).
+        self.optional_hooks: dict[str, HookResult] = {
+            name: HookResult() for name in (
+                "caller_open_cases", "voicemail_saved", "survey_identify",
+                "survey_rating_chosen", "survey_rating_confirmed", "survey_comment_saved",
+            )
+        }
+        self.optional_hooks["case_status"] = HookResult(prompts=[CASE_STATUS_UNAVAILABLE])
 
     def condition(self, name: str) -> Callable[[Condition], Condition]:
         def register(func: Condition) -> Condition:
@@ -65,8 +111,14 @@ class HookRegistry:
 
         return register
 
+    def unavailable(self, name: str) -> HookResult:
+        """What a node whose hook is not registered answers instead (a fresh copy)."""
+        fallback = self.optional_hooks.get(name, HookResult())
+        return HookResult(prompts=list(fallback.prompts), next=fallback.next,
+                          updates=dict(fallback.updates), invalid=fallback.invalid)
+
     def known_hook_names(self) -> set[str]:
-        return set(self.hooks) | self.optional_hooks
+        return set(self.hooks) | set(self.optional_hooks)
 
 
 def default_registry() -> HookRegistry:

@@ -30,7 +30,9 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 from lunardate import LunarDate
 
-DEFAULT_TZ = "Asia/Shanghai"
+from core import config
+
+DEFAULT_TZ = config.DEFAULT_TZ
 
 Source = Literal["override", "official", "fallback"]
 

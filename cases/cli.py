@@ -16,6 +16,7 @@ from cases.ledger import sweep_overdue
 from cases.routing_report import format_report, routing_report
 from cases.vocab import Channel
 from core.clock import system_clock
+from core.config import hotline_zone
 from core.db import db
 
 cases_cli = AppGroup("cases", help="诉求：批量导入、逾期挂账、分办建议命中率。")
@@ -37,7 +38,8 @@ def import_command(path: Path, dry_run: bool, skip_invalid: bool, channel: str |
     try:
         with db.transaction() as session:
             report = import_cases(session, path, actor=actor, now=_now(), dry_run=dry_run,
-                                  skip_invalid=skip_invalid, default_channel=channel)
+                                  skip_invalid=skip_invalid, default_channel=channel,
+                                  tz=hotline_zone(current_app.config))
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc
     for problem in report.errors:
@@ -60,7 +62,7 @@ def import_command(path: Path, dry_run: bool, skip_invalid: bool, channel: str |
 def sweep_command() -> None:
     """Mark overdue cases hanging (挂账) once, as the periodic job does."""
     with db.transaction() as session:
-        count = sweep_overdue(session, _now())
+        count = sweep_overdue(session, _now(), hotline_zone(current_app.config))
     click.echo(f"新挂账 {count} 件")
 
 

@@ -15,7 +15,6 @@ Mon–Fri fallback; a fallback date is stored with ``due_provisional``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
@@ -25,29 +24,35 @@ from sqlalchemy.orm import Session
 from call_flows.calendar_store import load_overrides
 from call_flows.office_hours import parse_windows
 from call_flows.workdays import DueDate, WorkCalendar
+from cases.overdue import is_past_due
+from core.config import DEFAULT_TZ
 
 ROUTED_WORKING_DAYS = 2
 JOINT_WORKING_DAYS = 5
 DECISION_WORKING_DAYS = 5
 
 
-def decision_working_days() -> int:
-    """Working days the leading group has to decide on an escalation
-    (``ESCALATION_DECISION_DAYS``, default 5)."""
-    return int(os.environ.get("ESCALATION_DECISION_DAYS") or DECISION_WORKING_DAYS)
-
-
 def hotline_tz() -> ZoneInfo:
-    """The hotline's time zone (``HOTLINE_TZ``, default Asia/Shanghai)."""
-    return ZoneInfo(os.environ.get("HOTLINE_TZ") or "Asia/Shanghai")
+    """The default zone, for callers that pass none (tests, scripts).
+
+    The product's entry points (web handlers, jobs, CLI) pass the configured zone
+    (:func:`core.config.hotline_zone`); this never reads the environment.
+    """
+    return ZoneInfo(DEFAULT_TZ)
 
 
 DEFAULT_OFFICE_HOURS = "08:30-12:00,13:30-17:30"
+_closes_at: list[time] = []
+
+
+def use_office_hours(spec: str) -> None:
+    """Set the close of business from ``OFFICE_HOURS`` (the app factory calls this)."""
+    _closes_at[:] = [parse_windows(spec or DEFAULT_OFFICE_HOURS)[-1][1]]
 
 
 def close_of_business() -> time:
-    """When the centre's working day ends: the end of the last ``OFFICE_HOURS`` window."""
-    return parse_windows(os.environ.get("OFFICE_HOURS") or DEFAULT_OFFICE_HOURS)[-1][1]
+    """When the centre's working day ends: the end of the last office-hours window."""
+    return _closes_at[0] if _closes_at else parse_windows(DEFAULT_OFFICE_HOURS)[-1][1]
 
 
 def calendar_for(session: Session) -> WorkCalendar:
@@ -127,7 +132,7 @@ class Deadlines:
 
     def is_overdue(self, due: date | None, now: datetime) -> bool:
         """Past the due day in local time (the whole due day counts as on time)."""
-        return due is not None and self.local_date(now) > due
+        return is_past_due(due, self.local_date(now))
 
 
 def spoken_date(day: date, today: date) -> str:

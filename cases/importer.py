@@ -21,8 +21,8 @@ from cases.actors import Actor
 from cases.deadlines import calendar_for, hotline_tz
 from cases.enterprises import find_or_register_enterprise
 from cases.errors import InvalidInput
+from cases.fields import FieldErrors, clean_contact_name, clean_contact_phone, clean_description
 from cases.intake import file_case
-from cases.phones import InvalidPhone, normalize_phone
 from cases.routing import CATEGORIES, SUBCATEGORIES
 from cases.vocab import CHANNEL_LABELS
 
@@ -165,35 +165,28 @@ def _received_at(value: Any, tz: tzinfo) -> datetime | None:
 
 def _parse_row(values: dict[str, Any], default_channel: str | None, tz: tzinfo
                ) -> dict[str, Any]:
-    """Translate labels and times; every problem of the row at once, by field."""
-    errors: dict[str, str] = {}
-    parsed: dict[str, Any] = {}
-
-    def attempt(name: str, parse: Any) -> None:
-        try:
-            parsed[name] = parse()
-        except InvalidInput as exc:
-            errors.update(exc.fields)
-
-    attempt("channel", lambda: _code(values.get("channel"), CHANNEL_LABELS, "channel", "受理渠道"))
-    attempt("category", lambda: _code(values.get("category"), CATEGORIES, "category", "诉求类别"))
-    attempt("subcategory", lambda: _code(
-        values.get("subcategory"), SUBCATEGORIES.get(parsed.get("category") or "", {}),
-        "subcategory", "子类"))
-    attempt("received_at", lambda: _received_at(values.get("received_at"), tz))
-    parsed["channel"] = parsed.get("channel") or default_channel
-    if parsed["channel"] is None and "channel" not in errors:
-        errors["channel"] = "请填写受理渠道"
-    if not _text(values.get("description")):
-        errors["description"] = "请填写诉求内容"
-    phone = _text(values.get("contact_phone"))
-    if phone:
-        try:
-            normalize_phone(phone)
-        except InvalidPhone as exc:
-            errors["contact_phone"] = exc.message
-    if errors:
-        raise InvalidInput(errors)
+    """Translate labels and times and clean the fields; every problem of the row at once."""
+    errors = FieldErrors()
+    category = errors.clean(
+        lambda: _code(values.get("category"), CATEGORIES, "category", "诉求类别"))
+    parsed: dict[str, Any] = {
+        "channel": errors.clean(
+            lambda: _code(values.get("channel"), CHANNEL_LABELS, "channel", "受理渠道")),
+        "category": category,
+        "subcategory": errors.clean(lambda: _code(
+            values.get("subcategory"), SUBCATEGORIES.get(category or "", {}),
+            "subcategory", "子类")),
+        "received_at": errors.clean(lambda: _received_at(values.get("received_at"), tz)),
+        # The intake's own cleaners, so one pass reports every problem of the row.
+        "description": errors.clean(lambda: clean_description(_text(values.get("description")))),
+        "contact_name": errors.clean(lambda: clean_contact_name(_text(values.get("contact_name")))),
+        "contact_phone": errors.clean(
+            lambda: clean_contact_phone(_text(values.get("contact_phone")))),
+    }
+    parsed["channel"] = parsed["channel"] or default_channel
+    if parsed["channel"] is None and "channel" not in errors.fields:
+        errors.add({"channel": "请填写受理渠道"})
+    errors.raise_any()
     return parsed
 
 
@@ -206,12 +199,11 @@ def _file_row(session: Session, values: dict[str, Any], *, default_channel: str 
         uscc=_text(values.get("enterprise_uscc")), now=now,
     )
     case = file_case(
-        session, channel=parsed["channel"], description=_text(values.get("description")) or "",
+        session, channel=parsed["channel"], description=parsed["description"],
         received_at=parsed["received_at"], category=parsed["category"],
         subcategory=parsed["subcategory"],
         enterprise_id=enterprise.enterprise.id if enterprise else None,
-        contact_name=_text(values.get("contact_name")),
-        contact_phone=_text(values.get("contact_phone")),
+        contact_name=parsed["contact_name"], contact_phone=parsed["contact_phone"],
         actor=actor, now=now, calendar=calendar, tz=tz,
     )
     return case.number, (enterprise.warnings if enterprise else [])

@@ -11,15 +11,18 @@ from cases.actors import Actor
 from cases.audit import record_event, snapshot
 from cases.case_models import Case
 from cases.deadlines import Deadlines, calendar_for
-from cases.errors import InvalidInput
+from cases.fields import (
+    FieldErrors,
+    category_errors,
+    clean_contact_name,
+    clean_contact_phone,
+    clean_description,
+)
 from cases.models import Enterprise
 from cases.numbering import allocate_number
-from cases.phones import InvalidPhone, normalize_phone
-from cases.routing import CATEGORIES, SUBCATEGORIES
 from cases.suggestions import store_suggestions
 from cases.vocab import CHANNEL_CODES, Channel, Ledger, Status
 
-MAX_DESCRIPTION = 5000
 # A voicemail is filed before it is transcribed; the transcript replaces this text.
 VOICEMAIL_PLACEHOLDER = "电话留言（待转写）"
 # Clocks of other channels drift; a received_at this far ahead of now is still accepted.
@@ -30,22 +33,6 @@ FILED_FIELDS = (
     "contact_phone", "description", "call_id", "recording_id", "status", "received_at",
     "due_date", "due_provisional", "ledger_state",
 )
-
-
-def validate_category(category: str | None, subcategory: str | None) -> dict[str, str]:
-    """Field errors for a category/subcategory pair (empty if fine)."""
-    errors: dict[str, str] = {}
-    if category is not None and category not in CATEGORIES:
-        choices = "、".join(f"{k}（{v}）" for k, v in CATEGORIES.items())
-        errors["category"] = f"诉求类别应为：{choices}"
-    elif subcategory is not None:
-        allowed = SUBCATEGORIES.get(category or "", {})
-        if subcategory not in allowed:
-            errors["subcategory"] = (
-                "该类别下没有此子类" if allowed or category
-                else "填写子类时请同时填写类别"
-            )
-    return errors
 
 
 def file_case(
@@ -75,35 +62,23 @@ def file_case(
     back to the caller) and is used instead. Raises :class:`InvalidInput` with per-field
     Chinese messages.
     """
-    errors: dict[str, str] = {}
+    errors = FieldErrors()
     if channel not in CHANNEL_CODES:
-        errors["channel"] = "未知的受理渠道"
-    text = (description or "").strip()
-    if not text and channel == Channel.HOTLINE_VOICEMAIL:
-        text = VOICEMAIL_PLACEHOLDER
-    if not text:
-        errors["description"] = "请填写诉求内容"
-    elif len(text) > MAX_DESCRIPTION:
-        errors["description"] = f"诉求内容不能超过{MAX_DESCRIPTION}字"
-    errors.update(validate_category(category, subcategory))
+        errors.add({"channel": "未知的受理渠道"})
+    if channel == Channel.HOTLINE_VOICEMAIL and not (description or "").strip():
+        description = VOICEMAIL_PLACEHOLDER
+    text = errors.clean(lambda: clean_description(description)) or ""
+    errors.add(category_errors(category, subcategory))
     received = received_at or now
     if received.tzinfo is None:
-        errors["received_at"] = "受理时间须带时区"
+        errors.add({"received_at": "受理时间须带时区"})
     elif received > now + FUTURE_TOLERANCE:
-        errors["received_at"] = "受理时间不能晚于当前时间"
-    phone = None
-    if contact_phone and contact_phone.strip():
-        try:
-            phone = normalize_phone(contact_phone)
-        except InvalidPhone as exc:
-            errors["contact_phone"] = exc.message
-    name = (contact_name or "").strip() or None
-    if name and len(name) > 64:
-        errors["contact_name"] = "联系人不能超过64字"
+        errors.add({"received_at": "受理时间不能晚于当前时间"})
+    phone = errors.clean(lambda: clean_contact_phone(contact_phone))
+    name = errors.clean(lambda: clean_contact_name(contact_name))
     if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:
-        errors["enterprise_id"] = "企业不存在"
-    if errors:
-        raise InvalidInput(errors)
+        errors.add({"enterprise_id": "企业不存在"})
+    errors.raise_any()
 
     deadlines = Deadlines(calendar or calendar_for(session), tz)
     # The centre's same-day duty runs from when the centre got it, not when it was raised.

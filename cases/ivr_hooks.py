@@ -12,17 +12,15 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from call_flows.hooks import CallContext, HookRegistry, HookResult
 from call_flows.workdays import WorkCalendar
 from cases import speech
+from cases.call_log import call_log
 from cases.deadlines import hotline_tz
 from cases.numbering import looks_like_number
 from cases.queries import case_by_number, count_open_cases_for_caller
 from cases.voicemail import file_voicemail, reserve_voicemail, reserve_voicemail_now
 from core.db import db
-from ivr.models import Recording
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +85,7 @@ def _reservation_details(ctx: CallContext, sid: str) -> dict[str, Any]:
 def _file_now(ctx: CallContext, sid: str) -> None:
     """File the reserved case in the request (no job to defer it to)."""
     session = db.session
-    recording_id = session.scalar(select(Recording.id).where(Recording.recording_sid == sid))
+    recording_id = call_log().recording_id(session, sid)
     if recording_id is None:
         # The reservation stands: the filing job or the transcript files it.
         log.warning("voicemail_saved: no recording row for %r (call %s)", sid, ctx.call_sid)
@@ -106,6 +104,7 @@ def _file_now(ctx: CallContext, sid: str) -> None:
                 now=ctx.now,
                 calendar=_calendar(ctx),
                 tz=_tz(ctx),
+                recording_sid=sid,
             )
     except Exception:
         log.exception("voicemail_saved: could not file recording %s", sid)

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
 
-from sqlalchemy import Update, false, insert, or_, update
+from sqlalchemy import Update, false, insert, update
 from sqlalchemy.orm import Session
 
 from cases.actors import SYSTEM, Actor
 from cases.audit import record_event
 from cases.case_models import Assignment, Case, CaseEvent
 from cases.deadlines import Deadlines, hotline_tz
-from cases.vocab import ACTIVE_ASSIGNMENT_STATES, Extension, Ledger, Mode, Status
+from cases.overdue import overdue_assignment
+from cases.vocab import Ledger, Mode, Status
 
 
 def hang(session: Session, case: Case, *, actor: Actor, now: datetime, reason: str) -> bool:
@@ -60,13 +61,7 @@ def overdue_updates(today: date, now: datetime) -> tuple[Update, Update]:
     """The sweep's two statements: flag overdue assignments, hang their cases (RETURNING)."""
     mark_assignments = (
         update(Assignment)
-        .where(
-            Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES),
-            Assignment.overdue == false(),
-            Assignment.due_date < today,
-            or_(Assignment.extension_status.is_(None),
-                Assignment.extension_status != Extension.REQUESTED),
-        )
+        .where(overdue_assignment(today), Assignment.overdue == false())
         .values(overdue=True)
         .execution_options(synchronize_session=False)
     )

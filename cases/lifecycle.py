@@ -25,13 +25,18 @@ from cases import ledger, receipts
 from cases.actors import CENTRE, SUPERVISORS, Actor, require_department, require_kind
 from cases.audit import changed, record_event, snapshot
 from cases.case_models import Assignment, Case, Escalation, JointMeeting, Rating, Reply
-from cases.deadlines import Deadline, Deadlines, calendar_for, decision_working_days
+from cases.deadlines import DECISION_WORKING_DAYS, Deadline, Deadlines, calendar_for
 from cases.departments import ATTENDING_ONLY_KINDS
 from cases.errors import ForbiddenTransition, InvalidInput, NotFound
 from cases.events import CaseAnswered, RatingRecorded, publish
-from cases.intake import MAX_DESCRIPTION, validate_category
+from cases.fields import (
+    FieldErrors,
+    category_errors,
+    clean_contact_name,
+    clean_contact_phone,
+    clean_description,
+)
 from cases.models import Department, Enterprise
-from cases.phones import InvalidPhone, normalize_phone
 from cases.states import check, move
 from cases.suggestions import mark_final_routing, store_suggestions
 from cases.vocab import (
@@ -328,7 +333,7 @@ def escalate(session: Session, case_id: int, *, analysis: str, actor: Actor, now
     text = _text(analysis, "analysis", "请填写研判意见")
     before = snapshot(case, CASE_FIELDS)
     withdrawn = _withdraw_active(case)
-    days = decision_days if decision_days is not None else decision_working_days()
+    days = decision_days if decision_days is not None else DECISION_WORKING_DAYS
     if days < 1:
         raise InvalidInput({"decision_days": "决定时限至少为1个工作日"})
     due = _deadlines(session, calendar, tz).decision(now, days)
@@ -691,35 +696,26 @@ def update_details(session: Session, case_id: int, *, actor: Actor, now: datetim
     check(case, "update_details")
     before = snapshot(case, (*DETAIL_FIELDS, "needs_review"))
     updates: dict[str, Any] = {}
-    errors: dict[str, str] = {}
+    errors = FieldErrors()
     if description is not UNSET:
-        text = (description or "").strip()
-        if not text:
-            errors["description"] = "请填写诉求内容"
-        elif len(text) > MAX_DESCRIPTION:
-            errors["description"] = f"诉求内容不能超过{MAX_DESCRIPTION}字"
-        updates["description"] = text
+        updates["description"] = errors.clean(lambda: clean_description(description))
     if category is not UNSET or subcategory is not UNSET:
         new_category = case.category if category is UNSET else category
         if subcategory is UNSET:
             new_sub = None if category is not UNSET else case.subcategory
         else:
             new_sub = subcategory
-        errors.update(validate_category(new_category, new_sub))
+        errors.add(category_errors(new_category, new_sub))
         updates["category"], updates["subcategory"] = new_category, new_sub
     if enterprise_id is not UNSET:
         if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:
-            errors["enterprise_id"] = "企业不存在"
+            errors.add({"enterprise_id": "企业不存在"})
         updates["enterprise_id"] = enterprise_id
     if contact_name is not UNSET:
-        updates["contact_name"] = (contact_name or "").strip()[:64] or None
+        updates["contact_name"] = errors.clean(lambda: clean_contact_name(contact_name))
     if contact_phone is not UNSET:
-        try:
-            updates["contact_phone"] = normalize_phone(contact_phone) if contact_phone else None
-        except InvalidPhone as exc:
-            errors["contact_phone"] = exc.message
-    if errors:
-        raise InvalidInput(errors)
+        updates["contact_phone"] = errors.clean(lambda: clean_contact_phone(contact_phone))
+    errors.raise_any()
     for name, value in updates.items():
         setattr(case, name, value)
     case.needs_review = False

@@ -38,18 +38,18 @@ from call_flows.workdays import WorkCalendar
 from cases import receipts
 from cases.actors import Actor
 from cases.audit import record_event
+from cases.call_log import CALLS, call_log
 from cases.case_models import Case, CaseNumberCounter, CaseRecording, VoicemailReservation
 from cases.deadlines import hotline_tz
 from cases.enterprises import enterprises_for_phone, phone_or_none
 from cases.errors import InvalidInput
 from cases.events import RecordingTranscribed, publish
-from cases.intake import VOICEMAIL_PLACEHOLDER, file_case, validate_category
+from cases.fields import category_errors
+from cases.intake import VOICEMAIL_PLACEHOLDER, file_case
 from cases.models import Enterprise, EnterprisePhone
 from cases.numbering import allocate_number, number_prefix, number_sql
 from cases.suggestions import store_suggestions
 from cases.vocab import OPEN_STATUSES, Channel
-from ivr import calllog
-from ivr.models import Call, Recording
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def reserve_voicemail(
     Raises :class:`InvalidInput` for a menu choice no case could be filed under.
     """
     # Checked before a number is read back: the filing must not fail on it later.
-    errors = validate_category(category, subcategory)
+    errors = category_errors(category, subcategory)
     if errors:
         raise InvalidInput(errors)
     recording_sid, call_sid = recording_sid.strip()[:SID_MAX], call_sid.strip()[:SID_MAX]
@@ -304,8 +304,8 @@ def _number_lookup(with_phone: bool) -> Select[Any]:
     same_call_case = (
         select(Case.number)
         .join(CaseRecording, CaseRecording.case_id == Case.id)
-        .join(Call, Call.id == CaseRecording.call_id)
-        .where(Call.call_sid == call_sid)
+        .join(CALLS, CALLS.c.id == CaseRecording.call_id)
+        .where(CALLS.c.call_sid == call_sid)
         .order_by(CaseRecording.id).limit(1)
     )
     columns: list[Any] = [
@@ -349,6 +349,7 @@ def file_voicemail(
     now: datetime,
     calendar: WorkCalendar | None = None,
     tz: tzinfo | None = None,
+    recording_sid: str | None = None,
 ) -> VoicemailFiling:
     """The case for a voicemail: the one already filed for it, a linked duplicate, or a new one.
 
@@ -359,7 +360,7 @@ def file_voicemail(
     found = _existing(session, recording_id)
     if found is not None:
         return VoicemailFiling(found_case(session, found), found.duplicate, False)
-    reservation = _reservation_of(session, recording_id)
+    reservation = _reservation_of(session, recording_id, recording_sid)
     try:
         with session.begin_nested():
             if reservation is not None:
@@ -383,11 +384,15 @@ def found_case(session: Session, link: CaseRecording) -> Case:
     return case
 
 
-def _reservation_of(session: Session, recording_id: int) -> VoicemailReservation | None:
+def _reservation_of(session: Session, recording_id: int, recording_sid: str | None
+                    ) -> VoicemailReservation | None:
+    if recording_sid is None:
+        source = call_log().recording(session, recording_id)
+        if source is None:
+            return None
+        recording_sid = source.recording_sid
     return session.scalars(
-        select(VoicemailReservation)
-        .join(Recording, Recording.recording_sid == VoicemailReservation.recording_sid)
-        .where(Recording.id == recording_id)
+        select(VoicemailReservation).where(VoicemailReservation.recording_sid == recording_sid)
     ).one_or_none()
 
 
@@ -505,16 +510,14 @@ def _same_call(session: Session, reservation: VoicemailReservation, call_id: int
 def _file_reservation(session: Session, reservation: VoicemailReservation, now: datetime,
                       calendar: WorkCalendar | None, tz: tzinfo | None) -> VoicemailFiling:
     """File a reservation, creating its call and recording rows if the log has none yet."""
-    at = reservation.reserved_at
-    call = calllog.get_or_create_call(session, reservation.call_sid, now=at,
-                                      from_number=reservation.caller or "")
-    # No status: the recording status callback marks it completed (and transcribes it).
-    recording = calllog.upsert_recording(session, reservation.recording_sid, now=at,
-                                         call=call).recording
+    source = call_log().log_voicemail(
+        session, call_sid=reservation.call_sid, recording_sid=reservation.recording_sid,
+        caller=reservation.caller, at=reservation.reserved_at)
     filing = file_voicemail(
-        session, recording_id=recording.id, call_id=recording.call_id or call.id,
+        session, recording_id=source.recording_id, call_id=source.call_id,
         caller=reservation.caller, category=reservation.category,
         subcategory=reservation.subcategory, now=now, calendar=calendar, tz=tz,
+        recording_sid=source.recording_sid,
     )
     if reservation.filed_at is None:
         # Filed before without its reservation (e.g. by the transcript of the recording).
@@ -575,21 +578,18 @@ def transcript_ready(
     marked 待审核 for an operator. Calling it again with the same transcript changes nothing.
     Returns ``None`` if the recording does not exist.
     """
-    recording = session.get(Recording, recording_id)
-    if recording is None:
+    source = call_log().recording(session, recording_id)
+    if source is None:
         log.warning("transcript for unknown recording id %s", recording_id)
         return None
     if any(publish(RecordingTranscribed(session, recording_id, text, now))):
         return None  # claimed by a listener (e.g. a comment in a survey call), not a voicemail
     link = _existing(session, recording_id)
     if link is None:
-        call = recording.call
         file_voicemail(
-            session, recording_id=recording_id, call_id=call.id if call else None,
-            caller=call.from_number if call else None,
-            category=call.category if call else None,
-            subcategory=call.subcategory if call else None,
-            now=now, calendar=calendar, tz=tz,
+            session, recording_id=recording_id, call_id=source.call_id, caller=source.caller,
+            category=source.category, subcategory=source.subcategory,
+            now=now, calendar=calendar, tz=tz, recording_sid=source.recording_sid,
         )
         link = _existing(session, recording_id)
         assert link is not None

@@ -23,6 +23,10 @@ def init_app(app: Flask) -> None:
     from console.auth import configure_session
 
     configure_session(app)
+    from console.users import liaison_phones
+
+    # The reminder job texts department liaisons; their phones are console accounts.
+    app.extensions["liaison_phones"] = liaison_phones
     # Tokens stay valid for the whole working session (a long review must still submit).
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)
     # The console may sit behind HTTPS without a Referer (strict privacy settings).

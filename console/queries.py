@@ -30,6 +30,7 @@ from cases.departments import ATTENDING_ONLY_KINDS
 from cases.enterprises import enterprises_for_phone, phone_or_none
 from cases.models import Department, Enterprise
 from cases.notifications import Audience, Notification
+from cases.overdue import overdue_assignment
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState, Extension, Ledger, Status
 from ivr.models import Call, Recording
 
@@ -217,7 +218,7 @@ class DepartmentLoad:
 def department_loads(session: Session, today: date) -> list[DepartmentLoad]:
     """Per department: open assignments, not yet accepted, overdue, extension requests."""
     active = Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES)
-    overdue = or_(Assignment.overdue.is_(True), Assignment.due_date < today)
+    overdue = overdue_assignment(today)
     rows = session.execute(
         select(
             Assignment.department_id,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from cases.enterprises import phone_or_none
 from cases.errors import InvalidInput, NotFound
 from cases.models import Department
+from cases.phones import InvalidPhone, normalize_phone
 from console.models import ROLES, User
 from console.passwords import hash_password, password_problem
 
@@ -116,3 +117,22 @@ def set_password(session: Session, user_id: int, password: str, *, now: datetime
     user.password_changed_at = now
     log.info("console user %s: password changed", user.username)
     return user
+
+
+def liaison_phones(session: Session, department_id: int) -> list[str]:
+    """Mobile numbers of the department's active liaisons (console users with a phone).
+
+    The console owns the accounts: ``init_app`` hands this to the reminder job
+    (``app.extensions["liaison_phones"]``), which has no business importing them.
+    """
+    phones = session.scalars(select(User.phone).where(
+        User.role == "department", User.department_id == department_id, User.active,
+        User.phone.is_not(None)))
+    found: list[str] = []
+    for phone in phones:
+        try:
+            found.append(normalize_phone(phone or ""))
+        except InvalidPhone:
+            log.warning("liaison phone %r of department %s is not a valid number", phone,
+                        department_id)
+    return found

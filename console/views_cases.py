@@ -16,6 +16,7 @@ from cases import lifecycle
 from cases.case_models import Assignment, Case
 from cases.errors import InvalidInput
 from cases.models import Department
+from cases.overdue import assignment_is_overdue
 from cases.vocab import (
     CATEGORY_LABELS,
     RATING_LABELS,
@@ -75,8 +76,7 @@ def case_page(case_id: int) -> str:
     case = _load(case_id)
     account = user()
     current_today = today()
-    late = {a.id for a in case.assignments if a.overdue
-            or (a.due_date is not None and a.due_date < current_today)}
+    late = {a.id for a in case.assignments if assignment_is_overdue(a, current_today)}
     departments = queries.active_departments(db.session)
     return render_template(
         "console/case.html", case=case,

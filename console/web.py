@@ -15,6 +15,7 @@ from cases.errors import CaseError, InvalidInput, http_status
 from console.auth import current_user
 from console.models import User
 from core.clock import system_clock
+from core.config import hotline_zone
 from core.db import db
 
 
@@ -23,7 +24,7 @@ def now() -> datetime:
 
 
 def tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["HOTLINE_TZ"])
+    return hotline_zone(current_app.config)
 
 
 def today() -> date:

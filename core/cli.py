@@ -32,7 +32,8 @@ def downgrade_command(revision: str) -> None:
 
 
 # Each seeder takes (session, demo) and returns a line to print; idempotent.
-SEEDERS: list[str] = ["cases.seed:seed_reference_data", "console.seed:seed_console"]
+SEEDERS: list[str] = ["cases.seed:seed_reference_data", "api.seed:seed_api_tokens",
+                      "console.seed:seed_console"]
 
 
 @click.command("seed")
@@ -45,4 +46,6 @@ def seed_command(demo: bool) -> None:
         module, _, name = spec.partition(":")
         seeder = getattr(importlib.import_module(module), name)
         with db.transaction() as session:
-            click.echo(seeder(session, demo))
+            line = seeder(session, demo)
+        if line:
+            click.echo(line)

@@ -12,15 +12,28 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
 
 
-def _bool(value: str | None, default: bool = False) -> bool:
+# The hotline's time zone unless HOTLINE_TZ says otherwise; written here only.
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def parse_bool(value: object, default: bool = False) -> bool:
+    """A yes/no setting: ``1/true/yes/on`` (any case) is yes; unset or blank is ``default``."""
     if value is None or value == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def hotline_zone(config: Mapping[str, Any]) -> ZoneInfo:
+    """The configured time zone (``HOTLINE_TZ``) as a ``ZoneInfo``; callers pass it down."""
+    return ZoneInfo(str(config.get("HOTLINE_TZ") or DEFAULT_TZ))
 
 
 def _instance_secret(instance_path: Path, name: str) -> str:
@@ -55,10 +68,10 @@ def from_env(
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
         "TWILIO_CALLER_ID": env.get("TWILIO_CALLER_ID", "+8657488888718"),
         # Loudly logged on every request when on; never switched on by debug mode.
-        "TWILIO_SIGNATURE_BYPASS": _bool(env.get("TWILIO_SIGNATURE_BYPASS")),
+        "TWILIO_SIGNATURE_BYPASS": parse_bool(env.get("TWILIO_SIGNATURE_BYPASS")),
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
         "VOSK_MODEL_PATH": env.get("VOSK_MODEL_PATH") or None,
-        "HOTLINE_TZ": env.get("HOTLINE_TZ", "Asia/Shanghai"),
+        "HOTLINE_TZ": env.get("HOTLINE_TZ") or DEFAULT_TZ,
         "RECORDING_HOSTS": [
             h.strip().lower()
             for h in env.get("RECORDING_HOSTS", "api.twilio.com").split(",")
@@ -73,7 +86,7 @@ def from_env(
         "TTS_LANGUAGE": env.get("TTS_LANGUAGE", "cmn-CN"),
         "VOICEMAIL_MAX_SECONDS": int(env.get("VOICEMAIL_MAX_SECONDS", "120")),
         # Transcription (docs/transcription.md).
-        "RECORDINGS_DELETE_FROM_TWILIO": _bool(env.get("RECORDINGS_DELETE_FROM_TWILIO")),
+        "RECORDINGS_DELETE_FROM_TWILIO": parse_bool(env.get("RECORDINGS_DELETE_FROM_TWILIO")),
         "RECORDING_MAX_BYTES": int(env.get("RECORDING_MAX_BYTES", str(50 * 1024 * 1024))),
         "TRANSCRIPTION_STUCK_MINUTES": int(env.get("TRANSCRIPTION_STUCK_MINUTES", "15")),
         "TRANSCRIPTION_MAX_ATTEMPTS": int(env.get("TRANSCRIPTION_MAX_ATTEMPTS", "8")),
@@ -83,10 +96,10 @@ def from_env(
             if s.strip()
         ],
         # List Twilio's recordings during reconciliation (needs a real account).
-        "TWILIO_RECONCILE": _bool(env.get("TWILIO_RECONCILE"), default=True),
+        "TWILIO_RECONCILE": parse_bool(env.get("TWILIO_RECONCILE"), default=True),
         # Follow-through: survey callbacks, texts, reminders (docs/followup.md).
         # Unset: automatic calls only with a real Twilio account (else operators call).
-        "FOLLOWUP_AUTO_CALLS": (_bool(env["FOLLOWUP_AUTO_CALLS"])
+        "FOLLOWUP_AUTO_CALLS": (parse_bool(env["FOLLOWUP_AUTO_CALLS"])
                                 if env.get("FOLLOWUP_AUTO_CALLS") else None),
         "FOLLOWUP_DELAY": env.get("FOLLOWUP_DELAY", "next-working-day 09:30"),
         "FOLLOWUP_WINDOWS": env.get("FOLLOWUP_WINDOWS", "09:00-12:00,14:00-20:00"),

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from core.db import db
+from core.redis_conn import connect
 
 bp = Blueprint("health", __name__)
 
@@ -20,8 +21,6 @@ def healthz():  # type: ignore[no-untyped-def]
         checks["database"] = f"error: {exc.__class__.__name__}"
     url = current_app.config.get("REDIS_URL")
     if url:
-        from workers.queues import connect
-
         try:
             connect(url).ping()
             checks["redis"] = "ok"

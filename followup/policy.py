@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from call_flows.office_hours import OfficeHours, parse_windows
 from call_flows.workdays import WorkCalendar
+from core.config import DEFAULT_TZ, hotline_zone, parse_bool
 
 _DELAY = re.compile(r"^(\d+)\s*([mhd])$")
 _NEXT_WORKING_DAY = re.compile(r"^next-working-day\s+(\d{1,2}):(\d{2})$")
@@ -18,20 +19,12 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
 
-def _bool_setting(value: Any, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
-
-
 @dataclass(frozen=True)
 class FollowUpPolicy:
     """When follow-up calls may be placed; built from the configuration."""
 
     windows: tuple[tuple[time, time], ...] = ((time(9), time(12)), (time(14), time(20)))
-    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TZ))
     # First call: the next working day at ``first_call_time``, or ``first_call_delay``
     # after the answer when that is set.
     first_call_time: time = time(9, 30)
@@ -72,13 +65,13 @@ class FollowUpPolicy:
         return cls(
             windows=tuple(parse_windows(str(config.get("FOLLOWUP_WINDOWS")
                                             or "09:00-12:00,14:00-20:00"))),
-            tz=ZoneInfo(str(config.get("HOTLINE_TZ") or "Asia/Shanghai")),
+            tz=hotline_zone(config),
             first_call_time=first_time,
             first_call_delay=first_delay,
             max_attempts=max_attempts,
             retry_delays=tuple(timedelta(minutes=m) for m in retry_minutes),
             span_working_days=span,
-            auto_calls=_bool_setting(auto, has_account),
+            auto_calls=parse_bool(auto, has_account),
         )
 
     def hours(self, calendar: WorkCalendar) -> OfficeHours:

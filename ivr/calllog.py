@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from call_flows.engine import LogEvent
-from ivr.models import FINAL_STATUSES, STATUS_RANK, Call, CallEvent, Recording
+from ivr.models import FINAL_STATUSES, INBOUND_FLOW, STATUS_RANK, Call, CallEvent, Recording
 
 SID_MAX = 64
 
@@ -28,7 +28,7 @@ def get_or_create_call(
     from_number: str = "",
     to_number: str = "",
     direction: str = "inbound",
-    flow: str = "hotline",
+    flow: str = INBOUND_FLOW,
 ) -> Call:
     """The call for ``call_sid``, created if this is the first we hear of it."""
     call_sid = _clean(call_sid)

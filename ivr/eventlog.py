@@ -86,8 +86,10 @@ class LogEntry:
 class CallLogQueue:
     """Pushes entries and makes sure a drain job is on its way (one per few seconds)."""
 
-    def __init__(self, connection: Redis) -> None:
+    def __init__(self, connection: Redis, *, drain_queue: str) -> None:
         self.connection = connection
+        # The RQ queue the drain job goes to (``workers.queues.DEFAULT``; given by the app).
+        self.drain_queue = drain_queue
         self._push = connection.register_script(_PUSH_SCRIPT)
 
     def push(self, entry: LogEntry) -> None:
@@ -95,9 +97,7 @@ class CallLogQueue:
                       args=[entry.to_json(), DRAIN_EVERY_SECONDS]):
             from rq import Queue
 
-            from workers.queues import DEFAULT
-
-            Queue(DEFAULT, connection=self.connection).enqueue(
+            Queue(self.drain_queue, connection=self.connection).enqueue(
                 DRAIN_JOB, result_ttl=0, failure_ttl=7 * 86400, description="drain call log"
             )
 

@@ -22,6 +22,8 @@ STATUS_RANK: dict[str, int] = {
     "canceled": 4,
 }
 FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank == 4)
+# The flow an inbound call to the hotline number starts in (call_flows/flows/hotline.yaml).
+INBOUND_FLOW = "hotline"
 
 
 class Call(Base):
@@ -33,7 +35,7 @@ class Call(Base):
     from_number: Mapped[str] = mapped_column(String(64), default="", index=True)
     to_number: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(32), default="ringing")
-    flow: Mapped[str] = mapped_column(String(64), default="hotline")
+    flow: Mapped[str] = mapped_column(String(64), default=INBOUND_FLOW)
     last_node: Mapped[str | None] = mapped_column(String(64))
     category: Mapped[str | None] = mapped_column(String(32))
     subcategory: Mapped[str | None] = mapped_column(String(32))

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_flows.engine import FlowEngine, StepResult
-from call_flows.hooks import CallContext
+from call_flows.hooks import CallContext, HookServices
 from ivr import calllog
 from ivr.eventlog import CallLogQueue, LogEntry
-from ivr.models import Call, Recording
+from ivr.models import INBOUND_FLOW, Call, Recording
 
 log = logging.getLogger(__name__)
 # Steps whose answer needs no call row: they may be logged through Redis (ivr.eventlog).
@@ -32,7 +32,7 @@ class IvrRuntime:
 
     engine: FlowEngine
     clock: Callable[[], datetime]
-    services: dict[str, Any]
+    services: HookServices
     # Called after commit with each recording that just completed (enqueues transcription).
     on_recording_completed: Callable[[Recording], None] | None = None
     # When set, menu steps are logged through Redis instead of in the request.
@@ -105,8 +105,8 @@ def _deferred_start(session: Session, runtime: IvrRuntime, params: Mapping[str, 
                     now: datetime) -> str | None:
     """Answer the first request from the flow; the call row is written by the drain."""
     ctx = _lazy_context(session, runtime, params, {}, now)
-    result = runtime.engine.start("hotline", ctx)
-    entry = _entry(params, "hotline", now, result)
+    result = runtime.engine.start(INBOUND_FLOW, ctx)
+    entry = _entry(params, INBOUND_FLOW, now, result)
     entry.status = {"CallStatus": "ringing", **_status_of(params)}
     return str(result) if _pushed(runtime, entry) else None
 
@@ -142,13 +142,19 @@ def flow_step(
         session.flush()
     ctx = _context(call, params, runtime, now)
     ctx.state.update(state or {})
-    result = runtime.engine.advance(
+    result = _advance(runtime, flow, node, event, ctx, counters)
+    return _store(session, call, result, now)
+
+
+def _advance(runtime: IvrRuntime, flow: str, node: str, event: str, ctx: CallContext,
+             counters: Mapping[str, int]) -> StepResult:
+    """The engine's answer to a step, with the keys and counters Twilio sent back."""
+    return runtime.engine.advance(
         flow, node, event, ctx,
-        digits=params.get("Digits"),
+        digits=ctx.params.get("Digits"),
         no_input=counters.get("ni", 0),
         invalid=counters.get("inv", 0),
     )
-    return _store(session, call, result, now)
 
 
 class _OnDemandServices(dict):  # type: ignore[type-arg]
@@ -221,10 +227,7 @@ def _deferred_step(
     recording = event == "record" and bool(params.get("RecordingSid"))
     ctx = _lazy_context(session, runtime, params, state or {}, now,
                         defer_voicemail_filing=recording)
-    result = runtime.engine.advance(
-        flow, node, event, ctx, digits=params.get("Digits"),
-        no_input=counters.get("ni", 0), invalid=counters.get("inv", 0),
-    )
+    result = _advance(runtime, flow, node, event, ctx, counters)
     entry = _entry(params, flow, now, result)
     if recording:
         # The voicemail hook committed the case number the caller is about to hear before
@@ -239,7 +242,7 @@ def status_callback(session: Session, runtime: IvrRuntime, params: Mapping[str, 
     if runtime.call_log is not None:
         entry = LogEntry.build(
             call_sid=params["CallSid"], from_number=params.get("From", ""),
-            to_number=params.get("To", ""), flow="hotline", at=now, events=[], updates={},
+            to_number=params.get("To", ""), flow=INBOUND_FLOW, at=now, events=[], updates={},
             last_node=None,
         )
         entry.status = _status_of(params)
@@ -267,7 +270,7 @@ def recording_callback(
     now = runtime.clock()
     if runtime.call_log is not None and params.get("CallSid"):
         entry = LogEntry(call_sid=params["CallSid"], from_number="", to_number="",
-                         flow="hotline", at=now.isoformat())
+                         flow=INBOUND_FLOW, at=now.isoformat())
         entry.recording = {"RecordingStatus": "completed", **_recording_of(params)}
         if _pushed(runtime, entry):
             return None

@@ -14,14 +14,16 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from cases.voicemail import transcript_ready
+from core.config import DEFAULT_TZ, hotline_zone, parse_bool
 from ivr.models import Recording
 from transcription.audio import DecoderUnavailable, UnreadableAudio, normalize_file
 from transcription.chinese import TranscriptResult
@@ -70,6 +72,8 @@ class PipelineSettings:
     download_retries: int = 2
     download_timeout: float = 15.0
     delete_from_twilio: bool = False
+    # The hotline's zone: the case a transcript completes is dated in it.
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TZ))
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PipelineSettings:
@@ -81,7 +85,8 @@ class PipelineSettings:
             model_path=model_path(config),
             max_bytes=int(config.get("RECORDING_MAX_BYTES") or DEFAULT_MAX_BYTES),
             download_retries=int(config.get("RECORDING_DOWNLOAD_RETRIES", 2)),
-            delete_from_twilio=bool(config.get("RECORDINGS_DELETE_FROM_TWILIO")),
+            delete_from_twilio=parse_bool(config.get("RECORDINGS_DELETE_FROM_TWILIO")),
+            tz=hotline_zone(config),
         )
 
 
@@ -233,6 +238,7 @@ def store_transcript(
     *,
     now: datetime,
     source_format: str | None = None,
+    tz: tzinfo | None = None,
 ) -> Transcript:
     """Store (or replace) the transcript, mark the recording done, and file it with its case.
 
@@ -250,7 +256,7 @@ def store_transcript(
         session.add(transcript)
     transcript.apply(result, source_format)
     session.flush()
-    transcript_ready(session, recording.id, result.text, result.confidence, now=now)
+    transcript_ready(session, recording.id, result.text, result.confidence, now=now, tz=tz)
     return transcript
 
 
@@ -313,12 +319,11 @@ def run(
     checkpoint: Callable[[], None],
     engine_loader: Callable[[Path], VoskEngine] = get_engine,
     after_store: Callable[[Recording], None] | None = None,
-    before_decode: Callable[[], None] | None = None,
 ) -> Outcome:
     """Transcribe one recording end to end; see the module docstring.
 
     ``checkpoint`` commits progress; ``after_store`` runs once the audio is safely stored
-    (e.g. delete it from Twilio); ``before_decode`` is a hook for tests and benchmarks.
+    (e.g. delete it from Twilio).
     Raises RetryLater for retryable failures (the recording keeps its stored progress).
     """
     timings: dict[str, float] = {}
@@ -344,14 +349,12 @@ def run(
             checkpoint()
             return Outcome(recording_id, S.AWAITING_MODEL, detail=exc.reason)
         model_load = time.perf_counter() - mark
-        if before_decode is not None:
-            before_decode()
         mark = time.perf_counter()
         result, source_format = decode_file(path, engine)
         timings["decode"] = time.perf_counter() - mark
         mark = time.perf_counter()
         transcript = store_transcript(session, recording, result, now=now,
-                                      source_format=source_format)
+                                      source_format=source_format, tz=settings.tz)
         checkpoint()
         timings["store"] = time.perf_counter() - mark
     except PermanentFailure as exc:

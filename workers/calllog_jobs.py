@@ -6,6 +6,7 @@ import logging
 
 from cases.voicemail import file_pending_voicemails
 from core.clock import system_clock
+from core.config import hotline_zone
 from core.db import db
 from ivr.eventlog import drain
 from ivr.models import Recording
@@ -34,10 +35,12 @@ def drain_call_log() -> int:
         written = drain(connect(app.config["REDIS_URL"]), db.transaction, transcribe)
         # After the drain: the call and recording rows of the reservations now exist.
         clock = app.config.get("CLOCK") or system_clock
+        zone = hotline_zone(app.config)
         filed = 0
         while True:  # in batches, each committed on its own
             with db.transaction() as session:
-                batch = file_pending_voicemails(session, now=clock(), limit=FILING_BATCH)
+                batch = file_pending_voicemails(session, now=clock(), tz=zone,
+                                                limit=FILING_BATCH)
             filed += batch
             if batch < FILING_BATCH:  # done, or only failures left (retried next run)
                 break

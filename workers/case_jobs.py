@@ -6,6 +6,7 @@ import logging
 
 from cases.ledger import sweep_overdue
 from core.clock import system_clock
+from core.config import hotline_zone
 from core.db import db
 from workers import context
 
@@ -17,7 +18,7 @@ def sweep_overdue_job() -> int:
     app = context.get_app()
     clock = app.config.get("CLOCK") or system_clock
     with app.app_context(), db.transaction() as session:
-        count = sweep_overdue(session, clock())
+        count = sweep_overdue(session, clock(), hotline_zone(app.config))
     if count:
         log.info("overdue sweep: %d case(s) newly hanging", count)
     return count

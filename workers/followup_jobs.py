@@ -17,19 +17,18 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import LockError, RedisError
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from call_flows.workdays import WorkCalendar
 from cases import decision_reminders, reminders
 from cases.notice_models import SmsMessage
-from cases.phones import InvalidPhone, normalize_phone
 from core.clock import system_clock
+from core.config import hotline_zone
 from core.db import db
 from followup import calls, queries
 from followup.calls import PlanAction
@@ -292,21 +291,8 @@ def followups_tick() -> dict[str, int]:
     return counts
 
 
-def liaison_phones(session: Session, department_id: int) -> list[str]:
-    """Mobile numbers of the department's active liaisons (console users with a phone)."""
-    from console.models import User  # console owns the accounts; only read here
-
-    phones = session.scalars(select(User.phone).where(
-        User.role == "department", User.department_id == department_id, User.active,
-        User.phone.is_not(None)))
-    found: list[str] = []
-    for phone in phones:
-        try:
-            found.append(normalize_phone(phone or ""))
-        except InvalidPhone:
-            log.warning("liaison phone %r of department %s is not a valid number", phone,
-                        department_id)
-    return found
+def _no_liaison_phones(_session: Session, _department_id: int) -> list[str]:
+    return []
 
 
 def send_reminders_job() -> int:
@@ -322,12 +308,13 @@ def send_reminders_job() -> int:
         log.warning("reminder lock unavailable: %s", exc)
         lock = None
     try:
-        tz = ZoneInfo(app.config.get("HOTLINE_TZ") or "Asia/Shanghai")
+        tz = hotline_zone(app.config)
         escalate_after = int(app.config.get("REMINDER_ESCALATE_AFTER_DAYS", 2))
         with app.app_context(), db.transaction() as session:
             run = reminders.send_reminders(
-                session, _now(app), calendar=_calendar(app), phones=liaison_phones, tz=tz,
-                escalate_after=escalate_after)
+                session, _now(app), calendar=_calendar(app), phones=app.extensions.get(
+                    "liaison_phones", _no_liaison_phones),
+                tz=tz, escalate_after=escalate_after)
             run.sent.extend(decision_reminders.send_decision_reminders(
                 session, _now(app), calendar=_calendar(app), tz=tz,
                 escalate_after=escalate_after))

@@ -7,6 +7,10 @@ import re
 from redis import Redis
 from rq import Queue
 
+from core.redis_conn import connect
+
+__all__ = ["ALL_QUEUES", "CALLS", "DEFAULT", "TRANSCRIPTION", "connect", "job_id", "queue"]
+
 DEFAULT = "default"
 TRANSCRIPTION = "transcription"
 CALLS = "calls"
@@ -19,10 +23,6 @@ _JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 def job_id(*parts: str | int) -> str:
     """A valid RQ job id (RQ 2.x allows only ``[A-Za-z0-9_-]``) built from stable parts."""
     return "-".join(_JOB_ID_UNSAFE.sub("_", str(part)) for part in parts)
-
-
-def connect(url: str) -> Redis:
-    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
 
 
 def queue(name: str, connection: Redis) -> Queue:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,19 +31,11 @@ from workers.transcription_recovery import reconcile, requeue_awaiting_model
 
 log = logging.getLogger(__name__)
 
-# Test and benchmark hook: seconds to sleep before decoding (makes a job slow on purpose).
-TEST_DELAY_ENV = "HOTLINE_TRANSCRIBE_TEST_DELAY"
 RECONCILE_LOCK = "hotline:transcription:reconcile"
 
 
 def _connection(job: Job | None, config: Mapping[str, Any]) -> Redis:
     return job.connection if job is not None else connect(config["REDIS_URL"])
-
-
-def _test_delay() -> None:
-    delay = float(os.environ.get(TEST_DELAY_ENV) or 0)
-    if delay > 0:
-        time.sleep(delay)
 
 
 def _remote_deleter(config: Mapping[str, Any]) -> Callable[[Recording], None] | None:
@@ -102,7 +93,6 @@ def transcribe_recording(recording_id: int, force: bool = False) -> dict[str, An
                 force=force,
                 checkpoint=session.commit,
                 after_store=_remote_deleter(app.config),
-                before_decode=_test_delay,
             )
         except Exception as exc:
             session.rollback()

@@ -264,3 +264,16 @@ def test_a_step_through_a_hook_runs_the_hook_every_time():
     for _ in range(2):
         engine.advance("hotline", "status_lookup", "gather", ctx(), digits="123")
     assert calls == ["123", "123"]
+
+
+def test_hook_services_are_frozen_and_read_as_a_mapping() -> None:
+    import dataclasses
+
+    from call_flows.hooks import HookServices
+
+    services = HookServices(tz=None, office_open=lambda _at: True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        services.tz = None  # type: ignore[misc]
+    per_call = {**services, "call_id": 7}
+    assert set(per_call) == {"office_open", "calendars", "tz", "call_id"}
+    assert services.get("calendars") is None and services.get("nope") is None

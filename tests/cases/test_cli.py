@@ -73,8 +73,9 @@ def test_api_token_is_printed_once_and_stored_hashed(app: Any) -> None:
 
 
 def test_demo_seed_creates_a_token_once(app: Any) -> None:
-    from cases.seed import seed_reference_data
+    from api.seed import seed_api_tokens
 
-    first = seed_reference_data(db.session(), demo=True)
-    second = seed_reference_data(db.session(), demo=True)
+    assert seed_api_tokens(db.session(), demo=False) == ""
+    first = seed_api_tokens(db.session(), demo=True)
+    second = seed_api_tokens(db.session(), demo=True)
     assert "h8718_" in first and "h8718_" not in second

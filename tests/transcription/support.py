@@ -113,11 +113,11 @@ def worker_env(config: dict[str, Any], **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def worker_process(config: dict[str, Any], *args: str, **extra: str
-                   ) -> Iterator[subprocess.Popen[bytes]]:
+def worker_process(config: dict[str, Any], *args: str, module: str = "workers.worker",
+                   **extra: str) -> Iterator[subprocess.Popen[bytes]]:
     """A real worker process (``python -m workers.worker``); terminated on exit."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "workers.worker", *args], cwd=PROJECT,
+        [sys.executable, "-m", module, *args], cwd=PROJECT,
         env=worker_env(config, **extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:

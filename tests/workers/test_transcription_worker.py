@@ -39,7 +39,6 @@ from transcription.engine import get_engine, loaded_engine
 from transcription.models import Transcript
 from transcription.statuses import TranscriptionStatus as S
 from workers.queues import DEFAULT, TRANSCRIPTION
-from workers.transcription_jobs import TEST_DELAY_ENV
 from workers.transcription_recovery import clean_abandoned, reconcile
 
 
@@ -131,8 +130,8 @@ def test_recording_survives_a_worker_killed_mid_job(app, app_config, twilio_post
     try:
         twilio_post("/ivr/recording", callback("RE1", server.url("RE1")))
         drain_call_log(app)
-        with worker_process(app_config, "--burst", **{TEST_DELAY_ENV: "60"}) as worker:
-            # Killed during the decode (the test delay comes after the file is stored).
+        with worker_process(app_config, "--burst", module="tests.workers.slow_worker") as worker:
+            # Killed during the decode (the slow worker's delay comes after the file is stored).
             wait_for(lambda: recording("RE1").transcription_status == S.TRANSCRIBING
                      and recording("RE1").local_path is not None, 30,
                      "the worker to store the file and start decoding")
@@ -168,7 +167,7 @@ def test_redis_down_at_the_callback_is_caught_up_by_the_periodic_job(
     try:
         dead = Redis.from_url("redis://127.0.0.1:1/0")  # nothing listens there
         app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
-        app.extensions["ivr_runtime"].call_log = CallLogQueue(dead)
+        app.extensions["ivr_runtime"].call_log = CallLogQueue(dead, drain_queue="default")
         assert twilio_post("/ivr/recording", callback("RE1", server.url("RE1"))).status_code == 204
         assert recording("RE1").transcription_status == S.PENDING  # the row is safe
 

@@ -32,7 +32,7 @@ AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".ogg", ".flac", ".m4a", ".aac", ".a
 
 
 def _redis() -> Any:
-    from workers.queues import connect
+    from core.redis_conn import connect
 
     url = current_app.config.get("REDIS_URL")
     if not url:
