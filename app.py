@@ -6,10 +6,12 @@ import importlib
 import logging
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from call_flows.calendar_store import CalendarProvider
 from call_flows.engine import FlowEngine, VoiceSettings
@@ -23,14 +25,17 @@ from cases.deadlines import use_office_hours
 from core import config as config_module
 from core.clock import system_clock
 from core.db import db
+from core.files import private_directory, restrict_new_files
 from core.models import import_all_models
 from core.sessions import BrowserSessionInterface
+from followup.queries import is_survey_comment
 from followup.survey_hooks import rating_options
 from ivr.eventlog import CallLogQueue
 from ivr.service import IvrRuntime
 from ivr.voicemail_log import VoicemailCallLog
 from workers.dispatch import recording_dispatcher
-from workers.queues import DEFAULT, connect
+from workers.queues import DEFAULT, connect_fast
+from workers.transcription_recovery import transcription_retrier
 
 log = logging.getLogger("hotline")
 
@@ -87,7 +92,21 @@ def build_flow_engine(app: Flask, registry: HookRegistry) -> FlowEngine:
     return FlowEngine(flows, registry, settings)
 
 
-def _warn_about_calendar(tz: ZoneInfo, calendar: Any) -> None:
+def warn_about_calendar(app: Flask) -> None:
+    """Log once when this or next year has no official working-day schedule.
+
+    Called by the web server once per start (``workers.gunicorn_conf``), not by every CLI
+    command or worker that builds an app.
+    """
+    tz = ZoneInfo(app.config["HOTLINE_TZ"])
+    try:
+        calendar = app.extensions["calendars"].get()
+    except Exception:  # the database may not be migrated yet
+        db.session.rollback()
+        calendar = WorkCalendar()
+    finally:
+        # Never hold a connection (or an SQLite lock) past start-up.
+        db.session.remove()
     year = datetime.now(tz).year
     missing = calendar.years_without_data([year, year + 1])
     if missing:
@@ -103,7 +122,7 @@ def _call_log_queue(config: Mapping[str, Any]) -> CallLogQueue | None:
     """Menu steps are logged through Redis when it is configured (see ivr.eventlog)."""
     if not config.get("REDIS_URL") or not config.get("CALL_LOG_ASYNC", True):
         return None
-    return CallLogQueue(connect(config["REDIS_URL"]), drain_queue=DEFAULT)
+    return CallLogQueue(connect_fast(config["REDIS_URL"]), drain_queue=DEFAULT)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -112,9 +131,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings.update(config or {})
     config_module.finalize(settings)
 
+    restrict_new_files()
+    private_directory(Path(settings["INSTANCE_PATH"]))
+    if settings.get("RECORDINGS_DIR"):
+        private_directory(Path(settings["RECORDINGS_DIR"]))
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
     app.session_interface = BrowserSessionInterface()
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Client address (login throttle, logs) and scheme as the trusted proxies saw them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -132,10 +159,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def office_open(at: datetime) -> bool:
         return OfficeHours(windows, calendars.get(), tz).is_open(at)
 
-    use_call_log(VoicemailCallLog())
+    use_call_log(VoicemailCallLog(not_voicemail=(is_survey_comment,)))
     registry = build_hooks()
     engine = build_flow_engine(app, registry)
     app.extensions["calendars"] = calendars
+    # The console's "retry" button (the console does not import the workers package).
+    app.extensions["transcription_retry"] = transcription_retrier(app.config)
     app.extensions["ivr_runtime"] = IvrRuntime(
         engine=engine,
         clock=clock,
@@ -152,15 +181,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for spec in CLI_GROUPS:
         app.cli.add_command(_load(spec))
 
+    if app.config.get("TWILIO_SIGNATURE_BYPASS_REFUSED"):
+        log.error("TWILIO_SIGNATURE_BYPASS refused: PUBLIC_BASE_URL is https (a real deployment);"
+                  " webhook signatures are checked")
     if app.config.get("TWILIO_SIGNATURE_BYPASS"):
         log.warning("TWILIO_SIGNATURE_BYPASS is ON: webhooks are NOT authenticated (local only)")
-    if not app.config.get("TESTING"):
-        try:
-            _warn_about_calendar(tz, calendars.get())
-        except Exception:  # the database may not be migrated yet (e.g. `flask db upgrade`)
-            db.session.rollback()
-            _warn_about_calendar(tz, WorkCalendar())
-        finally:
-            # Never hold a connection (or an SQLite lock) past start-up.
-            db.session.remove()
     return app

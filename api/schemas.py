@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cases.errors import InvalidInput
 from cases.fields import MAX_CONTACT_NAME, MAX_DESCRIPTION, category_errors
+from cases.intake import FUTURE_TOLERANCE
 from cases.routing import CATEGORIES, SUBCATEGORIES
 
 
@@ -29,7 +31,7 @@ CASE_FIELDS: dict[str, Field] = {
     "category": Field("诉求类别：" + "、".join(f"{k} {v}" for k, v in CATEGORIES.items()),
                       16, enum=tuple(CATEGORIES), example="factor"),
     "subcategory": Field("子类（仅要素保障）", 16, enum=ALL_SUBCATEGORIES, example="utilities"),
-    "received_at": Field("企业反映诉求的时间（先收集后录入时填写），须带时区", 40,
+    "received_at": Field("企业反映诉求的时间（先收集后录入时填写），须带时区，一年以内", 40,
                          format="date-time", example="2026-10-08T09:30:00+08:00"),
     "contact_name": Field("联系人", MAX_CONTACT_NAME, example="王经理"),
     "contact_phone": Field("联系电话（手机或带区号的固定电话）", 32, example="13800138000"),
@@ -38,6 +40,11 @@ CASE_FIELDS: dict[str, Field] = {
 }
 # Bodies larger than this are refused with 413 before they are parsed.
 MAX_BODY_BYTES = 32 * 1024
+# Channels file what they collected recently; anything older is a client's clock or bug.
+MAX_RECEIVED_AGE = timedelta(days=366)
+# Valid JSON, but not storable text: NUL (PostgreSQL refuses it) and unpaired surrogates
+# (not encodable as UTF-8).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass
@@ -59,13 +66,38 @@ def _string(name: str, value: Any, spec: Field, errors: dict[str, str]) -> str |
         errors[name] = "应为字符串"
         return None
     text = value.strip()
+    if UNSTORABLE.search(text):
+        errors[name] = "包含不允许的字符（NUL 或不成对的 Unicode 代理字符）"
+        return None
     if len(text) > spec.max_length:
         errors[name] = f"不能超过{spec.max_length}个字符"
         return None
     return text or None
 
 
-def parse_case_request(payload: Any) -> CaseRequest:
+def _received_at(text: str, now: datetime, errors: dict[str, str]) -> datetime | None:
+    """An aware time within the last year (and not ahead of ``now``), in UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        errors["received_at"] = "时间格式应为 ISO 8601，如 2026-10-08T09:30:00+08:00"
+        return None
+    if value.tzinfo is None:
+        errors["received_at"] = "时间须带时区，如 2026-10-08T09:30:00+08:00"
+        return None
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 once the offset is applied
+        value = datetime.min.replace(tzinfo=UTC) if value.year < 2 else datetime.max.replace(
+            tzinfo=UTC)
+    if value < now - MAX_RECEIVED_AGE:
+        errors["received_at"] = "受理时间不能早于一年前"
+    elif value > now + FUTURE_TOLERANCE:
+        errors["received_at"] = "受理时间不能晚于当前时间"
+    return value
+
+
+def parse_case_request(payload: Any, now: datetime) -> CaseRequest:
     """Validate a ``POST /cases`` body; :class:`InvalidInput` lists every problem by field."""
     if not isinstance(payload, dict):
         raise InvalidInput({"body": "请求体应为JSON对象"})
@@ -79,13 +111,7 @@ def parse_case_request(payload: Any) -> CaseRequest:
         errors["description"] = "请填写诉求内容"
     received_at = None
     if values["received_at"]:
-        try:
-            received_at = datetime.fromisoformat(values["received_at"])
-        except ValueError:
-            errors["received_at"] = "时间格式应为 ISO 8601，如 2026-10-08T09:30:00+08:00"
-        else:
-            if received_at.tzinfo is None:
-                errors["received_at"] = "时间须带时区，如 2026-10-08T09:30:00+08:00"
+        received_at = _received_at(values["received_at"], now, errors)
     if "category" not in errors and "subcategory" not in errors:
         errors.update(category_errors(values["category"], values["subcategory"]))
     if errors:

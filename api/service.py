@@ -88,7 +88,7 @@ def submit_case(
     tz: tzinfo | None = None,
 ) -> ApiResult:
     """``POST /cases``: file a case for the token's channel (201), or replay a retried one."""
-    request = parse_case_request(payload)
+    request = parse_case_request(payload, now)
     record = None
     if idempotency_key:
         claimed = _claim_key(session, token, idempotency_key, _request_hash(payload), now)

@@ -466,7 +466,11 @@ def main() -> None:
         "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
         help="a PostgreSQL database to connect to for CREATE DATABASE")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few thousand cases, a few samples: does it still run?")
     args = parser.parse_args()
+    if args.smoke:
+        args.cases, args.samples = 2_000, 3
     if not args.database_url.startswith("postgresql"):
         parser.error("the benchmark needs PostgreSQL")
     print(f"cases benchmark: {args.cases:,} cases, now = {NOW.astimezone(TZ):%Y-%m-%d %H:%M} "

@@ -12,9 +12,10 @@ Three sources, in order of precedence:
    statutory holiday falls on a weekend (补休). The yearly shifted working days cannot be
    predicted, so every fallback answer is marked ``provisional``.
 
-Deadline rule (DESIGN §2): a case received on a non-working day is treated as received on the
-next working day (the effective receipt day); "answer within N working days" means by the
-N-th working day *after* the effective receipt day (the receipt day itself is not counted).
+Deadline rule (docs/decisions.md §2): a case received on a non-working day is treated as
+received on the next working day (the effective receipt day); "answer within N working days"
+means by the N-th working day *after* the effective receipt day (the receipt day itself is not
+counted).
 """
 
 from __future__ import annotations

@@ -47,6 +47,12 @@ class CallLog(Protocol):
         """The call and recording rows of a reserved voicemail, created if not logged yet."""
         ...
 
+    def unfiled_voicemails(self, session: Session, *, completed_after: datetime,
+                           completed_before: datetime, limit: int) -> list[VoicemailSource]:
+        """Completed recordings of inbound hotline calls with no case, no reservation and
+        no survey attempt, logged in the window; oldest first."""
+        ...
+
 
 _call_log: CallLog | None = None
 

@@ -1,4 +1,4 @@
-"""Due dates from the working-day calendar (DESIGN §2, notice 三(二)、(三)).
+"""Due dates from the working-day calendar (docs/decisions.md §2, notice 三(二)、(三)).
 
 - 即时办 instant and the centre's own triage: due the day received — or, for a case received
   after the close of business or on a day off, the next working day (its close of business).

@@ -1,4 +1,4 @@
-"""Key performance indicators of DESIGN §2, each one SQL aggregate over a period.
+"""Key performance indicators of docs/decisions.md §2, each one SQL aggregate over a period.
 
 A period is two local dates, both included. Indicators are computed from the current state
 of each case (a reworked case counts with its latest answer and due date).

@@ -1,4 +1,4 @@
-"""Code names of the case domain (DESIGN §8) and the Chinese labels users read."""
+"""Code names of the case domain (docs/decisions.md §1) and the Chinese labels users read."""
 
 from __future__ import annotations
 

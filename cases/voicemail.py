@@ -561,6 +561,44 @@ def file_pending_voicemails(
     return filed
 
 
+# A completed recording without a reservation waits this long before it is filed alone:
+# the <Record> action that reserves a number may reach us after the status callback.
+UNRESERVED_GRACE = timedelta(minutes=1)
+UNRESERVED_WINDOW = timedelta(days=7)
+
+
+def file_unreserved_voicemails(session: Session, *, now: datetime,
+                               calendar: WorkCalendar | None = None, tz: tzinfo | None = None,
+                               limit: int = 100) -> int:
+    """File completed hotline recordings that have neither a case nor a reservation.
+
+    Such messages were recorded through Twilio's fallback URL (the database was down, so
+    nothing was reserved), or reached us only through the status callback or the Twilio
+    listing. They become cases without waiting for a transcript, which may never come (no
+    model, a failed download); a later transcript attaches to the case. Survey comments
+    and outbound calls are left alone. Each in a savepoint; returns how many were filed.
+    """
+    sources = call_log().unfiled_voicemails(
+        session, completed_after=now - UNRESERVED_WINDOW,
+        completed_before=now - UNRESERVED_GRACE, limit=limit)
+    filed = 0
+    for source in sources:
+        try:
+            with session.begin_nested():
+                file_voicemail(session, recording_id=source.recording_id,
+                               call_id=source.call_id, caller=source.caller or None,
+                               category=source.category, subcategory=source.subcategory,
+                               now=now, calendar=calendar, tz=tz,
+                               recording_sid=source.recording_sid)
+        except Exception:
+            log.exception("could not file unreserved voicemail recording %s",
+                          source.recording_id)
+            continue
+        filed += 1
+    session.flush()
+    return filed
+
+
 def transcript_ready(
     session: Session,
     recording_id: int,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from flask import Flask
+from flask import Flask, redirect, url_for
 
 # Blueprints authenticated otherwise: Twilio signatures, API bearer tokens (no cookies).
 DEFAULT_CSRF_EXEMPT = ("ivr.routes:bp", "api.routes:bp")
@@ -43,3 +43,5 @@ def init_app(app: Flask) -> None:
 
     app.register_error_handler(CSRFError, csrf_refused)
     templating.init_app(app)
+    # The bare address is where a newcomer starts: the console's sign-in page.
+    app.add_url_rule("/", "root", lambda: redirect(url_for("console.login")))

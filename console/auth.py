@@ -1,7 +1,9 @@
 """Signing in and out, the signed-in user, and the role check every console route declares.
 
-The Flask session cookie holds the user id and a fingerprint of the password hash, so a
-password change or a disabled account ends every existing session at its next request.
+The Flask session cookie holds the user id, the user's session version and a fingerprint of
+the password hash. Logging out, a password change or disabling the account raises the
+version on the server, so every cookie issued before (even a copied one) stops working at
+its next request; the fingerprint also catches a hash changed behind the app's back.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_request_context, request, session
+from sqlalchemy.orm import Session
 
 from console.models import User
 from core.db import db
@@ -41,10 +44,16 @@ def login_user(user: User) -> None:
     session.permanent = True
     session["uid"] = user.id
     session["fp"] = _fingerprint(user)
+    session["sv"] = user.session_version
     request.environ[_CACHE_KEY] = user
 
 
-def logout_user() -> None:
+def logout_user(db_session: Session) -> None:
+    """End the signed-in user's sessions on the server, then clear this cookie."""
+    user = current_user()
+    if user is not None:
+        user.end_sessions()
+        db_session.commit()
     session.clear()
     request.environ[_CACHE_KEY] = None
 
@@ -60,17 +69,20 @@ def current_user() -> User | None:
     uid = session.get("uid")
     if isinstance(uid, int):
         found = db.session.get(User, uid)
-        if found is not None and found.active and hmac.compare_digest(
-            session.get("fp", ""), _fingerprint(found)
-        ):
+        if found is not None and found.active \
+                and session.get("sv") == found.session_version \
+                and hmac.compare_digest(session.get("fp", ""), _fingerprint(found)):
             user = found
     request.environ[_CACHE_KEY] = user
     return user
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """``target`` if it is a path inside the console, else ``default`` (no open redirect)."""
-    if not target:
+    """``target`` if it is a path inside the console, else ``default`` (no open redirect).
+
+    Control characters (CR/LF, NUL) are refused: they cannot go into a Location header.
+    """
+    if not target or any(ord(char) < 32 or ord(char) == 127 for char in target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/console/") \

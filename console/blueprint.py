@@ -41,8 +41,16 @@ def refuse(status: int, message: str) -> tuple[str, int]:
     return render_template("console/error.html", status=status, message=message), status
 
 
+def _has_nul() -> bool:
+    """NUL in a field or query value: PostgreSQL cannot store it, so refuse it up front."""
+    fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    return any("\x00" in value for _name, value in fields)
+
+
 @bp.before_request
 def _check_access() -> Response | tuple[str, int] | None:
+    if _has_nul():
+        return refuse(400, "输入包含不允许的控制字符（NUL），请删除后重试")
     endpoint = request.endpoint or ""
     if endpoint in OPEN_ENDPOINTS:
         return None

@@ -76,6 +76,7 @@ def disable_command(username: str) -> None:
         if user is None:
             raise click.ClickException(f"用户 {username} 不存在")
         user.active = False
+        user.end_sessions()
     click.echo(f"已停用 {username}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cases.notice_models import REMINDER_LEVEL_LABELS
 from cases.vocab import (
     ASSIGNMENT_STATE_LABELS,
     CATEGORY_LABELS,
@@ -46,6 +47,17 @@ ACTION_LABELS: dict[str, str] = {
     "closed_unrated": "回访未果办结（未评价）",
     "ledger_hanging": "挂账",
     "ledger_settled": "销账",
+    "followup_scheduled": "安排回访",
+    "followup_call": "自动回访呼叫",
+    "followup_failed": "自动回访未成功",
+    "followup_to_operator": "转人工回访",
+    "followup_comment": "回访留言",
+    "reminder_due_soon": "到期提醒",
+    "reminder_overdue": "催办",
+    "reminder_escalated": "提请督办",
+    "decision_due_soon": "领导小组决定到期提醒",
+    "decision_overdue": "领导小组决定催办",
+    "decision_escalated": "领导小组决定督办",
 }
 
 CALL_EVENT_LABELS: dict[str, str] = {
@@ -116,10 +128,19 @@ FIELD_LABELS: dict[str, str] = {
     "confidence": "置信度",
     "kind": "答复类型",
     "policy_basis": "依据政策",
+    "attempt": "回访次数",
+    "at": "计划时间",
+    "target": "回访号码",
+    "outcome": "结果",
+    "level": "级别",
 }
 
 # Every value code with its label, for one Jinja filter.
 VALUE_LABELS: dict[str, dict[str, str]] = {
+    "subcategory": {code: name for subs in SUBCATEGORY_LABELS.values()
+                    for code, name in subs.items()},
+    "outcome": dict(CALL_STATUS_LABELS),
+    "level": dict(REMINDER_LEVEL_LABELS),
     "status": dict(STATUS_LABELS),
     "mode": dict(MODE_LABELS),
     "ledger_state": dict(LEDGER_LABELS),

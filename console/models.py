@@ -1,10 +1,10 @@
-"""Console accounts and the login attempts that throttle password guessing."""
+"""Console accounts and the failure counters that throttle password guessing."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cases.models import Department
@@ -43,6 +43,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Copied into the session cookie at sign-in; raising it ends every session of the user
+    # (logout, password change, disabling), even a cookie copied before.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     department: Mapped[Department | None] = relationship()
 
@@ -50,18 +53,17 @@ class User(Base):
     def role_label(self) -> str:
         return ROLE_LABELS.get(self.role, self.role)
 
+    def end_sessions(self) -> None:
+        """Invalidate every session cookie issued to this user so far (at the next flush)."""
+        self.session_version = User.session_version + 1  # type: ignore[assignment]
 
-class LoginAttempt(Base):
-    """One sign-in attempt; recent failures per username and per address lock sign-in."""
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (
-        Index("ix_login_attempts_username_at", "username", "at"),
-        Index("ix_login_attempts_ip_at", "ip", "at"),
-    )
+class LoginCounter(Base):
+    """Failed sign-ins of one username or one client address in the current window."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
-    ip: Mapped[str] = mapped_column(String(64))
-    success: Mapped[bool]
-    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    __tablename__ = "login_counters"
+
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)  # "user" or "ip"
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    failures: Mapped[int]

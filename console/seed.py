@@ -1,13 +1,15 @@
 """Demo accounts, one per role, for ``flask seed --demo`` (and so for ``make run``).
 
 Passwords are random per installation and kept in ``instance/demo_accounts.txt`` (mode 600)
-so that every ``make run`` can print them again; nothing secret is in the repository.
-Demo usernames start with ``demo-`` so they stand out in the user list.
+so that every ``make run`` can show them again; nothing secret is in the repository. They are
+printed only to a terminal, never into a redirected log. Demo usernames start with ``demo-``
+so they stand out in the user list.
 """
 
 from __future__ import annotations
 
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 from console.models import ROLE_LABELS, User
 from console.users import create_user
 from core.db import utcnow
+from core.files import write_private
 
 ACCOUNTS_FILE = "demo_accounts.txt"
 
@@ -51,18 +54,10 @@ def _read(path: Path) -> dict[str, str]:
     return {name: password for name, password in pairs}
 
 
-def _write(path: Path, passwords: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600, exist_ok=True)
-    path.chmod(0o600)
-    path.write_text("".join(f"{name}\t{pw}\n" for name, pw in passwords.items()))
-
-
-def seed_demo_accounts(session: Session, instance_path: Path) -> list[str]:
-    """Create missing demo accounts; lines describing every demo login."""
+def seed_demo_accounts(session: Session, instance_path: Path) -> None:
+    """Create missing demo accounts and remember their passwords (owner-only file)."""
     path = instance_path / ACCOUNTS_FILE
     passwords = _read(path)
-    lines = []
     for account in DEMO_ACCOUNTS:
         exists = session.scalar(select(User.id).where(User.username == account.username))
         if not exists:
@@ -70,16 +65,34 @@ def seed_demo_accounts(session: Session, instance_path: Path) -> list[str]:
             create_user(session, username=account.username, display_name=account.display_name,
                         role=account.role, password=passwords[account.username],
                         department=account.department, now=utcnow())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_private(path, "".join(f"{name}\t{pw}\n" for name, pw in passwords.items()))
+
+
+def demo_logins(instance_path: Path, show_passwords: bool) -> str:
+    """The demo logins, one per line, with passwords only when asked (a terminal)."""
+    path = instance_path / ACCOUNTS_FILE
+    passwords = _read(path)
+    if not show_passwords:
+        return (f"console demo logins (DEMO ONLY): {', '.join(a.username for a in DEMO_ACCOUNTS)}"
+                f"; passwords in {path} (readable only by its owner)\n")
+    lines = []
+    for account in DEMO_ACCOUNTS:
         where = f"（{account.department}）" if account.department else ""
         password = passwords.get(account.username, "（已存在，密码未知：flask users set-password）")
-        lines.append(f"  {ROLE_LABELS[account.role]}{where}: {account.username} / {password}")
-    _write(path, passwords)
-    return lines
+        lines.append(f"  {ROLE_LABELS[account.role]}{where}: {account.username} / {password}\n")
+    return "console demo logins (DEMO ONLY, random per installation):\n" + "".join(lines)
 
 
 def seed_console(session: Session, demo: bool) -> str:
-    """Seeder for ``flask seed``: demo accounts with ``--demo``, nothing otherwise."""
+    """Seeder for ``flask seed``: demo accounts with ``--demo``, nothing otherwise.
+
+    Passwords are shown only when the output is a terminal, or when asked (``make run`` asks
+    when its own output is one, and shows them in its banner).
+    """
     if not demo:
         return "console: no accounts seeded (create them with `flask users create`)"
-    lines = seed_demo_accounts(session, Path(current_app.config["INSTANCE_PATH"]))
-    return "console demo logins (DEMO ONLY, random per installation):\n" + "\n".join(lines)
+    instance = Path(current_app.config["INSTANCE_PATH"])
+    seed_demo_accounts(session, instance)
+    show = bool(current_app.config.get("SHOW_DEMO_PASSWORDS")) or sys.stdout.isatty()
+    return demo_logins(instance, show_passwords=show).rstrip("\n")

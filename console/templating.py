@@ -10,11 +10,13 @@ from flask import Flask, get_flashed_messages
 from console import labels
 from console.auth import current_user
 from console.models import ROLE_LABELS
+from console.recording_state import problem_of
 
 LOW_CONFIDENCE = 0.6
 # Ids and raw lists in audit events that mean nothing to a reader.
 HIDDEN_AUDIT_KEYS = frozenset({"assignment_id", "department_id", "recording_id",
-                               "withdrawn_department_ids", "edits", "call_id", "department_ids"})
+                               "withdrawn_department_ids", "edits", "call_id", "department_ids",
+                               "followup_id", "call_sid"})
 
 
 def audit_keys(event: Any) -> list[str]:
@@ -40,15 +42,19 @@ def init_app(app: Flask) -> None:
             return ""
         return labels.VALUE_LABELS.get(kind, {}).get(str(value), str(value))
 
-    def shown(value: Any, kind: str) -> str:
-        """An audit value as people read it."""
+    def shown(value: Any, kind: str, names: dict[str, dict[Any, str]] | None = None) -> str:
+        """An audit value as people read it; ``names`` maps ids (e.g. ``enterprise_id``)."""
         if value is None:
             return "—"
         if isinstance(value, bool):
             return "是" if value else "否"
         if isinstance(value, list):
-            return "、".join(shown(v, kind) for v in value)
-        if kind.endswith("_at") and isinstance(value, str):
+            return "、".join(shown(v, kind, names) for v in value)
+        if names and kind in names:
+            return names[kind].get(value, f"（已删除的记录 {value}）")
+        if kind == "score" and isinstance(value, int):
+            return f"{value}（{labels.RATING_LABELS.get(value, '')}）"
+        if (kind == "at" or kind.endswith("_at")) and isinstance(value, str):
             try:
                 return localtime(datetime.fromisoformat(value))
             except ValueError:
@@ -80,4 +86,6 @@ def init_app(app: Flask) -> None:
             "LOW_CONFIDENCE": LOW_CONFIDENCE,
             "today": web.today,
             "unread_notifications": unread_notifications,
+            "recording_problem": lambda recording: problem_of(recording, web.now(),
+                                                              web.stuck_after()),
         }

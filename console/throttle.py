@@ -1,52 +1,73 @@
-"""Login throttling: too many recent failures for a username or an address lock sign-in.
+"""Login throttling: too many failures for a username or a client address lock sign-in.
 
-Kept in the database so every web worker process sees the same counts.
+One counter row per username and per address, kept in the database so every web worker
+sees the same counts. An attempt is charged *before* its password is checked, in a single
+``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement, so however many guesses arrive at
+once, no more than the limit are ever checked; a successful sign-in gives its charge back.
+Each charge runs in a transaction of its own whose first statement writes: on SQLite it
+waits for the write lock instead of failing on a stale read snapshot.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, literal, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from console.models import LoginAttempt
+from console.models import LoginCounter
+from core.db import UtcDateTime
 
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USERNAME = 5
 # Higher: a whole office can share one address behind the government network's NAT.
 MAX_FAILURES_PER_IP = 30
-# Rows older than this are useless to the throttle and are pruned on the way.
-KEEP = timedelta(days=30)
 
 
-def _failures(session: Session, column: object, value: str, since: datetime) -> int:
-    return session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(
-            column == value, LoginAttempt.success.is_(False), LoginAttempt.at > since)
-    ) or 0
+def _subject(value: str) -> str:
+    return value.lower()[:64] or "-"
 
 
-def is_locked(session: Session, username: str, ip: str, now: datetime) -> bool:
-    """True while the username or the address has too many failures in the window.
+def _bump(session: Session, scope: str, subject: str, now: datetime) -> int:
+    """Count one more failure for (scope, subject); its count in the current window."""
+    dialect = session.get_bind().dialect.name
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(LoginCounter).values(scope=scope, subject=subject, window_start=now,
+                                       failures=1)
+    # Right-hand sides of SET all see the row as it was: the window restarts when it is over.
+    expired = LoginCounter.window_start <= now - WINDOW
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[LoginCounter.scope, LoginCounter.subject],
+        set_={
+            "failures": case((expired, 1), else_=LoginCounter.failures + 1),
+            "window_start": case((expired, literal(now, UtcDateTime())),
+                                 else_=LoginCounter.window_start),
+        },
+    ).returning(LoginCounter.failures)
+    return int(session.execute(stmt).scalar_one())
 
-    A username's count restarts at its last successful sign-in; an address's does not.
+
+def charge(session: Session, username: str, ip: str, now: datetime) -> bool:
+    """Charge one attempt to the username and the address and commit; False if over a limit.
+
+    Call before checking the password; a refused attempt stays charged.
     """
-    name = username.lower()[:64]
-    since = now - WINDOW
-    last_success = session.scalar(
-        select(func.max(LoginAttempt.at)).where(LoginAttempt.username == name,
-                                                LoginAttempt.success.is_(True)))
-    user_since = max(since, last_success) if last_success else since
-    return (
-        _failures(session, LoginAttempt.username, name, user_since) >= MAX_FAILURES_PER_USERNAME
-        or _failures(session, LoginAttempt.ip, ip[:64], since) >= MAX_FAILURES_PER_IP
-    )
+    user_failures = _bump(session, "user", _subject(username), now)
+    ip_failures = _bump(session, "ip", _subject(ip), now)
+    session.commit()
+    return user_failures <= MAX_FAILURES_PER_USERNAME and ip_failures <= MAX_FAILURES_PER_IP
 
 
-def record_attempt(session: Session, username: str, ip: str, success: bool, now: datetime
-                   ) -> None:
-    """Remember one attempt and prune rows too old to matter."""
-    session.add(LoginAttempt(username=username.lower()[:64], ip=ip[:64], success=success,
-                             at=now))
-    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - KEEP))
+def refund(session: Session, username: str, ip: str, now: datetime) -> None:
+    """A successful sign-in: the username's count restarts, the address gets its charge back.
+
+    Expired counters are pruned on the way (they would restart anyway).
+    """
+    session.execute(delete(LoginCounter).where(
+        (LoginCounter.scope == "user") & (LoginCounter.subject == _subject(username))))
+    session.execute(update(LoginCounter).where(
+        (LoginCounter.scope == "ip") & (LoginCounter.subject == _subject(ip))
+        & (LoginCounter.failures > 0)).values(failures=LoginCounter.failures - 1))
+    session.execute(delete(LoginCounter).where(LoginCounter.window_start <= now - WINDOW))

@@ -102,6 +102,8 @@ def update_user(session: Session, user_id: int, *, display_name: str, role: str,
     if errors:
         raise InvalidInput(errors)
     user.display_name, user.role, user.department_id = name, role, department_id
+    if user.active and not active:
+        user.end_sessions()
     user.phone, user.active = number, active
     log.info("console user %s updated (%s, active=%s)", user.username, role, active)
     return user
@@ -115,6 +117,7 @@ def set_password(session: Session, user_id: int, password: str, *, now: datetime
         raise InvalidInput({"password": problem})
     user.password_hash = hash_password(password)
     user.password_changed_at = now
+    user.end_sessions()
     log.info("console user %s: password changed", user.username)
     return user
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from console import (  # noqa: F401  (importing registers the routes)
     views_admin,
     views_auth,
+    views_calllog,
     views_calls,
     views_cases,
     views_department,

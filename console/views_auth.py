@@ -32,8 +32,8 @@ def home_url(role: str) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """Sign-in form; answers 429 while the username or address is throttled."""
-    user = current_user()
     if request.method == "GET":
+        user = current_user()
         if user is not None:
             return redirect(home_url(user.role))
         return render_template("console/login.html", next=request.args.get("next", ""))
@@ -42,17 +42,18 @@ def login() -> Any:
     ip = request.remote_addr or "unknown"
     at = now()
     session = db.session
-    if throttle.is_locked(session, username, ip, at):
+    if not throttle.charge(session, username, ip, at):
         return render_template("console/login.html", error=LOCKED, username=username,
                                next=request.form.get("next", "")), 429
     found = session.scalars(select(User).where(User.username == username)).one_or_none()
+    # End the read before the slow hash check, so the writes below open a transaction of
+    # their own (on SQLite a read turned write fails if another sign-in wrote meanwhile).
+    session.commit()
     ok = verify_password(found.password_hash if found else None, password)
-    ok = ok and found is not None and found.active
-    throttle.record_attempt(session, username or "-", ip, ok, at)
-    if not ok or found is None:
-        session.commit()
+    if not ok or found is None or not found.active:
         return render_template("console/login.html", error=WRONG, username=username,
                                next=request.form.get("next", "")), 401
+    throttle.refund(session, username, ip, at)
     if needs_rehash(found.password_hash):
         found.password_hash = hash_password(password)
     found.last_login_at = at
@@ -63,7 +64,8 @@ def login() -> Any:
 
 @route("/logout", roles=EVERYONE, methods=("POST",))
 def logout() -> Any:
-    logout_user()
+    """Sign out here and everywhere: every cookie issued to this user stops working."""
+    logout_user(db.session)
     return redirect(url_for("console.login"), code=303)
 
 

@@ -7,7 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -15,7 +16,7 @@ from cases.vocab import CATEGORY_LABELS
 from console import queries, review
 from console.auth import CENTRE, EVERYONE, safe_next
 from console.blueprint import route
-from console.labels import CALL_STATUS_LABELS
+from console.labels import CALL_STATUS_LABELS, VALUE_LABELS
 from console.web import actor, now, perform, text, tz, user
 from core.db import db
 from ivr.models import Call, Recording
@@ -43,7 +44,8 @@ def calls() -> Any:
     page = queries.call_log(db.session, filters, tz(), cursor=request.args.get("after"))
     args = {k: v for k, v in request.args.items() if k != "after" and v}
     return render_template("console/calls.html", page=page, filters=filters, args=args,
-                           statuses=CALL_STATUS_LABELS, categories=CATEGORY_LABELS)
+                           statuses=CALL_STATUS_LABELS, categories=CATEGORY_LABELS,
+                           node_labels={name: _node_labels(name) for name in _flows()})
 
 
 @route("/calls/<int:call_id>", roles=CENTRE)
@@ -55,13 +57,19 @@ def call_detail(call_id: int) -> Any:
         abort(404)
     return render_template(
         "console/call.html", call=call, recordings=review.reviewed(db.session, call.recordings),
-        cases=queries.cases_of_call(db.session, call.id), node_labels=_node_labels(call.flow))
+        cases=queries.cases_of_call(db.session, call.id), node_labels=_node_labels(call.flow),
+        flow_title=getattr(_flows().get(call.flow), "title", call.flow),
+        subcategories=VALUE_LABELS["subcategory"])
+
+
+def _flows() -> dict[str, Any]:
+    """The flows the running engine uses."""
+    return current_app.extensions["ivr_runtime"].engine.flows  # type: ignore[no-any-return]
 
 
 def _node_labels(flow_name: str) -> dict[str, str]:
-    """Chinese labels of the flow's nodes, from the flows the running engine uses."""
-    flows = current_app.extensions["ivr_runtime"].engine.flows
-    flow = flows.get(flow_name)
+    """Chinese labels of the flow's nodes."""
+    flow = _flows().get(flow_name)
     return {node.id: node.label for node in flow.nodes.values() if node.label} if flow else {}
 
 
@@ -102,6 +110,23 @@ def recording_audio(recording_id: int) -> Any:
     # Callers' voices: never in a shared cache.
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@route("/recordings/<int:recording_id>/retry", roles=CENTRE, methods=("POST",))
+def recording_retry(recording_id: int) -> Any:
+    """重新下载并转写: a new transcription job unless one is live."""
+    back = safe_next(request.form.get("next"), url_for("console.calls"))
+    if db.session.get(Recording, recording_id) is None:
+        abort(404)
+    try:
+        jid = current_app.extensions["transcription_retry"](db.session, recording_id)
+    except RedisError:
+        db.session.rollback()
+        flash("后台任务队列暂时不可用，请稍后再试或联系系统管理员", "error")
+        return redirect(back, code=303)
+    flash("已重新排队，录音将重新下载并转写，请稍候刷新" if jid
+          else "该录音正在处理中或已转写完成，请稍候刷新", "success" if jid else "warning")
+    return redirect(back, code=303)
 
 
 @route("/transcripts/<int:transcript_id>/correct", roles=CENTRE, methods=("POST",))

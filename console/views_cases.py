@@ -14,8 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from cases import lifecycle
 from cases.case_models import Assignment, Case
-from cases.errors import InvalidInput
-from cases.models import Department
+from cases.models import Department, Enterprise
 from cases.overdue import assignment_is_overdue
 from cases.vocab import (
     CATEGORY_LABELS,
@@ -23,7 +22,7 @@ from cases.vocab import (
     SUBCATEGORY_LABELS,
 )
 from console import actions as case_actions
-from console import queries, review
+from console import enterprise_picker, queries, review
 from console.auth import CENTRE, EVERYONE, SUPERVISORS
 from console.blueprint import bp, refuse, route
 from console.web import (
@@ -71,6 +70,16 @@ def _load(case_id: int) -> Case:
     return case
 
 
+def _enterprise_names(case: Case) -> dict[int, str]:
+    """Names of the enterprises the case's audit trail mentions (it stores their ids)."""
+    ids = {value for event in case.events for side in (event.before, event.after)
+           if isinstance(value := side.get("enterprise_id"), int)}
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids))).tuples().all())
+
+
 def case_page(case_id: int) -> str:
     """The case detail page (also what a failed form answers with, with its message)."""
     case = _load(case_id)
@@ -84,6 +93,7 @@ def case_page(case_id: int) -> str:
         recordings=review.reviewed(db.session, review.recordings_of_case(db.session, case)),
         departments=departments, attending_bodies=queries.attending_bodies(db.session),
         department_names={d.id: d.name for d in db.session.scalars(select(Department))},
+        audit_names={"enterprise_id": _enterprise_names(case)},
         suggested_ids=[s.department_id for s in case.suggestions if s.department_id],
         categories=CATEGORY_LABELS, subcategories=SUBCATEGORY_LABELS, ratings=RATING_LABELS,
         show_centre=account.role in CENTRE, overdue_ids=late,
@@ -111,14 +121,16 @@ def case_review(case_id: int) -> Any:
     """审核: correct the facts of a case (clears 待审核)."""
 
     def call() -> Any:
-        enterprise_id = optional("enterprise_id")
-        if enterprise_id is not None and not enterprise_id.isdigit():
-            raise InvalidInput({"enterprise_id": "企业编号应为数字（可在“企业”页查询）"})
+        picked = optional("enterprise_id")
+        picked_id = int(picked) if picked and picked.isdigit() else None
+        # The form names the enterprise (name or credit code); the search list adds its id.
+        enterprise_id = (enterprise_picker.resolve(db.session, text("enterprise"), picked_id)
+                         if "enterprise" in request.form else picked_id)
         return lifecycle.update_details(
             db.session, case_id, actor=actor(), now=now(), description=text("description"),
             category=optional("category"), subcategory=optional("subcategory"),
             contact_name=optional("contact_name"), contact_phone=optional("contact_phone"),
-            enterprise_id=int(enterprise_id) if enterprise_id else None)
+            enterprise_id=enterprise_id)
 
     return _case_action(case_id, "诉求信息已保存（已审核）", call)
 

@@ -4,41 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, render_template, request, url_for
-from sqlalchemy import or_, select
+from flask import abort, flash, jsonify, render_template, request, url_for
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from cases.case_models import Case
-from cases.enterprises import enterprises_for_phone, phone_or_none, register_enterprise
+from cases.enterprises import register_enterprise
 from cases.models import Enterprise
 from cases.uscc import check_uscc
 from console.auth import CENTRE
 from console.blueprint import route
+from console.enterprise_picker import find_enterprises
 from console.web import now, optional, perform, text
 from core.db import db
 
 LIMIT = 50
-
-
-def find_enterprises(q: str) -> list[Enterprise]:
-    """By part of the name, the exact credit code, or a registered phone number."""
-    q = q.strip()
-    if not q:
-        return list(db.session.scalars(select(Enterprise).options(selectinload(
-            Enterprise.phones)).order_by(Enterprise.created_at.desc()).limit(LIMIT)))
-    by_phone = [e.id for e in enterprises_for_phone(db.session, q)] if phone_or_none(q) else []
-    return list(db.session.scalars(
-        select(Enterprise).options(selectinload(Enterprise.phones))
-        .where(or_(Enterprise.name.icontains(q, autoescape=True),
-                   Enterprise.uscc == q.upper().replace(" ", ""),
-                   Enterprise.id.in_(by_phone)))
-        .order_by(Enterprise.name).limit(LIMIT)))
+SEARCH_LIMIT = 10
 
 
 def _page(status: int = 200) -> Any:
     q = (request.values.get("q") or "").strip()[:100]
     uscc = (request.args.get("check") or "").strip()[:40]
-    return render_template("console/enterprises.html", q=q, results=find_enterprises(q),
+    return render_template("console/enterprises.html", q=q,
+                           results=find_enterprises(db.session, q, LIMIT),
                            check=check_uscc(uscc) if uscc else None, check_input=uscc,
                            form=request.form), status
 
@@ -46,6 +34,15 @@ def _page(status: int = 200) -> Any:
 @route("/enterprises", roles=CENTRE)
 def enterprises() -> Any:
     return _page()
+
+
+@route("/enterprises/search", roles=CENTRE)
+def enterprise_search() -> Any:
+    """JSON for the review form's search list: a few matches by name, credit code, phone."""
+    q = (request.args.get("q") or "").strip()[:100]
+    found = find_enterprises(db.session, q, SEARCH_LIMIT) if len(q) >= 2 else []
+    return jsonify(results=[{"id": e.id, "name": e.name, "uscc": e.uscc or ""}
+                            for e in found])
 
 
 @route("/enterprises", roles=CENTRE, methods=("POST",))

@@ -13,7 +13,8 @@ from cases.vocab import CATEGORY_LABELS, CHANNEL_LABELS, SUBCATEGORY_LABELS, Cha
 from console import queries
 from console.auth import CENTRE
 from console.blueprint import route
-from console.web import actor, calendar, now, optional, perform, text, today, tz
+from console.recording_state import problems_by_case
+from console.web import actor, calendar, now, optional, perform, stuck_after, text, today, tz
 from core.db import db
 from followup.queries import operator_tasks
 from followup.unreachable import REASONS, record_unreachable, rule_from
@@ -51,6 +52,7 @@ def queue() -> Any:
         "console/queue.html", page=page, filters=filters, args=args,
         total=queries.queue_size(db.session), channels=CHANNEL_LABELS,
         categories=CATEGORY_LABELS, extensions=queries.extension_requests(db.session),
+        problems=problems_by_case(db.session, [c.id for c in page.rows], now(), stuck_after()),
     )
 
 

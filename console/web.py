@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,11 @@ def tz() -> ZoneInfo:
 
 def today() -> date:
     return now().astimezone(tz()).date()
+
+
+def stuck_after() -> timedelta:
+    """How long a recording may wait for its transcription before a person should look."""
+    return timedelta(minutes=int(current_app.config.get("TRANSCRIPTION_STUCK_MINUTES", 15)))
 
 
 def calendar() -> WorkCalendar:

@@ -38,10 +38,13 @@ SEEDERS: list[str] = ["cases.seed:seed_reference_data", "api.seed:seed_api_token
 
 @click.command("seed")
 @click.option("--demo", is_flag=True, help="also create demo accounts and sample data")
-def seed_command(demo: bool) -> None:
+@click.option("--show-passwords", is_flag=True,
+              help="print demo passwords even when the output is not a terminal")
+def seed_command(demo: bool, show_passwords: bool) -> None:
     """Seed reference data (the notice's departments) and, with --demo, demo accounts."""
     import importlib
 
+    current_app.config["SHOW_DEMO_PASSWORDS"] = show_passwords
     for spec in SEEDERS:
         module, _, name = spec.partition(":")
         seeder = getattr(importlib.import_module(module), name)

@@ -1,4 +1,4 @@
-"""Configuration read from the environment (DESIGN §6).
+"""Configuration read from the environment (docs/decisions.md §5).
 
 Every setting has a sensible default for the embedded developer set-up so that
 ``make run`` works on a fresh machine; production overrides them through the
@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from core.files import private_directory, write_private
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
@@ -37,15 +39,23 @@ def hotline_zone(config: Mapping[str, Any]) -> ZoneInfo:
 
 
 def _instance_secret(instance_path: Path, name: str) -> str:
-    """A random per-installation secret kept under ``instance/`` (never in the repo)."""
-    instance_path.mkdir(parents=True, exist_ok=True)
+    """A random per-installation secret kept under ``instance/`` (never in the repo).
+
+    Created with mode 600 from the start (no moment where it is readable by others).
+    """
+    private_directory(instance_path)
     path = instance_path / name
     if path.exists():
         return path.read_text().strip()
     value = secrets.token_hex(32)
-    path.write_text(value)
-    path.chmod(0o600)
+    write_private(path, value)
     return value
+
+
+def _embedded_redis(instance: Path) -> str | None:
+    from core.redis_conn import discover
+
+    return discover(instance)
 
 
 def _ints(value: str) -> list[int]:
@@ -62,7 +72,8 @@ def from_env(
     return {
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'hotline.db'}",
-        "REDIS_URL": env.get("REDIS_URL") or None,
+        # Unset: the embedded Redis of `make run` for this instance, when it is running.
+        "REDIS_URL": env.get("REDIS_URL") or _embedded_redis(instance),
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
@@ -79,6 +90,9 @@ def from_env(
         ],
         "RECORDINGS_DIR": env.get("RECORDINGS_DIR") or str(instance / "recordings"),
         "PORT": port,
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed
+        # (0: none; the login throttle then counts the socket's address).
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "OFFICE_HOURS": env.get("OFFICE_HOURS", "08:30-12:00,13:30-17:30"),
         "OPERATOR_NUMBER": env.get("OPERATOR_NUMBER", "sip:operators@hotline.invalid"),
         "OPERATOR_DIAL_TIMEOUT": int(env.get("OPERATOR_DIAL_TIMEOUT", "20")),
@@ -88,7 +102,7 @@ def from_env(
         # Transcription (docs/transcription.md).
         "RECORDINGS_DELETE_FROM_TWILIO": parse_bool(env.get("RECORDINGS_DELETE_FROM_TWILIO")),
         "RECORDING_MAX_BYTES": int(env.get("RECORDING_MAX_BYTES", str(50 * 1024 * 1024))),
-        "TRANSCRIPTION_STUCK_MINUTES": int(env.get("TRANSCRIPTION_STUCK_MINUTES", "15")),
+        "TRANSCRIPTION_STUCK_MINUTES": int(env.get("TRANSCRIPTION_STUCK_MINUTES", "5")),
         "TRANSCRIPTION_MAX_ATTEMPTS": int(env.get("TRANSCRIPTION_MAX_ATTEMPTS", "8")),
         # Seconds between RQ retries of a failed download (Twilio publishes recordings late).
         "TRANSCRIPTION_RETRY_INTERVALS": [
@@ -126,7 +140,15 @@ def from_env(
 
 
 def finalize(config: dict[str, Any]) -> dict[str, Any]:
-    """Fill secrets that may be generated locally for the embedded set-up."""
+    """Fill secrets that may be generated locally for the embedded set-up.
+
+    ``TWILIO_SIGNATURE_BYPASS`` is switched off again when the public URL is https: that is
+    a real deployment reachable by anyone, never the local set-up the bypass is for.
+    """
+    if config.get("TWILIO_SIGNATURE_BYPASS") and str(
+            config.get("PUBLIC_BASE_URL", "")).startswith("https://"):
+        config["TWILIO_SIGNATURE_BYPASS"] = False
+        config["TWILIO_SIGNATURE_BYPASS_REFUSED"] = True
     instance = Path(config["INSTANCE_PATH"])
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(instance, "secret_key")

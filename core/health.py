@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from core.db import db
-from core.redis_conn import connect
+from core.redis_conn import connect_fast
 
 bp = Blueprint("health", __name__)
 
@@ -22,7 +22,7 @@ def healthz():  # type: ignore[no-untyped-def]
     url = current_app.config.get("REDIS_URL")
     if url:
         try:
-            connect(url).ping()
+            connect_fast(url).ping()
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {exc.__class__.__name__}"

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
 from cases.case_models import Case
 from cases.vocab import Status
-from followup.models import FollowUp, FollowUpStatus
+from followup.models import FollowUp, FollowUpAttempt, FollowUpStatus
+
+
+def is_survey_comment(recording_id: Any) -> ColumnElement[bool]:
+    """True for a recording that is a comment spoken in a survey call (not a voicemail)."""
+    return select(FollowUpAttempt.id).where(
+        FollowUpAttempt.comment_recording_id == recording_id).exists()
 
 
 def operator_tasks(session: Session, *, limit: int = 200) -> list[FollowUp]:

@@ -1,4 +1,5 @@
-"""Twilio webhooks of the satisfaction survey calls (under ``/ivr/survey/``).
+"""Twilio webhooks of the satisfaction survey calls (docs/decisions.md §5: under
+``/ivr/survey/``).
 
 ``/ivr/survey/start?followup=<id>`` is the call's Url, ``/ivr/survey/status?followup=<id>``
 its status callback; the survey's own steps use the generic ``/ivr/flow/survey/<node>``.
@@ -16,6 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from core.db import db
 from followup import webhooks as survey
 from followup.policy import FollowUpPolicy
+from ivr import twilio_fields
 from ivr.routes import never_fails
 from ivr.service import IvrRuntime
 from ivr.signature import twilio_signed
@@ -51,7 +53,7 @@ def _runtime() -> IvrRuntime:
 
 def _followup_id() -> int | None:
     raw = request.args.get("followup", "")
-    return int(raw) if raw.isdigit() and len(raw) < 18 else None
+    return twilio_fields.ascii_int(raw, limit=2**62) if len(raw) < 18 else None
 
 
 def _form() -> dict[str, str]:

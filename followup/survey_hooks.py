@@ -20,6 +20,7 @@ from cases.speech import spoken_case_number
 from core.db import db
 from followup import calls
 from followup.calls import SCORE_LABELS, RateResult
+from ivr import twilio_fields
 from ivr.models import Recording
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def survey_identify(ctx: CallContext, _digits: str | None) -> HookResult:
 def survey_rating_chosen(ctx: CallContext, _digits: str | None) -> HookResult:
     """A rating key: keep it and read it back before the confirmation menu."""
     raw = ctx.state.get("rating", "")
-    score = int(raw) if raw.isdigit() else 0
+    score = twilio_fields.ascii_int(raw, limit=9) or 0
     if score not in SCORE_LABELS or calls.choose_score(db.session, ctx.call_sid,
                                                            score) is None:
         return HookResult(next=RATING_NODE)

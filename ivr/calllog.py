@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from call_flows.engine import LogEvent
+from ivr import twilio_fields
 from ivr.models import FINAL_STATUSES, INBOUND_FLOW, STATUS_RANK, Call, CallEvent, Recording
 
 SID_MAX = 64
@@ -133,7 +134,7 @@ def apply_status(
         if status == "in-progress" and call.answered_at is None:
             call.answered_at = now
         if status in FINAL_STATUSES:
-            seconds = int(duration) if duration and duration.isdigit() else None
+            seconds = twilio_fields.seconds(duration)
             call.duration = seconds
             call.ended_at = now
             if seconds is not None and call.answered_at is None:
@@ -175,7 +176,7 @@ def upsert_recording(
             "recording_sid": recording_sid, "call_id": call.id if call else None,
             "url": (url or "").strip(), "status": "in-progress", "created_at": now,
             "updated_at": now, "transcription_status": "pending", "attempts": 0,
-            "duration": int(duration) if duration and duration.isdigit() else None,
+            "duration": twilio_fields.seconds(duration),
         }
         # ON CONFLICT: a concurrent duplicate callback inserts nothing and reads our row.
         inserted = session.execute(
@@ -187,8 +188,8 @@ def upsert_recording(
         recording = session.scalars(by_sid).one()
     if url and not recording.url:
         recording.url = url.strip()
-    if duration and duration.isdigit():
-        recording.duration = int(duration)
+    if twilio_fields.seconds(duration) is not None:
+        recording.duration = twilio_fields.seconds(duration)
     newly_completed = False
     status = _clean(status, 32)
     if status and recording.status != "completed":

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import Flask, current_app
+from sqlalchemy.engine import make_url
 
 from core.clock import fixed_clock, parse_local
+from core.db import db
 
 
 @click.command("call")
@@ -19,15 +22,62 @@ from core.clock import fixed_clock, parse_local
               help="audio file to leave as the voicemail")
 @click.option("--at", "at_text", default=None, help='local time, e.g. "2026-10-10 10:00"')
 @click.option("--operator-answers", is_flag=True, help="the operator picks up when dialled")
+@click.option("--live", is_flag=True,
+              help="in-process: write into the configured database (default: a throwaway one)")
 def call_command(url: str | None, from_number: str, to_number: str, digits: str,
-                 voicemail: Path | None, at_text: str | None, operator_answers: bool) -> None:
+                 voicemail: Path | None, at_text: str | None, operator_answers: bool,
+                 live: bool) -> None:
     """Walk a call through the IVR like Twilio would and print what the caller hears."""
-    from ivr.phone import HttpTransport, InProcessTransport, TerminalPhone
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if url:
-        if at_text:
-            raise click.UsageError("--at only works in-process (without --url)")
+        if at_text or live:
+            raise click.UsageError("--at and --live only work in-process (without --url)")
+        _call(app, url, from_number, to_number, digits, voicemail, None, operator_answers)
+        return
+    if live:
+        click.echo(f"试拨写入正式数据库 / writing into the live database: "
+                   f"{_shown(app.config['DATABASE_URL'])}")
+        _call(app, None, from_number, to_number, digits, voicemail, at_text, operator_answers)
+        return
+    live_url = app.config["DATABASE_URL"]
+    with tempfile.TemporaryDirectory(prefix="hotline-call-") as scratch:
+        scratch_url = f"sqlite:///{scratch}/call.db"
+        click.echo(f"试拨使用临时数据库，不写入正式数据库 / a throwaway database: {scratch_url} "
+                   "(--live writes into the configured one)")
+        try:
+            _call(_scratch_app(app, scratch_url, Path(scratch)), None, from_number, to_number,
+                  digits, voicemail, at_text, operator_answers)
+        finally:
+            db.configure(live_url)  # this process's database is the configured one again
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _scratch_app(app: Flask, url: str, scratch: Path) -> Flask:
+    """The app on a migrated, seeded throwaway SQLite database, with no queues."""
+    from app import create_app
+    from cases.seed import seed_departments
+    from migrations.runner import upgrade
+
+    upgrade(url)
+    config = {key: app.config[key] for key in app.config if key.isupper()}
+    config.update(DATABASE_URL=url, REDIS_URL=None, RECORDINGS_DIR=str(scratch / "recordings"),
+                  ON_RECORDING_COMPLETED=lambda _recording: None)
+    scratch_app = create_app(config)
+    scratch_app.extensions["ivr_runtime"].clock = app.extensions["ivr_runtime"].clock
+    with db.transaction() as session:
+        seed_departments(session)
+    return scratch_app
+
+
+def _call(app: Flask, url: str | None, from_number: str, to_number: str, digits: str,
+          voicemail: Path | None, at_text: str | None, operator_answers: bool) -> None:
+    from ivr.phone import HttpTransport, InProcessTransport, TerminalPhone
+
+    transport: HttpTransport | InProcessTransport
+    if url:
         transport = HttpTransport(url)
         base_url = url.rstrip("/")
     else:

@@ -16,13 +16,18 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.orm import Session
 
 from call_flows.engine import LogEvent
@@ -35,6 +40,10 @@ PENDING_KEY = "hotline:calllog:pending"
 PROCESSING_KEY = "hotline:calllog:processing"
 SCHEDULED_KEY = "hotline:calllog:drain-scheduled"
 LOCK_KEY = "hotline:calllog:drain-lock"
+# Entries the drain could not write, with their error; newest last, at most DEAD_MAX.
+DEAD_KEY = "hotline:calllog:dead"
+DEAD_MAX = 10_000
+ERROR_MAX = 500
 DRAIN_JOB = "workers.calllog_jobs.drain_call_log"
 BATCH = 500
 # At most one drain job is enqueued per this many seconds: enqueueing costs a webhook
@@ -84,15 +93,31 @@ class LogEntry:
 
 
 class CallLogQueue:
-    """Pushes entries and makes sure a drain job is on its way (one per few seconds)."""
+    """Pushes entries and makes sure a drain job is on its way (one per few seconds).
+
+    After a failed push the queue counts as down for ``RETRY_AFTER_SECONDS``: requests
+    then take their synchronous path at once instead of each waiting for a timeout.
+    """
+
+    RETRY_AFTER_SECONDS = 5.0
 
     def __init__(self, connection: Redis, *, drain_queue: str) -> None:
         self.connection = connection
         # The RQ queue the drain job goes to (``workers.queues.DEFAULT``; given by the app).
         self.drain_queue = drain_queue
         self._push = connection.register_script(_PUSH_SCRIPT)
+        self._down_until = 0.0
 
     def push(self, entry: LogEntry) -> None:
+        if time.monotonic() < self._down_until:
+            raise RedisConnectionError("the call log queue failed moments ago")
+        try:
+            self._push_and_schedule(entry)
+        except RedisError:
+            self._down_until = time.monotonic() + self.RETRY_AFTER_SECONDS
+            raise
+
+    def _push_and_schedule(self, entry: LogEntry) -> None:
         if self._push(keys=[PENDING_KEY, SCHEDULED_KEY],
                       args=[entry.to_json(), DRAIN_EVERY_SECONDS]):
             from rq import Queue
@@ -147,6 +172,10 @@ def drain(connection: Redis, session_scope: Any,
     commit, so a drain killed halfway leaves them for the next one (at-least-once). A
     lock keeps two drains from sharing the processing list. ``on_completed`` gets the
     recordings each committed batch completed (to enqueue their transcription).
+
+    One bad entry never blocks the others: when a batch fails for anything but an
+    unreachable database, it is written again one entry per savepoint, and the entries
+    that still fail go to the dead-letter list with their error (:func:`dead_letters`).
     """
     lock = connection.lock(LOCK_KEY, timeout=300, blocking=False)
     if not lock.acquire():
@@ -161,21 +190,117 @@ def drain(connection: Redis, session_scope: Any,
                 if not any(pipe.execute()):
                     break
             raw = connection.lrange(PROCESSING_KEY, 0, -1)
-            completed: list[Recording] = []
-            with session_scope() as session:
-                for item in raw:
-                    try:
-                        entry = LogEntry.from_json(item)
-                    except (TypeError, ValueError):
-                        log.error("dropping malformed call-log entry: %r", item[:200])
-                        continue
-                    recording = apply_entry(session, entry)
-                    if recording is not None:
-                        completed.append(recording)
-            connection.delete(PROCESSING_KEY)
-            written += len(raw)
+            try:
+                completed, dead = _write_batch(session_scope, raw, isolate=False)
+            except Exception as exc:
+                if database_unavailable(exc):
+                    raise  # the whole batch stays in the processing list for the next run
+                log.warning("call-log batch of %d failed (%s): writing entry by entry",
+                            len(raw), exc)
+                completed, dead = _write_batch(session_scope, raw, isolate=True)
+            pipe = connection.pipeline(transaction=True)
+            for item, error in dead:
+                pipe.rpush(DEAD_KEY, _dead_letter(item, error))
+            if dead:
+                pipe.ltrim(DEAD_KEY, -DEAD_MAX, -1)
+            pipe.delete(PROCESSING_KEY)
+            pipe.execute()
+            written += len(raw) - len(dead)
             if completed and on_completed is not None:
                 on_completed(completed)
     finally:
         lock.release()
     return written
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """A failure of the database itself (down, locked, disconnected), not of an entry."""
+    return isinstance(exc, OperationalError | InterfaceError | DisconnectionError
+                      | SQLAlchemyTimeoutError)
+
+
+def _write_batch(session_scope: Any, raw: list[bytes], *, isolate: bool
+                 ) -> tuple[list[Recording], list[tuple[bytes, str]]]:
+    """Write ``raw`` in one transaction; with ``isolate``, each entry in a savepoint."""
+    completed: list[Recording] = []
+    dead: list[tuple[bytes, str]] = []
+    with session_scope() as session:
+        for item in raw:
+            try:
+                entry = LogEntry.from_json(item)
+            except (TypeError, ValueError) as exc:
+                log.error("malformed call-log entry to the dead letters: %r", item[:200])
+                dead.append((item, f"{type(exc).__name__}: {exc}"))
+                continue
+            if not isolate:
+                recording = apply_entry(session, entry)
+            else:
+                try:
+                    with session.begin_nested():
+                        recording = apply_entry(session, entry)
+                except Exception as exc:
+                    if database_unavailable(exc):
+                        raise
+                    log.exception("call-log entry of call %s to the dead letters",
+                                  entry.call_sid)
+                    dead.append((item, f"{type(exc).__name__}: {exc}"))
+                    continue
+            if recording is not None:
+                completed.append(recording)
+    return completed, dead
+
+
+def _dead_letter(item: bytes, error: str) -> str:
+    text = item.decode("utf-8", "replace") if isinstance(item, bytes) else str(item)
+    return json.dumps({"entry": text, "error": error[:ERROR_MAX],
+                       "at": datetime.now(UTC).isoformat(timespec="seconds")},
+                      ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A call-log entry the drain could not write, kept with its error."""
+
+    entry: str
+    error: str
+    at: str
+
+    @property
+    def call_sid(self) -> str:
+        try:
+            return str(json.loads(self.entry).get("call_sid") or "")
+        except (ValueError, AttributeError):
+            return ""
+
+
+def dead_letters(connection: Redis, limit: int = 100) -> tuple[int, list[DeadLetter]]:
+    """How many entries are dead-lettered, and the newest ``limit`` of them (newest first)."""
+    total = int(connection.llen(DEAD_KEY))
+    letters = []
+    for raw in reversed(connection.lrange(DEAD_KEY, -limit, -1) if limit else []):
+        try:
+            data = json.loads(raw)
+            letters.append(DeadLetter(str(data["entry"]), str(data["error"]), str(data["at"])))
+        except (ValueError, KeyError, TypeError):
+            letters.append(DeadLetter(raw.decode("utf-8", "replace"), "unreadable", ""))
+    return total, letters
+
+
+def requeue_dead_letters(connection: Redis) -> int:
+    """Put every dead-lettered entry back in the pending list (after a fix); how many."""
+    moved = 0
+    while (raw := connection.lpop(DEAD_KEY)) is not None:
+        try:
+            entry = json.loads(raw)["entry"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        connection.rpush(PENDING_KEY, entry)
+        moved += 1
+    return moved
+
+
+def clear_dead_letters(connection: Redis) -> int:
+    """Drop every dead-lettered entry; returns how many there were."""
+    total = int(connection.llen(DEAD_KEY))
+    connection.delete(DEAD_KEY)
+    return total

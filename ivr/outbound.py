@@ -1,7 +1,7 @@
 """Outbound survey calls through Twilio's REST API.
 
-Twilio does not terminate calls to mainland China numbers (DESIGN §3), so what is dialled is
-configurable: the E.164 number, or a SIP URI of a domestic trunk (BYOC) built from
+Twilio does not terminate calls to mainland China numbers (docs/decisions.md §3), so what is
+dialled is configurable: the E.164 number, or a SIP URI of a domestic trunk (BYOC) built from
 ``FOLLOWUP_DIAL_TEMPLATE``, e.g. ``sip:{number}@trunk.example.cn`` where ``{number}`` is the
 number as dialled at home (``13800138000``, ``057488888718``); ``{e164}`` and ``{digits}``
 (E.164 without ``+``) are available too.

@@ -11,7 +11,8 @@ from flask import Blueprint, Response, current_app, request
 
 from call_flows.engine import FlowEngine
 from core.db import db
-from ivr import service
+from ivr import service, twilio_fields
+from ivr.redact import redacted
 from ivr.service import IvrRuntime
 from ivr.signature import twilio_signed
 
@@ -52,7 +53,7 @@ def never_fails(
             try:
                 return view(*args, **kwargs)
             except Exception:
-                log.exception("IVR webhook failed: %s %s", request.path, dict(request.form))
+                log.exception("IVR webhook failed: %s %s", request.path, redacted(request.form))
                 db.session.rollback()
                 return fallback()
 
@@ -66,8 +67,7 @@ twiml_safe = never_fails(_apology)
 
 
 def _counter(name: str) -> int:
-    raw = request.args.get(name, "0")
-    return int(raw) if raw.isdigit() and len(raw) < 3 else 0
+    return twilio_fields.ascii_int(request.args.get(name), limit=99) or 0
 
 
 @bp.post("/voice")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from call_flows.engine import STATE_PARAMS, FlowEngine, StepResult
 from call_flows.hooks import CallContext, HookServices
-from ivr import calllog
+from ivr import calllog, twilio_fields
 from ivr.eventlog import CallLogQueue, LogEntry
 from ivr.models import INBOUND_FLOW, Call, Recording
 
@@ -96,13 +96,26 @@ def incoming_call(session: Session, runtime: IvrRuntime, params: Mapping[str, st
 
 
 def _status_of(params: Mapping[str, str]) -> dict[str, str]:
-    return {k: params[k] for k in ("CallStatus", "CallDuration", "Direction") if params.get(k)}
+    status = {k: params[k] for k in ("CallStatus", "Direction") if params.get(k)}
+    return _with_seconds(status, params, "CallDuration")
 
 
 def _recording_of(params: Mapping[str, str]) -> dict[str, str]:
     # The <Record> action carries no RecordingStatus; the status callback does.
-    return {k: params[k] for k in ("RecordingSid", "RecordingUrl", "RecordingDuration",
-                                   "RecordingStatus") if params.get(k)}
+    recording = {k: params[k] for k in ("RecordingSid", "RecordingUrl", "RecordingStatus")
+                 if params.get(k)}
+    return _with_seconds(recording, params, "RecordingDuration")
+
+
+def _with_seconds(values: dict[str, str], params: Mapping[str, str], key: str
+                  ) -> dict[str, str]:
+    """Add a duration checked and clamped at the edge (``ivr.twilio_fields``); drop nonsense."""
+    checked = twilio_fields.seconds_text(params.get(key))
+    if checked is not None:
+        values[key] = checked
+    elif params.get(key):
+        log.warning("ignoring %s=%r: not a duration in seconds", key, params[key][:40])
+    return values
 
 
 def _deferred_start(session: Session, runtime: IvrRuntime, params: Mapping[str, str],

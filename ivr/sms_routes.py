@@ -11,6 +11,7 @@ from flask.blueprints import BlueprintSetupState
 from cases.receipts import record_delivery
 from core.clock import system_clock
 from core.db import db
+from ivr import twilio_fields
 from ivr.signature import twilio_signed
 
 bp = Blueprint("sms", __name__, url_prefix="/ivr/sms")
@@ -33,7 +34,7 @@ def status() -> Response:
         return Response("MessageSid and MessageStatus are required\n", status=400,
                         mimetype="text/plain")
     raw_id = request.args.get("message", "")
-    message_id = int(raw_id) if raw_id.isdigit() and len(raw_id) < 18 else None
+    message_id = twilio_fields.ascii_int(raw_id, limit=2**62) if len(raw_id) < 18 else None
     now = (current_app.config.get("CLOCK") or system_clock)()
     record_delivery(db.session, message_id=message_id, message_sid=sid, status=state,
                     error_code=request.form.get("ErrorCode"), now=now)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from cases.call_log import VoicemailSource
+from cases.case_models import CaseRecording, VoicemailReservation
 from ivr import calllog
-from ivr.models import Recording
+from ivr.models import INBOUND_FLOW, Call, Recording
 
 
 def _source(recording: Recording) -> VoicemailSource:
@@ -25,8 +28,16 @@ def _source(recording: Recording) -> VoicemailSource:
     )
 
 
+# Builds a clause that is true for recordings that are not voicemails (e.g. a comment spoken
+# in a follow-up survey call), given the recording id column; supplied by other packages.
+NotVoicemail = Callable[[Any], ColumnElement[bool]]
+
+
 class VoicemailCallLog:
     """Given to ``cases.call_log.use_call_log`` by the app factory."""
+
+    def __init__(self, not_voicemail: Sequence[NotVoicemail] = ()) -> None:
+        self.not_voicemail = tuple(not_voicemail)
 
     def recording(self, session: Session, recording_id: int) -> VoicemailSource | None:
         recording = session.get(Recording, recording_id)
@@ -42,3 +53,23 @@ class VoicemailCallLog:
         recording = calllog.upsert_recording(session, recording_sid, now=at, call=call).recording
         source = _source(recording)
         return source if source.call_id is not None else replace(source, call_id=call.id)
+
+    def unfiled_voicemails(self, session: Session, *, completed_after: datetime,
+                           completed_before: datetime, limit: int) -> list[VoicemailSource]:
+        vr = VoicemailReservation
+        recordings = session.scalars(
+            select(Recording).outerjoin(Call, Call.id == Recording.call_id)
+            .where(
+                Recording.status == "completed",
+                Recording.created_at >= completed_after,
+                Recording.created_at <= completed_before,
+                or_(Call.id.is_(None),
+                    (Call.flow == INBOUND_FLOW) & Call.direction.startswith("inbound")),
+                ~select(CaseRecording.id)
+                .where(CaseRecording.recording_id == Recording.id).exists(),
+                ~select(vr.id).where(vr.recording_sid == Recording.recording_sid).exists(),
+                *(~clause(Recording.id) for clause in self.not_voicemail),
+            )
+            .order_by(Recording.id).limit(limit)
+        ).all()
+        return [_source(recording) for recording in recordings]

@@ -2,7 +2,7 @@
 
 Vosk's small models only accept the sample rate they were trained on, so every
 recording is converted to 16 kHz, mono, 16-bit little-endian PCM before decoding
-(DESIGN §4). WAV (PCM, μ-law, A-law) is decoded in-process so that Twilio's
+(docs/decisions.md §4). WAV (PCM, μ-law, A-law) is decoded in-process so that Twilio's
 recordings never depend on ffmpeg; other formats go through pydub + ffmpeg.
 """
 

@@ -3,7 +3,7 @@
 Vosk returns Chinese as space-separated words ("我们 有 3 个 问题"). Written Chinese
 uses no spaces between words, nor between Chinese and digits or Latin letters, so the
 words are joined back ("我们有3个问题") while per-word timings and confidences are kept
-for the review UI (DESIGN §4).
+for the review UI (docs/decisions.md §4).
 """
 
 from __future__ import annotations

@@ -8,22 +8,29 @@ Twilio publishes recordings with a delay, so 404 is retried like server errors.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import logging
 import os
+import socket
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
+import urllib3
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+# A two-minute voicemail is about 2 MB of WAV: far less than this even on a slow link.
+DEFAULT_DEADLINE = 120.0
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _RETRYABLE_4XX = frozenset({404, 429})  # 404: Twilio has not published the recording yet
 _MAX_REDIRECTS = 5
@@ -110,13 +117,17 @@ def download_recording(
     session: requests.Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
     name: str | None = None,
+    deadline: float | None = DEFAULT_DEADLINE,
 ) -> DownloadedFile:
     """Download a recording into ``dest_dir`` as ``<name or sha256[:16]>.<ext>``.
 
     Raises DisallowedURL/DisallowedHost without any request for refused URLs, and
     DownloadFailed once ``retries`` retries (exponential back-off from ``backoff``
     seconds) are used up or the failure is permanent. ``auth`` is sent as HTTP
-    Basic, and only to the URL's own origin.
+    Basic, and only to the URL's own origin. ``deadline`` bounds the whole download,
+    retries and back-off included (per-read timeouts alone let a host that drips a byte
+    every few seconds hold a worker for as long as it likes); past it the download fails
+    as retryable, and the job's own retries try again later.
     """
     if retries < 0:
         raise ValueError(f"retries must be >= 0, got {retries}")
@@ -128,16 +139,28 @@ def download_recording(
     dest_dir = Path(dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
     http = session if session is not None else requests.Session()
+    clock = _Deadline(deadline)
     try:
         for attempt in range(retries + 1):
             try:
-                return _attempt(url, allowed, auth, dest_dir, max_bytes, timeout, http, name)
+                return _attempt(url, allowed, auth, dest_dir, max_bytes, timeout, http, name,
+                                clock)
             except _TryAgain as exc:
+                if clock.expired:
+                    raise DownloadFailed(
+                        f"download took longer than {deadline:.0f} s: {exc.reason}",
+                        retryable=True,
+                    ) from exc
                 if attempt == retries:
                     raise DownloadFailed(
                         f"gave up after {attempt + 1} attempts: {exc.reason}", retryable=True
                     ) from exc
                 delay = min(max(backoff * 2**attempt, exc.retry_after or 0.0), _MAX_DELAY)
+                if delay >= clock.remaining():
+                    raise DownloadFailed(
+                        f"no time left within {deadline:.0f} s to retry: {exc.reason}",
+                        retryable=True,
+                    ) from exc
                 log.info("recording download failed (%s); retrying in %.1f s", exc.reason, delay)
                 sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
@@ -149,7 +172,7 @@ def download_recording(
 def twilio_media_url(url: str) -> str:
     """Append ``.wav`` to a Twilio recording URL without an extension.
 
-    With ``.wav`` Twilio serves the recording as PCM WAV (8 kHz mono, DESIGN §3);
+    With ``.wav`` Twilio serves the recording as PCM WAV (8 kHz mono, docs/decisions.md §3);
     naming the format explicitly avoids depending on its content negotiation.
     """
     parts = urlsplit(url)
@@ -203,6 +226,64 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme.lower(), _normalise_host(parts.hostname or ""), parts.port
 
 
+class _Deadline:
+    """The download's total time limit, enforced even while a read is blocked.
+
+    A per-read timeout restarts with every byte; here a timer shuts the response's socket
+    down when time is up, so the blocked read returns at once.
+    """
+
+    def __init__(self, seconds: float | None) -> None:
+        self.ends = time.monotonic() + seconds if seconds else None
+        self.expired = False
+
+    def remaining(self) -> float:
+        return float("inf") if self.ends is None else max(0.0, self.ends - time.monotonic())
+
+    def read_timeout(self, timeout: float) -> float:
+        left = self.remaining()
+        if left <= 0:
+            self.expired = True
+            raise _TryAgain("the download deadline passed")
+        return min(timeout, left)
+
+    @contextmanager
+    def guard(self, response: requests.Response) -> Iterator[None]:
+        if self.ends is None:
+            yield
+            return
+        timer = threading.Timer(self.remaining(), self._cut, args=(response,))
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _TryAgain(f"connection broke during the download: {exc}") from exc
+        finally:
+            timer.cancel()
+        if self.expired:
+            raise _TryAgain("the download deadline passed")
+
+    def _cut(self, response: requests.Response) -> None:
+        self.expired = True
+        sock = _socket_of(response)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _socket_of(response: requests.Response) -> socket.socket | None:
+    """The socket a streamed response reads from (urllib3 → http.client → socket)."""
+    raw = response.raw
+    connection = getattr(raw, "_connection", None) or getattr(raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if isinstance(sock, socket.socket):
+        return sock
+    reader = getattr(getattr(raw, "_fp", None), "fp", None)
+    sock = getattr(getattr(reader, "raw", None), "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
 def _attempt(
     url: str,
     allowed: frozenset[str],
@@ -212,6 +293,7 @@ def _attempt(
     timeout: float,
     session: requests.Session,
     name: str | None,
+    clock: _Deadline,
 ) -> DownloadedFile:
     # Redirects are followed by hand: requests would follow them to any host. Twilio
     # may redirect media to a storage/CDN host; it is followed only if that host is in
@@ -220,8 +302,8 @@ def _attempt(
     for _hop in range(_MAX_REDIRECTS + 1):
         # Like requests itself, never send the account credentials to another origin.
         hop_auth = auth if _origin(current) == _origin(url) else None
-        response = _send(session, current, hop_auth, timeout, allowed)
-        with response:
+        response = _send(session, current, hop_auth, clock.read_timeout(timeout), allowed)
+        with response, clock.guard(response):
             if response.status_code in _REDIRECT_STATUSES:
                 location = response.headers.get("Location")
                 if not location:
@@ -233,7 +315,11 @@ def _attempt(
                 check_url(current, allowed)
                 continue
             _check_response(response, max_bytes)
-            return _save(response, dest_dir, max_bytes, name, current)
+            saved = _save(response, dest_dir, max_bytes, name, current)
+            if clock.expired:  # cut off by the deadline: a body without length looks whole
+                saved.path.unlink(missing_ok=True)
+                raise _TryAgain("the download deadline passed")
+            return saved
     raise DownloadFailed(f"more than {_MAX_REDIRECTS} redirects", retryable=False)
 
 
@@ -249,6 +335,7 @@ def _send(
         # Check what will really be sent, in case requests re-encodes the URL.
         check_url(prepared.url or "", allowed)
         settings = session.merge_environment_settings(prepared.url, {}, True, None, None)
+        settings["stream"] = True  # the body is read by _save, under the deadline's guard
         return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise _TryAgain(f"cannot reach {urlsplit(url).hostname}: {exc}") from exc

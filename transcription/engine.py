@@ -2,7 +2,7 @@
 
 A model costs seconds and hundreds of MB to load, so it is loaded once per process
 (``get_engine``) and, in RQ workers, before forking (``preload``) so that work-horses
-share it copy-on-write (DESIGN §4). Recognizers are cheap and never shared.
+share it copy-on-write (docs/decisions.md §4). Recognizers are cheap and never shared.
 """
 
 from __future__ import annotations

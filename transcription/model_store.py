@@ -4,7 +4,7 @@ Models are published as zips (alphacephei.com) that this environment may not rea
 so a model can be installed from a URL or from a zip copied by hand; either way the
 SHA-256 is checked before anything is unpacked, the unpacked model is loaded once to
 prove it works, and only then is it moved into place with a rename, so a worker never
-sees a half-installed model (DESIGN §4).
+sees a half-installed model (docs/decisions.md §4).
 """
 
 from __future__ import annotations

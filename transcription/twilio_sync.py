@@ -2,7 +2,7 @@
 
 Webhooks get lost (our outage, Twilio giving up after retries); the Recordings list is the
 source of truth, so a periodic job lists what was created since its last successful check
-(DESIGN §3). The HTTP client is injectable so tests can assert the exact request.
+(docs/decisions.md §3). The HTTP client is injectable so tests can assert the exact request.
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime, tzinfo
 
-from cases.voicemail import file_pending_voicemails
+from cases.voicemail import file_pending_voicemails, file_unreserved_voicemails
 from core.clock import system_clock
 from core.config import hotline_zone
 from core.db import db
@@ -22,7 +24,10 @@ def drain_call_log() -> int:
     """Drain the call log, enqueue transcriptions, file the voicemails reserved meanwhile.
 
     Idempotent: a second concurrent drain finds the lock taken and returns; filing skips
-    voicemails already filed. Returns how many call-log entries were written.
+    voicemails already filed. Filing runs even when the drain fails (a caller was told the
+    number): filing creates the call and recording rows it needs itself. The drain's error
+    is raised afterwards, so the job still shows as failed. Returns how many call-log
+    entries were written.
     """
     app = get_app()
     dispatch = recording_dispatcher(app.config)
@@ -31,19 +36,35 @@ def drain_call_log() -> int:
         for recording in recordings:
             dispatch(recording)
 
+    failure: Exception | None = None
+    written = 0
     with app.app_context():
-        written = drain(connect(app.config["REDIS_URL"]), db.transaction, transcribe)
+        try:
+            written = drain(connect(app.config["REDIS_URL"]), db.transaction, transcribe)
+        except Exception as exc:
+            log.exception("call-log drain failed: filing the reserved voicemails anyway")
+            failure = exc
         # After the drain: the call and recording rows of the reservations now exist.
         clock = app.config.get("CLOCK") or system_clock
         zone = hotline_zone(app.config)
-        filed = 0
-        while True:  # in batches, each committed on its own
-            with db.transaction() as session:
-                batch = file_pending_voicemails(session, now=clock(), tz=zone,
-                                                limit=FILING_BATCH)
-            filed += batch
-            if batch < FILING_BATCH:  # done, or only failures left (retried next run)
-                break
-    if filed:
-        log.info("filed %d voicemail case(s) reserved in webhook requests", filed)
+        filed = _in_batches(file_pending_voicemails, clock, zone)
+        # Messages nobody reserved a number for (Twilio's fallback URL): filed as they are.
+        unreserved = _in_batches(file_unreserved_voicemails, clock, zone)
+    if filed or unreserved:
+        log.info("filed %d reserved and %d unreserved voicemail case(s)", filed, unreserved)
+    if failure is not None:
+        raise failure
     return written
+
+
+def _in_batches(file: Callable[..., int], clock: Callable[[], datetime], zone: tzinfo) -> int:
+    """Run a filing function in batches, each committed on its own; returns the total."""
+    total = 0
+    while True:
+        with db.transaction() as session:
+            batch = file(session, now=clock(), tz=zone, limit=FILING_BATCH)
+        total += batch
+        if batch < FILING_BATCH:  # done, or only failures left (retried next run)
+            return total
+
+

@@ -12,7 +12,7 @@ from rq import Retry
 from rq.job import Job, JobStatus
 
 from ivr.models import Recording
-from workers.queues import TRANSCRIPTION, connect, job_id, queue
+from workers.queues import TRANSCRIPTION, connect_fast, job_id, queue
 
 log = logging.getLogger(__name__)
 # A job that ended in one of these may be replaced under the same id (finished ones may not).
@@ -106,7 +106,7 @@ def recording_dispatcher(config: Mapping[str, Any]) -> Callable[[Recording], Non
     def dispatch(recording: Recording) -> None:
         url = config.get("REDIS_URL")
         if url and url not in clients:
-            clients[url] = connect(url)
+            clients[url] = connect_fast(url)  # runs in web requests too
         connection = clients.get(url) if url else None
         if connection is None:
             log.warning("REDIS_URL not set: recording %s waits for reconciliation",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from typing import Any
 
 workers = 2
@@ -18,3 +19,22 @@ def post_worker_init(worker: Any) -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def when_ready(server: Any) -> None:
+    """Once per start of the web server, before the workers fork: warnings for the admin.
+
+    Only for the hotline's app (the benchmark serves its bare endpoint with these settings
+    too); a failing check is logged, never stops the server.
+    """
+    if not str(getattr(server.app, "app_uri", "") or "").startswith("app:"):
+        return
+    try:
+        from app import create_app, warn_about_calendar
+        from core.db import db
+
+        warn_about_calendar(create_app())
+        # The workers inherit the engine: hand them an empty pool, not the master's.
+        db.dispose()
+    except Exception:
+        logging.getLogger("hotline").exception("start-up checks failed")

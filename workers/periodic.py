@@ -36,8 +36,9 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic(name="cases-overdue-sweep", func="workers.case_jobs.sweep_overdue_job",
              interval=900),
     # Nothing lost: abandoned or never-enqueued transcriptions, callbacks Twilio never sent.
+    # Every minute: an orphaned recording is found within a few minutes (docs/ivr.md).
     Periodic(name="transcription-reconcile",
-             func="workers.transcription_jobs.reconcile_recordings", interval=300),
+             func="workers.transcription_jobs.reconcile_recordings", interval=60),
     # Follow-ups whose after-commit hand-off was lost, due calls, lost calls, due texts.
     Periodic(name="followups-tick", func="workers.followup_jobs.followups_tick", interval=60),
     # Deadline reminders; once per assignment and level (unique rows), so overlaps are safe.

@@ -7,9 +7,10 @@ import re
 from redis import Redis
 from rq import Queue
 
-from core.redis_conn import connect
+from core.redis_conn import connect, connect_fast
 
-__all__ = ["ALL_QUEUES", "CALLS", "DEFAULT", "TRANSCRIPTION", "connect", "job_id", "queue"]
+__all__ = ["ALL_QUEUES", "CALLS", "DEFAULT", "TRANSCRIPTION", "connect", "connect_fast", "job_id",
+           "queue"]
 
 DEFAULT = "default"
 TRANSCRIPTION = "transcription"

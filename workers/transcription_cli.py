@@ -209,6 +209,11 @@ def jobs_list() -> None:
             f"{name:14} queued {q.count:4}  started {q.started_job_registry.count:3}  "
             f"scheduled {q.scheduled_job_registry.count:3}  failed {q.failed_job_registry.count:3}"
         )
+    from ivr.eventlog import DEAD_KEY, PENDING_KEY
+
+    click.echo(f"{'call log':14} pending {connection.llen(PENDING_KEY):4}  "
+               f"dead letters {connection.llen(DEAD_KEY)}"
+               + ("  (flask --app app jobs dead-letters)" if connection.llen(DEAD_KEY) else ""))
     with db.transaction() as session:
         counts = dict(session.execute(
             select(Recording.transcription_status, func.count()).group_by(
@@ -306,3 +311,27 @@ def _find_recording(session: Any, ident: str) -> Recording:
     if recording is None:
         raise click.ClickException(f"没有这个任务或录音 / no job or recording {ident!r}")
     return recording
+
+
+@jobs_cli.command("dead-letters")
+@click.option("--requeue", is_flag=True, help="Put them back for the next drain (after a fix).")
+@click.option("--clear", is_flag=True, help="Drop them.")
+@with_appcontext
+def jobs_dead_letters(requeue: bool, clear: bool) -> None:
+    """Call-log entries the drain could not write, with their errors."""
+    from ivr.eventlog import clear_dead_letters, dead_letters, requeue_dead_letters
+
+    if requeue and clear:
+        raise click.UsageError("--requeue or --clear, not both")
+    connection = _redis()
+    if requeue:
+        click.echo(f"重新排队 / requeued: {requeue_dead_letters(connection)}")
+        return
+    if clear:
+        click.echo(f"已清除 / cleared: {clear_dead_letters(connection)}")
+        return
+    total, letters = dead_letters(connection)
+    click.echo(f"未能写入的通话记录 / call-log dead letters: {total}")
+    for letter in letters:
+        click.echo(f"  {letter.at}  {letter.call_sid or '?'}  {letter.error}\n"
+                   f"      {letter.entry[:300]}")

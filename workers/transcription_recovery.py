@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
@@ -39,7 +40,7 @@ from workers.dispatch import (
     job_is_live,
     transcription_job_id,
 )
-from workers.queues import ALL_QUEUES, TRANSCRIPTION, queue
+from workers.queues import ALL_QUEUES, TRANSCRIPTION, connect, queue
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ PENDING_GRACE = timedelta(minutes=2)
 # Twilio statuses of recordings that have no audio to transcribe.
 NO_AUDIO = frozenset({"absent", "failed", "deleted"})
 # A scheduled retry this far past its time will not run by itself.
-STRANDED_AFTER = timedelta(minutes=10)
+STRANDED_AFTER = timedelta(minutes=3)
 _MAX_IDS = 1000
 
 
@@ -146,6 +147,21 @@ def retry_transcription(
                              policy=TranscriptionPolicy.from_config(config), force=force)
 
 
+def transcription_retrier(config: Mapping[str, Any]) -> Callable[[Session, int], str | None]:
+    """The console's retry button, wired by the app: ``retry(session, recording_id)``.
+
+    Raises redis's ``ConnectionError`` when no queue is configured or it is unreachable.
+    """
+
+    def retry(session: Session, recording_id: int) -> str | None:
+        url = config.get("REDIS_URL")
+        if not url:
+            raise RedisConnectionError("REDIS_URL is not configured")
+        return retry_transcription(session, connect(url), recording_id, config)
+
+    return retry
+
+
 def requeue_awaiting_model(
     session: Session, connection: Redis, config: Mapping[str, Any]
 ) -> list[str]:
@@ -211,7 +227,7 @@ def sync_from_twilio(session: Session, client: Client, *, now: datetime) -> list
 
 
 def _candidates(session: Session, config: Mapping[str, Any], now: datetime) -> list[Recording]:
-    stuck_before = now - timedelta(minutes=int(config.get("TRANSCRIPTION_STUCK_MINUTES") or 15))
+    stuck_before = now - timedelta(minutes=int(config.get("TRANSCRIPTION_STUCK_MINUTES") or 5))
     conditions = [
         and_(Recording.transcription_status == S.PENDING,
              Recording.updated_at < now - PENDING_GRACE),

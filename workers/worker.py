@@ -1,24 +1,30 @@
 """Worker entry point: create the app and preload heavy things, then fork work horses.
 
 Loading the Vosk model in the parent before ``work()`` lets every forked work horse
-share it copy-on-write instead of loading it per job (DESIGN §4).
+share it copy-on-write instead of loading it per job (docs/decisions.md §4).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import socket
 from collections.abc import Callable
 
+from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
+from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
+from rq.scripts import release_lock
 
 from workers import context
 from workers.dispatch import TRANSCRIBE_JOB
-from workers.queues import ALL_QUEUES, connect
+from workers.queues import ALL_QUEUES, TRANSCRIPTION, connect
 from workers.transcription_jobs import ensure_speech_model, preload_speech_model
 
 log = logging.getLogger(__name__)
+MAINTENANCE_SECONDS = 60
 
 # Hooks run in the worker parent before it starts forking (e.g. load the speech model).
 PRELOADERS: list[Callable[[object], None]] = [preload_speech_model]
@@ -43,7 +49,45 @@ class HotlineWorker(Worker):
 
 def build_worker(app: object, queues: list[str], name: str | None = None) -> HotlineWorker:
     connection = connect(app.config["REDIS_URL"])  # type: ignore[attr-defined]
-    return HotlineWorker(queues, connection=connection, name=name)
+    # Maintenance also retries taking scheduler locks: every minute, not RQ's ten.
+    return HotlineWorker(queues, connection=connection, name=name,
+                         maintenance_interval=MAINTENANCE_SECONDS)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_stale_scheduler_locks(connection: Redis, queues: list[str]) -> list[str]:
+    """Free the scheduler locks of our queues held by a dead process on this host.
+
+    A worker killed with SIGKILL leaves its scheduler's lock for a minute, and RQ tries
+    again only at its next maintenance: a restarted worker would leave scheduled retries
+    (downloads, follow-up calls) unscheduled meanwhile. Returns the queues freed.
+    """
+    freed = []
+    host = socket.gethostname()
+    for name in queues:
+        key = RQScheduler.get_locking_key(name)
+        holder = connection.get(key)
+        if holder is None:
+            continue
+        owner = holder.decode() if isinstance(holder, bytes) else str(holder)
+        info = connection.hgetall(SCHEDULER_KEY_TEMPLATE % owner)
+        pid = int(info.get(b"pid", b"0") or 0)
+        same_host = info.get(b"hostname", b"").decode() == host
+        if (not info or (same_host and pid and not _alive(pid))) \
+                and release_lock(connection, key, owner):
+            freed.append(name)
+    if freed:
+        log.warning("released scheduler locks of a dead worker: %s", ", ".join(freed))
+    return freed
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -60,9 +104,13 @@ def main(argv: list[str] | None = None) -> None:
     if not app.config.get("REDIS_URL"):
         parser.error("REDIS_URL is not set")
     context.set_app(app)
-    for preload in PRELOADERS:
-        preload(app)
-    worker = build_worker(app, args.queues.split(","), args.name)
+    queues = args.queues.split(",")
+    if TRANSCRIPTION in queues:  # a worker for light queues only needs no speech model
+        for preload in PRELOADERS:
+            preload(app)
+    worker = build_worker(app, queues, args.name)
+    if args.with_scheduler:
+        release_stale_scheduler_locks(worker.connection, queues)
     worker.work(with_scheduler=args.with_scheduler, burst=args.burst)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from api.schemas import CASE_FIELDS, MAX_BODY_BYTES
@@ -171,3 +173,35 @@ def test_openapi_document_is_public_and_matches_the_validator(client: Any) -> No
     assert request["required"] == ["description"]
     responses = document["paths"]["/cases"]["post"]["responses"]
     assert {"201", "401", "409", "413", "422"} <= set(responses)
+
+
+@pytest.mark.parametrize(("received_at", "reason"), [
+    ("0001-01-01T00:00:00+14:00", "早于"), ("1900-01-01T00:00:00+08:00", "早于"),
+    ("9999-12-31T23:59:59-12:00", "晚于"), ("2030-01-01T00:00:00+08:00", "晚于"),
+])
+def test_received_at_far_in_the_past_or_future_is_422(api: Any, received_at: str,
+                                                        reason: str) -> None:
+    response = api("POST", "/cases", json={**BODY, "received_at": received_at})
+    assert response.status_code == 422
+    assert reason in response.get_json()["error"]["fields"]["received_at"]
+    assert count_cases() == 0
+
+
+@pytest.mark.parametrize("field", ["description", "contact_name", "enterprise_name"])
+@pytest.mark.parametrize("bad", ["\x00", "\ud800", "\udfff"])
+def test_nul_and_lone_surrogates_in_text_are_422(api: Any, field: str, bad: str) -> None:
+    # Raw JSON: a lone surrogate escape is valid JSON but not storable text.
+    escaped = json.dumps(bad)
+    body = json.dumps({**BODY, field: "x"}).replace('"x"', f'"x{escaped[1:-1]}y"')
+    response = api("POST", "/cases", data=body, content_type="application/json",
+                   headers={"Idempotency-Key": "k-1"})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert "字符" in response.get_json()["error"]["fields"][field]
+    assert count_cases() == 0
+
+
+def test_lone_surrogate_in_an_unknown_field_name_is_422(api: Any) -> None:
+    body = json.dumps(BODY)[:-1] + ', "\\ud800": "x"}'
+    response = api("POST", "/cases", data=body, content_type="application/json",
+                   headers={"Idempotency-Key": "k-2"})
+    assert response.status_code == 422

@@ -1,4 +1,4 @@
-"""KPIs of DESIGN §2 on small datasets built through the lifecycle."""
+"""KPIs of docs/decisions.md §2 on small datasets built through the lifecycle."""
 
 from __future__ import annotations
 

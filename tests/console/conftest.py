@@ -101,6 +101,7 @@ def sign_in(client: Any) -> Callable[[User | None], Any]:
             if user is not None:
                 sess["uid"] = user.id
                 sess["fp"] = _fingerprint(user)
+                sess["sv"] = user.session_version
         return client
 
     return sign

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from console import throttle
-from console.models import LoginAttempt, User
+from console.models import LoginCounter, User
 from console.passwords import hash_password, password_problem, verify_password
 from core.db import db
 from tests.console.conftest import PASSWORD, Accounts, csrf_token
@@ -102,9 +102,8 @@ def test_success_restarts_the_username_count(client: Any, accounts: Accounts) ->
 def test_many_failures_from_one_address_lock_it(client: Any, accounts: Accounts,
                                                 clock: Any) -> None:
     session = db.session()
-    for i in range(throttle.MAX_FAILURES_PER_IP):
-        session.add(LoginAttempt(username=f"guess{i}", ip="127.0.0.1", success=False,
-                                 at=clock()))
+    session.add(LoginCounter(scope="ip", subject="127.0.0.1", window_start=clock(),
+                             failures=throttle.MAX_FAILURES_PER_IP))
     session.commit()
     assert login(client, "op", PASSWORD).status_code == 429
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from console.models import User
 from console.passwords import verify_password
-from console.seed import ACCOUNTS_FILE, DEMO_ACCOUNTS
+from console.seed import ACCOUNTS_FILE, DEMO_ACCOUNTS, demo_logins
 from core.db import db
 
 
@@ -51,26 +51,66 @@ def test_set_password_disable_and_list(app: Any) -> None:
     assert verify_password(user.password_hash, "Qian-pass-456") and not user.active
 
 
-def test_seed_demo_prints_one_login_per_role_and_keeps_them(app: Any) -> None:
+def test_seed_demo_keeps_passwords_out_of_redirected_output(app: Any) -> None:
+    """Not a terminal (a log file, a pipe): usernames and where the passwords are, no more."""
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed", "--demo"])
     assert first.exit_code == 0, first.output
-    assert "DEMO ONLY" in first.output
+    assert "DEMO ONLY" in first.output and ACCOUNTS_FILE in first.output
     roles = {account.role for account in DEMO_ACCOUNTS}
     assert roles == {"operator", "department", "supervisor", "admin"}
-    passwords = {}
+    secrets_file = Path(app.config["INSTANCE_PATH"]) / ACCOUNTS_FILE
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    passwords = dict(line.split("\t") for line in secrets_file.read_text().splitlines())
+    assert set(passwords) == {account.username for account in DEMO_ACCOUNTS}
     for account in DEMO_ACCOUNTS:
-        line = next(line for line in first.output.splitlines() if account.username in line)
-        passwords[account.username] = line.rsplit(" / ", 1)[1]
+        assert account.username in first.output
+        assert passwords[account.username] not in first.output
         user = db.session.scalars(select(User).where(User.username == account.username)).one()
         assert verify_password(user.password_hash, passwords[account.username])
     again = runner.invoke(args=["seed", "--demo"])
-    assert all(f"{name} / {pw}" in again.output for name, pw in passwords.items())
-    secrets_file = Path(app.config["INSTANCE_PATH"]) / ACCOUNTS_FILE
-    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    assert dict(line.split("\t") for line in secrets_file.read_text().splitlines()) == passwords
+    assert not any(pw in again.output for pw in passwords.values())
+
+
+def test_demo_logins_for_a_terminal_show_each_password_once(app: Any) -> None:
+    app.test_cli_runner().invoke(args=["seed", "--demo"])
+    instance = Path(app.config["INSTANCE_PATH"])
+    shown = demo_logins(instance, show_passwords=True)
+    for line in (instance / ACCOUNTS_FILE).read_text().splitlines():
+        name, password = line.split("\t")
+        assert shown.count(f"{name} / {password}") == 1
 
 
 def test_seed_without_demo_creates_no_accounts(app: Any) -> None:
     result = app.test_cli_runner().invoke(args=["seed"])
     assert result.exit_code == 0
     assert db.session.scalars(select(User)).first() is None
+
+
+def test_seed_shows_passwords_when_asked(app: Any) -> None:
+    """`make run` asks (with --show-passwords) only when its own output is a terminal."""
+    result = app.test_cli_runner().invoke(args=["seed", "--demo", "--show-passwords"])
+    passwords = (Path(app.config["INSTANCE_PATH"]) / ACCOUNTS_FILE).read_text().splitlines()
+    for line in passwords:
+        name, password = line.split("\t")
+        assert result.output.count(f"{name} / {password}") == 1
+
+
+def test_make_run_shows_the_demo_logins_once(monkeypatch: Any, capsys: Any) -> None:
+    from workers import stack
+
+    seeded = ("departments: 42 seeded\nconsole demo logins (DEMO ONLY): demo-operator; "
+              "passwords in instance/demo_accounts.txt (readable only by its owner)\n")
+    asked: list[list[str]] = []
+
+    def run(args: list[str], env: dict[str, str], echo: bool = True) -> str:
+        asked.append(args)
+        assert echo is False
+        return seeded
+
+    monkeypatch.setattr(stack, "_run", run)
+    logins = stack._seed(["flask"], {})
+    assert asked == [["flask", "seed", "--demo"]]  # pytest's output is not a terminal
+    assert logins.startswith("console demo logins") and "demo-operator" in logins
+    assert capsys.readouterr().out == "departments: 42 seeded\n"

@@ -119,7 +119,7 @@ def test_a_second_drain_backs_off_while_one_holds_the_lock(redis_app, redis_conn
     assert drain(redis_conn, db.transaction) > 0
 
 
-def test_malformed_entry_is_dropped_not_fatal(redis_app, redis_conn):
+def test_malformed_entry_is_dead_lettered_not_fatal(redis_app, redis_conn):
     redis_conn.rpush(PENDING_KEY, "{not json")
     redis_conn.rpush(
         PENDING_KEY,
@@ -132,8 +132,9 @@ def test_malformed_entry_is_dropped_not_fatal(redis_app, redis_conn):
             [{"kind": "enter", "node": "main_menu", "input": None, "detail": None}],
         ).to_json(),
     )
-    assert drain(redis_conn, db.transaction) == 2
+    assert drain(redis_conn, db.transaction) == 1
     assert the_call("CA9").path == ["main_menu"]
+    assert redis_conn.llen("hotline:calllog:dead") == 1
 
 
 def test_status_callbacks_are_applied_by_the_drain(redis_app, redis_conn):

@@ -74,10 +74,27 @@ def test_call_command_walks_a_call_in_process(app, clock):
     assert result.exit_code == 0, result.output
     assert "非工作时间" in result.output
     assert "ended: hung up by the hotline" in result.output
+    # A test call never lands in the configured database unless asked to.
+    assert "临时数据库" in result.output
+    db.session.remove()
+    assert db.session.scalars(select(Call)).first() is None
+
+
+def test_call_command_live_writes_into_the_configured_database(app, clock, voicemail_wav):
+    from cases.case_models import Case
+
+    result = app.test_cli_runner().invoke(args=[
+        "call", "--digits", "4", "--at", "2026-10-02 10:00", "--voicemail", str(voicemail_wav),
+        "--live"])
+    assert result.exit_code == 0, result.output
+    assert "正式数据库" in result.output
+    db.session.remove()
+    assert db.session.scalars(select(Call)).one().path[-1] == "voicemail_done"
+    assert db.session.scalars(select(Case)).one() is not None
 
 
 def test_call_command_refuses_at_with_url(app):
     result = app.test_cli_runner().invoke(args=["call", "--url", "http://127.0.0.1:9",
                                                 "--at", "2026-10-02 10:00"])
     assert result.exit_code != 0
-    assert "--at only works in-process" in result.output
+    assert "only work in-process" in result.output

@@ -65,11 +65,23 @@ def test_explicit_bypass_accepts_and_warns_loudly(app_config, caplog):
     from app import create_app
 
     app_config["TWILIO_SIGNATURE_BYPASS"] = True
+    app_config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5000"
     app = create_app(app_config)
     with caplog.at_level(logging.WARNING):
         response = app.test_client().post("/ivr/voice", data=CALL)
     assert response.status_code == 200
     assert "BYPASSED" in caplog.text
+
+
+def test_bypass_is_refused_on_a_public_https_address(app_config, caplog):
+    """An https PUBLIC_BASE_URL is a real deployment: signatures stay on, loudly."""
+    from app import create_app
+
+    app_config["TWILIO_SIGNATURE_BYPASS"] = True
+    with caplog.at_level(logging.ERROR):
+        app = create_app(app_config)
+    assert app.test_client().post("/ivr/voice", data=CALL).status_code == 403
+    assert "TWILIO_SIGNATURE_BYPASS refused" in caplog.text
 
 
 def test_debug_mode_does_not_bypass(app_config):

@@ -17,7 +17,7 @@ import pytest
 from transcription.engine import VoskEngine, get_engine
 
 # About 5 s of Korean speech: the test model is Korean, and what it recognises does not
-# matter (DESIGN §4), only that real speech goes through the real engine.
+# matter (docs/decisions.md §4), only that real speech goes through the real engine.
 KOREAN_TEXT = "안녕하세요. 공장 전기 공급이 자주 끊겨서 도움이 필요합니다."
 
 

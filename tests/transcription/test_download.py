@@ -269,3 +269,60 @@ def test_redirect_to_an_allowed_host_is_followed_without_credentials(
 )
 def test_twilio_urls_without_extension_get_wav(url: str, expected: str) -> None:
     assert twilio_media_url(url) == expected
+
+
+class DrippingServer:
+    """Sends headers at once, then one byte every 50 ms: per-read timeouts never fire."""
+
+    def __init__(self, *, length: bool) -> None:
+        import threading
+
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(4)
+        self.length = length
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/rec.wav"
+
+    def _serve(self) -> None:
+        import time
+
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                head = "HTTP/1.1 200 OK\r\nContent-Type: audio/x-wav\r\nConnection: close\r\n"
+                head += "Content-Length: 100000\r\n" if self.length else ""
+                try:
+                    conn.sendall((head + "\r\n").encode())
+                    while not self.stop.is_set():
+                        conn.sendall(b"\x00")
+                        time.sleep(0.05)
+                except OSError:
+                    continue
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+@pytest.mark.parametrize("length", [True, False], ids=["with-length", "without-length"])
+def test_a_slow_drip_host_is_cut_off_at_the_deadline(tmp_path: Path, sleep: SleepRecorder,
+                                                     length: bool) -> None:
+    server = DrippingServer(length=length)
+    try:
+        with pytest.raises(DownloadFailed) as failure:
+            fetch(server.url, tmp_path, sleep=sleep, timeout=5, deadline=1.0)
+    finally:
+        server.close()
+    assert failure.value.retryable
+    assert "longer than 1 s" in failure.value.reason
+    assert list(tmp_path.iterdir()) == []  # nothing half-written is kept

@@ -198,7 +198,22 @@ def test_reconciliation_is_a_periodic_job() -> None:
     from workers.transcription_jobs import reconcile_recordings
 
     entry = next(p for p in PERIODIC if p.name == "transcription-reconcile")
-    assert _resolve(entry.func) is reconcile_recordings and entry.interval == 300
+    assert _resolve(entry.func) is reconcile_recordings and entry.interval <= 60
+
+
+def test_an_orphan_is_found_in_minutes_not_ten(app, redis_conn) -> None:
+    """A row left mid-transcription by a dead job, no job in RQ: requeued after 6 minutes."""
+    add("RE1", status=S.TRANSCRIBING, transcription_job_id="transcribe-RE1")
+    assert run(app, redis_conn, utcnow() + timedelta(minutes=1)).requeued == []
+    assert run(app, redis_conn, utcnow() + timedelta(minutes=6)).requeued == ["RE1"]
+
+
+def test_a_retry_stranded_for_four_minutes_is_replaced(app, redis_conn) -> None:
+    recording = add("RE1", status=S.QUEUED, transcription_job_id="transcribe-RE1")
+    Queue(TRANSCRIPTION, connection=redis_conn).enqueue_at(
+        utcnow() - timedelta(minutes=4), "workers.transcription_jobs.transcribe_recording",
+        recording.id, job_id="transcribe-RE1")
+    assert run(app, redis_conn, utcnow() + timedelta(minutes=6)).requeued == ["RE1"]
 
 
 def test_an_operator_can_retry_or_redo_a_recording(app, redis_conn) -> None:

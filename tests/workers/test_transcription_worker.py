@@ -1,6 +1,6 @@
 """Real workers, real Redis, real Vosk: every voicemail ends up transcribed and filed.
 
-The Korean test model stands in for the Chinese one (DESIGN §4); words are not asserted.
+The Korean test model stands in for the Chinese one (docs/decisions.md §4); words are not asserted.
 """
 
 from __future__ import annotations

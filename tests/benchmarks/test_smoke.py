@@ -1,0 +1,57 @@
+"""Every benchmark still runs: each ``benchmarks/*.py`` in its ``--smoke`` mode.
+
+Benchmarks are not tests (their figures are read by people), but one that no longer runs
+should fail CI, not be found broken months later. Each script must accept ``--smoke``
+(tiny sizes, a few seconds, no goals asserted) and exit 0. New scripts are picked up
+automatically; helpers (``_*.py``) and ``bare_app.py`` are not benchmarks.
+PostgreSQL only: the benchmarks create their own database on ``TEST_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
+NOT_BENCHMARKS = {"bare_app.py"}
+
+
+def benchmark_scripts() -> list[Path]:
+    return sorted(p for p in BENCHMARKS_DIR.glob("*.py")
+                  if not p.name.startswith("_") and p.name not in NOT_BENCHMARKS)
+
+
+def test_the_benchmarks_are_found():
+    names = {p.name for p in benchmark_scripts()}
+    assert {"webhooks.py", "transcription.py", "cases.py"} <= names
+    assert "bare_app.py" not in names and "_loadgen.py" not in names
+
+
+@pytest.mark.postgresql_only
+def test_every_benchmark_runs_in_smoke_mode():
+    # All at once: each mostly waits on its own servers, and the suite should stay short.
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    runs = {}
+    with tempfile.TemporaryDirectory() as logs:
+        for script in benchmark_scripts():
+            log = Path(logs) / f"{script.stem}.log"
+            with log.open("wb") as output:
+                runs[script.name] = (subprocess.Popen(
+                    [sys.executable, str(script), "--smoke"], env=env,
+                    cwd=BENCHMARKS_DIR.parent, stdout=output, stderr=subprocess.STDOUT), log)
+        failures = []
+        for name, (process, log) in runs.items():
+            try:
+                code = process.wait(timeout=600)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                code = process.wait()
+            if code != 0:
+                text = log.read_text(errors="replace")
+                failures.append(f"== {name} --smoke exited with {code}:\n{text[-3000:]}")
+    assert not failures, "\n".join(failures)

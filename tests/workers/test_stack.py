@@ -1,0 +1,201 @@
+"""``make run``'s supervisor: a killed child comes back, the web keeps answering, nothing lost.
+
+Boots ``python -m workers.stack`` on the embedded default (SQLite + the embedded Redis) in
+a temporary instance directory on a free port, places calls with the terminal phone over
+HTTP while Redis, the workers and cron are killed in turn, then checks every call and
+voicemail reached the database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from ivr.phone import HttpTransport, TerminalPhone
+from tests.conftest import write_tone_wav
+from workers import stack
+
+PROJECT = Path(__file__).resolve().parents[2]
+STARTED = re.compile(r"\[make run\] (\S+) started \(pid (\d+)\)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Stack:
+    def __init__(self, tmp: Path) -> None:
+        self.instance = tmp / "instance"
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = tmp / "run.log"
+        env = {k: v for k, v in os.environ.items()
+               if k not in {"DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL", "PORT"}}
+        env.update(HOTLINE_INSTANCE_PATH=str(self.instance), PORT=str(self.port),
+                   VOSK_MODEL_PATH=str(tmp / "no-model"), TWILIO_RECONCILE="0")
+        self.out = self.log.open("wb")
+        self.process = subprocess.Popen([sys.executable, "-m", "workers.stack"], cwd=PROJECT,
+                                        env=env, stdout=self.out, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def pids(self, name: str) -> list[int]:
+        return [int(pid) for child, pid in STARTED.findall(self.text()) if child == name]
+
+    def wait_for(self, condition, what: str, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise AssertionError(f"{what}; log:\n{self.text()[-4000:]}")
+
+    def answers(self) -> bool:
+        try:
+            return requests.get(f"{self.base}/healthz", timeout=5).ok
+        except requests.RequestException:
+            return False
+
+    def phone(self) -> TerminalPhone:
+        token = (self.instance / "local_twilio_auth_token").read_text().strip()
+        return TerminalPhone(transport=HttpTransport(self.base), base_url=self.base,
+                             auth_token=token, account_sid="AC" + "0" * 32,
+                             echo=lambda _line: None)
+
+    def query(self, sql: str) -> int:
+        with sqlite3.connect(self.instance / "hotline.db", timeout=10) as conn:
+            return int(conn.execute(sql).fetchone()[0])
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.out.close()
+        return self.process.returncode
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Stack]:
+    booted = Stack(tmp_path)
+    try:
+        booted.wait_for(lambda: "hotline running" in booted.text(), "make run did not start")
+        booted.wait_for(lambda: all(booted.pids(n) for n in ("web", "worker", "cron")),
+                        "children did not start")
+        booted.wait_for(booted.answers, "the web server does not answer")
+        yield booted
+    finally:
+        code = booted.stop()
+        for name in ("redis", "web", "worker", "transcriber", "cron"):
+            for pid in booted.pids(name):
+                with pytest.raises(ProcessLookupError):
+                    os.kill(pid, 0)  # nothing it started outlives it
+        assert code == 0, booted.text()[-3000:]
+
+
+class Prober(threading.Thread):
+    """Asks the web server for the greeting every 100 ms; counts what went wrong."""
+
+    def __init__(self, phone: TerminalPhone, base: str) -> None:
+        super().__init__(daemon=True)
+        self.phone, self.base = phone, base
+        self.done = threading.Event()
+        self.answered = 0
+        self.failures: list[str] = []
+
+    def run(self) -> None:
+        session = requests.Session()
+        n = 0
+        while not self.done.is_set():
+            n += 1
+            params = {"CallSid": f"CAprobe{n:06d}", "From": "+8613900000000",
+                      "To": "+8657488888718", "CallStatus": "ringing"}
+            url = f"{self.base}/ivr/voice"
+            try:
+                reply = session.post(url, data=params, timeout=15,
+                                     headers={"X-Twilio-Signature": self.phone.sign(url, params)})
+                if reply.status_code != 200 or "<Gather" not in reply.text:
+                    self.failures.append(f"{reply.status_code}: {reply.text[:200]}")
+                else:
+                    self.answered += 1
+            except requests.RequestException as exc:
+                self.failures.append(repr(exc))
+            time.sleep(0.1)
+
+
+def test_killed_children_come_back_and_no_call_is_lost(running: Stack, tmp_path: Path):
+    phone = running.phone()
+    wav = write_tone_wav(tmp_path / "vm.wav", seconds=1.0)
+    prober = Prober(phone, running.base)
+    prober.start()
+    sids: list[str] = []
+    try:
+        for name in ("redis", "worker", "transcriber", "cron"):
+            old = running.pids(name)[-1]
+            os.kill(old, signal.SIGKILL)
+            # Calls while the child is down (or restarting): answered, logged, filed.
+            outcome = phone.call(keys=["4"], voicemail=wav)
+            assert all(status in (200, 204) for _url, status in outcome.requests), outcome
+            assert outcome.recording_sid, outcome.heard
+            sids.append(outcome.call_sid)
+            running.wait_for(lambda name=name, old=old: running.pids(name)[-1] != old,
+                             f"{name} was not restarted")
+            assert f"{name} (pid {old}) exited" in running.text()
+    finally:
+        prober.done.set()
+        prober.join(20)
+    assert prober.failures == [] and prober.answered > 0
+    listed = ",".join(f"'{sid}'" for sid in sids)
+    running.wait_for(
+        lambda: running.query(f"SELECT count(*) FROM calls WHERE call_sid IN ({listed}) "
+                              "AND status = 'completed'") == len(sids),
+        "a call was lost", timeout=90)
+    running.wait_for(
+        lambda: running.query("SELECT count(*) FROM voicemail_reservations r JOIN cases c "
+                              "ON c.id = r.case_id") == len(sids),
+        "a voicemail was not filed", timeout=90)
+
+
+def test_the_supervisor_backs_off_and_resets():
+    child = stack.Child("x", ["true"], {})
+    supervisor = stack.Supervisor([child])
+    child.process = subprocess.Popen(["true"])
+    child.started_at = time.monotonic()
+    child.process.wait()
+    supervisor.check()
+    first = child.restart_at
+    assert first is not None and child.failures == 1
+    child.failures = 3
+    child.restart_at = None
+    supervisor.check()
+    assert child.restart_at is not None and child.failures == 4
+    assert child.restart_at - time.monotonic() == pytest.approx(8, abs=1)
+
+
+def test_light_work_has_a_worker_of_its_own():
+    children = {c.name: c.args for c in stack.build_children({}, "5000", None)}
+    light = children["worker"][children["worker"].index("--queues") + 1].split(",")
+    heavy = children["transcriber"][children["transcriber"].index("--queues") + 1].split(",")
+    assert "default" in light and "calls" in light and "transcription" not in light
+    assert heavy == ["transcription"]
