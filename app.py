@@ -33,6 +33,7 @@ from followup.survey_hooks import rating_options
 from ivr.eventlog import CallLogQueue
 from ivr.service import IvrRuntime
 from ivr.voicemail_log import VoicemailCallLog
+from knowledge.phone import attach_phone_menu
 from workers.dispatch import recording_dispatcher
 from workers.queues import DEFAULT, connect_fast
 from workers.transcription_recovery import transcription_retrier
@@ -40,18 +41,19 @@ from workers.transcription_recovery import transcription_retrier
 log = logging.getLogger("hotline")
 
 BLUEPRINTS = ("core.health:bp", "ivr.routes:bp", "api.routes:bp", "console.views:bp",
-              "followup.routes:bp", "ivr.sms_routes:bp")
+              "followup.routes:bp", "ivr.sms_routes:bp", "knowledge.api:bp")
 CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workdays_cli",
               "call_flows.cli:flows_cli", "ivr.cli:call_command",
               "cases.cli:cases_cli", "api.cli:api_tokens_cli",
               "workers.transcription_cli:model_cli", "workers.transcription_cli:transcribe_command",
               "workers.transcription_cli:jobs_cli", "console.cli:users_cli",
-              "workers.followup_cli:followups_cli")
+              "workers.followup_cli:followups_cli", "knowledge.cli:kb_cli")
 # ``init_app(app)`` hooks run before blueprints are registered (CSRF, session cookies).
 APP_HOOKS: tuple[str, ...] = ("console:init_app", "followup.listeners:init_app",
                              "workers.followup_jobs:init_app")
 # Modules exposing ``register(registry)`` to add their IVR conditions and hooks.
-HOOK_PROVIDERS: tuple[str, ...] = ("cases.ivr_hooks", "followup.survey_hooks")
+HOOK_PROVIDERS: tuple[str, ...] = ("cases.ivr_hooks", "followup.survey_hooks",
+                                   "knowledge.phone")
 
 
 def _load(spec: str) -> Any:
@@ -162,6 +164,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     use_call_log(VoicemailCallLog(not_voicemail=(is_survey_comment,)))
     registry = build_hooks()
     engine = build_flow_engine(app, registry)
+    # The phone FAQ menu under 政策咨询 follows the knowledge base without a restart.
+    attach_phone_menu(engine, registry, clock=clock, tz=tz,
+                      ttl=float(app.config.get("KB_PHONE_MENU_TTL", 10)))
     app.extensions["calendars"] = calendars
     # The console's "retry" button (the console does not import the workers package).
     app.extensions["transcription_retry"] = transcription_retrier(app.config)

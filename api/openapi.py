@@ -6,6 +6,7 @@ from typing import Any
 
 from api.schemas import CASE_FIELDS, MAX_BODY_BYTES, Field
 from cases.vocab import CHANNEL_LABELS, Ledger, Mode, Status
+from knowledge.api import add_to_openapi
 
 VERSION = "1.0.0"
 
@@ -44,7 +45,7 @@ def document() -> dict[str, Any]:
         "due_provisional": {"type": "boolean",
                             "description": "期限按临时推算的工作日历计算，可能调整"},
     }
-    return {
+    cases_document: dict[str, Any] = {
         "openapi": "3.0.3",
         "info": {
             "title": "奉化8718企业诉求受理接口",
@@ -176,3 +177,4 @@ def document() -> dict[str, Any]:
             },
         },
     }
+    return add_to_openapi(cases_document)

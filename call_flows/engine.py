@@ -131,10 +131,15 @@ class FlowEngine:
     """Renders flows; one instance per app, shared across requests (it holds no call state)."""
 
     def __init__(self, flows: dict[str, Flow], hooks: HookRegistry,
-                 settings: VoiceSettings) -> None:
+                 settings: VoiceSettings,
+                 refresh: Callable[[dict[str, Flow]], dict[str, Flow] | None] | None = None
+                 ) -> None:
         self.flows = flows
         self.hooks = hooks
         self.settings = settings
+        # Flows that change at run time (the knowledge base's phone menu): called before
+        # each step with the flows in use; returns new flows (validated) or None if unchanged.
+        self.refresh = refresh
         # Menu steps without hooks or conditions, rendered once: most webhook requests are
         # these, and building their TwiML costs more than the rest of the answer.
         self._step_cache: dict[tuple[object, ...], StepResult] = {}
@@ -151,7 +156,16 @@ class FlowEngine:
 
     # -- entry points ---------------------------------------------------------------
 
+    def _refresh_flows(self) -> None:
+        if self.refresh is None:
+            return
+        changed = self.refresh(self.flows)
+        if changed is not None:
+            self.flows = changed
+            self._step_cache.clear()  # rendered steps of the old flows
+
     def start(self, flow_name: str, ctx: CallContext) -> StepResult:
+        self._refresh_flows()
         flow = self._flow(flow_name)
         result = StepResult(VoiceResponse())
         self._enter(flow, flow.start, ctx, result, _Counters())
@@ -169,6 +183,7 @@ class FlowEngine:
         invalid: int = 0,
     ) -> StepResult:
         """Handle a Twilio request that came back to ``node_id`` (gather, timeout, dial, record)."""
+        self._refresh_flows()
         key = None
         if event in CACHEABLE_EVENTS:
             key = (flow_name, node_id, event, digits, no_input, invalid,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import and_, case, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from cases.case_models import Case, Rating
@@ -46,7 +46,8 @@ def _ratio(session: Session, numerator: ColumnElement[bool], *where: ColumnEleme
     return Ratio(int(row[0]), int(row[1]))
 
 
-def _between(column: ColumnElement[date], start: date, end: date) -> ColumnElement[bool]:
+def _between(column: ColumnElement[date] | InstrumentedAttribute[date | None]
+             | InstrumentedAttribute[date], start: date, end: date) -> ColumnElement[bool]:
     return and_(column >= start, column <= end)
 
 

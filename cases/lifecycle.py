@@ -193,6 +193,28 @@ def answer_instantly(session: Session, case_id: int, *, text: str, actor: Actor,
     return case
 
 
+def resolve_self_service(session: Session, case_id: int, *, text: str, actor: Actor,
+                         now: datetime, calendar: WorkCalendar | None = None,
+                         tz: tzinfo | None = None) -> Case:
+    """即时办 by the phone menu: the caller heard the answer and pressed "solved".
+
+    Closed and settled at once; no follow-up call and no SMS — the caller rated it already.
+    """
+    case = _case(session, case_id)
+    check(case, "resolve_self_service")
+    answer = _text(text, "text", "请填写答复内容")
+    before = snapshot(case, CASE_FIELDS)
+    deadlines = _deadlines(session, calendar, tz)
+    case.mode = Mode.INSTANT
+    session.add(Reply(case=case, text=answer, author=actor.name[:100], replied_at=now))
+    move(case, "resolve_self_service", Status.CLOSED)
+    case.answered_at = now
+    case.answered_on = deadlines.local_date(now)
+    _event(session, case, "resolved_self_service", actor, now, before, reply=answer)
+    ledger.settle(session, case, actor=actor, now=now)
+    return case
+
+
 def route_to_department(session: Session, case_id: int, *, department_id: int, actor: Actor,
                         now: datetime, note: str = "", calendar: WorkCalendar | None = None,
                         tz: tzinfo | None = None) -> Case:

@@ -14,9 +14,11 @@ import re
 from datetime import date
 
 from sqlalchemy import TextClause, bindparam, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from cases.case_models import CaseNumberCounter
+from core.db import table_of
 
 SEQUENCE_DIGITS = 4
 # YYMMDD + at least 4 digits; a day with more than 9,999 cases gets a 5-digit sequence.
@@ -32,7 +34,9 @@ def next_sequence(session: Session, day: date) -> int:
         # Take the number in a transaction of its own: holding the day's counter row locked
         # until the filing commits would make concurrent filings (and the voicemail webhook
         # that reads the number back) queue behind each other.
-        with session.get_bind().connect() as conn:
+        bind = session.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        with engine.connect() as conn:
             value = int(conn.execute(_BUMP, {"day": day}).scalar_one())
             conn.commit()
         return value
@@ -43,7 +47,7 @@ def next_sequence(session: Session, day: date) -> int:
 def _bump_statement() -> TextClause:
     """The counter's upsert as text: compiled once, then cached (SQLAlchemy does not cache
     the dialect-specific ``insert()`` constructs). PostgreSQL and SQLite 3.35+ share it."""
-    table = CaseNumberCounter.__table__
+    table = table_of(CaseNumberCounter)
     return text(
         f"INSERT INTO {table.name} (day, last) VALUES (:day, 1) "
         f"ON CONFLICT (day) DO UPDATE SET last = {table.name}.last + 1 RETURNING last"

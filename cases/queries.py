@@ -9,7 +9,18 @@ from __future__ import annotations
 import functools
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, tuple_, union
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
@@ -32,7 +43,7 @@ def operator_queue_query(
     if category is not None:
         stmt = stmt.where(Case.category == category)
     if after is not None:
-        stmt = stmt.where(tuple_(Case.received_at, Case.id) < tuple_(*after))
+        stmt = stmt.where(tuple_(Case.received_at, Case.id) < tuple_(*map(literal, after)))
     return stmt.order_by(Case.received_at.desc(), Case.id.desc()).limit(limit)
 
 
@@ -63,7 +74,7 @@ def department_view_query(
                Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES))
     )
     if after is not None:
-        stmt = stmt.where(tuple_(Assignment.due_date, Assignment.id) > tuple_(*after))
+        stmt = stmt.where(tuple_(Assignment.due_date, Assignment.id) > tuple_(*map(literal, after)))
     return stmt.order_by(Assignment.due_date, Assignment.id).limit(limit)
 
 
@@ -152,7 +163,7 @@ def _open_cases_count() -> Select[tuple[int]]:
     A union of the two index-backed lookups (contact number; enterprises using the number)
     rather than one ``OR``, which PostgreSQL could only answer by scanning all cases.
     """
-    phone = bindparam("phone")
+    phone: BindParameter[str] = bindparam("phone")
     is_open = Case.status.in_(OPEN_STATUSES)
     by_contact = select(Case.id).where(Case.contact_phone == phone, is_open)
     by_enterprise = (

@@ -110,7 +110,7 @@ def _send(session: Session, assignment: Assignment, level: ReminderLevel, *, tod
     due = spoken_day(assignment.due_date)
     name, number = department.name, case.number
     days = overdue_working_days(assignment.due_date, today, calendar)
-    common = {"case": case, "now": now, "assignment_id": assignment.id}
+    common: dict[str, Any] = {"case": case, "now": now, "assignment_id": assignment.id}
     if level == ReminderLevel.DUE_SOON:
         notify(session, audience=Audience.DEPARTMENT, department_id=department.id,
                kind=NotificationKind.DUE_SOON, title=f"到期提醒：诉求{number}将于{due}到期",

@@ -28,6 +28,8 @@ def _t(label: str, sources: set[Status], targets: set[Status]) -> Transition:
 
 TRANSITIONS: dict[str, Transition] = {
     "answer_instantly": _t("即时答复", {R}, {A}),
+    # The caller confirmed on the phone that the knowledge-base answer solved it.
+    "resolve_self_service": _t("自助办结", {R}, {C}),
     "route": _t("流转交办", {R}, {H}),
     "reroute": _t("重新交办", {R, H}, {H}),
     "start_joint": _t("启动专班商办", {R}, {H}),

@@ -26,10 +26,10 @@ def store_suggestions(
     names = [s.department for s in found]
     ids: dict[str, int] = {}
     if names:
-        rows = session.execute(
+        found_ids = session.execute(
             select(Department.name, Department.id).where(Department.name.in_(names))
         )
-        ids = {name: id_ for name, id_ in rows}
+        ids = {name: id_ for name, id_ in found_ids}
     rows = [
         RoutingSuggestion(
             case_id=case.id,

@@ -12,6 +12,8 @@ class Channel(StrEnum):
 
     HOTLINE_VOICEMAIL = "hotline_voicemail"
     HOTLINE_OPERATOR = "hotline_operator"
+    # A caller answered by the phone menu's knowledge-base answer (no person involved).
+    HOTLINE_SELF_SERVICE = "hotline_self_service"
     WINDOW = "window"
     RESIDENT_OFFICER = "resident_officer"
     TASK_FORCE = "task_force"
@@ -28,6 +30,7 @@ CHANNEL_CODES: frozenset[str] = frozenset(c.value for c in Channel)
 CHANNEL_LABELS: dict[str, str] = {
     Channel.HOTLINE_VOICEMAIL: "8718热线留言",
     Channel.HOTLINE_OPERATOR: "8718热线人工",
+    Channel.HOTLINE_SELF_SERVICE: "热线自助",
     Channel.WINDOW: "8718服务窗口",
     Channel.RESIDENT_OFFICER: "驻企专员",
     Channel.TASK_FORCE: "企服专班",

@@ -17,8 +17,9 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Select,
-    TextClause,
+    TextualSelect,
     bindparam,
     case,
     func,
@@ -50,6 +51,7 @@ from cases.models import Enterprise, EnterprisePhone
 from cases.numbering import allocate_number, number_prefix, number_sql
 from cases.suggestions import store_suggestions
 from cases.vocab import OPEN_STATUSES, Channel
+from core.db import table_of
 
 log = logging.getLogger(__name__)
 
@@ -215,13 +217,13 @@ def _reserve_in_steps(session: Session, params: dict[str, Any], row: dict[str, A
     ).one_or_none()
 
 
-def _reserve_statement() -> TextClause:
+def _reserve_statement() -> TextualSelect:
     """``INSERT … ON CONFLICT DO NOTHING RETURNING *`` as text: compiled once, then cached.
 
     (SQLAlchemy does not cache the dialect-specific ``insert()`` constructs; compiling one
     costs more than the round trip. PostgreSQL and SQLite 3.35+ share this syntax.)
     """
-    table = VoicemailReservation.__table__
+    table = table_of(VoicemailReservation)
     names = ["recording_sid", "call_sid", "caller", "category", "subcategory", "case_number",
              "linked", "reserved_at"]
     return (
@@ -240,7 +242,7 @@ _LOOKUP_PARAMS = ("recording_sid", "call_sid", "phone", "category", "since")
 
 
 @functools.cache
-def _pg_reserve(with_phone: bool) -> TextClause:
+def _pg_reserve(with_phone: bool) -> TextualSelect:
     """PostgreSQL: lookup, counter bump and insert as one statement (data-modifying CTEs).
 
     In autocommit that is the webhook's single round trip. The lookup is
@@ -252,7 +254,7 @@ def _pg_reserve(with_phone: bool) -> TextClause:
         dialect=PGDialect(paramstyle="named"), compile_kwargs={"render_postcompile": True})
     constants = {key: getattr(value, "value", value) for key, value in compiled.params.items()
                  if key not in _LOOKUP_PARAMS}
-    table, counters = VoicemailReservation.__table__, CaseNumberCounter.__table__.name
+    table, counters = table_of(VoicemailReservation), table_of(CaseNumberCounter).name
     columns = ", ".join(c.name for c in table.c)
     new_number = number_sql(":number_prefix", "bumped.last")
     sql = f"""
@@ -283,7 +285,7 @@ def _pg_reserve(with_phone: bool) -> TextClause:
     return (
         text(sql)
         .bindparams(*[bindparam(n, type_=table.c[n].type) for n in typed],
-                    bindparam("day", type_=CaseNumberCounter.__table__.c.day.type),
+                    bindparam("day", type_=table_of(CaseNumberCounter).c.day.type),
                     *[bindparam(k, v) for k, v in constants.items()])
         .columns(*table.c)
     )
@@ -297,7 +299,8 @@ def _number_lookup(with_phone: bool) -> Select[Any]:
     Built once per shape with bound parameters: building it costs more than running it.
     """
     vr = VoicemailReservation
-    recording_sid, call_sid = bindparam("recording_sid"), bindparam("call_sid")
+    recording_sid: BindParameter[str] = bindparam("recording_sid")
+    call_sid: BindParameter[str] = bindparam("call_sid")
     existing = select(vr.id).where(vr.recording_sid == recording_sid)
     same_call = select(vr.case_number).where(vr.call_sid == call_sid).order_by(vr.id).limit(1)
     # A message of this call filed without a reservation (reconciliation, older releases).
@@ -316,8 +319,9 @@ def _number_lookup(with_phone: bool) -> Select[Any]:
     if not with_phone:
         columns += [null().label("duplicate"), null().label("pending")]
         return select(*columns)
-    phone = bindparam("phone", type_=VoicemailReservation.__table__.c.caller.type)
-    category, since = bindparam("category"), bindparam("since")
+    phone = bindparam("phone", type_=table_of(VoicemailReservation).c.caller.type)
+    category: BindParameter[str | None] = bindparam("category")
+    since: BindParameter[datetime] = bindparam("since")
     enterprise = _single_enterprise(phone)
     duplicate = _duplicate_query(phone=phone, enterprise_id=enterprise, category=category,
                                  since=since).with_only_columns(Case.number).limit(1)

@@ -64,7 +64,7 @@ def current_user() -> User | None:
         return None
     # Cached per request (not on ``g``: an app context may outlive one request).
     if _CACHE_KEY in request.environ:
-        return request.environ[_CACHE_KEY]  # type: ignore[no-any-return]
+        return request.environ[_CACHE_KEY]
     user = None
     uid = session.get("uid")
     if isinstance(uid, int):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from console.auth import current_user, route_roles
 
@@ -48,7 +49,7 @@ def _has_nul() -> bool:
 
 
 @bp.before_request
-def _check_access() -> Response | tuple[str, int] | None:
+def _check_access() -> BaseResponse | tuple[str, int] | None:
     if _has_nul():
         return refuse(400, "输入包含不允许的控制字符（NUL），请删除后重试")
     endpoint = request.endpoint or ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 
 import click
 from flask import current_app
@@ -24,7 +25,7 @@ def _password(from_stdin: bool) -> str:
     return click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
 
 
-def _now():  # type: ignore[no-untyped-def]
+def _now() -> datetime:
     return (current_app.config.get("CLOCK") or system_clock)()
 
 

@@ -55,7 +55,7 @@ class User(Base):
 
     def end_sessions(self) -> None:
         """Invalidate every session cookie issued to this user so far (at the next flush)."""
-        self.session_version = User.session_version + 1  # type: ignore[assignment]
+        self.session_version = User.session_version + 1
 
 
 class LoginCounter(Base):

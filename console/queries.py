@@ -18,6 +18,7 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    literal,
     or_,
     select,
     tuple_,
@@ -143,7 +144,7 @@ def operator_queue(session: Session, filters: QueueFilters, *, today: date,
         stmt = stmt.where(condition)
     after = _datetime_cursor(cursor)
     if after:
-        stmt = stmt.where(tuple_(Case.received_at, Case.id) < tuple_(*after))
+        stmt = stmt.where(tuple_(Case.received_at, Case.id) < tuple_(*map(literal, after)))
     stmt = stmt.order_by(Case.received_at.desc(), Case.id.desc())
     return _page(session, stmt, limit, lambda c: (c.received_at, c.id))
 
@@ -183,7 +184,7 @@ def all_cases(session: Session, filters: CaseFilters, *, cursor: str | None = No
         stmt = stmt.where(condition)
     after = _datetime_cursor(cursor)
     if after:
-        stmt = stmt.where(tuple_(Case.received_at, Case.id) < tuple_(*after))
+        stmt = stmt.where(tuple_(Case.received_at, Case.id) < tuple_(*map(literal, after)))
     stmt = stmt.order_by(Case.received_at.desc(), Case.id.desc())
     return _page(session, stmt, limit, lambda c: (c.received_at, c.id))
 
@@ -201,7 +202,7 @@ def hanging_cases(session: Session, *, cursor: str | None = None, limit: int = P
         selectinload(Case.assignments).selectinload(Assignment.department))
     after = _datetime_cursor(cursor)
     if after:
-        stmt = stmt.where(tuple_(Case.hanging_since, Case.id) > tuple_(*after))
+        stmt = stmt.where(tuple_(Case.hanging_since, Case.id) > tuple_(*map(literal, after)))
     stmt = stmt.order_by(Case.hanging_since, Case.id)
     return _page(session, stmt, limit, lambda c: (c.hanging_since, c.id))
 
@@ -253,7 +254,7 @@ def department_assignments(session: Session, department_id: int, *,
     if parsed:
         with suppress(ValueError):
             stmt = stmt.where(tuple_(Assignment.due_date, Assignment.id)
-                              > tuple_(date.fromisoformat(parsed[0]), parsed[1]))
+                              > tuple_(literal(date.fromisoformat(parsed[0])), literal(parsed[1])))
     stmt = stmt.order_by(Assignment.due_date, Assignment.id)
     return _page(session, stmt, limit, lambda a: (a.due_date or date.max, a.id))
 
@@ -287,7 +288,7 @@ def follow_ups(session: Session, *, cursor: str | None = None, limit: int = PAGE
         selectinload(Case.enterprise), selectinload(Case.replies))
     after = _datetime_cursor(cursor)
     if after:
-        stmt = stmt.where(tuple_(Case.answered_at, Case.id) > tuple_(*after))
+        stmt = stmt.where(tuple_(Case.answered_at, Case.id) > tuple_(*map(literal, after)))
     stmt = stmt.order_by(Case.answered_at, Case.id)
     return _page(session, stmt, limit, lambda c: (c.answered_at, c.id))
 
@@ -348,7 +349,7 @@ def call_log(session: Session, filters: CallFilters, tz: tzinfo, *,
         stmt = stmt.where(exists().where(Recording.call_id == Call.id))
     after = _datetime_cursor(cursor)
     if after:
-        stmt = stmt.where(tuple_(Call.started_at, Call.id) < tuple_(*after))
+        stmt = stmt.where(tuple_(Call.started_at, Call.id) < tuple_(*map(literal, after)))
     stmt = stmt.order_by(Call.started_at.desc(), Call.id.desc())
     return _page(session, stmt, limit, lambda c: (c.started_at, c.id))
 

@@ -10,6 +10,7 @@ from console import (  # noqa: F401  (importing registers the routes)
     views_cases,
     views_department,
     views_enterprises,
+    views_kb,
     views_notifications,
     views_queue,
     views_supervisor,

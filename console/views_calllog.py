@@ -10,13 +10,14 @@ from redis.exceptions import RedisError
 from console.auth import CENTRE
 from console.blueprint import route
 from core.redis_conn import connect_fast
-from ivr.eventlog import dead_letters
+from ivr.eventlog import DeadLetter, dead_letters
 
 
 @route("/calls/dead-letters", roles=CENTRE)
 def calllog_dead_letters() -> Any:
     url = current_app.config.get("REDIS_URL")
-    total, letters, problem = 0, [], None
+    total, problem = 0, None
+    letters: list[DeadLetter] = []
     if not url:
         problem = "未配置 Redis：通话记录直接写入数据库，没有待处理的死信。"
     else:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, current_app, flash, redirect, request
+from flask import abort, current_app, flash, redirect, request
 
 from call_flows.workdays import WorkCalendar
 from cases.actors import Actor
@@ -38,7 +38,7 @@ def stuck_after() -> timedelta:
 
 def calendar() -> WorkCalendar:
     """The working-day calendar with the administrator's overrides (cached per process)."""
-    return current_app.extensions["calendars"].get()  # type: ignore[no-any-return]
+    return current_app.extensions["calendars"].get()
 
 
 def user() -> User:
@@ -118,5 +118,4 @@ def perform(action: Callable[[], Any], *, success: str | Callable[[Any], str],
         return on_error(), http_status(exc)
     flash(success(result) if callable(success) else success, "success")
     target = redirect_to(result) if callable(redirect_to) else redirect_to
-    response: Response = redirect(target, code=303)
-    return response
+    return redirect(target, code=303)

@@ -33,7 +33,7 @@ def downgrade_command(revision: str) -> None:
 
 # Each seeder takes (session, demo) and returns a line to print; idempotent.
 SEEDERS: list[str] = ["cases.seed:seed_reference_data", "api.seed:seed_api_tokens",
-                      "console.seed:seed_console"]
+                      "console.seed:seed_console", "knowledge.seed:seed_knowledge"]
 
 
 @click.command("seed")

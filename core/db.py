@@ -6,9 +6,9 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, Table, create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -18,6 +18,22 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # The webhooks' own pool (Database.run_quick): a gunicorn worker's threads, and as many again.
 QUICK_POOL_SIZE = 4
+
+if TYPE_CHECKING:
+    from sqlalchemy.util import ScopedRegistry
+
+    class ScopedSession(Session):
+        """How ``db.session`` is typed: it proxies every :class:`Session` method to the
+        current thread's session, and adds ``remove()`` and ``()`` (that session itself)."""
+
+        registry: ScopedRegistry[Session]
+
+        def remove(self) -> None: ...
+
+        def __call__(self) -> Session: ...
+
+else:
+    ScopedSession = scoped_session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -30,6 +46,13 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's ``Table`` (typed: ``__table__`` is declared as any ``FromClause``)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -104,7 +127,7 @@ class Database:
         self.engine: Engine | None = None
         self.quick_engine: Engine | None = None
         self._factory = sessionmaker(expire_on_commit=False)
-        self.session: scoped_session[Session] = scoped_session(self._factory)
+        self.session = cast(ScopedSession, scoped_session(self._factory))
 
     def configure(self, url: str) -> Engine:
         if self.engine is not None and self.engine.url.render_as_string(

@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "cases.notice_models",
     "followup.models",
     "cases.notifications",
+    "knowledge.models",
 )
 
 

@@ -74,9 +74,9 @@ def _scratch_app(app: Flask, url: str, scratch: Path) -> Flask:
 
 def _call(app: Flask, url: str | None, from_number: str, to_number: str, digits: str,
           voicemail: Path | None, at_text: str | None, operator_answers: bool) -> None:
-    from ivr.phone import HttpTransport, InProcessTransport, TerminalPhone
+    from ivr.phone import HttpTransport, InProcessTransport, TerminalPhone, Transport
 
-    transport: HttpTransport | InProcessTransport
+    transport: Transport
     if url:
         transport = HttpTransport(url)
         base_url = url.rstrip("/")

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -189,7 +189,7 @@ def drain(connection: Redis, session_scope: Any,
                     pipe.lmove(PENDING_KEY, PROCESSING_KEY, "LEFT", "RIGHT")
                 if not any(pipe.execute()):
                     break
-            raw = connection.lrange(PROCESSING_KEY, 0, -1)
+            raw = cast(list[bytes], connection.lrange(PROCESSING_KEY, 0, -1))
             try:
                 completed, dead = _write_batch(session_scope, raw, isolate=False)
             except Exception as exc:
@@ -275,9 +275,10 @@ class DeadLetter:
 
 def dead_letters(connection: Redis, limit: int = 100) -> tuple[int, list[DeadLetter]]:
     """How many entries are dead-lettered, and the newest ``limit`` of them (newest first)."""
-    total = int(connection.llen(DEAD_KEY))
+    total = int(cast(int, connection.llen(DEAD_KEY)))
     letters = []
-    for raw in reversed(connection.lrange(DEAD_KEY, -limit, -1) if limit else []):
+    newest = cast(list[bytes], connection.lrange(DEAD_KEY, -limit, -1)) if limit else []
+    for raw in reversed(newest):
         try:
             data = json.loads(raw)
             letters.append(DeadLetter(str(data["entry"]), str(data["error"]), str(data["at"])))
@@ -289,7 +290,7 @@ def dead_letters(connection: Redis, limit: int = 100) -> tuple[int, list[DeadLet
 def requeue_dead_letters(connection: Redis) -> int:
     """Put every dead-lettered entry back in the pending list (after a fix); how many."""
     moved = 0
-    while (raw := connection.lpop(DEAD_KEY)) is not None:
+    while (raw := cast(bytes | None, connection.lpop(DEAD_KEY))) is not None:
         try:
             entry = json.loads(raw)["entry"]
         except (ValueError, KeyError, TypeError):
@@ -301,6 +302,6 @@ def requeue_dead_letters(connection: Redis) -> int:
 
 def clear_dead_letters(connection: Redis) -> int:
     """Drop every dead-lettered entry; returns how many there were."""
-    total = int(connection.llen(DEAD_KEY))
+    total = int(cast(int, connection.llen(DEAD_KEY)))
     connection.delete(DEAD_KEY)
     return total

@@ -78,12 +78,12 @@ class RecordingServer:
     """Serves one audio file on 127.0.0.1 for as long as the recording may be fetched."""
 
     def __init__(self, path: Path) -> None:
+        self.served = threading.Event()
         handler = type("Handler", (_FileHandler,), {
             "payload": path.read_bytes(),
             "content_type": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
-            "served": threading.Event(),
+            "served": self.served,
         })
-        self.served: threading.Event = handler.served
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -92,8 +92,7 @@ class RecordingServer:
         self.duration = audio_duration(path)
 
     def url(self, recording_sid: str) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/Recordings/{recording_sid}"
+        return f"http://127.0.0.1:{self.httpd.server_port}/Recordings/{recording_sid}"
 
     def close(self) -> None:
         self.httpd.shutdown()

@@ -174,7 +174,7 @@ def _advance(runtime: IvrRuntime, flow: str, node: str, event: str, ctx: CallCon
     )
 
 
-class _OnDemandServices(dict):  # type: ignore[type-arg]
+class _OnDemandServices(dict[str, Any]):
     """Hook services whose ``call_id`` is looked up only if a hook asks for it."""
 
     def __init__(self, base: Mapping[str, Any], call_id: Callable[[], int | None]) -> None:

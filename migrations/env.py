@@ -7,6 +7,7 @@ from alembic import context
 from core import config as config_module
 from core.db import Base, make_engine
 from core.models import import_all_models
+from migrations.runner import include_name
 
 import_all_models()
 target_metadata = Base.metadata
@@ -40,7 +41,7 @@ def run_migrations_online() -> None:
 def _run(connection) -> None:
     # Batch mode lets ALTER TABLE migrations run on SQLite (the embedded default).
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, compare_type=True)
+                      render_as_batch=True, compare_type=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 

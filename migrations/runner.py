@@ -27,3 +27,14 @@ def downgrade(database_url: str, revision: str) -> None:
 
 def revision(database_url: str, message: str) -> None:
     command.revision(alembic_config(database_url), message=message, autogenerate=True)
+
+
+# Tables the migrations create with dialect-specific SQL and the models do not map: the
+# knowledge base's search index (on SQLite an FTS5 table, whose shadow tables share the prefix).
+UNMAPPED_TABLES: tuple[str, ...] = ("kb_search",)
+
+
+def include_name(name: str | None, type_: str, _parent: object) -> bool:
+    """Autogenerate / compare hook: leave the unmapped tables alone."""
+    return not (type_ == "table" and name is not None
+                and name.startswith(UNMAPPED_TABLES))

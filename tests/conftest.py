@@ -20,19 +20,14 @@ from sqlalchemy.engine import make_url
 
 from core.db import Base, db, make_engine_url
 from core.models import import_all_models
+from migrations.runner import UNMAPPED_TABLES
+from tests.ci_no_skips import (  # noqa: F401  (hooks: skips fail in CI)
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+)
 
 PUBLIC_BASE_URL = "https://hotline.example.test"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    """Nothing is skipped in CI: a skip there (missing ffmpeg, model…) is a failure."""
-    outcome = yield
-    report = outcome.get_result()  # type: ignore[attr-defined]
-    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
-        report.outcome = "failed"
-        report.longrepr = f"skipped in CI, which must run everything: {report.longrepr}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -141,6 +136,9 @@ def _truncate_all() -> None:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+            # Unmapped tables (the FTS5 search index) are not in the metadata.
+            for table in UNMAPPED_TABLES:
                 conn.execute(text(f"DELETE FROM {table}"))
 
 

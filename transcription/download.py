@@ -333,8 +333,9 @@ def _send(
     try:
         prepared = session.prepare_request(requests.Request("GET", url, auth=auth))
         # Check what will really be sent, in case requests re-encodes the URL.
-        check_url(prepared.url or "", allowed)
-        settings = session.merge_environment_settings(prepared.url, {}, True, None, None)
+        sent_url = prepared.url or ""
+        check_url(sent_url, allowed)
+        settings = session.merge_environment_settings(sent_url, {}, True, None, None)
         settings["stream"] = True  # the body is read by _save, under the deadline's guard
         return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
     except (requests.ConnectionError, requests.Timeout) as exc:

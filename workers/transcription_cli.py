@@ -215,9 +215,9 @@ def jobs_list() -> None:
                f"dead letters {connection.llen(DEAD_KEY)}"
                + ("  (flask --app app jobs dead-letters)" if connection.llen(DEAD_KEY) else ""))
     with db.transaction() as session:
-        counts = dict(session.execute(
+        counts: dict[str, int] = {status: n for status, n in session.execute(
             select(Recording.transcription_status, func.count()).group_by(
-                Recording.transcription_status)).all())
+                Recording.transcription_status))}
         click.echo("录音 / recordings: " + ", ".join(
             f"{label(s)} {s} {n}" for s, n in sorted(counts.items())))
         open_rows = session.scalars(

@@ -317,7 +317,7 @@ def failed_jobs(connection: Redis) -> list[FailedJob]:
             result = job.latest_result()
             error = ((result.exc_string if result is not None else None) or "").strip()
             lines = error.splitlines()
-            found.append(FailedJob(job.id, name, job.func_name, tuple(job.args or ()),
+            found.append(FailedJob(job.id, name, job.func_name or "", tuple(job.args or ()),
                                    job.ended_at, lines[-1] if lines else ""))
     return sorted(found, key=lambda j: j.ended_at.timestamp() if j.ended_at else 0,
                   reverse=True)

@@ -11,7 +11,9 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from typing import cast
 
+from flask import Flask
 from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
@@ -47,8 +49,8 @@ class HotlineWorker(Worker):
         super().execute_job(job, queue)
 
 
-def build_worker(app: object, queues: list[str], name: str | None = None) -> HotlineWorker:
-    connection = connect(app.config["REDIS_URL"])  # type: ignore[attr-defined]
+def build_worker(app: Flask, queues: list[str], name: str | None = None) -> HotlineWorker:
+    connection = connect(app.config["REDIS_URL"])
     # Maintenance also retries taking scheduler locks: every minute, not RQ's ten.
     return HotlineWorker(queues, connection=connection, name=name,
                          maintenance_interval=MAINTENANCE_SECONDS)
@@ -79,7 +81,7 @@ def release_stale_scheduler_locks(connection: Redis, queues: list[str]) -> list[
         if holder is None:
             continue
         owner = holder.decode() if isinstance(holder, bytes) else str(holder)
-        info = connection.hgetall(SCHEDULER_KEY_TEMPLATE % owner)
+        info = cast(dict[bytes, bytes], connection.hgetall(SCHEDULER_KEY_TEMPLATE % owner))
         pid = int(info.get(b"pid", b"0") or 0)
         same_host = info.get(b"hostname", b"").decode() == host
         if (not info or (same_host and pid and not _alive(pid))) \

@@ -64,18 +64,20 @@ def reservation_count(session: Session) -> int:
 
 @contextmanager
 def statements(session: Session) -> Iterator[list[str]]:
-    """The SQL statements the session's engine runs inside the block."""
+    """The SQL statements run inside the block: the session's engine and the webhooks' pool."""
     seen: list[str] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement)
 
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", capture)
+    engines = {session.get_bind(), db.quick_engine} - {None}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", capture)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", capture)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", capture)
 
 
 class NoCallId(dict):  # type: ignore[type-arg]
@@ -348,6 +350,8 @@ def test_deferred_hook_reads_back_the_number_without_filing(session: Session) ->
         result = voicemail_saved(ctx, None)
     assert spoken_case_number("2611240001") in result.prompts[0]
     assert case_count(session) == 0
+    # The reservation was written (so the capture works), and nothing touched recordings.
+    assert any(re.search(r"\bINSERT INTO voicemail_reservations\b", s) for s in seen), seen
     assert not any(re.search(r"\brecordings\b", s) for s in seen)
 
 

@@ -67,6 +67,18 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/console/admin/calendar", {A}),
     ("POST", "/console/admin/calendar/delete", {A}),
     ("GET", "/console/admin/flows", {A}),
+    ("GET", "/console/kb", ALL),
+    ("GET", "/console/kb/new", ALL),
+    ("POST", "/console/kb/new", ALL),
+    ("GET", "/console/kb/1", ALL),
+    ("GET", "/console/kb/1/edit", ALL),
+    ("POST", "/console/kb/1/edit", ALL),
+    ("POST", "/console/kb/1/state", ALL),
+    ("GET", "/console/kb/review", {S, A}),
+    ("GET", "/console/kb/settings", {A}),
+    ("POST", "/console/kb/settings/synonyms", {A}),
+    ("POST", "/console/kb/settings/phone", {A}),
+    ("POST", "/console/cases/1/answer-kb", CENTRE),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from lxml import html as lxml_html
 from sqlalchemy import select
 
 from call_flows.models import WorkdayOverride
@@ -14,6 +15,13 @@ from cases.models import Department
 from console.models import User
 from core.db import db
 from tests.console.conftest import DEPT_A, Accounts
+
+
+def day_cell(html: str, day: date) -> Any:
+    """The calendar's cell for ``day`` (its title starts with the ISO date)."""
+    cells = lxml_html.fromstring(html).xpath(f'//td[starts-with(@title, "{day.isoformat()} ")]')
+    assert len(cells) == 1, f"{day}: {len(cells)} cells"
+    return cells[0]
 
 
 def page(client: Any, path: str) -> str:
@@ -93,7 +101,11 @@ def test_working_day_overrides_and_provisional_years(client: Any, accounts: Acco
                                                      sign_in: Any) -> None:
     sign_in(accounts.admin)
     html = page(client, "/console/admin/calendar?year=2027")
-    assert "暂定" in html and "2027" in html
+    assert "2027年为暂定日历" in html
+    # A plain Monday of a year without official data: a working day, marked provisional.
+    monday = day_cell(html, date(2027, 3, 1))
+    assert monday.get("class") == "work src-fallback"
+    assert monday.get("title", "").endswith("（暂定）")
     response = client.post("/console/admin/calendar", data={
         "day": "2027-02-06", "working": "1", "note": "春节调休上班"})
     assert response.status_code == 303
@@ -105,6 +117,9 @@ def test_working_day_overrides_and_provisional_years(client: Any, accounts: Acco
     assert db.session.get(WorkdayOverride, date(2027, 2, 6)) is None
     official = page(client, "/console/admin/calendar?year=2026")
     assert "2026年为暂定日历" not in official
+    national_day = day_cell(official, date(2026, 10, 1))
+    assert national_day.get("class") == "rest src-official"
+    assert "（暂定）" not in national_day.get("title", "")
 
 
 def test_flow_diagram_page(client: Any, accounts: Accounts, sign_in: Any) -> None:

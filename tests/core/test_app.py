@@ -7,11 +7,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from core.db import Base, db
+from migrations.runner import include_name
 
 
 def test_migrations_match_the_models(app):
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 
@@ -71,10 +73,17 @@ def test_no_secret_defaults_in_config(tmp_path):
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
-def test_webhooks_neither_read_nor_set_a_session_cookie(client):
-    client.set_cookie("session", "garbage-that-would-fail-to-verify")
-    response = client.post("/ivr/voice", data={"CallSid": "CA1"})
-    assert response.status_code == 403  # unsigned: rejected before anything else
+def test_webhooks_neither_read_nor_set_a_session_cookie(app, client, twilio_post):
+    from flask.sessions import SecureCookieSessionInterface
+
+    # A valid, permanent login cookie: a browser session refreshes it on every response.
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    cookie = serializer.dumps({"_permanent": True, "uid": 1})
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
+    assert "Set-Cookie" in client.get("/console/login").headers  # the cookie is live
+    response = twilio_post("/ivr/voice", {"CallSid": "CA1", "From": "+8613800138000",
+                                          "To": "+8657488888718", "CallStatus": "ringing"})
+    assert response.status_code == 200, response.get_data(as_text=True)
     assert "Set-Cookie" not in response.headers
 
 

@@ -38,9 +38,11 @@ def test_fresh_installation_keeps_its_files_private(app_config: dict[str, Any], 
     from workers.embedded_redis import start
 
     # `make run` starts Redis before anything else.
-    server, _url = start(instance)
+    server, url = start(instance)
     try:
-        server.set("probe", "1")
+        from redis import Redis
+
+        Redis.from_url(url).set("probe", "1")
     finally:
         server.shutdown()
     os.umask(0o022)

@@ -37,6 +37,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 class Stack:
     def __init__(self, tmp: Path) -> None:
         self.instance = tmp / "instance"
@@ -152,6 +160,10 @@ def test_killed_children_come_back_and_no_call_is_lost(running: Stack, tmp_path:
     sids: list[str] = []
     try:
         for name in ("redis", "worker", "transcriber", "cron"):
+            # A child may itself be restarting after the previous kill (a worker loses its
+            # Redis): wait until its newest process is the one running.
+            running.wait_for(lambda name=name: alive(running.pids(name)[-1]),
+                             f"{name} is not running")
             old = running.pids(name)[-1]
             os.kill(old, signal.SIGKILL)
             # Calls while the child is down (or restarting): answered, logged, filed.

@@ -6,6 +6,7 @@ The Korean test model stands in for the Chinese one (docs/decisions.md §4); wor
 from __future__ import annotations
 
 import os
+import re
 import signal
 import zipfile
 from datetime import timedelta
@@ -65,6 +66,16 @@ def _release_session() -> Any:
     db.session.remove()  # an open transaction would block the next test's TRUNCATE
 
 
+def documented_job_timeout(audio_seconds: int) -> int:
+    """The job timeout as docs/transcription.md states it (read from there, not the code)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "transcription.md").read_text()
+    rule = re.search(r"\*\*Job timeout\*\*: (\d+) s \+ (\d+) s per second of audio, "
+                     r"at most (\d+) s", text)
+    assert rule, "docs/transcription.md states the job timeout rule"
+    base, per_second, most = (int(g) for g in rule.groups())
+    return min(base + per_second * audio_seconds, most)
+
+
 def callback(sid: str, url: str, duration: int = 12) -> dict[str, str]:
     return {"AccountSid": "AC" + "1" * 32, "CallSid": "CA" + sid[2:], "RecordingSid": sid,
             "RecordingUrl": url, "RecordingStatus": "completed",
@@ -102,10 +113,13 @@ def test_duplicate_callbacks_give_one_job_and_one_transcript(app, twilio_post, r
     assert queue.job_ids == []
     assert (recording("RE1").transcription_status, transcripts()) == (S.DONE, 1)
     result = Job.fetch("transcribe-RE1", connection=redis_conn).return_value()
-    # Ran in a forked work horse that inherited the model this process loaded.
+    # Ran in a forked work horse that inherited the model this process loaded (the cache
+    # held the engine before the job asked for it; how long that took is for benchmarks).
     assert result["pid"] != os.getpid()
-    assert result["model_preloaded"] is True and result["model_load_seconds"] < 0.05
-    assert Job.fetch("transcribe-RE1", connection=redis_conn).timeout == 180 + 3 * 12
+    assert result["model_preloaded"] is True
+    duration = int(params["RecordingDuration"])
+    assert Job.fetch("transcribe-RE1", connection=redis_conn).timeout \
+        == documented_job_timeout(duration)
 
 
 def test_not_yet_published_recording_is_retried_by_the_queue(app, twilio_post, redis_conn,
@@ -237,4 +251,4 @@ def test_phone_call_to_case_with_transcript_through_a_real_worker(
     assert case is not None and case.recording_id == done.id
     assert (case.description, link.transcript) == (transcript.text, transcript.text)
     result = Job.fetch(done.transcription_job_id or "", connection=redis_conn).return_value()
-    assert result["model_preloaded"] is True and result["model_load_seconds"] < 0.05
+    assert result["model_preloaded"] is True  # the worker loaded it before forking

@@ -1,0 +1,1 @@
+"""The shipped evaluation set of enterprise-phrased queries (``starter_queries.csv``)."""

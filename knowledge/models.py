@@ -1,0 +1,126 @@
+"""Knowledge-base tables: articles, their version history, synonym groups, term statistics.
+
+The search index itself (``kb_search``) is dialect-specific — an FTS5 virtual table on SQLite,
+a table with a generated ``tsvector`` column and a GIN index on PostgreSQL — so it is created by
+the migration and written with SQL in :mod:`knowledge.search`, not mapped here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cases.models import Department
+from core.db import Base, UtcDateTime, utcnow
+
+SPOKEN_ANSWER_MAX = 300
+
+
+class ArticleState(StrEnum):
+    DRAFT = "draft"
+    REVIEW = "review"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+STATE_LABELS: dict[str, str] = {
+    ArticleState.DRAFT: "草稿",
+    ArticleState.REVIEW: "待审核",
+    ArticleState.PUBLISHED: "已发布",
+    ArticleState.WITHDRAWN: "已撤下",
+}
+
+
+class Article(Base):
+    """One standard answer (知识条目) and the questions it answers."""
+
+    __tablename__ = "kb_articles"
+    __table_args__ = (
+        Index("ix_kb_articles_state", "state", "valid_until"),
+        Index("ix_kb_articles_phone", "phone", "phone_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    # Several phrasings of the question, as enterprises ask it.
+    questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The full answer: paragraphs separated by blank lines, list items starting with "- ".
+    answer: Mapped[str] = mapped_column(Text)
+    spoken_answer: Mapped[str] = mapped_column(String(SPOKEN_ANSWER_MAX), default="")
+    category: Mapped[str | None] = mapped_column(String(16))
+    subcategory: Mapped[str | None] = mapped_column(String(16))
+    # None: the centre itself owns the article.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    source_document: Mapped[str] = mapped_column(String(200), default="")
+    source_url: Mapped[str] = mapped_column(String(500), default="")
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16), default=ArticleState.DRAFT)
+    # Offered in the phone menu under 政策咨询 (at most eight, in phone_order).
+    phone: Mapped[bool] = mapped_column(Boolean, default=False)
+    phone_order: Mapped[int] = mapped_column(Integer, default=0)
+    # Content version: increases with every change of the text or its metadata.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reviewed_by: Mapped[str] = mapped_column(String(100), default="")
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    department: Mapped[Department | None] = relationship()
+    history: Mapped[list[ArticleVersion]] = relationship(
+        back_populates="article", order_by="ArticleVersion.id"
+    )
+
+    @property
+    def unit_name(self) -> str:
+        return self.department.name if self.department else "综合服务中心"
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS.get(self.state, self.state)
+
+
+class ArticleVersion(Base):
+    """One entry of an article's history: who did what, and the content after it."""
+
+    __tablename__ = "kb_article_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    # The article's fields after the action (title, questions, answer, …).
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Field names whose values the action changed.
+    changed: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    article: Mapped[Article] = relationship(back_populates="history")
+
+
+class SynonymGroup(Base):
+    """Words a search treats as the same (贷款 / 融资); edited by the administrator."""
+
+    __tablename__ = "kb_synonyms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    words: Mapped[str] = mapped_column(String(500))  # space-separated
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class TermStat(Base):
+    """How many indexed articles contain a token (document frequency, for the IDF)."""
+
+    __tablename__ = "kb_term_stats"
+
+    token: Mapped[str] = mapped_column(String(100), primary_key=True)
+    df: Mapped[int] = mapped_column(Integer, default=0)

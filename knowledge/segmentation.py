@@ -1,0 +1,165 @@
+"""Chinese word segmentation with the hotline's own vocabulary (jieba).
+
+One shared ``jieba.Tokenizer`` (not jieba's module-level default, so other users of jieba in
+the process are unaffected) whose user dictionary holds the notice's terms
+(``notice_terms.txt``), the routing vocabulary (keywords of ``cases/routing_rules.yaml`` and
+the category, sub-area, mode and channel labels), the unit names of the leading group, and any
+words added later — the knowledge base adds its article titles. Without them jieba splits
+“最多跑一地” or “专班商办” into pieces and a query never meets the article that uses the term.
+
+``segment`` gives content words (precise mode: each character belongs to one word) for counting
+topics; ``segment_for_search`` also gives the shorter words inside long ones (jieba's search
+mode), so “综合服务中心” in an article is found by “服务中心” in a query.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import jieba
+
+NOTICE_TERMS_PATH = Path(__file__).with_name("notice_terms.txt")
+# Filler and function words that say nothing about the topic: particles, pronouns, greetings,
+# question words and the hesitations of a spoken message.
+STOPWORDS_PATH = Path(__file__).with_name("stopwords.txt")
+
+_SPACE_BETWEEN_CJK = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+_WORDLIKE = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
+
+logger = logging.getLogger(__name__)
+jieba.setLogLevel(logging.WARNING)
+
+_lock = threading.Lock()
+_tokenizer: jieba.Tokenizer | None = None
+_user_words: set[str] = set()
+
+
+def _read_stopwords() -> frozenset[str]:
+    lines = STOPWORDS_PATH.read_text(encoding="utf-8").splitlines()
+    return frozenset(w for line in lines if not line.startswith("#") for w in line.split())
+
+
+STOPWORDS: frozenset[str] = _read_stopwords()
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, lower case, and no spaces between Chinese characters.
+
+    Vosk transcripts come as space-separated words; removing those spaces lets the user
+    dictionary rejoin words the speech model split differently.
+    """
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    return _SPACE_BETWEEN_CJK.sub("", text)
+
+
+def read_terms_file(path: str | Path) -> list[str]:
+    """Words of a dictionary file: one per line, ``#`` comments and blank lines ignored.
+
+    A line may carry jieba's optional frequency and tag after the word; only the word is kept.
+    """
+    words: list[str] = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            words.append(line.split()[0])
+    return words
+
+
+def routing_vocabulary() -> list[str]:
+    """Routing keywords, category / sub-area / mode / channel labels and unit names."""
+    from cases.departments import DEPARTMENTS
+    from cases.routing import CATEGORIES, SUBCATEGORIES, load_rules
+    from cases.vocab import CHANNEL_LABELS, MODE_LABELS
+
+    words: list[str] = [kw for rule in load_rules() for kw in rule.keywords]
+    words += list(CATEGORIES.values())
+    words += [label for subs in SUBCATEGORIES.values() for label in subs.values()]
+    words += list(MODE_LABELS.values()) + list(CHANNEL_LABELS.values())
+    words += [unit.name for unit in DEPARTMENTS]
+    return words
+
+
+def default_user_words() -> list[str]:
+    """The user dictionary every process starts with (article titles come on top)."""
+    return read_terms_file(NOTICE_TERMS_PATH) + routing_vocabulary()
+
+
+def _add(tokenizer: jieba.Tokenizer, words: Iterable[str]) -> int:
+    added = 0
+    for raw in words:
+        word = normalize(raw).replace(" ", "")
+        if len(word) < 2 or word in _user_words:
+            continue
+        tokenizer.add_word(word)  # frequency suggested by jieba so the word stays whole
+        _user_words.add(word)
+        added += 1
+    return added
+
+
+def tokenizer() -> jieba.Tokenizer:
+    """The shared tokenizer, built on first use with the default user dictionary."""
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                built = jieba.Tokenizer()
+                built.initialize()
+                _add(built, default_user_words())
+                _tokenizer = built
+    return _tokenizer
+
+
+def add_words(words: Iterable[str]) -> int:
+    """Add words (e.g. article titles) to the user dictionary; returns how many were new."""
+    shared = tokenizer()
+    with _lock:
+        return _add(shared, words)
+
+
+def user_words() -> frozenset[str]:
+    """Words currently in the user dictionary (normalised)."""
+    tokenizer()
+    return frozenset(_user_words)
+
+
+def _content(words: Iterable[str]) -> Iterator[str]:
+    for word in words:
+        word = word.strip()
+        if word and word not in STOPWORDS and _WORDLIKE.search(word):
+            yield word
+
+
+def segment(text: str) -> list[str]:
+    """Content words of ``text`` in order, precise mode: no stop words, punctuation or spaces."""
+    return list(_content(tokenizer().cut(normalize(text), HMM=True)))
+
+
+def _inner_words(word: str, known: dict[str, int]) -> Iterator[str]:
+    """Dictionary words of two or more characters inside ``word`` (not ``word`` itself)."""
+    size = len(word)
+    for length in range(2, size):
+        for start in range(size - length + 1):
+            piece = word[start:start + length]
+            if known.get(piece):
+                yield piece
+
+
+def segment_for_search(text: str) -> list[str]:
+    """Like :func:`segment`, plus every dictionary word inside a longer word.
+
+    jieba's own search mode only looks at two- and three-character pieces; here “查询办理进度”
+    also gives “办理进度”, so a word added to the dictionary (an article title) never hides
+    the words inside it from a process that has not loaded it.
+    """
+    shared = tokenizer()
+    words: list[str] = []
+    for word in _content(shared.cut(normalize(text), HMM=True)):
+        if len(word) > 2:
+            words.extend(w for w in _inner_words(word, shared.FREQ) if w not in STOPWORDS)
+        words.append(word)
+    return words

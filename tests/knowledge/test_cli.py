@@ -1,0 +1,137 @@
+"""``flask kb import / export / search / evaluate``."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.db import db
+from knowledge.models import Article, ArticleState
+from knowledge.transfer import HEADER
+
+GOOD = ["续贷咨询", "银行不给续贷|资金周转困难", "第一段。\n\n- 第一项\n- 第二项", "请联系中心。",
+        "要素保障", "融资", "区金融发展服务中心", "奉政办发〔2021〕35号 https://example.gov.cn/a",
+        "2026-01-01", ""]
+
+
+def write_csv(path: Path, rows: list[list[str]], header: tuple[str, ...] = HEADER) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def run(app: Any, *args: str) -> Any:
+    return app.test_cli_runner().invoke(args=["kb", *args])
+
+
+def test_import_csv_publishes_with_all_fields(app: Any, tmp_path: Path
+                                              ) -> None:
+    result = run(app, "import", str(write_csv(tmp_path / "a.csv", [GOOD])))
+    assert result.exit_code == 0, result.output
+    assert "新建 1 条" in result.output
+    article = db.session.scalars(select(Article)).one()
+    assert article.state == ArticleState.PUBLISHED
+    assert article.questions == ["银行不给续贷", "资金周转困难"]
+    assert article.answer == "第一段。\n\n- 第一项\n- 第二项"  # line breaks inside a cell
+    assert (article.category, article.subcategory) == ("factor", "finance")
+    assert article.department.name == "区金融发展服务中心"
+    assert (article.source_document, article.source_url) == (
+        "奉政办发〔2021〕35号", "https://example.gov.cn/a")
+    assert str(article.valid_from) == "2026-01-01" and article.valid_until is None
+
+
+def test_import_reports_row_errors_with_line_numbers_and_keeps_nothing(
+        app: Any, tmp_path: Path) -> None:
+    bad_date = [*GOOD[:8], "2026/01/01", ""]
+    bad_unit = ["另一条", "", "答复", "", "", "", "不存在的局", "", "", ""]
+    no_answer = ["第三条", "", "", "", "火星类", "", "", "", "", ""]
+    duplicate = list(GOOD)
+    path = write_csv(tmp_path / "b.csv", [GOOD, bad_date, bad_unit, no_answer, duplicate])
+    result = run(app, "import", str(path))
+    assert result.exit_code == 1
+    assert "第3行 生效日期：日期格式应为 YYYY-MM-DD" in result.output
+    assert "第4行 承办单位：没有名为“不存在的局”的单位" in result.output
+    assert "第5行 类别" in result.output and "第5行 答复：请填写答复" in result.output
+    assert "第6行 标题：与第2行标题重复" in result.output
+    assert "未导入" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Article)) == 0
+
+
+def test_import_header_must_match_exactly(app: Any, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "c.csv", [GOOD], header=("标题", "答复"))
+    result = run(app, "import", str(path))
+    assert result.exit_code != 0 and "表头应为：标题,问题,答复" in result.output
+
+
+def test_dry_run_and_draft(app: Any, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "d.csv", [GOOD])
+    assert "试导入" in run(app, "import", str(path), "--dry-run").output
+    assert db.session.scalar(select(func.count()).select_from(Article)) == 0
+    db.session.remove()  # end the read transaction so the CLI's commit is visible
+    assert run(app, "import", str(path), "--draft").exit_code == 0
+    assert db.session.scalars(select(Article.state)).one() == ArticleState.DRAFT
+
+
+def test_reimport_updates_by_title(app: Any, tmp_path: Path) -> None:
+    run(app, "import", str(write_csv(tmp_path / "e.csv", [GOOD])))
+    changed = [GOOD[0], GOOD[1], "新的答复", *GOOD[3:]]
+    result = run(app, "import", str(write_csv(tmp_path / "f.csv", [changed])))
+    assert "更新 1 条" in result.output
+    article = db.session.scalars(select(Article)).one()
+    assert article.answer == "新的答复" and article.version == 2
+
+
+def test_export_round_trips_through_xlsx_and_csv(app: Any, tmp_path: Path
+                                                 ) -> None:
+    book = Workbook()
+    book.active.append(list(HEADER))
+    book.active.append(GOOD)
+    book.save(tmp_path / "in.xlsx")
+    assert run(app, "import", str(tmp_path / "in.xlsx")).exit_code == 0
+    assert "已导出 1 条" in run(app, "export", str(tmp_path / "out.xlsx")).output
+    rows = [list(r) for r in load_workbook(tmp_path / "out.xlsx").active.iter_rows(
+        values_only=True)]
+    assert rows[0] == list(HEADER)
+    assert [c or "" for c in rows[1]] == GOOD
+    run(app, "export", str(tmp_path / "out.csv"))
+    raw = (tmp_path / "out.csv").read_bytes()
+    assert raw.startswith("\ufeff".encode())
+    assert next(csv.reader(raw.decode("utf-8-sig").splitlines())) == list(HEADER)
+
+
+def test_search_json(app: Any, starter: Session) -> None:
+    result = run(app, "search", "热线晚上有人接吗", "--json")
+    hits = json.loads(result.output)
+    assert hits[0]["title"] == "8718服务热线号码和服务时间"
+    assert set(hits[0]) == {"id", "title", "score", "matched"}
+    assert "热线" in hits[0]["matched"]
+    plain = run(app, "search", "热线晚上有人接吗").output
+    assert plain.startswith("1. [") and "命中：" in plain
+
+
+def test_evaluate_the_shipped_set_meets_the_goal(app: Any, starter: Session) -> None:
+    result = run(app, "evaluate")
+    assert result.exit_code == 0
+    first = result.output.splitlines()[0]
+    queries = int(first.split()[1])
+    recall3 = float(first.rsplit("=", 1)[1])
+    assert queries >= 60 and recall3 >= 0.9, result.output
+
+
+def test_evaluate_a_file_lists_misses(app: Any, starter: Session, tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text("query,expected_title\n热线号码,8718服务热线号码和服务时间\n"
+                    "天气预报,中心提供哪些服务\n", encoding="utf-8")
+    result = run(app, "evaluate", str(path))
+    assert "recall@1 = 0.500" in result.output and "recall@3 = 0.500" in result.output
+    assert "未命中  天气预报  期望：中心提供哪些服务  实得：（无结果）" in result.output
+    path.write_text("q,t\n", encoding="utf-8")
+    assert "表头应为 query,expected_title" in run(app, "evaluate", str(path)).output
