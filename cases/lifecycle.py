@@ -26,6 +26,7 @@ from cases.actors import CENTRE, SUPERVISORS, Actor, require_department, require
 from cases.audit import changed, record_event, snapshot
 from cases.case_models import Assignment, Case, Escalation, JointMeeting, Rating, Reply
 from cases.deadlines import DECISION_WORKING_DAYS, Deadline, Deadlines, calendar_for
+from cases.department_notices import tell
 from cases.departments import ATTENDING_ONLY_KINDS
 from cases.errors import ForbiddenTransition, InvalidInput, NotFound
 from cases.events import CaseAnswered, RatingRecorded, publish
@@ -37,6 +38,7 @@ from cases.fields import (
     clean_description,
 )
 from cases.models import Department, Enterprise
+from cases.notifications import NotificationKind
 from cases.states import check, move
 from cases.suggestions import mark_final_routing, store_suggestions
 from cases.vocab import (
@@ -146,6 +148,12 @@ def _assign(session: Session, case: Case, department: Department, role: Role, du
     return assignment
 
 
+def _tell_all(session: Session, assignments: Sequence[Assignment], kind: NotificationKind,
+              now: datetime) -> None:
+    for assignment in assignments:
+        tell(session, assignment, kind, now=now)
+
+
 def _withdraw_active(case: Case) -> list[int]:
     withdrawn = []
     for assignment in _active(case):
@@ -230,10 +238,14 @@ def route_to_department(session: Session, case_id: int, *, department_id: int, a
 
 
 def _route_to_lead(session: Session, case: Case, department: Department, transition: str,
-                   now: datetime, calendar: WorkCalendar | None, tz: tzinfo | None) -> None:
-    """流转办: one lead department, due 2 working days after receipt by the department."""
+                   now: datetime, calendar: WorkCalendar | None, tz: tzinfo | None,
+                   note: str = "") -> None:
+    """流转办: one lead department, due 2 working days after receipt by the department; it is
+    told (a unit that returned the case this round hears that its 退单 was not accepted)."""
+    returned_it = any(a.department_id == department.id and a.round == case.rework_count
+                      and a.state == AssignmentState.RETURNED for a in case.assignments)
     due = _deadlines(session, calendar, tz).routed(now)
-    _assign(session, case, department, Role.LEAD, due, now)
+    assignment = _assign(session, case, department, Role.LEAD, due, now)
     case.mode = Mode.ROUTED
     case.needs_review = False
     case.returned_at = None
@@ -241,6 +253,9 @@ def _route_to_lead(session: Session, case: Case, department: Department, transit
     move(case, transition, Status.HANDLING)
     session.flush()
     mark_final_routing(session, case.id, {department.id})
+    tell(session, assignment,
+         NotificationKind.RETURN_REFUSED if returned_it else NotificationKind.ASSIGNED,
+         now=now, note=note)
 
 
 def reroute(session: Session, case_id: int, *, department_id: int, actor: Actor, now: datetime,
@@ -253,7 +268,7 @@ def reroute(session: Session, case_id: int, *, department_id: int, actor: Actor,
     (department,) = _departments(session, [department_id], "department_id")
     before = snapshot(case, CASE_FIELDS)
     withdrawn = _withdraw_active(case)
-    _route_to_lead(session, case, department, "reroute", now, calendar, tz)
+    _route_to_lead(session, case, department, "reroute", now, calendar, tz, note=reason)
     _event(session, case, "rerouted", actor, now, before, note=reason,
            departments=[department.name], withdrawn_department_ids=withdrawn)
     return case
@@ -289,8 +304,8 @@ def start_joint_handling(session: Session, case_id: int, *, department_ids: Sequ
         raise InvalidInput({"meeting_at": "商办会时间不能早于今天"})
     before = snapshot(case, CASE_FIELDS)
     due = deadlines.joint(deadlines.local_date(meeting_at))
-    for index, department in enumerate(departments):
-        _assign(session, case, department, Role.LEAD if index == 0 else Role.CO, due, now)
+    assigned = [_assign(session, case, department, Role.LEAD if index == 0 else Role.CO,
+                        due, now) for index, department in enumerate(departments)]
     session.add(JointMeeting(case_id=case.id, scheduled_at=meeting_at, attendees=[],
                              convened_by=actor.name[:100]))
     case.mode = Mode.JOINT
@@ -300,6 +315,7 @@ def start_joint_handling(session: Session, case_id: int, *, department_ids: Sequ
     move(case, "start_joint", Status.HANDLING)
     session.flush()
     mark_final_routing(session, case.id, {d.id for d in departments})
+    _tell_all(session, assigned, NotificationKind.ASSIGNED, now)
     _event(session, case, "joint_started", actor, now, before,
            departments=[d.name for d in departments], meeting_at=meeting_at.isoformat())
     return case
@@ -395,12 +411,13 @@ def record_leading_group_decision(session: Session, case_id: int, *, decision: s
     escalation.decided_at = decided_at or now
     escalation.decided_by = (decided_by or "").strip()[:100] or None
     due = deadlines.decided(deadline)
-    for index, department in enumerate(departments):
-        _assign(session, case, department, Role.LEAD if index == 0 else Role.CO, due, now)
+    assigned = [_assign(session, case, department, Role.LEAD if index == 0 else Role.CO,
+                        due, now) for index, department in enumerate(departments)]
     _set_due(case, due)
     move(case, "record_decision", Status.HANDLING)
     session.flush()
     mark_final_routing(session, case.id, {d.id for d in departments})
+    _tell_all(session, assigned, NotificationKind.ASSIGNED, now)
     _event(session, case, "decision_recorded", actor, now, before, decision=text,
            departments=[d.name for d in departments], decided_by=escalation.decided_by,
            decided_at=escalation.decided_at.isoformat())
@@ -531,6 +548,7 @@ def approve_extension(session: Session, assignment_id: int, *, enterprise_inform
     assignment.overdue = False
     _sync_case_due(case)
     _assignment_event(session, assignment, "extension_approved", actor, now, before)
+    tell(session, assignment, NotificationKind.EXT_APPROVED, now=now)
     _event(session, case, "due_changed", actor, now, before_case)
     return assignment
 
@@ -548,6 +566,7 @@ def reject_extension(session: Session, assignment_id: int, *, reason: str, actor
     assignment.extension_status = Extension.REJECTED
     assignment.extension_decided_at = now
     _assignment_event(session, assignment, "extension_rejected", actor, now, before, note=text)
+    tell(session, assignment, NotificationKind.EXT_REJECTED, now=now, note=text)
     return assignment
 
 
@@ -682,12 +701,12 @@ def _rework(session: Session, case: Case, deadlines: Deadlines, actor: Actor, no
     due = deadlines.rework(now, case.mode)
     departments = {d.id: d for d in session.scalars(
         select(Department).where(Department.id.in_([a.department_id for a in replied])))}
-    for assignment in replied:
-        _assign(session, case, departments[assignment.department_id], Role(assignment.role),
-                due, now)
+    assigned = [_assign(session, case, departments[a.department_id], Role(a.role), due, now)
+                for a in replied]
     _set_due(case, due)
     move(case, "rate", Status.HANDLING)
     session.flush()
+    _tell_all(session, assigned, NotificationKind.REWORK, now)
 
 
 # -- corrections --------------------------------------------------------------------------------

@@ -38,7 +38,19 @@ TEMPLATES: dict[str, str] = {
     "case_progress": (
         "{signature}您的诉求（编号{number}）办理进展：{summary}查询请致电{hotline}按9。"
     ),
-    # To a department's liaisons (联络员).
+    # To a department's liaisons (联络员) when something happens to its assignment.
+    "dept_assigned": "{signature}{department}：新交办诉求{number}，请于{due}前办理答复。",
+    "dept_rework": (
+        "{signature}{department}：诉求{number}企业评价不满意，已重新交办，请于{due}前重新答复。"
+    ),
+    "dept_ext_approved": "{signature}{department}：诉求{number}延期申请已批准，办理期限延至{due}。",
+    "dept_ext_rejected": (
+        "{signature}{department}：诉求{number}延期申请未获批准，请于原期限{due}前办理答复。"
+    ),
+    "dept_return_refused": (
+        "{signature}{department}：诉求{number}退单未被采纳，已重新交办贵单位，请于{due}前办理答复。"
+    ),
+    # To a department's liaisons (联络员): deadline reminders.
     "due_soon": "{signature}{department}：诉求{number}将于{due}到期，请及时办理答复。",
     "overdue": "{signature}{department}：诉求{number}已超过办理期限（{due}），请尽快办理答复。",
     "escalated": (

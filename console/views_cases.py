@@ -25,6 +25,7 @@ from console import actions as case_actions
 from console import enterprise_picker, queries, review
 from console.auth import CENTRE, EVERYONE, SUPERVISORS
 from console.blueprint import bp, refuse, route
+from console.users import require_liaison_or_confirmation
 from console.web import (
     actor,
     calendar,
@@ -144,16 +145,28 @@ def case_answer(case_id: int) -> Any:
 
 @route("/cases/<int:case_id>/route", roles=CENTRE, methods=("POST",))
 def case_route(case_id: int) -> Any:
-    return _case_action(case_id, "已流转交办", lambda: lifecycle.route_to_department(
-        db.session, case_id, department_id=integer("department_id", "承办单位"),
-        note=text("note"), actor=actor(), now=now(), calendar=calendar(), tz=tz()))
+    def call() -> Any:
+        department_id = integer("department_id", "承办单位")
+        require_liaison_or_confirmation(db.session, department_id,
+                                        checkbox("confirm_no_liaison"))
+        return lifecycle.route_to_department(
+            db.session, case_id, department_id=department_id, note=text("note"),
+            actor=actor(), now=now(), calendar=calendar(), tz=tz())
+
+    return _case_action(case_id, "已流转交办", call)
 
 
 @route("/cases/<int:case_id>/reroute", roles=CENTRE, methods=("POST",))
 def case_reroute(case_id: int) -> Any:
-    return _case_action(case_id, "已重新交办", lambda: lifecycle.reroute(
-        db.session, case_id, department_id=integer("department_id", "承办单位"),
-        reason=text("reason"), actor=actor(), now=now(), calendar=calendar(), tz=tz()))
+    def call() -> Any:
+        department_id = integer("department_id", "承办单位")
+        require_liaison_or_confirmation(db.session, department_id,
+                                        checkbox("confirm_no_liaison"))
+        return lifecycle.reroute(
+            db.session, case_id, department_id=department_id, reason=text("reason"),
+            actor=actor(), now=now(), calendar=calendar(), tz=tz())
+
+    return _case_action(case_id, "已重新交办", call)
 
 
 @route("/cases/<int:case_id>/joint", roles=SUPERVISORS, methods=("POST",))

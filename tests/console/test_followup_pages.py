@@ -128,7 +128,7 @@ def poor_rating(client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> in
     assert response.status_code == 303
     db.session.rollback()
     return db.session.scalars(select(Notification.id).where(
-        Notification.audience == Audience.DEPARTMENT)).one()
+        Notification.audience == Audience.DEPARTMENT, Notification.kind == "poor_rating")).one()
 
 
 def test_department_sees_the_poor_rating_with_the_comment(
@@ -136,7 +136,9 @@ def test_department_sees_the_poor_rating_with_the_comment(
 ) -> None:
     sign_in(accounts.dept_a)
     html = page(client, "/console/notifications")
-    assert unread_badge(html) == 1
+    # The assignment, the poor rating and the rework assignment it caused.
+    assert unread_badge(html) == 3
+    assert "新交办" in html and "重办：诉求" in html
     item = html.split(f'id="notification-{poor_rating}"')[1].split("</li>")[0]
     assert "差评重办" in item
     assert "评价为“非常不满意”" in item
@@ -149,11 +151,12 @@ def test_department_sees_the_poor_rating_with_the_comment(
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/console/notifications")
     html = page(client, "/console/notifications")
-    assert unread_badge(html) == 0
+    assert unread_badge(html) == 2
     item = html.split(f'id="notification-{poor_rating}"')[1].split("</li>")[0]
     assert "已读" in item and "dept-a-姓名（dept-a）" in item
     assert "标记已读" not in item
-    assert "没有未读通知" in page(client, "/console/notifications?unread=1")
+    assert f'id="notification-{poor_rating}"' not in page(client,
+                                                          "/console/notifications?unread=1")
 
 
 def test_another_department_neither_sees_nor_marks_it(
@@ -219,7 +222,7 @@ def test_marking_read_needs_the_csrf_token(client: Any, accounts: Accounts, sign
                             actor=OPERATOR, now=clock(), calendar=CALENDAR)
     db.session.commit()
     notification_id = db.session.scalars(select(Notification.id).where(
-        Notification.audience == Audience.DEPARTMENT)).one()
+        Notification.audience == Audience.DEPARTMENT, Notification.kind == "poor_rating")).one()
     sign_in(accounts.dept_a)
     assert client.post(f"/console/notifications/{notification_id}/read").status_code == 400
     token = csrf_token(client, "/console/notifications")
