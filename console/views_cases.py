@@ -97,6 +97,8 @@ def case_page(case_id: int) -> str:
         audit_names={"enterprise_id": _enterprise_names(case)},
         suggested_ids=[s.department_id for s in case.suggestions if s.department_id],
         categories=CATEGORY_LABELS, subcategories=SUBCATEGORY_LABELS, ratings=RATING_LABELS,
+        subcategory_names={code: name for names in SUBCATEGORY_LABELS.values()
+                           for code, name in names.items()},
         show_centre=account.role in CENTRE, overdue_ids=late,
         followups=followups_of_case(db.session, case.id),
     )
