@@ -23,6 +23,7 @@ class Channel(StrEnum):
     WECHAT = "wechat"
     YONGQIMA = "yongqima"
     QIYEMA = "qiyema"
+    WECOM_GROUP = "wecom_group"  # 企业微信群: the centre's WeCom groups with enterprises
 
 
 CHANNEL_CODES: frozenset[str] = frozenset(c.value for c in Channel)
@@ -40,6 +41,7 @@ CHANNEL_LABELS: dict[str, str] = {
     Channel.WECHAT: "8718微信公众号",
     Channel.YONGQIMA: "甬企码",
     Channel.QIYEMA: "企业码",
+    Channel.WECOM_GROUP: "企业微信群",
 }
 
 
