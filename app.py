@@ -47,10 +47,12 @@ CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workda
               "cases.cli:cases_cli", "api.cli:api_tokens_cli",
               "workers.transcription_cli:model_cli", "workers.transcription_cli:transcribe_command",
               "workers.transcription_cli:jobs_cli", "console.cli:users_cli",
-              "workers.followup_cli:followups_cli", "knowledge.cli:kb_cli")
+              "workers.followup_cli:followups_cli", "knowledge.cli:kb_cli",
+              "recordings.cli:recordings_cli", "reports.cli:reports_cli")
 # ``init_app(app)`` hooks run before blueprints are registered (CSRF, session cookies).
 APP_HOOKS: tuple[str, ...] = ("console:init_app", "followup.listeners:init_app",
-                             "workers.followup_jobs:init_app")
+                              "workers.followup_jobs:init_app", "recordings:init_app",
+                              "reports.web:init_app")
 # Modules exposing ``register(registry)`` to add their IVR conditions and hooks.
 HOOK_PROVIDERS: tuple[str, ...] = ("cases.ivr_hooks", "followup.survey_hooks",
                                    "knowledge.phone")

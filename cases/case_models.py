@@ -29,6 +29,7 @@ from core.db import Base, UtcDateTime, utcnow
 # Partial-index predicates, spelled once so models, migration and benchmark agree.
 QUEUE_WHERE = text("status = 'received'")
 OVERDUE_CASE_WHERE = text("ledger_state = 'open' AND status = 'handling'")
+HANGING_CASE_WHERE = text("ledger_state = 'hanging'")
 ACTIVE_ASSIGNMENT_WHERE = text("state IN ('pending', 'accepted')")
 OVERDUE_ASSIGNMENT_WHERE = text("state IN ('pending', 'accepted') AND overdue = false")
 UNFILED_RESERVATION_WHERE = text("filed_at IS NULL")
@@ -52,6 +53,9 @@ class Case(Base):
               sqlite_where=OVERDUE_CASE_WHERE),
         # Caller identification and duplicate linking.
         Index("ix_cases_contact_phone", "contact_phone", "received_at"),
+        # Reports: cases hanging now (挂账), a small share of all cases.
+        Index("ix_cases_hanging", "id", postgresql_where=HANGING_CASE_WHERE,
+              sqlite_where=HANGING_CASE_WHERE),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +82,9 @@ class Case(Base):
     due_reason: Mapped[str] = mapped_column(String(200), default="")
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     answered_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # The first due date this case ever missed (never cleared by an extension or a later
+    # answer): 按时办结率 counts the case late in that date's period (reports.indicators).
+    first_missed_due: Mapped[date | None] = mapped_column(Date, index=True)
 
     ledger_state: Mapped[str] = mapped_column(String(16), default=Ledger.OPEN)
     hanging_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -118,6 +125,13 @@ class Assignment(Base):
         # Overdue sweep: active assignments not yet marked.
         Index("ix_assignments_overdue", "due_date", postgresql_where=OVERDUE_ASSIGNMENT_WHERE,
               sqlite_where=OVERDUE_ASSIGNMENT_WHERE),
+        # Reports: 退单 and extension decisions in a period.
+        Index("ix_assignments_returned_at", "returned_at",
+              postgresql_where=text("returned_at IS NOT NULL"),
+              sqlite_where=text("returned_at IS NOT NULL")),
+        Index("ix_assignments_extension_decided_at", "extension_decided_at",
+              postgresql_where=text("extension_decided_at IS NOT NULL"),
+              sqlite_where=text("extension_decided_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,15 +141,17 @@ class Assignment(Base):
     state: Mapped[str] = mapped_column(String(16))
     # Rework round (重办) this assignment belongs to; 0 for the first handling.
     round: Mapped[int] = mapped_column(Integer, default=0)
-    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    due_date: Mapped[date | None] = mapped_column(Date)
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
     due_provisional: Mapped[bool] = mapped_column(default=False)
     due_reason: Mapped[str] = mapped_column(String(200), default="")
     overdue: Mapped[bool] = mapped_column(default=False)
+    # The first due date this assignment missed; kept when ``overdue`` is cleared.
+    first_missed_due: Mapped[date | None] = mapped_column(Date, index=True)
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     return_reason: Mapped[str | None] = mapped_column(Text)
-    replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
 
     extension_status: Mapped[str | None] = mapped_column(String(16))
     extension_due: Mapped[date | None] = mapped_column(Date)

@@ -9,14 +9,14 @@
 
 The centre's own same-day target (answer or route on the day received) is not a ledger
 deadline: a voicemail left at night could never meet it. It shows in the operator queue and
-counts in 按时办结率 (:mod:`cases.kpis`), but hanging is for handling that ran late.
+counts in 按时办结率 (see docs/reports.md), but hanging is for handling that ran late.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
 
-from sqlalchemy import Update, false, insert, update
+from sqlalchemy import Update, false, func, insert, update
 from sqlalchemy.orm import Session
 
 from cases.actors import SYSTEM, Actor
@@ -50,10 +50,17 @@ def settle(session: Session, case: Case, *, actor: Actor, now: datetime) -> None
                  before={"ledger_state": before}, after={"ledger_state": Ledger.SETTLED})
 
 
+def note_missed(item: Case | Assignment, deadlines: Deadlines, now: datetime) -> None:
+    """Remember the first due date ``item`` missed; extensions and late answers keep it."""
+    if item.first_missed_due is None and deadlines.is_overdue(item.due_date, now):
+        item.first_missed_due = item.due_date
+
+
 def note_answer(session: Session, case: Case, deadlines: Deadlines, *, actor: Actor,
                 now: datetime) -> None:
     """Hang a case whose departments answered after its due date (before the sweep saw it)."""
     if case.mode != Mode.INSTANT and deadlines.is_overdue(case.due_date, now):
+        note_missed(case, deadlines, now)
         hang(session, case, actor=actor, now=now, reason=f"逾期答复（办理期限{case.due_date}）")
 
 
@@ -62,7 +69,8 @@ def overdue_updates(today: date, now: datetime) -> tuple[Update, Update]:
     mark_assignments = (
         update(Assignment)
         .where(overdue_assignment(today), Assignment.overdue == false())
-        .values(overdue=True)
+        .values(overdue=True,
+                first_missed_due=func.coalesce(Assignment.first_missed_due, Assignment.due_date))
         .execution_options(synchronize_session=False)
     )
     hang_cases = (
@@ -72,11 +80,23 @@ def overdue_updates(today: date, now: datetime) -> tuple[Update, Update]:
             Case.status == Status.HANDLING,
             Case.due_date < today,
         )
-        .values(ledger_state=Ledger.HANGING, hanging_since=now, updated_at=now)
+        .values(ledger_state=Ledger.HANGING, hanging_since=now, updated_at=now,
+                first_missed_due=func.coalesce(Case.first_missed_due, Case.due_date))
         .returning(Case.id, Case.due_date)
         .execution_options(synchronize_session=False)
     )
     return mark_assignments, hang_cases
+
+
+def missed_while_hanging(today: date) -> Update:
+    """Cases already hanging (after a 差评) that now miss their rework due date."""
+    return (
+        update(Case)
+        .where(Case.ledger_state == Ledger.HANGING, Case.status == Status.HANDLING,
+               Case.first_missed_due.is_(None), Case.due_date < today)
+        .values(first_missed_due=Case.due_date)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def sweep_overdue(session: Session, now: datetime, tz: tzinfo | None = None) -> int:
@@ -90,6 +110,7 @@ def sweep_overdue(session: Session, now: datetime, tz: tzinfo | None = None) -> 
     mark_assignments, hang_cases = overdue_updates(today, now)
     session.execute(mark_assignments)
     hung = session.execute(hang_cases).all()
+    session.execute(missed_while_hanging(today))
     if hung:
         session.execute(insert(CaseEvent), [
             {

@@ -539,6 +539,11 @@ def approve_extension(session: Session, assignment_id: int, *, enterprise_inform
     before_case = snapshot(case, CASE_FIELDS)
     before = snapshot(assignment, ASSIGNMENT_FIELDS)
     assert assignment.extension_due is not None
+    # Decided after the due date: the miss stays on record (按时办结率) whatever the new date.
+    deadlines = Deadlines(calendar_for(session))
+    ledger.note_missed(assignment, deadlines, now)
+    if case.status == Status.HANDLING:
+        ledger.note_missed(case, deadlines, now)
     agreed = Deadlines.agreed(assignment.extension_due, assignment.extension_reason or "")
     assignment.extension_status = Extension.APPROVED
     assignment.extension_decided_at = now
@@ -589,6 +594,7 @@ def reply(session: Session, assignment_id: int, *, text: str, actor: Actor, now:
              if kind == ReplyKind.EXPLANATION else None)
     before_case = snapshot(case, CASE_FIELDS)
     before = snapshot(assignment, ASSIGNMENT_FIELDS)
+    ledger.note_missed(assignment, _deadlines(session, calendar, tz), now)
     assignment.state = AssignmentState.REPLIED
     assignment.replied_at = now
     assignment.accepted_at = assignment.accepted_at or now

@@ -32,6 +32,7 @@ class NotificationKind(StrEnum):
     EXT_APPROVED = "ext_approved"  # 延期已批准
     EXT_REJECTED = "ext_rejected"  # 延期未批准
     RETURN_REFUSED = "return_refused"  # 退单未采纳: routed back to the unit that returned it
+    BULLETIN = "bulletin"  # 简报: a monthly bulletin draft is ready (no case)
 
 
 KIND_LABELS: dict[str, str] = {
@@ -44,6 +45,7 @@ KIND_LABELS: dict[str, str] = {
     NotificationKind.EXT_APPROVED: "延期已批准",
     NotificationKind.EXT_REJECTED: "延期未批准",
     NotificationKind.RETURN_REFUSED: "退单未采纳",
+    NotificationKind.BULLETIN: "简报",
 }
 
 
@@ -59,7 +61,8 @@ class Notification(Base):
     audience: Mapped[str] = mapped_column(String(16))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     kind: Mapped[str] = mapped_column(String(16))
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # None for notices about no single case (a bulletin draft).
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
     rating_id: Mapped[int | None] = mapped_column(ForeignKey("ratings.id"), index=True)
     score: Mapped[int | None] = mapped_column(Integer)
@@ -72,7 +75,7 @@ class Notification(Base):
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     read_by: Mapped[str | None] = mapped_column(String(100))
 
-    case: Mapped[Case] = relationship()
+    case: Mapped[Case | None] = relationship()
 
     @property
     def kind_label(self) -> str:
@@ -84,7 +87,7 @@ def notify(
     *,
     audience: Audience,
     kind: NotificationKind,
-    case: Case,
+    case: Case | None,
     title: str,
     body: str,
     now: datetime,
@@ -98,7 +101,8 @@ def notify(
     if (audience == Audience.DEPARTMENT) != (department_id is not None):
         raise ValueError("department notifications (and only they) need a department_id")
     notification = Notification(
-        audience=audience, department_id=department_id, kind=kind, case_id=case.id,
+        audience=audience, department_id=department_id, kind=kind,
+        case_id=case.id if case is not None else None,
         assignment_id=assignment_id, rating_id=rating_id, score=score, title=title[:200],
         body=body, comment=comment or None, created_at=now,
     )

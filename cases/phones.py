@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from urllib.parse import unquote
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
@@ -20,8 +21,20 @@ class InvalidPhone(ValueError):
         self.message = message
 
 
-def _parse(raw: str, region: str) -> phonenumbers.PhoneNumber:
+# A call that reaches Twilio over a SIP trunk (BYOC from a domestic carrier) may carry the
+# caller as a URI: sip:+8613800138000@trunk.example.cn;user=phone, or tel:+86….
+_NUMBER_URI = re.compile(r"(?:sips?|tel):([^@;]+)", re.IGNORECASE)
+
+
+def _number_text(raw: str) -> str:
+    """The number part of ``raw``: the user part of a sip:/tel: URI, else ``raw`` itself."""
     text = raw.strip()
+    match = _NUMBER_URI.match(text)
+    return unquote(match.group(1)) if match else text
+
+
+def _parse(raw: str, region: str) -> phonenumbers.PhoneNumber:
+    text = _number_text(raw)
     if not text:
         raise InvalidPhone("请填写电话号码")
     try:

@@ -9,7 +9,7 @@ from sqlalchemy import Select, and_, case, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
 from cases.case_models import Assignment, Case, RoutingSuggestion
-from cases.kpis import Ratio
+from core.ratio import Ratio
 
 
 @dataclass(frozen=True)

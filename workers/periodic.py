@@ -1,7 +1,8 @@
 """Periodic jobs, declared in one list; registered with RQ's cron scheduler.
 
-Every job here is idempotent, so two schedulers (a restart overlap, a second host)
-enqueueing the same tick is harmless.
+Every job here is idempotent, and each tick is enqueued once across all cron processes
+(one per node, a restart overlap): the first scheduler to claim the tick in Redis enqueues
+it, the others skip it (see :class:`ClusterCronScheduler`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis import Redis
-from rq.cron import CronScheduler
+from rq.cron import CronJob, CronScheduler
+from rq.utils import now
 
 from workers.queues import DEFAULT
 
@@ -44,6 +46,9 @@ PERIODIC: tuple[Periodic, ...] = (
     # Deadline reminders; once per assignment and level (unique rows), so overlaps are safe.
     Periodic(name="followup-reminders", func="workers.followup_jobs.send_reminders_job",
              interval=900),
+    # The monthly bulletin's draft on the first working day; once per month (unique month).
+    Periodic(name="reports-bulletin-draft", func="reports.jobs.draft_monthly_bulletin_job",
+             interval=3600),
 )
 
 
@@ -52,8 +57,37 @@ def _resolve(path: str) -> Callable[..., object]:
     return getattr(importlib.import_module(module), name)
 
 
+TICK_KEY = "hotline:cron:{name}:{slot}"
+
+
+class ClusterCronScheduler(CronScheduler):
+    """RQ's cron scheduler, safe to run on several nodes: each tick is enqueued once.
+
+    Time is cut into slots of the job's interval; enqueueing a job claims its current slot
+    with ``SET NX``, and a scheduler that finds the slot taken only moves its own clock on.
+    Every live scheduler visits every slot, so a tick is lost only if all of them are down.
+    """
+
+    def enqueue_jobs(self) -> list[CronJob]:
+        at = now()
+        enqueued: list[CronJob] = []
+        for job in self._cron_jobs:
+            if not job.should_run():
+                continue
+            if self._claim(job, at.timestamp()):
+                job.enqueue(self.connection)
+                enqueued.append(job)
+            job.set_enqueue_time(at)
+        return enqueued
+
+    def _claim(self, job: CronJob, timestamp: float) -> bool:
+        period = int(job.interval or 60)
+        key = TICK_KEY.format(name=job.name, slot=int(timestamp // period))
+        return bool(self.connection.set(key, self.name, nx=True, ex=period * 2))
+
+
 def build_scheduler(connection: Redis, jobs: tuple[Periodic, ...] = PERIODIC) -> CronScheduler:
-    scheduler = CronScheduler(connection=connection)
+    scheduler = ClusterCronScheduler(connection=connection)
     for job in jobs:
         scheduler.register(
             _resolve(job.func), job.queue, interval=job.interval, cron=job.cron,

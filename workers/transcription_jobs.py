@@ -24,6 +24,7 @@ from ivr.models import Recording
 from transcription import pipeline, twilio_sync
 from transcription.download import is_twilio_host
 from transcription.engine import loaded_engine, model_problems, preload
+from transcription.model_fetch import ensure_configured_model
 from transcription.pipeline import PipelineSettings, RetryLater
 from workers import context
 from workers.queues import connect
@@ -150,6 +151,7 @@ def _requeue_waiting(app: Any) -> None:
 def preload_speech_model(app: Any) -> None:
     """Worker PRELOADER: load the model before forking; say plainly if there is none."""
     path = pipeline.model_path(app.config)
+    ensure_configured_model(app.config, path)  # VOSK_MODEL_URL: this node installs its own
     if preload(path) is None:
         log.warning(
             "未安装语音模型，留言录音将保存并标记为“等待模型” / no speech model at %s: "

@@ -94,11 +94,18 @@ def release_stale_scheduler_locks(connection: Redis, queues: list[str]) -> list[
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="8718 hotline RQ worker")
-    parser.add_argument("--queues", default=",".join(ALL_QUEUES))
+    # A node may serve a subset: `transcription` on big machines, `default,calls` elsewhere.
+    parser.add_argument("--queues", default=",".join(ALL_QUEUES),
+                        help=f"comma-separated, from {', '.join(ALL_QUEUES)}")
     parser.add_argument("--with-scheduler", action="store_true")
     parser.add_argument("--burst", action="store_true")
     parser.add_argument("--name", default=None)
     args = parser.parse_args(argv)
+    queues = [name.strip() for name in args.queues.split(",") if name.strip()]
+    unknown = sorted(set(queues) - set(ALL_QUEUES))
+    if unknown or not queues:
+        parser.error(f"unknown queue(s) {', '.join(unknown) or '(none given)'}; "
+                     f"choose from {', '.join(ALL_QUEUES)}")
 
     from app import create_app
 
@@ -106,7 +113,6 @@ def main(argv: list[str] | None = None) -> None:
     if not app.config.get("REDIS_URL"):
         parser.error("REDIS_URL is not set")
     context.set_app(app)
-    queues = args.queues.split(",")
     if TRANSCRIPTION in queues:  # a worker for light queues only needs no speech model
         for preload in PRELOADERS:
             preload(app)

@@ -2,7 +2,7 @@
 group's decision clock (研判上报) and its once-only reminders.
 
 Revision ID: 0011
-Revises: 0012
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from core.db import UtcDateTime
 
 revision = "0011"
-down_revision = "0012"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

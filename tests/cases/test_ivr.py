@@ -165,3 +165,17 @@ def test_open_cases_count_is_one_statement(session: Session) -> None:
 def test_open_cases_count_of_no_number_is_zero(session: Session) -> None:
     assert count_open_cases_for_caller(session, "") == 0
     assert count_open_cases_for_caller(session, "anonymous") == 0
+
+
+def test_a_caller_arriving_over_a_sip_trunk_is_greeted_and_filed_by_number(
+    session: Session, phone: TerminalPhone, clock: Any, message_wav: Path
+) -> None:
+    # BYOC: the domestic carrier's From reaches the webhooks as a SIP URI.
+    new_case(session, local("2026-11-20 09:00"), contact_phone="13800138000")
+    session.commit()
+    clock.set_local("2026-10-10 22:00")
+    outcome = phone.call(from_number="sip:13800138000@trunk.example.cn;user=phone", keys=["2"],
+                         voicemail=message_wav)
+    assert "您有1件诉求正在办理中，查询进度请按9。" in outcome.heard
+    filed = session.scalars(select(Case).where(Case.channel == "hotline_voicemail")).one()
+    assert filed.contact_phone == "+8613800138000"

@@ -65,3 +65,22 @@ def test_speech_digits_for_foreign_number_include_country_code() -> None:
 
 def test_speech_digits_for_case_number_are_not_grouped() -> None:
     assert digits_for_speech("2603180012") == "二六零三幺八零零幺二"
+
+
+@pytest.mark.parametrize(("raw", "e164"), [
+    ("sip:+8613800138000@trunk.example.cn", "+8613800138000"),
+    ("sip:13800138000@10.0.0.1;user=phone", "+8613800138000"),
+    ("sips:057488888718@trunk.example.cn:5061", "+8657488888718"),
+    ("tel:+86-574-8888-8718", "+8657488888718"),
+    ("SIP:%2B8613800138000@trunk.example.cn", "+8613800138000"),
+])
+def test_callers_arriving_over_a_sip_trunk_are_recognised(raw: str, e164: str) -> None:
+    # BYOC / Elastic SIP Trunking: the carrier's From may reach the webhooks as a URI.
+    assert normalize_phone(raw) == e164
+
+
+@pytest.mark.parametrize("raw", ["sip:operators@hotline.invalid", "sip:anonymous@1.2.3.4",
+                                 "client:op1"])
+def test_sip_uris_without_a_number_are_not_phones(raw: str) -> None:
+    with pytest.raises(InvalidPhone):
+        normalize_phone(raw)

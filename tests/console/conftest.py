@@ -7,6 +7,7 @@ here except in the tests about it (and in the browser tests, which submit real f
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -136,6 +137,7 @@ def add_voicemail(session: Session, recordings_dir: Path, now: datetime, *,
     recordings_dir.mkdir(parents=True, exist_ok=True)
     audio = write_tone_wav(recordings_dir / f"{recording.recording_sid}.wav", seconds=3.0)
     recording.local_path = str(audio)
+    recording.sha256 = hashlib.sha256(audio.read_bytes()).hexdigest()
     chosen = words if words is not None else WORDS
     result = TranscriptResult(
         text=join_words(w for w, *_ in chosen),

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # The product packages (add a new one here; the test then checks it too).
 PACKAGES = ("api", "call_flows", "cases", "console", "core", "followup", "ivr", "knowledge",
-            "transcription", "workers")
+            "recordings", "transcription", "workers")
 
 # Package edges allowed despite closing a cycle: (importing module, imported package).
 # None left: follow-up (回访) is the ``followup`` package, which reacts to ``cases.events``.

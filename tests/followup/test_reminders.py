@@ -139,8 +139,11 @@ def test_two_schedulers_send_each_reminder_exactly_once(
     for scheduler in (build_scheduler(redis_conn, (periodic,)) for _ in range(2)):
         scheduler.enqueue_jobs()
     queue = Queue(DEFAULT, connection=redis_conn)
-    duplicates = [job for job in queue.get_jobs() if job.func_name == REMINDER_JOB]
-    assert len(duplicates) == 2
+    scheduled = [job for job in queue.get_jobs() if job.func_name == REMINDER_JOB]
+    assert len(scheduled) == 1  # each tick is enqueued once across schedulers
+    # A duplicate run all the same (a tick claim that expired during a long pause, a manual
+    # run): the job's own lock and the unique rows keep it to one notice each.
+    duplicates = [*scheduled, queue.enqueue(REMINDER_JOB)]
     results: list[int] = []
     barrier = threading.Barrier(2)
 

@@ -21,7 +21,7 @@ from transcription.download import (
     twilio_media_url,
 )
 
-AUDIO = b"RIFF" + b"\x00" * 2000  # content is not inspected by the downloader
+AUDIO = b"RIFF\xc8\x07\x00\x00WAVE" + b"\x00" * 2000  # a WAV header: the content decides
 WAV = (("Content-Type", "audio/x-wav"),)
 LOCAL = ["127.0.0.1"]
 
@@ -224,10 +224,28 @@ def test_non_audio_content_type_is_refused(http_server, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_octet_stream_is_accepted_and_named_from_the_url(http_server, tmp_path: Path) -> None:
+def test_octet_stream_is_named_from_its_content_not_the_url(http_server,
+                                                            tmp_path: Path) -> None:
     binary = (("Content-Type", "application/octet-stream"),)
-    url = http_server.script("/rec.mp3", http_server.reply(body=AUDIO, headers=binary))
-    assert fetch(url, tmp_path).path.suffix == ".mp3"
+    url = http_server.script("/rec.js", http_server.reply(body=AUDIO, headers=binary))
+    assert fetch(url, tmp_path).path.suffix == ".wav"
+    mp3 = b"ID3\x04\x00" + b"\x00" * 500
+    url = http_server.script("/rec.wav", http_server.reply(body=mp3, headers=binary))
+    assert fetch(url, tmp_path, name="RE2").path.name == "RE2.mp3"
+
+
+@pytest.mark.parametrize("path", ["/rec.html", "/rec.js", "/rec.wav", "/rec"])
+def test_non_audio_bytes_are_refused_whatever_the_url_and_type(http_server, tmp_path: Path,
+                                                               path: str) -> None:
+    # Regression (stored script): octet-stream from a URL ending in .html was kept as .html
+    # and later served inline from the console's origin.
+    binary = (("Content-Type", "application/octet-stream"),)
+    page = b"<html><script>fetch('/console/users')</script></html>"
+    url = http_server.script(path, http_server.reply(body=page, headers=binary))
+    with pytest.raises(DownloadFailed, match="not audio") as failure:
+        fetch(url, tmp_path)
+    assert not failure.value.retryable
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_redirect_to_a_disallowed_host_is_refused(http_server, tmp_path: Path) -> None:

@@ -71,9 +71,9 @@ def test_voicemail_is_stored_transcribed_and_filed(job_app, http_server, speech)
     recording = reload(recording_id)
     assert (result["status"], recording.transcription_status) == (S.DONE, S.DONE)
     assert label(recording.transcription_status) == "已完成"
-    stored = Path(recording.local_path or "")
+    assert recording.audio_key == f"{recording.created_at:%Y-%m}/{recording.recording_sid}.wav"
+    stored = Path(job_app.config["RECORDINGS_DIR"]) / recording.audio_key
     assert stored.read_bytes() == data
-    assert stored.is_relative_to(Path(job_app.config["RECORDINGS_DIR"]))
     assert recording.sha256 == hashlib.sha256(data).hexdigest()
     assert recording.size_bytes == len(data)
     assert recording.attempts == 1 and recording.transcription_error is None
@@ -121,7 +121,8 @@ def test_silence_gives_an_empty_transcript_flagged_as_such(job_app, http_server,
 
 
 def test_unreadable_audio_fails_with_its_reason_and_is_not_retried(job_app, http_server) -> None:
-    recording_id = new_recording(serve(http_server, "/Recordings/RE1", b"RIFF\x00garbage" * 40))
+    garbage = b"RIFF\x00\x10\x00\x00WAVE" + b"garbage" * 40  # a WAV header, then nonsense
+    recording_id = new_recording(serve(http_server, "/Recordings/RE1", garbage))
     result = transcribe_recording(recording_id)  # returns: no exception, so no RQ retry
     recording = reload(recording_id)
     assert result["status"] == recording.transcription_status == S.FAILED
@@ -170,7 +171,8 @@ def test_without_a_model_the_recording_is_kept_awaiting_it(app, app_config, tmp_
     assert result["status"] == recording.transcription_status == S.AWAITING_MODEL
     assert label(S.AWAITING_MODEL) == "等待模型"
     assert "未安装语音模型" in (recording.transcription_error or "")
-    assert Path(recording.local_path or "").is_file()  # stored before anything else
+    stored = Path(app_config["RECORDINGS_DIR"]) / (recording.audio_key or "?")
+    assert stored.is_file()  # stored before anything else
 
 
 def test_stored_recording_is_deleted_from_twilio_only_when_configured(app_config) -> None:

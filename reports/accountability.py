@@ -1,0 +1,161 @@
+"""The accountability list (督查问责): per unit and period, each case with the rule behind it.
+
+- 久拖不办 (``delay``): an assignment that missed its due date in the period and stayed
+  unanswered for at least N working days after it (until its reply, or until today).
+- 敷衍塞责 (``perfunctory``): a rework (重办) answer rated 1–2 again — the unit answered the
+  complaint without dealing with it — or a 退单 the centre rejected as unjustified.
+- 不满意 (``unsatisfied``): a first answer rated 1–2.
+
+A rating belongs to the units that replied in the rated round. N and the rules in use are
+settings (:mod:`reports.settings`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from call_flows.workdays import WorkCalendar
+from cases.case_models import Assignment, Case, CaseEvent, Rating
+from cases.models import Department
+from cases.overdue import overdue_assignment
+from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState
+from reports.indicators import Scope, local_day
+from reports.settings import RULE_LABELS
+
+# Audit actions recording that the centre rejected a 退单 as unjustified.
+REJECTED_RETURN_ACTIONS = ("return_rejected",)
+
+
+@dataclass(frozen=True)
+class Entry:
+    department_id: int
+    department: str
+    case_id: int
+    number: str
+    rule: str
+    detail: str
+    day: date
+
+    @property
+    def rule_label(self) -> str:
+        return RULE_LABELS[self.rule]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"unit": self.department, "case": self.number, "rule": self.rule,
+                "rule_label": self.rule_label, "detail": self.detail,
+                "date": self.day.isoformat()}
+
+
+def _delays(session: Session, scope: Scope, calendar: WorkCalendar) -> list[Entry]:
+    missed = func.coalesce(Assignment.first_missed_due, Assignment.due_date)
+    late = and_(missed >= scope.period.start, missed <= scope.period.end,
+                (Assignment.first_missed_due.is_not(None))
+                | overdue_assignment(scope.today))
+    replied_on = local_day(Assignment.replied_at, scope.tz, session)
+    stmt = (select(Assignment.department_id, Department.name, Case.id, Case.number,
+                   missed.label("missed"), replied_on.label("replied_on"), Assignment.state)
+            .join(Case, Case.id == Assignment.case_id)
+            .join(Department, Department.id == Assignment.department_id)
+            .where(late))
+    if scope.department_id is not None:
+        stmt = stmt.where(Assignment.department_id == scope.department_id)
+    entries = []
+    need = scope.settings.delay_working_days
+    for dept_id, dept, case_id, number, due, replied, state in session.execute(stmt):
+        due = date.fromisoformat(due) if isinstance(due, str) else due
+        if isinstance(replied, str):
+            replied = date.fromisoformat(replied)
+        if state == AssignmentState.REPLIED and replied is not None:
+            until = replied
+        elif state in ACTIVE_ASSIGNMENT_STATES:
+            until = scope.today
+        else:  # returned or withdrawn after missing the date: counted up to today's view
+            continue
+        days = max(calendar.working_days_between(due, until), 0)
+        if days >= need:
+            how = f"答复时已逾期{days}个工作日" if state == AssignmentState.REPLIED \
+                else f"已逾期{days}个工作日未答复"
+            entries.append(Entry(dept_id, dept, case_id, number, "delay",
+                                 f"办理期限{due.isoformat()}，{how}", due))
+    return entries
+
+
+def _poor_ratings(session: Session, scope: Scope) -> list[Entry]:
+    rated_on = local_day(Rating.rated_at, scope.tz, session)
+    stmt = (select(Assignment.department_id, Department.name, Case.id, Case.number,
+                   Rating.score, Rating.round, rated_on.label("rated_on"))
+            .select_from(Rating)
+            .join(Assignment, and_(Assignment.case_id == Rating.case_id,
+                                   Assignment.round == Rating.round,
+                                   Assignment.state == AssignmentState.REPLIED))
+            .join(Case, Case.id == Rating.case_id)
+            .join(Department, Department.id == Assignment.department_id)
+            .where(scope.during(Rating.rated_at),
+                   Rating.score < scope.settings.satisfied_min_score))
+    if scope.department_id is not None:
+        stmt = stmt.where(Assignment.department_id == scope.department_id)
+    entries = []
+    for dept_id, dept, case_id, number, score, round_, day in session.execute(stmt):
+        day = date.fromisoformat(day) if isinstance(day, str) else day
+        if round_ > 0:
+            entries.append(Entry(dept_id, dept, case_id, number, "perfunctory",
+                                 f"重办（第{round_}次）后仍评价{score}分", day))
+        else:
+            entries.append(Entry(dept_id, dept, case_id, number, "unsatisfied",
+                                 f"企业评价{score}分", day))
+    return entries
+
+
+def _rejected_returns(session: Session, scope: Scope) -> list[Entry]:
+    rows = session.execute(
+        select(CaseEvent.case_id, Case.number, CaseEvent.after, CaseEvent.note, CaseEvent.at)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(CaseEvent.action.in_(REJECTED_RETURN_ACTIONS), scope.during(CaseEvent.at))
+    ).all()
+    names: dict[int, str] = {i: name for i, name in session.execute(
+        select(Department.id, Department.name))}
+    entries = []
+    for case_id, number, after, note, at in rows:
+        dept_id = (after or {}).get("department_id")
+        if dept_id is None or (scope.department_id is not None
+                               and dept_id != scope.department_id):
+            continue
+        entries.append(Entry(dept_id, names.get(dept_id, ""), case_id, number, "perfunctory",
+                             f"退单理由不成立，被驳回{('：' + note) if note else ''}",
+                             at.astimezone(scope.tz).date()))
+    return entries
+
+
+def accountability(session: Session, scope: Scope, calendar: WorkCalendar) -> list[Entry]:
+    """The list for the scope's period, by unit, rule and date."""
+    rules = set(scope.settings.accountability_rules)
+    entries: list[Entry] = []
+    if "delay" in rules:
+        entries += _delays(session, scope, calendar)
+    if rules & {"perfunctory", "unsatisfied"}:
+        entries += [e for e in _poor_ratings(session, scope) if e.rule in rules]
+    if "perfunctory" in rules:
+        entries += _rejected_returns(session, scope)
+    order = list(RULE_LABELS)
+    return sorted(entries, key=lambda e: (e.department, order.index(e.rule), e.day, e.number))
+
+
+XLSX_COLUMNS = (("单位", 26), ("诉求编号", 13), ("情形", 10), ("说明", 50), ("日期", 12))
+
+
+def write_xlsx(entries: list[Entry], out: Any) -> None:
+    """The list as a one-sheet workbook (write-only)."""
+    from openpyxl import Workbook
+
+    from reports.ledger_export import new_sheet, typed_row
+
+    book = Workbook(write_only=True)
+    sheet = new_sheet(book, "督查问责", XLSX_COLUMNS)
+    for e in entries:
+        sheet.append(typed_row(sheet, [e.department, e.number, e.rule_label, e.detail, e.day]))
+    book.save(out)

@@ -1,0 +1,38 @@
+"""Building a report's scope from the running app: clock, time zone, calendar, settings."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from call_flows.office_hours import OfficeHours, parse_windows
+from call_flows.workdays import WorkCalendar
+from core.clock import system_clock
+from reports.indicators import Scope
+from reports.periods import Period
+from reports.settings import settings_from
+
+
+def app_tz(app: Any) -> ZoneInfo:
+    return ZoneInfo(app.config["HOTLINE_TZ"])
+
+
+def app_today(app: Any) -> date:
+    clock = app.config.get("CLOCK") or system_clock
+    return clock().astimezone(app_tz(app)).date()
+
+
+def app_calendar(app: Any) -> WorkCalendar:
+    """The working-day calendar with the administrator's overrides."""
+    return app.extensions["calendars"].get()
+
+
+def app_office_hours(app: Any) -> OfficeHours:
+    return OfficeHours(parse_windows(app.config["OFFICE_HOURS"]), app_calendar(app),
+                       app_tz(app))
+
+
+def scope_for(app: Any, period: Period, department_id: int | None = None) -> Scope:
+    return Scope(period=period, today=app_today(app), tz=app_tz(app),
+                 settings=settings_from(app.config), department_id=department_id)

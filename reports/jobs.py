@@ -1,0 +1,68 @@
+"""The periodic job: the monthly bulletin's draft on the first working day of each month."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import date, datetime, timedelta
+
+from redis.exceptions import LockError, RedisError
+from sqlalchemy.orm import Session
+
+from call_flows.workdays import WorkCalendar
+from core.clock import system_clock
+from core.db import db
+from reports import bulletin, periods
+from reports.context import app_calendar, app_tz
+
+log = logging.getLogger(__name__)
+DRAFT_AUTHOR = "系统（每月首个工作日自动生成）"
+LOCK_KEY = "hotline:reports:bulletin-draft"
+
+
+def first_working_day(calendar: WorkCalendar, year: int, month: int) -> date:
+    day = date(year, month, 1)
+    while not calendar.is_working(day):
+        day += timedelta(days=1)
+    return day
+
+
+def draft_if_due(session: Session, calendar: WorkCalendar, now: datetime, today: date) -> bool:
+    """On (or after, within the month) the first working day: last month's draft, once."""
+    if today < first_working_day(calendar, today.year, today.month):
+        return False
+    last_month = periods.month(today.year, today.month).previous()
+    created = bulletin.create_draft(session, last_month, by=DRAFT_AUTHOR, now=now)
+    if created is not None:
+        log.info("reports: bulletin draft for %s created (issue %d)", created.month,
+                 created.issue_number)
+    return created is not None
+
+
+def draft_monthly_bulletin_job() -> bool:
+    """Periodic (hourly). Once-only twice over: a Redis lock keeps a second scheduler's run
+    from starting the work at the same time, and the unique month (``ON CONFLICT DO
+    NOTHING``) makes any later or lock-less run a no-op."""
+    from workers import context
+    from workers.queues import connect
+
+    app = context.get_app()
+    now = (app.config.get("CLOCK") or system_clock)()
+    lock = None
+    if app.config.get("REDIS_URL"):
+        lock = connect(app.config["REDIS_URL"]).lock(LOCK_KEY, timeout=600)
+        try:
+            if not lock.acquire(blocking=False):
+                return False
+        except RedisError as exc:  # the unique month alone is still correct
+            log.warning("bulletin draft lock unavailable: %s", exc)
+            lock = None
+    try:
+        with app.app_context():
+            calendar = app_calendar(app)
+            with db.transaction() as session:
+                return draft_if_due(session, calendar, now, now.astimezone(app_tz(app)).date())
+    finally:
+        if lock is not None:
+            with contextlib.suppress(LockError, RedisError):
+                lock.release()

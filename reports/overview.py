@@ -1,0 +1,114 @@
+"""What the 统计 page and the bulletin show for one period, gathered in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from call_flows.workdays import WorkCalendar
+from cases.models import Department
+from cases.vocab import CATEGORY_LABELS
+from core.ratio import Ratio
+from reports import charts, periods
+from reports.indicators import Dimension, Figures, Level, Scope, figures, monthly, totals
+
+TREND_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    department_id: int
+    name: str
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class Overview:
+    scope: Scope
+    totals: Figures
+    previous: Figures
+    units: list[UnitRow]
+    areas: dict[Any, Figures]
+
+    def change(self, name: str) -> int:
+        """Month-on-month (period-on-period) change of a count."""
+        return self.totals[name] - self.previous[name]
+
+    def rate_change(self, name: str) -> float | None:
+        """Change of a rate in percentage points, None when either side has no value."""
+        now, before = self.totals.rate(name).value, self.previous.rate(name).value
+        if now is None or before is None:
+            return None
+        return round((now - before) * 100, 1)
+
+
+def department_names(session: Session) -> dict[int, str]:
+    return {i: name for i, name in session.execute(
+        select(Department.id, Department.name).order_by(Department.sort_order, Department.id))}
+
+
+def unit_rows(session: Session, scope: Scope, calendar: WorkCalendar) -> list[UnitRow]:
+    """One row per unit with anything in the period, in the notice's order of units."""
+    found = figures(session, scope, calendar, Level.UNITS, Dimension.UNIT)
+    names = department_names(session)
+    return [UnitRow(dept_id, name, found[dept_id]) for dept_id, name in names.items()
+            if dept_id in found and any(found[dept_id].counts.values())]
+
+
+def build(session: Session, scope: Scope, calendar: WorkCalendar) -> Overview:
+    previous_scope = replace(scope, period=scope.period.previous())
+    own = scope.department_id is not None
+    return Overview(
+        scope=scope,
+        totals=totals(session, scope, calendar),
+        previous=totals(session, previous_scope, calendar),
+        units=[] if own else unit_rows(session, scope, calendar),
+        areas={} if own else figures(session, scope, calendar, Level.CASES, Dimension.AREA),
+    )
+
+
+# -- charts ---------------------------------------------------------------------------------
+
+
+def _trend_scope(scope: Scope) -> tuple[Scope, list[str]]:
+    end = periods.month(scope.period.end.year, scope.period.end.month)
+    months = periods.last_months(end, TREND_MONTHS)
+    span = periods.custom(months[0].start, months[-1].end)
+    return replace(scope, period=span), [f"{m.start:%Y-%m}" for m in months]
+
+
+def _level(scope: Scope) -> Level:
+    return Level.UNITS if scope.department_id is not None else Level.CASES
+
+
+def volume_chart(session: Session, scope: Scope) -> bytes:
+    span, months = _trend_scope(scope)
+    counts = monthly(session, span, _level(scope), by_area=True, families=("received",))
+    areas: dict[Any, str] = {**CATEGORY_LABELS, None: "未分类"}
+    return charts.volume_by_area(months, {k: v["received"] for k, v in counts.items()}, areas)
+
+
+def trend_chart(session: Session, scope: Scope) -> bytes:
+    span, months = _trend_scope(scope)
+    counts = monthly(session, span, _level(scope), families=("due", "ratings"))
+    empty: dict[str, int] = {}
+    on_time = [Ratio(counts.get(m, empty).get("on_time", 0),
+                     counts.get(m, empty).get("due", 0)).value for m in months]
+    satisfaction = [Ratio(counts.get(m, empty).get("satisfied", 0),
+                          counts.get(m, empty).get("rated", 0)).value for m in months]
+    return charts.rate_trend(months, on_time, satisfaction)
+
+
+def units_chart(session: Session, scope: Scope, calendar: WorkCalendar,
+                rows: list[UnitRow] | None = None) -> bytes:
+    """Per-unit bars; ``rows`` when the caller has computed them already."""
+    if rows is None:
+        rows = unit_rows(session, scope, calendar)
+    if scope.department_id is not None:
+        rows = [r for r in rows if r.department_id == scope.department_id]
+    rows = sorted(rows, key=lambda r: -r.figures["received"])[:20]
+    return charts.unit_bars([r.name for r in rows], [r.figures["received"] for r in rows],
+                            [r.figures["late"] for r in rows])

@@ -1,0 +1,74 @@
+"""Report products for the CLI, the console and the job: JSON figures, files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from call_flows.workdays import WorkCalendar
+from reports import bulletin as bulletins
+from reports import overview
+from reports.filters import LedgerFilters
+from reports.indicators import Dimension, Figures, Level, Scope, figures, totals
+from reports.ledger_export import write_ledger
+from reports.models import Bulletin, BulletinStatus
+
+
+def kpis_json(session: Session, scope: Scope, calendar: WorkCalendar) -> dict[str, Any]:
+    """The shape of ``flask reports kpis --json``: totals plus ``units`` (one per unit)."""
+    head = totals(session, scope, calendar)
+    rows = overview.unit_rows(session, scope, calendar)
+    if scope.department_id is not None:
+        rows = [r for r in rows if r.department_id == scope.department_id]
+    return {
+        "period": {"from": scope.period.start.isoformat(), "to": scope.period.end.isoformat(),
+                   "label": scope.period.label, "today": scope.today.isoformat()},
+        **head.as_json(),
+        "units": [{"unit": r.name, **r.figures.as_json()} for r in rows],
+        **({} if scope.department_id is not None else breakdowns(session, scope, calendar)),
+    }
+
+
+def breakdowns(session: Session, scope: Scope, calendar: WorkCalendar) -> dict[str, Any]:
+    """The centre's figures per service area, sub-area and channel (keyed by code)."""
+    out: dict[str, Any] = {}
+    for key, dimension in (("areas", Dimension.AREA), ("subareas", Dimension.SUBAREA),
+                           ("channels", Dimension.CHANNEL)):
+        found = figures(session, scope, calendar, Level.CASES, dimension)
+        out[key] = [{"key": k, **v.as_json()} for k, v in found.items()]
+    return out
+
+
+def indicator_rows(session: Session, scope: Scope, calendar: WorkCalendar
+                   ) -> list[tuple[str, Figures]]:
+    """The indicators sheet: the total (全部 or the unit) and one row per unit."""
+    head = totals(session, scope, calendar)
+    rows = overview.unit_rows(session, scope, calendar)
+    if scope.department_id is not None:
+        rows = [r for r in rows if r.department_id == scope.department_id]
+        return [(r.name, r.figures) for r in rows] or [("本单位", head)]
+    return [("全部", head), *((r.name, r.figures) for r in rows)]
+
+
+def export_ledger(session: Session, scope: Scope, calendar: WorkCalendar,
+                  filters: LedgerFilters, out: str | Path | IO[bytes]) -> int:
+    from reports.ledger_export import ledger_rows
+
+    return write_ledger(out, ledger_rows(session, scope, filters),
+                        indicator_rows(session, scope, calendar), scope.period.label)
+
+
+def bulletin_document(session: Session, scope: Scope, calendar: WorkCalendar) -> bytes:
+    """The month's bulletin: the issued file if issued, else generated now (draft text)."""
+    found = bulletins.bulletin_for(session, scope.period)
+    if found is not None and found.status == BulletinStatus.ISSUED and found.document:
+        return found.document
+    number = found.issue_number if found else (
+        (session.scalar(select(func.max(Bulletin.issue_number))) or 0) + 1)
+    content = bulletins.gather(session, scope, calendar, issue_number=number,
+                               editorial=found.editorial if found else "",
+                               issued_on=scope.today)
+    return bulletins.render(content)

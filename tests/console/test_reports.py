@@ -1,0 +1,115 @@
+"""The 统计 pages: figures link to their cases, a department sees only its unit."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from cases.notifications import Notification
+from core.db import db
+from reports.models import Bulletin
+from tests.console.conftest import Accounts
+from tests.reports.month import NOW_TEXT, UNIT_2, build_month
+
+NOVEMBER = "from=2026-11-01&to=2026-11-30"
+
+
+def test_supervisor_page_figures_link_to_exactly_their_cases(
+        client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> None:
+    month = build_month(db.session())
+    clock.set_local(NOW_TEXT)
+    sign_in(accounts.supervisor)
+    page = client.get(f"/console/reports?{NOVEMBER}").get_data(as_text=True)
+    assert "按时办结率" in page and "71.4%" in page and "5/7" in page
+    assert UNIT_2 in page and "热线话务" in page
+    late = client.get(f"/console/reports/cases?indicator=late&{NOVEMBER}").get_data(as_text=True)
+    found = set(re.findall(r">(\d{10})</a>", late))
+    assert found == {month.cases["C"].number, month.cases["E"].number}
+    for chart in ("volume", "trend", "units"):
+        response = client.get(f"/console/reports/chart/{chart}.png?{NOVEMBER}")
+        assert response.status_code == 200 and response.data[:4] == b"\x89PNG"
+    sorted_page = client.get(f"/console/reports?{NOVEMBER}&sort=on_time_rate&dir=asc")
+    assert sorted_page.status_code == 200
+
+
+def test_department_sees_and_exports_only_its_unit(
+        client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> None:
+    month = build_month(db.session())
+    clock.set_local(NOW_TEXT)
+    sign_in(accounts.dept_a)  # 区金融发展服务中心 = UNIT_2
+    page = client.get(f"/console/reports?{NOVEMBER}").get_data(as_text=True)
+    assert "仅本单位" in page and "热线话务" not in page
+    # The unit's own figures: 2 assignments received, whatever the centre's 7.
+    assert re.search(r'data-indicator="received">2<', page)
+    response = client.get(f"/console/reports/ledger.xlsx?{NOVEMBER}&unit={month.unit_1}")
+    book = load_workbook(io.BytesIO(response.data))
+    numbers = {row[0] for row in book["台账"].iter_rows(min_row=2, values_only=True)}
+    assert numbers == {month.cases["F"].number, month.cases["H"].number}
+    listed = client.get(f"/console/reports/cases?indicator=received&{NOVEMBER}&unit={month.unit_1}")
+    assert month.cases["B"].number not in listed.get_data(as_text=True)
+    assert client.get("/console/reports/bulletins").status_code == 403
+    assert client.get("/console/reports/assessment.xlsx?year=2026").status_code == 403
+
+
+def test_bad_period_is_a_clear_400(client: Any, accounts: Accounts, sign_in: Any) -> None:
+    sign_in(accounts.supervisor)
+    response = client.get("/console/reports?kind=month&month=2026-13")
+    assert response.status_code == 400 and "YYYY-MM" in response.get_data(as_text=True)
+    assert client.get("/console/reports/cases?indicator=nope").status_code == 404
+
+
+def test_bulletin_draft_edit_issue_and_typical_case(
+        client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> None:
+    month = build_month(db.session())
+    clock.set_local(NOW_TEXT)
+    sign_in(accounts.supervisor)
+    client.post("/console/reports/typical", data={"number": month.cases["B"].number,
+                                                  "note": "当日办结的好做法"})
+    assert client.post("/console/reports/bulletins", data={"month": "2026-11"}).status_code == 303
+    bulletin = db.session.scalars(select(Bulletin)).one()
+    client.post(f"/console/reports/bulletins/{bulletin.id}/editorial",
+                data={"editorial": "下月重点：用电增容专项服务。"})
+    client.post(f"/console/reports/bulletins/{bulletin.id}/issue")
+    db.session.expire_all()
+    bulletin = db.session.get(Bulletin, bulletin.id)
+    assert bulletin.status == "issued" and "sup" in (bulletin.issued_by or "")
+    assert bulletin.document and bulletin.issued_at is not None
+    issued = client.get(f"/console/reports/bulletins/{bulletin.id}/document").data
+    assert issued == bulletin.document
+    from docx import Document
+
+    text = "\n".join(p.text for p in Document(io.BytesIO(issued)).paragraphs)
+    assert "下月重点：用电增容专项服务。" in text and "当日办结的好做法" in text
+    again = client.post(f"/console/reports/bulletins/{bulletin.id}/editorial",
+                        data={"editorial": "改动"})
+    assert again.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Bulletin, bulletin.id).editorial == "下月重点：用电增容专项服务。"
+    notices = db.session.scalars(select(Notification).where(Notification.kind == "bulletin"))
+    assert len(list(notices)) == 1
+    inbox = client.get("/console/notifications").get_data(as_text=True)
+    assert "简报" in inbox and "查看简报" in inbox
+
+
+def test_year_end_table_and_accountability_export(
+        client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> None:
+    month = build_month(db.session())
+    clock.set_local(NOW_TEXT)
+    sign_in(accounts.supervisor)
+    book = load_workbook(io.BytesIO(client.get("/console/reports/assessment.xlsx?year=2026").data))
+    assert book.sheetnames == ["2026年考核指标"]
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][:2] == ("单位", "受理") and [r[0] for r in rows[1:]] == ["全部", "区经信局",
+                                                                         UNIT_2]
+    assert rows[1][1] == 8  # the year holds November's 7 and D (December)
+    response = client.get(f"/console/reports/accountability?format=xlsx&{NOVEMBER}")
+    listed = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    assert {(r[1], r[2]) for r in listed[1:]} == {(month.cases["C"].number, "久拖不办"),
+                                                  (month.cases["E"].number, "久拖不办"),
+                                                  (month.cases["G"].number, "不满意")}
+    page = client.get(f"/console/reports/accountability?{NOVEMBER}").get_data(as_text=True)
+    assert month.cases["E"].number in page and "久拖不办" in page
