@@ -21,13 +21,15 @@ from call_flows.office_hours import OfficeHours, parse_windows
 from call_flows.validator import validate_flow
 from call_flows.workdays import WorkCalendar
 from cases.call_log import use_call_log
-from cases.survey_hooks import rating_options
+from cases.deadlines import use_office_hours
 from core import config as config_module
 from core.clock import system_clock
 from core.db import db
 from core.files import private_directory, restrict_new_files
 from core.models import import_all_models
 from core.sessions import BrowserSessionInterface
+from followup.queries import is_survey_comment
+from followup.survey_hooks import rating_options
 from ivr.eventlog import CallLogQueue
 from ivr.service import IvrRuntime
 from ivr.voicemail_log import VoicemailCallLog
@@ -39,7 +41,7 @@ from workers.transcription_recovery import transcription_retrier
 log = logging.getLogger("hotline")
 
 BLUEPRINTS = ("core.health:bp", "ivr.routes:bp", "api.routes:bp", "console.views:bp",
-              "ivr.survey_routes:bp", "knowledge.api:bp")
+              "followup.routes:bp", "ivr.sms_routes:bp", "knowledge.api:bp")
 CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workdays_cli",
               "call_flows.cli:flows_cli", "ivr.cli:call_command",
               "cases.cli:cases_cli", "api.cli:api_tokens_cli",
@@ -48,10 +50,12 @@ CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workda
               "workers.followup_cli:followups_cli", "knowledge.cli:kb_cli",
               "recordings.cli:recordings_cli", "reports.cli:reports_cli")
 # ``init_app(app)`` hooks run before blueprints are registered (CSRF, session cookies).
-APP_HOOKS: tuple[str, ...] = ("console:init_app", "workers.followup_jobs:init_app",
-                              "recordings:init_app", "reports.web:init_app")
+APP_HOOKS: tuple[str, ...] = ("console:init_app", "followup.listeners:init_app",
+                              "workers.followup_jobs:init_app", "recordings:init_app",
+                              "reports.web:init_app")
 # Modules exposing ``register(registry)`` to add their IVR conditions and hooks.
-HOOK_PROVIDERS: tuple[str, ...] = ("cases.ivr_hooks", "cases.survey_hooks", "knowledge.phone")
+HOOK_PROVIDERS: tuple[str, ...] = ("cases.ivr_hooks", "followup.survey_hooks",
+                                   "knowledge.phone")
 
 
 def _load(spec: str) -> Any:
@@ -151,6 +155,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(lambda _exc: db.session.remove())
 
     tz = config_module.hotline_zone(app.config)
+    use_office_hours(app.config["OFFICE_HOURS"])
     calendars = CalendarProvider(db.session)
     windows = parse_windows(app.config["OFFICE_HOURS"])
     clock = app.config.get("CLOCK") or system_clock
@@ -158,7 +163,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def office_open(at: datetime) -> bool:
         return OfficeHours(windows, calendars.get(), tz).is_open(at)
 
-    use_call_log(VoicemailCallLog())
+    use_call_log(VoicemailCallLog(not_voicemail=(is_survey_comment,)))
     registry = build_hooks()
     engine = build_flow_engine(app, registry)
     # The phone FAQ menu under 政策咨询 follows the knowledge base without a restart.

@@ -150,7 +150,11 @@ def document() -> dict[str, Any]:
                 "Reply": {
                     "type": "object",
                     "properties": {
+                        "kind": _string("answer 答复 / explanation 解释说明 / progress 进度反馈",
+                                        enum=["answer", "explanation", "progress"]),
+                        "kind_label": _string("答复类型名称"),
                         "text": _string("答复内容"),
+                        "policy_basis": {**_string("解释说明所依据的政策"), "nullable": True},
                         "department": _string("答复单位"),
                         "replied_at": _string("答复时间", format="date-time"),
                     },

@@ -21,8 +21,9 @@ MAX_CHAIN = 25
 SORRY_PROMPT = "抱歉，系统暂时无法处理您的请求。请在提示音后留言，我们会尽快与您联系。"
 GOODBYE_PROMPT = "感谢您的来电，再见。"
 INVALID_PROMPT = "您的输入有误。"
-# Call state carried in action URLs: state key → query parameter.
-STATE_PARAMS = {"category": "cat", "subcategory": "sub"}
+# Call state carried in action URLs: state key → query parameter. ``lookup_case`` is the
+# case number key 9 asks the phone's last four digits for (never written to the call row).
+STATE_PARAMS = {"category": "cat", "subcategory": "sub", "lookup_case": "lk"}
 
 
 @dataclass(frozen=True)
@@ -330,7 +331,7 @@ class FlowEngine:
             self._retry(flow, node, ctx, result, counters,
                         _leave_to(node.invalid, counters.invalid))
             return
-        self._apply_hook(hook_result, result)
+        self._apply_hook(hook_result, result, ctx)
         self._enter(flow, hook_result.next or node.next or "", ctx, result, _Counters())
 
     def _retry(self, flow: Flow, node: Node, ctx: CallContext, result: StepResult,
@@ -388,7 +389,7 @@ class FlowEngine:
 
     def _render_hook(self, visit: _Visit) -> None:
         hook_result = self._call_hook(visit.node.hook or "", visit.ctx, None, visit.result)
-        self._apply_hook(hook_result, visit.result)
+        self._apply_hook(hook_result, visit.result, visit.ctx)
         self._chain(visit, hook_result.next or visit.node.next)
 
     def _render_gather(self, visit: _Visit) -> None:
@@ -450,10 +451,13 @@ class FlowEngine:
             return self.hooks.unavailable(name)
         return hook(ctx, digits)
 
-    def _apply_hook(self, hook_result: HookResult, result: StepResult) -> None:
+    def _apply_hook(self, hook_result: HookResult, result: StepResult,
+                    ctx: CallContext | None = None) -> None:
         for prompt in hook_result.prompts:
             self._say(result.twiml, prompt)
         result.updates.update(hook_result.updates)
+        if ctx is not None:  # the next steps' URLs carry what the hook decided
+            ctx.state.update(hook_result.updates)
 
     def _prompt(self, verb: VoiceResponse | Gather, node: Node) -> None:
         if node.audio:

@@ -91,11 +91,14 @@ class HookRegistry:
         # what the caller hears while it is missing (nothing, for most).
         self.optional_hooks: dict[str, HookResult] = {
             name: HookResult() for name in (
-                "caller_open_cases", "voicemail_saved", "survey_identify",
+                "caller_open_cases", "caller_case_status", "voicemail_saved", "survey_identify",
                 "survey_rating_chosen", "survey_rating_confirmed", "survey_comment_saved",
             )
         }
-        self.optional_hooks["case_status"] = HookResult(prompts=[CASE_STATUS_UNAVAILABLE])
+        # Without the look-up there is nothing to verify: back to the main menu.
+        for name in ("case_status", "case_status_verified"):
+            self.optional_hooks[name] = HookResult(prompts=[CASE_STATUS_UNAVAILABLE],
+                                                   next="main_menu")
 
     def condition(self, name: str) -> Callable[[Condition], Condition]:
         def register(func: Condition) -> Condition:

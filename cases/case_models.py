@@ -90,6 +90,8 @@ class Case(Base):
     hanging_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    # 回访未果: closed without a rating (未评价), and why the enterprise could not be reached.
+    unrated_reason: Mapped[str | None] = mapped_column(String(200))
     # Set while the case waits in the centre's queue after a department returned it (退单).
     returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -172,7 +174,11 @@ class Reply(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    # ``ReplyKind``: 答复 / 解释说明 / 进度反馈.
+    kind: Mapped[str] = mapped_column(String(16), default="answer", server_default="answer")
     text: Mapped[str] = mapped_column(Text)
+    # The policy a 解释说明 relies on (文件名称、条款).
+    policy_basis: Mapped[str | None] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(100))
     replied_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -205,9 +211,13 @@ class Escalation(Base):
     analysis: Mapped[str] = mapped_column(Text)
     escalated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     escalated_by: Mapped[str] = mapped_column(String(100))
+    # The leading group's decision is due by this day (working days after escalation).
+    decision_due: Mapped[date | None] = mapped_column(Date)
     decision: Mapped[str | None] = mapped_column(Text)
     decision_deadline: Mapped[date | None] = mapped_column(Date)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Who in the leading group decided (e.g. 分管副区长), as recorded by the task force.
+    decided_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class Rating(Base):

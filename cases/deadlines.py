@@ -1,6 +1,8 @@
 """Due dates from the working-day calendar (docs/decisions.md §2, notice 三(二)、(三)).
 
-- 即时办 instant and the centre's own triage: due on the effective receipt day.
+- 即时办 instant and the centre's own triage: due the day received — or, for a case received
+  after the close of business or on a day off, the next working day (its close of business).
+  After a 退单 the centre's target is counted again from the day the case came back.
 - 流转办 routed: 2 working days after the department receives the case (the routing day).
 - 专班商办 joint: 5 working days after the joint meeting.
 - 研判上报 escalated: the deadline set by the leading group's decision.
@@ -14,18 +16,20 @@ Mon–Fri fallback; a fallback date is stored with ``due_provisional``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from call_flows.calendar_store import load_overrides
+from call_flows.office_hours import parse_windows
 from call_flows.workdays import DueDate, WorkCalendar
 from cases.overdue import is_past_due
 from core.config import DEFAULT_TZ
 
 ROUTED_WORKING_DAYS = 2
 JOINT_WORKING_DAYS = 5
+DECISION_WORKING_DAYS = 5
 
 
 def hotline_tz() -> ZoneInfo:
@@ -35,6 +39,20 @@ def hotline_tz() -> ZoneInfo:
     (:func:`core.config.hotline_zone`); this never reads the environment.
     """
     return ZoneInfo(DEFAULT_TZ)
+
+
+DEFAULT_OFFICE_HOURS = "08:30-12:00,13:30-17:30"
+_closes_at: list[time] = []
+
+
+def use_office_hours(spec: str) -> None:
+    """Set the close of business from ``OFFICE_HOURS`` (the app factory calls this)."""
+    _closes_at[:] = [parse_windows(spec or DEFAULT_OFFICE_HOURS)[-1][1]]
+
+
+def close_of_business() -> time:
+    """When the centre's working day ends: the end of the last office-hours window."""
+    return _closes_at[0] if _closes_at else parse_windows(DEFAULT_OFFICE_HOURS)[-1][1]
 
 
 def calendar_for(session: Session) -> WorkCalendar:
@@ -54,9 +72,11 @@ class Deadline:
 class Deadlines:
     """The notice's time limits on one calendar and time zone."""
 
-    def __init__(self, calendar: WorkCalendar, tz: tzinfo | None = None) -> None:
+    def __init__(self, calendar: WorkCalendar, tz: tzinfo | None = None,
+                 closes_at: time | None = None) -> None:
         self.calendar = calendar
         self.tz = tz or hotline_tz()
+        self.closes_at = closes_at or close_of_business()
 
     def local_date(self, at: datetime) -> date:
         """The local calendar date of an aware datetime."""
@@ -66,9 +86,22 @@ class Deadlines:
         due: DueDate = self.calendar.due_date(start, n, self.tz)
         return Deadline(due.day, due.provisional, reason)
 
-    def same_day(self, received_at: datetime) -> Deadline:
-        """The centre answers or routes on the day it receives the case."""
-        return self._rule(received_at, 0, "受理当日答复或流转")
+    def same_day(self, received_at: datetime, reason: str = "受理当日答复或流转") -> Deadline:
+        """The centre answers or routes on the day it receives the case; received after the
+        close of business or on a day off, by the next working day's close of business."""
+        local = received_at.astimezone(self.tz)
+        info = self.calendar.info(local.date())
+        if info.working and local.time() < self.closes_at:
+            return Deadline(info.day, info.provisional, reason)
+        # ``add_working_days`` never counts the start day: Friday night and Saturday both
+        # give Monday, a holiday eve the first working day after the holiday.
+        due = self.calendar.add_working_days(local.date(), 1)
+        return Deadline(due.day, due.provisional or info.provisional,
+                        "非工作时间受理：次一工作日下班前答复或流转")
+
+    def requeued(self, returned_at: datetime) -> Deadline:
+        """After a 退单 the centre re-routes from the day the case came back."""
+        return self.same_day(returned_at, "退单后重新交办：退回当日")
 
     def routed(self, routed_at: datetime) -> Deadline:
         return self._rule(
@@ -84,6 +117,10 @@ class Deadlines:
         """重办 after a poor rating: the routed rule again, or 5 working days for joint work."""
         n = ROUTED_WORKING_DAYS if mode == "routed" else JOINT_WORKING_DAYS
         return self._rule(rated_at, n, f"重办：{n}个工作日内")
+
+    def decision(self, escalated_at: datetime, n: int) -> Deadline:
+        """研判上报: the leading group decides within ``n`` working days of the escalation."""
+        return self._rule(escalated_at, n, f"研判上报：领导小组{n}个工作日内作出决定")
 
     @staticmethod
     def decided(deadline: date) -> Deadline:

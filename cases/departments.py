@@ -9,7 +9,9 @@ Kinds:
 ``office`` the Party committee's and the government's general offices; ``department`` the
 government's departments, directly affiliated units and the district branches of higher
 authorities; ``zone`` the development zone; ``association`` the federation of industry and
-commerce; ``street`` sub-district offices (街道); ``town`` town governments (镇).
+commerce; ``street`` sub-district offices (街道); ``town`` town governments (镇);
+``oversight`` bodies the task force invites to attend and supervise a joint meeting
+(区纪委区监委, 区委作风办) — never case handlers.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-DepartmentKind = Literal["office", "department", "town", "street", "zone", "association"]
+DepartmentKind = Literal["office", "department", "town", "street", "zone", "association",
+                         "oversight"]
+# Kinds that attend joint meetings but never handle cases.
+ATTENDING_ONLY_KINDS = frozenset({"oversight"})
 
 KIND_LABELS: dict[str, str] = {
     "office": "综合办事机构",
@@ -26,6 +31,7 @@ KIND_LABELS: dict[str, str] = {
     "street": "街道",
     "zone": "开发区",
     "association": "商会协会",
+    "oversight": "列席监督单位",
 }
 
 
@@ -81,6 +87,9 @@ DEPARTMENTS: tuple[DepartmentSeed, ...] = (
     DepartmentSeed("大堰镇人民政府", "town"),
     DepartmentSeed("裘村镇人民政府", "town"),
     DepartmentSeed("松岙镇人民政府", "town"),
+    # Invited to 专班商办 meetings (notice: 邀请区纪委区监委、区委作风办列席), not handlers.
+    DepartmentSeed("区纪委区监委", "oversight"),
+    DepartmentSeed("区委作风办", "oversight"),
 )
 
 

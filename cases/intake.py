@@ -109,6 +109,7 @@ def file_case(
     session.flush()
     record_event(session, case, actor=actor, action="filed", now=now,
                  after=snapshot(case, FILED_FIELDS))
-    if text != VOICEMAIL_PLACEHOLDER:
-        store_suggestions(session, case, text, source="description", now=now)
+    # A voicemail's placeholder has no words, but the caller's menu choice is evidence.
+    store_suggestions(session, case, "" if text == VOICEMAIL_PLACEHOLDER else text,
+                      source="description", now=now)
     return case

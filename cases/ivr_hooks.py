@@ -18,7 +18,12 @@ from cases import speech
 from cases.call_log import call_log
 from cases.deadlines import hotline_tz
 from cases.numbering import looks_like_number
-from cases.queries import case_by_number, count_open_cases_for_caller
+from cases.queries import (
+    case_by_number,
+    count_open_cases_for_caller,
+    filed_from,
+    unsettled_cases_for_caller,
+)
 from cases.voicemail import file_voicemail, reserve_voicemail, reserve_voicemail_now
 from core.db import db
 
@@ -110,16 +115,53 @@ def _file_now(ctx: CallContext, sid: str) -> None:
         log.exception("voicemail_saved: could not file recording %s", sid)
 
 
+# Nodes of the hotline flow the look-up hooks send the call to.
+MAIN_MENU = "main_menu"
+LOOKUP_STATE = "lookup_case"
+
+
+def caller_case_status(ctx: CallContext, _digits: str | None) -> HookResult:
+    """Key 9 from the number that filed: the newest three unsettled cases, without typing."""
+    cases, total = unsettled_cases_for_caller(db.session, ctx.from_number)
+    if not cases:
+        return HookResult()
+    return HookResult(prompts=[speech.caller_cases_prompt(cases, total, _today(ctx))])
+
+
 def case_status(ctx: CallContext, digits: str | None) -> HookResult:
-    """Key 9: the status of the case whose number the caller keyed in; ``*`` goes back."""
+    """Key 9, a typed case number: read out at once to the phone that filed it; from any other
+    phone nothing is said before the contact phone's last four digits are given (whether
+    the number exists or not). ``*`` goes back to the main menu."""
     number = (digits or "").strip()
     if number and set(number) == {"*"}:
-        # Nothing to say: the node's next step (the main menu) follows.
-        return HookResult()
+        return HookResult(next=MAIN_MENU)
+    if not looks_like_number(number):
+        return HookResult(invalid=True, prompts=[speech.NUMBER_MALFORMED])
+    case = case_by_number(db.session, number)
+    if case is not None and filed_from(db.session, case, ctx.from_number):
+        return HookResult(prompts=[speech.lookup_prompt(case, _today(ctx))], next=MAIN_MENU)
+    # The node's next step asks for the last four digits; the number travels in the URL.
+    return HookResult(updates={LOOKUP_STATE: number})
+
+
+def _last_four(phone: str | None) -> str | None:
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    return digits[-4:] if len(digits) >= 4 else None
+
+
+def case_status_verified(ctx: CallContext, digits: str | None) -> HookResult:
+    """The last four digits of the case's contact phone: right → the status; wrong → another
+    try (three wrong tries end the look-up, per the node's ``invalid`` rule)."""
+    entered = (digits or "").strip()
+    if entered and set(entered) == {"*"}:
+        return HookResult(updates={LOOKUP_STATE: ""})
+    number = ctx.state.get(LOOKUP_STATE, "")
     case = case_by_number(db.session, number) if looks_like_number(number) else None
-    if case is None:
-        return HookResult(invalid=True, prompts=[speech.NOT_FOUND])
-    return HookResult(prompts=[speech.status_prompt(case, _today(ctx))])
+    expected = _last_four(case.contact_phone) if case is not None else None
+    if case is None or expected is None or entered != expected:
+        return HookResult(invalid=True, prompts=[speech.VERIFY_WRONG])
+    return HookResult(prompts=[speech.lookup_prompt(case, _today(ctx))],
+                      updates={LOOKUP_STATE: ""})
 
 
 def caller_open_cases(ctx: CallContext, _digits: str | None) -> HookResult:
@@ -134,4 +176,6 @@ def register(registry: HookRegistry) -> None:
     """Called by the app factory (``HOOK_PROVIDERS``)."""
     registry.hook("voicemail_saved")(voicemail_saved)
     registry.hook("case_status")(case_status)
+    registry.hook("caller_case_status")(caller_case_status)
+    registry.hook("case_status_verified")(case_status_verified)
     registry.hook("caller_open_cases")(caller_open_cases)

@@ -21,12 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_flows.workdays import WorkCalendar
-from cases import followups, ledger
+from cases import ledger, receipts
 from cases.actors import CENTRE, SUPERVISORS, Actor, require_department, require_kind
 from cases.audit import changed, record_event, snapshot
 from cases.case_models import Assignment, Case, Escalation, JointMeeting, Rating, Reply
-from cases.deadlines import Deadline, Deadlines, calendar_for
+from cases.deadlines import DECISION_WORKING_DAYS, Deadline, Deadlines, calendar_for
+from cases.department_notices import tell
+from cases.departments import ATTENDING_ONLY_KINDS
 from cases.errors import ForbiddenTransition, InvalidInput, NotFound
+from cases.events import CaseAnswered, RatingRecorded, publish
 from cases.fields import (
     FieldErrors,
     category_errors,
@@ -35,14 +38,18 @@ from cases.fields import (
     clean_description,
 )
 from cases.models import Department, Enterprise
+from cases.notifications import NotificationKind
 from cases.states import check, move
 from cases.suggestions import mark_final_routing, store_suggestions
 from cases.vocab import (
     ACTIVE_ASSIGNMENT_STATES,
+    CLOSING_REPLY_KINDS,
+    REPLY_KIND_LABELS,
     SATISFIED_MIN_SCORE,
     AssignmentState,
     Extension,
     Mode,
+    ReplyKind,
     Role,
     Status,
 )
@@ -99,6 +106,9 @@ def _departments(session: Session, ids: Sequence[int], field: str = "department_
     missing = [i for i in unique if i not in found or not found[i].active]
     if missing:
         raise InvalidInput({field: "承办单位不存在或已停用"})
+    attending = [found[i].name for i in unique if found[i].kind in ATTENDING_ONLY_KINDS]
+    if attending:
+        raise InvalidInput({field: f"{'、'.join(attending)}为列席监督单位，不能作为承办单位"})
     return [found[i] for i in unique]
 
 
@@ -138,6 +148,12 @@ def _assign(session: Session, case: Case, department: Department, role: Role, du
     return assignment
 
 
+def _tell_all(session: Session, assignments: Sequence[Assignment], kind: NotificationKind,
+              now: datetime) -> None:
+    for assignment in assignments:
+        tell(session, assignment, kind, now=now)
+
+
 def _withdraw_active(case: Case) -> list[int]:
     withdrawn = []
     for assignment in _active(case):
@@ -160,7 +176,8 @@ def _mark_answered(session: Session, case: Case, deadlines: Deadlines, actor: Ac
     case.answered_on = deadlines.local_date(now)
     case.returned_at = None
     ledger.note_answer(session, case, deadlines, actor=actor, now=now)
-    followups.on_case_answered(session, case, now)
+    receipts.case_answered(session, case, now)
+    publish(CaseAnswered(session, case, now))
 
 
 # -- the centre: triage -------------------------------------------------------------------
@@ -176,7 +193,8 @@ def answer_instantly(session: Session, case_id: int, *, text: str, actor: Actor,
     before = snapshot(case, CASE_FIELDS)
     case.mode = Mode.INSTANT
     case.needs_review = False
-    session.add(Reply(case=case, text=answer, author=actor.name[:100], replied_at=now))
+    session.add(Reply(case=case, kind=ReplyKind.ANSWER, text=answer, author=actor.name[:100],
+                      replied_at=now))
     _mark_answered(session, case, _deadlines(session, calendar, tz), actor, now,
                    "answer_instantly")
     _event(session, case, "answered_instantly", actor, now, before, reply=answer)
@@ -220,10 +238,14 @@ def route_to_department(session: Session, case_id: int, *, department_id: int, a
 
 
 def _route_to_lead(session: Session, case: Case, department: Department, transition: str,
-                   now: datetime, calendar: WorkCalendar | None, tz: tzinfo | None) -> None:
-    """流转办: one lead department, due 2 working days after receipt by the department."""
+                   now: datetime, calendar: WorkCalendar | None, tz: tzinfo | None,
+                   note: str = "") -> None:
+    """流转办: one lead department, due 2 working days after receipt by the department; it is
+    told (a unit that returned the case this round hears that its 退单 was not accepted)."""
+    returned_it = any(a.department_id == department.id and a.round == case.rework_count
+                      and a.state == AssignmentState.RETURNED for a in case.assignments)
     due = _deadlines(session, calendar, tz).routed(now)
-    _assign(session, case, department, Role.LEAD, due, now)
+    assignment = _assign(session, case, department, Role.LEAD, due, now)
     case.mode = Mode.ROUTED
     case.needs_review = False
     case.returned_at = None
@@ -231,6 +253,9 @@ def _route_to_lead(session: Session, case: Case, department: Department, transit
     move(case, transition, Status.HANDLING)
     session.flush()
     mark_final_routing(session, case.id, {department.id})
+    tell(session, assignment,
+         NotificationKind.RETURN_REFUSED if returned_it else NotificationKind.ASSIGNED,
+         now=now, note=note)
 
 
 def reroute(session: Session, case_id: int, *, department_id: int, actor: Actor, now: datetime,
@@ -243,7 +268,7 @@ def reroute(session: Session, case_id: int, *, department_id: int, actor: Actor,
     (department,) = _departments(session, [department_id], "department_id")
     before = snapshot(case, CASE_FIELDS)
     withdrawn = _withdraw_active(case)
-    _route_to_lead(session, case, department, "reroute", now, calendar, tz)
+    _route_to_lead(session, case, department, "reroute", now, calendar, tz, note=reason)
     _event(session, case, "rerouted", actor, now, before, note=reason,
            departments=[department.name], withdrawn_department_ids=withdrawn)
     return case
@@ -254,16 +279,24 @@ def reroute(session: Session, case_id: int, *, department_id: int, actor: Actor,
 
 def start_joint_handling(session: Session, case_id: int, *, department_ids: Sequence[int],
                          meeting_at: datetime, actor: Actor, now: datetime,
+                         lead_department_id: int | None = None,
                          calendar: WorkCalendar | None = None, tz: tzinfo | None = None) -> Case:
-    """专班商办: several co-handling units and a joint meeting led by the task force.
+    """专班商办: several co-handling units and a joint meeting led by the task force; only
+    task-force users (企服专班: supervisors, administrators) start it.
 
-    The first department is the lead (牵头). Until the meeting is held the deadline counts
-    from the planned meeting day; :func:`record_meeting_held` recounts it from the real day.
+    ``lead_department_id`` is the lead unit (牵头), one of ``department_ids``; without it the
+    first one leads. Until the meeting is held the deadline counts from the planned meeting
+    day; :func:`record_meeting_held` recounts it from the real day.
     """
-    require_kind(actor, CENTRE, "启动专班商办")
+    require_kind(actor, SUPERVISORS, "启动专班商办")
     case = _case(session, case_id)
     check(case, "start_joint")
-    departments = _departments(session, department_ids)
+    ids = list(department_ids)
+    if lead_department_id is not None:
+        if lead_department_id not in ids:
+            raise InvalidInput({"lead_department_id": "牵头单位须为共同承办单位之一"})
+        ids = [lead_department_id, *[i for i in ids if i != lead_department_id]]
+    departments = _departments(session, ids)
     if len(departments) < 2:
         raise InvalidInput({"department_ids": "专班商办至少需要两个共同承办单位"})
     deadlines = _deadlines(session, calendar, tz)
@@ -271,8 +304,8 @@ def start_joint_handling(session: Session, case_id: int, *, department_ids: Sequ
         raise InvalidInput({"meeting_at": "商办会时间不能早于今天"})
     before = snapshot(case, CASE_FIELDS)
     due = deadlines.joint(deadlines.local_date(meeting_at))
-    for index, department in enumerate(departments):
-        _assign(session, case, department, Role.LEAD if index == 0 else Role.CO, due, now)
+    assigned = [_assign(session, case, department, Role.LEAD if index == 0 else Role.CO,
+                        due, now) for index, department in enumerate(departments)]
     session.add(JointMeeting(case_id=case.id, scheduled_at=meeting_at, attendees=[],
                              convened_by=actor.name[:100]))
     case.mode = Mode.JOINT
@@ -282,6 +315,7 @@ def start_joint_handling(session: Session, case_id: int, *, department_ids: Sequ
     move(case, "start_joint", Status.HANDLING)
     session.flush()
     mark_final_routing(session, case.id, {d.id for d in departments})
+    _tell_all(session, assigned, NotificationKind.ASSIGNED, now)
     _event(session, case, "joint_started", actor, now, before,
            departments=[d.name for d in departments], meeting_at=meeting_at.isoformat())
     return case
@@ -291,7 +325,7 @@ def record_meeting_held(session: Session, case_id: int, *, held_at: datetime,
                         attendees: Sequence[str], minutes: str, actor: Actor, now: datetime,
                         calendar: WorkCalendar | None = None, tz: tzinfo | None = None) -> Case:
     """The joint meeting took place: due = meeting day + 5 working days for every unit."""
-    require_kind(actor, CENTRE, "登记商办会")
+    require_kind(actor, SUPERVISORS, "登记商办会")
     case = _case(session, case_id)
     check(case, "record_meeting")
     meeting = case.meetings[-1] if case.meetings else None
@@ -325,23 +359,29 @@ def record_meeting_held(session: Session, case_id: int, *, held_at: datetime,
 # -- 研判上报 escalation ----------------------------------------------------------------------
 
 
-def escalate(session: Session, case_id: int, *, analysis: str, actor: Actor, now: datetime
-             ) -> Case:
-    """The task force's analysis sends a major or complex case to the leading group."""
+def escalate(session: Session, case_id: int, *, analysis: str, actor: Actor, now: datetime,
+             decision_days: int | None = None, calendar: WorkCalendar | None = None,
+             tz: tzinfo | None = None) -> Case:
+    """The task force's analysis sends a major or complex case to the leading group, whose
+    decision is due within ``decision_days`` working days (``ESCALATION_DECISION_DAYS``);
+    the reminders chase it like a department's deadline."""
     require_kind(actor, SUPERVISORS, "研判上报")
     case = _case(session, case_id)
     check(case, "escalate")
     text = _text(analysis, "analysis", "请填写研判意见")
     before = snapshot(case, CASE_FIELDS)
     withdrawn = _withdraw_active(case)
+    days = decision_days if decision_days is not None else DECISION_WORKING_DAYS
+    if days < 1:
+        raise InvalidInput({"decision_days": "决定时限至少为1个工作日"})
+    due = _deadlines(session, calendar, tz).decision(now, days)
     session.add(Escalation(case_id=case.id, analysis=text, escalated_at=now,
-                           escalated_by=actor.name[:100]))
+                           escalated_by=actor.name[:100], decision_due=due.day))
     case.mode = Mode.ESCALATED
     case.needs_review = False
     case.returned_at = None
-    # No deadline until the leading group sets one.
-    case.due_date, case.due_provisional = None, False
-    case.due_reason = "待领导小组确定处置方案和时限"
+    # Until the leading group sets the handling deadline, the case waits for its decision.
+    _set_due(case, due)
     move(case, "escalate", Status.ESCALATED)
     _event(session, case, "escalated", actor, now, before, analysis=text,
            withdrawn_department_ids=withdrawn)
@@ -350,8 +390,11 @@ def escalate(session: Session, case_id: int, *, analysis: str, actor: Actor, now
 
 def record_leading_group_decision(session: Session, case_id: int, *, decision: str,
                                   deadline: date, department_ids: Sequence[int], actor: Actor,
-                                  now: datetime, tz: tzinfo | None = None) -> Case:
-    """The group leader's plan: the departments that carry it out and the deadline it sets."""
+                                  now: datetime, decided_by: str = "",
+                                  decided_at: datetime | None = None,
+                                  tz: tzinfo | None = None) -> Case:
+    """The group leader's plan: who decided and when, the plan, the departments that carry it
+    out (the first leads) and the deadline it sets."""
     require_kind(actor, SUPERVISORS, "登记领导小组决定")
     case = _case(session, case_id)
     check(case, "record_decision")
@@ -362,16 +405,22 @@ def record_leading_group_decision(session: Session, case_id: int, *, decision: s
         raise InvalidInput({"deadline": "办结时限不能早于今天"})
     before = snapshot(case, CASE_FIELDS)
     escalation = case.escalations[-1]
-    escalation.decision, escalation.decision_deadline, escalation.decided_at = text, deadline, now
+    if decided_at is not None and (decided_at.tzinfo is None or decided_at > now):
+        raise InvalidInput({"decided_at": "决定时间不能晚于当前时间"})
+    escalation.decision, escalation.decision_deadline = text, deadline
+    escalation.decided_at = decided_at or now
+    escalation.decided_by = (decided_by or "").strip()[:100] or None
     due = deadlines.decided(deadline)
-    for index, department in enumerate(departments):
-        _assign(session, case, department, Role.LEAD if index == 0 else Role.CO, due, now)
+    assigned = [_assign(session, case, department, Role.LEAD if index == 0 else Role.CO,
+                        due, now) for index, department in enumerate(departments)]
     _set_due(case, due)
     move(case, "record_decision", Status.HANDLING)
     session.flush()
     mark_final_routing(session, case.id, {d.id for d in departments})
+    _tell_all(session, assigned, NotificationKind.ASSIGNED, now)
     _event(session, case, "decision_recorded", actor, now, before, decision=text,
-           departments=[d.name for d in departments])
+           departments=[d.name for d in departments], decided_by=escalation.decided_by,
+           decided_at=escalation.decided_at.isoformat())
     return case
 
 
@@ -437,7 +486,7 @@ def return_assignment(session: Session, assignment_id: int, *, reason: str, acto
         else:
             move(case, "return", Status.RECEIVED)
             case.returned_at = now
-            _set_due(case, deadlines.same_day(now))
+            _set_due(case, deadlines.requeued(now))
             _event(session, case, "back_to_queue", actor, now, before_case, note=text)
     return assignment
 
@@ -504,6 +553,7 @@ def approve_extension(session: Session, assignment_id: int, *, enterprise_inform
     assignment.overdue = False
     _sync_case_due(case)
     _assignment_event(session, assignment, "extension_approved", actor, now, before)
+    tell(session, assignment, NotificationKind.EXT_APPROVED, now=now)
     _event(session, case, "due_changed", actor, now, before_case)
     return assignment
 
@@ -521,32 +571,71 @@ def reject_extension(session: Session, assignment_id: int, *, reason: str, actor
     assignment.extension_status = Extension.REJECTED
     assignment.extension_decided_at = now
     _assignment_event(session, assignment, "extension_rejected", actor, now, before, note=text)
+    tell(session, assignment, NotificationKind.EXT_REJECTED, now=now, note=text)
     return assignment
 
 
 def reply(session: Session, assignment_id: int, *, text: str, actor: Actor, now: datetime,
+          kind: str = ReplyKind.ANSWER, policy_basis: str = "",
           calendar: WorkCalendar | None = None, tz: tzinfo | None = None) -> Assignment:
-    """答复: a department's answer; the case is answered when no department is still handling it."""
+    """答复 or 解释说明: closes the department's assignment; the case is answered when no
+    department is still handling it. A 解释说明 (the request cannot be met under policy)
+    must cite the policy it relies on. 进度反馈 goes through :func:`report_progress`.
+    """
+    if kind not in CLOSING_REPLY_KINDS:
+        raise InvalidInput({"kind": "答复类型应为 答复 或 解释说明"})
     assignment = _assignment(session, assignment_id)
-    require_department(actor, assignment.department_id, "答复")
+    require_department(actor, assignment.department_id, REPLY_KIND_LABELS[kind])
     case = assignment.case
     check(case, "reply")
-    _require_active(assignment, "答复")
-    answer = _text(text, "text", "请填写答复内容")
+    _require_active(assignment, REPLY_KIND_LABELS[kind])
+    answer = _text(text, "text", f"请填写{REPLY_KIND_LABELS[kind]}内容")
+    basis = (_text(policy_basis, "policy_basis", "解释说明须注明所依据的政策", limit=500)
+             if kind == ReplyKind.EXPLANATION else None)
     before_case = snapshot(case, CASE_FIELDS)
     before = snapshot(assignment, ASSIGNMENT_FIELDS)
     ledger.note_missed(assignment, _deadlines(session, calendar, tz), now)
     assignment.state = AssignmentState.REPLIED
     assignment.replied_at = now
     assignment.accepted_at = assignment.accepted_at or now
-    session.add(Reply(case=case, assignment_id=assignment.id,
-                      department_id=assignment.department_id, text=answer,
+    session.add(Reply(case=case, assignment_id=assignment.id, kind=kind,
+                      department_id=assignment.department_id, text=answer, policy_basis=basis,
                       author=actor.name[:100], replied_at=now))
-    _assignment_event(session, assignment, "replied", actor, now, before, reply=answer)
+    extra: dict[str, Any] = {"reply": answer, "kind": kind}
+    if basis:
+        extra["policy_basis"] = basis
+    _assignment_event(session, assignment,
+                      "replied" if kind == ReplyKind.ANSWER else "explained", actor, now,
+                      before, **extra)
     if not _active(case):
         _mark_answered(session, case, _deadlines(session, calendar, tz), actor, now, "reply")
         _event(session, case, "answered", actor, now, before_case)
     return assignment
+
+
+def report_progress(session: Session, assignment_id: int, *, text: str, actor: Actor,
+                    now: datetime) -> Reply:
+    """进度反馈: interim progress for the enterprise; the assignment stays open and its
+    deadline is unchanged. The enterprise is texted the progress."""
+    assignment = _assignment(session, assignment_id)
+    require_department(actor, assignment.department_id, "进度反馈")
+    case = assignment.case
+    check(case, "reply")
+    _require_active(assignment, "进度反馈")
+    note = _text(text, "text", "请填写办理进度")
+    before = snapshot(assignment, ASSIGNMENT_FIELDS)
+    assignment.accepted_at = assignment.accepted_at or now
+    if assignment.state == AssignmentState.PENDING:
+        assignment.state = AssignmentState.ACCEPTED  # reporting progress means it was received
+    progress = Reply(case=case, assignment_id=assignment.id, kind=ReplyKind.PROGRESS,
+                     department_id=assignment.department_id, text=note,
+                     author=actor.name[:100], replied_at=now)
+    session.add(progress)
+    session.flush()
+    _assignment_event(session, assignment, "progress_reported", actor, now, before,
+                      reply=note, kind=ReplyKind.PROGRESS)
+    receipts.progress_reported(session, case, progress, now)
+    return progress
 
 
 # -- follow-up and rating ---------------------------------------------------------------------
@@ -576,7 +665,7 @@ def record_rating(session: Session, case_id: int, *, score: int, comment: str = 
     session.add(Rating(case_id=case.id, score=score, comment=(comment or "").strip(), via=via,
                        call_id=call_id, rated_at=now, rated_by=actor.name[:100],
                        round=case.rework_count))
-    followups.on_rating_recorded(session, case, score=score, comment=comment, via=via, now=now)
+    publish(RatingRecorded(session, case, score=score, comment=comment or "", via=via, now=now))
     if score >= SATISFIED_MIN_SCORE:
         move(case, "rate", Status.CLOSED)
         ledger.settle(session, case, actor=actor, now=now)
@@ -584,6 +673,23 @@ def record_rating(session: Session, case_id: int, *, score: int, comment: str = 
         return case
     _rework(session, case, _deadlines(session, calendar, tz), actor, now)
     _event(session, case, "rework", actor, now, before, score=score)
+    return case
+
+
+def close_unrated(session: Session, case_id: int, *, reason: str, actor: Actor,
+                  now: datetime) -> Case:
+    """回访未果: the enterprise could not be reached for a rating; the case closes as 未评价
+    and the ledger settles (a hanging case too: its answer stands, only the rating is missing).
+    """
+    require_kind(actor, CENTRE | {"system"}, "登记回访未果")
+    case = _case(session, case_id)
+    check(case, "close_unrated")
+    text = _text(reason, "reason", "请填写回访未果的原因", limit=200)
+    before = snapshot(case, CASE_FIELDS)
+    case.unrated_reason = text
+    move(case, "close_unrated", Status.CLOSED)
+    ledger.settle(session, case, actor=actor, now=now)
+    _event(session, case, "closed_unrated", actor, now, before, note=text)
     return case
 
 
@@ -601,12 +707,12 @@ def _rework(session: Session, case: Case, deadlines: Deadlines, actor: Actor, no
     due = deadlines.rework(now, case.mode)
     departments = {d.id: d for d in session.scalars(
         select(Department).where(Department.id.in_([a.department_id for a in replied])))}
-    for assignment in replied:
-        _assign(session, case, departments[assignment.department_id], Role(assignment.role),
-                due, now)
+    assigned = [_assign(session, case, departments[a.department_id], Role(a.role), due, now)
+                for a in replied]
     _set_due(case, due)
     move(case, "rate", Status.HANDLING)
     session.flush()
+    _tell_all(session, assigned, NotificationKind.REWORK, now)
 
 
 # -- corrections --------------------------------------------------------------------------------

@@ -26,6 +26,12 @@ class NotificationKind(StrEnum):
     OVERDUE = "overdue"  # 催办
     ESCALATED = "escalated"  # 督办: overdue for several working days
     POOR_RATING = "poor_rating"  # 差评: rated 1–2, reworked
+    # Told to a department when something happens to its assignment.
+    ASSIGNED = "assigned"  # 新交办
+    REWORK = "rework"  # 重办
+    EXT_APPROVED = "ext_approved"  # 延期已批准
+    EXT_REJECTED = "ext_rejected"  # 延期未批准
+    RETURN_REFUSED = "return_refused"  # 退单未采纳: routed back to the unit that returned it
     BULLETIN = "bulletin"  # 简报: a monthly bulletin draft is ready (no case)
 
 
@@ -34,6 +40,11 @@ KIND_LABELS: dict[str, str] = {
     NotificationKind.OVERDUE: "催办",
     NotificationKind.ESCALATED: "督办",
     NotificationKind.POOR_RATING: "差评重办",
+    NotificationKind.ASSIGNED: "新交办",
+    NotificationKind.REWORK: "重办",
+    NotificationKind.EXT_APPROVED: "延期已批准",
+    NotificationKind.EXT_REJECTED: "延期未批准",
+    NotificationKind.RETURN_REFUSED: "退单未采纳",
     NotificationKind.BULLETIN: "简报",
 }
 

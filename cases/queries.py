@@ -109,6 +109,34 @@ def _caller_filter(session: Session, number: str) -> ColumnElement[bool]:
     return or_(who, Case.enterprise_id.in_(enterprise_ids)) if enterprise_ids else who
 
 
+def unsettled_cases_for_caller(session: Session, phone: str | None, *, limit: int = 3
+                               ) -> tuple[list[Case], int]:
+    """Key 9 from the filing phone: the caller's newest cases not yet closed (with their
+    units and replies) and how many there are in all."""
+    number = phone_or_none(phone)
+    if number is None:
+        return [], 0
+    where = (_caller_filter(session, number), Case.status != Status.CLOSED)
+    total = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
+    cases = list(session.scalars(
+        select(Case).where(*where).order_by(Case.received_at.desc(), Case.id.desc())
+        .limit(limit).options(
+            selectinload(Case.assignments).selectinload(Assignment.department),
+            selectinload(Case.replies))))
+    return cases, total
+
+
+def filed_from(session: Session, case: Case, phone: str | None) -> bool:
+    """Whether ``phone`` is the case's contact number or one of its enterprise's numbers."""
+    number = phone_or_none(phone)
+    if number is None:
+        return False
+    if case.contact_phone == number:
+        return True
+    return case.enterprise_id is not None and case.enterprise_id in {
+        e.id for e in enterprises_for_phone(session, number)}
+
+
 def open_cases_for_caller(session: Session, phone: str | None) -> list[Case]:
     """Open cases of the caller: filed with this contact number or for an enterprise using it."""
     number = phone_or_none(phone)

@@ -31,7 +31,7 @@ from cases.actors import Actor
 from cases.audit import record_event
 from cases.case_models import Assignment
 from cases.deadlines import hotline_tz
-from cases.followup_models import REMINDER_LEVEL_LABELS, ReminderLevel, ReminderSent
+from cases.notice_models import REMINDER_LEVEL_LABELS, ReminderLevel, ReminderSent
 from cases.notifications import Audience, NotificationKind, notify
 from cases.receipts import queue_sms, spoken_day
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, Extension
@@ -71,24 +71,29 @@ def levels_due(due: date, today: date, calendar: WorkCalendar, *, escalate_after
     return levels
 
 
-def _claim(session: Session, assignment: Assignment, level: ReminderLevel, now: datetime) -> bool:
+def claim_once(session: Session, model: type[Any], values: dict[str, Any],
+               unique: Sequence[str]) -> bool:
     """Insert the once-only row; True only for the transaction that inserted it."""
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(model).values(**values).on_conflict_do_nothing(
+            index_elements=list(unique)).returning(model.id)
+        return session.execute(stmt).scalar_one_or_none() is not None
+    try:
+        with session.begin_nested():
+            session.add(model(**values))
+    except IntegrityError:
+        return False
+    return True
+
+
+def _claim(session: Session, assignment: Assignment, level: ReminderLevel, now: datetime) -> bool:
     assert assignment.due_date is not None
     values = {"assignment_id": assignment.id, "level": str(level), "case_id": assignment.case_id,
               "department_id": assignment.department_id, "due_date": assignment.due_date,
               "sent_at": now}
-    dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(ReminderSent).values(**values).on_conflict_do_nothing(
-            index_elements=["assignment_id", "level"]).returning(ReminderSent.id)
-        return session.execute(stmt).scalar_one_or_none() is not None
-    try:
-        with session.begin_nested():
-            session.add(ReminderSent(**values))
-    except IntegrityError:
-        return False
-    return True
+    return claim_once(session, ReminderSent, values, ("assignment_id", "level"))
 
 
 @dataclass

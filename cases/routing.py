@@ -201,6 +201,25 @@ def suggest(
     return [suggestion for _, suggestion in ranked]
 
 
+def suggest_from_menu(category: str | None, subcategory: str | None = None, *,
+                      rules: Sequence[Rule] | None = None) -> list[Suggestion]:
+    """Departments for the caller's menu choice alone (no words to go on yet, e.g. a night
+    voicemail before its transcript): the rules of that sub-area (or, without one, of the
+    category), in rule order, each with the menu bonus as its score and no keywords."""
+    if category not in CATEGORIES:
+        return []
+    chosen = [r for r in (_default_rules() if rules is None else rules)
+              if r.category == category and (subcategory is None or r.subcategory == subcategory)]
+    if subcategory is None:  # a whole category is weak evidence: its first rule only
+        chosen = chosen[:1]
+    found: dict[str, Suggestion] = {}
+    for rule in chosen:
+        for department in rule.departments:
+            found.setdefault(department, Suggestion(department, CATEGORY_BONUS, [],
+                                                    rule.category, rule.subcategory))
+    return list(found.values())
+
+
 def suggest_category(
     text: str, *, rules: Sequence[Rule] | None = None
 ) -> tuple[str, str | None] | None:

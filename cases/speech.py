@@ -36,6 +36,59 @@ def _departments(case: Case) -> str:
     return "、".join(dict.fromkeys(names))
 
 
+LOOKUP_STATE_TEXT: dict[str, str] = {
+    Status.RECEIVED: "已受理，正在分派办理",
+    Status.ESCALATED: "已上报区企业服务工作领导小组研究处理",
+    Status.HANDLING: "正在办理中",
+    Status.ANSWERED: "已答复，我们将回访听取您的评价",
+    Status.CLOSED: "已办结",
+}
+NUMBER_MALFORMED = "诉求编号为10位数字，请重新输入。"
+VERIFY_WRONG = "诉求编号或电话后四位不正确。"
+
+
+def _due_sentence(case: Case, today: date) -> str:
+    """The due date, never one that has passed (then: the centre is chasing it)."""
+    if case.due_date is None or case.status in (Status.ANSWERED, Status.CLOSED):
+        return ""
+    if case.due_date < today:
+        # Waiting in the centre's queue says so already; departments are being chased.
+        return "" if case.status == Status.RECEIVED else "已超过办理期限，中心正在督促办理。"
+    return f"办理期限为{spoken_date(case.due_date, today)}。"
+
+
+def _latest_reply(case: Case) -> str:
+    """The latest answer, explanation or progress note, read out in full."""
+    if not case.replies:
+        return ""
+    latest = case.replies[-1]
+    text = " ".join(latest.text.split()).rstrip("。")
+    if latest.kind == "progress":
+        return f"最新办理进展：{text}。"
+    if latest.kind == "explanation":
+        basis = f"，依据{latest.policy_basis.rstrip('。')}" if latest.policy_basis else ""
+        return f"解释说明：{text}{basis}。"
+    return f"答复内容：{text}。"
+
+
+def lookup_prompt(case: Case, today: date) -> str:
+    """Key 9: number, state, handling units, due date and the latest answer or progress."""
+    units = _departments(case)
+    unit_text = f"承办单位：{units}。" if units and case.status != Status.RECEIVED else ""
+    return (f"诉求编号{spoken_case_number(case.number)}，"
+            f"{LOOKUP_STATE_TEXT.get(case.status, '')}。{unit_text}{_due_sentence(case, today)}"
+            f"{_latest_reply(case)}")
+
+
+def caller_cases_prompt(cases: list[Case], total: int, today: date) -> str:
+    """The caller's newest cases (at most three), read without any typing."""
+    head = (f"您有{total}件诉求尚未办结，" if total > len(cases) else "") + \
+        f"以下是您最近的{len(cases)}件诉求。"
+    ordinals = ["第一件", "第二件", "第三件"]
+    return head + "".join(f"{ordinals[i]}，{lookup_prompt(case, today)}"
+                          for i, case in enumerate(cases))
+
+
 def status_prompt(case: Case, today: date) -> str:
     """Status, handling department and due date of a case, as one sentence."""
     head = f"诉求编号{spoken_case_number(case.number)}，"

@@ -45,6 +45,8 @@ TRANSITIONS: dict[str, Transition] = {
     "reply": _t("答复", {H}, {H, A}),
     # 3–5 closes; 1–2 is rework (重办): departments again, or the centre's queue (即时办).
     "rate": _t("满意度评价", {A}, {C, H, R}),
+    # 回访未果: nobody could be reached for a rating; closed as 未评价 by the settings' rule.
+    "close_unrated": _t("回访未果办结", {A}, {C}),
     "update_details": _t("修改诉求信息", {R, E, H, A}, {R, E, H, A}),
 }
 

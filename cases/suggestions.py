@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 
 from cases.case_models import Assignment, Case, RoutingSuggestion
 from cases.models import Department
-from cases.routing import suggest
+from cases.routing import suggest, suggest_from_menu
 from cases.vocab import AssignmentState
 
 # The operator sees the best few; the report measures the first and any of these.
 MAX_SUGGESTIONS = 3
+# ``RoutingSuggestion.source`` of a suggestion that rests on the caller's menu choice alone.
+MENU_SOURCE = "menu"
 
 
 def store_suggestions(
@@ -23,6 +25,10 @@ def store_suggestions(
     """Replace ``case``'s suggestions with those computed from ``text``."""
     session.execute(delete(RoutingSuggestion).where(RoutingSuggestion.case_id == case.id))
     found = suggest(text, category=case.category)[:MAX_SUGGESTIONS]
+    if not found and case.category:
+        # No words to go on (yet): the caller's menu choice is evidence on its own.
+        found = suggest_from_menu(case.category, case.subcategory)[:MAX_SUGGESTIONS]
+        source = MENU_SOURCE
     names = [s.department for s in found]
     ids: dict[str, int] = {}
     if names:

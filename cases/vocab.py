@@ -23,6 +23,7 @@ class Channel(StrEnum):
     WECHAT = "wechat"
     YONGQIMA = "yongqima"
     QIYEMA = "qiyema"
+    WECOM_GROUP = "wecom_group"  # 企业微信群: the centre's WeCom groups with enterprises
 
 
 CHANNEL_CODES: frozenset[str] = frozenset(c.value for c in Channel)
@@ -40,6 +41,7 @@ CHANNEL_LABELS: dict[str, str] = {
     Channel.WECHAT: "8718微信公众号",
     Channel.YONGQIMA: "甬企码",
     Channel.QIYEMA: "企业码",
+    Channel.WECOM_GROUP: "企业微信群",
 }
 
 
@@ -77,6 +79,22 @@ STATUS_LABELS: dict[str, str] = {
     Status.ANSWERED: "已答复",
     Status.CLOSED: "已办结",
 }
+
+class ReplyKind(StrEnum):
+    """What a department (or the centre) tells the enterprise."""
+
+    ANSWER = "answer"  # 答复: the result; closes the assignment
+    EXPLANATION = "explanation"  # 解释说明: cannot be met under policy; closes it, policy cited
+    PROGRESS = "progress"  # 进度反馈: interim progress; the assignment stays open, due unchanged
+
+
+REPLY_KIND_LABELS: dict[str, str] = {
+    ReplyKind.ANSWER: "答复",
+    ReplyKind.EXPLANATION: "解释说明",
+    ReplyKind.PROGRESS: "进度反馈",
+}
+# Kinds that close an assignment (the case is answered once no department is left).
+CLOSING_REPLY_KINDS: frozenset[str] = frozenset({ReplyKind.ANSWER, ReplyKind.EXPLANATION})
 
 # Cases still being worked on (the caller hears "正在办理中" about these).
 OPEN_STATUSES: tuple[Status, ...] = (Status.RECEIVED, Status.ESCALATED, Status.HANDLING)

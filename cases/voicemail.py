@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from call_flows.workdays import WorkCalendar
-from cases import followups, receipts
+from cases import receipts
 from cases.actors import Actor
 from cases.audit import record_event
 from cases.call_log import CALLS, call_log
@@ -44,6 +44,7 @@ from cases.case_models import Case, CaseNumberCounter, CaseRecording, VoicemailR
 from cases.deadlines import hotline_tz
 from cases.enterprises import enterprises_for_phone, phone_or_none
 from cases.errors import InvalidInput
+from cases.events import RecordingTranscribed, publish
 from cases.fields import category_errors
 from cases.intake import VOICEMAIL_PLACEHOLDER, file_case
 from cases.models import Enterprise, EnterprisePhone
@@ -623,8 +624,8 @@ def transcript_ready(
     if source is None:
         log.warning("transcript for unknown recording id %s", recording_id)
         return None
-    if followups.comment_transcribed(session, recording_id, text, now=now):
-        return None  # a comment in a survey call, not a voicemail
+    if any(publish(RecordingTranscribed(session, recording_id, text, now))):
+        return None  # claimed by a listener (e.g. a comment in a survey call), not a voicemail
     link = _existing(session, recording_id)
     if link is None:
         file_voicemail(

@@ -12,6 +12,8 @@ from typing import Any
 
 from flask import Flask, redirect, url_for
 
+from cases.department_notices import use_phone_lookup
+
 # Blueprints authenticated otherwise: Twilio signatures, API bearer tokens (no cookies).
 DEFAULT_CSRF_EXEMPT = ("ivr.routes:bp", "api.routes:bp")
 
@@ -27,6 +29,8 @@ def init_app(app: Flask) -> None:
 
     # The reminder job texts department liaisons; their phones are console accounts.
     app.extensions["liaison_phones"] = liaison_phones
+    # Departments are texted about new assignments, reworks, extension decisions too.
+    use_phone_lookup(liaison_phones)
     # Tokens stay valid for the whole working session (a long review must still submit).
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)
     # The console may sit behind HTTPS without a Referer (strict privacy settings).

@@ -34,8 +34,9 @@ def available(case: Case, user: User, *, overdue: set[int] | None = None) -> Cas
             "answer": _allowed(case, "answer_instantly"),
             "route": _allowed(case, "route"),
             "reroute": case.status == Status.HANDLING and _allowed(case, "reroute"),
-            "joint": _allowed(case, "start_joint"),
-            "meeting": _allowed(case, "record_meeting") and case.mode == Mode.JOINT
+            "joint": user.role in SUPERVISORS and _allowed(case, "start_joint"),
+            "meeting": user.role in SUPERVISORS and _allowed(case, "record_meeting")
+            and case.mode == Mode.JOINT
             and bool(case.meetings) and case.meetings[-1].held_at is None,
             "escalate": user.role in SUPERVISORS and _allowed(case, "escalate"),
             "decision": user.role in SUPERVISORS and _allowed(case, "record_decision"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cases.followup_models import REMINDER_LEVEL_LABELS
+from cases.notice_models import REMINDER_LEVEL_LABELS
 from cases.vocab import (
     ASSIGNMENT_STATE_LABELS,
     CATEGORY_LABELS,
@@ -11,6 +11,7 @@ from cases.vocab import (
     LEDGER_LABELS,
     MODE_LABELS,
     RATING_LABELS,
+    REPLY_KIND_LABELS,
     ROLE_LABELS,
     STATUS_LABELS,
     SUBCATEGORY_LABELS,
@@ -39,9 +40,13 @@ ACTION_LABELS: dict[str, str] = {
     "extension_rejected": "不予延期",
     "due_changed": "办理期限变更",
     "replied": "答复",
+    "explained": "解释说明",
+    "progress_reported": "进度反馈",
     "answered": "已答复企业",
     "rated": "满意度评价",
     "rework": "差评重办",
+    "followup_unreachable": "回访未果",
+    "closed_unrated": "回访未果办结（未评价）",
     "ledger_hanging": "挂账",
     "ledger_settled": "销账",
     "followup_scheduled": "安排回访",
@@ -52,6 +57,9 @@ ACTION_LABELS: dict[str, str] = {
     "reminder_due_soon": "到期提醒",
     "reminder_overdue": "催办",
     "reminder_escalated": "提请督办",
+    "decision_due_soon": "领导小组决定到期提醒",
+    "decision_overdue": "领导小组决定催办",
+    "decision_escalated": "领导小组决定督办",
 }
 
 CALL_EVENT_LABELS: dict[str, str] = {
@@ -120,6 +128,8 @@ FIELD_LABELS: dict[str, str] = {
     "attendees": "参会单位",
     "transcript": "转写文本",
     "confidence": "置信度",
+    "kind": "答复类型",
+    "policy_basis": "依据政策",
     "article_id": "知识条目编号",
     "article_version": "条目版本",
     "article_title": "知识条目",
@@ -145,6 +155,8 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "category": dict(CATEGORY_LABELS),
     "channel": dict(CHANNEL_LABELS),
     "role": dict(ROLE_LABELS),
+    "reply_kind": dict(REPLY_KIND_LABELS),
+    "kind": dict(REPLY_KIND_LABELS),
 }
 
 __all__ = [

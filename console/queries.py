@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, selectinload
 
 from cases.case_models import Assignment, Case, CaseRecording
+from cases.departments import ATTENDING_ONLY_KINDS
 from cases.enterprises import enterprises_for_phone, phone_or_none
 from cases.models import Department, Enterprise
 from cases.notifications import Audience, Notification
@@ -354,8 +355,17 @@ def call_log(session: Session, filters: CallFilters, tz: tzinfo, *,
 
 
 def active_departments(session: Session) -> list[Department]:
-    return list(session.scalars(select(Department).where(Department.active.is_(True))
-                                .order_by(Department.sort_order, Department.id)))
+    """Units that can handle cases (列席监督单位 attend meetings only)."""
+    return list(session.scalars(select(Department).where(
+        Department.active.is_(True), Department.kind.not_in(ATTENDING_ONLY_KINDS))
+        .order_by(Department.sort_order, Department.id)))
+
+
+def attending_bodies(session: Session) -> list[Department]:
+    """Bodies invited to attend a joint meeting (区纪委区监委, 区委作风办)."""
+    return list(session.scalars(select(Department).where(
+        Department.active.is_(True), Department.kind.in_(ATTENDING_ONLY_KINDS))
+        .order_by(Department.sort_order, Department.id)))
 
 
 def departments_by_id(session: Session, ids: Sequence[int]) -> dict[int, Department]:

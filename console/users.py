@@ -122,6 +122,24 @@ def set_password(session: Session, user_id: int, password: str, *, now: datetime
     return user
 
 
+NO_LIAISON = ("该单位尚无在用的联络员账号，交办后无人接收通知。如确需交办，请勾选"
+              "“该单位无联络员，仍然交办”后再提交。")
+
+
+def has_active_liaison(session: Session, department_id: int) -> bool:
+    """Whether someone at the department will see (and be texted about) a new assignment."""
+    return session.scalar(select(User.id).where(
+        User.role == "department", User.department_id == department_id, User.active)
+        .limit(1)) is not None
+
+
+def require_liaison_or_confirmation(session: Session, department_id: int,
+                                    confirmed: bool) -> None:
+    """Routing to a unit nobody reads needs an explicit confirmation (422 otherwise)."""
+    if not confirmed and not has_active_liaison(session, department_id):
+        raise InvalidInput({"department_id": NO_LIAISON})
+
+
 def liaison_phones(session: Session, department_id: int) -> list[str]:
     """Mobile numbers of the department's active liaisons (console users with a phone).
 

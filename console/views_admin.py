@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from call_flows.calendar_store import delete_override, load_overrides, set_override
 from call_flows.flow import load_flows
 from call_flows.mermaid import to_mermaid
-from cases.departments import KIND_LABELS
+from cases.departments import ATTENDING_ONLY_KINDS, KIND_LABELS
 from cases.errors import InvalidInput
 from cases.models import Department
 from console import admin, users
@@ -78,8 +78,11 @@ def _departments_page() -> str:
     for account in db.session.scalars(select(User).where(User.role == "department")
                                       .order_by(User.username)):
         liaisons.setdefault(account.department_id or 0, []).append(account)
+    without = [d for d in departments if d.active and d.kind not in ATTENDING_ONLY_KINDS
+               and not any(u.active for u in liaisons.get(d.id, []))]
     return render_template("console/admin_departments.html", departments=departments,
-                           liaisons=liaisons, kinds=KIND_LABELS, form=request.form)
+                           liaisons=liaisons, kinds=KIND_LABELS, form=request.form,
+                           without_liaison=without)
 
 
 @route("/admin/departments", roles=ADMINS)

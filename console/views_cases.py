@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from cases import lifecycle
 from cases.case_models import Assignment, Case
-from cases.followups import followups_of_case
 from cases.models import Department, Enterprise
 from cases.overdue import assignment_is_overdue
 from cases.vocab import (
@@ -26,6 +25,7 @@ from console import actions as case_actions
 from console import enterprise_picker, queries, review
 from console.auth import CENTRE, EVERYONE, SUPERVISORS
 from console.blueprint import bp, refuse, route
+from console.users import require_liaison_or_confirmation
 from console.web import (
     actor,
     calendar,
@@ -43,6 +43,7 @@ from console.web import (
     user,
 )
 from core.db import db
+from followup.queries import followups_of_case
 
 
 def visible_case(case_id: int) -> Case:
@@ -91,11 +92,13 @@ def case_page(case_id: int) -> str:
         "console/case.html", case=case,
         actions=case_actions.available(case, account, overdue=late),
         recordings=review.reviewed(db.session, review.recordings_of_case(db.session, case)),
-        departments=departments,
+        departments=departments, attending_bodies=queries.attending_bodies(db.session),
         department_names={d.id: d.name for d in db.session.scalars(select(Department))},
         audit_names={"enterprise_id": _enterprise_names(case)},
         suggested_ids=[s.department_id for s in case.suggestions if s.department_id],
         categories=CATEGORY_LABELS, subcategories=SUBCATEGORY_LABELS, ratings=RATING_LABELS,
+        subcategory_names={code: name for names in SUBCATEGORY_LABELS.values()
+                           for code, name in names.items()},
         show_centre=account.role in CENTRE, overdue_ids=late,
         followups=followups_of_case(db.session, case.id),
     )
@@ -144,34 +147,49 @@ def case_answer(case_id: int) -> Any:
 
 @route("/cases/<int:case_id>/route", roles=CENTRE, methods=("POST",))
 def case_route(case_id: int) -> Any:
-    return _case_action(case_id, "已流转交办", lambda: lifecycle.route_to_department(
-        db.session, case_id, department_id=integer("department_id", "承办单位"),
-        note=text("note"), actor=actor(), now=now(), calendar=calendar(), tz=tz()))
+    def call() -> Any:
+        department_id = integer("department_id", "承办单位")
+        require_liaison_or_confirmation(db.session, department_id,
+                                        checkbox("confirm_no_liaison"))
+        return lifecycle.route_to_department(
+            db.session, case_id, department_id=department_id, note=text("note"),
+            actor=actor(), now=now(), calendar=calendar(), tz=tz())
+
+    return _case_action(case_id, "已流转交办", call)
 
 
 @route("/cases/<int:case_id>/reroute", roles=CENTRE, methods=("POST",))
 def case_reroute(case_id: int) -> Any:
-    return _case_action(case_id, "已重新交办", lambda: lifecycle.reroute(
-        db.session, case_id, department_id=integer("department_id", "承办单位"),
-        reason=text("reason"), actor=actor(), now=now(), calendar=calendar(), tz=tz()))
+    def call() -> Any:
+        department_id = integer("department_id", "承办单位")
+        require_liaison_or_confirmation(db.session, department_id,
+                                        checkbox("confirm_no_liaison"))
+        return lifecycle.reroute(
+            db.session, case_id, department_id=department_id, reason=text("reason"),
+            actor=actor(), now=now(), calendar=calendar(), tz=tz())
+
+    return _case_action(case_id, "已重新交办", call)
 
 
-@route("/cases/<int:case_id>/joint", roles=CENTRE, methods=("POST",))
+@route("/cases/<int:case_id>/joint", roles=SUPERVISORS, methods=("POST",))
 def case_joint(case_id: int) -> Any:
     def call() -> Any:
         lead = integer("lead_department_id", "牵头单位")
         others = [i for i in integers("department_ids") if i != lead]
         return lifecycle.start_joint_handling(
-            db.session, case_id, department_ids=[lead, *others],
+            db.session, case_id, department_ids=[lead, *others], lead_department_id=lead,
             meeting_at=local_datetime("meeting_at", "商办会时间"), actor=actor(), now=now(),
             calendar=calendar(), tz=tz())
 
     return _case_action(case_id, "已启动专班商办", call)
 
 
-@route("/cases/<int:case_id>/meeting", roles=CENTRE, methods=("POST",))
+@route("/cases/<int:case_id>/meeting", roles=SUPERVISORS, methods=("POST",))
 def case_meeting(case_id: int) -> Any:
-    attendees = [a for a in text("attendees").replace("，", "、").replace(",", "、").split("、")]
+    typed = text("attendees").replace("，", "、").replace(",", "、").split("、")
+    invited = [d.name for d in queries.attending_bodies(db.session)
+               if str(d.id) in request.form.getlist("attending_ids")]
+    attendees = [*typed, *invited]
     return _case_action(case_id, "商办会已登记，期限已按会议日期计算",
                         lambda: lifecycle.record_meeting_held(
                             db.session, case_id, held_at=local_datetime("held_at", "召开时间"),
@@ -182,7 +200,9 @@ def case_meeting(case_id: int) -> Any:
 @route("/cases/<int:case_id>/escalate", roles=SUPERVISORS, methods=("POST",))
 def case_escalate(case_id: int) -> Any:
     return _case_action(case_id, "已研判上报领导小组", lambda: lifecycle.escalate(
-        db.session, case_id, analysis=text("analysis"), actor=actor(), now=now()))
+        db.session, case_id, analysis=text("analysis"), actor=actor(), now=now(),
+        decision_days=int(current_app.config["ESCALATION_DECISION_DAYS"]),
+        calendar=calendar(), tz=tz()))
 
 
 @route("/cases/<int:case_id>/decision", roles=SUPERVISORS, methods=("POST",))
@@ -190,7 +210,10 @@ def case_decision(case_id: int) -> Any:
     return _case_action(case_id, "领导小组决定已登记并交办", lambda: (
         lifecycle.record_leading_group_decision(
             db.session, case_id, decision=text("decision"), deadline=day("deadline", "办结时限"),
-            department_ids=integers("department_ids"), actor=actor(), now=now(), tz=tz())))
+            department_ids=integers("department_ids"), decided_by=text("decided_by"),
+            decided_at=(local_datetime("decided_at", "决定时间") if text("decided_at")
+                        else None),
+            actor=actor(), now=now(), tz=tz())))
 
 
 @route("/cases/<int:case_id>/rating", roles=CENTRE, methods=("POST",))
@@ -261,8 +284,17 @@ def assignment_return(assignment_id: int) -> Any:
 @route("/assignments/<int:assignment_id>/reply", roles=("department",), methods=("POST",))
 def assignment_reply(assignment_id: int) -> Any:
     return _department_action(assignment_id, "答复已提交", lambda: lifecycle.reply(
-        db.session, assignment_id, text=text("text"), actor=actor(), now=now(),
+        db.session, assignment_id, text=text("text"), kind=text("kind") or "answer",
+        policy_basis=text("policy_basis"), actor=actor(), now=now(),
         calendar=calendar(), tz=tz()))
+
+
+@route("/assignments/<int:assignment_id>/progress", roles=("department",), methods=("POST",))
+def assignment_progress(assignment_id: int) -> Any:
+    return _department_action(assignment_id, "进度反馈已提交，已短信告知企业",
+                              lambda: lifecycle.report_progress(
+                                  db.session, assignment_id, text=text("text"), actor=actor(),
+                                  now=now()))
 
 
 @route("/assignments/<int:assignment_id>/extension", roles=("department",), methods=("POST",))

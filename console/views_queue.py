@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import flash, render_template, request, url_for
+from flask import current_app, flash, render_template, request, url_for
 
 from cases.enterprises import find_or_register_enterprise
-from cases.followups import operator_tasks
 from cases.intake import file_case
 from cases.vocab import CATEGORY_LABELS, CHANNEL_LABELS, SUBCATEGORY_LABELS, Channel
 from console import queries
@@ -17,6 +16,8 @@ from console.blueprint import route
 from console.recording_state import problems_by_case
 from console.web import actor, calendar, now, optional, perform, stuck_after, text, today, tz
 from core.db import db
+from followup.queries import operator_tasks
+from followup.unreachable import REASONS, record_unreachable, rule_from
 
 # Channels an operator files by hand; voicemails and API channels file themselves.
 MANUAL_CHANNELS = [c for c in Channel if c != Channel.HOTLINE_VOICEMAIL]
@@ -95,4 +96,15 @@ def followups() -> Any:
     waiting for the enterprise's rating."""
     page = queries.follow_ups(db.session, cursor=request.args.get("after"))
     tasks = operator_tasks(db.session) if not request.args.get("after") else []
-    return render_template("console/followups.html", page=page, tasks=tasks)
+    return render_template("console/followups.html", page=page, tasks=tasks,
+                           unreachable_reasons=REASONS)
+
+
+@route("/followups/<int:followup_id>/unreachable", roles=CENTRE, methods=("POST",))
+def followup_unreachable(followup_id: int) -> Any:
+    """回访未果 on an operator task: its reason, then the settings' rule for the case."""
+    rule = rule_from(current_app.config.get("FOLLOWUP_UNREACHABLE_RULE"))
+    return perform(lambda: record_unreachable(
+        db.session, followup_id, reason=text("reason_other") or text("reason"), actor=actor(),
+        now=now(), rule=rule), success="已登记回访未果", redirect_to=url_for("console.followups"),
+        on_error=followups)

@@ -149,6 +149,8 @@ def from_env(
         "FOLLOWUP_CALLS_PER_SECOND": float(env.get("FOLLOWUP_CALLS_PER_SECOND", "1")),
         "FOLLOWUP_RING_SECONDS": int(env.get("FOLLOWUP_RING_SECONDS", "30")),
         "FOLLOWUP_RATING_ORDER": env.get("FOLLOWUP_RATING_ORDER", "ascending"),
+        "FOLLOWUP_UNREACHABLE_RULE": env.get("FOLLOWUP_UNREACHABLE_RULE", "settle"),
+        "ESCALATION_DECISION_DAYS": int(env.get("ESCALATION_DECISION_DAYS", "5")),
         "SMS_SENDER": env.get("SMS_SENDER", ""),
         "SMS_MESSAGING_SERVICE_SID": env.get("SMS_MESSAGING_SERVICE_SID", ""),
         "SMS_SIGNATURE": env.get("SMS_SIGNATURE", "【奉化8718】"),

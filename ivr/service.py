@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from call_flows.engine import FlowEngine, StepResult
+from call_flows.engine import STATE_PARAMS, FlowEngine, StepResult
 from call_flows.hooks import CallContext, HookServices
 from ivr import calllog, twilio_fields
 from ivr.eventlog import CallLogQueue, LogEntry
@@ -23,7 +23,10 @@ log = logging.getLogger(__name__)
 # Steps whose answer needs no call row: they may be logged through Redis (ivr.eventlog).
 # A recorded voicemail is one too: its case number is reserved, the case filed later.
 DEFERRED_EVENTS = frozenset({"gather", "timeout", "empty", "enter", "dial", "record"})
-_STATE_VALUE = re.compile(r"^[a-z_]{1,32}$")
+# What each URL state value may look like (anything else is ignored).
+_STATE_VALUES = {"category": re.compile(r"^[a-z_]{1,32}$"),
+                 "subcategory": re.compile(r"^[a-z_]{1,32}$"),
+                 "lookup_case": re.compile(r"^\d{10}$")}
 
 
 @dataclass
@@ -42,9 +45,10 @@ class IvrRuntime:
 def url_state(params: Mapping[str, str]) -> dict[str, str]:
     """Caller choices carried in the (signed) action URL; anything odd is ignored."""
     state = {}
-    for key, param in (("category", "cat"), ("subcategory", "sub")):
+    for key, param in STATE_PARAMS.items():
         value = params.get(param, "")
-        if _STATE_VALUE.match(value):
+        pattern = _STATE_VALUES.get(key)
+        if pattern is not None and pattern.match(value):
             state[key] = value
     return state
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from cases.call_log import VoicemailSource
 from cases.case_models import CaseRecording, VoicemailReservation
-from cases.followup_models import FollowUpAttempt
 from ivr import calllog
 from ivr.models import INBOUND_FLOW, Call, Recording
 
@@ -27,8 +28,16 @@ def _source(recording: Recording) -> VoicemailSource:
     )
 
 
+# Builds a clause that is true for recordings that are not voicemails (e.g. a comment spoken
+# in a follow-up survey call), given the recording id column; supplied by other packages.
+NotVoicemail = Callable[[Any], ColumnElement[bool]]
+
+
 class VoicemailCallLog:
     """Given to ``cases.call_log.use_call_log`` by the app factory."""
+
+    def __init__(self, not_voicemail: Sequence[NotVoicemail] = ()) -> None:
+        self.not_voicemail = tuple(not_voicemail)
 
     def recording(self, session: Session, recording_id: int) -> VoicemailSource | None:
         recording = session.get(Recording, recording_id)
@@ -59,8 +68,7 @@ class VoicemailCallLog:
                 ~select(CaseRecording.id)
                 .where(CaseRecording.recording_id == Recording.id).exists(),
                 ~select(vr.id).where(vr.recording_sid == Recording.recording_sid).exists(),
-                ~select(FollowUpAttempt.id)
-                .where(FollowUpAttempt.comment_recording_id == Recording.id).exists(),
+                *(~clause(Recording.id) for clause in self.not_voicemail),
             )
             .order_by(Recording.id).limit(limit)
         ).all()

@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from call_flows.office_hours import OfficeHours
-from cases.followup_models import ATTEMPT_STATUS_LABELS, FollowUpAttempt
+from followup.models import ATTEMPT_STATUS_LABELS, FollowUpAttempt
 from ivr.models import Call, CallEvent, Recording
 from reports.indicators import Scope
 from transcription.statuses import TranscriptionStatus

@@ -24,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.case_models import Assignment, Case, CaseEvent, Rating
-from cases.followup_models import FOLLOWUP_STATUS_LABELS, FollowUp
 from cases.models import Department, Enterprise
 from cases.vocab import (
     CATEGORY_LABELS,
@@ -37,6 +36,7 @@ from cases.vocab import (
     Role,
     Status,
 )
+from followup.models import FOLLOWUP_STATUS_LABELS, FollowUp
 from reports.filters import LedgerFilters
 from reports.indicators import RATE_LABELS, Figures, Scope
 

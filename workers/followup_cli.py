@@ -6,8 +6,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from cases.followups import operator_tasks
 from core.db import db
+from followup.queries import operator_tasks
 from workers import context, followup_jobs
 
 followups_cli = AppGroup("followups", help="回访与督办：人工回访任务、立即运行定时任务。")

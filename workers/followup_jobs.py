@@ -25,15 +25,18 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from call_flows.workdays import WorkCalendar
-from cases import followups, reminders
-from cases.followup_models import AttemptStatus, FollowUp, FollowUpStatus, SmsMessage
-from cases.followups import FollowUpPolicy, PlanAction
+from cases import decision_reminders, reminders
+from cases.notice_models import SmsMessage
 from core.clock import system_clock
 from core.config import hotline_zone
 from core.db import db
-from ivr import calllog, outbound, sms
-from ivr.survey import SURVEY_FLOW
-from workers import context
+from followup import calls, queries
+from followup.calls import PlanAction
+from followup.models import AttemptStatus, FollowUp, FollowUpStatus
+from followup.policy import FollowUpPolicy
+from followup.webhooks import SURVEY_FLOW
+from ivr import calllog, outbound
+from workers import context, sms_outbox
 from workers.dispatch import job_is_live
 from workers.queues import CALLS, DEFAULT, connect, job_id, queue
 from workers.rate_limit import RateLimiter
@@ -96,13 +99,13 @@ def enqueue_call(connection: Redis, followup_id: int, attempt: int, at: datetime
     jid = place_job_id(followup_id, attempt, at)
     if job_is_live(connection, jid):
         return False
-    calls = queue(CALLS, connection)
+    call_queue = queue(CALLS, connection)
     options: dict[str, Any] = {"job_id": jid, "description": f"follow-up call {followup_id}",
                                "job_timeout": 180, "result_ttl": 86400, "failure_ttl": 30 * 86400}
     if at <= datetime.now(UTC):
-        calls.enqueue(PLACE_JOB, followup_id, **options)
+        call_queue.enqueue(PLACE_JOB, followup_id, **options)
     else:
-        calls.enqueue_at(at, PLACE_JOB, followup_id, **options)
+        call_queue.enqueue_at(at, PLACE_JOB, followup_id, **options)
     return True
 
 
@@ -168,7 +171,7 @@ def schedule_followup(followup_id: int) -> str:
     """A new follow-up gets its first calling time (or goes to an operator)."""
     app = context.get_app()
     with app.app_context(), db.transaction() as session:
-        followup = followups.schedule(session, followup_id, now=_now(app), policy=_policy(app),
+        followup = calls.schedule(session, followup_id, now=_now(app), policy=_policy(app),
                                       calendar=_calendar(app))
         return followup.status if followup is not None else "missing"
 
@@ -181,7 +184,7 @@ def place_followup_call(followup_id: int) -> str:
         now, policy, calendar = _now(app), _policy(app), _calendar(app)
         template = config.get("FOLLOWUP_DIAL_TEMPLATE") or ""
         with db.transaction() as session:
-            plan = followups.begin_attempt(
+            plan = calls.begin_attempt(
                 session, followup_id, now=now, policy=policy, calendar=calendar,
                 dial=lambda phone: outbound.dial_target(phone, template))
         if plan.action != PlanAction.CALL:
@@ -202,7 +205,7 @@ def place_followup_call(followup_id: int) -> str:
                 from_number=config.get("FOLLOWUP_CALLER_ID") or config["TWILIO_CALLER_ID"],
                 flow=SURVEY_FLOW)
             session.flush()
-            followups.attempt_placed(session, plan.attempt_id, call_sid=sid, call_id=call.id,
+            calls.attempt_placed(session, plan.attempt_id, call_sid=sid, call_id=call.id,
                                      now=now)
         return sid
 
@@ -213,7 +216,7 @@ def _rest_failed(app: Flask, followup_id: int, attempt_id: int, number: int,
     config = app.config
     log.warning("follow-up %s: call request failed: %s", followup_id, exc)
     with db.transaction() as session:
-        errors = followups.note_rest_error(session, attempt_id, str(exc))
+        errors = calls.note_rest_error(session, attempt_id, str(exc))
     delays: Sequence[int] = config.get("FOLLOWUP_REST_RETRY_DELAYS") or (15, 60, 300)
     connection = _redis(config)
     if outbound.is_retryable(exc) and errors <= len(delays) and connection is not None:
@@ -223,7 +226,7 @@ def _rest_failed(app: Flask, followup_id: int, attempt_id: int, number: int,
             job_timeout=180, failure_ttl=30 * 86400)
         return f"retry {errors} in {delays[errors - 1]} s"
     with db.transaction() as session:
-        followups.attempt_failed(session, attempt_id, status=AttemptStatus.ERROR,
+        calls.attempt_failed(session, attempt_id, status=AttemptStatus.ERROR,
                                  now=_now(app), policy=_policy(app), calendar=_calendar(app),
                                  detail=str(exc), give_up=outbound.is_permanent(exc))
     return "failed"
@@ -236,25 +239,26 @@ def send_sms(message_id: int) -> str:
     with app.app_context():
         now = _now(app)
         with db.transaction() as session:
-            message = sms.claim(session, message_id, now)
+            message = sms_outbox.claim(session, message_id, now)
             if message is None:
                 return "not pending"
-            to, body = message.to, sms.body_of(message, config)
-        if not sms.configured(config):
+            to, body = message.to, sms_outbox.body_of(message, config)
+        if not sms_outbox.configured(config):
             with db.transaction() as session:
-                sms.mark_skipped(session, message_id, body=body, reason=NO_SENDER)
+                sms_outbox.mark_skipped(session, message_id, body=body, reason=NO_SENDER)
             return "skipped"
         try:
-            sid = sms.send_sms(outbound.make_twilio_client(config), config, to=to, body=body)
+            sid = sms_outbox.send_sms(outbound.make_twilio_client(config), config, to=to,
+                                      body=body, message_id=message_id)
         except Exception as exc:
             log.warning("SMS %s to %s failed: %s", message_id, to, exc)
             retryable = outbound.is_retryable(exc) and not outbound.is_permanent(exc)
             with db.transaction() as session:
-                retry = sms.mark_failed(session, message_id, error=str(exc),
-                                        retryable=retryable, now=_now(app))
+                retry = sms_outbox.mark_failed(session, message_id, error=str(exc),
+                                               retryable=retryable, now=_now(app))
             return "retry" if retry else "failed"
         with db.transaction() as session:
-            sms.mark_sent(session, message_id, sid=sid, body=body, now=_now(app))
+            sms_outbox.mark_sent(session, message_id, sid=sid, body=body, now=_now(app))
         return sid
 
 
@@ -266,21 +270,21 @@ def followups_tick() -> dict[str, int]:
     with app.app_context():
         now, policy, calendar = _now(app), _policy(app), _calendar(app)
         with db.transaction() as session:
-            new = followups.new_followups(session, created_before=now - timedelta(minutes=1))
+            new = queries.new_followups(session, created_before=now - timedelta(minutes=1))
         for followup_id in new:
             schedule_followup(followup_id)
             counts["scheduled"] += 1
         with db.transaction() as session:
-            counts["lost"] = followups.write_off_lost(session, now=now, policy=policy,
+            counts["lost"] = calls.write_off_lost(session, now=now, policy=policy,
                                                       calendar=calendar)
         with db.transaction() as session:
-            due = followups.due_followups(session, now=now)
+            due = queries.due_followups(session, now=now)
         connection = _redis(app.config)
         if connection is not None:
             for followup_id, made, at in due:
                 counts["calls"] += enqueue_call(connection, followup_id, made + 1, at)
         with db.transaction() as session:
-            messages = sms.due_messages(session, now=now)
+            messages = sms_outbox.due_messages(session, now=now)
         for message_id in messages:
             if send_sms(message_id) != "not pending":
                 counts["sms"] += 1
@@ -304,12 +308,16 @@ def send_reminders_job() -> int:
         log.warning("reminder lock unavailable: %s", exc)
         lock = None
     try:
+        tz = hotline_zone(app.config)
+        escalate_after = int(app.config.get("REMINDER_ESCALATE_AFTER_DAYS", 2))
         with app.app_context(), db.transaction() as session:
             run = reminders.send_reminders(
                 session, _now(app), calendar=_calendar(app), phones=app.extensions.get(
                     "liaison_phones", _no_liaison_phones),
-                tz=hotline_zone(app.config),
-                escalate_after=int(app.config.get("REMINDER_ESCALATE_AFTER_DAYS", 2)))
+                tz=tz, escalate_after=escalate_after)
+            run.sent.extend(decision_reminders.send_decision_reminders(
+                session, _now(app), calendar=_calendar(app), tz=tz,
+                escalate_after=escalate_after))
     finally:
         if lock is not None:
             with contextlib.suppress(LockError, RedisError):

@@ -15,12 +15,14 @@ def test_names_are_unique() -> None:
 def test_order_starts_and_ends_as_in_attachment_2() -> None:
     names = department_names()
     assert names[:4] == ["区府办", "区委组织部", "区委人才办", "区发改局"]
-    assert names[-1] == "松岙镇人民政府"
+    assert names[-3:] == ["松岙镇人民政府", "区纪委区监委", "区委作风办"]
 
 
 def test_all_units_of_attachment_2_plus_talent_office() -> None:
-    # 41 distinct units in attachment 2 (区经信局 listed twice) + 区委人才办.
-    assert len(DEPARTMENTS) == 42
+    # 41 distinct units in attachment 2 (区经信局 listed twice) + 区委人才办, and the two
+    # bodies invited to attend joint meetings.
+    assert len(DEPARTMENTS) == 44
+    assert [d.name for d in DEPARTMENTS if d.kind == "oversight"] == ["区纪委区监委", "区委作风办"]
 
 
 def test_task_force_is_exactly_the_notices_six_units() -> None:
@@ -57,7 +59,7 @@ def test_eight_streets_and_four_towns() -> None:
 
 
 def test_kinds_are_known() -> None:
-    allowed = {"office", "department", "town", "street", "zone", "association"}
+    allowed = {"office", "department", "town", "street", "zone", "association", "oversight"}
     assert {d.kind for d in DEPARTMENTS} <= allowed
 
 

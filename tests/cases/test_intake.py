@@ -133,3 +133,14 @@ def test_count_by_status_counts_each_status(session: Session) -> None:
     new_case(session, local("2026-11-24 10:00"))
     new_case(session, local("2026-11-24 11:00"))
     assert count_by_status(session) == {"received": 2}
+
+
+def test_wecom_group_and_qiyema_are_channels(session: Session) -> None:
+    from cases.intake import file_case
+    from cases.vocab import CHANNEL_LABELS
+    from tests.cases.factories import OPERATOR, local
+
+    assert (CHANNEL_LABELS["wecom_group"], CHANNEL_LABELS["qiyema"]) == ("企业微信群", "企业码")
+    case = file_case(session, channel="wecom_group", description="企业微信群里反映用电增容",
+                     actor=OPERATOR, now=local("2026-11-24 10:00"))
+    assert case.channel == "wecom_group"

@@ -18,7 +18,7 @@ from ivr.models import Recording
 from ivr.phone import TerminalPhone
 from tests.cases.factories import CALENDAR, OPERATOR, department_id, local, new_case
 
-NOT_FOUND = "未找到该诉求编号，请重新输入。"
+MALFORMED = "诉求编号为10位数字，请重新输入。"
 
 
 def only_case(session: Session) -> Case:
@@ -65,29 +65,25 @@ def test_second_message_of_the_week_is_linked_and_says_so(
     assert len(session.scalars(select(Case)).all()) == 1
 
 
-def test_status_lookup_of_a_known_case(session: Session, phone: TerminalPhone, clock: Any) -> None:
-    case = new_case(session, local("2026-10-10 09:00"))
+def test_status_lookup_of_a_known_case_from_its_phone(session: Session, phone: TerminalPhone,
+                                                     clock: Any) -> None:
+    case = new_case(session, local("2026-10-10 09:00"), contact_phone="13800138000")
     lifecycle.route_to_department(session, case.id,
                                   department_id=department_id(session, "区税务局"),
                                   actor=OPERATOR, now=local("2026-10-10 09:30"),
                                   calendar=CALENDAR)
     session.commit()
     clock.set_local("2026-10-12 10:00")
-    outcome = phone.call(keys=["9", "2610100001#"])
-    status = next(line for line in outcome.heard if "正在办理中" in line)
+    outcome = phone.call(from_number="+8613800138000", keys=["9", "2610100001#"])
+    status = next(line for line in outcome.heard if "正在办理中。承办单位" in line)
     assert "区税务局" in status
     assert "10月13日" in status
 
 
-def test_status_lookup_of_an_unknown_number_offers_a_retry(phone: TerminalPhone) -> None:
-    outcome = phone.call(keys=["9", "2610100001#"])
-    assert NOT_FOUND in outcome.heard
-    assert outcome.heard[outcome.heard.index(NOT_FOUND) + 1].startswith("请输入您的诉求编号")
-
-
 def test_status_lookup_of_a_malformed_number_is_rejected(phone: TerminalPhone) -> None:
     outcome = phone.call(keys=["9", "12*4#"])
-    assert NOT_FOUND in outcome.heard
+    assert MALFORMED in outcome.heard
+    assert outcome.heard[outcome.heard.index(MALFORMED) + 1].startswith("查询诉求进度")
 
 
 def test_caller_with_open_cases_hears_about_them_first(
@@ -112,7 +108,7 @@ def test_unknown_caller_hears_no_case_greeting(phone: TerminalPhone) -> None:
 def test_star_in_status_lookup_returns_to_the_main_menu(phone: TerminalPhone) -> None:
     outcome = phone.call(keys=["9", "*#"])
     heard = outcome.heard
-    lookup = next(i for i, line in enumerate(heard) if line.startswith("请输入您的诉求编号"))
+    lookup = next(i for i, line in enumerate(heard) if line.startswith("查询诉求进度"))
     assert heard[lookup + 1].startswith("要素保障问题")
 
 

@@ -34,7 +34,7 @@ def test_instant_answer_closes_the_triage_the_same_day(session: Session) -> None
 
 
 def test_instant_answer_on_a_later_day_is_late_but_not_hanging(session: Session) -> None:
-    case = new_case(session, local("2026-11-24 22:00"))
+    case = new_case(session, local("2026-11-24 15:00"))
     lifecycle.answer_instantly(session, case.id, text="已告知", actor=OPERATOR,
                                now=local("2026-11-25 09:00"), calendar=CALENDAR)
     assert case.answered_on > case.due_date  # type: ignore[operator]
@@ -76,7 +76,7 @@ def test_joint_handling_is_due_five_working_days_after_the_planned_meeting(
     case = new_case(session, now)
     ids = [department_id(session, n) for n in ("区经信局", "区自然资源规划分局")]
     lifecycle.start_joint_handling(session, case.id, department_ids=ids,
-                                   meeting_at=local("2026-09-29 14:00"), actor=OPERATOR,
+                                   meeting_at=local("2026-09-29 14:00"), actor=SUPERVISOR,
                                    now=now, calendar=CALENDAR)
     assert (case.mode, case.due_date) == ("joint", date(2026, 10, 12))
     assert [(a.role, a.due_date) for a in case.assignments] == [
@@ -88,7 +88,7 @@ def test_meeting_held_later_recounts_the_deadline(session: Session) -> None:
     case = new_case(session, now)
     ids = [department_id(session, n) for n in ("区经信局", "区自然资源规划分局")]
     lifecycle.start_joint_handling(session, case.id, department_ids=ids,
-                                   meeting_at=local("2026-09-29 14:00"), actor=OPERATOR,
+                                   meeting_at=local("2026-09-29 14:00"), actor=SUPERVISOR,
                                    now=now, calendar=CALENDAR)
     lifecycle.record_meeting_held(session, case.id, held_at=local("2026-10-08 14:00"),
                                   attendees=["区经信局", "区自然资源规划分局", "区委作风办"],
@@ -105,7 +105,7 @@ def test_joint_case_is_answered_only_when_every_unit_replied(session: Session) -
     names = ("区经信局", "区自然资源规划分局")
     lifecycle.start_joint_handling(
         session, case.id, department_ids=[department_id(session, n) for n in names],
-        meeting_at=now, actor=OPERATOR, now=now, calendar=CALENDAR)
+        meeting_at=now, actor=SUPERVISOR, now=now, calendar=CALENDAR)
     first, second = case.assignments
     lifecycle.reply(session, first.id, text="经信局意见", actor=liaison(session, names[0]),
                     now=now, calendar=CALENDAR)
@@ -121,15 +121,18 @@ def test_joint_handling_needs_two_units(session: Session) -> None:
     with pytest.raises(InvalidInput, match="两个"):
         lifecycle.start_joint_handling(
             session, case.id, department_ids=[department_id(session, "区经信局")],
-            meeting_at=now, actor=OPERATOR, now=now, calendar=CALENDAR)
+            meeting_at=now, actor=SUPERVISOR, now=now, calendar=CALENDAR)
 
 
-def test_escalation_waits_for_the_leading_group_without_a_deadline(session: Session) -> None:
-    now = local("2026-11-24 09:00")
+def test_escalation_waits_for_the_leading_group_decision_within_its_days(session: Session
+                                                                         ) -> None:
+    now = local("2026-11-24 09:00")  # Tuesday
     case = new_case(session, now)
     lifecycle.escalate(session, case.id, analysis="涉及多个镇街土地指标，需领导小组研究",
-                       actor=SUPERVISOR, now=now)
-    assert (case.mode, case.status, case.due_date) == ("escalated", "escalated", None)
+                       actor=SUPERVISOR, now=now, decision_days=3, calendar=CALENDAR)
+    assert (case.mode, case.status, case.due_date, case.due_reason) == (
+        "escalated", "escalated", date(2026, 11, 27), "研判上报：领导小组3个工作日内作出决定")
+    assert case.escalations[0].decision_due == date(2026, 11, 27)
 
 
 def test_leading_group_decision_sets_departments_and_deadline(session: Session) -> None:
@@ -179,3 +182,33 @@ def test_routing_into_2027_stores_a_provisional_due_date(session: Session) -> No
                                   actor=OPERATOR, now=now, calendar=CALENDAR)
     assert (case.due_date, case.due_provisional) == (date(2027, 1, 4), True)
     assert lead(case).due_provisional is True
+
+
+def test_joint_handling_is_for_the_task_force_only(session: Session) -> None:
+    now = local("2026-11-24 09:00")
+    case = new_case(session, now)
+    ids = [department_id(session, n) for n in ("区经信局", "区发改局")]
+    with pytest.raises(NotAllowed, match="启动专班商办"):
+        lifecycle.start_joint_handling(session, case.id, department_ids=ids, meeting_at=now,
+                                       actor=OPERATOR, now=now, calendar=CALENDAR)
+    assert case.status == "received"
+
+
+def test_joint_lead_is_chosen_and_attending_bodies_never_handle(session: Session) -> None:
+    now = local("2026-11-24 09:00")
+    case = new_case(session, now)
+    first, chosen = (department_id(session, n) for n in ("区经信局", "区发改局"))
+    oversight = department_id(session, "区纪委区监委")
+    with pytest.raises(InvalidInput, match="列席监督单位"):
+        lifecycle.start_joint_handling(session, case.id, department_ids=[first, oversight],
+                                       meeting_at=now, actor=SUPERVISOR, now=now,
+                                       calendar=CALENDAR)
+    with pytest.raises(InvalidInput):
+        lifecycle.start_joint_handling(session, case.id, department_ids=[first, chosen],
+                                       lead_department_id=oversight, meeting_at=now,
+                                       actor=SUPERVISOR, now=now, calendar=CALENDAR)
+    lifecycle.start_joint_handling(session, case.id, department_ids=[first, chosen],
+                                   lead_department_id=chosen, meeting_at=now,
+                                   actor=SUPERVISOR, now=now, calendar=CALENDAR)
+    assert [(a.department_id, a.role) for a in case.assignments] == [
+        (chosen, "lead"), (first, "co")]

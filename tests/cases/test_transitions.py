@@ -76,7 +76,7 @@ def test_meeting_for_a_routed_case_is_forbidden(session: Session) -> None:
     case = routed_case(session, NOW)
     with pytest.raises(ForbiddenTransition, match="专班商办"):
         lifecycle.record_meeting_held(session, case.id, held_at=NOW, attendees=["区经信局"],
-                                      minutes="", actor=OPERATOR, now=NOW)
+                                      minutes="", actor=SUPERVISOR, now=NOW)
 
 
 def test_forbidden_transition_writes_no_event(session: Session) -> None:

@@ -151,4 +151,6 @@ def test_empty_transcript_asks_the_operator_to_listen(session: Session) -> None:
     case = file(session, recording).case
     transcript_ready(session, recording.id, "", 0.0, now=NOW)
     assert "请收听录音" in case.description
-    assert case.suggestions == []
+    # No words to match: only the caller's menu choice (政策咨询) speaks.
+    assert case.suggestions
+    assert all(s.source == "menu" and s.keywords == [] for s in case.suggestions)

@@ -18,8 +18,8 @@ from cases import receipts, voicemail
 from cases.case_models import Case, CaseNumberCounter, CaseRecording, VoicemailReservation
 from cases.enterprises import register_enterprise
 from cases.errors import InvalidInput
-from cases.followup_models import SmsMessage
 from cases.ivr_hooks import voicemail_saved
+from cases.notice_models import SmsMessage
 from cases.speech import spoken_case_number
 from cases.voicemail import file_pending_voicemails, reserve_voicemail, transcript_ready
 from core.db import db

@@ -227,3 +227,40 @@ def test_voicemail_from_queue_to_rating(live_server: str, browser: Any, app: Any
         admin.shot(name)
     for desk in (operator, department, other, supervisor, admin):
         desk.close()
+
+
+def test_department_reports_progress_then_explains(live_server: str, browser: Any, app: Any,
+                                                   accounts: Accounts,
+                                                   routed_case: Case) -> None:
+    """进度反馈 keeps the case open; 解释说明 needs its policy and then answers the case."""
+    department = Desk(browser, live_server)
+    department.login("dept-a")
+    department.go(f"/console/cases/{routed_case.id}")
+    page = department.page
+    page.locator("summary", has_text="进度反馈").click()
+    page.get_by_label("办理进度").fill("已约企业下周现场踏勘，踏勘后一周内给出结论。")
+    page.get_by_role("button", name="提交进度反馈").click()
+    department.expect_flash("进度反馈已提交")
+    assert "办理中" in page.locator("h1").inner_text()
+    assert page.locator(".reply-progress", has_text="已约企业下周现场踏勘").count() == 1
+    department.shot("18-department-progress")
+
+    page.get_by_label("解释说明（政策规定无法办理）").check()
+    page.get_by_label("答复内容").fill("企业不在贷款贴息支持范围内，已告知可申请的其他渠道。")
+    page.get_by_role("button", name="提交答复").click()
+    assert "解释说明须注明所依据的政策" in page.content()  # refused, nothing lost
+    assert "已答复" not in page.locator("h1").inner_text()
+    department.go(f"/console/cases/{routed_case.id}")
+    page.get_by_label("解释说明（政策规定无法办理）").check()
+    page.get_by_label("答复内容").fill("企业不在贷款贴息支持范围内，已告知可申请的其他渠道。")
+    page.get_by_label("依据政策（解释说明必填）").fill("奉政办发〔2021〕35号附件3")
+    page.get_by_role("button", name="提交答复").click()
+    department.expect_flash("答复已提交")
+    explained = page.locator(".reply-explanation")
+    assert "依据：奉政办发〔2021〕35号附件3" in explained.inner_text()
+    department.shot("19-department-explained")
+    db.session.expire_all()
+    case = db.session.get(Case, routed_case.id)
+    assert case is not None and case.status == "answered"
+    assert [r.kind for r in case.replies] == ["progress", "explanation"]
+    department.close()

@@ -90,9 +90,15 @@ def test_return_with_reason_sends_it_back_to_the_queue(
     assert routed_case.number in queue and "退单待重新交办" in queue
     detail = page(client, f"/console/cases/{routed_case.id}")
     assert "属于税务问题" in detail and f"/console/cases/{routed_case.id}/reroute" in detail
-    tax = department_id(db.session(), "区税务局")
+    tax = department_id(db.session(), "区税务局")  # no liaison account: confirm first
+    warned = client.post(f"/console/cases/{routed_case.id}/reroute",
+                         data={"department_id": str(tax), "reason": "改派税务"})
+    assert warned.status_code == 422
+    assert "该单位尚无在用的联络员账号" in warned.get_data(as_text=True)
+    assert fresh(Case, routed_case.id).status == Status.RECEIVED
     client.post(f"/console/cases/{routed_case.id}/reroute",
-                data={"department_id": str(tax), "reason": "改派税务"})
+                data={"department_id": str(tax), "reason": "改派税务",
+                      "confirm_no_liaison": "1"})
     assert fresh(Case, routed_case.id).assignments[-1].department_id == tax
 
 

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from cases import followups, lifecycle, reminders
-from cases.followup_models import AttemptStatus, FollowUp
-from cases.followups import FollowUpPolicy
+from cases import lifecycle, reminders
 from cases.notifications import Audience, Notification, unread_count
 from core.db import db
+from followup import calls
+from followup.models import AttemptStatus, FollowUp
+from followup.policy import FollowUpPolicy
 from tests.cases.factories import CALENDAR, department_id, routed_case
 from tests.console.conftest import DEPT_A, DEPT_B, OPERATOR, Accounts, csrf_token
 from tests.followup.support import MOBILE, answered_case
@@ -27,15 +28,15 @@ def operator_task(clock: Any, department: str = DEPT_A) -> int:
     case_id = answered_case(clock(), phone=MOBILE, department=department)
     session = db.session()
     followup = session.scalars(select(FollowUp).where(FollowUp.case_id == case_id)).one()
-    followups.schedule(session, followup.id, now=clock(), policy=POLICY, calendar=CALENDAR)
+    calls.schedule(session, followup.id, now=clock(), policy=POLICY, calendar=CALENDAR)
     for outcome in OUTCOMES:
         at = followup.next_attempt_at
         assert at is not None
-        plan = followups.begin_attempt(session, followup.id, now=at, policy=POLICY,
-                                       calendar=CALENDAR, dial=lambda number: number)
+        plan = calls.begin_attempt(session, followup.id, now=at, policy=POLICY,
+                                   calendar=CALENDAR, dial=lambda number: number)
         assert plan.attempt_id is not None
-        followups.attempt_failed(session, plan.attempt_id, status=outcome, now=at,
-                                 policy=POLICY, calendar=CALENDAR)
+        calls.attempt_failed(session, plan.attempt_id, status=outcome, now=at,
+                             policy=POLICY, calendar=CALENDAR)
     session.commit()
     assert followup.status == "operator"
     return case_id
@@ -127,7 +128,7 @@ def poor_rating(client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> in
     assert response.status_code == 303
     db.session.rollback()
     return db.session.scalars(select(Notification.id).where(
-        Notification.audience == Audience.DEPARTMENT)).one()
+        Notification.audience == Audience.DEPARTMENT, Notification.kind == "poor_rating")).one()
 
 
 def test_department_sees_the_poor_rating_with_the_comment(
@@ -135,7 +136,9 @@ def test_department_sees_the_poor_rating_with_the_comment(
 ) -> None:
     sign_in(accounts.dept_a)
     html = page(client, "/console/notifications")
-    assert unread_badge(html) == 1
+    # The assignment, the poor rating and the rework assignment it caused.
+    assert unread_badge(html) == 3
+    assert "新交办" in html and "重办：诉求" in html
     item = html.split(f'id="notification-{poor_rating}"')[1].split("</li>")[0]
     assert "差评重办" in item
     assert "评价为“非常不满意”" in item
@@ -148,11 +151,12 @@ def test_department_sees_the_poor_rating_with_the_comment(
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/console/notifications")
     html = page(client, "/console/notifications")
-    assert unread_badge(html) == 0
+    assert unread_badge(html) == 2
     item = html.split(f'id="notification-{poor_rating}"')[1].split("</li>")[0]
     assert "已读" in item and "dept-a-姓名（dept-a）" in item
     assert "标记已读" not in item
-    assert "没有未读通知" in page(client, "/console/notifications?unread=1")
+    assert f'id="notification-{poor_rating}"' not in page(client,
+                                                          "/console/notifications?unread=1")
 
 
 def test_another_department_neither_sees_nor_marks_it(
@@ -218,7 +222,7 @@ def test_marking_read_needs_the_csrf_token(client: Any, accounts: Accounts, sign
                             actor=OPERATOR, now=clock(), calendar=CALENDAR)
     db.session.commit()
     notification_id = db.session.scalars(select(Notification.id).where(
-        Notification.audience == Audience.DEPARTMENT)).one()
+        Notification.audience == Audience.DEPARTMENT, Notification.kind == "poor_rating")).one()
     sign_in(accounts.dept_a)
     assert client.post(f"/console/notifications/{notification_id}/read").status_code == 400
     token = csrf_token(client, "/console/notifications")

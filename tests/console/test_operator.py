@@ -120,9 +120,9 @@ def test_case_detail_shows_facts_suggestions_player_and_trail(
     assert f"/console/recordings/{voicemail_case.recording.id}/audio" in html
     assert 'class="w low"' in html and 'data-start="1.4"' in html
     assert "留言转写完成" in html and "受理" in html  # audit trail
-    for form in ("/route", "/answer", "/joint", "/details", "/rating"):
+    for form in ("/route", "/answer", "/details", "/rating"):
         assert (f"/console/cases/{voicemail_case.case.id}{form}" in html) == (form != "/rating")
-    assert "/escalate" not in html  # supervisors only
+    assert "/escalate" not in html and "/joint" not in html  # task force (supervisors) only
 
 
 def test_supervisor_sees_escalation_form(client: Any, accounts: Accounts, sign_in: Any,
@@ -202,15 +202,29 @@ def test_joint_handling_with_a_meeting(client: Any, accounts: Accounts, sign_in:
     case = window_case()
     session = db.session()
     lead, co = department_id(session, DEPT_A), department_id(session, "区经信局")
-    sign_in(accounts.operator)
     meeting = (clock() + timedelta(days=1)).astimezone().strftime("%Y-%m-%dT10:00")
-    response = client.post(f"/console/cases/{case.id}/joint", data={
-        "lead_department_id": str(lead), "department_ids": [str(co)], "meeting_at": meeting})
+    form = {"lead_department_id": str(lead), "department_ids": [str(co), str(lead)],
+            "meeting_at": meeting}
+    sign_in(accounts.operator)  # not the task force: refused, nothing changes
+    assert client.post(f"/console/cases/{case.id}/joint", data=form).status_code == 403
+    assert reload(case).mode is None
+    sign_in(accounts.supervisor)
+    response = client.post(f"/console/cases/{case.id}/joint", data=form)
     assert response.status_code == 303, response.get_data(as_text=True)
     joint = reload(case)
     assert joint.mode == "joint" and len(joint.assignments) == 2
-    assert joint.assignments[0].department_id == lead
-    assert f"/console/cases/{case.id}/meeting" in page(client, f"/console/cases/{case.id}")
+    # The chosen lead leads, although another unit was listed first.
+    assert [(a.department_id, a.role) for a in joint.assignments] == [(lead, "lead"), (co, "co")]
+    html = page(client, f"/console/cases/{case.id}")
+    assert f"/console/cases/{case.id}/meeting" in html and "区纪委区监委" in html
+    # Attending bodies are invited to the meeting, never offered as handlers.
+    assert 'value="' + str(department_id(session, "区委作风办")) + '"> 区委作风办' in html
+    oversight = department_id(session, "区纪委区监委")
+    held = clock().astimezone().strftime("%Y-%m-%dT%H:%M")
+    client.post(f"/console/cases/{case.id}/meeting", data={
+        "held_at": held, "attendees": "区金融发展服务中心、区经信局",
+        "attending_ids": [str(oversight)], "minutes": "明确牵头单位"})
+    assert reload(case).meetings[0].attendees == ["区金融发展服务中心", "区经信局", "区纪委区监委"]
 
 
 def test_escalate_and_decide(client: Any, accounts: Accounts, sign_in: Any, window_case: Any,

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from cases import lifecycle
 from cases.audit import record_event
 from cases.case_models import Case
-from cases.followup_models import ReminderLevel
 from cases.models import Enterprise
+from cases.notice_models import ReminderLevel
 from console.labels import ACTION_LABELS
 from core.db import db
 from ivr.models import Call, Recording
@@ -143,13 +143,18 @@ def test_audit_trail_shows_labels_not_codes(client: Any, accounts: Accounts, sig
 
 
 def test_every_audit_action_in_the_code_has_a_label() -> None:
-    actions: set[str] = {f"reminder_{level}" for level in ReminderLevel}
+    actions: set[str] = {f"{kind}_{level}" for level in ReminderLevel
+                         for kind in ("reminder", "decision")}
     patterns = [r'action="([a-z_]+)"', r'_event\(\s*session,\s*[\w.]+,\s*"([a-z_]+)"',
-                r'_assignment_event\(\s*session,\s*\w+,\s*"([a-z_]+)"']
-    for path in [*(ROOT / "cases").rglob("*.py"), *(ROOT / "console").rglob("*.py")]:
+                r'_assignment_event\(\s*session,\s*\w+,\s*"([a-z_]+)"',
+                r'audit_step\(\s*session,\s*[\w.]+,\s*"([a-z_]+)"',
+                r'"([a-z_]+)" if kind == ReplyKind.ANSWER else "([a-z_]+)"']
+    for path in [*(ROOT / "cases").rglob("*.py"), *(ROOT / "console").rglob("*.py"),
+                 *(ROOT / "followup").rglob("*.py")]:
         text = path.read_text()
         for pattern in patterns:
-            actions.update(re.findall(pattern, text))
+            for found in re.findall(pattern, text):
+                actions.update([found] if isinstance(found, str) else found)
     assert {"followup_to_operator", "routed", "filed"} <= actions
     assert sorted(a for a in actions if a not in ACTION_LABELS) == []
 

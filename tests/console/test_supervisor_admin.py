@@ -127,3 +127,17 @@ def test_flow_diagram_page(client: Any, accounts: Accounts, sign_in: Any) -> Non
     html = page(client, "/console/admin/flows")
     assert "flowchart TD" in html and 'class="flow-node' in html
     assert "按2" in html  # an edge label of the main menu
+
+
+def test_admin_sees_the_units_without_an_active_liaison(client: Any, accounts: Accounts,
+                                                        sign_in: Any) -> None:
+    sign_in(accounts.admin)
+    page = client.get("/console/admin/departments").get_data(as_text=True)
+    warning = page.split('id="without-liaison"')[1].split("</section>")[0]
+    assert "区税务局" in warning  # no account at all
+    assert DEPT_A not in warning  # department A has its liaison
+    assert "区纪委区监委" not in warning  # attends meetings, handles nothing
+    accounts.dept_a.active = False
+    db.session.commit()
+    page = client.get("/console/admin/departments").get_data(as_text=True)
+    assert DEPT_A in page.split('id="without-liaison"')[1].split("</section>")[0]

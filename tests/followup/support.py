@@ -15,8 +15,8 @@ from twilio.http.response import Response
 
 from cases import lifecycle
 from cases.case_models import Case
-from cases.followup_models import FollowUp, FollowUpAttempt
 from core.db import db
+from followup.models import FollowUp, FollowUpAttempt
 from tests.cases.factories import CALENDAR, department_id, liaison, new_case
 from tests.cases.factories import OPERATOR as OPERATOR  # re-exported for tests
 from workers import followup_jobs

@@ -12,7 +12,7 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from cases.followup_models import SmsMessage
+from cases.notice_models import SmsMessage
 from core.db import db
 from ivr.models import Call
 from tests.cases.factories import actions, local

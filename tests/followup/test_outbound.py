@@ -14,8 +14,8 @@ from ivr.outbound import (
     make_twilio_client,
     place_survey_call,
 )
-from ivr.sms import send_sms
 from tests.followup.support import ACCOUNT_SID, API, FakeTwilio
+from workers.sms_outbox import send_sms
 
 CONFIG: dict[str, Any] = {
     "TWILIO_ACCOUNT_SID": ACCOUNT_SID,

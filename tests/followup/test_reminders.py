@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from call_flows.workdays import WorkCalendar
 from cases import reminders
-from cases.followup_models import ReminderLevel, ReminderSent, SmsMessage
+from cases.notice_models import ReminderLevel, ReminderSent, SmsMessage
 from cases.notifications import Audience, Notification, inbox, mark_read, unread_count
 from console.models import User
 from core.db import db
@@ -26,6 +26,9 @@ from workers.queues import DEFAULT
 CALENDAR = WorkCalendar()
 LIAISON_PHONE = "+8613900139000"
 REMINDER_JOB = "workers.followup_jobs.send_reminders_job"
+# Reminder notices only (routing itself tells the department too: ``assigned``).
+REMINDER_NOTICES = select(func.count()).select_from(Notification).where(
+    Notification.kind.in_([str(level) for level in ReminderLevel]))
 
 
 def route(now: str) -> int:
@@ -86,7 +89,8 @@ def test_reminder_then_overdue_then_escalation(jobs: Any, clock: Any) -> None:
     titles = [n.title for n in inbox(session, Audience.DEPARTMENT, department_id=department)]
     assert titles == ["督办：诉求2611230001已提请企服专班督办",
                       "催办：诉求2611230001已超过办理期限",
-                      "到期提醒：诉求2611230001将于11月25日到期"]
+                      "到期提醒：诉求2611230001将于11月25日到期",
+                      "新交办：诉求2611230001，请于11月25日前答复"]
     (escalation,) = inbox(session, Audience.SUPERVISOR)
     assert escalation.title == "督办：区经信局诉求2611230001逾期2个工作日"
     assert escalation.body == (
@@ -110,7 +114,9 @@ def test_liaison_text_message_in_chinese(jobs: Any, clock: Any, twilio_http: Any
     (sent_sms,) = twilio_http.messages()
     assert sent_sms.data == {"To": LIAISON_PHONE, "From": "+8610690000",
                              "Body": "【奉化8718】区经信局：诉求2611230001将于11月25日到期，"
-                                     "请及时办理答复。"}
+                                     "请及时办理答复。",
+                             "StatusCallback": "https://hotline.example.test/ivr/sms/status"
+                                               f"?message={message_id}"}
 
 
 def test_no_phone_no_text_but_the_console_notice(jobs: Any, clock: Any) -> None:
@@ -119,7 +125,7 @@ def test_no_phone_no_text_but_the_console_notice(jobs: Any, clock: Any) -> None:
     clock.set_local("2026-11-24 09:00")
     followup_jobs.send_reminders_job()
     assert db.session.scalar(select(func.count()).select_from(SmsMessage)) == 0
-    assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
+    assert db.session.scalar(REMINDER_NOTICES) == 1
 
 
 def test_two_schedulers_send_each_reminder_exactly_once(
@@ -153,7 +159,7 @@ def test_two_schedulers_send_each_reminder_exactly_once(
         thread.join()
     assert sorted(results) == [0, 2]
     assert len(sent()) == 2
-    assert db.session.scalar(select(func.count()).select_from(Notification)) == 2
+    assert db.session.scalar(REMINDER_NOTICES) == 2
     assert db.session.scalar(select(func.count()).select_from(SmsMessage)) == 2
 
 
@@ -181,4 +187,4 @@ def test_the_database_alone_keeps_concurrent_runs_to_one_notice(jobs: Any, clock
         thread.join()
     assert sorted(runs) == [[], [(assignment_id, ReminderLevel.DUE_SOON)]]
     assert sent() == [(assignment_id, "due_soon")]
-    assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
+    assert db.session.scalar(REMINDER_NOTICES) == 1

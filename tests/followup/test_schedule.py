@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from call_flows.workdays import WorkCalendar
-from cases.followup_models import FollowUpStatus
-from cases.followups import FollowUpPolicy
 from core.db import db
+from followup.models import FollowUpStatus
+from followup.policy import FollowUpPolicy
 from tests.cases.factories import actions, local
 from tests.followup.support import answered_case, case, followup_of
 from workers import followup_jobs

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cases.followup_models import SmsMessage
+from cases.notice_models import SmsMessage
 from core.db import db
 from tests.cases.factories import local
 from tests.followup.support import answered_case
@@ -35,7 +35,9 @@ def test_voicemail_receipt_is_texted_after_the_call(
         "voicemail_filed", "+8613800138000", "pending")
     assert followup_jobs.send_sms(message.id).startswith("SM")
     (sent,) = twilio_http.messages()
-    assert sent.data == {"To": "+8613800138000", "From": "+8610690000", "Body": FILED}
+    assert sent.data == {"To": "+8613800138000", "From": "+8610690000", "Body": FILED,
+                         "StatusCallback": "https://hotline.example.test/ivr/sms/status"
+                                           f"?message={message.id}"}
     (message,) = messages()
     assert (message.status, message.body) == ("sent", FILED)
     assert followup_jobs.send_sms(message.id) == "not pending"  # a repeated job sends nothing
@@ -52,8 +54,8 @@ def test_answer_is_texted(jobs: Any, twilio_http: Any) -> None:
     (message,) = messages()
     followup_jobs.send_sms(message.id)
     assert twilio_http.messages()[0].data["Body"] == (
-        "【奉化8718】您的诉求（编号2611240001）已办理答复。我们将电话回访，请您对办理结果进行评价。"
-        "查询请致电0574-88888718按9。")
+        "【奉化8718】您的诉求（编号2611240001）已办理答复。区经信局答复：已答复企业。我们将电话回访，"
+        "请您对办理结果进行评价。查询请致电0574-88888718按9。")
 
 
 def test_signature_and_hotline_number_are_configurable(jobs: Any, twilio_http: Any) -> None:

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from cases import lifecycle
 from cases.case_models import Case
-from cases.followup_models import AttemptStatus, FollowUpStatus
-from cases.followups import operator_tasks
 from cases.notifications import Audience, Notification, inbox
 from cases.voicemail import transcript_ready
 from core.db import db
+from followup.models import AttemptStatus, FollowUpStatus
+from followup.queries import operator_tasks
 from ivr.models import Call, Recording
 from tests.cases.factories import CALENDAR, actions, department_id, liaison, local, write_wav
 from tests.followup.support import (
@@ -78,9 +78,12 @@ def test_rated_one_reopens_the_case_and_alerts_the_supervisor(
     assert (alert.kind, alert.score, alert.title) == (
         "poor_rating", 1, "差评：诉求2611240001评价为“非常不满意”")
     assert "自动回访" in alert.body and alert.comment is None
-    (notice,) = inbox(session, Audience.DEPARTMENT,
-                      department_id=department_id(session, "区经信局"))
+    # The department: the poor rating, then the rework assignment (newest first).
+    rework, notice = inbox(session, Audience.DEPARTMENT,
+                           department_id=department_id(session, "区经信局"))[:2]
     assert notice.rating_id == alert.rating_id
+    assert (rework.kind, rework.title) == (
+        "rework", "重办：诉求2611240001企业评价不满意，请于11月27日前重新答复")
 
     # The spoken comment is transcribed like a voicemail, but it is no new case.
     (attempt,) = attempts(followup_of(case_id).id)
@@ -93,7 +96,8 @@ def test_rated_one_reopens_the_case_and_alerts_the_supervisor(
                                 now=clock()) is None
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Case)) == cases_before
-        comments = set(session.scalars(select(Notification.comment)))
+        comments = set(session.scalars(select(Notification.comment).where(
+            Notification.kind == "poor_rating")))
         assert comments == {"办理太慢，问题没有解决"}
         reworked = session.get(Case, case_id)
         assert reworked.ratings[-1].comment == "办理太慢，问题没有解决"
@@ -191,7 +195,7 @@ def test_case_rated_by_an_operator_meanwhile_is_not_rated_again(
 
 
 def test_rating_order_is_configurable() -> None:
-    from cases.survey_hooks import rating_options
+    from followup.survey_hooks import rating_options
 
     assert rating_options("descending") == (
         "非常满意请按5，满意请按4，基本满意请按3，不满意请按2，非常不满意请按1。")

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from call_flows.flow import load_flows
 from call_flows.validator import validate_flow
 from cases.case_models import Case, CaseEvent
-from cases.followup_models import FollowUp
 from cases.vocab import Channel, Ledger, Mode, Status
 from core.db import db
+from followup.models import FollowUp
 from ivr.models import Call
 from knowledge import phone as kb_phone
 from knowledge.service import set_phone_menu, transition

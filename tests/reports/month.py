@@ -33,6 +33,7 @@ from cases.ledger import sweep_overdue
 from tests.cases.factories import (
     CALENDAR,
     OPERATOR,
+    SUPERVISOR,
     department_id,
     lead,
     liaison,
@@ -114,11 +115,11 @@ def build_month(session: Session) -> Month:
 
     f = new_case(session, local("2026-11-16 09:00"), category="special")
     lifecycle.start_joint_handling(session, f.id, department_ids=[unit_1, unit_2],
-                                   meeting_at=local("2026-11-17 14:00"), actor=OPERATOR,
+                                   meeting_at=local("2026-11-17 14:00"), actor=SUPERVISOR,
                                    now=local("2026-11-16 10:00"), calendar=CALENDAR)
     lifecycle.record_meeting_held(session, f.id, held_at=local("2026-11-17 15:00"),
                                   attendees=[UNIT_1, UNIT_2], minutes="商定方案",
-                                  actor=OPERATOR, now=local("2026-11-17 16:00"),
+                                  actor=SUPERVISOR, now=local("2026-11-17 16:00"),
                                   calendar=CALENDAR)
     _reply(session, f, UNIT_1, "2026-11-20 10:00")
     _reply(session, f, UNIT_2, "2026-11-20 11:00")

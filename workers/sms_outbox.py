@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from twilio.rest import Client
 
-from cases.followup_models import SmsMessage, SmsStatus
+from cases.notice_models import SmsMessage, SmsStatus
 from cases.receipts import DEFAULT_HOTLINE, DEFAULT_SIGNATURE, render
 
 log = logging.getLogger(__name__)
@@ -39,13 +39,28 @@ def body_of(message: SmsMessage, config: Mapping[str, Any]) -> str:
                   hotline=config.get("HOTLINE_DISPLAY_NUMBER") or DEFAULT_HOTLINE)
 
 
-def send_sms(client: Client, config: Mapping[str, Any], *, to: str, body: str) -> str:
-    """One text through Twilio Messaging; returns the MessageSid."""
+STATUS_PATH = "/ivr/sms/status"
+
+
+def status_callback_url(base_url: str, message_id: int) -> str:
+    """Where Twilio reports the delivery status of outbox message ``message_id``."""
+    return f"{base_url.rstrip('/')}{STATUS_PATH}?message={message_id}"
+
+
+def send_sms(client: Client, config: Mapping[str, Any], *, to: str, body: str,
+             message_id: int | None = None) -> str:
+    """One text through Twilio Messaging; returns the MessageSid.
+
+    With ``message_id`` (and ``PUBLIC_BASE_URL``) Twilio reports delivery to the signed
+    status callback, which records it on the outbox row.
+    """
     service = config.get("SMS_MESSAGING_SERVICE_SID")
-    sender: dict[str, str] = (
+    options: dict[str, str] = (
         {"messaging_service_sid": service} if service else {"from_": config["SMS_SENDER"]}
     )
-    message = client.messages.create(to=to, body=body, **sender)
+    if message_id is not None and config.get("PUBLIC_BASE_URL"):
+        options["status_callback"] = status_callback_url(config["PUBLIC_BASE_URL"], message_id)
+    message = client.messages.create(to=to, body=body, **options)
     return str(message.sid)
 
 

@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from call_flows.hooks import CallContext, HookRegistry, HookResult
 from call_flows.workdays import WorkCalendar
-from cases import followups
 from cases.deadlines import hotline_tz
-from cases.followups import SCORE_LABELS, RateResult
 from cases.speech import spoken_case_number
 from core.db import db
+from followup import calls
+from followup.calls import SCORE_LABELS, RateResult
 from ivr import twilio_fields
 from ivr.models import Recording
 
@@ -55,14 +55,14 @@ def _tz(ctx: CallContext) -> ZoneInfo:
 
 def survey_identify(ctx: CallContext, _digits: str | None) -> HookResult:
     """Name the case (number digit by digit) and who answered it."""
-    found = followups.survey_case(db.session, ctx.call_sid)
+    found = calls.survey_case(db.session, ctx.call_sid)
     if found is None or not found.due:
         return HookResult(prompts=[NOTHING_TO_RATE], next=END_NODE)
     case = found.case
     received = case.received_at.astimezone(_tz(ctx))
     return HookResult(prompts=[
         f"您于{received.month}月{received.day}日反映的诉求，编号{spoken_case_number(case.number)}，"
-        f"已由{followups.answered_by_names(case)}答复。现对办理结果进行回访，耽误您一点时间。"
+        f"已由{calls.answered_by_names(case)}答复。现对办理结果进行回访，耽误您一点时间。"
     ])
 
 
@@ -70,7 +70,7 @@ def survey_rating_chosen(ctx: CallContext, _digits: str | None) -> HookResult:
     """A rating key: keep it and read it back before the confirmation menu."""
     raw = ctx.state.get("rating", "")
     score = twilio_fields.ascii_int(raw, limit=9) or 0
-    if score not in SCORE_LABELS or followups.choose_score(db.session, ctx.call_sid,
+    if score not in SCORE_LABELS or calls.choose_score(db.session, ctx.call_sid,
                                                            score) is None:
         return HookResult(next=RATING_NODE)
     return HookResult(prompts=[f"您的评价是：{SCORE_LABELS[score]}。"])
@@ -82,7 +82,7 @@ def survey_rating_confirmed(ctx: CallContext, _digits: str | None) -> HookResult
     try:
         # A failure must not cost the call log: the call ends without a rating and is retried.
         with session.begin_nested():
-            result = followups.rate_by_phone(
+            result = calls.rate_by_phone(
                 session, ctx.call_sid, call_id=ctx.services.get("call_id"), now=ctx.now,
                 calendar=_calendar(ctx), tz=_tz(ctx))
     except Exception:
@@ -100,7 +100,7 @@ def survey_comment_saved(ctx: CallContext, _digits: str | None) -> HookResult:
     session = db.session
     sid = ctx.params.get("RecordingSid", "")
     recording_id = session.scalar(select(Recording.id).where(Recording.recording_sid == sid))
-    if recording_id is None or not followups.comment_recorded(session, ctx.call_sid,
+    if recording_id is None or not calls.comment_recorded(session, ctx.call_sid,
                                                               recording_id):
         log.warning("survey: comment %r of call %s not linked", sid, ctx.call_sid)
     return HookResult(prompts=["您的意见已记录。"])

@@ -1,4 +1,4 @@
-"""What the survey webhooks do: the routes in ``ivr.survey_routes`` only parse and respond.
+"""What the survey webhooks do: the routes in ``followup.routes`` only parse and respond.
 
 The start webhook is where Twilio asks what to play once the callee answered; after it, the
 flow's own steps go through the generic ``/ivr/flow/survey/<node>`` route like any flow.
@@ -14,9 +14,9 @@ from twilio.twiml.voice_response import VoiceResponse
 from call_flows.engine import LogEvent
 from call_flows.hooks import CallContext
 from call_flows.workdays import WorkCalendar
-from cases import followups
 from cases.deadlines import calendar_for
-from cases.followups import FollowUpPolicy
+from followup import calls
+from followup.policy import FollowUpPolicy
 from ivr import calllog
 from ivr.service import IvrRuntime
 
@@ -36,9 +36,9 @@ def start(session: Session, runtime: IvrRuntime, followup_id: int | None,
                          now=now)
     session.flush()
     answered_by = params.get("AnsweredBy", "")
-    attempt = followups.call_answered(session, followup_id, call_sid=call.call_sid,
+    attempt = calls.call_answered(session, followup_id, call_sid=call.call_sid,
                                       call_id=call.id, answered_by=answered_by, now=now)
-    if attempt is None or followups.is_machine(answered_by):
+    if attempt is None or calls.is_machine(answered_by):
         reason = "not a follow-up call" if attempt is None else f"answered by {answered_by}"
         calllog.log_events(session, call, [LogEvent("survey", None, answered_by or None,
                                                     f"no survey: {reason}")], now)
@@ -68,7 +68,7 @@ def status(session: Session, runtime: IvrRuntime, followup_id: int | None,
         direction=params.get("Direction") or "outbound-api",
     )
     session.flush()
-    followups.call_finished(
+    calls.call_finished(
         session, followup_id, call_sid=params["CallSid"], call_status=call_status,
         answered_by=params.get("AnsweredBy"), now=now, policy=policy,
         calendar=_calendar(runtime, session),

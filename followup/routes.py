@@ -1,4 +1,5 @@
-"""Twilio webhooks of the satisfaction survey calls (docs/decisions.md §5: under ``/ivr/survey/``).
+"""Twilio webhooks of the satisfaction survey calls (docs/decisions.md §5: under
+``/ivr/survey/``).
 
 ``/ivr/survey/start?followup=<id>`` is the call's Url, ``/ivr/survey/status?followup=<id>``
 its status callback; the survey's own steps use the generic ``/ivr/flow/survey/<node>``.
@@ -13,9 +14,10 @@ from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 from twilio.twiml.voice_response import VoiceResponse
 
-from cases.followups import FollowUpPolicy
 from core.db import db
-from ivr import survey, twilio_fields
+from followup import webhooks as survey
+from followup.policy import FollowUpPolicy
+from ivr import twilio_fields
 from ivr.routes import never_fails
 from ivr.service import IvrRuntime
 from ivr.signature import twilio_signed

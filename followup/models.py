@@ -1,16 +1,14 @@
-"""Follow-through tables: follow-up calls (回访) and their attempts, reminders sent, SMS outbox.
+"""Follow-up tables: follow-up calls (回访) of answered cases and their attempts.
 
-Console notifications live in :mod:`cases.notifications`; the rules that fill these tables in
-:mod:`cases.followups`, :mod:`cases.reminders` and :mod:`cases.receipts`.
+The rules that fill them live in :mod:`followup.calls` and :mod:`followup.listeners`.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cases.case_models import Case
@@ -25,6 +23,7 @@ class FollowUpStatus(StrEnum):
     CALLING = "calling"  # an attempt is being placed or is on the line
     RATED = "rated"  # the enterprise rated, by phone or through an operator
     OPERATOR = "operator"  # automatic calls gave up: an operator calls (operator task)
+    UNREACHABLE = "unreachable"  # 回访未果: the operator could not get a rating either
     CANCELLED = "cancelled"  # the case moved on before anyone rated this round
 
 
@@ -34,6 +33,7 @@ FOLLOWUP_STATUS_LABELS: dict[str, str] = {
     FollowUpStatus.CALLING: "回访中",
     FollowUpStatus.RATED: "已评价",
     FollowUpStatus.OPERATOR: "待人工回访",
+    FollowUpStatus.UNREACHABLE: "回访未果",
     FollowUpStatus.CANCELLED: "已取消",
 }
 
@@ -94,6 +94,10 @@ class FollowUp(Base):
     # Why an operator has to call (shown on the operator task list).
     operator_reason: Mapped[str | None] = mapped_column(String(200))
     operator_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # 回访未果: why, who recorded it, when.
+    unreachable_reason: Mapped[str | None] = mapped_column(String(200))
+    unreachable_by: Mapped[str | None] = mapped_column(String(100))
+    unreachable_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     score: Mapped[int | None] = mapped_column(Integer)
     rated_via: Mapped[str | None] = mapped_column(String(16))
     rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -143,67 +147,3 @@ class FollowUpAttempt(Base):
     @property
     def status_label(self) -> str:
         return ATTEMPT_STATUS_LABELS.get(self.status, self.status)
-
-
-class ReminderLevel(StrEnum):
-    """Notices about an assignment's deadline, each sent at most once per assignment."""
-
-    DUE_SOON = "due_soon"  # 提醒: due within one working day
-    OVERDUE = "overdue"  # 催办: first overdue working day
-    ESCALATED = "escalated"  # 督办: the supervisor is told after N overdue working days
-
-
-REMINDER_LEVEL_LABELS: dict[str, str] = {
-    ReminderLevel.DUE_SOON: "到期提醒",
-    ReminderLevel.OVERDUE: "催办",
-    ReminderLevel.ESCALATED: "提请督办",
-}
-
-
-class ReminderSent(Base):
-    """The unique row that makes a reminder happen once, whatever the number of schedulers."""
-
-    __tablename__ = "reminders"
-    __table_args__ = (UniqueConstraint("assignment_id", "level"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"))
-    level: Mapped[str] = mapped_column(String(16))
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
-    due_date: Mapped[date] = mapped_column(Date)
-    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-class SmsStatus(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    SKIPPED = "skipped"  # no sender configured
-
-
-class SmsMessage(Base):
-    """Outbox of text messages; written with the change that causes them, sent by a job.
-
-    The body is rendered when it is sent (signature and hotline number come from the
-    configuration); ``dedupe_key`` keeps a retried request from queueing a second text.
-    """
-
-    __tablename__ = "sms_messages"
-    __table_args__ = (Index("ix_sms_messages_status_next", "status", "next_try_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    to: Mapped[str] = mapped_column(String(32))
-    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default=SmsStatus.PENDING)
-    body: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_try_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    message_sid: Mapped[str | None] = mapped_column(String(64))
-    error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,8 +1,9 @@
-"""Follow-up calls (回访) after a case is answered: scheduling rules, attempts and outcomes.
+"""Follow-up calls (回访) after a case is answered: scheduling, attempts and outcomes.
 
 The life of a follow-up (one per answered round of a case):
 
-1. :func:`on_case_answered` (called by ``cases.lifecycle``) creates it, ``new``.
+1. :func:`followup.listeners.case_answered` (a ``cases.events.CaseAnswered`` listener)
+   creates it, ``new``.
 2. A worker calls :func:`schedule`: ``scheduled`` at the first calling time — by default the
    next working day 09:30, always inside the calling window (``FOLLOWUP_WINDOWS``, working
    days only) — or straight to an operator when automatic calls are off or there is no phone.
@@ -11,8 +12,8 @@ The life of a follow-up (one per answered round of a case):
    :func:`rate_by_phone` and :func:`comment_recorded`; the status callback
    :func:`call_finished`. A call without a rating (no answer, busy, machine, hung up) is
    retried per :meth:`FollowUpPolicy.retry_at` — 3 attempts over 2 working days by default —
-   and then becomes an operator task (:func:`operator_tasks`), whose rating an operator
-   enters through ``lifecycle.record_rating`` (which calls :func:`on_rating_recorded`).
+   and then becomes an operator task (:func:`followup.queries.operator_tasks`), whose rating
+   an operator enters through ``lifecycle.record_rating`` (announced as ``RatingRecorded``).
 
 Every attempt is written to the case's audit trail. Functions take ``now`` and plain values
 and leave committing to the caller.
@@ -20,24 +21,23 @@ and leave committing to the caller.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from call_flows.office_hours import OfficeHours, parse_windows
 from call_flows.workdays import WorkCalendar
-from cases import receipts
+from cases import lifecycle
 from cases.actors import Actor
 from cases.audit import record_event
-from cases.case_models import Case, Rating
-from cases.followup_models import (
+from cases.case_models import Case
+from cases.vocab import AssignmentState, Status
+from followup.models import (
     ATTEMPT_STATUS_LABELS,
     LIVE_ATTEMPT_STATUSES,
     AttemptStatus,
@@ -45,14 +45,11 @@ from cases.followup_models import (
     FollowUpAttempt,
     FollowUpStatus,
 )
-from cases.notifications import Audience, Notification, NotificationKind, notify
-from cases.vocab import SATISFIED_MIN_SCORE, AssignmentState, Status
-from core.config import DEFAULT_TZ, hotline_zone, parse_bool
+from followup.policy import FollowUpPolicy
 
 SURVEY_ACTOR = Actor("system", "自动回访")
 SCORE_LABELS: dict[int, str] = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意",
                                 1: "非常不满意"}
-VIA_LABELS: dict[str, str] = {"callback": "自动回访", "operator": "人工回访"}
 # Twilio's AnsweredBy values that mean nobody is there to take the survey.
 MACHINE_ANSWERS = frozenset({"machine_start", "machine_end_beep", "machine_end_silence",
                              "machine_end_other", "fax"})
@@ -61,96 +58,6 @@ FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "ca
 EARLY_TOLERANCE = timedelta(minutes=1)
 NO_PHONE = "企业未留联系电话"
 AUTO_CALLS_OFF = "未开通自动回访"
-
-_DELAY = re.compile(r"^(\d+)\s*([mhd])$")
-_NEXT_WORKING_DAY = re.compile(r"^next-working-day\s+(\d{1,2}):(\d{2})$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
-
-
-# -- the policy: when to call -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FollowUpPolicy:
-    """When follow-up calls may be placed; built from the configuration."""
-
-    windows: tuple[tuple[time, time], ...] = ((time(9), time(12)), (time(14), time(20)))
-    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TZ))
-    # First call: the next working day at ``first_call_time``, or ``first_call_delay``
-    # after the answer when that is set.
-    first_call_time: time = time(9, 30)
-    first_call_delay: timedelta | None = None
-    max_attempts: int = 3
-    # Wait after a failed attempt before the next one (the last value repeats).
-    retry_delays: tuple[timedelta, ...] = (timedelta(hours=4), timedelta(hours=24))
-    # All attempts fall on the first attempt's working day and the next ones, this many.
-    span_working_days: int = 2
-    auto_calls: bool = True
-    # An attempt with no final status after this long is written off as lost.
-    lost_after: timedelta = timedelta(hours=2)
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> FollowUpPolicy:
-        """Read ``FOLLOWUP_*`` settings; invalid values raise ``ValueError`` (in Chinese)."""
-        delay_text = str(config.get("FOLLOWUP_DELAY") or "next-working-day 09:30").strip()
-        first_time, first_delay = cls.first_call_time, None
-        if match := _NEXT_WORKING_DAY.match(delay_text):
-            first_time = time(int(match[1]), int(match[2]))
-        elif match := _DELAY.match(delay_text):
-            first_delay = timedelta(**{_UNITS[match[2]]: int(match[1])})
-        else:
-            raise ValueError(
-                f"FOLLOWUP_DELAY 格式错误：{delay_text!r}，"
-                "应为 next-working-day 09:30 或 24h / 90m / 1d"
-            )
-        retry = config.get("FOLLOWUP_RETRY_DELAYS")
-        retry_minutes = [240, 1440] if retry is None else [int(m) for m in retry]
-        auto = config.get("FOLLOWUP_AUTO_CALLS")
-        # Without a real Twilio account every call would fail: operators call instead.
-        has_account = bool(config.get("TWILIO_ACCOUNT_SID")) and not config.get(
-            "TWILIO_AUTH_TOKEN_IS_LOCAL")
-        max_attempts = int(config.get("FOLLOWUP_MAX_ATTEMPTS") or cls.max_attempts)
-        span = int(config.get("FOLLOWUP_SPAN_WORKING_DAYS") or cls.span_working_days)
-        if max_attempts < 1 or span < 1:
-            raise ValueError("FOLLOWUP_MAX_ATTEMPTS 与 FOLLOWUP_SPAN_WORKING_DAYS 至少为1")
-        return cls(
-            windows=tuple(parse_windows(str(config.get("FOLLOWUP_WINDOWS")
-                                            or "09:00-12:00,14:00-20:00"))),
-            tz=hotline_zone(config),
-            first_call_time=first_time,
-            first_call_delay=first_delay,
-            max_attempts=max_attempts,
-            retry_delays=tuple(timedelta(minutes=m) for m in retry_minutes),
-            span_working_days=span,
-            auto_calls=parse_bool(auto, has_account),
-        )
-
-    def hours(self, calendar: WorkCalendar) -> OfficeHours:
-        """The calling window: working days only, inside the daily windows."""
-        return OfficeHours(self.windows, calendar, self.tz)
-
-    def first_attempt_at(self, answered_at: datetime, calendar: WorkCalendar) -> datetime:
-        if self.first_call_delay is not None:
-            candidate = answered_at + self.first_call_delay
-        else:
-            answered_day = answered_at.astimezone(self.tz).date()
-            day = calendar.add_working_days(answered_day, 1).day
-            candidate = datetime.combine(day, self.first_call_time, tzinfo=self.tz)
-        return self.hours(calendar).next_opening(candidate)
-
-    def retry_at(self, first_attempt_at: datetime, failed_at: datetime, attempts_made: int,
-                 calendar: WorkCalendar) -> datetime | None:
-        """When to try again after ``attempts_made`` calls, or None: give it to an operator."""
-        if attempts_made >= self.max_attempts:
-            return None
-        delays = self.retry_delays or (timedelta(0),)
-        delay = delays[min(attempts_made, len(delays)) - 1]
-        candidate = self.hours(calendar).next_opening(failed_at + delay)
-        first_day = calendar.effective_receipt_day(first_attempt_at.astimezone(self.tz).date())
-        last_day = calendar.add_working_days(first_day.day, self.span_working_days - 1).day
-        if candidate.astimezone(self.tz).date() > last_day:
-            return None
-        return candidate
 
 
 # -- small helpers --------------------------------------------------------------------------
@@ -161,19 +68,19 @@ def _local_text(at: datetime, tz: ZoneInfo) -> str:
     return f"{local.month}月{local.day}日{local:%H:%M}"
 
 
-def _event(session: Session, case: Case, action: str, now: datetime, note: str,
-           **after: Any) -> None:
+def audit_step(session: Session, case: Case, action: str, now: datetime, note: str,
+               **after: Any) -> None:
     record_event(session, case, actor=SURVEY_ACTOR, action=action, now=now, after=after,
                  note=note)
 
 
-def _for_round(session: Session, case_id: int, round_: int) -> FollowUp | None:
+def for_round(session: Session, case_id: int, round_: int) -> FollowUp | None:
     return session.scalars(
         select(FollowUp).where(FollowUp.case_id == case_id, FollowUp.round == round_)
     ).one_or_none()
 
 
-def _locked(session: Session, followup_id: int) -> FollowUp | None:
+def locked(session: Session, followup_id: int) -> FollowUp | None:
     """The follow-up, row-locked so that duplicate jobs serialise (PostgreSQL)."""
     return session.scalars(
         select(FollowUp).where(FollowUp.id == followup_id).with_for_update()
@@ -217,33 +124,14 @@ def _to_operator(session: Session, followup: FollowUp, case: Case, reason: str,
     followup.operator_reason = reason[:200]
     followup.operator_since = now
     followup.next_attempt_at = None
-    _event(session, case, "followup_to_operator", now, f"转人工回访：{reason}",
-           followup_id=followup.id)
-
-
-# -- creation and scheduling ------------------------------------------------------------------
-
-
-def on_case_answered(session: Session, case: Case, now: datetime) -> FollowUp:
-    """Hand-off from ``lifecycle``: a follow-up for this answered round, and the SMS notice.
-
-    Nothing is decided here (a worker schedules it with the configured policy), so the
-    case's own audit trail for the answer stays as the lifecycle wrote it.
-    """
-    followup = _for_round(session, case.id, case.rework_count)
-    if followup is None:
-        followup = FollowUp(case=case, round=case.rework_count, phone=case.contact_phone,
-                            status=FollowUpStatus.NEW, created_at=now, updated_at=now)
-        session.add(followup)
-        session.flush()
-    receipts.case_answered(session, case, now)
-    return followup
+    audit_step(session, case, "followup_to_operator", now, f"转人工回访：{reason}",
+               followup_id=followup.id)
 
 
 def schedule(session: Session, followup_id: int, *, now: datetime, policy: FollowUpPolicy,
              calendar: WorkCalendar) -> FollowUp | None:
     """``new`` → ``scheduled`` at the first calling time; idempotent."""
-    followup = _locked(session, followup_id)
+    followup = locked(session, followup_id)
     if followup is None or followup.status != FollowUpStatus.NEW:
         return followup
     case = followup.case
@@ -261,9 +149,9 @@ def schedule(session: Session, followup_id: int, *, now: datetime, policy: Follo
         at = policy.hours(calendar).next_opening(now)
     followup.status = FollowUpStatus.SCHEDULED
     followup.next_attempt_at = at
-    _event(session, case, "followup_scheduled", now,
-           f"计划于{_local_text(at, policy.tz)}第1次自动回访", followup_id=followup.id,
-           attempt=1, at=at)
+    audit_step(session, case, "followup_scheduled", now,
+               f"计划于{_local_text(at, policy.tz)}第1次自动回访", followup_id=followup.id,
+               attempt=1, at=at)
     return followup
 
 
@@ -286,7 +174,7 @@ class CallPlan:
 def begin_attempt(session: Session, followup_id: int, *, now: datetime, policy: FollowUpPolicy,
                   calendar: WorkCalendar, dial: Callable[[str], str]) -> CallPlan:
     """Decide whether to call now; if so, number the attempt (the caller commits first)."""
-    followup = _locked(session, followup_id)
+    followup = locked(session, followup_id)
     if followup is None:
         return CallPlan(PlanAction.SKIP, reason="no such follow-up")
     case = followup.case
@@ -341,9 +229,9 @@ def attempt_placed(session: Session, attempt_id: int, *, call_sid: str, call_id:
     attempt.call_id = attempt.call_id or call_id
     if attempt.status == AttemptStatus.PLACING:
         attempt.status = AttemptStatus.RINGING
-    _event(session, attempt.followup.case, "followup_call", now,
-           f"第{attempt.number}次自动回访：已呼叫", followup_id=attempt.followup_id,
-           attempt=attempt.number, target=attempt.target, call_sid=attempt.call_sid)
+    audit_step(session, attempt.followup.case, "followup_call", now,
+               f"第{attempt.number}次自动回访：已呼叫", followup_id=attempt.followup_id,
+               attempt=attempt.number, target=attempt.target, call_sid=attempt.call_sid)
     return attempt
 
 
@@ -380,8 +268,8 @@ def _finish_attempt(session: Session, attempt: FollowUpAttempt, status: AttemptS
     followup = attempt.followup
     case = followup.case
     label = ATTEMPT_STATUS_LABELS[status]
-    _event(session, case, "followup_failed", now, f"第{attempt.number}次自动回访：{label}",
-           followup_id=followup.id, attempt=attempt.number, outcome=status)
+    audit_step(session, case, "followup_failed", now, f"第{attempt.number}次自动回访：{label}",
+               followup_id=followup.id, attempt=attempt.number, outcome=status)
     if followup.status != FollowUpStatus.CALLING:
         return  # rated by an operator meanwhile, or cancelled
     if not _still_due(followup, case):
@@ -395,9 +283,9 @@ def _finish_attempt(session: Session, attempt: FollowUpAttempt, status: AttemptS
         return
     followup.status = FollowUpStatus.SCHEDULED
     followup.next_attempt_at = at
-    _event(session, case, "followup_scheduled", now,
-           f"计划于{_local_text(at, policy.tz)}第{attempt.number + 1}次自动回访",
-           followup_id=followup.id, attempt=attempt.number + 1, at=at)
+    audit_step(session, case, "followup_scheduled", now,
+               f"计划于{_local_text(at, policy.tz)}第{attempt.number + 1}次自动回访",
+               followup_id=followup.id, attempt=attempt.number + 1, at=at)
 
 
 # -- the survey call ----------------------------------------------------------------------------
@@ -468,8 +356,6 @@ def rate_by_phone(session: Session, call_sid: str, *, call_id: int | None, now: 
                   calendar: WorkCalendar | None = None, tz: ZoneInfo | None = None
                   ) -> RateResult:
     """The callee confirmed the rating: record it on the case (idempotent per call)."""
-    from cases import lifecycle  # lifecycle calls back into this module
-
     attempt = _attempt_by_sid(session, call_sid)
     if attempt is None:
         return RateResult.UNKNOWN
@@ -523,113 +409,6 @@ def call_finished(session: Session, followup_id: int | None, *, call_sid: str, c
     _finish_attempt(session, attempt, outcome, now, policy, calendar)
     return attempt
 
-
-# -- ratings and comments -----------------------------------------------------------------------
-
-
-def on_rating_recorded(session: Session, case: Case, *, score: int, comment: str, via: str,
-                       now: datetime) -> None:
-    """Hand-off from ``lifecycle.record_rating`` (before rework starts): close this round's
-    follow-up (an operator's rating clears the operator task) and alert on a poor rating."""
-    followup = _for_round(session, case.id, case.rework_count)
-    if followup is not None and followup.status != FollowUpStatus.RATED:
-        followup.status = FollowUpStatus.RATED
-        followup.score, followup.rated_via, followup.rated_at = score, via, now
-        followup.next_attempt_at = None
-    if score >= SATISFIED_MIN_SCORE:
-        return
-    rating = session.scalars(
-        select(Rating).where(Rating.case_id == case.id).order_by(Rating.id.desc())).first()
-    label = SCORE_LABELS[score]
-    text = (comment or "").strip() or None
-    title = f"差评：诉求{case.number}评价为“{label}”"
-    body = (f"企业对诉求{case.number}的办理结果评价为“{label}”（{score}分，"
-            f"{VIA_LABELS.get(via, via)}），诉求已挂账重办。")
-    common: dict[str, Any] = {"kind": NotificationKind.POOR_RATING, "case": case, "title": title,
-                              "body": body, "now": now, "score": score, "comment": text,
-                              "rating_id": rating.id if rating is not None else None}
-    notify(session, audience=Audience.SUPERVISOR, **common)
-    replied = [a for a in case.assignments
-               if a.round == case.rework_count and a.state == AssignmentState.REPLIED]
-    for assignment in {a.department_id: a for a in replied}.values():
-        notify(session, audience=Audience.DEPARTMENT, department_id=assignment.department_id,
-               assignment_id=assignment.id, **common)
-
-
-def comment_transcribed(session: Session, recording_id: int, text: str, *, now: datetime
-                        ) -> bool:
-    """Hand-off from ``cases.voicemail.transcript_ready``: a survey comment is not a new case.
-
-    The transcript goes on the attempt, the rating and any poor-rating notifications, and
-    into the case's audit trail. False if the recording is not a survey comment.
-    """
-    attempt = session.scalars(
-        select(FollowUpAttempt).where(FollowUpAttempt.comment_recording_id == recording_id)
-    ).one_or_none()
-    if attempt is None:
-        return False
-    comment = (text or "").strip() or "（未识别出语音内容，请收听录音）"
-    if attempt.comment == comment:
-        return True
-    attempt.comment = comment
-    case = attempt.followup.case
-    if attempt.call_id is not None:
-        rating = session.scalars(
-            select(Rating).where(Rating.case_id == case.id, Rating.call_id == attempt.call_id)
-        ).first()
-        if rating is not None:
-            rating.comment = comment
-            for notification in session.scalars(
-                    select(Notification).where(Notification.rating_id == rating.id)):
-                notification.comment = comment
-    _event(session, case, "followup_comment", now, comment, followup_id=attempt.followup_id,
-           attempt=attempt.number, recording_id=recording_id)
-    return True
-
-
-# -- queries for the console and the periodic job ----------------------------------------------
-
-
-def operator_tasks(session: Session, *, limit: int = 200) -> list[FollowUp]:
-    """Follow-ups an operator must make by phone (人工回访), longest waiting first.
-
-    Each row has ``case`` (number, contact, answer), ``operator_reason`` and ``attempts``
-    (every automatic call with its outcome). Recording the rating through
-    ``lifecycle.record_rating(..., via="operator")`` removes the task.
-    """
-    return list(session.scalars(
-        select(FollowUp)
-        .join(FollowUp.case)
-        .options(selectinload(FollowUp.case), selectinload(FollowUp.attempts))
-        .where(FollowUp.status == FollowUpStatus.OPERATOR, Case.status == Status.ANSWERED,
-               Case.rework_count == FollowUp.round)
-        .order_by(FollowUp.operator_since, FollowUp.id)
-        .limit(limit)))
-
-
-def followups_of_case(session: Session, case_id: int) -> list[FollowUp]:
-    """Every follow-up of a case (one per answered round) with its attempts, oldest first."""
-    return list(session.scalars(
-        select(FollowUp).options(selectinload(FollowUp.attempts))
-        .where(FollowUp.case_id == case_id).order_by(FollowUp.round)))
-
-
-def new_followups(session: Session, *, created_before: datetime, limit: int = 500) -> list[int]:
-    """Follow-ups nobody scheduled yet (the after-commit nudge was lost)."""
-    return list(session.scalars(
-        select(FollowUp.id).where(FollowUp.status == FollowUpStatus.NEW,
-                                  FollowUp.created_at <= created_before)
-        .order_by(FollowUp.id).limit(limit)))
-
-
-def due_followups(session: Session, *, now: datetime, limit: int = 500
-                  ) -> list[tuple[int, int, datetime]]:
-    """``(id, attempts made, due time)`` of scheduled follow-ups whose call is due."""
-    rows = session.execute(
-        select(FollowUp.id, FollowUp.attempt_count, FollowUp.next_attempt_at)
-        .where(FollowUp.status == FollowUpStatus.SCHEDULED, FollowUp.next_attempt_at <= now)
-        .order_by(FollowUp.next_attempt_at).limit(limit))
-    return [(fid, count, at) for fid, count, at in rows]
 
 
 def write_off_lost(session: Session, *, now: datetime, policy: FollowUpPolicy,
