@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from call_flows.workdays import WorkCalendar
 from reports import bulletin as bulletins
@@ -58,7 +58,10 @@ def export_ledger(session: Session, scope: Scope, calendar: WorkCalendar,
     from reports.ledger_export import ledger_batches, prefetched
 
     indicators = indicator_rows(session, scope, calendar)
-    return write_ledger(out, prefetched(ledger_batches(session, scope, filters)), indicators,
+    # The rows are read in a helper thread: hand it this thread's session itself, not the
+    # thread-local proxy, which would open a session of its own there and never close it.
+    reader = session() if isinstance(session, scoped_session) else session
+    return write_ledger(out, prefetched(ledger_batches(reader, scope, filters)), indicators,
                         scope.period.label)
 
 

@@ -113,3 +113,18 @@ def test_year_end_table_and_accountability_export(
                                                   (month.cases["G"].number, "不满意")}
     page = client.get(f"/console/reports/accountability?{NOVEMBER}").get_data(as_text=True)
     assert month.cases["E"].number in page and "久拖不办" in page
+
+
+def test_the_ledger_export_leaves_no_connection_behind(
+        client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> None:
+    # The rows are read in a helper thread; a thread-local session opened there was never
+    # closed and held its transaction open (on PostgreSQL the next TRUNCATE/DDL waited forever).
+    build_month(db.session())
+    db.session.commit()
+    clock.set_local(NOW_TEXT)
+    sign_in(accounts.supervisor)
+    response = client.get(f"/console/reports/ledger.xlsx?{NOVEMBER}")
+    assert response.status_code == 200 and response.data[:2] == b"PK"
+    db.session.remove()
+    assert db.engine is not None
+    assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
