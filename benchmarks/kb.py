@@ -21,6 +21,7 @@ Exit status 3 with ``--strict`` when p95 misses the goal (30 ms).
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -96,8 +97,10 @@ def bulk_load(session: Session, rows: list[dict[str, Any]]) -> None:
                            "grams": fields.grams})
     session.execute(insert(Article), articles)
     column = "rowid" if dialect == "sqlite" else "article_id"
-    session.execute(text(f"INSERT INTO kb_search ({column}, title, questions, answer, grams) "
-                         "VALUES (:id, :title, :questions, :answer, :grams)"), index_rows)
+    extra = ", published" if dialect == "postgresql" else ""
+    session.execute(text(f"INSERT INTO kb_search ({column}, title, questions, answer, grams"
+                         f"{extra}) VALUES (:id, :title, :questions, :answer, :grams"
+                         f"{', true' if extra else ''})"), index_rows)
     existing = dict(session.execute(select(TermStat.token, TermStat.df)).tuples().all())
     df[DOCS_KEY] = len(rows)
     for token, count in df.items():
@@ -176,7 +179,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=500)
-    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test",
+    parser.add_argument("--database-url", default=os.environ.get(
+                            "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
                         help="PostgreSQL admin URL (a private database is created on it)")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")

@@ -57,6 +57,11 @@ class VoiceSettings:
     def recording_callback_url(self) -> str:
         return f"{self.base_url}/ivr/recording"
 
+    @property
+    def fallback_recorded_url(self) -> str:
+        """The action of the apology's ``<Record>`` (``/ivr/fallback``, message recorded)."""
+        return f"{self.base_url}/ivr/fallback?recorded=1"
+
 
 @dataclass
 class LogEvent:
@@ -221,10 +226,24 @@ class FlowEngine:
 
     @staticmethod
     def apology(settings: VoiceSettings) -> VoiceResponse:
-        """Static TwiML for errors and Twilio's fallback URL: apologise, take a voicemail."""
+        """Static TwiML for errors and Twilio's fallback URL: apologise, take a voicemail.
+
+        The ``<Record>`` needs an action: without one Twilio requests the current document
+        again once the message is recorded — the failing step, or the fallback URL, which
+        would apologise and record once more. The action (:meth:`goodbye`) is static too.
+        """
         response = VoiceResponse()
         response.say(SORRY_PROMPT, voice=settings.voice, language=settings.language)
-        _record(response, settings, max_length=settings.voicemail_max_seconds)
+        _record(response, settings, max_length=settings.voicemail_max_seconds,
+                action=settings.fallback_recorded_url)
+        response.say(GOODBYE_PROMPT, voice=settings.voice, language=settings.language)
+        response.hangup()
+        return response
+
+    @staticmethod
+    def goodbye(settings: VoiceSettings) -> VoiceResponse:
+        """After the apology's voicemail: thank the caller and hang up (no database)."""
+        response = VoiceResponse()
         response.say(GOODBYE_PROMPT, voice=settings.voice, language=settings.language)
         response.hangup()
         return response

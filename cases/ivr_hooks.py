@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from call_flows.hooks import CallContext, HookRegistry, HookResult
+from call_flows.hooks import CalendarSource, CallContext, HookRegistry, HookResult
 from call_flows.workdays import WorkCalendar
 from cases import speech
 from cases.call_log import call_log
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 def _calendar(ctx: CallContext) -> WorkCalendar | None:
-    provider: Any = ctx.services.get("calendars")
+    provider: CalendarSource | None = ctx.services.get("calendars")
     return provider.get() if provider is not None else None
 
 

@@ -9,7 +9,6 @@ so they stand out in the user list.
 from __future__ import annotations
 
 import secrets
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from console.models import ROLE_LABELS, User
 from console.users import create_user
+from core.cli import may_print_secrets
 from core.db import utcnow
 from core.files import write_private
 
@@ -94,5 +94,4 @@ def seed_console(session: Session, demo: bool) -> str:
         return "console: no accounts seeded (create them with `flask users create`)"
     instance = Path(current_app.config["INSTANCE_PATH"])
     seed_demo_accounts(session, instance)
-    show = bool(current_app.config.get("SHOW_DEMO_PASSWORDS")) or sys.stdout.isatty()
-    return demo_logins(instance, show_passwords=show).rstrip("\n")
+    return demo_logins(instance, show_passwords=may_print_secrets()).rstrip("\n")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from cases.case_models import Case
 from cases.errors import InvalidInput
+from cases.intake import VOICEMAIL_PLACEHOLDER
 from cases.vocab import CATEGORY_LABELS, SUBCATEGORY_LABELS
 from console import queries
 from console.auth import ADMINS, CENTRE, EVERYONE, SUPERVISORS
@@ -189,7 +190,8 @@ def kb_phone_menu() -> Any:
 
 def case_panel(case: Case) -> dict[str, Any]:
     """Up to three suggested articles for the case, and the one being cited (``?cite=``)."""
-    found = search.search(db.session, case.description or "", today=today(), limit=SUGGESTIONS)
+    text_value = "" if case.description == VOICEMAIL_PLACEHOLDER else case.description or ""
+    found = search.search(db.session, text_value, today=today(), limit=SUGGESTIONS)
     articles = {a.id: a for a in db.session.scalars(
         select(Article).where(Article.id.in_([h.article_id for h in found])))}
     cited = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -31,6 +33,11 @@ def downgrade_command(revision: str) -> None:
     click.echo(f"database at {revision}")
 
 
+def may_print_secrets() -> bool:
+    """Demo secrets go to a terminal (or where ``seed --show-secrets`` says), never to a log."""
+    return bool(current_app.config.get("SHOW_DEMO_SECRETS")) or sys.stdout.isatty()
+
+
 # Each seeder takes (session, demo) and returns a line to print; idempotent.
 SEEDERS: list[str] = ["cases.seed:seed_reference_data", "api.seed:seed_api_tokens",
                       "console.seed:seed_console", "knowledge.seed:seed_knowledge"]
@@ -38,13 +45,14 @@ SEEDERS: list[str] = ["cases.seed:seed_reference_data", "api.seed:seed_api_token
 
 @click.command("seed")
 @click.option("--demo", is_flag=True, help="also create demo accounts and sample data")
-@click.option("--show-passwords", is_flag=True,
-              help="print demo passwords even when the output is not a terminal")
-def seed_command(demo: bool, show_passwords: bool) -> None:
+@click.option("--show-secrets", is_flag=True,
+              help="print demo passwords and the demo API token even when the output is not "
+                   "a terminal")
+def seed_command(demo: bool, show_secrets: bool) -> None:
     """Seed reference data (the notice's departments) and, with --demo, demo accounts."""
     import importlib
 
-    current_app.config["SHOW_DEMO_PASSWORDS"] = show_passwords
+    current_app.config["SHOW_DEMO_SECRETS"] = show_secrets
     for spec in SEEDERS:
         module, _, name = spec.partition(":")
         seeder = getattr(importlib.import_module(module), name)

@@ -112,6 +112,10 @@ def from_env(
         "OFFICE_HOURS": env.get("OFFICE_HOURS", "08:30-12:00,13:30-17:30"),
         "OPERATOR_NUMBER": env.get("OPERATOR_NUMBER", "sip:operators@hotline.invalid"),
         "OPERATOR_DIAL_TIMEOUT": int(env.get("OPERATOR_DIAL_TIMEOUT", "20")),
+        # Knowledge base: public API requests per minute and address; how often (seconds)
+        # the phone menu looks for changed articles.
+        "KB_API_RATE_LIMIT": int(env.get("KB_API_RATE_LIMIT", "60")),
+        "KB_PHONE_MENU_TTL": float(env.get("KB_PHONE_MENU_TTL", "10")),
         "TTS_VOICE": env.get("TTS_VOICE", "Polly.Zhiyu"),
         "TTS_LANGUAGE": env.get("TTS_LANGUAGE", "cmn-CN"),
         "VOICEMAIL_MAX_SECONDS": int(env.get("VOICEMAIL_MAX_SECONDS", "120")),

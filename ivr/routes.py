@@ -127,5 +127,11 @@ def recording() -> Response:
 @bp.post("/fallback")
 @twilio_signed
 def fallback() -> Response:
-    """Twilio's fallbackUrl: static, touches no database, still takes the voicemail."""
+    """Twilio's fallbackUrl: static, touches no database, still takes the voicemail.
+
+    Also the action of that voicemail's ``<Record>`` (``?recorded=1``): goodbye and hang up.
+    The recording itself reaches us through its status callback and is filed as a case.
+    """
+    if request.args.get("recorded"):
+        return _twiml(str(FlowEngine.goodbye(_runtime().engine.settings)))
     return _apology()

@@ -80,6 +80,7 @@ def incoming_call(session: Session, runtime: IvrRuntime, params: Mapping[str, st
         answered = _deferred_start(session, runtime, params, now)
         if answered is not None:
             return answered
+        _end_read_transaction(session)
     call = calllog.get_or_create_call(
         session,
         params["CallSid"],
@@ -93,6 +94,17 @@ def incoming_call(session: Session, runtime: IvrRuntime, params: Mapping[str, st
     session.flush()
     result = runtime.engine.start(call.flow, _context(call, params, runtime, now))
     return _store(session, call, result, now)
+
+
+def _end_read_transaction(session: Session) -> None:
+    """Before the synchronous path writes: end what the deferred attempt read.
+
+    On SQLite a transaction that read and then writes fails at once ("database is locked")
+    when another process wrote in between, instead of waiting for the lock; one that starts
+    by writing waits. The deferred attempt only read (its reservation, if any, was committed
+    on its own connection), so committing here loses nothing.
+    """
+    session.commit()
 
 
 def _status_of(params: Mapping[str, str]) -> dict[str, str]:
@@ -145,6 +157,7 @@ def flow_step(
                                   now)
         if answered is not None:
             return answered
+        _end_read_transaction(session)
     call = calllog.get_or_create_call(
         session, params["CallSid"], now=now, from_number=params.get("From", ""),
         to_number=params.get("To", ""), flow=flow,

@@ -48,7 +48,7 @@ def _limiter() -> FixedWindowLimiter:
         limit = int(current_app.config.get("KB_API_RATE_LIMIT") or DEFAULT_RATE_LIMIT)
         limiter = current_app.extensions["kb_rate_limiter"] = FixedWindowLimiter(limit,
                                                                                  redis=redis)
-    return limiter  # type: ignore[no-any-return]
+    return limiter
 
 
 @bp.before_request

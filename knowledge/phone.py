@@ -191,16 +191,18 @@ def resolve_by_phone(session: Session, article_id: int, *, caller: str, call_id:
         Case.description == description, Case.received_at >= now - DUPLICATE_WINDOW))
     if recent is not None:
         return None
-    fields = {"channel": Channel.HOTLINE_SELF_SERVICE, "description": description,
-              "category": article.category or "policy", "subcategory": article.subcategory,
-              "call_id": call_id, "actor": SELF_SERVICE, "now": now, "calendar": calendar,
-              "tz": tz}
+    def file(phone: str | None) -> Case:
+        return file_case(session, channel=Channel.HOTLINE_SELF_SERVICE, description=description,
+                         category=article.category or "policy",
+                         subcategory=article.subcategory, contact_phone=phone, call_id=call_id,
+                         actor=SELF_SERVICE, now=now, calendar=calendar, tz=tz)
+
     try:
-        case = file_case(session, contact_phone=caller or None, **fields)
+        case = file(caller or None)
     except InvalidInput as exc:
         if "contact_phone" not in exc.fields:
             raise
-        case = file_case(session, contact_phone=None, **fields)  # a withheld number
+        case = file(None)  # a withheld number
     lifecycle.resolve_self_service(session, case.id, text=article.spoken_answer or article.answer,
                                    actor=SELF_SERVICE, now=now, calendar=calendar, tz=tz)
     record_event(session, case, actor=SELF_SERVICE, action="kb_article_cited", now=now,

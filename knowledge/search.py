@@ -14,7 +14,9 @@ sees the same index:
   indexed.
 
 Query words are expanded with the administrator's synonym groups; only the most informative
-terms (by IDF) of a long text are kept, so a two-minute transcript costs what a question does.
+terms (by IDF) of a long text are kept, so a two-minute transcript costs what a question does,
+and the candidates come from the rarest of them within a budget: a word found in most
+articles adds almost nothing to a score but would make every article one to rank.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ PG_WEIGHTS = "{0.15, 0.25, 0.6, 1.0}"  # D grams, C answer, B questions, A title
 MAX_TERMS = 8
 # PostgreSQL: candidates kept by the cheap first ranking for the IDF-weighted second one.
 PG_POOL = 100
-# PostgreSQL: about how many articles the candidate-finding words may match in all.
+# About how many articles the candidate-finding words may match in all (both databases).
 CANDIDATE_BUDGET = 1000
 # Bigrams only for short texts (questions); a long transcript has words enough.
 GRAMS_UP_TO = 40
@@ -216,7 +218,20 @@ def index_article(session: Session, article: Article) -> IndexedFields:
             "ON CONFLICT (article_id) DO UPDATE SET title = EXCLUDED.title, "
             "questions = EXCLUDED.questions, answer = EXCLUDED.answer, grams = EXCLUDED.grams"),
             values)
+        sync_filters(session, article)
     return fields
+
+
+def sync_filters(session: Session, article: Article) -> None:
+    """Copy state, validity and the phone flag into PostgreSQL's index row (SQLite joins)."""
+    if _dialect(session) != "postgresql":
+        return
+    session.execute(text(
+        "UPDATE kb_search SET published = :published, phone = :phone, "
+        "valid_from = :valid_from, valid_until = :valid_until WHERE article_id = :id"),
+        {"id": article.id, "published": article.state == ArticleState.PUBLISHED,
+         "phone": bool(article.phone), "valid_from": article.valid_from,
+         "valid_until": article.valid_until})
 
 
 def remove_article(session: Session, article_id: int) -> None:
@@ -247,6 +262,9 @@ def build_query(session: Session, text_value: str) -> Query:
 class _Terms:
     idf: dict[str, float]  # the most informative query terms present in the index
     selective: list[str]  # those rare enough to find the candidates with
+    # Even the rarest is in more articles than the budget (“中心”): look in titles and
+    # phrasings only (PostgreSQL's ``head`` vector) rather than rank most of the articles.
+    common_only: bool = False
 
 
 def _informative(session: Session, terms: list[str]) -> _Terms:
@@ -269,38 +287,42 @@ def _informative(session: Session, terms: list[str]) -> _Terms:
             break
         selective.append(term)
         found += rows[term]
-    return _Terms({t: idf[t] for t in best}, selective)
+    return _Terms({t: idf[t] for t in best}, selective,
+                  common_only=bool(selective) and found > CANDIDATE_BUDGET)
 
 
-def _filters(phone_only: bool, published_only: bool) -> str:
+def _filters(phone_only: bool, published_only: bool, table: str = "a") -> str:
     conditions = []
     if published_only:
         conditions += [
-            f"a.state = '{ArticleState.PUBLISHED.value}'",
-            "(a.valid_from IS NULL OR a.valid_from <= :today)",
-            "(a.valid_until IS NULL OR a.valid_until >= :today)",
+            "s.published = true" if table == "s"
+            else f"a.state = '{ArticleState.PUBLISHED.value}'",
+            f"({table}.valid_from IS NULL OR {table}.valid_from <= :today)",
+            f"({table}.valid_until IS NULL OR {table}.valid_until >= :today)",
         ]
     if phone_only:
-        conditions.append("a.phone = true")
+        conditions.append(f"{table}.phone = true")
     return "".join(f" AND {c}" for c in conditions)
 
 
 # PostgreSQL's planner does not count the cost of reading (and de-TOASTing) every tsvector, so
-# on a few thousand articles it prefers a sequential scan to the GIN index (≈4× slower here),
-# and a hash join over all articles to index lookups of the candidates. Off for this statement.
-_PG_PLAN = ("enable_seqscan", "enable_indexscan", "enable_hashjoin", "enable_mergejoin")
+# on a few thousand articles it prefers a sequential scan — or a full scan of the primary key —
+# to the GIN index (≈4× slower here). Off for this statement.
+_PG_PLAN = ("enable_seqscan", "enable_indexscan")
 
 
 def _execute(session: Session, sql: Any, params: dict[str, object]) -> list[Any]:
     if _dialect(session) != "postgresql":
         return list(session.execute(sql, params))
-    for setting in _PG_PLAN:
-        session.execute(text(f"SET LOCAL {setting} = off"))
+    def plan(value: str) -> Any:  # one round trip for the settings (transaction-local)
+        return text("SELECT " + ", ".join(f"set_config('{s}', '{value}', true)"
+                                          for s in _PG_PLAN))
+
+    session.execute(plan("off"))
     try:
         return list(session.execute(sql, params))
     finally:
-        for setting in _PG_PLAN:
-            session.execute(text(f"SET LOCAL {setting} = on"))
+        session.execute(plan("on"))
 
 
 def search(session: Session, query_text: str, *, today: date, limit: int = 10,
@@ -311,10 +333,10 @@ def search(session: Session, query_text: str, *, today: date, limit: int = 10,
     idf = terms.idf
     if not idf:
         return []
-    where = _filters(phone_only, published_only)
+    where = _filters(phone_only, published_only, "a" if _dialect(session) == "sqlite" else "s")
     params: dict[str, object] = {"today": today, "limit": limit}
     if _dialect(session) == "sqlite":
-        match = " OR ".join(f'"{t}"' for t in idf)
+        match = " OR ".join(f'"{t}"' for t in terms.selective)
         weights = ", ".join(str(w) for w in SQLITE_WEIGHTS)
         sql = text(
             f"SELECT s.rowid, -bm25(kb_search, {weights}) AS score, a.title, "
@@ -334,14 +356,14 @@ def search(session: Session, query_text: str, *, today: date, limit: int = 10,
         # Two stages: the GIN index finds the candidates and one ts_rank per row keeps the
         # best PG_POOL; only those get the per-term IDF sum, which costs a call per term.
         sql = text(
-            f"SELECT c.article_id, ({' + '.join(parts)}) AS score, c.article_title, "
-            "c.title, c.questions, c.answer, c.grams FROM ("
-            " SELECT s.article_id, s.vector, a.title AS article_title, s.title, s.questions,"
-            " s.answer, s.grams FROM kb_search s JOIN kb_articles a ON a.id = s.article_id"
-            f" WHERE s.vector @@ to_tsquery('simple', :match){where}"
+            "SELECT r.article_id, r.score, a.title, r.title, r.questions, r.answer, r.grams "
+            f"FROM (SELECT c.*, ({' + '.join(parts)}) AS score FROM ("
+            " SELECT s.article_id, s.vector, s.title, s.questions, s.answer, s.grams"
+            f" FROM kb_search s WHERE s.{'head' if terms.common_only else 'vector'}"
+            f" @@ to_tsquery('simple', :match){where}"
             f" ORDER BY ts_rank('{PG_WEIGHTS}', s.vector, to_tsquery('simple', :match), 1) DESC"
-            " LIMIT :pool) c "
-            "ORDER BY score DESC, c.article_id LIMIT :limit")
+            " LIMIT :pool) c ORDER BY score DESC, c.article_id LIMIT :limit) r "
+            "JOIN kb_articles a ON a.id = r.article_id ORDER BY r.score DESC, r.article_id")
     if published_only:
         sql = sql.bindparams(bindparam("today", type_=Date()))
     else:

@@ -47,7 +47,8 @@ def seed_articles(session: Session) -> int:
         data = ArticleInput(
             title=raw["title"], answer=raw["answer"], questions=raw.get("questions", []),
             spoken_answer=raw.get("spoken_answer", ""), category=raw.get("category"),
-            subcategory=raw.get("subcategory"), department_id=units.get(raw.get("department")),
+            subcategory=raw.get("subcategory"),
+            department_id=units.get(raw.get("department") or ""),
             source_document=document)
         create_article(session, data, actor=SEED_ACTOR, now=now, publish=True, action="imported")
         created += 1

@@ -224,6 +224,7 @@ def transition(session: Session, article_id: int, action: str, *, actor: Actor,
         article.phone = False
     article.updated_at = now
     _history(session, article, action, actor, now, note=note)
+    search.sync_filters(session, article)
     return article
 
 
@@ -243,9 +244,11 @@ def set_phone_menu(session: Session, article_ids: Sequence[int], *, actor: Actor
         if article.id not in ids:
             article.phone, article.phone_order = False, 0
             _history(session, article, "phone_menu", actor, now, note="移出电话菜单")
+            search.sync_filters(session, article)
     for order, article in enumerate(chosen, start=1):
         article.phone, article.phone_order = True, order
         _history(session, article, "phone_menu", actor, now, note=f"电话菜单第{order}项")
+        search.sync_filters(session, article)
     return chosen
 
 

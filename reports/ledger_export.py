@@ -7,12 +7,14 @@ which the console then streams to the browser.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from queue import Full, Queue
+from typing import IO, Any, TypeVar
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -38,6 +40,7 @@ from followup.models import FOLLOWUP_STATUS_LABELS, FollowUp
 from reports.filters import LedgerFilters
 from reports.indicators import RATE_LABELS, Figures, Scope
 
+T = TypeVar("T")
 BATCH = 2000
 COLUMNS: tuple[tuple[str, int], ...] = (
     ("诉求编号", 13), ("受理时间", 17), ("渠道", 14), ("企业名称", 28), ("统一社会信用代码", 21),
@@ -101,7 +104,14 @@ def _batch_details(session: Session, ids: Any) -> dict[str, dict[int, Any]]:
 
 def ledger_rows(session: Session, scope: Scope, filters: LedgerFilters
                 ) -> Iterator[tuple[Any, ...]]:
-    """The ledger's rows, oldest first, read ``BATCH`` cases at a time (keyset on id)."""
+    """The ledger's rows, oldest first."""
+    for batch in ledger_batches(session, scope, filters):
+        yield from batch
+
+
+def ledger_batches(session: Session, scope: Scope, filters: LedgerFilters
+                   ) -> Iterator[list[tuple[Any, ...]]]:
+    """The ledger's rows, ``BATCH`` cases at a time (keyset on id)."""
     last_id = 0
     tz = scope.tz
     where = filters.conditions(scope)
@@ -117,10 +127,11 @@ def ledger_rows(session: Session, scope: Scope, filters: LedgerFilters
         first, last = last_id, batch[-1].id
         details = _batch_details(session, select(Case.id).where(
             *where, Case.id > first, Case.id <= last).scalar_subquery())
+        rows = []
         for case in batch:
             score = details["ratings"].get(case.id)
             followup = details["followups"].get(case.id)
-            yield (
+            rows.append((
                 case.number,
                 case.received_at.astimezone(tz).replace(tzinfo=None),
                 CHANNEL_LABELS.get(case.channel, case.channel),
@@ -137,8 +148,50 @@ def ledger_rows(session: Session, scope: Scope, filters: LedgerFilters
                 LEDGER_LABELS.get(case.ledger_state, case.ledger_state),
                 details["reasons"].get(case.id, "") if case.ledger_state == Ledger.HANGING else "",
                 FOLLOWUP_STATUS_LABELS.get(followup, "") if followup else "",
-            )
+            ))
+        yield rows
         last_id = last
+
+
+def prefetched(batches: Iterator[list[T]], depth: int = 2) -> Iterator[T]:
+    """The rows of ``batches``, read ahead by a thread: the database works while rows are
+    written. The reader is the only user of its session until the batches run out; an error
+    in it is raised here, and a writer that stops early stops the reader."""
+    queue: Queue[object] = Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def hand_over(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if not hand_over(batch):
+                    return
+            hand_over(done)
+        except BaseException as exc:  # raised in the writer's thread
+            hand_over(exc)
+
+    reader = threading.Thread(target=read, name="ledger-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = queue.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield from item  # type: ignore[misc]
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _header(sheet: WriteOnlyWorksheet, titles: Sequence[str]) -> None:

@@ -55,10 +55,11 @@ def indicator_rows(session: Session, scope: Scope, calendar: WorkCalendar
 
 def export_ledger(session: Session, scope: Scope, calendar: WorkCalendar,
                   filters: LedgerFilters, out: str | Path | IO[bytes]) -> int:
-    from reports.ledger_export import ledger_rows
+    from reports.ledger_export import ledger_batches, prefetched
 
-    return write_ledger(out, ledger_rows(session, scope, filters),
-                        indicator_rows(session, scope, calendar), scope.period.label)
+    indicators = indicator_rows(session, scope, calendar)
+    return write_ledger(out, prefetched(ledger_batches(session, scope, filters)), indicators,
+                        scope.period.label)
 
 
 def bulletin_document(session: Session, scope: Scope, calendar: WorkCalendar) -> bytes:

@@ -52,10 +52,10 @@ def _run(args: list[str], env: dict[str, str], echo: bool = True) -> str:
 def _seed(flask: list[str], env: dict[str, str]) -> str:
     """Seed with demo accounts; echo the output but the demo logins, which it returns.
 
-    The logins are printed once, in the banner; passwords only to a terminal, never into a
-    log file `make run` is redirected to.
+    The logins are printed once, in the banner; passwords (and the demo API token) only to a
+    terminal, never into a log file `make run` is redirected to.
     """
-    show = ["--show-passwords"] if sys.stdout.isatty() else []
+    show = ["--show-secrets"] if sys.stdout.isatty() else []
     output = _run([*flask, "seed", "--demo", *show], env, echo=False)
     start = output.find(DEMO_LOGINS_HEADING)
     logins = output[start:] if start >= 0 else ""

@@ -1,8 +1,8 @@
 """knowledge base: articles, versions, synonyms, term statistics, search index
 
 The search index is per dialect: an FTS5 table on SQLite; on PostgreSQL a table whose
-generated tsvector column (to_tsvector('simple', …) over the stored, pre-segmented tokens,
-weighted per field) has a GIN index.
+generated tsvector columns (to_tsvector('simple', …) over the stored, pre-segmented tokens,
+weighted per field; all fields, and title with phrasings only) have GIN indexes.
 
 Revision ID: 0012
 Revises: 0009
@@ -94,13 +94,21 @@ def upgrade() -> None:
             " article_id integer PRIMARY KEY REFERENCES kb_articles (id) ON DELETE CASCADE,"
             " title text NOT NULL, questions text NOT NULL, answer text NOT NULL,"
             " grams text NOT NULL,"
+            # Copies of the article's filters, so candidates are chosen without a join.
+            " published boolean NOT NULL DEFAULT false, phone boolean NOT NULL DEFAULT false,"
+            " valid_from date, valid_until date,"
             " vector tsvector GENERATED ALWAYS AS ("
             "  setweight(to_tsvector('simple', title), 'A') ||"
             "  setweight(to_tsvector('simple', questions), 'B') ||"
             "  setweight(to_tsvector('simple', answer), 'C') ||"
-            "  setweight(to_tsvector('simple', grams), 'D')) STORED)"
+            "  setweight(to_tsvector('simple', grams), 'D')) STORED,"
+            # Title and phrasings only: candidates for queries made of common words.
+            " head tsvector GENERATED ALWAYS AS ("
+            "  setweight(to_tsvector('simple', title), 'A') ||"
+            "  setweight(to_tsvector('simple', questions), 'B')) STORED)"
         )
         op.execute("CREATE INDEX ix_kb_search_vector ON kb_search USING gin (vector)")
+        op.execute("CREATE INDEX ix_kb_search_head ON kb_search USING gin (head)")
     else:
         op.execute(
             "CREATE VIRTUAL TABLE kb_search USING fts5("

@@ -224,6 +224,8 @@ def test_apology_records_a_voicemail_without_any_flow():
     doc = etree.fromstring(str(FlowEngine.apology(VoiceSettings(base_url=BASE))).encode())
     assert "抱歉" in doc.xpath("string(/Response/Say[1])")
     assert doc.xpath("/Response/Record/@recordingStatusCallback") == [f"{BASE}/ivr/recording"]
+    # Without an action Twilio would request the failing document again after the beep.
+    assert doc.xpath("/Response/Record/@action") == [f"{BASE}/ivr/fallback?recorded=1"]
 
 
 def test_a_menu_step_is_rendered_once_then_served_from_the_cache():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -78,4 +79,9 @@ def test_demo_seed_creates_a_token_once(app: Any) -> None:
     assert seed_api_tokens(db.session(), demo=False) == ""
     first = seed_api_tokens(db.session(), demo=True)
     second = seed_api_tokens(db.session(), demo=True)
-    assert "h8718_" in first and "h8718_" not in second
+    # Not a terminal (pytest captures): the plaintext goes to an owner-only file, not out.
+    token_file = Path(app.config["INSTANCE_PATH"]) / "demo_api_token.txt"
+    plaintext = token_file.read_text().strip()
+    assert plaintext.startswith("h8718_") and stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert str(token_file) in first and "h8718_" not in first + second
+    assert authenticate(db.session(), plaintext, now=local("2026-11-24 09:00")) is not None

@@ -88,13 +88,14 @@ def test_seed_without_demo_creates_no_accounts(app: Any) -> None:
     assert db.session.scalars(select(User)).first() is None
 
 
-def test_seed_shows_passwords_when_asked(app: Any) -> None:
-    """`make run` asks (with --show-passwords) only when its own output is a terminal."""
-    result = app.test_cli_runner().invoke(args=["seed", "--demo", "--show-passwords"])
+def test_seed_shows_secrets_when_asked(app: Any) -> None:
+    """`make run` asks (with --show-secrets) only when its own output is a terminal."""
+    result = app.test_cli_runner().invoke(args=["seed", "--demo", "--show-secrets"])
     passwords = (Path(app.config["INSTANCE_PATH"]) / ACCOUNTS_FILE).read_text().splitlines()
     for line in passwords:
         name, password = line.split("\t")
         assert result.output.count(f"{name} / {password}") == 1
+    assert "demo API token (web_platform, shown once): h8718_" in result.output
 
 
 def test_make_run_shows_the_demo_logins_once(monkeypatch: Any, capsys: Any) -> None:

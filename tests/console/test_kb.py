@@ -150,3 +150,13 @@ def test_admin_edits_synonyms_and_orders_the_phone_menu(client: Any, accounts: A
     response = client.post("/console/kb/settings/phone", data={
         "article_id": [str(first.id)], f"order_{first.id}": "x"})
     assert response.status_code == 422
+
+
+def test_an_untranscribed_voicemail_gets_no_suggestions(client: Any, accounts: Accounts,
+                                                        sign_in: Any, window_case: Any,
+                                                        clock: Any) -> None:
+    article(clock, "电话留言多久处理", "工作时间处理。", ["留言以后多久有回音"])
+    waiting = window_case("", channel="hotline_voicemail")  # filed before its transcript
+    sign_in(accounts.operator)
+    html = page(client, f"/console/cases/{waiting.id}")
+    assert "知识库中没有相关条目" in html and "电话留言多久处理" not in html

@@ -156,3 +156,33 @@ def test_a_fallback_voicemail_is_filed_without_a_transcript(
         assert db.session.scalars(select(Call)).one().call_sid == sid
     finally:
         context.set_app(None)
+
+
+def test_a_failed_push_then_a_write_elsewhere_still_logs_the_step(
+        app_config, redis_url, redis_conn, twilio_post_factory, clock, monkeypatch):
+    """Redis fails in the request while another process writes: the synchronous path must
+    not fail on SQLite's stale read snapshot ("database is locked") and apologise."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from sqlalchemy import text
+
+    app_config["REDIS_URL"] = redis_url
+    post = twilio_post_factory(app_config)
+    queue = post.app.extensions["ivr_runtime"].call_log
+    sid = "CA" + "w" * 32
+
+    def push(entry: LogEntry) -> None:
+        if entry.call_sid == sid and entry.events and entry.events[0]["kind"] == "input":
+            with db.engine.begin() as other:  # a worker commits meanwhile
+                other.execute(text(
+                    "INSERT INTO calls (call_sid, direction, from_number, to_number, status, "
+                    "flow, reached_operator, started_at) VALUES ('CAother', 'inbound', '', '', "
+                    "'ringing', 'hotline', false, :at)"), {"at": clock.now})
+            raise RedisConnectionError("Redis went away")
+
+    monkeypatch.setattr(queue, "push", push)
+    params = {"CallSid": sid, "From": "+8613900000003", "To": "+8657488888718"}
+    post("/ivr/voice", {**params, "CallStatus": "ringing"})
+    body = post("/ivr/flow/hotline/main_menu?event=gather", {**params, "Digits": "4"}
+                ).get_data(as_text=True)
+    assert "抱歉" not in body, body
+    assert "service_desk" in the_call(sid).path

@@ -141,3 +141,20 @@ def test_key_presses_are_call_events(twilio_post):
     twilio_post("/ivr/flow/hotline/main_menu?event=gather", {**CALL, "Digits": "7"})
     events = db.session.scalars(select(CallEvent).where(CallEvent.kind == "invalid")).all()
     assert [(e.node, e.input) for e in events] == [("main_menu", "7")]
+
+
+def test_a_caller_who_hits_an_error_leaves_a_message_and_hears_goodbye(phone, monkeypatch,
+                                                                        voicemail_wav):
+    from sqlalchemy.exc import OperationalError
+
+    from ivr import service
+
+    def broken(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("database is down"))
+
+    monkeypatch.setattr(service, "flow_step", broken)
+    outcome = phone.call(keys=["2"], voicemail=voicemail_wav)
+    assert outcome.recording_sid
+    assert outcome.heard[-1] == "感谢您的来电，再见。"
+    assert outcome.reason == "hung up by the hotline"
+    assert ("https://hotline.example.test/ivr/fallback?recorded=1", 200) in outcome.requests

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -125,3 +126,15 @@ def test_today_decides_validity(session: Session) -> None:
     publish(session, "年度政策", "年度政策。", valid_until=date(2026, 12, 31))
     assert [h.title for h in search(session, "年度政策", today=date(2026, 12, 31))]
     assert search(session, "年度政策", today=date(2027, 1, 1)) == []
+
+
+def test_a_query_of_common_words_only_still_finds_the_title(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over the candidate budget even for its rarest word, PostgreSQL looks in titles only."""
+    for n in range(3):
+        publish(session, f"其他问题{n}", "企业服务中心答复。")
+    title = publish(session, "服务中心地址", "三楼。")
+    monkeypatch.setattr(kb_search, "CANDIDATE_BUDGET", 1)
+    terms = kb_search._informative(session, ["服务中心"])
+    assert terms.common_only and terms.selective == ["服务中心"]
+    assert search(session, "服务中心", today=TODAY)[0].article_id == title

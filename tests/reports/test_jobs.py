@@ -58,7 +58,9 @@ def test_two_schedulers_create_one_draft_and_one_notice(
         scheduler.enqueue_jobs()
     queued = [job for job in Queue(DEFAULT, connection=redis_conn).get_jobs()
               if job.func_name == JOB]
-    assert len(queued) == 2
+    assert len(queued) == 1  # the schedulers claim each tick once between them
+    # A second copy of the same tick (a manual run, a tick claimed after a lost lock) races it.
+    queued.append(Queue(DEFAULT, connection=redis_conn).enqueue(JOB))
     results: list[bool] = []
     barrier = threading.Barrier(2)
 

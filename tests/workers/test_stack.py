@@ -169,6 +169,7 @@ def test_killed_children_come_back_and_no_call_is_lost(running: Stack, tmp_path:
             # Calls while the child is down (or restarting): answered, logged, filed.
             outcome = phone.call(keys=["4"], voicemail=wav)
             assert all(status in (200, 204) for _url, status in outcome.requests), outcome
+            assert not any("抱歉" in line for line in outcome.heard), outcome.heard
             assert outcome.recording_sid, outcome.heard
             sids.append(outcome.call_sid)
             running.wait_for(lambda name=name, old=old: running.pids(name)[-1] != old,
@@ -178,6 +179,11 @@ def test_killed_children_come_back_and_no_call_is_lost(running: Stack, tmp_path:
         prober.done.set()
         prober.join(20)
     assert prober.failures == [] and prober.answered > 0
+    # The web server itself is restarted too (no answers while it is down, of course).
+    old = running.pids("web")[-1]
+    os.kill(old, signal.SIGKILL)
+    running.wait_for(lambda: running.pids("web")[-1] != old, "web was not restarted")
+    running.wait_for(running.answers, "the restarted web server does not answer")
     listed = ",".join(f"'{sid}'" for sid in sids)
     running.wait_for(
         lambda: running.query(f"SELECT count(*) FROM calls WHERE call_sid IN ({listed}) "
