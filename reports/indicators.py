@@ -119,7 +119,7 @@ class Family:
 
 LABELS: dict[str, str] = {
     "received": "受理", "instant": "即时办", "routed": "流转办", "joint": "专班商办",
-    "escalated": "研判上报", "answered": "答复", "followed_up": "已回访",
+    "escalated": "研判上报", "answered": "答复", "followed_up": "已回访", "unrated": "未评价",
     "due": "应办结", "on_time": "按时办结", "late": "逾期办结",
     "overdue_now": "当前逾期", "hanging_now": "当前挂账", "returned": "退单",
     "extension_approved": "延期批准", "extension_rejected": "延期未批准", "reworked": "重办",
@@ -197,7 +197,9 @@ CASE_FAMILIES: tuple[Family, ...] = (
         Count("routed", _mode(Mode.ROUTED)), Count("joint", _mode(Mode.JOINT)),
         Count("escalated", _mode(Mode.ESCALATED))), period_date=Case.received_on),
     Family("answered", Level.CASES, _rows(lambda s: s.between(Case.answered_on)), Case.id, (
-        Count("answered", _true), Count("followed_up", _case_followed_up)),
+        Count("answered", _true), Count("followed_up", _case_followed_up),
+        # 回访未果: closed without a rating by the settings' rule; counted apart, not rated.
+        Count("unrated", lambda _s: Case.unrated_reason.is_not(None))),
         period_date=Case.answered_on),
     Family("due", Level.CASES,
            _rows(_case_assessed_in, lambda s: or_(_case_late(s), _case_on_time(s))), Case.id, (

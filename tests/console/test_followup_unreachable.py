@@ -76,3 +76,21 @@ def test_only_an_operator_task_can_be_unreachable(client: Any, accounts: Account
     sign_in(accounts.dept_a)
     assert client.post(f"/console/followups/{followup.id}/unreachable",
                        data={"reason": "多次拨打无人接听"}).status_code == 403
+
+
+def test_unrated_closures_are_counted_apart_in_the_kpis(client: Any, accounts: Accounts,
+                                                        sign_in: Any, clock: Any) -> None:
+    from zoneinfo import ZoneInfo
+
+    from reports import periods
+    from reports.indicators import Scope, totals
+    from tests.cases.factories import CALENDAR
+
+    case_id = operator_task(clock)
+    _case, followup, _ = state(case_id)
+    sign_in(accounts.operator)
+    client.post(f"/console/followups/{followup.id}/unreachable", data={"reason": "企业拒绝评价"})
+    scope = Scope(period=periods.month(2026, 11), today=clock().date(),
+                  tz=ZoneInfo("Asia/Shanghai"))
+    figures = totals(db.session, scope, CALENDAR)
+    assert (figures["answered"], figures["unrated"], figures["rated"]) == (1, 1, 0)
