@@ -33,6 +33,18 @@ SUBCATEGORIES: dict[str, dict[str, str]] = {
         "finance": "融资",
         "market": "市场",
     },
+    "policy": {
+        "industry": "产业",
+        "talent_policy": "人才",
+        "cost_relief": "降本减负",
+    },
+    "special": {
+        "tech": "技术开发",
+        "brand": "品牌管理",
+        "accounting": "会计事务",
+        "legal": "法律法务",
+        "public_service": "涉企公共服务",
+    },
 }
 
 # Less than one keyword: the caller's menu choice breaks ties and lifts near-ties, but the
