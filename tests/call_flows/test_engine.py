@@ -286,3 +286,21 @@ def test_policy_and_special_service_keys_lead_to_their_sub_area_menus():
     assert policy.last_node == "policy_menu" and policy.updates == {"category": "policy"}
     special = make_engine().advance("hotline", "special_menu", "gather", ctx(), digits="5")
     assert special.updates == {"category": "special", "subcategory": "public_service"}
+
+
+def test_the_operator_leg_is_recorded_after_the_caller_is_told():
+    doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=True),
+                                    digits="4"))
+    told = doc.xpath("/Response/Dial/preceding-sibling::Say")
+    assert any("您的通话可能会被录音" in say.text for say in told)
+    dial = doc.xpath("/Response/Dial")[0]
+    assert dial.get("record") == "record-from-answer-dual"
+    assert dial.get("recordingStatusCallback") == f"{BASE}/ivr/recording?kind=operator"
+    assert dial.get("recordingStatusCallbackEvent") == "completed"
+    assert dial.get("recordingStatusCallbackMethod") == "POST"
+
+
+def test_after_hours_nobody_is_told_about_recording():
+    doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=False),
+                                    digits="4"))
+    assert "录音" not in "".join(doc.xpath("//Say/text()"))
