@@ -82,11 +82,18 @@ def call_file_case(call_id: int) -> Any:
             contact_name=optional("contact_name"), contact_phone=optional("contact_phone"),
             category=call.category, subcategory=call.subcategory,
             enterprise_id=enterprise.enterprise.id if enterprise else None,
-            actor=actor(), now=at, calendar=calendar(), tz=tz())
+            actor=actor(), now=at, calendar=calendar(), tz=tz(), transcript_of=_transcript_of)
 
     return perform(action, success=lambda c: f"已受理，诉求编号 {c.number}",
                    redirect_to=lambda c: url_for("console.case_detail", case_id=c.id),
                    on_error=lambda: call_detail(call_id))
+
+
+def _transcript_of(recording_id: int) -> tuple[str, float] | None:
+    """A recording's transcript so far (text, confidence), if it was transcribed already."""
+    done = db.session.scalars(
+        select(Transcript).where(Transcript.recording_id == recording_id)).one_or_none()
+    return (done.text, done.confidence) if done is not None else None
 
 
 def _flows() -> dict[str, Any]:

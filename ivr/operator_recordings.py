@@ -9,6 +9,7 @@ not for routing) instead of becoming a case of its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -63,9 +64,11 @@ def file_case_from_call(
     contact_phone: str | None, category: str | None, subcategory: str | None,
     enterprise_id: int | None, actor: Actor, now: datetime,
     calendar: WorkCalendar | None = None, tz: tzinfo | None = None,
+    transcript_of: Callable[[int], tuple[str, float] | None] | None = None,
 ) -> Case:
     """登记诉求 from an operator-answered call: a case (热线人工) linked to the call and to its
-    operator recording, whose transcript, when it comes, is kept for the record."""
+    operator recording, whose transcript is kept for the record — the one already made
+    (``transcript_of(recording_id)``, text and confidence), or the one still to come."""
     call = session.get(Call, call_id)
     if call is None:
         raise InvalidInput({"call_id": "通话不存在"})
@@ -79,7 +82,11 @@ def file_case_from_call(
         calendar=calendar, tz=tz)
     if recording is not None and session.scalar(
             select(CaseRecording.id).where(CaseRecording.recording_id == recording.id)) is None:
-        session.add(CaseRecording(case_id=case.id, recording_id=recording.id, call_id=call.id,
-                                  linked_at=now))
+        link = CaseRecording(case_id=case.id, recording_id=recording.id, call_id=call.id,
+                             linked_at=now)
+        done = transcript_of(recording.id) if transcript_of is not None else None
+        if done is not None:
+            link.transcript, link.confidence, link.transcribed_at = done[0], done[1], now
+        session.add(link)
         session.flush()
     return case

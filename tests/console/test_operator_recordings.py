@@ -77,3 +77,39 @@ def test_file_a_case_from_the_call_page(client: Any, phone: Any, clock: Any, twi
     assert [s.department_name for s in case.suggestions] == suggestions
     empty = client.post(f"/console/calls/{call.id}/case", data={"description": ""})
     assert empty.status_code == 422
+
+
+def test_a_transcript_made_before_filing_is_kept_on_the_case(
+        client: Any, phone: Any, clock: Any, twilio_post: Any, accounts: Any,
+        sign_in: Any) -> None:
+    from transcription.models import Transcript
+
+    call = operator_call(phone, clock, twilio_post)
+    session = db.session()
+    recording = session.scalars(select(Recording)).one()
+    session.add(Transcript(recording_id=recording.id, text="咨询合同纠纷", words=[],
+                           confidence=0.8))
+    transcript_ready(session, recording.id, "咨询合同纠纷", 0.8, now=local("2026-11-24 10:20"))
+    session.commit()
+    sign_in(accounts.operator)
+    client.post(f"/console/calls/{call.id}/case", data={"description": "合同纠纷咨询"})
+    session.expire_all()
+    link = session.scalars(select(CaseRecording)).one()
+    assert (link.transcript, link.confidence) == ("咨询合同纠纷", 0.8)
+
+
+def test_the_console_records_the_new_sub_areas(client: Any, accounts: Any,
+                                               sign_in: Any) -> None:
+    sign_in(accounts.operator)
+    form = client.get("/console/cases/new").get_data(as_text=True)
+    assert "降本减负" in form and "涉企公共服务" in form
+    created = client.post("/console/cases/new", data={
+        "channel": "window", "description": "咨询商标注册", "category": "special",
+        "subcategory": "brand"})
+    assert created.status_code == 303
+    case = db.session.scalars(select(Case)).one()
+    assert (case.category, case.subcategory) == ("special", "brand")
+    wrong = client.post("/console/cases/new", data={
+        "channel": "window", "description": "咨询", "category": "policy",
+        "subcategory": "brand"})
+    assert wrong.status_code == 422
