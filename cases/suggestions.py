@@ -25,7 +25,8 @@ def store_suggestions(
 ) -> list[RoutingSuggestion]:
     """Replace ``case``'s suggestions with those computed from ``text``."""
     session.execute(delete(RoutingSuggestion).where(RoutingSuggestion.case_id == case.id))
-    found = suggest(text, category=case.category)[:MAX_SUGGESTIONS]
+    found = suggest(text, category=case.category,
+                    subcategory=case.subcategory)[:MAX_SUGGESTIONS]
     if not found and case.category:
         # No words to go on (yet): the caller's menu choice is evidence on its own.
         found = suggest_from_menu(case.category, case.subcategory)[:MAX_SUGGESTIONS]
