@@ -113,3 +113,15 @@ def test_the_console_records_the_new_sub_areas(client: Any, accounts: Any,
         "channel": "window", "description": "咨询", "category": "policy",
         "subcategory": "brand"})
     assert wrong.status_code == 422
+
+
+def test_a_recorded_operator_call_is_not_listed_as_a_voicemail(
+        client: Any, phone: Any, clock: Any, twilio_post: Any, accounts: Any,
+        sign_in: Any) -> None:
+    call = operator_call(phone, clock, twilio_post)
+    sign_in(accounts.operator)
+    listed = client.get("/console/calls?from=2026-11-24&to=2026-11-24").get_data(as_text=True)
+    assert f"/console/calls/{call.id}\"" in listed
+    voicemails = client.get(
+        "/console/calls?from=2026-11-24&to=2026-11-24&voicemail=1").get_data(as_text=True)
+    assert f"/console/calls/{call.id}\"" not in voicemails
