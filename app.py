@@ -31,6 +31,7 @@ from core.sessions import BrowserSessionInterface
 from followup.queries import is_survey_comment
 from followup.survey_hooks import rating_options
 from ivr.eventlog import CallLogQueue
+from ivr.operator_recordings import is_operator_recording
 from ivr.service import IvrRuntime
 from ivr.voicemail_log import VoicemailCallLog
 from knowledge.phone import attach_phone_menu
@@ -52,7 +53,7 @@ CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workda
 # ``init_app(app)`` hooks run before blueprints are registered (CSRF, session cookies).
 APP_HOOKS: tuple[str, ...] = ("console:init_app", "followup.listeners:init_app",
                               "workers.followup_jobs:init_app", "recordings:init_app",
-                              "reports.web:init_app")
+                              "reports.web:init_app", "ivr.operator_recordings:init_app")
 # Modules exposing ``register(registry)`` to add their IVR conditions and hooks.
 HOOK_PROVIDERS: tuple[str, ...] = ("cases.ivr_hooks", "followup.survey_hooks",
                                    "knowledge.phone")
@@ -163,7 +164,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def office_open(at: datetime) -> bool:
         return OfficeHours(windows, calendars.get(), tz).is_open(at)
 
-    use_call_log(VoicemailCallLog(not_voicemail=(is_survey_comment,)))
+    use_call_log(VoicemailCallLog(not_voicemail=(is_survey_comment, is_operator_recording)))
     registry = build_hooks()
     engine = build_flow_engine(app, registry)
     # The phone FAQ menu under 政策咨询 follows the knowledge base without a restart.

@@ -30,7 +30,7 @@ CASE_FIELDS: dict[str, Field] = {
                          example="企业新建厂房需要用电增容，想了解办理流程"),
     "category": Field("诉求类别：" + "、".join(f"{k} {v}" for k, v in CATEGORIES.items()),
                       16, enum=tuple(CATEGORIES), example="factor"),
-    "subcategory": Field("子类（仅要素保障）", 16, enum=ALL_SUBCATEGORIES, example="utilities"),
+    "subcategory": Field("子类", 16, enum=ALL_SUBCATEGORIES, example="utilities"),
     "received_at": Field("企业反映诉求的时间（先收集后录入时填写），须带时区，一年以内", 40,
                          format="date-time", example="2026-10-08T09:30:00+08:00"),
     "contact_name": Field("联系人", MAX_CONTACT_NAME, example="王经理"),

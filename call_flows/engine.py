@@ -423,6 +423,11 @@ class FlowEngine:
             action=settings.step_url(visit.flow.name, node.id, "dial", visit.ctx.state),
             method="POST",
             timeout=settings.dial_timeout,
+            # The operator leg is kept for the record; the caller heard so in the prompt.
+            record="record-from-answer-dual",
+            recording_status_callback=f"{settings.recording_callback_url}?kind=operator",
+            recording_status_callback_event="completed",
+            recording_status_callback_method="POST",
             **({"caller_id": settings.caller_id} if settings.caller_id else {}),
         )
         for target in settings.operator_targets:

@@ -250,7 +250,7 @@ class RoutingSuggestion(Base):
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     category: Mapped[str | None] = mapped_column(String(16))
     subcategory: Mapped[str | None] = mapped_column(String(16))
-    source: Mapped[str] = mapped_column(String(16))  # description | transcript
+    source: Mapped[str] = mapped_column(String(16))  # description | transcript | menu | town
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # The operator's final routing next to the suggestion: None until the case is routed.
     chosen: Mapped[bool | None] = mapped_column()

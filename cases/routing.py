@@ -33,11 +33,25 @@ SUBCATEGORIES: dict[str, dict[str, str]] = {
         "finance": "融资",
         "market": "市场",
     },
+    "policy": {
+        "industry": "产业",
+        "talent_policy": "人才",
+        "cost_relief": "降本减负",
+    },
+    "special": {
+        "tech": "技术开发",
+        "brand": "品牌管理",
+        "accounting": "会计事务",
+        "legal": "法律法务",
+        "public_service": "涉企公共服务",
+    },
 }
 
 # Less than one keyword: the caller's menu choice breaks ties and lifts near-ties, but the
 # words of the request outweigh a possibly mistaken key press.
 CATEGORY_BONUS = 0.5
+# The sub-area the caller chose lifts its units a little further among the category's.
+SUBCATEGORY_BONUS = 0.25
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("routing_rules.yaml")
 
@@ -165,12 +179,14 @@ def _matches(text: str, rules: Sequence[Rule]) -> list[_RuleMatch]:
 
 
 def suggest(
-    text: str, *, category: str | None = None, rules: Sequence[Rule] | None = None
+    text: str, *, category: str | None = None, subcategory: str | None = None,
+    rules: Sequence[Rule] | None = None,
 ) -> list[Suggestion]:
     """Departments for a case text, best first.
 
     A department's score is the number of distinct keywords hit by the rules naming it, plus
-    :data:`CATEGORY_BONUS` if one of those rules has the caller's menu ``category``. Ties go
+    :data:`CATEGORY_BONUS` if one of those rules has the caller's menu ``category``, plus
+    :data:`SUBCATEGORY_BONUS` if one has the caller's ``subcategory`` too. Ties go
     to more matched characters, then the earlier rule, then the rule's department order.
     """
     if category is not None and category not in CATEGORIES:
@@ -187,7 +203,11 @@ def suggest(
             key=lambda k: (-len(k), k),
         )
         in_menu = any(m.rule.category == category for m in department_matches)
-        score = len(keywords) + (CATEGORY_BONUS if in_menu else 0.0)
+        in_sub_area = subcategory is not None and any(
+            m.rule.category == category and m.rule.subcategory == subcategory
+            for m in department_matches)
+        score = len(keywords) + (CATEGORY_BONUS if in_menu else 0.0) \
+            + (SUBCATEGORY_BONUS if in_sub_area else 0.0)
         best = max(department_matches, key=lambda m: m.strength(category))
         suggestion = Suggestion(
             department, score, keywords, best.rule.category, best.rule.subcategory

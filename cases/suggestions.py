@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from cases.case_models import Assignment, Case, RoutingSuggestion
 from cases.models import Department
-from cases.routing import suggest, suggest_from_menu
+from cases.routing import CATEGORY_BONUS, Suggestion, suggest, suggest_from_menu
+from cases.town_suggestions import TOWN_SOURCE, town_department
 from cases.vocab import AssignmentState
 
 # The operator sees the best few; the report measures the first and any of these.
@@ -24,11 +25,20 @@ def store_suggestions(
 ) -> list[RoutingSuggestion]:
     """Replace ``case``'s suggestions with those computed from ``text``."""
     session.execute(delete(RoutingSuggestion).where(RoutingSuggestion.case_id == case.id))
-    found = suggest(text, category=case.category)[:MAX_SUGGESTIONS]
+    found = suggest(text, category=case.category,
+                    subcategory=case.subcategory)[:MAX_SUGGESTIONS]
     if not found and case.category:
         # No words to go on (yet): the caller's menu choice is evidence on its own.
         found = suggest_from_menu(case.category, case.subcategory)[:MAX_SUGGESTIONS]
         source = MENU_SOURCE
+    sources = [source] * len(found)
+    town = case.enterprise.town if case.enterprise is not None else None
+    place = town_department(session, town)
+    if place is not None and all(s.department != place.name for s in found):
+        # After the matter-based ones: the place is evidence of who is near, not of the matter.
+        found.append(Suggestion(place.name, CATEGORY_BONUS, [town or place.name],
+                                case.category or "other", case.subcategory))
+        sources.append(TOWN_SOURCE)
     names = [s.department for s in found]
     ids: dict[str, int] = {}
     if names:
@@ -46,10 +56,10 @@ def store_suggestions(
             keywords=list(s.keywords),
             category=s.category,
             subcategory=s.subcategory,
-            source=source,
+            source=row_source,
             created_at=now,
         )
-        for rank, s in enumerate(found, start=1)
+        for rank, (s, row_source) in enumerate(zip(found, sources, strict=True), start=1)
     ]
     session.add_all(rows)
     session.flush()

@@ -346,7 +346,9 @@ def call_log(session: Session, filters: CallFilters, tz: tzinfo, *,
     if filters.category:
         stmt = stmt.where(Call.category == filters.category)
     if filters.voicemail:
-        stmt = stmt.where(exists().where(Recording.call_id == Call.id))
+        # A recorded operator leg is not a message left.
+        stmt = stmt.where(exists().where(Recording.call_id == Call.id,
+                                         Recording.kind == "voicemail"))
     after = _datetime_cursor(cursor)
     if after:
         stmt = stmt.where(tuple_(Call.started_at, Call.id) < tuple_(*map(literal, after)))

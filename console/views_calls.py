@@ -11,14 +11,16 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from cases.enterprises import find_or_register_enterprise
 from cases.vocab import CATEGORY_LABELS
 from console import queries, review
 from console.auth import CENTRE, EVERYONE, safe_next
 from console.blueprint import route
 from console.labels import CALL_STATUS_LABELS, VALUE_LABELS
-from console.web import actor, now, perform, text, tz, user
+from console.web import actor, calendar, now, optional, perform, text, tz, user
 from core.db import db
 from ivr.models import Call, Recording
+from ivr.operator_recordings import file_case_from_call
 from recordings.config import open_store
 from recordings.http import audio_response
 from recordings.keys import stored_key
@@ -62,6 +64,36 @@ def call_detail(call_id: int) -> Any:
         cases=queries.cases_of_call(db.session, call.id), node_labels=_node_labels(call.flow),
         flow_title=getattr(_flows().get(call.flow), "title", call.flow),
         subcategories=VALUE_LABELS["subcategory"])
+
+
+@route("/calls/<int:call_id>/case", roles=CENTRE, methods=("POST",))
+def call_file_case(call_id: int) -> Any:
+    """登记诉求 from this call: a case linked to the call and its operator recording."""
+    call = db.session.get(Call, call_id)
+    if call is None:
+        abort(404)
+
+    def action() -> Any:
+        at = now()
+        enterprise = find_or_register_enterprise(
+            db.session, name=optional("enterprise_name"), uscc=None, now=at)
+        return file_case_from_call(
+            db.session, call.id, description=text("description"),
+            contact_name=optional("contact_name"), contact_phone=optional("contact_phone"),
+            category=call.category, subcategory=call.subcategory,
+            enterprise_id=enterprise.enterprise.id if enterprise else None,
+            actor=actor(), now=at, calendar=calendar(), tz=tz(), transcript_of=_transcript_of)
+
+    return perform(action, success=lambda c: f"已受理，诉求编号 {c.number}",
+                   redirect_to=lambda c: url_for("console.case_detail", case_id=c.id),
+                   on_error=lambda: call_detail(call_id))
+
+
+def _transcript_of(recording_id: int) -> tuple[str, float] | None:
+    """A recording's transcript so far (text, confidence), if it was transcribed already."""
+    done = db.session.scalars(
+        select(Transcript).where(Transcript.recording_id == recording_id)).one_or_none()
+    return (done.text, done.confidence) if done is not None else None
 
 
 def _flows() -> dict[str, Any]:

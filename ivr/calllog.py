@@ -160,6 +160,7 @@ def upsert_recording(
     duration: str | None = None,
     status: str | None = None,
     call: Call | None = None,
+    kind: str = "voicemail",
 ) -> RecordingUpdate:
     """Create or update the recording row; repeated callbacks create nothing new."""
     recording_sid = _clean(recording_sid)
@@ -176,7 +177,7 @@ def upsert_recording(
             "recording_sid": recording_sid, "call_id": call.id if call else None,
             "url": (url or "").strip(), "status": "in-progress", "created_at": now,
             "updated_at": now, "transcription_status": "pending", "attempts": 0,
-            "duration": twilio_fields.seconds(duration),
+            "duration": twilio_fields.seconds(duration), "kind": kind,
         }
         # ON CONFLICT: a concurrent duplicate callback inserts nothing and reads our row.
         inserted = session.execute(

@@ -86,6 +86,9 @@ class Recording(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recording_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    # voicemail | operator (the operator leg of a call, recorded by <Dial>): never a voicemail.
+    kind: Mapped[str] = mapped_column(String(16), default="voicemail",
+                                      server_default="voicemail")
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
     url: Mapped[str] = mapped_column(Text, default="")
     duration: Mapped[int | None] = mapped_column(Integer)

@@ -115,7 +115,8 @@ def recording() -> Response:
     params = _form()
     if not params.get("RecordingSid"):
         return Response("RecordingSid is required\n", status=400, mimetype="text/plain")
-    update = service.recording_callback(db.session, _runtime(), params)
+    kind = "operator" if request.args.get("kind") == "operator" else "voicemail"
+    update = service.recording_callback(db.session, _runtime(), params, kind=kind)
     _commit()
     runtime = _runtime()
     if update is not None and update.newly_completed \

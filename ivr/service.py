@@ -291,14 +291,16 @@ def status_callback(session: Session, runtime: IvrRuntime, params: Mapping[str, 
 
 
 def recording_callback(
-    session: Session, runtime: IvrRuntime, params: Mapping[str, str]
+    session: Session, runtime: IvrRuntime, params: Mapping[str, str], *,
+    kind: str = "voicemail",
 ) -> calllog.RecordingUpdate | None:
     """Store a recording status callback; None when it went through the Redis call log.
 
     The drain then writes the row and enqueues the transcription of a completed recording.
     """
     now = runtime.clock()
-    if runtime.call_log is not None and params.get("CallSid"):
+    # An operator recording is rare and must keep its kind: written here, not via the log.
+    if runtime.call_log is not None and params.get("CallSid") and kind == "voicemail":
         entry = LogEntry(call_sid=params["CallSid"], from_number="", to_number="",
                          flow=INBOUND_FLOW, at=now.isoformat())
         entry.recording = {"RecordingStatus": "completed", **_recording_of(params)}
@@ -312,4 +314,5 @@ def recording_callback(
         url=params.get("RecordingUrl"),
         duration=params.get("RecordingDuration"),
         status=params.get("RecordingStatus", "completed"),
+        kind=kind,
     )

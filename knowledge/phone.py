@@ -5,8 +5,9 @@ administrator's order), the hotline flow gets a few more nodes: main-menu key 2 
 leads to ``kb_faq``, a menu of their titles; each key plays the article's spoken answer, then
 “问题已解决请按1，需要人工服务请按2”. 1 files a case closed at once by self-service (mode 即时办,
 channel 热线自助, no follow-up call); 2 continues to the service desk — operator in office hours,
-voicemail otherwise — with the article's service area preset. Without phone articles key 2
-goes straight to the service desk, as before.
+voicemail otherwise — with the article's service area preset, or, when the article names no
+sub-area, first to the 政策咨询 sub-area menu (产业/人才/降本减负), as does the FAQ's key 0.
+Without phone articles key 2 goes straight to that sub-area menu.
 
 The composed flow is validated like any flow (an invalid one is logged and not used) and
 rebuilt when the articles change: the engine asks :class:`PhoneMenu` before each step, which
@@ -49,6 +50,7 @@ HOTLINE = "hotline"
 MAIN_MENU = "main_menu"
 POLICY_KEY = "2"
 FAQ_MENU = "kb_faq"
+SERVICE_DESK = "service_desk"
 ANSWER_PREFIX = "kb_answer_"
 RESOLVED = "kb_resolved"
 RESOLVED_BYE = "kb_resolved_bye"
@@ -95,7 +97,9 @@ def compose(base: Flow, articles: list[PhoneArticle]) -> Flow:
         return base
     main = base.node(MAIN_MENU)
     policy = main.options[POLICY_KEY]
-    desk = policy.target  # where 政策咨询 went before: the service desk
+    area_menu = policy.target  # where 政策咨询 went before: its sub-area menu
+    # Silence, and an article that already names its area, go straight to a person.
+    desk = SERVICE_DESK if SERVICE_DESK in base.nodes else area_menu
     nodes = dict(base.nodes)
     nodes[MAIN_MENU] = dataclasses.replace(main, options={
         **main.options,
@@ -103,7 +107,7 @@ def compose(base: Flow, articles: list[PhoneArticle]) -> Flow:
     choices = "；".join(f"{_speakable(a.title)}，请按{n}" for n, a in enumerate(articles, start=1))
     faq_options = {str(n): Option(str(n), f"{ANSWER_PREFIX}{a.id}", label=_speakable(a.title))
                    for n, a in enumerate(articles, start=1)}
-    faq_options["0"] = Option("0", desk, set=dict(policy.set), label="人工服务")
+    faq_options["0"] = Option("0", area_menu, set=dict(policy.set), label="人工服务")
     faq_options["*"] = Option("*", REPEAT)
     nodes[FAQ_MENU] = _menu(FAQ_MENU, "政策咨询常见问题",
                             f"政策咨询常见问题：{choices}；其他问题请按0；重听请按星号键。",
@@ -117,7 +121,8 @@ def compose(base: Flow, articles: list[PhoneArticle]) -> Flow:
             node_id, _speakable(article.title),
             f"{_speakable(article.spoken_answer)} {ASK_RESOLVED}",
             {"1": Option("1", RESOLVED, set={ARTICLE_STATE: str(article.id)}, label="已解决"),
-             "2": Option("2", desk, set=area, label="人工服务"),
+             "2": Option("2", desk if article.subcategory else area_menu, set=area,
+                         label="人工服务"),
              "*": Option("*", REPEAT)},
             desk)
     nodes[RESOLVED] = Node(id=RESOLVED, type="hook", label="自助办结", hook=RESOLVED_HOOK,

@@ -107,15 +107,15 @@ def test_second_silence_offers_voicemail():
 
 def test_office_hours_dial_the_operator_group():
     doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=True),
-                                    digits="2"))
+                                    digits="4"))
     dial = doc.xpath("/Response/Dial")[0]
     assert dial.xpath("string(Number)") == "+8657400000001"
-    assert dial.get("action") == f"{BASE}/ivr/flow/hotline/operator?event=dial&cat=policy"
+    assert dial.get("action") == f"{BASE}/ivr/flow/hotline/operator?event=dial&cat=other"
 
 
 def test_after_hours_go_to_voicemail_with_office_hours_prompt():
     doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=False),
-                                    digits="2"))
+                                    digits="4"))
     assert "08:30至12:00" in doc.xpath("string(/Response/Say[1])")
     assert not doc.xpath("/Response/Dial")
     assert doc.xpath("/Response/Record")
@@ -123,7 +123,7 @@ def test_after_hours_go_to_voicemail_with_office_hours_prompt():
 
 def test_record_verb_has_the_voicemail_attributes():
     doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=False),
-                                    digits="3"))
+                                    digits="4"))
     record = doc.xpath("/Response/Record")[0]
     assert record.get("maxLength") == "120"
     assert record.get("finishOnKey") == "#"
@@ -135,10 +135,10 @@ def test_record_verb_has_the_voicemail_attributes():
 
 def test_record_is_followed_by_a_redirect_for_callers_who_say_nothing():
     doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=False),
-                                    digits="3"))
+                                    digits="4"))
     after = doc.xpath("/Response/Record/following-sibling::*")
     assert [e.tag for e in after] == ["Redirect"]
-    assert after[0].text == f"{BASE}/ivr/flow/hotline/voicemail?event=empty&cat=special"
+    assert after[0].text == f"{BASE}/ivr/flow/hotline/voicemail?event=empty&cat=other"
 
 
 def test_empty_recording_says_goodbye():
@@ -248,8 +248,8 @@ def test_cached_steps_keep_the_url_state_apart():
 
 def test_a_step_through_a_condition_is_never_cached():
     engine = make_engine()
-    open_doc = xml(engine.advance("hotline", "main_menu", "gather", ctx(True), digits="2"))
-    closed_doc = xml(engine.advance("hotline", "main_menu", "gather", ctx(False), digits="2"))
+    open_doc = xml(engine.advance("hotline", "main_menu", "gather", ctx(True), digits="4"))
+    closed_doc = xml(engine.advance("hotline", "main_menu", "gather", ctx(False), digits="4"))
     assert open_doc.xpath("/Response/Dial") and not closed_doc.xpath("/Response/Dial")
 
 
@@ -279,3 +279,28 @@ def test_hook_services_are_frozen_and_read_as_a_mapping() -> None:
     per_call = {**services, "call_id": 7}
     assert set(per_call) == {"office_open", "calendars", "tz", "call_id"}
     assert services.get("calendars") is None and services.get("nope") is None
+
+
+def test_policy_and_special_service_keys_lead_to_their_sub_area_menus():
+    policy = make_engine().advance("hotline", "main_menu", "gather", ctx(), digits="2")
+    assert policy.last_node == "policy_menu" and policy.updates == {"category": "policy"}
+    special = make_engine().advance("hotline", "special_menu", "gather", ctx(), digits="5")
+    assert special.updates == {"category": "special", "subcategory": "public_service"}
+
+
+def test_the_operator_leg_is_recorded_after_the_caller_is_told():
+    doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=True),
+                                    digits="4"))
+    told = doc.xpath("/Response/Dial/preceding-sibling::Say")
+    assert any("您的通话可能会被录音" in say.text for say in told)
+    dial = doc.xpath("/Response/Dial")[0]
+    assert dial.get("record") == "record-from-answer-dual"
+    assert dial.get("recordingStatusCallback") == f"{BASE}/ivr/recording?kind=operator"
+    assert dial.get("recordingStatusCallbackEvent") == "completed"
+    assert dial.get("recordingStatusCallbackMethod") == "POST"
+
+
+def test_after_hours_nobody_is_told_about_recording():
+    doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=False),
+                                    digits="4"))
+    assert "录音" not in "".join(doc.xpath("//Say/text()"))

@@ -179,3 +179,33 @@ def test_a_caller_arriving_over_a_sip_trunk_is_greeted_and_filed_by_number(
     assert "您有1件诉求正在办理中，查询进度请按9。" in outcome.heard
     filed = session.scalars(select(Case).where(Case.channel == "hotline_voicemail")).one()
     assert filed.contact_phone == "+8613800138000"
+
+
+def test_special_service_sub_area_reaches_the_case_and_its_suggestion(
+    session: Session, phone: TerminalPhone, clock: Any, message_wav: Path
+) -> None:
+    clock.set_local("2026-10-10 22:00")
+    outcome = phone.call(keys=["3", "4"], voicemail=message_wav)
+    assert any(line.startswith("技术开发请按1") for line in outcome.heard)
+    case = only_case(session)
+    assert (case.category, case.subcategory) == ("special", "legal")
+    assert [(s.department_name, s.source, s.subcategory) for s in case.suggestions] == [
+        ("区司法局", "menu", "legal")]
+
+
+def test_policy_sub_area_reaches_the_case(
+    session: Session, phone: TerminalPhone, clock: Any, message_wav: Path
+) -> None:
+    clock.set_local("2026-10-10 22:00")
+    phone.call(keys=["2", "3"], voicemail=message_wav)
+    case = only_case(session)
+    assert (case.category, case.subcategory) == ("policy", "cost_relief")
+    assert [s.department_name for s in case.suggestions] == ["区经信局", "区财政局"]
+
+
+def test_silence_in_the_sub_area_menu_still_files_under_the_area(
+    session: Session, phone: TerminalPhone, clock: Any, message_wav: Path
+) -> None:
+    clock.set_local("2026-10-10 22:00")
+    phone.call(keys=["3"], voicemail=message_wav)
+    assert (only_case(session).category, only_case(session).subcategory) == ("special", None)

@@ -166,3 +166,12 @@ def test_suggest_category_prefers_more_keywords() -> None:
 
 def test_suggest_category_with_default_rules() -> None:
     assert suggest_category("发票开不出来") == ("policy", None)
+
+
+def test_the_callers_sub_area_lifts_its_units() -> None:
+    from cases.routing import suggest
+
+    text = "想咨询专利和品牌的事"
+    assert suggest(text, category="special")[0].department == "区科技局"
+    chosen = suggest(text, category="special", subcategory="brand")
+    assert [(s.department, s.score) for s in chosen] == [("区市场监管局", 1.75), ("区科技局", 1.5)]

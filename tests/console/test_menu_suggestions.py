@@ -51,3 +51,17 @@ def test_the_case_page_shows_the_reason(client: Any, phone: Any, clock: Any,
     sign_in(accounts.operator)
     html = client.get(f"/console/cases/{case.id}").get_data(as_text=True)
     assert "依据来电按键：要素保障 → 土地厂房" in html
+
+
+def test_the_case_page_shows_the_town_reason(client: Any, accounts: Any, sign_in: Any) -> None:
+    from cases.enterprises import register_enterprise
+    from tests.cases.factories import new_case
+
+    session = db.session()
+    enterprise = register_enterprise(session, name="宁波甲机械有限公司", town="溪口镇",
+                                     now=local("2026-11-20 09:00")).enterprise
+    case = new_case(session, local("2026-11-20 09:00"), enterprise_id=enterprise.id)
+    session.commit()
+    sign_in(accounts.operator)
+    html = client.get(f"/console/cases/{case.id}").get_data(as_text=True)
+    assert html.count("依据企业所在镇街：溪口镇") == 2  # the route form's option and the list

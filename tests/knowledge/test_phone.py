@@ -116,11 +116,26 @@ def test_not_solved_after_hours_leaves_a_voicemail_in_the_area(
 
 
 def test_key_0_and_silence_reach_the_service_desk(phone: Any, menu: dict[str, int]) -> None:
-    assert the_call(phone.call(keys=["2", "0"], operator_answers=True).call_sid).path[-2:] == [
-        "operator", "goodbye"]
+    other = the_call(phone.call(keys=["2", "0"], operator_answers=True).call_sid)
+    assert other.path[-4:] == ["policy_menu", "service_desk", "operator", "goodbye"]
     silent = the_call(phone.call(keys=["2"], operator_answers=True).call_sid)
     assert silent.path[-4:] == ["kb_faq", "service_desk", "operator", "goodbye"]
     assert silent.category == "policy"
+
+
+def test_key_0_then_a_sub_area_presets_it(phone: Any, menu: dict[str, int]) -> None:
+    call = the_call(phone.call(keys=["2", "0", "2"], operator_answers=True).call_sid)
+    assert call.path[-5:] == ["kb_faq", "policy_menu", "service_desk", "operator", "goodbye"]
+    assert (call.category, call.subcategory) == ("policy", "talent_policy")
+
+
+def test_need_a_person_without_an_area_asks_for_the_sub_area(
+        phone: Any, menu: dict[str, int]) -> None:
+    outcome = phone.call(keys=["2", "1", "2", "1"], operator_answers=True)
+    assert any(line.startswith("产业政策请按1") for line in outcome.heard)
+    call = the_call(outcome.call_sid)
+    assert call.path[-4:] == ["policy_menu", "service_desk", "operator", "goodbye"]
+    assert (call.category, call.subcategory) == ("policy", "industry")
 
 
 def test_the_menu_follows_the_knowledge_base_without_a_restart(
@@ -159,4 +174,4 @@ def test_the_composed_flow_is_valid_with_eight_articles() -> None:
     assert [p for p in validate_flow(flow, build_hooks()) if p.severity == "error"] == []
     assert flow.nodes["kb_answer_1"].prompt.startswith("答复1（x）")
     assert kb_phone.compose(load_flows()["hotline"], []).nodes["main_menu"].options[
-        "2"].target == "service_desk"
+        "2"].target == "policy_menu"
