@@ -48,8 +48,9 @@ def call_figures(session: Session, scope: Scope, office_hours: OfficeHours,
     """The hotline's figures for the period (inbound hotline calls by start time)."""
     inbound = and_(Call.flow == HOTLINE_FLOW, Call.direction == "inbound",
                    scope.during(Call.started_at))
-    has_recording = exists().where(Recording.call_id == Call.id,
-                                   Recording.status == "completed")
+    # Operator legs are recorded too (for the record); only the caller's message is a voicemail.
+    is_voicemail = and_(Recording.status == "completed", Recording.kind == "voicemail")
+    has_recording = exists().where(Recording.call_id == Call.id, is_voicemail)
     rows = session.execute(
         select(Call.started_at, Call.reached_operator, Call.operator_answer_seconds,
                _entered("operator").label("to_operator"),
@@ -73,7 +74,7 @@ def call_figures(session: Session, scope: Scope, office_hours: OfficeHours,
         select(func.count(), func.coalesce(func.sum(
             case((Recording.transcription_status == TranscriptionStatus.DONE, 1), else_=0)), 0))
         .select_from(Recording).join(Call, Call.id == Recording.call_id)
-        .where(inbound, Recording.status == "completed")
+        .where(inbound, is_voicemail)
     ).one()
     counts["voicemails"], counts["transcribed"] = int(voicemails[0]), int(voicemails[1])
     outcomes: dict[str, int] = {status: int(n) for status, n in session.execute(

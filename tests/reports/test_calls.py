@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_flows.office_hours import OfficeHours, parse_windows
@@ -42,6 +43,10 @@ def test_call_figures(session: Session) -> None:
                 last="voicemail_done")
     session.add(Recording(recording_sid="RE" + "3" * 32, call_id=late.id, status="completed",
                           transcription_status="done"))
+    # The operator leg of call 1 is recorded for the record: a recording, not a voicemail.
+    operator_leg = session.scalars(select(Call).where(Call.call_sid == f"CA{'1':0>32}")).one()
+    session.add(Recording(recording_sid="RE" + "1" * 32, call_id=operator_leg.id,
+                          status="completed", kind="operator", transcription_status="done"))
     call(session, "4", "2026-11-25 09:00", nodes=("greeting", "main_menu"), last="main_menu")
     call(session, "5", "2026-11-28 10:00", nodes=("greeting", "main_menu", "status_lookup"),
          last="status_lookup")  # a Saturday: after hours
