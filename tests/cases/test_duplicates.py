@@ -14,6 +14,7 @@ from cases import duplicates, receipts
 from cases.case_models import Case, CaseEvent
 from cases.errors import ForbiddenTransition, InvalidInput
 from cases.notice_models import SmsMessage
+from cases.queries import unsettled_cases_for_caller
 from reports import indicators, periods
 from reports.indicators import Scope
 from tests.cases.factories import OPERATOR, local, new_case
@@ -84,6 +85,9 @@ def test_merge_tells_the_enterprise_and_unlink_restores(session: Session) -> Non
     with pytest.raises(ForbiddenTransition):
         duplicates.merge(session, later.id, into_id=first.id, reason="再并", actor=OPERATOR,
                          now=NOW)
+
+    # Key 9 from this phone hears the earlier case, not the merged one.
+    assert unsettled_cases_for_caller(session, PHONE)[0] == [first]
 
     duplicates.unlink(session, later.id, reason="并错了，诉求不同", actor=OPERATOR, now=NOW)
     assert (later.status, later.merged_into_id, later.ledger_state) == (
