@@ -33,6 +33,8 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/console/cases/1/escalate", {S, A}),
     ("POST", "/console/cases/1/decision", {S, A}),
     ("POST", "/console/cases/1/rating", CENTRE),
+    ("POST", "/console/cases/1/merge", CENTRE),
+    ("POST", "/console/cases/1/unlink", CENTRE),
     ("POST", "/console/assignments/1/extension/approve", CENTRE),
     ("POST", "/console/assignments/1/extension/reject", CENTRE),
     ("POST", "/console/assignments/1/accept", {D}),
