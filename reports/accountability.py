@@ -3,7 +3,8 @@
 - 久拖不办 (``delay``): an assignment that missed its due date in the period and stayed
   unanswered for at least N working days after it (until its reply, or until today).
 - 敷衍塞责 (``perfunctory``): a rework (重办) answer rated 1–2 again — the unit answered the
-  complaint without dealing with it — or a 退单 the centre rejected as unjustified.
+  complaint without dealing with it — or a 退单 the centre did not accept (routed back to the
+  same unit in the same round).
 - 不满意 (``unsatisfied``): a first answer rated 1–2.
 
 A rating belongs to the units that replied in the rated round. N and the rules in use are
@@ -17,18 +18,15 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from call_flows.workdays import WorkCalendar
-from cases.case_models import Assignment, Case, CaseEvent, Rating
+from cases.case_models import Assignment, Case, Rating
 from cases.models import Department
 from cases.overdue import overdue_assignment
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState
 from reports.indicators import Scope, local_day
 from reports.settings import RULE_LABELS
-
-# Audit actions recording that the centre rejected a 退单 as unjustified.
-REJECTED_RETURN_ACTIONS = ("return_rejected",)
 
 
 @dataclass(frozen=True)
@@ -111,24 +109,26 @@ def _poor_ratings(session: Session, scope: Scope) -> list[Entry]:
     return entries
 
 
-def _rejected_returns(session: Session, scope: Scope) -> list[Entry]:
-    rows = session.execute(
-        select(CaseEvent.case_id, Case.number, CaseEvent.after, CaseEvent.note, CaseEvent.at)
-        .join(Case, Case.id == CaseEvent.case_id)
-        .where(CaseEvent.action.in_(REJECTED_RETURN_ACTIONS), scope.during(CaseEvent.at))
-    ).all()
-    names: dict[int, str] = {i: name for i, name in session.execute(
-        select(Department.id, Department.name))}
-    entries = []
-    for case_id, number, after, note, at in rows:
-        dept_id = (after or {}).get("department_id")
-        if dept_id is None or (scope.department_id is not None
-                               and dept_id != scope.department_id):
-            continue
-        entries.append(Entry(dept_id, names.get(dept_id, ""), case_id, number, "perfunctory",
-                             f"退单理由不成立，被驳回{('：' + note) if note else ''}",
-                             at.astimezone(scope.tz).date()))
-    return entries
+def _refused_returns(session: Session, scope: Scope) -> list[Entry]:
+    """退单未采纳: the centre routed the case back, in the same round, to the unit that returned
+    it (the return is dated in the period)."""
+    again = aliased(Assignment)
+    stmt = (select(Assignment.department_id, Department.name, Case.id, Case.number,
+                   Assignment.return_reason, Assignment.returned_at)
+            .join(again, and_(again.case_id == Assignment.case_id,
+                              again.department_id == Assignment.department_id,
+                              again.round == Assignment.round, again.id > Assignment.id))
+            .join(Case, Case.id == Assignment.case_id)
+            .join(Department, Department.id == Assignment.department_id)
+            .where(Assignment.state == AssignmentState.RETURNED,
+                   scope.during(Assignment.returned_at))
+            .distinct())
+    if scope.department_id is not None:
+        stmt = stmt.where(Assignment.department_id == scope.department_id)
+    return [Entry(dept_id, dept, case_id, number, "perfunctory",
+                  f"退单未被采纳，已重新交办本单位（退单理由：{reason or '—'}）",
+                  at.astimezone(scope.tz).date())
+            for dept_id, dept, case_id, number, reason, at in session.execute(stmt)]
 
 
 def accountability(session: Session, scope: Scope, calendar: WorkCalendar) -> list[Entry]:
@@ -140,7 +140,7 @@ def accountability(session: Session, scope: Scope, calendar: WorkCalendar) -> li
     if rules & {"perfunctory", "unsatisfied"}:
         entries += [e for e in _poor_ratings(session, scope) if e.rule in rules]
     if "perfunctory" in rules:
-        entries += _rejected_returns(session, scope)
+        entries += _refused_returns(session, scope)
     order = list(RULE_LABELS)
     return sorted(entries, key=lambda e: (e.department, order.index(e.rule), e.day, e.number))
 

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from cases import lifecycle
 from cases.actors import SYSTEM
-from cases.audit import record_event
 from reports import periods
 from reports.accountability import accountability
 from reports.indicators import Scope
@@ -34,11 +33,13 @@ def build(session: Session) -> dict[str, str]:
         lifecycle.record_rating(session, poor.id, score=score, via="operator", actor=SYSTEM,
                                 now=local(rated_at), calendar=CALENDAR)
     returned = _route(session, "2026-11-10 09:00", UNIT_2)
+    lifecycle.return_assignment(session, lead(returned).id, reason="不属于本单位", actor=actor,
+                                now=local("2026-11-10 10:00"), calendar=CALENDAR)
+    lifecycle.reroute(session, returned.id, department_id=department_id(session, UNIT_2),
+                      actor=OPERATOR, now=local("2026-11-10 11:00"), reason="职责明确",
+                      calendar=CALENDAR)
     lifecycle.reply(session, lead(returned).id, text="已答复", actor=actor,
                     now=local("2026-11-11 08:00"), calendar=CALENDAR)
-    record_event(session, returned, actor=OPERATOR, action="return_rejected",
-                 now=local("2026-11-11 09:00"),
-                 after={"department_id": department_id(session, UNIT_2)}, note="职责明确")
     session.commit()
     return {"delayed": delayed.number, "barely": barely.number, "poor": poor.number,
             "returned": returned.number}
@@ -56,7 +57,8 @@ def test_each_rule_once(session: Session) -> None:
     ])
     delay = next(e for e in entries if e.rule == "delay")
     assert delay.detail == "办理期限2026-11-18，已逾期8个工作日未答复"
-    assert next(e for e in entries if e.number == numbers["returned"]).detail.endswith("职责明确")
+    refused = next(e for e in entries if e.number == numbers["returned"])
+    assert refused.detail == "退单未被采纳，已重新交办本单位（退单理由：不属于本单位）"
 
 
 def test_settings_change_the_threshold_and_the_rules(session: Session) -> None:
