@@ -14,20 +14,24 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Integer, Select, String, column, or_, select, table
 from sqlalchemy.orm import Session
 
 from cases import receipts, states
 from cases.actors import Actor
 from cases.audit import record_event, snapshot
-from cases.case_models import Case
+from cases.case_models import Case, CaseRecording
+from cases.enterprises import phone_or_none
 from cases.errors import InvalidInput, NotFound
-from cases.vocab import OPEN_STATUSES, Ledger, Status
+from cases.intake import file_case
+from cases.vocab import OPEN_STATUSES, Channel, Ledger, Status
 
 # A repeat request within this window is linked to the open case (重复诉求并单).
 DUPLICATE_WINDOW = timedelta(days=7)
 REASON_MAX = 200
 MERGE_FIELDS = ("status", "merged_into_id", "ledger_state")
+# The caller of a linked voicemail, without importing the telephony models.
+_CALLS = table("calls", column("id", Integer), column("from_number", String))
 
 
 def duplicate_query(*, phone: Any, enterprise_id: Any, category: Any, since: Any
@@ -144,3 +148,45 @@ def unlink(session: Session, case_id: int, *, reason: str, actor: Actor,
         record_event(session, target, actor=actor, action="duplicate_unlinked", now=now,
                      after={"unlinked_case": case.number}, note=note)
     return case
+
+
+def linked_voicemails(case: Case) -> list[CaseRecording]:
+    """Voicemails linked to ``case`` as repeat requests (not the case's own messages)."""
+    return [link for link in case.recordings if link.duplicate]
+
+
+def unlink_voicemail(session: Session, case_id: int, link_id: int, *, reason: str,
+                     actor: Actor, now: datetime) -> Case:
+    """Undo an automatic voicemail 并单: the message becomes a case of its own.
+
+    The new case is filed like any voicemail (the caller gets its number by SMS) and waits
+    in the queue for review; both cases' trails record the reason.
+    """
+    note = _reason(reason)
+    case = _case(session, case_id)
+    link = session.get(CaseRecording, link_id)
+    if link is None or link.case_id != case.id or not link.duplicate:
+        raise NotFound("该留言不是并入本件的重复诉求")
+    caller = None
+    if link.call_id is not None:
+        caller = phone_or_none(session.execute(
+            select(_CALLS.c.from_number).where(_CALLS.c.id == link.call_id)).scalar())
+    split = file_case(session, channel=Channel.HOTLINE_VOICEMAIL,
+                      description=link.transcript or "", received_at=link.linked_at,
+                      category=case.category, subcategory=case.subcategory,
+                      contact_phone=caller or case.contact_phone,
+                      enterprise_id=case.enterprise_id if caller in (None, case.contact_phone)
+                      else None,
+                      call_id=link.call_id, recording_id=link.recording_id, actor=actor,
+                      now=now)
+    split.needs_review = True
+    link.case_id = split.id
+    link.duplicate = False
+    session.flush()
+    record_event(session, case, actor=actor, action="voicemail_unlinked", now=now,
+                 before={"recording_id": link.recording_id},
+                 after={"new_case": split.number}, note=note)
+    record_event(session, split, actor=actor, action="split_from", now=now,
+                 after={"earlier_case": case.number}, note=note)
+    receipts.voicemail_filed(session, split, now)
+    return split

@@ -27,6 +27,8 @@ ACTION_LABELS: dict[str, str] = {
     "duplicate_merged": "重复诉求并入本件",
     "unlinked": "取消并单",
     "duplicate_unlinked": "重复诉求取消并单",
+    "voicemail_unlinked": "留言取消并单（另立诉求）",
+    "split_from": "由并单留言另立",
     "answered_instantly": "即时答复",
     "kb_article_cited": "引用知识库条目",
     "resolved_self_service": "电话自助办结",

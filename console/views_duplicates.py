@@ -18,10 +18,11 @@ from core.db import db
 def duplicate_panel(case: Case) -> dict[str, Any]:
     """What the case page's 并单 card shows; empty for department users."""
     if user().role not in CENTRE:
-        return {"candidates": [], "merged": [], "into": None}
+        return {"candidates": [], "merged": [], "into": None, "voicemails": []}
     into = db.session.get(Case, case.merged_into_id) if case.merged_into_id else None
     return {"candidates": duplicates.candidates(db.session, case),
-            "merged": duplicates.merged_cases(db.session, case), "into": into}
+            "merged": duplicates.merged_cases(db.session, case), "into": into,
+            "voicemails": duplicates.linked_voicemails(case)}
 
 
 @bp.context_processor
@@ -47,3 +48,14 @@ def case_merge(case_id: int) -> Any:
 def case_unlink(case_id: int) -> Any:
     return _action(case_id, "已取消并单", lambda: duplicates.unlink(
         db.session, case_id, reason=text("reason"), actor=actor(), now=now()))
+
+
+@route("/cases/<int:case_id>/voicemails/<int:link_id>/unlink", roles=CENTRE,
+       methods=("POST",))
+def voicemail_unlink(case_id: int, link_id: int) -> Any:
+    visible_case(case_id)
+    return perform(lambda: duplicates.unlink_voicemail(
+        db.session, case_id, link_id, reason=text("reason"), actor=actor(), now=now()),
+        success=lambda split: f"已取消并单，该留言另立诉求 {split.number}",
+        redirect_to=lambda split: url_for("console.case_detail", case_id=split.id),
+        on_error=lambda: case_page(case_id))

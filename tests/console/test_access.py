@@ -35,6 +35,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/console/cases/1/rating", CENTRE),
     ("POST", "/console/cases/1/merge", CENTRE),
     ("POST", "/console/cases/1/unlink", CENTRE),
+    ("POST", "/console/cases/1/voicemails/1/unlink", CENTRE),
     ("POST", "/console/assignments/1/extension/approve", CENTRE),
     ("POST", "/console/assignments/1/extension/reject", CENTRE),
     ("POST", "/console/assignments/1/accept", {D}),

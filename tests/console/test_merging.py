@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from cases.case_models import Case, CaseEvent
+from cases.case_models import Case, CaseEvent, CaseRecording
 from cases.notice_models import SmsMessage
 from core.db import db
-from tests.console.conftest import Accounts, csrf_token
+from tests.console.conftest import Accounts, add_voicemail, csrf_token
 
 PHONE = "13800138000"
 
@@ -95,3 +96,39 @@ def test_merging_needs_the_csrf_token(client: Any, accounts: Accounts, sign_in: 
                        data={**form, "csrf_token": token}).status_code == 303
     db.session.expire_all()
     assert db.session.get(Case, later_id).status == "merged"  # type: ignore[union-attr]
+
+
+def test_a_linked_voicemail_is_split_into_its_own_case(
+        client: Any, accounts: Accounts, sign_in: Any, app: Any, clock: Any) -> None:
+    recordings = Path(app.config["RECORDINGS_DIR"])
+    first = add_voicemail(db.session(), recordings, clock(), sid="71")
+    again = add_voicemail(db.session(), recordings, clock(), sid="72")
+    case_id, case_number = first.case.id, first.case.number
+    assert again.case.id == case_id  # linked automatically (same caller, same category)
+    link = db.session.scalars(select(CaseRecording).where(
+        CaseRecording.recording_id == again.recording.id)).one()
+    link_id, recording_id = link.id, again.recording.id
+    sign_in(accounts.operator)
+    assert "并入本件的重复留言" in client.get(f"/console/cases/{case_id}").get_data(as_text=True)
+    url = f"/console/cases/{case_id}/voicemails/{link_id}/unlink"
+    assert client.post(url, data={"reason": ""}).status_code == 422
+    sign_in(accounts.dept_a)
+    assert client.post(url, data={"reason": "不同诉求"}).status_code in (403, 404)
+    sign_in(accounts.operator)
+    done = client.post(url, data={"reason": "两次留言反映的不是同一件事"})
+    assert done.status_code == 303
+    db.session.expire_all()
+    split = db.session.scalars(select(Case).where(Case.recording_id == recording_id)).one()
+    assert done.headers["Location"].endswith(f"/console/cases/{split.id}")
+    assert (split.channel, split.status, split.contact_phone, split.needs_review) == (
+        "hotline_voicemail", "received", first.case.contact_phone, True)
+    moved = db.session.get(CaseRecording, link_id)
+    assert moved is not None and (moved.case_id, moved.duplicate) == (split.id, False)
+    name = "op-姓名（op）"
+    assert actions(case_id)[-1] == ("voicemail_unlinked", name, "两次留言反映的不是同一件事")
+    assert actions(split.id)[-1] == ("split_from", name, "两次留言反映的不是同一件事")
+    assert db.session.scalars(select(SmsMessage.kind).where(
+        SmsMessage.case_id == split.id)).all() == ["voicemail_filed"]
+    assert case_number != split.number
+    assert "并入本件的重复留言" not in client.get(
+        f"/console/cases/{case_id}").get_data(as_text=True)
