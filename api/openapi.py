@@ -132,6 +132,8 @@ def document() -> dict[str, Any]:
                         "ledger_label": _string("台账状态名称"),
                         "departments": {"type": "array", "items": {
                             "$ref": "#/components/schemas/Department"}},
+                        "merged_into": {**_string("并单：本诉求并入的此前诉求编号"),
+                                        "nullable": True},
                         "last_reply": {"allOf": [{"$ref": "#/components/schemas/Reply"}],
                                        "nullable": True},
                     },

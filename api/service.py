@@ -150,6 +150,7 @@ def case_status(session: Session, *, token: ApiToken, number: str) -> dict[str, 
         if a.round == case.rework_count and a.state != AssignmentState.WITHDRAWN
     ]
     last = case.replies[-1] if case.replies else None
+    merged_into = session.get(Case, case.merged_into_id) if case.merged_into_id else None
     return {
         **_summary(case),
         "category": case.category,
@@ -159,6 +160,8 @@ def case_status(session: Session, *, token: ApiToken, number: str) -> dict[str, 
         "ledger_state": case.ledger_state,
         "ledger_label": LEDGER_LABELS[case.ledger_state],
         "departments": departments,
+        # 并单: the earlier case this request is handled under (the enterprise was told).
+        "merged_into": merged_into.number if merged_into is not None else None,
         "last_reply": None if last is None else {
             "kind": last.kind,
             "kind_label": REPLY_KIND_LABELS.get(last.kind, last.kind),

@@ -92,6 +92,9 @@ class Case(Base):
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     # 回访未果: closed without a rating (未评价), and why the enterprise could not be reached.
     unrated_reason: Mapped[str | None] = mapped_column(String(200))
+    # 并单: the earlier case this repeat request is handled under (cases.duplicates).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    merged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Set while the case waits in the centre's queue after a department returned it (退单).
     returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 

@@ -116,7 +116,8 @@ def unsettled_cases_for_caller(session: Session, phone: str | None, *, limit: in
     number = phone_or_none(phone)
     if number is None:
         return [], 0
-    where = (_caller_filter(session, number), Case.status != Status.CLOSED)
+    # A merged case (并单) is heard under the earlier case's number, not on its own.
+    where = (_caller_filter(session, number), Case.status.not_in((Status.CLOSED, Status.MERGED)))
     total = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
     cases = list(session.scalars(
         select(Case).where(*where).order_by(Case.received_at.desc(), Case.id.desc())

@@ -29,6 +29,11 @@ DEFAULT_HOTLINE = "0574-88888718"
 TEMPLATES: dict[str, str] = {
     # To the caller, after a voicemail became a case.
     "voicemail_filed": "{signature}您的诉求已受理，编号{number}。查询进度请致电{hotline}按9。",
+    # To the enterprise, when its repeat request was merged (并单) into an earlier case.
+    "case_merged": (
+        "{signature}您的诉求（编号{number}）与此前诉求（编号{earlier}）内容相同，已并入编号"
+        "{earlier}一并办理。查询请致电{hotline}按9。"
+    ),
     # To the enterprise, when the case is answered; {summary} is fitted at sending time.
     "case_answered": (
         "{signature}您的诉求（编号{number}）已办理答复。{summary}我们将电话回访，请您对"
@@ -139,6 +144,14 @@ def voicemail_filed(session: Session, case: Case, now: datetime) -> SmsMessage |
     return queue_sms(session, kind="voicemail_filed", to=case.contact_phone or "",
                      params={"number": case.number}, dedupe_key=f"filed:{case.id}", now=now,
                      case=case)
+
+
+def case_merged(session: Session, case: Case, earlier: Case,
+                now: datetime) -> SmsMessage | None:
+    """Tell the merged case's contact that the request is handled under ``earlier``."""
+    return queue_sms(session, kind="case_merged", to=case.contact_phone or "",
+                     params={"number": case.number, "earlier": earlier.number},
+                     dedupe_key=f"merged:{case.id}:{earlier.id}", now=now, case=case)
 
 
 def _reply_params(reply: Reply, unit: str | None) -> dict[str, Any]:

@@ -47,6 +47,9 @@ TRANSITIONS: dict[str, Transition] = {
     "rate": _t("满意度评价", {A}, {C, H, R}),
     # 回访未果: nobody could be reached for a rating; closed as 未评价 by the settings' rule.
     "close_unrated": _t("回访未果办结", {A}, {C}),
+    # 并单 into an earlier open case of the same caller, and its undoing (cases.duplicates).
+    "merge": _t("并单", {R}, {Status.MERGED}),
+    "unlink": _t("取消并单", {Status.MERGED}, {R}),
     "update_details": _t("修改诉求信息", {R, E, H, A}, {R, E, H, A}),
 }
 

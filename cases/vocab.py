@@ -70,6 +70,7 @@ class Status(StrEnum):
     HANDLING = "handling"  # with one or more departments
     ANSWERED = "answered"  # answered, waiting for the follow-up rating
     CLOSED = "closed"  # answered and rated 3–5
+    MERGED = "merged"  # 并单: a repeat request handled under an earlier case's number
 
 
 STATUS_LABELS: dict[str, str] = {
@@ -78,6 +79,7 @@ STATUS_LABELS: dict[str, str] = {
     Status.HANDLING: "办理中",
     Status.ANSWERED: "已答复",
     Status.CLOSED: "已办结",
+    Status.MERGED: "已并单",
 }
 
 class ReplyKind(StrEnum):

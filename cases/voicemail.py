@@ -24,7 +24,6 @@ from sqlalchemy import (
     case,
     func,
     null,
-    or_,
     select,
     text,
     union,
@@ -42,6 +41,8 @@ from cases.audit import record_event
 from cases.call_log import CALLS, call_log
 from cases.case_models import Case, CaseNumberCounter, CaseRecording, VoicemailReservation
 from cases.deadlines import hotline_tz
+from cases.duplicates import DUPLICATE_WINDOW, find_duplicate
+from cases.duplicates import duplicate_query as _duplicate_query
 from cases.enterprises import enterprises_for_phone, phone_or_none
 from cases.errors import InvalidInput
 from cases.events import RecordingTranscribed, publish
@@ -50,14 +51,12 @@ from cases.intake import VOICEMAIL_PLACEHOLDER, file_case
 from cases.models import Enterprise, EnterprisePhone
 from cases.numbering import allocate_number, number_prefix, number_sql
 from cases.suggestions import store_suggestions
-from cases.vocab import OPEN_STATUSES, Channel
+from cases.vocab import Channel
 from core.db import table_of
 
 log = logging.getLogger(__name__)
 
 VOICEMAIL_ACTOR = Actor("system", "8718热线留言")
-# A repeat request within this window is linked to the open case (重复诉求并单).
-DUPLICATE_WINDOW = timedelta(days=7)
 EMPTY_TRANSCRIPT = "电话留言（未识别出语音内容，请收听录音）"
 SID_MAX = 64
 # Enough of a filing error to recognise it; the log has the traceback.
@@ -86,37 +85,6 @@ def _case_of_call(session: Session, call_id: int | None) -> Case | None:
         select(Case).join(CaseRecording).where(CaseRecording.call_id == call_id)
         .order_by(CaseRecording.id)
     ).first()
-
-
-def find_duplicate(
-    session: Session,
-    *,
-    phone: str | None,
-    enterprise_id: int | None,
-    category: str | None,
-    now: datetime,
-) -> Case | None:
-    """The newest open case from the same caller in the same category within 7 days."""
-    if phone is None and enterprise_id is None:
-        return None
-    return session.scalars(_duplicate_query(
-        phone=phone, enterprise_id=enterprise_id, category=category,
-        since=now - DUPLICATE_WINDOW)).first()
-
-
-def _duplicate_query(*, phone: Any, enterprise_id: Any, category: Any, since: Any
-                     ) -> Select[tuple[Case]]:
-    """:func:`find_duplicate`'s statement. Takes plain values or SQL expressions (bound
-    parameters, an enterprise scalar subquery), so the webhook's lookup reuses it."""
-    same_caller = [Case.contact_phone == phone] if phone is not None else []
-    if enterprise_id is not None:
-        same_caller.append(Case.enterprise_id == enterprise_id)
-    return (
-        select(Case)
-        .where(or_(*same_caller), Case.category.is_not_distinct_from(category),
-               Case.status.in_(OPEN_STATUSES), Case.received_at >= since)
-        .order_by(Case.received_at.desc(), Case.id.desc())
-    )
 
 
 def _sole_enterprise_id(enterprises: list[Enterprise]) -> int | None:

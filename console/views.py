@@ -9,6 +9,7 @@ from console import (  # noqa: F401  (importing registers the routes)
     views_calls,
     views_cases,
     views_department,
+    views_duplicates,
     views_enterprises,
     views_kb,
     views_notifications,

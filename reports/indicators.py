@@ -192,7 +192,9 @@ def _rows(*where: Callable[[Scope], ColumnElement[bool]], entity: Any = Case,
 
 
 CASE_FAMILIES: tuple[Family, ...] = (
-    Family("received", Level.CASES, _rows(lambda s: s.between(Case.received_on)), Case.id, (
+    # A merged repeat request (并单) is part of the earlier case, not a case received on its own.
+    Family("received", Level.CASES, _rows(lambda s: s.between(Case.received_on),
+                                          lambda _s: Case.status != Status.MERGED), Case.id, (
         Count("received", _true), Count("instant", _mode(Mode.INSTANT)),
         Count("routed", _mode(Mode.ROUTED)), Count("joint", _mode(Mode.JOINT)),
         Count("escalated", _mode(Mode.ESCALATED))), period_date=Case.received_on),
