@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from typing import Any
 
-from rq import Queue
 from sqlalchemy import func, select
 
 from cases import lifecycle
@@ -15,9 +13,8 @@ from cases.notice_models import EscalationReminderSent
 from cases.notifications import Audience, Notification, inbox
 from core.db import db
 from tests.cases.factories import CALENDAR, SUPERVISOR, department_id, local, new_case
+from tests.workers.periodic_support import race_two_schedulers
 from workers import followup_jobs
-from workers.periodic import PERIODIC, build_scheduler
-from workers.queues import DEFAULT
 
 REMINDER_JOB = "workers.followup_jobs.send_reminders_job"
 
@@ -79,27 +76,7 @@ def test_two_schedulers_chase_each_decision_once(jobs: Any, clock: Any, redis_co
     jobs.config["REDIS_URL"] = redis_url
     escalated()
     clock.set_local("2026-12-01 09:00")  # overdue and due for 督办 at once
-    periodic = next(p for p in PERIODIC if p.func == REMINDER_JOB)
-    for scheduler in (build_scheduler(redis_conn, (periodic,)) for _ in range(2)):
-        scheduler.enqueue_jobs()
-    queue = Queue(DEFAULT, connection=redis_conn)
-    scheduled = [job for job in queue.get_jobs() if job.func_name == REMINDER_JOB]
-    assert len(scheduled) == 1  # each tick is enqueued once across schedulers
-    # A duplicate run all the same (an expired tick claim, a manual run).
-    duplicates = [*scheduled, queue.enqueue(REMINDER_JOB)]
-    results: list[int] = []
-    barrier = threading.Barrier(2)
-
-    def work(job: Any) -> None:
-        barrier.wait()
-        results.append(job.perform())
-        db.session.remove()
-
-    threads = [threading.Thread(target=work, args=(job,)) for job in duplicates]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = race_two_schedulers(redis_conn, REMINDER_JOB)
     assert sorted(results) == [0, 2]
     assert levels() == ["overdue", "escalated"]
     assert db.session.scalar(select(func.count()).select_from(Notification)) == 2

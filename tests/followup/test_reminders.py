@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from rq import Queue
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
@@ -19,9 +18,8 @@ from cases.notifications import Audience, Notification, inbox, mark_read, unread
 from console.models import User
 from core.db import db
 from tests.cases.factories import department_id, local, routed_case
+from tests.workers.periodic_support import race_two_schedulers
 from workers import followup_jobs
-from workers.periodic import PERIODIC, build_scheduler
-from workers.queues import DEFAULT
 
 CALENDAR = WorkCalendar()
 LIAISON_PHONE = "+8613900139000"
@@ -135,28 +133,7 @@ def test_two_schedulers_send_each_reminder_exactly_once(
     route("2026-11-23 11:00")
     add_liaison()
     clock.set_local("2026-11-24 09:00")
-    periodic = next(p for p in PERIODIC if p.func == REMINDER_JOB)
-    for scheduler in (build_scheduler(redis_conn, (periodic,)) for _ in range(2)):
-        scheduler.enqueue_jobs()
-    queue = Queue(DEFAULT, connection=redis_conn)
-    scheduled = [job for job in queue.get_jobs() if job.func_name == REMINDER_JOB]
-    assert len(scheduled) == 1  # each tick is enqueued once across schedulers
-    # A duplicate run all the same (a tick claim that expired during a long pause, a manual
-    # run): the job's own lock and the unique rows keep it to one notice each.
-    duplicates = [*scheduled, queue.enqueue(REMINDER_JOB)]
-    results: list[int] = []
-    barrier = threading.Barrier(2)
-
-    def work(job: Any) -> None:
-        barrier.wait()
-        results.append(job.perform())
-        db.session.remove()
-
-    threads = [threading.Thread(target=work, args=(job,)) for job in duplicates]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = race_two_schedulers(redis_conn, REMINDER_JOB)
     assert sorted(results) == [0, 2]
     assert len(sent()) == 2
     assert db.session.scalar(REMINDER_NOTICES) == 2

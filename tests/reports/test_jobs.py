@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from rq import Queue
 from sqlalchemy import func, select
 
 from call_flows.workdays import WorkCalendar
@@ -16,9 +15,8 @@ from cases.notifications import Notification
 from core.db import db
 from reports.jobs import draft_monthly_bulletin_job, first_working_day
 from reports.models import Bulletin
+from tests.workers.periodic_support import race_two_schedulers
 from workers import context
-from workers.periodic import PERIODIC, build_scheduler
-from workers.queues import DEFAULT
 
 JOB = "reports.jobs.draft_monthly_bulletin_job"
 
@@ -53,27 +51,7 @@ def test_two_schedulers_create_one_draft_and_one_notice(
         jobs: Any, clock: Any, redis_conn: Any, redis_url: str) -> None:
     jobs.config["REDIS_URL"] = redis_url
     clock.set_local("2026-12-01 08:10")
-    periodic = next(p for p in PERIODIC if p.func == JOB)
-    for scheduler in (build_scheduler(redis_conn, (periodic,)) for _ in range(2)):
-        scheduler.enqueue_jobs()
-    queued = [job for job in Queue(DEFAULT, connection=redis_conn).get_jobs()
-              if job.func_name == JOB]
-    assert len(queued) == 1  # the schedulers claim each tick once between them
-    # A second copy of the same tick (a manual run, a tick claimed after a lost lock) races it.
-    queued.append(Queue(DEFAULT, connection=redis_conn).enqueue(JOB))
-    results: list[bool] = []
-    barrier = threading.Barrier(2)
-
-    def work(job: Any) -> None:
-        barrier.wait()
-        results.append(job.perform())
-        db.session.remove()
-
-    threads = [threading.Thread(target=work, args=(job,)) for job in queued]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = race_two_schedulers(redis_conn, JOB)
     assert sorted(results) == [False, True]
     assert count(Bulletin) == 1 and count(Notification) == 1
     bulletin = db.session.scalars(select(Bulletin)).one()
