@@ -163,6 +163,11 @@ class CaseFilters:
     ledger_state: str | None = None
     mode: str | None = None
     department_id: int | None = None
+    category: str | None = None
+    channel: str | None = None
+    # Local dates of receipt, both included.
+    date_from: date | None = None
+    date_to: date | None = None
     q: str = ""
 
 
@@ -179,6 +184,14 @@ def all_cases(session: Session, filters: CaseFilters, *, cursor: str | None = No
     if filters.department_id:
         stmt = stmt.where(exists().where(Assignment.case_id == Case.id,
                                          Assignment.department_id == filters.department_id))
+    if filters.category:
+        stmt = stmt.where(Case.category == filters.category)
+    if filters.channel:
+        stmt = stmt.where(Case.channel == filters.channel)
+    if filters.date_from:
+        stmt = stmt.where(Case.received_on >= filters.date_from)
+    if filters.date_to:
+        stmt = stmt.where(Case.received_on <= filters.date_to)
     condition = search_condition(session, filters.q)
     if condition is not None:
         stmt = stmt.where(condition)

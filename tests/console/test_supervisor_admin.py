@@ -58,6 +58,42 @@ def test_all_cases_filters(client: Any, accounts: Accounts, sign_in: Any, routed
     assert other.number in page(client, "/console/supervisor/cases")
 
 
+def test_all_cases_filters_by_local_date_of_receipt(
+    client: Any, accounts: Accounts, sign_in: Any, window_case: Any, clock: Any
+) -> None:
+    # 23:30 local on the 2nd is still the 2nd in Asia/Shanghai, though the 2nd's UTC evening.
+    clock.set_local("2026-11-02 23:30")
+    late_evening = window_case("十一月二日深夜留言的诉求")
+    clock.set_local("2026-11-03 08:10")
+    next_morning = window_case("十一月三日上午的诉求")
+    sign_in(accounts.supervisor)
+    html = page(client, "/console/supervisor/cases?from=2026-11-01&to=2026-11-02")
+    assert late_evening.number in html and next_morning.number not in html
+    html = page(client, "/console/supervisor/cases?from=2026-11-03")
+    assert next_morning.number in html and late_evening.number not in html
+
+
+def test_all_cases_date_filter_offers_the_same_periods_ledger(
+    client: Any, accounts: Accounts, sign_in: Any, routed_case: Case
+) -> None:
+    sign_in(accounts.supervisor)
+    html = page(client, "/console/supervisor/cases?from=2026-11-01&to=2026-11-30&channel=window")
+    links = lxml_html.fromstring(html).xpath('//a[contains(., "导出本期间台账")]/@href')
+    assert links == ["/console/reports/ledger.xlsx?from=2026-11-01&to=2026-11-30&channel=window"]
+    assert "导出本期间台账" not in page(client, "/console/supervisor/cases?from=2026-11-01")
+
+
+def test_all_cases_rejects_a_malformed_or_reversed_period(
+    client: Any, accounts: Accounts, sign_in: Any
+) -> None:
+    sign_in(accounts.supervisor)
+    bad = client.get("/console/supervisor/cases?from=2026-13-01")
+    assert bad.status_code == 400 and "不是有效日期" in bad.get_data(as_text=True)
+    reversed_period = client.get("/console/supervisor/cases?from=2026-11-30&to=2026-11-01")
+    assert reversed_period.status_code == 400
+    assert "开始日期晚于结束日期" in reversed_period.get_data(as_text=True)
+
+
 def test_admin_creates_and_updates_users(client: Any, accounts: Accounts, sign_in: Any) -> None:
     sign_in(accounts.admin)
     dept = db.session.scalars(select(Department.id).where(Department.name == DEPT_A)).one()
