@@ -35,10 +35,10 @@ from core.db import db
 from reports import accountability as accountability_rules
 from reports import bulletin as bulletins
 from reports import hot_topics as topics
-from reports import overview, periods
+from reports import overview, periods, snapshots
 from reports.assessment import write_assessment
 from reports.cache import app_cache
-from reports.calls import CALL_LABELS, call_figures
+from reports.calls import CALL_LABELS
 from reports.context import app_calendar, app_office_hours, app_today, scope_for
 from reports.filters import LedgerFilters
 from reports.indicators import LABELS, RATE_LABELS, Scope
@@ -96,28 +96,47 @@ def _unit_value(row: overview.UnitRow, column: str) -> Any:
     return row.figures[column]
 
 
+def _figures(scope: Scope) -> snapshots.Snapshot:
+    """The period's figures: computed ahead if fresh, else computed now (cached a minute)."""
+    stored = snapshots.load(db.session, scope, now())
+    if stored is not None:
+        return stored
+    return app_cache(current_app).get(("figures", scope), lambda: snapshots.compute(
+        db.session, scope, app_calendar(current_app), app_office_hours(current_app), now()))
+
+
 @route("/reports", roles=REPORT_ROLES)
 def reports_home() -> Any:
     scope = _scope()
-    cache = app_cache(current_app)
-    view = cache.get(("overview", scope), lambda: overview.build(
-        db.session, scope, app_calendar(current_app)))
+    figures = _figures(scope)
+    view = figures.view
     sort = request.args.get("sort") or "received"
     if sort not in UNIT_COLUMNS and sort != "name":
         sort = "received"
     descending = request.args.get("dir", "desc") != "asc"
     units = sorted(view.units, key=lambda r: r.name if sort == "name" else (
         _unit_value(r, sort) is None, _unit_value(r, sort) or 0), reverse=descending)
-    calls = None if scope.department_id is not None else cache.get(
-        ("calls", scope), lambda: call_figures(db.session, scope, app_office_hours(current_app),
-                                               scope.settings.operator_answer_seconds))
+    calls = figures.calls
     base_args = {k: v for k, v in request.args.items() if k not in ("sort", "dir")}
     return render_template(
         "console/reports.html", view=view, scope=scope, units=units, sort=sort,
         descending=descending, labels=LABELS, rate_labels=RATE_LABELS, columns=UNIT_COLUMNS,
         calls=calls, call_labels=CALL_LABELS, areas=CATEGORY_LABELS, base_args=base_args,
+        computed_at=figures.computed_at.astimezone(scope.tz),
         period_args=_period_args(scope.period), kind=request.args.get("kind") or "month",
         level="units" if scope.department_id is not None else "cases")
+
+
+@route("/reports/refresh", roles=SUPERVISORS, methods=("POST",))
+def reports_refresh() -> Any:
+    """立即刷新: compute the period's figures now and keep them for every supervisor."""
+    scope = _scope()
+    snapshots.refresh(db.session, scope, app_calendar(current_app),
+                      app_office_hours(current_app), now())
+    db.session.commit()
+    flash(f"{scope.period.label}的统计数据已重新计算", "success")
+    args: dict[str, Any] = _period_args(scope.period)
+    return redirect(url_for("console.reports_home", **args), code=303)
 
 
 @route("/reports/chart/<name>.png", roles=REPORT_ROLES)

@@ -334,6 +334,9 @@ UNIT_FAMILIES: tuple[Family, ...] = (
 )
 
 FAMILIES = {Level.CASES: CASE_FAMILIES, Level.UNITS: UNIT_FAMILIES}
+# Today's state, the same whatever the period.
+NOW_COUNTS: tuple[str, ...] = tuple(
+    c.name for family in CASE_FAMILIES if family.name == "now" for c in family.counts)
 COUNT_NAMES: tuple[str, ...] = tuple(dict.fromkeys(
     c.name for family in (*CASE_FAMILIES, *UNIT_FAMILIES) for c in family.counts))
 
@@ -367,13 +370,17 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def count(session: Session, scope: Scope, level: Level = Level.CASES,
-          dimension: Dimension = Dimension.TOTAL) -> dict[Any, dict[str, int]]:
-    """Every count of ``level`` grouped by ``dimension``: ``{key: {name: n}}``."""
+          dimension: Dimension = Dimension.TOTAL, families: Sequence[str] | None = None
+          ) -> dict[Any, dict[str, int]]:
+    """Every count of ``level`` grouped by ``dimension``: ``{key: {name: n}}``;
+    ``families`` limits the work to some families (the others' counts stay 0)."""
     key = _dimension_column(level, dimension).label("key")
     result: dict[Any, dict[str, int]] = {}
     tune(session)
     with_dimension = level == Level.CASES and dimension != Dimension.TOTAL
     for family in FAMILIES[level]:
+        if families is not None and family.name not in families:
+            continue
         base = family.rows(scope, family.needs_case or with_dimension)
         stmt = base.with_only_columns(
             key, *(_count_if(c.condition(scope)).label(c.name) for c in family.counts),
@@ -468,9 +475,9 @@ def _sqlite_offset(tz: ZoneInfo) -> str:
     return f"{int(offset.total_seconds() // 60):+d} minutes"
 
 
-def average_days(session: Session, scope: Scope, calendar: WorkCalendar, level: Level,
-                 dimension: Dimension) -> dict[Any, float | None]:
-    """Average working days from receipt (unit: assignment) to answer, per key."""
+def answer_days(session: Session, scope: Scope, calendar: WorkCalendar, level: Level,
+                dimension: Dimension) -> dict[Any, tuple[int, int]]:
+    """Working days from receipt (unit: assignment) to answer, per key: ``(sum, answers)``."""
     key = _dimension_column(level, dimension).label("key")
     if level == Level.CASES:
         stmt = (select(key, Case.received_on, Case.answered_on, func.count())
@@ -493,7 +500,7 @@ def average_days(session: Session, scope: Scope, calendar: WorkCalendar, level: 
         total = totals.setdefault(row_key, [0, 0])
         total[0] += days * n
         total[1] += n
-    return {k: (round(t[0] / t[1], 2) if t[1] else None) for k, t in totals.items()}
+    return {k: (t[0], t[1]) for k, t in totals.items()}
 
 
 # -- figures ------------------------------------------------------------------------------------
@@ -504,9 +511,16 @@ class Figures:
     """One row of a report: the counts, the four rates and the average days to answer."""
 
     counts: dict[str, int]
-    average_days: float | None
+    # Working days from receipt to answer: (sum over answers, answers); None: not computed.
+    days: tuple[int, int] | None
     # Units never answer instantly (即时办 is the centre's): their 即时办结率 has no value.
     level: Level = Level.CASES
+
+    @property
+    def average_days(self) -> float | None:
+        if not self.days or not self.days[1]:
+            return None
+        return round(self.days[0] / self.days[1], 2)
 
     def __getitem__(self, name: str) -> int:
         return self.counts.get(name, 0)
@@ -542,31 +556,41 @@ class Figures:
 
 
 def figures(session: Session, scope: Scope, calendar: WorkCalendar,
-            level: Level = Level.CASES, dimension: Dimension = Dimension.TOTAL
+            level: Level = Level.CASES, dimension: Dimension = Dimension.TOTAL,
+            families: Sequence[str] | None = None, with_days: bool = True
             ) -> dict[Any, Figures]:
-    counts = count(session, scope, level, dimension)
-    days = average_days(session, scope, calendar, level, dimension)
+    """Figures per key of ``dimension``; ``families`` / ``with_days`` skip work not shown."""
+    counts = count(session, scope, level, dimension, families)
+    days = answer_days(session, scope, calendar, level, dimension) if with_days else {}
     keys = list(dict.fromkeys([*counts, *days]))
-    return {k: Figures(counts.get(k, dict.fromkeys(COUNT_NAMES, 0)), days.get(k), level)
+    return {k: Figures(counts.get(k, dict.fromkeys(COUNT_NAMES, 0)),
+                       days.get(k, (0, 0)) if with_days else None, level)
             for k in keys}
 
 
-def totals(session: Session, scope: Scope, calendar: WorkCalendar) -> Figures:
+def totals(session: Session, scope: Scope, calendar: WorkCalendar,
+           families: Sequence[str] | None = None, with_days: bool = True) -> Figures:
     """The centre's figures (all cases), or one unit's when ``scope.department_id`` is set."""
     if scope.department_id is not None:
-        found = figures(session, scope, calendar, Level.UNITS, Dimension.UNIT)
-        return found.get(scope.department_id) or Figures(dict.fromkeys(COUNT_NAMES, 0), None,
-                                                         Level.UNITS)
-    found = figures(session, scope, calendar)
-    return found.get("total") or Figures(dict.fromkeys(COUNT_NAMES, 0), None)
+        found = figures(session, scope, calendar, Level.UNITS, Dimension.UNIT, families,
+                        with_days)
+        return found.get(scope.department_id) or Figures(
+            dict.fromkeys(COUNT_NAMES, 0), (0, 0) if with_days else None, Level.UNITS)
+    found = figures(session, scope, calendar, families=families, with_days=with_days)
+    return found.get("total") or Figures(dict.fromkeys(COUNT_NAMES, 0),
+                                         (0, 0) if with_days else None)
 
 
-def sum_figures(rows: Iterable[Figures]) -> Figures:
+def sum_figures(rows: Iterable[Figures], level: Level = Level.CASES) -> Figures:
+    """The sum of disjoint rows (e.g. every area's cases: the centre's figures)."""
     merged = dict.fromkeys(COUNT_NAMES, 0)
+    days: tuple[int, int] | None = (0, 0)
     for row in rows:
         for name, value in row.counts.items():
             merged[name] += value
-    return Figures(merged, None)
+        days = None if days is None or row.days is None else (
+            days[0] + row.days[0], days[1] + row.days[1])
+    return Figures(merged, days, level)
 
 
 def names_in_order(level: Level) -> Sequence[str]:

@@ -1,4 +1,5 @@
-"""The periodic job: the monthly bulletin's draft on the first working day of each month."""
+"""Periodic jobs: the 统计 page's figures computed ahead, and the monthly bulletin's draft on
+the first working day of each month."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from sqlalchemy.orm import Session
 from call_flows.workdays import WorkCalendar
 from core.clock import system_clock
 from core.db import db
-from reports import bulletin, periods
-from reports.context import app_calendar, app_tz
+from reports import bulletin, periods, snapshots
+from reports.context import app_calendar, app_office_hours, app_tz, scope_for
 
 log = logging.getLogger(__name__)
 DRAFT_AUTHOR = "系统（每月首个工作日自动生成）"
@@ -66,3 +67,19 @@ def draft_monthly_bulletin_job() -> bool:
         if lock is not None:
             with contextlib.suppress(LockError, RedisError):
                 lock.release()
+
+
+def refresh_snapshots_job() -> int:
+    """Periodic (every ``snapshots.REFRESH_SECONDS``): the centre's standard periods."""
+    from workers import context
+
+    app = context.get_app()
+    now = (app.config.get("CLOCK") or system_clock)()
+    with app.app_context():
+        base = scope_for(app, periods.month(2000, 1))
+        with db.transaction() as session:
+            done = snapshots.refresh_standard(session, base, app_calendar(app),
+                                              app_office_hours(app), now)
+    log.info("reports: figures of %d periods computed in %.1f s", len(done),
+             sum(s.seconds for s in done))
+    return len(done)

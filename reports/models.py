@@ -42,6 +42,18 @@ class Bulletin(Base):
         return BULLETIN_STATUS_LABELS.get(self.status, self.status)
 
 
+class ReportSnapshot(Base):
+    """The 统计 page's figures of one scope, computed ahead (``reports/snapshots.py``)."""
+
+    __tablename__ = "report_snapshots"
+
+    # Period, unit, the day "now" counts were taken, a digest of the settings.
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    # JSON (UTF-8): the figures as ``reports.snapshots`` encodes them.
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class TypicalCase(Base):
     """A case the supervisor marks as typical (典型案例) for the bulletin of its month."""
 

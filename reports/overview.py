@@ -13,7 +13,17 @@ from cases.models import Department
 from cases.vocab import CATEGORY_LABELS
 from core.ratio import Ratio
 from reports import charts, periods
-from reports.indicators import Dimension, Figures, Level, Scope, figures, monthly, totals
+from reports.indicators import (
+    NOW_COUNTS,
+    Dimension,
+    Figures,
+    Level,
+    Scope,
+    figures,
+    monthly,
+    sum_figures,
+    totals,
+)
 
 TREND_MONTHS = 12
 
@@ -58,15 +68,47 @@ def unit_rows(session: Session, scope: Scope, calendar: WorkCalendar) -> list[Un
             if dept_id in found and any(found[dept_id].counts.values())]
 
 
+# What the period-on-period change is shown for: everything but today's state ("now"),
+# which is the same in both periods, and the average days, which has no change column.
+PREVIOUS_FAMILIES = ("received", "answered", "due", "ratings")
+
+
+def with_todays_state(before: Figures, current: Figures) -> Figures:
+    """The previous period's figures with the "now" counts, which are today's in both."""
+    return replace(before, counts={**before.counts,
+                                   **{name: current[name] for name in NOW_COUNTS}})
+
+
+def previous_totals(session: Session, scope: Scope, calendar: WorkCalendar,
+                    current: Figures) -> Figures:
+    """The previous period's figures for the change columns."""
+    before = totals(session, replace(scope, period=scope.period.previous()), calendar,
+                    families=PREVIOUS_FAMILIES, with_days=False)
+    return with_todays_state(before, current)
+
+
+def unit_view(scope: Scope, own: Figures, before: Figures) -> Overview:
+    """A department's page: its own unit's figures, nothing of the others'."""
+    return Overview(scope=scope, totals=own, previous=with_todays_state(before, own),
+                    units=[], areas={})
+
+
 def build(session: Session, scope: Scope, calendar: WorkCalendar) -> Overview:
-    previous_scope = replace(scope, period=scope.period.previous())
-    own = scope.department_id is not None
+    if scope.department_id is not None:
+        own = totals(session, scope, calendar)
+        before = totals(session, replace(scope, period=scope.period.previous()), calendar,
+                        families=PREVIOUS_FAMILIES, with_days=False)
+        return unit_view(scope, own, before)
+    # Every case has exactly one area, so the centre's figures are the areas' sum: one
+    # pass over the period's rows instead of two.
+    areas = figures(session, scope, calendar, Level.CASES, Dimension.AREA)
+    centre = sum_figures(areas.values())
     return Overview(
         scope=scope,
-        totals=totals(session, scope, calendar),
-        previous=totals(session, previous_scope, calendar),
-        units=[] if own else unit_rows(session, scope, calendar),
-        areas={} if own else figures(session, scope, calendar, Level.CASES, Dimension.AREA),
+        totals=centre,
+        previous=previous_totals(session, scope, calendar, centre),
+        units=unit_rows(session, scope, calendar),
+        areas=areas,
     )
 
 

@@ -16,7 +16,7 @@ from redis import Redis
 from rq.cron import CronJob, CronScheduler
 from rq.utils import now
 
-from workers.queues import DEFAULT
+from workers.queues import DEFAULT, REPORTS
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,9 @@ PERIODIC: tuple[Periodic, ...] = (
     # Deadline reminders; once per assignment and level (unique rows), so overlaps are safe.
     Periodic(name="followup-reminders", func="workers.followup_jobs.send_reminders_job",
              interval=900),
+    # The 统计 page's standard periods, computed ahead so supervisors never wait for them.
+    Periodic(name="reports-snapshots", func="reports.jobs.refresh_snapshots_job",
+             interval=300, queue=REPORTS, timeout=600),
     # The monthly bulletin's draft on the first working day; once per month (unique month).
     Periodic(name="reports-bulletin-draft", func="reports.jobs.draft_monthly_bulletin_job",
              interval=3600),

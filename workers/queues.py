@@ -1,4 +1,5 @@
-"""Queues by cost: transcription is slow and CPU-bound, everything else is light."""
+"""Queues by cost: transcription is slow and CPU-bound, report figures take seconds of
+database work, everything else is light."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from rq import Queue
 
 from core.redis_conn import connect, connect_fast
 
-__all__ = ["ALL_QUEUES", "CALLS", "DEFAULT", "TRANSCRIPTION", "connect", "connect_fast", "job_id",
-           "queue"]
+__all__ = ["ALL_QUEUES", "CALLS", "DEFAULT", "REPORTS", "TRANSCRIPTION", "connect", "connect_fast",
+           "job_id", "queue"]
 
 DEFAULT = "default"
 TRANSCRIPTION = "transcription"
 CALLS = "calls"
-# Workers listen in this order: light work never waits behind a long decode.
-ALL_QUEUES = (DEFAULT, CALLS, TRANSCRIPTION)
+REPORTS = "reports"
+# Workers listen in this order: light work never waits behind a long decode or a report.
+ALL_QUEUES = (DEFAULT, CALLS, TRANSCRIPTION, REPORTS)
 
 _JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 

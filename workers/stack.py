@@ -22,7 +22,7 @@ from pathlib import Path
 from core import config as config_module
 from core.files import private_directory, restrict_new_files
 from workers.banner import banner
-from workers.queues import CALLS, DEFAULT, TRANSCRIPTION
+from workers.queues import CALLS, DEFAULT, REPORTS, TRANSCRIPTION
 
 PYTHON = sys.executable
 # How `flask seed --demo` starts its block of demo logins (console.seed).
@@ -33,7 +33,7 @@ FIRST_DELAY = 1.0
 MAX_DELAY = 30.0
 HEALTHY_AFTER = 60.0
 # Light work (call-log drain, filing, follow-ups) never waits behind a long transcription.
-WORKER_QUEUES = {"worker": (DEFAULT, CALLS), "transcriber": (TRANSCRIPTION,)}
+WORKER_QUEUES = {"worker": (DEFAULT, CALLS), "transcriber": (TRANSCRIPTION, REPORTS)}
 
 
 def say(message: str) -> None:

@@ -1,7 +1,7 @@
 """Recordings know what they record: a voicemail or an operator call (录音 of 人工通话).
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0015
 """
 
 from __future__ import annotations

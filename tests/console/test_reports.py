@@ -11,7 +11,10 @@ from sqlalchemy import select
 
 from cases.notifications import Notification
 from core.db import db
-from reports.models import Bulletin
+from reports import periods, snapshots
+from reports.context import app_calendar, app_office_hours, scope_for
+from reports.models import Bulletin, ReportSnapshot
+from tests.cases.factories import local, new_case
 from tests.console.conftest import Accounts
 from tests.reports.month import NOW_TEXT, UNIT_2, build_month
 
@@ -128,3 +131,47 @@ def test_the_ledger_export_leaves_no_connection_behind(
     db.session.remove()
     assert db.engine is not None
     assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_page_serves_figures_computed_ahead_and_a_supervisor_recomputes_them(
+        app: Any, client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> None:
+    session = db.session()
+    build_month(session)
+    clock.set_local(NOW_TEXT)
+    november = scope_for(app, periods.month(2026, 11))
+    snapshots.refresh(session, november, app_calendar(app), app_office_hours(app), clock())
+    session.commit()
+    new_case(session, local("2026-11-25 09:00"), "新到一件十一月的诉求")
+    session.commit()
+    clock.set_local("2026-12-08 10:04")
+    sign_in(accounts.supervisor)
+    page = client.get(f"/console/reports?{NOVEMBER}").get_data(as_text=True)
+    # The stored figures, and when they were computed; the new case is not in them yet.
+    assert re.search(r'data-indicator="received">7<', page)
+    assert "数据更新于 2026-12-08 10:00" in page
+    response = client.post(f"/console/reports/refresh?{NOVEMBER}")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/console/reports?{NOVEMBER}")
+    page = client.get(f"/console/reports?{NOVEMBER}").get_data(as_text=True)
+    assert re.search(r'data-indicator="received">8<', page)
+    assert "数据更新于 2026-12-08 10:04" in page
+
+
+def test_page_computes_figures_when_none_were_computed_ahead(
+        client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> None:
+    build_month(db.session())
+    clock.set_local(NOW_TEXT)
+    sign_in(accounts.supervisor)
+    page = client.get(f"/console/reports?{NOVEMBER}").get_data(as_text=True)
+    assert re.search(r'data-indicator="received">7<', page)
+    assert "数据更新于 2026-12-08 10:00" in page
+    assert db.session.scalars(select(ReportSnapshot)).all() == []
+
+
+def test_a_department_cannot_recompute_the_centres_figures(
+        client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> None:
+    clock.set_local(NOW_TEXT)
+    sign_in(accounts.dept_a)
+    assert client.post(f"/console/reports/refresh?{NOVEMBER}").status_code == 403
+    page = client.get(f"/console/reports?{NOVEMBER}").get_data(as_text=True)
+    assert "立即刷新" not in page

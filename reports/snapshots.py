@@ -1,0 +1,185 @@
+"""Figures computed ahead: the 统计 page's standard periods, refreshed by a periodic job.
+
+A month's figures over a million cases take a few dozen aggregate queries — most of a
+second. The periods supervisors open (this month, last month, this quarter, this year)
+are computed every few minutes by ``refresh_snapshots_job`` and stored in the database,
+so every web process and node serves them at once; each unit's own page of those periods
+comes from the same pass. The page says when its figures were computed and a supervisor
+can recompute a period on the spot; other periods are computed when asked. See
+``docs/reports.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from call_flows.office_hours import OfficeHours
+from call_flows.workdays import WorkCalendar
+from reports import overview, periods
+from reports.calls import CallFigures, call_figures
+from reports.indicators import COUNT_NAMES, Dimension, Figures, Level, Scope, figures
+from reports.models import ReportSnapshot
+
+log = logging.getLogger(__name__)
+
+# The job runs every REFRESH_SECONDS; a snapshot older than MAX_AGE (the job is behind or
+# stopped) is not served: the page computes its figures instead.
+REFRESH_SECONDS = 300
+MAX_AGE = timedelta(seconds=3 * REFRESH_SECONDS)
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The 统计 page's figures of one scope, and when they were computed."""
+
+    view: overview.Overview
+    calls: CallFigures | None
+    computed_at: datetime
+    seconds: float
+
+
+def standard_periods(today: date) -> list[periods.Period]:
+    """The periods the page offers first: this month, last month, this quarter, this year."""
+    this_month = periods.month(today.year, today.month)
+    return [this_month, this_month.previous(),
+            periods.quarter(today.year, (today.month - 1) // 3 + 1), periods.year(today.year)]
+
+
+def snapshot_key(scope: Scope) -> str:
+    """Everything the figures depend on: period, unit, the day of "now", the settings."""
+    unit = "centre" if scope.department_id is None else f"unit{scope.department_id}"
+    settings = json.dumps(asdict(scope.settings), sort_keys=True, default=list)
+    digest = hashlib.sha256(f"{scope.tz.key}|{settings}".encode()).hexdigest()[:16]
+    return f"v{FORMAT}:{unit}:{scope.period.start}:{scope.period.end}:{scope.today}:{digest}"
+
+
+def compute(session: Session, scope: Scope, calendar: WorkCalendar,
+            office_hours: OfficeHours, now: datetime) -> Snapshot:
+    started = time.perf_counter()
+    view = overview.build(session, scope, calendar)
+    calls = None if scope.department_id is not None else call_figures(
+        session, scope, office_hours, scope.settings.operator_answer_seconds)
+    return Snapshot(view, calls, now, time.perf_counter() - started)
+
+
+def store(session: Session, scope: Scope, snapshot: Snapshot) -> None:
+    """Keep ``snapshot`` as the scope's figures, replacing any earlier one (an upsert: the
+    job and a supervisor's 立即刷新 may store the same period at once)."""
+    values = {"key": snapshot_key(scope), "computed_at": snapshot.computed_at,
+              "payload": json.dumps(_encode(snapshot), ensure_ascii=False).encode()}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(ReportSnapshot).values(**values)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=[ReportSnapshot.key],
+        set_={"computed_at": stmt.excluded.computed_at, "payload": stmt.excluded.payload}))
+
+
+def load(session: Session, scope: Scope, now: datetime) -> Snapshot | None:
+    """The scope's stored figures, if computed within ``MAX_AGE`` of ``now``."""
+    row = session.get(ReportSnapshot, snapshot_key(scope))
+    if row is None or now - row.computed_at > MAX_AGE or row.computed_at > now:
+        return None
+    try:
+        return _decode(json.loads(row.payload), scope, row.computed_at)
+    except (KeyError, TypeError, ValueError):
+        log.warning("reports: unreadable snapshot %s ignored", row.key)
+        return None
+
+
+def refresh(session: Session, scope: Scope, calendar: WorkCalendar,
+            office_hours: OfficeHours, now: datetime) -> Snapshot:
+    """Compute the scope's figures now and keep them (the page's 立即刷新)."""
+    snapshot = compute(session, scope, calendar, office_hours, now)
+    store(session, scope, snapshot)
+    return snapshot
+
+
+def refresh_units(session: Session, scope: Scope, calendar: WorkCalendar,
+                  centre: Snapshot) -> int:
+    """Every unit's own page for the period, from the centre's unit rows: only the
+    previous period's unit figures are computed (one grouped pass for all units)."""
+    started = time.perf_counter()
+    before = figures(session, replace(scope, period=scope.period.previous()), calendar,
+                     Level.UNITS, Dimension.UNIT, families=overview.PREVIOUS_FAMILIES,
+                     with_days=False)
+    empty = Figures(dict.fromkeys(COUNT_NAMES, 0), None, Level.UNITS)
+    for row in centre.view.units:
+        unit_scope = replace(scope, department_id=row.department_id)
+        view = overview.unit_view(unit_scope, row.figures, before.get(row.department_id, empty))
+        store(session, unit_scope, Snapshot(view, None, centre.computed_at,
+                                            time.perf_counter() - started))
+    return len(centre.view.units)
+
+
+def refresh_standard(session: Session, base: Scope, calendar: WorkCalendar,
+                     office_hours: OfficeHours, now: datetime) -> list[Snapshot]:
+    """The centre's and every unit's standard periods, each period committed as soon as it
+    is computed; stale rows (an earlier day's) are deleted. Returns the centre's."""
+    done = []
+    for period in standard_periods(base.today):
+        scope = Scope(period=period, today=base.today, tz=base.tz, settings=base.settings)
+        centre = refresh(session, scope, calendar, office_hours, now)
+        refresh_units(session, scope, calendar, centre)
+        session.commit()
+        done.append(centre)
+    session.execute(delete(ReportSnapshot).where(ReportSnapshot.computed_at < now - MAX_AGE))
+    return done
+
+
+def stored_keys(session: Session) -> list[str]:
+    return list(session.scalars(select(ReportSnapshot.key).order_by(ReportSnapshot.key)))
+
+
+# -- encoding ---------------------------------------------------------------------------------
+
+
+def _figures(f: Figures) -> dict[str, Any]:
+    return {"counts": f.counts, "days": list(f.days) if f.days is not None else None,
+            "level": f.level.value}
+
+
+def _read_figures(raw: dict[str, Any]) -> Figures:
+    days = raw["days"]
+    return Figures({k: int(v) for k, v in raw["counts"].items()},
+                   (int(days[0]), int(days[1])) if days is not None else None,
+                   Level(raw["level"]))
+
+
+def _encode(snapshot: Snapshot) -> dict[str, Any]:
+    view = snapshot.view
+    return {
+        "totals": _figures(view.totals), "previous": _figures(view.previous),
+        "units": [{"id": u.department_id, "name": u.name, "figures": _figures(u.figures)}
+                  for u in view.units],
+        # Area keys are codes or None (no area): kept as a list of pairs.
+        "areas": [[key, _figures(f)] for key, f in view.areas.items()],
+        "calls": None if snapshot.calls is None else {
+            "counts": snapshot.calls.counts, "survey": snapshot.calls.survey_outcomes},
+        "seconds": snapshot.seconds,
+    }
+
+
+def _decode(raw: dict[str, Any], scope: Scope, computed_at: datetime) -> Snapshot:
+    view = overview.Overview(
+        scope=scope, totals=_read_figures(raw["totals"]),
+        previous=_read_figures(raw["previous"]),
+        units=[overview.UnitRow(int(u["id"]), str(u["name"]), _read_figures(u["figures"]))
+               for u in raw["units"]],
+        areas={key: _read_figures(f) for key, f in raw["areas"]})
+    calls = raw["calls"]
+    return Snapshot(view, None if calls is None else CallFigures(
+        {k: int(v) for k, v in calls["counts"].items()},
+        {k: int(v) for k, v in calls["survey"].items()}), computed_at, float(raw["seconds"]))

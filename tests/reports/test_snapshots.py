@@ -1,0 +1,169 @@
+"""Figures computed ahead (reports/snapshots.py) on the constructed month."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from call_flows.office_hours import OfficeHours, parse_windows
+from core.db import db
+from reports import overview, periods, snapshots
+from reports.indicators import Dimension, Level, Scope, figures, totals
+from reports.jobs import refresh_snapshots_job
+from reports.models import ReportSnapshot
+from reports.settings import ReportSettings
+from tests.cases.factories import CALENDAR, local
+from tests.reports.month import NOW_TEXT, TODAY, build_month
+from workers import context
+from workers.periodic import PERIODIC
+from workers.queues import REPORTS
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOVEMBER = periods.month(2026, 11)
+OFFICE_HOURS = OfficeHours(parse_windows("08:30-12:00,13:30-17:30"), CALENDAR, TZ)
+
+
+def scope(period: periods.Period = NOVEMBER, **changes: Any) -> Scope:
+    return replace(Scope(period=period, today=TODAY, tz=TZ), **changes)
+
+
+def now() -> datetime:
+    return local(NOW_TEXT)
+
+
+def compute_and_store(session: Session, sc: Scope, at: datetime | None = None
+                      ) -> snapshots.Snapshot:
+    snapshot = snapshots.refresh(session, sc, CALENDAR, OFFICE_HOURS, at or now())
+    session.commit()
+    return snapshot
+
+
+def test_centre_figures_are_the_sum_of_the_areas(session: Session) -> None:
+    build_month(session)
+    view = overview.build(session, scope(), CALENDAR)
+    direct = totals(session, scope(), CALENDAR)
+    assert view.totals.counts == direct.counts
+    assert view.totals.average_days == direct.average_days is not None
+    assert view.areas == figures(session, scope(), CALENDAR, Level.CASES, Dimension.AREA)
+
+
+def test_previous_period_keeps_todays_state_and_skips_what_has_no_change(
+        session: Session) -> None:
+    build_month(session)
+    view = overview.build(session, scope(periods.month(2026, 12)), CALENDAR)
+    november = totals(session, scope(), CALENDAR)
+    for name in ("received", "answered", "due", "on_time", "late", "rated", "satisfied",
+                 "followed_up"):
+        assert view.previous[name] == november[name], name
+    # "Now" is today's state in both periods: the change column shows none.
+    assert view.previous["overdue_now"] == view.totals["overdue_now"] == 1
+    assert view.change("hanging_now") == 0
+
+
+def test_stored_figures_read_back_equal(session: Session) -> None:
+    build_month(session)
+    computed = compute_and_store(session, scope())
+    loaded = snapshots.load(session, scope(), now() + timedelta(minutes=1))
+    assert loaded is not None
+    assert loaded.view.totals == computed.view.totals
+    assert loaded.view.previous == computed.view.previous
+    assert loaded.view.units == computed.view.units and len(loaded.view.units) == 2
+    assert loaded.view.areas == computed.view.areas
+    assert loaded.calls is not None and computed.calls is not None
+    assert loaded.calls.counts == computed.calls.counts
+    assert loaded.computed_at == now()
+
+
+def test_old_figures_are_not_served(session: Session) -> None:
+    build_month(session)
+    compute_and_store(session, scope())
+    assert snapshots.load(session, scope(), now() + snapshots.MAX_AGE) is not None
+    assert snapshots.load(session, scope(), now() + snapshots.MAX_AGE
+                          + timedelta(seconds=1)) is None
+
+
+def test_figures_of_another_day_unit_or_settings_are_not_served(session: Session) -> None:
+    build_month(session)
+    compute_and_store(session, scope())
+    assert snapshots.load(session, scope(today=TODAY + timedelta(days=1)), now()) is None
+    assert snapshots.load(session, scope(department_id=1), now()) is None
+    other = ReportSettings(satisfied_min_score=4)
+    assert snapshots.load(session, scope(settings=other), now()) is None
+
+
+def test_an_unreadable_snapshot_is_ignored(session: Session) -> None:
+    build_month(session)
+    compute_and_store(session, scope())
+    row = session.scalars(select(ReportSnapshot)).one()
+    row.payload = b'{"totals": {}}'
+    session.commit()
+    assert snapshots.load(session, scope(), now()) is None
+
+
+def test_a_second_store_replaces_the_first(session: Session) -> None:
+    build_month(session)
+    compute_and_store(session, scope())
+    later = now() + timedelta(minutes=5)
+    compute_and_store(session, scope(), later)
+    session.expire_all()
+    rows = session.scalars(select(ReportSnapshot)).all()
+    assert len(rows) == 1 and rows[0].computed_at == later
+
+
+def test_each_units_page_comes_from_the_centres_pass(session: Session) -> None:
+    month = build_month(session)
+    centre = compute_and_store(session, scope())
+    assert snapshots.refresh_units(session, scope(), CALENDAR, centre) == 2
+    session.commit()
+    for unit in (month.unit_1, month.unit_2):
+        stored = snapshots.load(session, scope(department_id=unit), now())
+        direct = overview.build(session, scope(department_id=unit), CALENDAR)
+        assert stored is not None and stored.calls is None
+        assert (stored.view.totals, stored.view.previous) == (direct.totals, direct.previous)
+        assert stored.view.units == [] and stored.view.areas == {}
+    assert stored.view.totals["received"] == 2  # UNIT_2: F (co-handling) and H (退单)
+
+
+def test_standard_periods_are_this_and_last_month_this_quarter_and_year() -> None:
+    assert [p.label for p in snapshots.standard_periods(TODAY)] == [
+        periods.month(2026, 12).label, periods.month(2026, 11).label,
+        periods.quarter(2026, 4).label, periods.year(2026).label]
+
+
+@pytest.fixture
+def jobs(app: Any) -> Iterator[Any]:
+    context.set_app(app)
+    yield app
+    context.set_app(None)
+    db.session.remove()
+
+
+def test_the_job_computes_the_standard_periods_and_drops_stale_ones(
+        jobs: Any, clock: Any) -> None:
+    session = db.session()
+    build_month(session)
+    session.commit()
+    clock.set_local("2026-12-07 10:00")
+    assert refresh_snapshots_job() == 4
+    clock.set_local(NOW_TEXT)
+    assert refresh_snapshots_job() == 4
+    db.session.remove()
+    keys = snapshots.stored_keys(db.session())
+    # Yesterday's are gone; today's remain: per standard period the centre's and, where a
+    # unit has figures, the unit's (both units in November and Q4/2026, one in December).
+    assert all(f":{TODAY}:" in k for k in keys)
+    assert sum(":centre:" in k for k in keys) == 4 and len(keys) == 4 + 2 + 1 + 2 + 2
+    november = snapshots.load(db.session(), scope(settings=ReportSettings()), now())
+    assert november is not None and november.view.totals["received"] == 7
+
+
+def test_the_job_is_periodic_on_the_reports_queue() -> None:
+    job = next(p for p in PERIODIC if p.func == "reports.jobs.refresh_snapshots_job")
+    assert job.queue == REPORTS and job.interval == snapshots.REFRESH_SECONDS
