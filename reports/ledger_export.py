@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -279,14 +279,16 @@ def write_indicators(book: Workbook, title: str, rows: Sequence[tuple[str, Figur
 
 
 def write_ledger(out: str | Path | IO[bytes], rows: Iterator[tuple[Any, ...]],
-                 indicators: Sequence[tuple[str, Figures]], period_label: str) -> int:
-    """Write the ledger workbook; returns the number of case rows."""
+                 indicators: Callable[[], Sequence[tuple[str, Figures]]],
+                 period_label: str) -> int:
+    """Write the ledger workbook; returns the number of case rows. ``indicators()`` is
+    called once the rows are written (they may be computed meanwhile)."""
     book = Workbook(write_only=True)
     sheet = new_sheet(book, "台账", COLUMNS)
     count = 0
     for row in rows:
         sheet.append(typed_row(sheet, row))
         count += 1
-    write_indicators(book, f"指标（{period_label}）"[:31], indicators)
+    write_indicators(book, f"指标（{period_label}）"[:31], indicators())
     book.save(out)
     return count

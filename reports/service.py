@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -53,16 +54,26 @@ def indicator_rows(session: Session, scope: Scope, calendar: WorkCalendar
     return [("全部", head), *((r.name, r.figures) for r in rows)]
 
 
+def _indicators_apart(bind: Any, scope: Scope, calendar: WorkCalendar
+                      ) -> list[tuple[str, Figures]]:
+    """The indicators sheet, on a connection of its own (closed before returning)."""
+    with Session(bind=bind) as own:
+        return indicator_rows(own, scope, calendar)
+
+
 def export_ledger(session: Session, scope: Scope, calendar: WorkCalendar,
                   filters: LedgerFilters, out: str | Path | IO[bytes]) -> int:
     from reports.ledger_export import ledger_batches, prefetched
 
-    indicators = indicator_rows(session, scope, calendar)
     # The rows are read in a helper thread: hand it this thread's session itself, not the
     # thread-local proxy, which would open a session of its own there and never close it.
     reader = session() if isinstance(session, scoped_session) else session
-    return write_ledger(out, prefetched(ledger_batches(reader, scope, filters)), indicators,
-                        scope.period.label)
+    # The indicators sheet comes last: its aggregate queries run in the database while the
+    # rows are written, instead of before.
+    with ThreadPoolExecutor(1, thread_name_prefix="ledger-indicators") as pool:
+        indicators = pool.submit(_indicators_apart, reader.get_bind(), scope, calendar)
+        return write_ledger(out, prefetched(ledger_batches(reader, scope, filters)),
+                            indicators.result, scope.period.label)
 
 
 def bulletin_document(session: Session, scope: Scope, calendar: WorkCalendar) -> bytes:

@@ -72,6 +72,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/console/admin/calendar/delete", {A}),
     ("GET", "/console/admin/flows", {A}),
     ("GET", "/console/reports", {D, S, A}),
+    ("POST", "/console/reports/refresh", {S, A}),
     ("GET", "/console/reports/chart/trend.png", {D, S, A}),
     ("GET", "/console/reports/cases", {D, S, A}),
     ("GET", "/console/reports/ledger.xlsx", {D, S, A}),
