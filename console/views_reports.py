@@ -131,8 +131,8 @@ def reports_home() -> Any:
 def reports_refresh() -> Any:
     """立即刷新: compute the period's figures now and keep them for every supervisor."""
     scope = _scope()
-    snapshots.refresh(db.session, scope, app_calendar(current_app),
-                      app_office_hours(current_app), now())
+    snapshots.refresh_period(db.session, scope, app_calendar(current_app),
+                             app_office_hours(current_app), now())
     db.session.commit()
     flash(f"{scope.period.label}的统计数据已重新计算", "success")
     args: dict[str, Any] = _period_args(scope.period)
@@ -141,19 +141,13 @@ def reports_refresh() -> Any:
 
 @route("/reports/chart/<name>.png", roles=REPORT_ROLES)
 def reports_chart(name: str) -> Any:
-    if name not in ("volume", "trend", "units"):
+    if name not in snapshots.CHARTS:
         abort(404)
     scope = _scope()
-
-    def draw() -> bytes:
-        if name == "volume":
-            return overview.volume_chart(db.session, scope)
-        if name == "trend":
-            return overview.trend_chart(db.session, scope)
-        return overview.units_chart(db.session, scope, app_calendar(current_app))
-
-    response = Response(app_cache(current_app).get(("chart", name, scope), draw),
-                        mimetype="image/png")
+    png = snapshots.load_chart(db.session, scope, name, now()) or app_cache(current_app).get(
+        ("chart", name, scope),
+        lambda: snapshots.draw_chart(db.session, scope, app_calendar(current_app), name))
+    response = Response(png, mimetype="image/png")
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 

@@ -75,10 +75,14 @@ def compute(session: Session, scope: Scope, calendar: WorkCalendar,
 
 
 def store(session: Session, scope: Scope, snapshot: Snapshot) -> None:
-    """Keep ``snapshot`` as the scope's figures, replacing any earlier one (an upsert: the
-    job and a supervisor's 立即刷新 may store the same period at once)."""
-    values = {"key": snapshot_key(scope), "computed_at": snapshot.computed_at,
-              "payload": json.dumps(_encode(snapshot), ensure_ascii=False).encode()}
+    """Keep ``snapshot`` as the scope's figures, replacing any earlier one."""
+    _upsert(session, snapshot_key(scope), snapshot.computed_at,
+            json.dumps(_encode(snapshot), ensure_ascii=False).encode())
+
+
+def _upsert(session: Session, key: str, computed_at: datetime, payload: bytes) -> None:
+    # One statement: the job and a supervisor's 立即刷新 may store the same key at once.
+    values = {"key": key, "computed_at": computed_at, "payload": payload}
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(ReportSnapshot).values(**values)
@@ -87,10 +91,17 @@ def store(session: Session, scope: Scope, snapshot: Snapshot) -> None:
         set_={"computed_at": stmt.excluded.computed_at, "payload": stmt.excluded.payload}))
 
 
+def _fresh(session: Session, key: str, now: datetime) -> ReportSnapshot | None:
+    row = session.get(ReportSnapshot, key)
+    if row is None or now - row.computed_at > MAX_AGE or row.computed_at > now:
+        return None
+    return row
+
+
 def load(session: Session, scope: Scope, now: datetime) -> Snapshot | None:
     """The scope's stored figures, if computed within ``MAX_AGE`` of ``now``."""
-    row = session.get(ReportSnapshot, snapshot_key(scope))
-    if row is None or now - row.computed_at > MAX_AGE or row.computed_at > now:
+    row = _fresh(session, snapshot_key(scope), now)
+    if row is None:
         return None
     try:
         return _decode(json.loads(row.payload), scope, row.computed_at)
@@ -124,17 +135,69 @@ def refresh_units(session: Session, scope: Scope, calendar: WorkCalendar,
     return len(centre.view.units)
 
 
+# -- charts -------------------------------------------------------------------------------
+
+CHARTS = ("volume", "trend", "units")
+
+
+def chart_key(scope: Scope, name: str) -> str:
+    return f"{snapshot_key(scope)}:{name}"
+
+
+def draw_chart(session: Session, scope: Scope, calendar: WorkCalendar, name: str,
+               unit_rows: list[overview.UnitRow] | None = None) -> bytes:
+    """One of the page's charts as PNG (``unit_rows``: when already computed)."""
+    if name == "volume":
+        return overview.volume_chart(session, scope)
+    if name == "trend":
+        return overview.trend_chart(session, scope)
+    if name == "units":
+        return overview.units_chart(session, scope, calendar, unit_rows)
+    raise KeyError(name)
+
+
+def load_chart(session: Session, scope: Scope, name: str, now: datetime) -> bytes | None:
+    """The chart drawn with the scope's stored figures, if as fresh as they must be."""
+    row = _fresh(session, chart_key(scope, name), now)
+    return None if row is None else row.payload
+
+
+def _trend_end(scope: Scope) -> tuple[date, int | None, str]:
+    # Volume and trend charts show the 12 months up to the period's last month: a quarter
+    # and a year ending in the same month draw the same chart.
+    return scope.period.end, scope.department_id, scope.today.isoformat()
+
+
+def refresh_period(session: Session, scope: Scope, calendar: WorkCalendar,
+                   office_hours: OfficeHours, now: datetime,
+                   drawn: dict[tuple[Any, ...], bytes] | None = None) -> Snapshot:
+    """The centre's figures of a period, every unit's page of it and the charts, computed
+    now and kept (the job's work per period, and the page's 立即刷新)."""
+    centre = refresh(session, scope, calendar, office_hours, now)
+    refresh_units(session, scope, calendar, centre)
+    drawn = {} if drawn is None else drawn
+    for name in CHARTS:
+        memo = (name, *_trend_end(scope)) if name != "units" else None
+        if memo is not None and memo in drawn:
+            png = drawn[memo]
+        else:
+            png = draw_chart(session, scope, calendar, name, centre.view.units)
+            if memo is not None:
+                drawn[memo] = png
+        _upsert(session, chart_key(scope, name), now, png)
+    return centre
+
+
 def refresh_standard(session: Session, base: Scope, calendar: WorkCalendar,
                      office_hours: OfficeHours, now: datetime) -> list[Snapshot]:
-    """The centre's and every unit's standard periods, each period committed as soon as it
-    is computed; stale rows (an earlier day's) are deleted. Returns the centre's."""
+    """The standard periods, each committed as soon as it is computed; stale rows (an
+    earlier day's) are deleted. Returns the centre's figures."""
     done = []
+    drawn: dict[tuple[Any, ...], bytes] = {}
     for period in standard_periods(base.today):
         scope = Scope(period=period, today=base.today, tz=base.tz, settings=base.settings)
-        centre = refresh(session, scope, calendar, office_hours, now)
-        refresh_units(session, scope, calendar, centre)
+        done.append(refresh_period(session, scope, calendar, office_hours, now, drawn))
         session.commit()
-        done.append(centre)
     session.execute(delete(ReportSnapshot).where(ReportSnapshot.computed_at < now - MAX_AGE))
     return done
 

@@ -155,6 +155,13 @@ def test_page_serves_figures_computed_ahead_and_a_supervisor_recomputes_them(
     page = client.get(f"/console/reports?{NOVEMBER}").get_data(as_text=True)
     assert re.search(r'data-indicator="received">8<', page)
     assert "数据更新于 2026-12-08 10:04" in page
+    # The charts were drawn with the figures, and the page's images are those stored.
+    assert snapshots.load_chart(db.session(), november, "units", clock()) is not None
+    row = db.session.get(ReportSnapshot, snapshots.chart_key(november, "units"))
+    row.payload = b"\x89PNG stored by the refresh"
+    db.session.commit()
+    chart = client.get(f"/console/reports/chart/units.png?{NOVEMBER}")
+    assert chart.data == b"\x89PNG stored by the refresh"
 
 
 def test_page_computes_figures_when_none_were_computed_ahead(

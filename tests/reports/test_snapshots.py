@@ -131,6 +131,18 @@ def test_each_units_page_comes_from_the_centres_pass(session: Session) -> None:
     assert stored.view.totals["received"] == 2  # UNIT_2: F (co-handling) and H (退单)
 
 
+def test_charts_are_drawn_with_the_figures_and_served_while_fresh(session: Session) -> None:
+    build_month(session)
+    snapshots.refresh_period(session, scope(), CALENDAR, OFFICE_HOURS, now())
+    session.commit()
+    for name in snapshots.CHARTS:
+        png = snapshots.load_chart(session, scope(), name, now())
+        assert png is not None and png[:4] == b"\x89PNG", name
+    late = now() + snapshots.MAX_AGE + timedelta(seconds=1)
+    assert snapshots.load_chart(session, scope(), "trend", late) is None
+    assert snapshots.load_chart(session, scope(department_id=1), "trend", now()) is None
+
+
 def test_standard_periods_are_this_and_last_month_this_quarter_and_year() -> None:
     assert [p.label for p in snapshots.standard_periods(TODAY)] == [
         periods.month(2026, 12).label, periods.month(2026, 11).label,
@@ -159,7 +171,10 @@ def test_the_job_computes_the_standard_periods_and_drops_stale_ones(
     # Yesterday's are gone; today's remain: per standard period the centre's and, where a
     # unit has figures, the unit's (both units in November and Q4/2026, one in December).
     assert all(f":{TODAY}:" in k for k in keys)
-    assert sum(":centre:" in k for k in keys) == 4 and len(keys) == 4 + 2 + 1 + 2 + 2
+    charts = [k for k in keys if k.endswith(snapshots.CHARTS)]
+    figures_keys = [k for k in keys if k not in charts]
+    assert sum(":centre:" in k for k in figures_keys) == 4
+    assert len(figures_keys) == 4 + 2 + 1 + 2 + 2 and len(charts) == 4 * 3
     november = snapshots.load(db.session(), scope(settings=ReportSettings()), now())
     assert november is not None and november.view.totals["received"] == 7
 
