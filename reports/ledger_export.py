@@ -20,7 +20,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from sqlalchemy import select
+from sqlalchemy import DateTime, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from cases.case_models import Assignment, Case, CaseEvent, Rating
@@ -38,7 +38,7 @@ from cases.vocab import (
 )
 from followup.models import FOLLOWUP_STATUS_LABELS, FollowUp
 from reports.filters import LedgerFilters
-from reports.indicators import RATE_LABELS, Figures, Scope
+from reports.indicators import RATE_LABELS, Figures, Scope, tune
 
 T = TypeVar("T")
 BATCH = 2000
@@ -57,9 +57,26 @@ class LedgerRow:
     values: tuple[Any, ...]
 
 
-LEDGER_FIELDS = (Case.id, Case.number, Case.received_at, Case.channel, Case.category,
-                 Case.subcategory, Case.description, Case.mode, Case.status, Case.due_date,
-                 Case.answered_at, Case.answered_on, Case.first_missed_due, Case.ledger_state)
+LEDGER_FIELDS = (Case.id, Case.number, Case.channel, Case.category, Case.subcategory,
+                 Case.description, Case.mode, Case.status, Case.due_date, Case.answered_on,
+                 Case.first_missed_due, Case.ledger_state)
+
+
+def _local_times(session: Session, tz: Any) -> tuple[list[Any], Callable[[Any], Any]]:
+    """``received_at`` and ``answered_at`` as naive local times, and the conversion still
+    to do on a value read. PostgreSQL converts in the query; SQLite stores UTC text, which
+    is converted here — per row, the largest share of reading a large ledger."""
+    if session.get_bind().dialect.name == "postgresql":
+        return [type_coerce(func.timezone(tz.key, column), DateTime()).label(name)
+                for name, column in (("received_local", Case.received_at),
+                                     ("answered_local", Case.answered_at))], _same
+    return [Case.received_at.label("received_local"),
+            Case.answered_at.label("answered_local")], lambda value: (
+                value.astimezone(tz).replace(tzinfo=None) if value is not None else None)
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _timeliness(case: Any, today: date) -> str:
@@ -79,26 +96,30 @@ def _timeliness(case: Any, today: date) -> str:
 def _batch_details(session: Session, ids: Any) -> dict[str, dict[int, Any]]:
     """Units, latest rating, hanging reason and follow-up of a batch (``ids``: a subquery,
     so no statement carries thousands of bound parameters)."""
+    # Plain rows through the connection: the ORM's per-row result handling is most of a
+    # large export's reading time, and these are tuples, not objects.
+    execute = session.connection().execute
     units: dict[int, list[str]] = defaultdict(list)
-    for case_id, name, role in session.execute(
+    for case_id, name, role in execute(
         select(Assignment.case_id, Department.name, Assignment.role)
         .join(Department, Department.id == Assignment.department_id)
         .where(Assignment.case_id.in_(ids))
         .order_by(Assignment.case_id, Assignment.round.desc(), Assignment.id)
-    ):
+    ).all():
         label = name if role == Role.LEAD else f"{name}（共同）"
         if label not in units[case_id]:
             units[case_id].append(label)
     # Later rows overwrite earlier ones: the latest rating, reason and follow-up win.
-    ratings: dict[int, int] = {case_id: score for case_id, score in session.execute(
-        select(Rating.case_id, Rating.score).where(Rating.case_id.in_(ids)).order_by(Rating.id))}
-    reasons: dict[int, str] = {case_id: note for case_id, note in session.execute(
+    ratings: dict[int, int] = {case_id: score for case_id, score in execute(
+        select(Rating.case_id, Rating.score).where(Rating.case_id.in_(ids)).order_by(Rating.id)
+    ).all()}
+    reasons: dict[int, str] = {case_id: note for case_id, note in execute(
         select(CaseEvent.case_id, CaseEvent.note)
         .where(CaseEvent.case_id.in_(ids), CaseEvent.action == "ledger_hanging")
-        .order_by(CaseEvent.id))}
-    followups: dict[int, str] = {case_id: status for case_id, status in session.execute(
+        .order_by(CaseEvent.id)).all()}
+    followups: dict[int, str] = {case_id: status for case_id, status in execute(
         select(FollowUp.case_id, FollowUp.status).where(FollowUp.case_id.in_(ids))
-        .order_by(FollowUp.round))}
+        .order_by(FollowUp.round)).all()}
     return {"units": units, "ratings": ratings, "reasons": reasons, "followups": followups}
 
 
@@ -112,12 +133,13 @@ def ledger_rows(session: Session, scope: Scope, filters: LedgerFilters
 def ledger_batches(session: Session, scope: Scope, filters: LedgerFilters
                    ) -> Iterator[list[tuple[Any, ...]]]:
     """The ledger's rows, ``BATCH`` cases at a time (keyset on id)."""
+    tune(session)
     last_id = 0
-    tz = scope.tz
+    times, local = _local_times(session, scope.tz)
     where = filters.conditions(scope)
     while True:
-        batch = session.execute(
-            select(*LEDGER_FIELDS, Enterprise.name.label("enterprise"),
+        batch = session.connection().execute(
+            select(*LEDGER_FIELDS, *times, Enterprise.name.label("enterprise"),
                    Enterprise.uscc.label("uscc"))
             .outerjoin(Enterprise, Enterprise.id == Case.enterprise_id)
             .where(*where, Case.id > last_id).order_by(Case.id).limit(BATCH)
@@ -133,7 +155,7 @@ def ledger_batches(session: Session, scope: Scope, filters: LedgerFilters
             followup = details["followups"].get(case.id)
             rows.append((
                 case.number,
-                case.received_at.astimezone(tz).replace(tzinfo=None),
+                local(case.received_local),
                 CHANNEL_LABELS.get(case.channel, case.channel),
                 case.enterprise or "", case.uscc or "",
                 CATEGORY_LABELS.get(case.category or "", ""),
@@ -142,7 +164,7 @@ def ledger_batches(session: Session, scope: Scope, filters: LedgerFilters
                 MODE_LABELS.get(case.mode or "", "待分办"),
                 "、".join(details["units"].get(case.id, [])),
                 case.due_date,
-                case.answered_at.astimezone(tz).replace(tzinfo=None) if case.answered_at else None,
+                local(case.answered_local),
                 _timeliness(case, scope.today),
                 f"{RATING_LABELS[score]}（{score}）" if score else "",
                 LEDGER_LABELS.get(case.ledger_state, case.ledger_state),

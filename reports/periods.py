@@ -72,6 +72,9 @@ def year(number: int) -> Period:
 
 
 def custom(start: date, end: date) -> Period:
+    """Any two dates; whole months (a quarter, a year) keep their usual names."""
+    if start.day == 1 and (end + timedelta(days=1)).day == 1 and start <= end:
+        return Period(start, end, _label(start, _months_between(start, end + timedelta(days=1))))
     return Period(start, end, f"{start:%Y-%m-%d}至{end:%Y-%m-%d}")
 
 

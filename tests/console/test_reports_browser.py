@@ -51,6 +51,12 @@ def test_reports_page_as_supervisor_and_department(live_server: str, browser: An
     listed = page.locator("table.list tbody tr").all_inner_texts()
     assert len(listed) == 2 and any(month.cases["C"].number in row for row in listed)
     supervisor.shot("21-reports-late-cases")
+    # 立即刷新 posts with the page's CSRF token and comes back to the same period.
+    page.go_back()
+    page.get_by_role("button", name="立即刷新").click()
+    page.wait_for_load_state("networkidle")
+    assert "2026年11月的统计数据已重新计算" in page.content()
+    assert "2026年11月" in page.locator("h1").inner_text() and charts_loaded(supervisor) == 3
 
     department = Desk(browser, live_server)
     department.login("dept-a")
