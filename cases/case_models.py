@@ -51,6 +51,8 @@ class Case(Base):
         # Overdue sweep: only rows that can still become hanging.
         Index("ix_cases_overdue", "due_date", postgresql_where=OVERDUE_CASE_WHERE,
               sqlite_where=OVERDUE_CASE_WHERE),
+        # Supervisors' list of every case, newest first (keyset pages on received_at, id).
+        Index("ix_cases_received_at", "received_at", "id"),
         # Caller identification and duplicate linking.
         Index("ix_cases_contact_phone", "contact_phone", "received_at"),
         # Reports: cases hanging now (挂账), a small share of all cases.

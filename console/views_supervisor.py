@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Response, abort, render_template, request
+from flask import abort, make_response, render_template, request
 
 from cases.queries import count_by_status
 from cases.vocab import (
@@ -18,7 +18,7 @@ from cases.vocab import (
 )
 from console import queries
 from console.auth import SUPERVISORS
-from console.blueprint import route
+from console.blueprint import refuse, route
 from console.web import today
 from core.db import db
 
@@ -41,10 +41,6 @@ def _choice(name: str, choices: dict[str, str]) -> str | None:
     return value if value in choices else None
 
 
-def _bad_filter(message: str) -> Response:
-    return Response(render_template("console/error.html", status=400, message=message), 400)
-
-
 def _date_arg(name: str, label: str) -> date | None:
     raw = (request.args.get(name) or "").strip()
     if not raw:
@@ -52,8 +48,8 @@ def _date_arg(name: str, label: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        abort(_bad_filter(
-            f"{label}“{raw[:20]}”不是有效日期，请按 年-月-日 填写（如 2026-11-01）。"))
+        abort(make_response(refuse(
+            400, f"{label}“{raw[:20]}”不是有效日期，请按 年-月-日 填写（如 2026-11-01）。")))
 
 
 @route("/supervisor/cases", roles=SUPERVISORS)
@@ -67,7 +63,7 @@ def supervisor_cases() -> Any:
         date_from=_date_arg("from", "开始日期"), date_to=_date_arg("to", "结束日期"),
         q=(request.args.get("q") or "").strip()[:100])
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-        abort(_bad_filter("开始日期晚于结束日期，请重新选择受理期间。"))
+        abort(make_response(refuse(400, "开始日期晚于结束日期，请重新选择受理期间。")))
     page = queries.all_cases(db.session, filters, cursor=request.args.get("after"))
     args = {k: v for k, v in request.args.items() if k != "after" and v}
     return render_template("console/supervisor_cases.html", page=page, filters=filters,
