@@ -128,18 +128,32 @@ def operator_queue(session: Session, filters: QueueFilters, *, today: date,
                    cursor: str | None = None, limit: int = PAGE_SIZE) -> Page[Case]:
     """Cases waiting for the centre (every channel), newest first, filtered and searched."""
     stmt = select(Case).where(Case.status == Status.RECEIVED).options(
-        selectinload(Case.enterprise))
-    if filters.channel:
-        stmt = stmt.where(Case.channel == filters.channel)
-    if filters.category:
-        stmt = stmt.where(Case.category == filters.category)
-    if filters.date_from:
-        stmt = stmt.where(Case.received_on >= filters.date_from)
-    if filters.date_to:
-        stmt = stmt.where(Case.received_on <= filters.date_to)
+        selectinload(Case.enterprise)).where(*_intake(
+            filters.channel, filters.category, filters.date_from, filters.date_to))
     if filters.overdue:
         stmt = stmt.where(Case.due_date < today)
-    condition = search_condition(session, filters.q)
+    return _newest_first(session, stmt, filters.q, cursor, limit)
+
+
+def _intake(channel: str | None, category: str | None, date_from: date | None,
+            date_to: date | None) -> list[ColumnElement[bool]]:
+    """How and when cases came in (local dates of receipt, both included)."""
+    where: list[ColumnElement[bool]] = []
+    if channel:
+        where.append(Case.channel == channel)
+    if category:
+        where.append(Case.category == category)
+    if date_from:
+        where.append(Case.received_on >= date_from)
+    if date_to:
+        where.append(Case.received_on <= date_to)
+    return where
+
+
+def _newest_first(session: Session, stmt: Select[Any], q: str, cursor: str | None,
+                  limit: int) -> Page[Case]:
+    """``stmt`` searched for ``q``, one keyset page on ``(received_at, id)``, newest first."""
+    condition = search_condition(session, q)
     if condition is not None:
         stmt = stmt.where(condition)
     after = _datetime_cursor(cursor)
@@ -165,7 +179,6 @@ class CaseFilters:
     department_id: int | None = None
     category: str | None = None
     channel: str | None = None
-    # Local dates of receipt, both included.
     date_from: date | None = None
     date_to: date | None = None
     q: str = ""
@@ -184,22 +197,9 @@ def all_cases(session: Session, filters: CaseFilters, *, cursor: str | None = No
     if filters.department_id:
         stmt = stmt.where(exists().where(Assignment.case_id == Case.id,
                                          Assignment.department_id == filters.department_id))
-    if filters.category:
-        stmt = stmt.where(Case.category == filters.category)
-    if filters.channel:
-        stmt = stmt.where(Case.channel == filters.channel)
-    if filters.date_from:
-        stmt = stmt.where(Case.received_on >= filters.date_from)
-    if filters.date_to:
-        stmt = stmt.where(Case.received_on <= filters.date_to)
-    condition = search_condition(session, filters.q)
-    if condition is not None:
-        stmt = stmt.where(condition)
-    after = _datetime_cursor(cursor)
-    if after:
-        stmt = stmt.where(tuple_(Case.received_at, Case.id) < tuple_(*map(literal, after)))
-    stmt = stmt.order_by(Case.received_at.desc(), Case.id.desc())
-    return _page(session, stmt, limit, lambda c: (c.received_at, c.id))
+    stmt = stmt.where(*_intake(filters.channel, filters.category, filters.date_from,
+                               filters.date_to))
+    return _newest_first(session, stmt, filters.q, cursor, limit)
 
 
 def hanging_count(session: Session) -> int:
