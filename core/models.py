@@ -18,6 +18,7 @@ MODEL_MODULES = (
     "cases.notifications",
     "knowledge.models",
     "reports.models",
+    "callqueue.models",
 )
 
 

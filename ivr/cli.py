@@ -67,6 +67,7 @@ def _scratch_app(app: Flask, url: str, scratch: Path) -> Flask:
                   ON_RECORDING_COMPLETED=lambda _recording: None)
     scratch_app = create_app(config)
     scratch_app.extensions["ivr_runtime"].clock = app.extensions["ivr_runtime"].clock
+    scratch_app.extensions["queue_runtime"].clock = app.extensions["queue_runtime"].clock
     with db.transaction() as session:
         seed_departments(session)
     return scratch_app
@@ -84,6 +85,7 @@ def _call(app: Flask, url: str | None, from_number: str, to_number: str, digits:
         if at_text:
             clock = fixed_clock(parse_local(at_text, app.config["HOTLINE_TZ"]))
             app.extensions["ivr_runtime"].clock = clock
+            app.extensions["queue_runtime"].clock = clock
         transport = InProcessTransport(app)
         base_url = app.config["PUBLIC_BASE_URL"]
     phone = TerminalPhone(

@@ -1,9 +1,11 @@
 """A phone line in the terminal: plays Twilio's part against the hotline's webhooks.
 
 It signs every request with the auth token exactly as Twilio does, follows
-``<Gather>``/``<Redirect>``/``<Dial>``/``<Record>``, fires the recording and status
-callbacks, and serves a voicemail file over HTTP so it travels the real download path.
-It also answers the outbound calls the hotline asks Twilio to place (:meth:`TerminalPhone.answer`).
+``<Gather>``/``<Redirect>``/``<Dial>``/``<Record>`` and ``<Enqueue>`` (through its
+switchboard, ``ivr.switchboard``: the ``waitUrl`` loop, keys pressed while waiting,
+``<Leave>``, simulated operators), fires the recording and status callbacks, and serves a
+voicemail file over HTTP so it travels the real download path. It also answers the outbound
+calls the hotline asks Twilio to place (:meth:`TerminalPhone.answer`).
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
 from twilio.request_validator import RequestValidator
+
+from ivr.switchboard import CallerScript, Switchboard, VirtualClock
 
 MAX_REQUESTS = 80
 
@@ -131,12 +136,24 @@ class TerminalPhone:
     """Plays a caller and Twilio at once."""
 
     def __init__(self, *, transport: Transport, base_url: str, auth_token: str,
-                 account_sid: str, echo: Callable[[str], None] = print) -> None:
+                 account_sid: str, echo: Callable[[str], None] = print,
+                 switchboard: Switchboard | None = None) -> None:
         self.transport = transport
         self.base_url = base_url.rstrip("/")
         self.validator = RequestValidator(auth_token)
         self.account_sid = account_sid
         self.echo = echo
+        # Plays the queue and the operators; without one given, waiting takes real time.
+        self.switchboard = switchboard or Switchboard(
+            VirtualClock(datetime.now(UTC)), self.signed_post, account_sid=account_sid,
+            echo=echo, real_time=True)
+
+    def signed_post(self, url: str, params: dict[str, str]) -> str:
+        """POST one signed request (for the switchboard's own requests)."""
+        status, body = self.transport.post(url, params, self.sign(url, params))
+        if status >= 400:
+            raise RuntimeError(f"{url} answered HTTP {status}: {body[:200]}")
+        return body
 
     def sign(self, url: str, params: dict[str, str]) -> str:
         return self.validator.compute_signature(url, params)
@@ -158,22 +175,29 @@ class TerminalPhone:
         operator_answers: bool = False,
         call_sid: str | None = None,
         wait_for_fetch: float = 0.0,
+        queue: CallerScript | None = None,
     ) -> CallOutcome:
-        """Place one call; ``keys`` are pressed one per ``<Gather>``, then silence."""
+        """Place one call; ``keys`` are pressed one per ``<Gather>``, then silence.
+
+        In a queue, ``queue`` says which keys are pressed when, and when the caller gives
+        up (hangs up); the switchboard's simulated operators answer (or not).
+        """
         call_sid = call_sid or "CA" + uuid.uuid4().hex
         outcome = CallOutcome(call_sid=call_sid, reason="hung up")
+        script = queue or CallerScript()
         pending = list(keys or [])
         base = {
             "AccountSid": self.account_sid, "CallSid": call_sid, "From": from_number,
             "To": to_number, "Direction": "inbound", "ApiVersion": "2010-04-01",
         }
         server = RecordingServer(voicemail) if voicemail else None
-        started = time.monotonic()
+        started = self.switchboard.now()
         try:
             body = self._post(outcome, f"{self.base_url}/ivr/voice",
                               {**base, "CallStatus": "ringing"})
-            self._converse(body, base, pending, outcome, server, operator_answers)
-            duration = str(max(1, round(time.monotonic() - started)))
+            self._converse(body, base, pending, outcome, server, operator_answers, script=script)
+            elapsed = (self.switchboard.now() - started).total_seconds()
+            duration = str(max(1, round(elapsed)))
             self._post(outcome, f"{self.base_url}/ivr/status",
                        {**base, "CallStatus": "completed", "CallDuration": duration})
             if server and outcome.recording_sid and wait_for_fetch > 0:
@@ -240,7 +264,8 @@ class TerminalPhone:
 
     def _converse(self, body: str, base: dict[str, str], pending: list[str],
                   outcome: CallOutcome, server: RecordingServer | None, operator_answers: bool,
-                  *, hang_up_after: int | None = None) -> None:
+                  *, hang_up_after: int | None = None, script: CallerScript | None = None
+                  ) -> None:
         """Follow the TwiML until the call ends (or the caller hangs up)."""
         start = len(outcome.requests)
         while len(outcome.requests) < MAX_REQUESTS:
@@ -248,7 +273,8 @@ class TerminalPhone:
                 outcome.reason = "hung up by the caller"
                 self.echo("☎ 挂机")
                 return
-            step = self._play(body, base, pending, outcome, server, operator_answers)
+            step = self._play(body, base, pending, outcome, server, operator_answers,
+                              script or CallerScript())
             if step is None:
                 return
             if isinstance(step, _Heard):
@@ -259,7 +285,7 @@ class TerminalPhone:
         outcome.reason = f"stopped after {MAX_REQUESTS} requests"
 
     def _play(self, body: str, base: dict[str, str], pending: list[str], outcome: CallOutcome,
-              server: RecordingServer | None, operator_answers: bool
+              server: RecordingServer | None, operator_answers: bool, script: CallerScript
               ) -> tuple[str, dict[str, str]] | _Heard | None:
         """Act out one TwiML document; return the next request Twilio would make, if any."""
         try:
@@ -298,6 +324,13 @@ class TerminalPhone:
                 if verb.get("action"):
                     return verb.get("action", ""), params
                 continue
+            elif verb.tag == "Enqueue":
+                answered = self.switchboard.wait_in_queue(
+                    verb, live, script, lambda text: self._hear(outcome, text))
+                if answered is None:
+                    outcome.reason = "hung up while waiting"
+                    return None
+                return _Heard(answered)
             elif verb.tag == "Record":
                 if server is None:
                     self.echo("   (…no message, silence)")

@@ -95,8 +95,9 @@ def test_a_retried_webhook_files_one_case(session: Session, menu: dict[str, int]
 
 
 def test_not_solved_goes_to_the_operator_with_the_area_preset(
-        phone: Any, clock: Any, menu: dict[str, int]) -> None:
-    outcome = phone.call(keys=["2", "2", "2"], operator_answers=True)
+        phone: Any, clock: Any, menu: dict[str, int], desk: Any) -> None:
+    desk.operator("duty")
+    outcome = phone.call(keys=["2", "2", "2"])
     call = the_call(outcome.call_sid)
     assert call.path[-3:] == ["service_desk", "operator", "goodbye"]
     assert call.reached_operator
@@ -115,23 +116,27 @@ def test_not_solved_after_hours_leaves_a_voicemail_in_the_area(
     assert case.channel == Channel.HOTLINE_VOICEMAIL and case.category == "policy"
 
 
-def test_key_0_and_silence_reach_the_service_desk(phone: Any, menu: dict[str, int]) -> None:
-    other = the_call(phone.call(keys=["2", "0"], operator_answers=True).call_sid)
+def test_key_0_and_silence_reach_the_service_desk(phone: Any, menu: dict[str, int],
+                                                 desk: Any) -> None:
+    desk.operator("duty")
+    other = the_call(phone.call(keys=["2", "0"]).call_sid)
     assert other.path[-4:] == ["policy_menu", "service_desk", "operator", "goodbye"]
-    silent = the_call(phone.call(keys=["2"], operator_answers=True).call_sid)
+    silent = the_call(phone.call(keys=["2"]).call_sid)
     assert silent.path[-4:] == ["kb_faq", "service_desk", "operator", "goodbye"]
     assert silent.category == "policy"
 
 
-def test_key_0_then_a_sub_area_presets_it(phone: Any, menu: dict[str, int]) -> None:
-    call = the_call(phone.call(keys=["2", "0", "2"], operator_answers=True).call_sid)
+def test_key_0_then_a_sub_area_presets_it(phone: Any, menu: dict[str, int], desk: Any) -> None:
+    desk.operator("duty")
+    call = the_call(phone.call(keys=["2", "0", "2"]).call_sid)
     assert call.path[-5:] == ["kb_faq", "policy_menu", "service_desk", "operator", "goodbye"]
     assert (call.category, call.subcategory) == ("policy", "talent_policy")
 
 
 def test_need_a_person_without_an_area_asks_for_the_sub_area(
-        phone: Any, menu: dict[str, int]) -> None:
-    outcome = phone.call(keys=["2", "1", "2", "1"], operator_answers=True)
+        phone: Any, menu: dict[str, int], desk: Any) -> None:
+    desk.operator("duty")
+    outcome = phone.call(keys=["2", "1", "2", "1"])
     assert any(line.startswith("产业政策请按1") for line in outcome.heard)
     call = the_call(outcome.call_sid)
     assert call.path[-4:] == ["policy_menu", "service_desk", "operator", "goodbye"]
@@ -139,7 +144,8 @@ def test_need_a_person_without_an_area_asks_for_the_sub_area(
 
 
 def test_the_menu_follows_the_knowledge_base_without_a_restart(
-        phone: Any, session: Session, menu: dict[str, int]) -> None:
+        phone: Any, session: Session, menu: dict[str, int], desk: Any) -> None:
+    desk.operator("duty")
     first = phone.call(keys=["2"])
     assert any("热线服务时间，请按1" in line for line in first.heard)
     transition(session, menu["hours"], "withdrawn", actor=CENTRE, now=db_now(), note="调整")
@@ -149,7 +155,7 @@ def test_the_menu_follows_the_knowledge_base_without_a_restart(
     assert "热线服务时间" not in faq and "融资问题怎么反映，请按1" in faq
     set_phone_menu(session, [], actor=ADMIN, now=db_now())
     session.commit()
-    third = phone.call(keys=["2"], operator_answers=True)
+    third = phone.call(keys=["2"])
     assert not any(line.startswith("政策咨询常见问题") for line in third.heard)
     assert "operator" in the_call(third.call_sid).path
 
