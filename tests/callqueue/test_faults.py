@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -96,7 +97,7 @@ def test_a_rest_error_when_connecting_goes_to_the_next_operator(app, phone, desk
     assert op1.state == State.IDLE and "系统原因" in (op1.notice or "")
 
 
-def test_duplicate_and_out_of_order_operator_callbacks(phone, desk, board, twilio_post):
+def test_duplicate_and_out_of_order_operator_callbacks(phone, desk, board, twilio_post, clock):
     agent = desk.operator("op1", policy=OperatorPolicy(answer_after=None))
     phone.call(keys=["4"], queue=CallerScript(hang_up_after=200))
     offer = offers()[0]
@@ -108,10 +109,12 @@ def test_duplicate_and_out_of_order_operator_callbacks(phone, desk, board, twili
     # The operator comes back; then Twilio repeats no-answer, and a late "ringing" arrives.
     desk.runtime.commit(db.session, service.set_presence(
         db.session, desk.runtime, agent.id, State.IDLE, now=desk.runtime.now()))
+    ended = offer.ended_at
+    clock.now += timedelta(minutes=1)
     for status in ("no-answer", "ringing", "no-answer"):
         assert twilio_post(path, {**leg, "CallStatus": status}).status_code == 204
     assert desk.agent(agent.id).state == State.IDLE  # not sent to 小休 a second time
-    assert offers()[0].status == OfferStatus.NO_ANSWER
+    assert (offers()[0].status, offers()[0].ended_at) == (OfferStatus.NO_ANSWER, ended)
     # A late answer request for that offer finds the caller gone: nothing is connected.
     late = xml(twilio_post(f"/ivr/queue/offer/{offer.id}/answer",
                            {**leg, "CallStatus": "in-progress"}))
