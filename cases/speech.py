@@ -57,18 +57,45 @@ def _due_sentence(case: Case, today: date) -> str:
     return f"办理期限为{spoken_date(case.due_date, today)}。"
 
 
+# How much of a reply (and of its policy basis) one look-up reads: about a minute of speech.
+# A longer one is read up to there, and the caller is told where the rest is.
+SPOKEN_REPLY_MAX = 200
+SPOKEN_BASIS_MAX = 100
+LONG_REPLY_NOTE = "内容较长，以上为前一部分，完整内容请查看短信，或在工作时间转人工服务查询。"
+
+
+def _spoken_part(text: str, limit: int) -> tuple[str, bool]:
+    """``text`` (whitespace collapsed) up to ``limit`` characters, and whether it was cut."""
+    text = " ".join(text.split()).rstrip("。")
+    if len(text) <= limit:
+        return text, False
+    return text[:limit] + "……", True
+
+
 def _latest_reply(case: Case) -> str:
-    """The latest answer, explanation or progress note, read out in full."""
+    """The latest answer, explanation (with its policy basis) or progress note.
+
+    Reply text is data: it is inserted as it is, never formatted (a department may write
+    braces or percent signs), and read up to :data:`SPOKEN_REPLY_MAX` characters.
+    """
     if not case.replies:
         return ""
     latest = case.replies[-1]
-    text = " ".join(latest.text.split()).rstrip("。")
+    text, cut = _spoken_part(latest.text, SPOKEN_REPLY_MAX)
+    note = ""
     if latest.kind == "progress":
-        return f"最新办理进展：{text}。"
-    if latest.kind == "explanation":
-        basis = f"，依据{latest.policy_basis.rstrip('。')}" if latest.policy_basis else ""
-        return f"解释说明：{text}{basis}。"
-    return f"答复内容：{text}。"
+        spoken = f"最新办理进展：{text}。"
+    elif latest.kind == "explanation":
+        basis = ""
+        if latest.policy_basis:
+            part, basis_cut = _spoken_part(latest.policy_basis, SPOKEN_BASIS_MAX)
+            basis, cut = f"，依据{part}", cut or basis_cut
+        spoken = f"解释说明：{text}{basis}。"
+    else:
+        spoken = f"答复内容：{text}。"
+    if cut:
+        note = LONG_REPLY_NOTE
+    return spoken + note
 
 
 def lookup_prompt(case: Case, today: date) -> str:
