@@ -42,9 +42,14 @@ LOOKUP_STATE_TEXT: dict[str, str] = {
     Status.HANDLING: "正在办理中",
     Status.ANSWERED: "已答复，我们将回访听取您的评价",
     Status.CLOSED: "已办结",
+    Status.MERGED: "已并入同类诉求一并办理",
 }
 NUMBER_MALFORMED = "诉求编号为10位数字，请重新输入。"
 VERIFY_WRONG = "诉求编号或电话后四位不正确。"
+# Key 9's limits (cases.lookup_guard): the same words whether the number exists or not.
+LOOKUP_SPENT = "本次查询次数已达上限，请使用诉求登记的联系电话查询，或在工作时间转人工服务。"
+CASE_LOCKED = ("该诉求编号的电话查询已暂停，请使用诉求登记的联系电话查询，"
+               "或在工作时间转人工服务。")
 
 
 def _due_sentence(case: Case, today: date) -> str:
@@ -98,13 +103,26 @@ def _latest_reply(case: Case) -> str:
     return spoken + note
 
 
-def lookup_prompt(case: Case, today: date) -> str:
-    """Key 9: number, state, handling units, due date and the latest answer or progress."""
+def _state_sentence(case: Case, today: date) -> str:
     units = _departments(case)
     unit_text = f"承办单位：{units}。" if units and case.status != Status.RECEIVED else ""
-    return (f"诉求编号{spoken_case_number(case.number)}，"
-            f"{LOOKUP_STATE_TEXT.get(case.status, '')}。{unit_text}{_due_sentence(case, today)}"
-            f"{_latest_reply(case)}")
+    return f"{LOOKUP_STATE_TEXT.get(case.status, '')}。{unit_text}{_due_sentence(case, today)}"
+
+
+def lookup_prompt(case: Case, today: date, merged_into: Case | None = None) -> str:
+    """Key 9: number, state, handling units, due date and the latest answer or progress.
+
+    A merged case (并单) is read as merged, then with the status of the case it was merged
+    into: that case's number and replies only when it has the same contact phone (another
+    contact's case is its own business), its state, units and due date in any case.
+    """
+    head = f"诉求编号{spoken_case_number(case.number)}，"
+    if case.status == Status.MERGED and merged_into is not None:
+        if merged_into.contact_phone and merged_into.contact_phone == case.contact_phone:
+            return (f"{head}已并入诉求编号{spoken_case_number(merged_into.number)}一并办理。"
+                    f"该诉求{_state_sentence(merged_into, today)}{_latest_reply(merged_into)}")
+        return f"{head}已并入同类诉求一并办理，该诉求{_state_sentence(merged_into, today)}"
+    return f"{head}{_state_sentence(case, today)}{_latest_reply(case)}"
 
 
 def caller_cases_prompt(cases: list[Case], total: int, today: date) -> str:
