@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "messaging.models",
     "followup.models",
     "cases.notifications",
+    "cases.lookup_guard",
     "knowledge.models",
     "reports.models",
 )
