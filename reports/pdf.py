@@ -43,6 +43,7 @@ def to_pdf(data: bytes, suffix: str, timeout: float = TIMEOUT_SECONDS) -> bytes:
         source = work / f"document{suffix}"
         source.write_bytes(data)
         env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF), "HOME": str(work),
+               "TMPDIR": str(work),
                "SAL_USE_VCLPLUGIN": "svp"}
         try:
             result = subprocess.run(
