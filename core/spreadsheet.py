@@ -1,22 +1,21 @@
-"""Spreadsheet cells that stay text: formula injection (CSV / Excel) neutralised.
+"""Spreadsheet cells that stay text: formula-looking values neutralised (CSV / Excel injection).
 
-A spreadsheet reads a cell that starts with ``=``, ``+``, ``-`` or ``@`` — and in some
-programs a tab or a carriage return — as a formula, also after leading spaces it strips. An
-enterprise name ``=cmd|' /C calc'!A0`` or a request ``=HYPERLINK("http://…","点此")``
-becomes a DDE payload or a live link on the supervisor's machine. OWASP's advice (CSV
-Injection) is to make every such cell read as text by putting a single quote in front:
+A spreadsheet treats a cell that starts with ``=``, ``+``, ``-`` or ``@`` (and, in some
+programs, a tab or a carriage return) as a formula, also after leading spaces it strips: an
+enterprise name ``=HYPERLINK(…)`` or ``=cmd|' /C calc'!A0`` becomes a live link or a DDE
+payload on the supervisor's machine. OWASP's advice (CSV Injection) is to have every such cell
+read as text by prefixing a single quote. Here:
 
-- **CSV** has no cell types, so :func:`csv_text` prefixes the apostrophe (the ``csv`` module
-  then quotes the field as needed); :func:`csv_untext` takes it off again, so a file this
-  code exported imports back to the same values.
-- **xlsx** has cell types: :func:`xlsx_text` (and :class:`RowWriter`, for streamed sheets)
-  writes every string as a string cell — never a formula, never an error value such as
-  ``#N/A`` — and marks formula-looking ones with Excel's own form of the apostrophe, the
-  ``quotePrefix`` style flag. The cell shows the value unchanged, and editing it in Excel
-  or LibreOffice does not turn it into a formula either.
+- CSV: :func:`csv_text` prefixes the apostrophe (the ``csv`` module quotes the field);
+  :func:`csv_untext` takes it off again, so an export imported back gives the same values.
+- xlsx: :func:`xlsx_text` makes a string cell (never a formula or an error value) with Excel's
+  own form of the apostrophe, the ``quotePrefix`` style flag: the cell shows the value
+  unchanged, and editing it in Excel does not turn it into a formula either.
 
-Full-width ``＝＋－＠`` count as formula starts too: a Chinese input method types them.
-Pure functions and openpyxl objects only: no app, no database.
+Full-width ``＝＋－＠`` count as formula starts too: a Chinese input method may type them.
+
+For large streamed sheets, :class:`RowWriter` does the same with one style per column built
+once, and sets the height of rows whose wrapped text needs more than one line.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 FORMULA_STARTS = frozenset("=+-@\t\r＝＋－＠")
-# What a spreadsheet skips before it looks for a formula start.
+# Stripped by a spreadsheet before it looks for a formula.
 LEADING_BLANKS = " \n\u00a0\u3000"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -35,7 +34,7 @@ MAX_ROW_POINTS = 409.0  # Excel's highest row
 
 
 def formula_like(value: object) -> bool:
-    """Would a spreadsheet read ``value`` as a formula (after stripping leading blanks)?"""
+    """Would a spreadsheet read this value as a formula (after stripping leading blanks)?"""
     if not isinstance(value, str):
         return False
     rest = value.lstrip(LEADING_BLANKS)
@@ -43,10 +42,10 @@ def formula_like(value: object) -> bool:
 
 
 def csv_text(value: Any) -> Any:
-    """A value for a CSV cell: an apostrophe in front when it could be read as a formula.
+    """The value for a CSV cell: an apostrophe in front when it could be read as a formula.
 
-    A value that already has apostrophes before a formula start gets one more, so
-    :func:`csv_untext` gives every value back exactly. Non-strings are returned unchanged.
+    A value that already starts with apostrophes before a formula start gets one more, so
+    :func:`csv_untext` restores every value exactly. Non-strings are returned unchanged.
     """
     if isinstance(value, str) and formula_like(value.lstrip("'")):
         return "'" + value
@@ -61,7 +60,7 @@ def csv_untext(value: str) -> str:
 
 
 def xlsx_text(sheet: Any, value: Any) -> Any:
-    """A cell for ``sheet`` (write-only or not) holding ``value``: strings always as text.
+    """An openpyxl cell for ``sheet`` (write-only or not): strings always as text.
 
     Non-strings (numbers, dates, ``None``) are returned as they are, for ``sheet.append``.
     """
@@ -70,7 +69,7 @@ def xlsx_text(sheet: Any, value: Any) -> Any:
     from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"  # openpyxl would make "=…" a formula and "#N/A" an error value
+    cell.data_type = "s"  # openpyxl makes "=…" a formula and "#N/A" an error value
     if formula_like(value):
         cell.quotePrefix = True
     return cell
