@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "cases.notice_models",
     "followup.models",
     "cases.notifications",
+    "cases.lookup_guard",
     "knowledge.models",
     "reports.models",
 )
