@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "transcription.corrections",
     "console.models",
     "cases.notice_models",
+    "messaging.models",
     "followup.models",
     "cases.notifications",
     "cases.lookup_guard",
