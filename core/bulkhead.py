@@ -16,23 +16,25 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SLOTS = 4
 RESERVED_PREFIXES = ("/ivr/", "/healthz")
+PATH_KEY = "PATH_INFO"  # the WSGI environ's request path
 BUSY_BODY = "服务繁忙，请稍后再试。".encode()
 
-StartResponse = Callable[..., Any]
-WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class Bulkhead:
     """WSGI middleware: at most ``slots`` non-webhook requests in this process at once."""
 
-    def __init__(self, app: WsgiApp, slots: int = DEFAULT_SLOTS,
+    def __init__(self, app: WSGIApplication, slots: int = DEFAULT_SLOTS,
                  reserved: tuple[str, ...] = RESERVED_PREFIXES) -> None:
         self.app = app
         self.slots = slots
@@ -40,11 +42,11 @@ class Bulkhead:
         self._free = threading.BoundedSemaphore(slots)
         self.refused = 0
 
-    def __call__(self, request: dict[str, Any], start_response: StartResponse
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse
                  ) -> Iterable[bytes]:
-        path = str(request.get("PATH_INFO") or "")  # the WSGI environ's request path
+        path = str(environ.get(PATH_KEY) or "")
         if self.slots <= 0 or path.startswith(self.reserved):
-            return self.app(request, start_response)
+            return self.app(environ, start_response)
         if not self._free.acquire(blocking=False):
             self.refused += 1
             start_response("503 Service Unavailable", [
@@ -54,6 +56,6 @@ class Bulkhead:
         try:
             # The handler's work (what waits on Redis or the database) is done when the
             # app returns; sending a streamed body is paced by the client, not by us.
-            return self.app(request, start_response)
+            return self.app(environ, start_response)
         finally:
             self._free.release()
