@@ -13,13 +13,10 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from call_flows.calendar_store import CalendarProvider
 from call_flows.engine import FlowEngine, VoiceSettings
 from call_flows.flow import FlowError, load_flows
 from call_flows.hooks import HookRegistry, HookServices, default_registry
-from call_flows.office_hours import OfficeHours, parse_windows
 from call_flows.validator import validate_flow
-from call_flows.workdays import WorkCalendar
 from cases.call_log import use_call_log
 from cases.deadlines import use_office_hours
 from core import config as config_module
@@ -28,6 +25,7 @@ from core.clock import system_clock
 from core.db import db
 from core.files import private_directory, restrict_new_files
 from core.models import import_all_models
+from core.queues import DEFAULT, connect_fast
 from core.sessions import BrowserSessionInterface
 from followup.queries import is_survey_comment
 from followup.survey_hooks import rating_options
@@ -36,15 +34,17 @@ from ivr.operator_recordings import is_operator_recording
 from ivr.service import IvrRuntime
 from ivr.voicemail_log import VoicemailCallLog
 from knowledge.phone import attach_phone_menu
+from workdays.calendar import WorkCalendar
+from workdays.office_hours import OfficeHours, parse_windows
+from workdays.store import CalendarProvider
 from workers.dispatch import recording_dispatcher
-from workers.queues import DEFAULT, connect_fast
 from workers.transcription_recovery import transcription_retrier
 
 log = logging.getLogger("hotline")
 
 BLUEPRINTS = ("core.health:bp", "ivr.routes:bp", "api.routes:bp", "console.views:bp",
-              "followup.routes:bp", "ivr.sms_routes:bp", "knowledge.api:bp")
-CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workdays_cli",
+              "followup.routes:bp", "messaging.routes:bp", "knowledge.api:bp")
+CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "workdays.cli:workdays_cli",
               "call_flows.cli:flows_cli", "ivr.cli:call_command",
               "cases.cli:cases_cli", "api.cli:api_tokens_cli",
               "workers.transcription_cli:model_cli", "workers.transcription_cli:transcribe_command",

@@ -6,8 +6,8 @@ from datetime import date
 
 from cases.case_models import Case
 from cases.deadlines import spoken_date
-from cases.phones import digits_for_speech
 from cases.vocab import AssignmentState, Status
+from core.phones import digits_for_speech
 
 NOT_FOUND = "未找到该诉求编号，请重新输入。"
 

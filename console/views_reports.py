@@ -222,7 +222,10 @@ def reports_accountability() -> Any:
     scope = _scope()
     entries = accountability_rules.accountability(db.session, scope, app_calendar(current_app))
     if request.args.get("format") == "xlsx":
-        return _write_xlsx(lambda path: accountability_rules.write_xlsx(entries, path),
+        unit = None if scope.department_id is None else overview.department_names(
+            db.session).get(scope.department_id)
+        return _write_xlsx(lambda path: accountability_rules.write_xlsx(entries, path, scope,
+                                                                        unit),
                            f"督查问责_{scope.period.start}_{scope.period.end}.xlsx")
     return render_template("console/reports_accountability.html", entries=entries,
                            scope=scope, rules=RULE_LABELS,

@@ -105,6 +105,8 @@ def from_env(
         # Workers install the speech model themselves from here (https:// or s3://).
         "VOSK_MODEL_URL": env.get("VOSK_MODEL_URL", ""),
         "VOSK_MODEL_SHA256": env.get("VOSK_MODEL_SHA256", ""),
+        # `make run` downloads the pinned Mandarin model into an empty default model folder.
+        "VOSK_MODEL_AUTO_INSTALL": parse_bool(env.get("VOSK_MODEL_AUTO_INSTALL"), default=True),
         "PORT": port,
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed
         # (0: none; the login throttle then counts the socket's address).

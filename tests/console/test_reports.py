@@ -50,7 +50,7 @@ def test_department_sees_and_exports_only_its_unit(
     assert re.search(r'data-indicator="received">2<', page)
     response = client.get(f"/console/reports/ledger.xlsx?{NOVEMBER}&unit={month.unit_1}")
     book = load_workbook(io.BytesIO(response.data))
-    numbers = {row[0] for row in book["台账"].iter_rows(min_row=2, values_only=True)}
+    numbers = {row[1] for row in book["台账"].iter_rows(min_row=4, values_only=True)}
     assert numbers == {month.cases["F"].number, month.cases["H"].number}
     listed = client.get(f"/console/reports/cases?indicator=received&{NOVEMBER}&unit={month.unit_1}")
     assert month.cases["B"].number not in listed.get_data(as_text=True)
@@ -105,12 +105,13 @@ def test_year_end_table_and_accountability_export(
     sign_in(accounts.supervisor)
     book = load_workbook(io.BytesIO(client.get("/console/reports/assessment.xlsx?year=2026").data))
     assert book.sheetnames == ["2026年考核指标"]
-    rows = list(book.active.iter_rows(values_only=True))
+    rows = list(book.active.iter_rows(min_row=3, values_only=True))
     assert rows[0][:2] == ("单位", "受理") and [r[0] for r in rows[1:]] == ["全部", "区经信局",
                                                                          UNIT_2]
     assert rows[1][1] == 8  # the year holds November's 7 and D (December)
     response = client.get(f"/console/reports/accountability?format=xlsx&{NOVEMBER}")
-    listed = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    listed = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(min_row=3,
+                                                                            values_only=True))
     assert {(r[1], r[2]) for r in listed[1:]} == {(month.cases["C"].number, "久拖不办"),
                                                   (month.cases["E"].number, "久拖不办"),
                                                   (month.cases["G"].number, "不满意")}

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from reports.bulletin import SECTIONS
+from reports.ledger_export import unit_labels
 from tests.reports.month import NOW_TEXT, UNIT_1, UNIT_2, build_month
 
 NOVEMBER = ["--from", "2026-11-01", "--to", "2026-11-30"]
@@ -68,13 +69,17 @@ def test_ledger_xlsx_read_back(app: Any, session: Session, clock: Any, tmp_path:
     assert "已导出 7 件" in run(app, "ledger", *NOVEMBER, "--out", str(out))
     book = load_workbook(out)
     sheet = book["台账"]
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:3] == ("诉求编号", "受理时间", "渠道")
+    everything = list(sheet.iter_rows(values_only=True))
+    assert everything[0][0] == "奉化区企业诉求办理台账（2026年11月）"
+    assert everything[1][0].startswith("制表单位：") and "制表日期：2026年12月8日" in everything[1]
+    rows = everything[2:]
+    assert rows[0][:4] == ("序号", "诉求编号", "受理时间", "渠道")
     assert "台账状态" in rows[0] and "回访结果" in rows[0] and "挂账原因" in rows[0]
     assert len(rows) == 1 + 7
-    assert sheet.freeze_panes == "A2"
-    assert sheet.column_dimensions["H"].width == 50
-    by_number = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert [r[0] for r in rows[1:]] == list(range(1, 8))
+    assert sheet.freeze_panes == "A4"
+    assert sheet.auto_filter.ref == "A3:R10"
+    by_number = {r[1]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     late = by_number[month.cases["C"].number]
     assert isinstance(late["受理时间"], datetime)
     assert late["受理时间"] == datetime(2026, 11, 16, 9, 0)
@@ -83,8 +88,21 @@ def test_ledger_xlsx_read_back(app: Any, session: Session, clock: Any, tmp_path:
     assert "超过办理期限" in late["挂账原因"]
     assert by_number[month.cases["B"].number]["满意度"] == "非常满意（5）"
     assert by_number[month.cases["B"].number]["是否按时"] == "是"
-    indicators = list(book.worksheets[1].iter_rows(values_only=True))
+    # 承办单位: the handling unit by name, the others marked.
+    assert by_number[month.cases["H"].number]["承办单位"] == f"{UNIT_1}、{UNIT_2}（退回）"
+    assert by_number[month.cases["F"].number]["承办单位"] == f"{UNIT_1}、{UNIT_2}（共同）"
+    indicators = list(book.worksheets[1].iter_rows(min_row=3, values_only=True))
     assert indicators[1][0] == "全部" and indicators[1][1] == 7
+
+
+def test_unit_labels_name_the_handling_unit_and_mark_the_others() -> None:
+    # (unit, role, state), latest round first.
+    assert unit_labels([("乙", "lead", "pending"), ("甲", "lead", "withdrawn")]) == "乙、甲（改派）"
+    assert unit_labels([("甲", "lead", "accepted"), ("甲", "lead", "returned")]) == "甲"
+    assert unit_labels([("丙", "co", "replied"), ("甲", "lead", "replied"),
+                        ("乙", "lead", "returned")]) == "甲、丙（共同）、乙（退回）"
+    assert unit_labels([("甲", "lead", "withdrawn")]) == "甲（改派）"
+    assert unit_labels([]) == ""
 
 
 def test_bulletin_docx_read_back(app: Any, session: Session, clock: Any, tmp_path: Path) -> None:
