@@ -20,13 +20,13 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from call_flows.workdays import WorkCalendar
 from cases.case_models import Assignment, Case, Rating
 from cases.models import Department
 from cases.overdue import overdue_assignment
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState
 from reports.indicators import Scope, local_day
 from reports.settings import RULE_LABELS
+from workdays.calendar import WorkCalendar
 
 
 @dataclass(frozen=True)

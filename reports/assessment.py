@@ -8,10 +8,10 @@ from typing import IO
 from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from reports.indicators import Scope
 from reports.ledger_export import CENTRE, Heading, write_indicators
 from reports.service import indicator_rows
+from workdays.calendar import WorkCalendar
 
 
 def write_assessment(session: Session, scope: Scope, calendar: WorkCalendar,

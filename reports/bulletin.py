@@ -15,7 +15,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases.case_models import Case
 from cases.notifications import Audience, NotificationKind, notify
 from cases.vocab import CATEGORY_LABELS, MODE_LABELS
@@ -25,6 +24,7 @@ from reports.document_layout import KAITI, Closing, Masthead, OfficialDocument
 from reports.indicators import RATE_LABELS, Scope
 from reports.models import Bulletin, BulletinStatus, TypicalCase
 from reports.periods import Period
+from workdays.calendar import WorkCalendar
 
 MASTHEAD = "企业服务工作简报"
 CENTRE = "企业“最多跑一地”综合服务中心"

@@ -9,7 +9,6 @@ from typing import IO, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, scoped_session
 
-from call_flows.workdays import WorkCalendar
 from cases.models import Department
 from reports import bulletin as bulletins
 from reports import overview
@@ -17,6 +16,7 @@ from reports.filters import LedgerFilters
 from reports.indicators import Dimension, Figures, Level, Scope, figures, totals
 from reports.ledger_export import write_ledger
 from reports.models import Bulletin, BulletinStatus
+from workdays.calendar import WorkCalendar
 
 
 def kpis_json(session: Session, scope: Scope, calendar: WorkCalendar) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from redis.exceptions import LockError, RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases import decision_reminders, reminders
 from core import jobs
 from core.clock import system_clock
@@ -38,6 +37,7 @@ from followup.models import AttemptStatus, FollowUp, FollowUpStatus
 from followup.policy import FollowUpPolicy
 from followup.webhooks import SURVEY_FLOW
 from ivr import calllog, outbound
+from workdays.calendar import WorkCalendar
 from workers.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)

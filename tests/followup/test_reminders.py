@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from call_flows.workdays import WorkCalendar
 from cases import reminders
 from cases.notice_models import ReminderLevel, ReminderSent
 from cases.notifications import Audience, Notification, inbox, mark_read, unread_count
@@ -21,6 +20,7 @@ from messaging import jobs as sms_jobs
 from messaging.models import SmsMessage
 from tests.cases.factories import department_id, local, routed_case
 from tests.workers.periodic_support import race_two_schedulers
+from workdays.calendar import WorkCalendar
 from workers import followup_jobs
 
 CALENDAR = WorkCalendar()

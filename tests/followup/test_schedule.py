@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from call_flows.workdays import WorkCalendar
 from core.db import db
 from followup.models import FollowUpStatus
 from followup.policy import FollowUpPolicy
 from tests.cases.factories import actions, local
 from tests.followup.support import answered_case, case, followup_of
+from workdays.calendar import WorkCalendar
 from workers import followup_jobs
 
 CALENDAR = WorkCalendar()
