@@ -20,6 +20,7 @@ from call_flows.validator import validate_flow
 from cases.call_log import use_call_log
 from cases.deadlines import use_office_hours
 from core import config as config_module
+from core.bulkhead import Bulkhead
 from core.clock import system_clock
 from core.db import db
 from core.files import private_directory, restrict_new_files
@@ -147,6 +148,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if proxies:
         # Client address (login throttle, logs) and scheme as the trusted proxies saw them.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    # Webhooks keep threads of their own whatever the public pages are waiting on.
+    app.wsgi_app = Bulkhead(app.wsgi_app, int(app.config["WEB_PUBLIC_SLOTS"]))  # type: ignore[method-assign]
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -26,7 +26,7 @@ from ivr.models import Recording
 from transcription import pipeline, twilio_sync
 from transcription.download import is_twilio_host
 from transcription.engine import loaded_engine, model_problems, preload
-from transcription.model_fetch import ensure_configured_model
+from transcription.model_setup import ensure_configured_model
 from transcription.pipeline import PipelineSettings, RetryLater
 from transcription.recovery import reconcile, requeue_awaiting_model
 

@@ -68,7 +68,8 @@ def test_transcribe_without_a_model_says_so(app, speech, tmp_path) -> None:
 def test_model_status_names_the_active_model(app, ko_model_dir) -> None:
     result = invoke(app, "model", "status")
     assert result.exit_code == 0, result.output
-    assert f"✓ 当前模型 / active model: model: installed at {ko_model_dir}" in result.output
+    assert "✓ 语音模型 / speech model: 已安装" in result.output
+    assert f"当前模型 / active model: model: installed at {ko_model_dir}" in result.output
     assert "等待模型 / awaiting the model: 0" in result.output
 
 
@@ -76,8 +77,27 @@ def test_model_status_without_a_model_explains_how_to_install(app, tmp_path) -> 
     app.config["VOSK_MODEL_PATH"] = str(tmp_path / "models" / "vosk-model-small-cn-0.22")
     result = invoke(app, "model", "status")
     assert result.exit_code == 1
+    assert "✗ 语音模型 / speech model: 不可用：未安装" in result.output
     assert "the directory does not exist" in result.output
     assert "flask --app app model install --zip FILE" in result.output
+
+
+def test_model_status_lists_only_sibling_folders_that_are_models(app, tmp_path) -> None:
+    models = tmp_path / "models"
+    app.config["VOSK_MODEL_PATH"] = str(models / "vosk-model-small-cn-0.22")
+    other = models / "vosk-model-cn-0.22"
+    for name in ("am/final.mdl", "conf/model.conf", "conf/mfcc.conf", "graph/HCLG.fst"):
+        (other / name).parent.mkdir(parents=True, exist_ok=True)
+        (other / name).write_bytes(b"x")
+    (models / "backups").mkdir()
+    (models / "vosk-model-half").mkdir()
+    (models / "vosk-model-half" / "README").write_text("unpacked by hand, half")
+    (models / ".installing-x-1").mkdir()
+    result = invoke(app, "model", "status")
+    assert result.output.count("其他 / also installed") == 1
+    assert f"其他 / also installed: {other}" in result.output
+    listed = json.loads(invoke(app, "model", "status", "--json").stdout)
+    assert listed["others"] == [str(other)] and listed["state"] == "unavailable"
 
 
 def test_model_install_needs_exactly_one_source(app, tmp_path) -> None:
