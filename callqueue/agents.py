@@ -24,8 +24,8 @@ from callqueue.presence import (
     next_state,
 )
 from callqueue.runtime import Changes, QueueRuntime
-from cases.phones import InvalidPhone, normalize_phone
 from cases.vocab import CATEGORY_LABELS
+from core.phones import InvalidPhone, normalize_phone
 
 _SIP = re.compile(r"^sip:[^@\s]+@[A-Za-z0-9.-]+(:\d+)?(;[^\s]*)?$")
 _CLIENT = re.compile(r"^client:[A-Za-z0-9_.-]{1,100}$")

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from call_flows.office_hours import OfficeHours
 from callqueue.live import WALLBOARD_CHANNEL, LiveBus, LiveEvent, call_channel, operator_channel
 from core.config import hotline_zone
+from workdays.office_hours import OfficeHours
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,12 @@ from callqueue import queue as callers
 from callqueue.hold_audio import hold_etag, hold_wav
 from callqueue.runtime import Changes, QueueRuntime
 from cases.vocab import CATEGORY_LABELS
+from core import twilio_fields
 from core.db import db
+from core.twilio_signature import twilio_signed
 from ivr import service as ivr_service
-from ivr import twilio_fields
 from ivr.routes import never_fails
 from ivr.service import IvrRuntime
-from ivr.signature import twilio_signed
 
 bp = Blueprint("queue", __name__, url_prefix="/ivr/queue")
 

@@ -4,6 +4,7 @@ the console hands it who someone is)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,3 +47,37 @@ def operator_accounts(session: Session, now: datetime) -> list[Agent]:
         if known and user.role in CENTRE:
             found.append(agent_for(session, user, now))
     return found
+
+
+def simulated_operators(app: Any, http_client: Any, names: list[str]) -> list[str]:
+    """``flask call --operator NAME`` (in-process): each NAME an operator account (made in
+    the throwaway database if missing) with a simulated device, 空闲; the app's REST client
+    is ``http_client`` (the terminal phone's switchboard) and devices are rung in the
+    request. Returns the devices, in order."""
+    from callqueue import service
+    from callqueue.placement import InlinePlacer
+    from callqueue.presence import State
+    from core.db import db
+
+    runtime = app.extensions["queue_runtime"]
+    app.config["TWILIO_HTTP_CLIENT"] = http_client
+    runtime.placer = InlinePlacer(runtime, db.session)
+    devices = []
+    with app.app_context():
+        session = db.session()
+        for name in names:
+            user = session.scalars(select(User).where(User.username == name)).one_or_none()
+            if user is None:
+                user = User(username=name, display_name=name, role="operator",
+                            password_hash="!simulated", active=True)
+                session.add(user)
+                session.flush()
+            agent = agent_for(session, user, runtime.now())
+            device = f"client:sim-{name}"
+            runtime.commit(session, service.set_device(session, runtime, agent.id, device))
+            runtime.commit(session, service.set_presence(session, runtime, agent.id,
+                                                         State.IDLE, now=runtime.now(),
+                                                         from_console=False))
+            devices.append(device)
+        db.session.remove()
+    return devices

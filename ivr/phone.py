@@ -26,13 +26,15 @@ from urllib.parse import urlsplit
 import requests
 from twilio.request_validator import RequestValidator
 
+from ivr import simulated_time
 from ivr.switchboard import CallerScript, Switchboard, VirtualClock
 
 MAX_REQUESTS = 80
 
 
 class Transport(Protocol):
-    def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]: ...
+    def post(self, url: str, params: dict[str, str], headers: dict[str, str]
+             ) -> tuple[int, str]: ...
 
 
 class InProcessTransport:
@@ -41,10 +43,11 @@ class InProcessTransport:
     def __init__(self, app: Any) -> None:
         self.client = app.test_client()
 
-    def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]:
+    def post(self, url: str, params: dict[str, str], headers: dict[str, str]
+             ) -> tuple[int, str]:
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        response = self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+        response = self.client.post(path, data=params, headers=headers)
         return response.status_code, response.get_data(as_text=True)
 
 
@@ -56,9 +59,9 @@ class HttpTransport:
         self.session = requests.Session()
         self.timeout = timeout
 
-    def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]:
-        response = self.session.post(url, data=params, timeout=self.timeout,
-                                     headers={"X-Twilio-Signature": signature})
+    def post(self, url: str, params: dict[str, str], headers: dict[str, str]
+             ) -> tuple[int, str]:
+        response = self.session.post(url, data=params, timeout=self.timeout, headers=headers)
         return response.status_code, response.text
 
 
@@ -137,20 +140,33 @@ class TerminalPhone:
 
     def __init__(self, *, transport: Transport, base_url: str, auth_token: str,
                  account_sid: str, echo: Callable[[str], None] = print,
+                 simulated_at: datetime | None = None,
                  switchboard: Switchboard | None = None) -> None:
         self.transport = transport
         self.base_url = base_url.rstrip("/")
+        self.auth_token = auth_token
         self.validator = RequestValidator(auth_token)
+        # ``flask call --at`` against a running local server (ivr.simulated_time).
+        self.simulated_at = simulated_at
         self.account_sid = account_sid
         self.echo = echo
-        # Plays the queue and the operators; without one given, waiting takes real time.
+        # Plays the queue and the operators. Without one given, waiting takes real time
+        # (against a server's own clock), or moves the simulated time of ``--at``.
         self.switchboard = switchboard or Switchboard(
-            VirtualClock(datetime.now(UTC)), self.signed_post, account_sid=account_sid,
-            echo=echo, real_time=True)
+            VirtualClock(simulated_at or datetime.now(UTC)), self.signed_post,
+            account_sid=account_sid, echo=echo, real_time=simulated_at is None)
+
+    def _headers(self, url: str, params: dict[str, str]) -> dict[str, str]:
+        headers = {"X-Twilio-Signature": self.sign(url, params)}
+        if self.simulated_at is not None:
+            # The call's time moves on while it waits in the queue: the switchboard's clock.
+            headers[simulated_time.HEADER] = simulated_time.header_value(
+                self.auth_token, params.get("CallSid", ""), self.switchboard.now())
+        return headers
 
     def signed_post(self, url: str, params: dict[str, str]) -> str:
         """POST one signed request (for the switchboard's own requests)."""
-        status, body = self.transport.post(url, params, self.sign(url, params))
+        status, body = self.transport.post(url, params, self._headers(url, params))
         if status >= 400:
             raise RuntimeError(f"{url} answered HTTP {status}: {body[:200]}")
         return body
@@ -159,7 +175,7 @@ class TerminalPhone:
         return self.validator.compute_signature(url, params)
 
     def _post(self, outcome: CallOutcome, url: str, params: dict[str, str]) -> str:
-        status, body = self.transport.post(url, params, self.sign(url, params))
+        status, body = self.transport.post(url, params, self._headers(url, params))
         outcome.requests.append((url, status))
         if status >= 400:
             raise RuntimeError(f"{url} answered HTTP {status}: {body[:200]}")
