@@ -90,3 +90,11 @@ def bulletin_document(session: Session, scope: Scope, calendar: WorkCalendar) ->
                                editorial=found.editorial if found else "",
                                issued_on=scope.today)
     return bulletins.render(content)
+
+
+def bulletin_pdf(session: Session, scope: Scope, calendar: WorkCalendar) -> bytes:
+    """The same bulletin as PDF, converted from that very .docx (the issued file once
+    issued), so both say the same; raises :class:`reports.pdf.PdfError`."""
+    from reports.pdf import to_pdf
+
+    return to_pdf(bulletin_document(session, scope, calendar), ".docx")

@@ -17,6 +17,7 @@ from reports.models import Bulletin, ReportSnapshot
 from tests.cases.factories import local, new_case
 from tests.console.conftest import Accounts
 from tests.reports.month import NOW_TEXT, UNIT_2, build_month
+from tests.reports.pdf_text import read_pdf
 
 NOVEMBER = "from=2026-11-01&to=2026-11-30"
 
@@ -183,3 +184,18 @@ def test_a_department_cannot_recompute_the_centres_figures(
     assert client.post(f"/console/reports/refresh?{NOVEMBER}").status_code == 403
     page = client.get(f"/console/reports?{NOVEMBER}").get_data(as_text=True)
     assert "立即刷新" not in page
+
+
+def test_supervisors_download_the_pdf_from_the_console(
+        client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> None:
+    build_month(db.session())
+    clock.set_local(NOW_TEXT)
+    sign_in(accounts.supervisor)
+    assert client.post("/console/reports/bulletins", data={"month": "2026-11"}).status_code == 303
+    bulletin = db.session.scalars(select(Bulletin)).one()
+    page = client.get("/console/reports/bulletins").get_data(as_text=True)
+    assert f"/console/reports/bulletins/{bulletin.id}/document.pdf" in page
+    response = client.get(f"/console/reports/bulletins/{bulletin.id}/document.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pdf = read_pdf(response.data)
+    assert pdf.text(1).startswith("企业服务工作简报")

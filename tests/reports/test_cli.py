@@ -116,7 +116,7 @@ def test_bulletin_docx_read_back(app: Any, session: Session, clock: Any, tmp_pat
     assert not [w for w in caught if "missing from" in str(w.message)]
     document = Document(str(out))
     text = "\n".join(p.text for p in document.paragraphs)
-    assert "企业“最多跑一地”综合服务中心工作简报" in text and "第1期" in text
+    assert "企业服务工作简报" in text and "第1期" in text
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings == list(SECTIONS)
     assert f"本月共受理企业诉求{figures['received']}件" in text
@@ -129,3 +129,21 @@ def test_bulletin_docx_read_back(app: Any, session: Session, clock: Any, tmp_pat
     units = document.tables[1]
     unit_rows = {row.cells[0].text: row.cells[1].text for row in units.rows[1:]}
     assert unit_rows == {UNIT_1: "6", UNIT_2: "2"}
+    # Today's state has no previous month to compare with (the 上月 column said today's).
+    previous = {row.cells[0].text: row.cells[2].text for row in headline.rows[1:]}
+    assert previous["当前逾期（件）"] == "—" and previous["当前挂账（件）"] == "—"
+    assert cells["当前逾期（件）"] == "1" and cells["逾期办结（件）"] == "2"
+    assert [c.text for c in units.rows[0].cells][-3:] == ["逾期办结", "退单", "满意率"]
+
+
+def test_a_bulletin_for_an_empty_month_lists_no_unit(
+        app: Any, session: Session, clock: Any, tmp_path: Path) -> None:
+    build_month(session)  # E is overdue today (December), nothing happened in October
+    clock.set_local(NOW_TEXT)
+    out = tmp_path / "october.docx"
+    run(app, "bulletin", "--month", "2026-10", "--out", str(out))
+    document = Document(str(out))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "本月无交办单位的诉求。" in text
+    assert all(UNIT_1 not in cell.text for table in document.tables for row in table.rows
+               for cell in row.cells)
