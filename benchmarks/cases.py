@@ -41,7 +41,6 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases.actors import Actor
 from cases.case_models import Case
 from cases.deadlines import Deadlines
@@ -60,6 +59,7 @@ from cases.routing import CATEGORIES, SUBCATEGORIES
 from cases.seed import seed_departments
 from cases.vocab import Channel
 from core.db import make_engine_url
+from workdays.calendar import WorkCalendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 # The data ends on a Tuesday afternoon; "now" for every measurement.

@@ -6,7 +6,7 @@ import importlib
 
 MODEL_MODULES = (
     "ivr.models",
-    "call_flows.models",
+    "workdays.models",
     "cases.models",
     "cases.case_models",
     "api.models",
@@ -14,8 +14,10 @@ MODEL_MODULES = (
     "transcription.corrections",
     "console.models",
     "cases.notice_models",
+    "messaging.models",
     "followup.models",
     "cases.notifications",
+    "cases.lookup_guard",
     "knowledge.models",
     "reports.models",
 )

@@ -44,7 +44,7 @@ LOCK_KEY = "hotline:calllog:drain-lock"
 DEAD_KEY = "hotline:calllog:dead"
 DEAD_MAX = 10_000
 ERROR_MAX = 500
-DRAIN_JOB = "workers.calllog_jobs.drain_call_log"
+DRAIN_JOB = "ivr.jobs.drain_call_log"
 BATCH = 500
 # At most one drain job is enqueued per this many seconds: enqueueing costs a webhook
 # request more than answering it, so only one request in a few hundred pays for it.
@@ -103,7 +103,7 @@ class CallLogQueue:
 
     def __init__(self, connection: Redis, *, drain_queue: str) -> None:
         self.connection = connection
-        # The RQ queue the drain job goes to (``workers.queues.DEFAULT``; given by the app).
+        # The RQ queue the drain job goes to (``core.queues.DEFAULT``; given by the app).
         self.drain_queue = drain_queue
         self._push = connection.register_script(_PUSH_SCRIPT)
         self._down_until = 0.0

@@ -32,7 +32,6 @@ from call_flows.engine import FlowEngine
 from call_flows.flow import REPEAT, Fallthrough, Flow, Node, Option
 from call_flows.hooks import CallContext, HookRegistry, HookResult
 from call_flows.validator import validate_flow
-from call_flows.workdays import WorkCalendar
 from cases import lifecycle
 from cases.actors import Actor
 from cases.audit import record_event
@@ -43,6 +42,7 @@ from cases.vocab import Channel
 from core.db import db
 from knowledge.models import Article
 from knowledge.service import phone_articles
+from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,8 @@ class PhoneArticle:
 
 
 def _speakable(text: str) -> str:
-    # Prompts go through str.format_map for {office_hours}: a stray brace must not break it.
-    return " ".join(text.replace("{", "（").replace("}", "）").split())
+    # Article text is data: the engine says it as it is (never fills placeholders in it).
+    return " ".join(text.split())
 
 
 def load_phone_articles(session: Session, today: date) -> list[PhoneArticle]:

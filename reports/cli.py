@@ -19,7 +19,8 @@ from reports.context import app_calendar, scope_for
 from reports.filters import LedgerFilters
 from reports.hot_topics import hot_topics
 from reports.indicators import RATE_LABELS, Scope
-from reports.service import bulletin_document, export_ledger, kpis_json
+from reports.pdf import PdfError
+from reports.service import bulletin_document, bulletin_pdf, export_ledger, kpis_json
 
 reports_cli = AppGroup("reports", help="统计报表：指标、台账、简报、督查问责、热点。")
 
@@ -88,13 +89,20 @@ def ledger_command(start: str, end: str, out: Path, unit: str | None) -> None:
 @click.option("--month", required=True, help="月份 YYYY-MM")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def bulletin_command(month: str, out: Path) -> None:
-    """The month's bulletin (简报) as .docx (the issued file once issued)."""
+    """The month's bulletin (简报) as .docx, or as PDF when OUT ends in .pdf (the issued
+    file once issued)."""
     try:
         period = periods.parse_month(month)
     except periods.PeriodError as exc:
         raise click.BadParameter(str(exc), param_hint="--month") from exc
     scope = scope_for(current_app, period)
-    out.write_bytes(bulletin_document(db.session, scope, app_calendar(current_app)))
+    if out.suffix.lower() == ".pdf":
+        try:
+            out.write_bytes(bulletin_pdf(db.session, scope, app_calendar(current_app)))
+        except PdfError as exc:
+            raise click.ClickException(str(exc)) from exc
+    else:
+        out.write_bytes(bulletin_document(db.session, scope, app_calendar(current_app)))
     click.echo(f"已生成 {period.label} 简报：{out}")
 
 

@@ -10,11 +10,11 @@ from datetime import date, datetime, timedelta
 from redis.exceptions import LockError, RedisError
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from core.clock import system_clock
 from core.db import db
 from reports import bulletin, periods, snapshots
 from reports.context import app_calendar, app_office_hours, app_tz, scope_for
+from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 DRAFT_AUTHOR = "系统（每月首个工作日自动生成）"
@@ -44,10 +44,10 @@ def draft_monthly_bulletin_job() -> bool:
     """Periodic (hourly). Once-only twice over: a Redis lock keeps a second scheduler's run
     from starting the work at the same time, and the unique month (``ON CONFLICT DO
     NOTHING``) makes any later or lock-less run a no-op."""
-    from workers import context
-    from workers.queues import connect
+    from core import jobs
+    from core.queues import connect
 
-    app = context.get_app()
+    app = jobs.get_app()
     now = (app.config.get("CLOCK") or system_clock)()
     lock = None
     if app.config.get("REDIS_URL"):
@@ -71,9 +71,9 @@ def draft_monthly_bulletin_job() -> bool:
 
 def refresh_snapshots_job() -> int:
     """Periodic (every ``snapshots.REFRESH_SECONDS``): the centre's standard periods."""
-    from workers import context
+    from core import jobs
 
-    app = context.get_app()
+    app = jobs.get_app()
     now = (app.config.get("CLOCK") or system_clock)()
     with app.app_context():
         base = scope_for(app, periods.month(2000, 1))

@@ -8,16 +8,16 @@ from typing import Any
 
 import pytest
 
+from core import jobs as context
 from core.db import db
 from ivr.calllog import upsert_recording
 from ivr.models import Recording
 from recordings.config import open_store
 from tests.deploy.seaweedfs import TcpProxy
 from tests.transcription.support import configure
+from transcription.jobs import transcribe_recording
 from transcription.pipeline import PipelineSettings, RetryLater, store_audio
 from transcription.statuses import TranscriptionStatus as S
-from workers import context
-from workers.transcription_jobs import transcribe_recording
 
 
 @pytest.fixture

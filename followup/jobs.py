@@ -1,0 +1,285 @@
+"""Follow-through jobs: schedule and place survey calls, send deadline reminders.
+
+Jobs take ids, reload rows and are idempotent: the database decides what happens (a numbered
+attempt, a once-only reminder row); RQ job ids only keep obvious duplicates
+out of the queues.
+
+Hand-off after commit: rows that need a job — a new or rescheduled follow-up — are noticed
+when the session flushes and the job is enqueued once the transaction commits (``init_app``
+installs this; ``enqueue_at`` for calls at their time). If Redis is down at that
+moment, :func:`followups_tick` (periodic) catches up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from redis import Redis
+from redis.exceptions import LockError, RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from cases import decision_reminders, reminders
+from core.clock import system_clock
+from core.config import hotline_zone
+from core.db import db
+from core.jobs import get_app
+from core.queues import CALLS, DEFAULT, connect, job_id, job_is_live, queue
+from core.rate_limit import RateLimiter
+from core.twilio_rest import is_permanent, is_retryable, make_twilio_client
+from followup import calls, queries
+from followup.calls import PlanAction
+from followup.models import AttemptStatus, FollowUp, FollowUpStatus
+from followup.policy import FollowUpPolicy
+from followup.webhooks import SURVEY_FLOW
+from ivr import calllog, outbound
+from workdays.calendar import WorkCalendar
+
+log = logging.getLogger(__name__)
+
+PLACE_JOB = "followup.jobs.place_followup_call"
+SCHEDULE_JOB = "followup.jobs.schedule_followup"
+CALL_SLOT_KEY = "hotline:followup:call-slot"
+REMINDER_LOCK_KEY = "hotline:followup:reminders"
+_NUDGES = "followup_nudges"
+_installed = False
+_connections: dict[str, Redis] = {}
+
+
+# -- plumbing ---------------------------------------------------------------------------------
+
+
+def _now(app: Flask) -> datetime:
+    return (app.config.get("CLOCK") or system_clock)()
+
+
+def _calendar(app: Flask) -> WorkCalendar:
+    return app.extensions["calendars"].get()
+
+
+def _policy(app: Flask) -> FollowUpPolicy:
+    return FollowUpPolicy.from_config(app.config)
+
+
+def _redis(config: Any) -> Redis | None:
+    url = config.get("REDIS_URL")
+    if not url:
+        return None
+    if url not in _connections:
+        _connections[url] = connect(url)
+    return _connections[url]
+
+
+def _quick_redis(config: Any) -> Redis | None:
+    """For hand-offs inside web requests: a Redis outage may cost a caller only half a second."""
+    url = config.get("REDIS_URL")
+    if not url:
+        return None
+    key = "quick:" + url
+    if key not in _connections:
+        _connections[key] = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2)
+    return _connections[key]
+
+
+def place_job_id(followup_id: int, attempt: int, at: datetime) -> str:
+    """One id per attempt and time, so a rescheduled call is a new job."""
+    return job_id("followup", followup_id, f"a{attempt}", int(at.timestamp()))
+
+
+def enqueue_call(connection: Redis, followup_id: int, attempt: int, at: datetime) -> bool:
+    """Enqueue the call job for ``at`` (RQ ``enqueue_at``) unless it is already waiting."""
+    jid = place_job_id(followup_id, attempt, at)
+    if job_is_live(connection, jid):
+        return False
+    call_queue = queue(CALLS, connection)
+    options: dict[str, Any] = {"job_id": jid, "description": f"follow-up call {followup_id}",
+                               "job_timeout": 180, "result_ttl": 86400, "failure_ttl": 30 * 86400}
+    if at <= datetime.now(UTC):
+        call_queue.enqueue(PLACE_JOB, followup_id, **options)
+    else:
+        call_queue.enqueue_at(at, PLACE_JOB, followup_id, **options)
+    return True
+
+
+def _enqueue_simple(connection: Redis, func: str, arg: int, jid: str) -> None:
+    if not job_is_live(connection, jid):
+        queue(DEFAULT, connection).enqueue(func, arg, job_id=jid, result_ttl=86400,
+                                           failure_ttl=30 * 86400)
+
+
+def _collect(session: Session, _flush_context: Any) -> None:
+    nudges: dict[tuple[str, int], Any] = session.info.setdefault(_NUDGES, {})
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, FollowUp) and obj.id is not None:
+            if obj.status == FollowUpStatus.NEW:
+                nudges[("schedule", obj.id)] = None
+            elif obj.status == FollowUpStatus.SCHEDULED and obj.next_attempt_at is not None:
+                nudges[("call", obj.id)] = (obj.attempt_count + 1, obj.next_attempt_at)
+
+
+def _dispatch(session: Session) -> None:
+    nudges = session.info.pop(_NUDGES, None)
+    if not nudges or not has_app_context():
+        return
+    connection = _quick_redis(current_app.config)
+    if connection is None:
+        return
+    try:
+        for (kind, ident), value in nudges.items():
+            if kind == "schedule":
+                _enqueue_simple(connection, SCHEDULE_JOB, ident, job_id("followup", ident, "new"))
+            else:
+                enqueue_call(connection, ident, *value)
+    except RedisError as exc:
+        # The rows are committed; followups_tick enqueues them later.
+        log.warning("follow-through jobs not enqueued (periodic catch-up will): %s", exc)
+
+
+def _discard(session: Session, *_args: Any) -> None:
+    session.info.pop(_NUDGES, None)
+
+
+def init_app(app: Flask) -> None:
+    """``APP_HOOKS``: check the follow-up settings; enqueue follow-through jobs after commit."""
+    global _installed
+    FollowUpPolicy.from_config(app.config)  # a bad FOLLOWUP_* setting stops start-up
+    if app.config.get("FOLLOWUP_RATING_ORDER", "ascending") not in ("ascending", "descending"):
+        raise ValueError("FOLLOWUP_RATING_ORDER 应为 ascending 或 descending")
+    if not _installed:
+        event.listen(Session, "after_flush", _collect)
+        event.listen(Session, "after_commit", _dispatch)
+        event.listen(Session, "after_rollback", _discard)
+        _installed = True
+
+
+# -- jobs -------------------------------------------------------------------------------------
+
+
+def schedule_followup(followup_id: int) -> str:
+    """A new follow-up gets its first calling time (or goes to an operator)."""
+    app = get_app()
+    with app.app_context(), db.transaction() as session:
+        followup = calls.schedule(session, followup_id, now=_now(app), policy=_policy(app),
+                                      calendar=_calendar(app))
+        return followup.status if followup is not None else "missing"
+
+
+def place_followup_call(followup_id: int) -> str:
+    """Place the follow-up's next survey call if it is due and inside the calling window."""
+    app = get_app()
+    config = app.config
+    with app.app_context():
+        now, policy, calendar = _now(app), _policy(app), _calendar(app)
+        template = config.get("FOLLOWUP_DIAL_TEMPLATE") or ""
+        with db.transaction() as session:
+            plan = calls.begin_attempt(
+                session, followup_id, now=now, policy=policy, calendar=calendar,
+                dial=lambda phone: outbound.dial_target(phone, template))
+        if plan.action != PlanAction.CALL:
+            return f"{plan.action}: {plan.reason}"
+        assert plan.attempt_id is not None
+        connection = _redis(config)
+        if connection is not None:
+            RateLimiter.per_second(connection, CALL_SLOT_KEY,
+                                   float(config.get("FOLLOWUP_CALLS_PER_SECOND") or 1)).acquire()
+        try:
+            sid = outbound.place_survey_call(make_twilio_client(config), config,
+                                             followup_id=followup_id, to=plan.target)
+        except Exception as exc:
+            return _rest_failed(app, followup_id, plan.attempt_id, plan.number, exc)
+        with db.transaction() as session:
+            call = calllog.get_or_create_call(
+                session, sid, now=now, to_number=plan.target, direction="outbound-api",
+                from_number=config.get("FOLLOWUP_CALLER_ID") or config["TWILIO_CALLER_ID"],
+                flow=SURVEY_FLOW)
+            session.flush()
+            calls.attempt_placed(session, plan.attempt_id, call_sid=sid, call_id=call.id,
+                                     now=now)
+        return sid
+
+
+def _rest_failed(app: Flask, followup_id: int, attempt_id: int, number: int,
+                 exc: Exception) -> str:
+    """Retry the same request with back-off, or count the attempt as failed."""
+    config = app.config
+    log.warning("follow-up %s: call request failed: %s", followup_id, exc)
+    with db.transaction() as session:
+        errors = calls.note_rest_error(session, attempt_id, str(exc))
+    delays: Sequence[int] = config.get("FOLLOWUP_REST_RETRY_DELAYS") or (15, 60, 300)
+    connection = _redis(config)
+    if is_retryable(exc) and errors <= len(delays) and connection is not None:
+        queue(CALLS, connection).enqueue_in(
+            timedelta(seconds=delays[errors - 1]), PLACE_JOB, followup_id,
+            job_id=job_id("followup", followup_id, f"a{number}", f"r{errors}"),
+            job_timeout=180, failure_ttl=30 * 86400)
+        return f"retry {errors} in {delays[errors - 1]} s"
+    with db.transaction() as session:
+        calls.attempt_failed(session, attempt_id, status=AttemptStatus.ERROR,
+                                 now=_now(app), policy=_policy(app), calendar=_calendar(app),
+                                 detail=str(exc), give_up=is_permanent(exc))
+    return "failed"
+
+
+def followups_tick() -> dict[str, int]:
+    """Periodic catch-up: schedule new follow-ups, enqueue due calls, write off lost calls.
+    Idempotent, so overlapping runs are harmless."""
+    app = get_app()
+    counts = {"scheduled": 0, "calls": 0, "lost": 0}
+    with app.app_context():
+        now, policy, calendar = _now(app), _policy(app), _calendar(app)
+        with db.transaction() as session:
+            new = queries.new_followups(session, created_before=now - timedelta(minutes=1))
+        for followup_id in new:
+            schedule_followup(followup_id)
+            counts["scheduled"] += 1
+        with db.transaction() as session:
+            counts["lost"] = calls.write_off_lost(session, now=now, policy=policy,
+                                                      calendar=calendar)
+        with db.transaction() as session:
+            due = queries.due_followups(session, now=now)
+        connection = _redis(app.config)
+        if connection is not None:
+            for followup_id, made, at in due:
+                counts["calls"] += enqueue_call(connection, followup_id, made + 1, at)
+    return counts
+
+
+def _no_liaison_phones(_session: Session, _department_id: int) -> list[str]:
+    return []
+
+
+def send_reminders_job() -> int:
+    """Periodic: deadline reminders. A Redis lock keeps concurrent schedulers from doing the
+    work twice; the unique ``reminders`` rows make each notice once-only regardless."""
+    app = get_app()
+    connection = _redis(app.config)
+    lock = connection.lock(REMINDER_LOCK_KEY, timeout=600) if connection is not None else None
+    try:
+        if lock is not None and not lock.acquire(blocking=False):
+            return 0
+    except RedisError as exc:  # the database constraint alone is still correct
+        log.warning("reminder lock unavailable: %s", exc)
+        lock = None
+    try:
+        tz = hotline_zone(app.config)
+        escalate_after = int(app.config.get("REMINDER_ESCALATE_AFTER_DAYS", 2))
+        with app.app_context(), db.transaction() as session:
+            run = reminders.send_reminders(
+                session, _now(app), calendar=_calendar(app), phones=app.extensions.get(
+                    "liaison_phones", _no_liaison_phones),
+                tz=tz, escalate_after=escalate_after)
+            run.sent.extend(decision_reminders.send_decision_reminders(
+                session, _now(app), calendar=_calendar(app), tz=tz,
+                escalate_after=escalate_after))
+    finally:
+        if lock is not None:
+            with contextlib.suppress(LockError, RedisError):
+                lock.release()
+    if run.sent:
+        log.info("reminders: %d notice(s) sent", len(run.sent))
+    return len(run.sent)
