@@ -4,8 +4,8 @@
 until) and counts published articles only; ``kb_counted_articles`` remembers what each
 article added. The counts are rebuilt here from the stored tokens of the published articles.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from datetime import date
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
