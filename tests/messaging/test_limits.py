@@ -46,7 +46,8 @@ def test_an_explanation_goes_out_in_full_with_its_policy_basis(jobs: Any,
                                                               twilio_http: Any) -> None:
     _case, assignment = routed()
     text = "经核实，贵企业2025年度研发投入占营业收入比例未达到申报条件，" * 5
-    basis = "《宁波市奉化区关于促进制造业高质量发展的若干政策意见》奉政发〔2023〕12号第三条第（二）款"
+    basis = ("《宁波市奉化区关于促进制造业高质量发展的若干政策意见》"
+             "奉政发〔2023〕12号第三条第（二）款")
     with db.transaction() as session:
         lifecycle.reply(session, assignment, text=text, kind="explanation", policy_basis=basis,
                         actor=liaison(session, UNIT), now=NOW, calendar=CALENDAR)
@@ -147,7 +148,7 @@ def test_a_merge_text_names_the_earlier_case_only_to_its_own_contact(
 
 def test_a_merge_text_to_the_same_contact_names_the_earlier_case(
         jobs: Any, twilio_http: Any) -> None:
-    earlier, later = _merge(MOBILE)
+    earlier, _later = _merge(MOBILE)
     merged = [m for m in texts_to() if m.kind == "case_merged"]
     assert earlier.number in body(merged[0], twilio_http)
 
