@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from cases.actors import Actor
 from cases.audit import record_event
-from cases.case_models import Case
+from cases.case_models import Case, CaseEvent
 from cases.enterprises import checked_uscc, find_or_register_enterprise
 from cases.errors import InvalidInput
 from cases.lifecycle import update_details
@@ -152,6 +152,26 @@ def case_suggestions(session: Session, case_id: int) -> list[FieldSuggestion]:
                                        -r.confidence))
 
 
+# The case column each field's value lives in (the enterprise's for USCC and town).
+CASE_COLUMNS = {"enterprise": "enterprise_id", "contact": "contact_name",
+                "phone": "contact_phone", "uscc": "enterprise_id", "area": "category",
+                "subarea": "subcategory", "town": "enterprise_id"}
+
+
+def set_by_person(session: Session, case: Case, field: str) -> bool:
+    """Whether a person gave the case's current value for ``field`` (not the system, such as
+    the caller's number or menu choice filed with a voicemail)."""
+    if field in ("uscc", "town"):
+        return True  # the enterprise's own record: registered by a person
+    column = CASE_COLUMNS[field]
+    events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                             .order_by(CaseEvent.id.desc()))
+    for event in events:
+        if column in (event.after or {}):
+            return event.actor_kind != "system"
+    return False
+
+
 def _refuse(message: str) -> InvalidInput:
     return InvalidInput({"suggestion": message})
 
@@ -160,7 +180,8 @@ def _apply(session: Session, case: Case, row: FieldSuggestion, value: str, *, ac
            now: datetime, replace: bool) -> None:
     """Put ``value`` into the case's field, refusing to overwrite unless ``replace``."""
     held = current_value(case, row.field)
-    if held and not replace and not _already(case, row.field, value):
+    if held and not replace and not _already(case, row.field, value) \
+            and set_by_person(session, case, row.field):
         raise _refuse(f"{FIELD_LABELS[row.field]}已有“{held}”，如要替换请选择“替换”")
     field = row.field
     if field == "contact":
