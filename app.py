@@ -36,11 +36,11 @@ from ivr.operator_recordings import is_operator_recording
 from ivr.service import IvrRuntime
 from ivr.voicemail_log import VoicemailCallLog
 from knowledge.phone import attach_phone_menu
+from transcription.dispatch import recording_dispatcher
+from transcription.recovery import transcription_retrier
 from workdays.calendar import WorkCalendar
 from workdays.office_hours import OfficeHours, parse_windows
 from workdays.store import CalendarProvider
-from workers.dispatch import recording_dispatcher
-from workers.transcription_recovery import transcription_retrier
 
 log = logging.getLogger("hotline")
 
@@ -49,13 +49,13 @@ BLUEPRINTS = ("core.health:bp", "ivr.routes:bp", "api.routes:bp", "console.views
 CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "workdays.cli:workdays_cli",
               "call_flows.cli:flows_cli", "ivr.cli:call_command",
               "cases.cli:cases_cli", "api.cli:api_tokens_cli",
-              "workers.transcription_cli:model_cli", "workers.transcription_cli:transcribe_command",
-              "workers.transcription_cli:jobs_cli", "console.cli:users_cli",
-              "workers.followup_cli:followups_cli", "knowledge.cli:kb_cli",
+              "transcription.cli:model_cli", "transcription.cli:transcribe_command",
+              "transcription.cli:jobs_cli", "console.cli:users_cli",
+              "followup.cli:followups_cli", "knowledge.cli:kb_cli",
               "recordings.cli:recordings_cli", "reports.cli:reports_cli")
 # ``init_app(app)`` hooks run before blueprints are registered (CSRF, session cookies).
 APP_HOOKS: tuple[str, ...] = ("console:init_app", "followup.listeners:init_app",
-                              "workers.followup_jobs:init_app", "recordings:init_app",
+                              "followup.jobs:init_app", "recordings:init_app",
                               "reports.web:init_app", "ivr.operator_recordings:init_app")
 # Modules exposing ``register(registry)`` to add their IVR conditions and hooks.
 HOOK_PROVIDERS: tuple[str, ...] = ("cases.ivr_hooks", "followup.survey_hooks",

@@ -722,7 +722,7 @@ def _run_drain_job(env: dict[str, str]) -> None:
     """
     done = subprocess.run(
         [sys.executable, "-c",
-         "from workers.calllog_jobs import drain_call_log; print(drain_call_log())"],
+         "from ivr.jobs import drain_call_log; print(drain_call_log())"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise BenchError(f"drain job failed:\n{done.stdout}\n{done.stderr[-3000:]}")

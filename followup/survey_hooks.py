@@ -1,6 +1,6 @@
 """IVR hooks of the satisfaction survey (``call_flows/flows/survey.yaml``).
 
-The survey call is placed by a worker (``workers.followup_jobs``); its start webhook links the
+The survey call is placed by a worker (``followup.jobs``); its start webhook links the
 call to the follow-up attempt, so every hook finds the case by the call's CallSid. Hooks run
 inside the webhook request and use its session; the route commits.
 """

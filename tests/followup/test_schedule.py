@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from core.db import db
+from followup import jobs as followup_jobs
 from followup.models import FollowUpStatus
 from followup.policy import FollowUpPolicy
 from tests.cases.factories import actions, local
 from tests.followup.support import answered_case, case, followup_of
 from workdays.calendar import WorkCalendar
-from workers import followup_jobs
 
 CALENDAR = WorkCalendar()
 POLICY = FollowUpPolicy()

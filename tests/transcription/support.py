@@ -85,7 +85,7 @@ def run_worker(app: Any, queues: tuple[str, ...] = ALL_QUEUES) -> None:
 
 def drain_call_log(app: Any) -> int:
     """Run the call-log drain job in this process, as a worker would after a webhook."""
-    from workers.calllog_jobs import drain_call_log as job
+    from ivr.jobs import drain_call_log as job
 
     context.set_app(app)
     try:

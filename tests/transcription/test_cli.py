@@ -138,9 +138,9 @@ def fail_job(redis_conn: Any, queue_name: str, func: str, *args: Any, jid: str) 
 def test_jobs_failed_lists_reasons_and_requeue_all_sends_them_back(app, redis_conn) -> None:
     first = add_failed_recording("RE1", "HTTP 503 from Twilio")
     add_failed_recording("RE2", "音频无法读取 / unreadable audio: not a recognised audio format")
-    fail_job(redis_conn, TRANSCRIPTION, "workers.transcription_jobs.transcribe_recording", first,
+    fail_job(redis_conn, TRANSCRIPTION, "transcription.jobs.transcribe_recording", first,
              jid="transcribe-RE1")
-    fail_job(redis_conn, DEFAULT, "workers.case_jobs.sweep_overdue_job", jid="sweep-1")
+    fail_job(redis_conn, DEFAULT, "cases.jobs.sweep_overdue_job", jid="sweep-1")
 
     listing = invoke(app, "jobs", "failed")
     assert listing.exit_code == 0, listing.output

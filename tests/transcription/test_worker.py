@@ -40,8 +40,8 @@ from tests.transcription.support import (
 )
 from transcription.engine import get_engine, loaded_engine
 from transcription.models import Transcript
+from transcription.recovery import clean_abandoned, reconcile
 from transcription.statuses import TranscriptionStatus as S
-from workers.transcription_recovery import clean_abandoned, reconcile
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +191,7 @@ def test_redis_down_at_the_callback_is_caught_up_by_the_periodic_job(
             session.get(Recording, recording("RE1").id).updated_at = (  # type: ignore[union-attr]
                 utcnow() - timedelta(minutes=10))
         Queue(DEFAULT, connection=redis_conn).enqueue(
-            "workers.transcription_jobs.reconcile_recordings")
+            "transcription.jobs.reconcile_recordings")
         run_worker(app)  # runs the reconciliation, then the transcription it enqueued
     finally:
         server.close()

@@ -99,7 +99,7 @@ def model_install(url: str | None, sha256: str | None, zip_path: Path | None, na
 
 def _requeue_waiting() -> None:
     """Recordings waiting for a model are transcribed now, without anyone re-queuing."""
-    from workers.transcription_recovery import requeue_awaiting_model
+    from transcription.recovery import requeue_awaiting_model
 
     try:
         with db.transaction() as session:
@@ -297,7 +297,7 @@ def _recording_line(recording: Recording) -> str:
 @with_appcontext
 def jobs_failed() -> None:
     """Failed jobs (RQ) and failed recordings, with their reasons."""
-    from workers.transcription_recovery import failed_jobs
+    from transcription.recovery import failed_jobs
 
     jobs = failed_jobs(_redis())
     click.echo(f"失败任务 / failed jobs: {len(jobs)}")
@@ -322,8 +322,8 @@ def jobs_failed() -> None:
 @with_appcontext
 def jobs_requeue(ident: str | None, all_: bool, force: bool) -> None:
     """Requeue a job id, a RecordingSid (or recording id), or --all failures."""
-    from workers.dispatch import TranscriptionPolicy
-    from workers.transcription_recovery import failed_jobs, requeue_job, requeue_recording
+    from transcription.dispatch import TranscriptionPolicy
+    from transcription.recovery import failed_jobs, requeue_job, requeue_recording
 
     if bool(ident) == all_:
         raise click.UsageError("give a job id / RecordingSid, or --all")
