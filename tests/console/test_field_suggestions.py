@@ -61,3 +61,22 @@ def test_accept_edit_reject_from_the_page(app: Any, client: Any, clock: Any, acc
     assert again.status_code == 422 and "该建议已处理" in again.get_data(as_text=True)
     assert client.post(f"/console/cases/{case.id + 1}/suggestions/{rows['phone']}",
                        data={"decision": "rejected"}).status_code == 404
+
+
+def test_the_acceptance_rate_is_a_figure_of_the_reports_page(
+        app: Any, client: Any, clock: Any, accounts: Any, sign_in: Any) -> None:
+    case = voicemail(app, clock)
+    rows = {r.field: r.id for r in db.session.scalars(select(FieldSuggestion))}
+    sign_in(accounts.operator)
+    url = f"/console/cases/{case.id}/suggestions"
+    client.post(f"{url}/{rows['phone']}", data={"decision": "accepted"})
+    client.post(f"{url}/{rows['contact']}", data={"decision": "rejected"})
+    sign_in(accounts.supervisor)
+    page = client.get("/console/reports?kind=month&month=2026-11").get_data(as_text=True)
+    figure = page.split('id="suggestion-acceptance"', 1)[1].split("</section>", 1)[0]
+    assert "字段建议采纳率" in figure and "50.0%" in figure and "1/2" in figure
+    october = client.get("/console/reports?kind=month&month=2026-10").get_data(as_text=True)
+    assert 'id="suggestion-acceptance"' not in october  # nothing decided then
+    sign_in(accounts.dept_a)  # a unit's own figures do not include the centre's work
+    assert 'id="suggestion-acceptance"' not in client.get(
+        "/console/reports?kind=month&month=2026-11").get_data(as_text=True)
