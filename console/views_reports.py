@@ -240,6 +240,7 @@ def reports_accountability() -> Any:
                                                                         unit),
                            f"督查问责_{scope.period.start}_{scope.period.end}.xlsx")
     return render_template("console/reports_accountability.html", entries=entries,
+                           units=accountability_rules.by_unit(entries),
                            scope=scope, rules=RULE_LABELS,
                            period_args=_period_args(scope.period))
 
