@@ -3,8 +3,8 @@
 One row per suggested value with its evidence; the operator's decision is kept with it
 (extraction.models).
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 import core.db
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
