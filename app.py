@@ -35,6 +35,8 @@ from core.files import private_directory, restrict_new_files
 from core.models import import_all_models
 from core.queues import CALLS, DEFAULT, connect_fast
 from core.sessions import BrowserSessionInterface
+from extraction.cli import speech_cli
+from extraction.listeners import subscribe_listeners
 from followup.queries import is_survey_comment
 from followup.survey_hooks import rating_options
 from ivr.eventlog import CallLogQueue
@@ -246,6 +248,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.cli.add_command(_load(spec))
     app.cli.add_command(queue_cli)
     app.cli.add_command(operators_cli)
+    # Case fields read from what callers said (extraction/).
+    subscribe_listeners()
+    app.cli.add_command(speech_cli)
 
     if app.config.get("TWILIO_SIGNATURE_BYPASS_REFUSED"):
         log.error("TWILIO_SIGNATURE_BYPASS refused: PUBLIC_BASE_URL is https (a real deployment);"

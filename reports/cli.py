@@ -140,3 +140,19 @@ def hot_topics_command(start: str, end: str, as_json: bool) -> None:
         click.echo(f"上升：{rising.word} {rising.previous}→{rising.current}")
     for enterprise in topics.repeat_enterprises:
         click.echo(f"重复来诉：{enterprise.name} {enterprise.cases}次")
+
+
+@reports_cli.command("hot-topics-evaluate")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="标注集 CSV（area,text,topics），默认为内置标注集")
+@click.option("--k", default=10, show_default=True, help="每个类别的热点个数")
+def hot_topics_evaluate_command(path: Path | None, k: int) -> None:
+    """Precision@k of the hot-topic lists on a labelled set of requests."""
+    from reports.hot_topics import EVALUATION_PATH, evaluate, labelled_set
+
+    source = path or EVALUATION_PATH
+    result = evaluate(source, k)
+    click.echo(f"标注集：{len(labelled_set(source))} 条诉求（{source.name}）")
+    for label, (hits, listed) in result.areas.items():
+        click.echo(f"  {label}：{hits}/{listed}  " + "、".join(result.lists[label]))
+    click.echo(f"precision@{k}：{result.precision:.3f}")

@@ -12,7 +12,7 @@ from api.schemas import CASE_FIELDS, MAX_BODY_BYTES
 from api.tokens import create_token, revoke_token
 from cases import lifecycle
 from cases.case_models import Case
-from core.db import db, utcnow
+from core.db import db
 from tests.cases.factories import CALENDAR, OPERATOR, department_id, liaison, local
 
 BODY = {"description": "想了解小微企业园入园条件", "category": "factor", "subcategory": "land",
@@ -48,10 +48,10 @@ def test_wrong_token_is_401(client: Any, token: str) -> None:
     assert response.status_code == 401
 
 
-def test_revoked_token_is_401(client: Any, app: Any) -> None:
+def test_revoked_token_is_401(client: Any, app: Any, clock: Any) -> None:
     with db.transaction() as session:
-        row, plaintext = create_token(session, "wechat", "公众号", now=utcnow())
-        revoke_token(session, row.id, now=utcnow())
+        row, plaintext = create_token(session, "wechat", "公众号", now=clock())
+        revoke_token(session, row.id, now=clock())
     response = client.get("/api/v1/cases/2611240001",
                           headers={"Authorization": f"Bearer {plaintext}"})
     assert response.status_code == 401
@@ -85,10 +85,25 @@ def test_received_at_with_offset_is_kept(api: Any, clock: Any) -> None:
     assert db.session().scalars(select(Case)).one().received_at == local("2026-11-20 09:00")
 
 
-def test_bad_uscc_checksum_is_a_warning(api: Any) -> None:
+def test_a_uscc_with_a_wrong_check_character_is_422(api: Any) -> None:
     response = api("POST", "/cases", json={**BODY, "enterprise_uscc": "91350100M000100Y44"})
-    assert response.status_code == 201
-    assert "校验位" in response.get_json()["warnings"][0]
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["fields"]["enterprise_uscc"] == (
+        "统一社会信用代码校验位不符：第18位应为 3，收到 4，请核对后重新提交")
+    assert db.session().scalars(select(Case)).all() == []
+
+
+@pytest.mark.parametrize("uscc", ["91350100M000100Y4", "91350100M000100YO3", "I1350100M000100Y43"])
+def test_a_malformed_uscc_is_422(api: Any, uscc: str) -> None:
+    response = api("POST", "/cases", json={**BODY, "enterprise_uscc": uscc})
+    assert response.status_code == 422
+    assert "统一社会信用代码" in response.get_json()["error"]["fields"]["enterprise_uscc"]
+
+
+def test_a_valid_uscc_pasted_with_spaces_and_lower_case_is_accepted(api: Any) -> None:
+    response = api("POST", "/cases", json={**BODY, "enterprise_uscc": " 91350100m000100y43 "})
+    assert response.status_code == 201 and response.get_json()["warnings"] == []
 
 
 def test_oversized_body_is_413(api: Any) -> None:
@@ -150,10 +165,11 @@ def test_get_shows_status_departments_and_last_reply(api: Any, clock: Any) -> No
     assert body["last_reply"]["text"] == "入园条件已发送至企业邮箱"
 
 
-def test_get_of_another_channels_case_is_404(api: Any, app: Any, client: Any) -> None:
+def test_get_of_another_channels_case_is_404(api: Any, app: Any, client: Any,
+                                             clock: Any) -> None:
     number = api("POST", "/cases", json=BODY).get_json()["number"]
     with db.transaction() as session:
-        _row, other = create_token(session, "wechat", "公众号", now=utcnow())
+        _row, other = create_token(session, "wechat", "公众号", now=clock())
     response = client.get(f"/api/v1/cases/{number}", headers={"Authorization": f"Bearer {other}"})
     assert response.status_code == 404
 

@@ -4,8 +4,8 @@ The office-hours queue (callqueue/, docs/queue.md): one row per operator with de
 skills and presence; one per caller who reached the queue (or was turned away, or asked
 for a callback); one per attempt to give a caller to an operator; one per recorded outcome.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0022
+Revises: 0021
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 import core.db
 
-revision = "0020"
-down_revision = "0019"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
