@@ -180,7 +180,8 @@ def test_republishing_a_withdrawn_article_puts_it_back_on_the_menu(
 
 
 def test_a_caller_in_the_middle_of_a_withdrawn_article_finishes_it(
-        twilio_post: Any, session: Session, menu: dict[str, int]) -> None:
+        twilio_post: Any, session: Session, menu: dict[str, int], desk: Any) -> None:
+    desk.operator("duty")  # someone on duty: "need a person" queues the caller
     params = {"CallSid": "CA" + "8" * 32, "From": "+8613800138000", "To": "+8657488888718",
               "CallStatus": "in-progress"}
     hearing = twilio_post("/ivr/flow/hotline/kb_faq?event=gather&cat=policy",
