@@ -28,6 +28,8 @@ from core.models import import_all_models
 from core.queues import DEFAULT, connect_fast
 from core.security_headers import add_security_headers
 from core.sessions import BrowserSessionInterface
+from extraction.cli import speech_cli
+from extraction.listeners import subscribe_listeners
 from followup.queries import is_survey_comment
 from followup.survey_hooks import rating_options
 from ivr.eventlog import CallLogQueue
@@ -193,6 +195,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(_load(spec))
     for spec in CLI_GROUPS:
         app.cli.add_command(_load(spec))
+    # Case fields read from what callers said (extraction/).
+    subscribe_listeners()
+    app.cli.add_command(speech_cli)
 
     if app.config.get("TWILIO_SIGNATURE_BYPASS_REFUSED"):
         log.error("TWILIO_SIGNATURE_BYPASS refused: PUBLIC_BASE_URL is https (a real deployment);"

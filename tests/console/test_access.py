@@ -25,6 +25,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/console/followups/1/unreachable", CENTRE),
     ("GET", "/console/cases/1", ALL),
     ("POST", "/console/cases/1/details", CENTRE),
+    ("POST", "/console/cases/1/suggestions/1", CENTRE),
     ("POST", "/console/cases/1/answer", CENTRE),
     ("POST", "/console/cases/1/route", CENTRE),
     ("POST", "/console/cases/1/reroute", CENTRE),

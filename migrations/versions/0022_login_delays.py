@@ -4,8 +4,8 @@
 ``blocked_until`` is when the next try may come, ``username`` lets an administrator clear an
 account's counts. Old per-username rows mean nothing under the new rule and are dropped.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0022
+Revises: 0021
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 import core.db
 
-revision = "0020"
-down_revision = "0019"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
