@@ -4,8 +4,8 @@ The office-hours queue (callqueue/, docs/queue.md): one row per operator with de
 skills and presence; one per caller who reached the queue (or was turned away, or asked
 for a callback); one per attempt to give a caller to an operator; one per recorded outcome.
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 import core.db
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
