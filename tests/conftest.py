@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from app import import_all_models
 from core.db import Base, db, make_engine_url
-from core.models import import_all_models
 from migrations.runner import UNMAPPED_TABLES
 from tests.ci_no_skips import (  # noqa: F401  (hooks: skips fail in CI)
     pytest_make_collect_report,
