@@ -15,6 +15,7 @@ from flask import Blueprint, Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import api.models
+import callqueue.models
 import cases.case_models
 import cases.lookup_guard
 import cases.models
@@ -22,6 +23,7 @@ import cases.notice_models
 import cases.notifications
 import console
 import console.models
+import extraction.models
 import followup.models
 import ivr.models
 import knowledge.models
@@ -39,6 +41,13 @@ from call_flows.engine import FlowEngine, VoiceSettings
 from call_flows.flow import FlowError, load_flows
 from call_flows.hooks import HookRegistry, HookServices, default_registry
 from call_flows.validator import validate_flow
+from callqueue import ivr_hooks as queue_hooks
+from callqueue import webhooks as queue_webhooks
+from callqueue.cli import queue_cli
+from callqueue.jobs import end_wrapup_job, placement_job
+from callqueue.live import LiveBus
+from callqueue.placement import InlinePlacer, QueuedPlacer, thread_fallback
+from callqueue.runtime import QueueRuntime, runtime_from_config
 from cases import ivr_hooks as case_ivr_hooks
 from cases.call_log import use_call_log
 from cases.cli import cases_cli
@@ -46,6 +55,7 @@ from cases.deadlines import use_office_hours
 from cases.seed import seed_reference_data
 from console import views as console_views
 from console.cli import users_cli
+from console.operators_cli import operators_cli
 from console.seed import seed_console
 from core import config as config_module
 from core import health
@@ -54,8 +64,11 @@ from core.cli import Seeder, db_cli, seed_command_for
 from core.clock import system_clock
 from core.db import db
 from core.files import private_directory, restrict_new_files
-from core.queues import DEFAULT, connect_fast
+from core.queues import CALLS, DEFAULT, connect_fast
+from core.security_headers import add_security_headers
 from core.sessions import BrowserSessionInterface
+from extraction.cli import speech_cli
+from extraction.listeners import subscribe_listeners
 from followup import jobs as followup_jobs
 from followup import listeners as followup_listeners
 from followup import routes as followup_routes
@@ -95,13 +108,13 @@ MODEL_MODULES: tuple[ModuleType, ...] = (
     ivr.models, workdays.models, cases.models, cases.case_models, api.models,
     transcription.models, transcription.corrections, console.models, cases.notice_models,
     messaging.models, followup.models, cases.notifications, cases.lookup_guard,
-    knowledge.models, reports.models,
+    knowledge.models, reports.models, callqueue.models, extraction.models,
 )
 # Everything else the app is made of, registered by importing the objects (a module renamed or
 # removed fails at import, and mypy and the import-graph test see every edge).
 BLUEPRINTS: tuple[Blueprint, ...] = (
     health.bp, ivr_routes.bp, api_routes.bp, console_views.bp, followup_routes.bp,
-    messaging_routes.bp, knowledge_api.bp,
+    messaging_routes.bp, knowledge_api.bp, queue_webhooks.bp,
 )
 # Blueprints authenticated otherwise than by a session cookie: no CSRF token to check.
 CSRF_EXEMPT: tuple[Blueprint, ...] = (
@@ -109,6 +122,7 @@ CSRF_EXEMPT: tuple[Blueprint, ...] = (
     api_routes.bp,  # bearer tokens
     followup_routes.bp,  # Twilio signatures (survey calls)
     messaging_routes.bp,  # Twilio signatures (delivery status)
+    queue_webhooks.bp,  # Twilio signatures (the call queue)
 )
 # Each seeder takes (session, demo) and returns a line to print; idempotent.
 SEEDERS: tuple[Seeder, ...] = (seed_reference_data, seed_api_tokens, seed_console,
@@ -116,7 +130,7 @@ SEEDERS: tuple[Seeder, ...] = (seed_reference_data, seed_api_tokens, seed_consol
 CLI_GROUPS: tuple[click.Command, ...] = (
     db_cli, seed_command_for(SEEDERS), workdays_cli, flows_cli, call_command, cases_cli,
     api_tokens_cli, model_cli, transcribe_command, jobs_cli, users_cli, followups_cli, kb_cli,
-    recordings_cli, reports_cli,
+    recordings_cli, reports_cli, queue_cli, operators_cli, speech_cli,
 )
 # ``init_app(app)`` hooks, run before blueprints are registered (session cookies, settings).
 APP_HOOKS: tuple[Callable[[Flask], None], ...] = (
@@ -126,6 +140,7 @@ APP_HOOKS: tuple[Callable[[Flask], None], ...] = (
 # Who adds IVR conditions and hooks to the flows' registry.
 HOOK_PROVIDERS: tuple[Callable[[HookRegistry], None], ...] = (
     case_ivr_hooks.register, survey_hooks.register, knowledge_phone.register,
+    queue_hooks.register,
 )
 
 
@@ -201,6 +216,45 @@ def _call_log_queue(config: Mapping[str, Any]) -> CallLogQueue | None:
                         drain_job=drain_call_log)
 
 
+class _RqWrapUpTimer:
+    """Ends an operator's wrap-up on time: a job scheduled for that moment."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def end_at(self, agent_id: int, at: datetime) -> None:
+        from redis.exceptions import RedisError
+        from rq import Queue
+
+        try:
+            Queue(CALLS, connection=self.connection).enqueue_at(
+                at, end_wrapup_job, agent_id, result_ttl=0, failure_ttl=86400)
+        except RedisError as exc:  # the periodic tick and every dispatch end it too
+            log.warning("could not schedule the end of a wrap-up (%s)", exc)
+
+
+def build_queue_runtime(app: Flask, clock: Any, office_hours: Any) -> QueueRuntime:
+    """The call queue's runtime: live events through Redis pub/sub, devices rung by jobs on
+    the ``calls`` queue (a thread while Redis is away), or in the request without Redis."""
+    url = app.config.get("REDIS_URL")
+    connection = connect_fast(url) if url else None
+    runtime = runtime_from_config(app.config, clock=clock, bus=LiveBus(connection),
+                                  office_hours=office_hours)
+    if connection is None:
+        runtime.placer = InlinePlacer(runtime, db.session)
+        return runtime
+
+    def enqueue(what: str, items: list[Any]) -> None:
+        from rq import Queue
+
+        Queue(CALLS, connection=connection).enqueue(placement_job, what, items, result_ttl=0,
+                                                    failure_ttl=7 * 86400)
+
+    runtime.placer = QueuedPlacer(enqueue, thread_fallback(app, runtime))
+    runtime.wrapup_timer = _RqWrapUpTimer(connection)
+    return runtime
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the hotline app; ``config`` overrides values read from the environment."""
     settings = config_module.from_env()
@@ -218,6 +272,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if proxies:
         # Client address (login throttle, logs) and scheme as the trusted proxies saw them.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    add_security_headers(app)  # HSTS over https
     # Webhooks keep threads of their own whatever the public pages are waiting on.
     app.wsgi_app = Bulkhead(app.wsgi_app, int(app.config["WEB_PUBLIC_SLOTS"]))  # type: ignore[method-assign]
     logging.basicConfig(
@@ -246,12 +301,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["calendars"] = calendars
     # `flask call` builds a throwaway app of the same kind (ivr.cli).
     app.extensions["app_factory"] = create_app
+    queue_runtime = build_queue_runtime(
+        app, clock, lambda: OfficeHours(windows, calendars.get(), tz))
+    app.extensions["queue_runtime"] = queue_runtime
     # The console's "retry" button (the console does not import the workers package).
     app.extensions["transcription_retry"] = transcription_retrier(app.config)
     app.extensions["ivr_runtime"] = IvrRuntime(
         engine=engine,
         clock=clock,
-        services=HookServices(office_open=office_open, calendars=calendars, tz=tz),
+        services=HookServices(office_open=office_open, calendars=calendars, tz=tz,
+                              queue=queue_runtime),
         on_recording_completed=app.config.get("ON_RECORDING_COMPLETED")
         or recording_dispatcher(app.config),
         call_log=_call_log_queue(app.config),
@@ -266,6 +325,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for command in CLI_GROUPS:
         app.cli.add_command(command)
+    # Case fields read from what callers said (extraction/).
+    subscribe_listeners()
 
     if app.config.get("TWILIO_SIGNATURE_BYPASS_REFUSED"):
         log.error("TWILIO_SIGNATURE_BYPASS refused: PUBLIC_BASE_URL is https (a real deployment);"

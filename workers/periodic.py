@@ -16,8 +16,9 @@ from redis import Redis
 from rq.cron import CronJob, CronScheduler
 from rq.utils import now
 
+from callqueue.jobs import queue_tick_job
 from cases.jobs import sweep_overdue_job
-from core.queues import DEFAULT, REPORTS
+from core.queues import CALLS, DEFAULT, REPORTS
 from followup.jobs import followups_tick, send_reminders_job
 from ivr.jobs import drain_call_log
 from messaging.jobs import send_due_texts
@@ -40,6 +41,8 @@ class Periodic:
 PERIODIC: tuple[Periodic, ...] = (
     # Menu steps queued in Redis (ivr.eventlog); pushes schedule a drain, this is the net.
     Periodic(name="call-log-drain", func=drain_call_log, interval=30),
+    # The call queue's safety net: wrap-ups over, lost Twilio callbacks, dead placements.
+    Periodic(name="queue-tick", func=queue_tick_job, interval=5, queue=CALLS, timeout=60),
     # Overdue is a matter of dates; every 15 minutes catches midnight and clock changes soon.
     Periodic(name="cases-overdue-sweep", func=sweep_overdue_job,
              interval=900),
