@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "knowledge.models",
     "reports.models",
     "extraction.models",
+    "live.models",
 )
 
 
