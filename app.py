@@ -36,6 +36,7 @@ from ivr.operator_recordings import is_operator_recording
 from ivr.service import IvrRuntime
 from ivr.voicemail_log import VoicemailCallLog
 from knowledge.phone import attach_phone_menu
+from live.urls import live_stream_url
 from transcription.dispatch import recording_dispatcher
 from transcription.recovery import transcription_retrier
 from workdays.calendar import WorkCalendar
@@ -94,6 +95,7 @@ def build_flow_engine(app: Flask, registry: HookRegistry) -> FlowEngine:
         dial_timeout=cfg["OPERATOR_DIAL_TIMEOUT"],
         caller_id=cfg.get("TWILIO_CALLER_ID") or None,
         voicemail_max_seconds=cfg["VOICEMAIL_MAX_SECONDS"],
+        live_stream_url=live_stream_url(cfg),
         variables={"office_hours": hours_text,
                    "rating_options": rating_options(cfg["FOLLOWUP_RATING_ORDER"])},
     )

@@ -8,9 +8,11 @@ transcript once it is stored.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from redis import Redis
@@ -41,3 +43,27 @@ class Publisher:
             log.warning("live transcript not published (%s)", exc)
             return False
         return True
+
+
+def listen(connection: Redis, channel: str, *, seconds: float, tick: float = 15.0
+           ) -> Iterator[dict[str, Any] | None]:
+    """Each message of ``channel`` as it arrives, None every ``tick`` seconds without one
+    (a keep-alive), for at most ``seconds``; stops early if Redis goes away."""
+    pubsub = connection.pubsub(ignore_subscribe_messages=True)
+    deadline = time.monotonic() + seconds
+    try:
+        pubsub.subscribe(channel)
+        while time.monotonic() < deadline:
+            message = pubsub.get_message(timeout=min(tick, max(0.1, deadline - time.monotonic())))
+            if message is None:
+                yield None
+                continue
+            try:
+                yield json.loads(message["data"])
+            except (TypeError, ValueError):
+                continue
+    except RedisError as exc:
+        log.warning("live transcript stream lost Redis (%s)", exc)
+    finally:
+        with contextlib.suppress(RedisError):
+            pubsub.close()

@@ -34,11 +34,11 @@ from live.bus import Publisher, call_channel
 from live.protocol import ProtocolError, Start, Stop, parse
 from live.session import Assist, Clock, Publish, StreamResult, StreamSession
 from live.store import save as save_result
+from live.urls import STREAM_PATH, stream_url
 from transcription.engine import preload
 from transcription.pipeline import model_path
 
 log = logging.getLogger(__name__)
-STREAM_PATH = "/live/stream"
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 
@@ -138,18 +138,6 @@ class LiveServer:
     async def serve(self, host: str, port: int) -> Server:
         return await serve(self.handle, host, port, process_request=self.check_request,
                            max_size=2 ** 16, ping_interval=20, ping_timeout=20)
-
-
-def stream_url(config: dict[str, Any]) -> str:
-    """The URL Twilio streams to: ``LIVE_STREAM_URL``, else the public base as ws(s)."""
-    configured = str(config.get("LIVE_STREAM_URL") or "")
-    if configured:
-        return configured
-    base = urlsplit(str(config["PUBLIC_BASE_URL"]))
-    if base.scheme == "https":
-        return f"wss://{base.netloc}{STREAM_PATH}"
-    host = base.hostname or "127.0.0.1"
-    return f"ws://{host}:{config.get('LIVE_PORT') or 5001}{STREAM_PATH}"
 
 
 def build(app: Any) -> LiveServer:

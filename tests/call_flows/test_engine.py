@@ -113,6 +113,22 @@ def test_office_hours_dial_the_operator_group():
     assert dial.get("action") == f"{BASE}/ivr/flow/hotline/operator?event=dial&cat=other"
 
 
+def test_operator_calls_stream_both_tracks_for_the_live_transcript():
+    stream_url = "wss://hotline.example.test/live/stream"
+    settings = VoiceSettings(base_url=BASE, operator_targets=("+8657400000001",),
+                             variables={"office_hours": "08:30至12:00"},
+                             live_stream_url=stream_url)
+    engine = FlowEngine(load_flows(), default_registry(), settings)
+    doc = xml(engine.advance("hotline", "main_menu", "gather", ctx(open_now=True), digits="4"))
+    stream = doc.xpath("/Response/Start/Stream")[0]
+    assert (stream.get("url"), stream.get("track")) == (stream_url, "both_tracks")
+    assert doc.xpath("/Response/Start/following-sibling::Dial")  # forked before dialling
+    # Off (LIVE_STREAMS_MAX=0): no stream at all.
+    plain = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=True),
+                                      digits="4"))
+    assert not plain.xpath("//Stream")
+
+
 def test_after_hours_go_to_voicemail_with_office_hours_prompt():
     doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=False),
                                     digits="4"))
