@@ -26,6 +26,7 @@ from core.db import db
 from core.files import private_directory, restrict_new_files
 from core.models import import_all_models
 from core.queues import DEFAULT, connect_fast
+from core.security_headers import add_security_headers
 from core.sessions import BrowserSessionInterface
 from extraction.cli import speech_cli
 from extraction.listeners import subscribe_listeners
@@ -152,6 +153,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if proxies:
         # Client address (login throttle, logs) and scheme as the trusted proxies saw them.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    add_security_headers(app)  # HSTS over https
     # Webhooks keep threads of their own whatever the public pages are waiting on.
     app.wsgi_app = Bulkhead(app.wsgi_app, int(app.config["WEB_PUBLIC_SLOTS"]))  # type: ignore[method-assign]
     logging.basicConfig(

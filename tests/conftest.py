@@ -137,6 +137,9 @@ def app_config(database_url: str, tmp_path: Path, clock: MutableClock) -> dict[s
         "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
         "CLOCK": clock,
         "OPERATOR_NUMBER": "+8657400000001",
+        # The bulkhead (core.bulkhead) refuses requests past a few at once; tests that run
+        # requests in threads test their own concurrency, not it (tests/core/test_bulkhead.py).
+        "WEB_PUBLIC_SLOTS": 0,
     }
 
 

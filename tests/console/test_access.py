@@ -66,6 +66,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/console/admin/users", {A}),
     ("POST", "/console/admin/users", {A}),
     ("POST", "/console/admin/users/1", {A}),
+    ("POST", "/console/admin/users/1/unlock", {A}),
     ("GET", "/console/admin/departments", {A}),
     ("POST", "/console/admin/departments", {A}),
     ("POST", "/console/admin/departments/1/active", {A}),
