@@ -34,7 +34,7 @@ from core.db import db
 from core.redis_conn import connect
 from ivr.models import Call, Recording
 from ivr.operator_recordings import file_case_from_call
-from live.bus import call_channel, listen
+from live.bus import LiveBus, call_channel, listen
 from live.store import transcripts_of_call
 from recordings.config import open_store
 from recordings.http import audio_response
@@ -101,7 +101,7 @@ def call_live(call_id: int) -> Any:
 
     def events() -> Iterator[str]:
         yield "retry: 3000\n\n"
-        for message in listen(connect(url), channel, seconds=LIVE_STREAM_SECONDS):
+        for message in listen(LiveBus(connect(url)), channel, seconds=LIVE_STREAM_SECONDS):
             if message is None:
                 yield ": keep-alive\n\n"
             else:

@@ -1,69 +1,36 @@
-"""Where live utterances go: Redis pub/sub, one channel per call, read by any web node.
+"""Where live utterances go: the console's live events (``callqueue.live``), through Redis.
 
-The channel name is the call's channel of the console's live events
-(``hotline:live:call:<CallSid>``), so the operator's screen pop can show the transcript as
-one more panel. Publishing never fails a stream: without Redis, the call page shows the
-transcript once it is stored.
+Every utterance is published on the caller's call channel (its page, on any web node) and,
+on an operator's leg, on that operator's channel (their screen pop). Publishing never fails a
+stream: without Redis the call page shows the transcript once it is stored.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import logging
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from redis import Redis
-from redis.exceptions import RedisError
-
-log = logging.getLogger(__name__)
-
-PREFIX = "hotline:live:"
-RETRY_AFTER_SECONDS = 5.0
+from callqueue.live import LiveBus, call_channel, operator_channel
 
 
-def call_channel(call_sid: str) -> str:
-    return f"{PREFIX}call:{call_sid}"
+def channels(call_sid: str, parameters: dict[str, str]) -> list[str]:
+    """The call's channel, and the operator's when the stream says who they are."""
+    found = [call_channel(call_sid)]
+    agent = parameters.get("agent_id", "")
+    if agent.isdigit():
+        found.append(operator_channel(int(agent)))
+    return found
 
 
-class Publisher:
-    def __init__(self, connection: Redis | None) -> None:
-        self.connection = connection
-        self._down_until = 0.0
-
-    def __call__(self, channel: str, payload: dict[str, Any]) -> bool:
-        if self.connection is None or time.monotonic() < self._down_until:
-            return False
-        try:
-            self.connection.publish(channel, json.dumps(payload, ensure_ascii=False))
-        except RedisError as exc:
-            self._down_until = time.monotonic() + RETRY_AFTER_SECONDS
-            log.warning("live transcript not published (%s)", exc)
-            return False
-        return True
-
-
-def listen(connection: Redis, channel: str, *, seconds: float, tick: float = 15.0
+def listen(bus: LiveBus, channel: str, *, seconds: float, tick: float = 15.0
            ) -> Iterator[dict[str, Any] | None]:
-    """Each message of ``channel`` as it arrives, None every ``tick`` seconds without one
-    (a keep-alive), for at most ``seconds``; stops early if Redis goes away."""
-    pubsub = connection.pubsub(ignore_subscribe_messages=True)
+    """The events of ``channel`` (None as keep-alives every ``tick``) for ``seconds``."""
     deadline = time.monotonic() + seconds
-    try:
-        pubsub.subscribe(channel)
-        while time.monotonic() < deadline:
-            message = pubsub.get_message(timeout=min(tick, max(0.1, deadline - time.monotonic())))
-            if message is None:
-                yield None
-                continue
-            try:
-                yield json.loads(message["data"])
-            except (TypeError, ValueError):
-                continue
-    except RedisError as exc:
-        log.warning("live transcript stream lost Redis (%s)", exc)
-    finally:
-        with contextlib.suppress(RedisError):
-            pubsub.close()
+    for event in bus.listen([channel], tick_seconds=tick):
+        yield event
+        if time.monotonic() >= deadline:
+            return
+
+
+__all__ = ["LiveBus", "call_channel", "channels", "listen", "operator_channel"]

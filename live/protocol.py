@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 TRACKS = ("inbound", "outbound")
@@ -28,6 +28,8 @@ class Start:
     call_sid: str
     account_sid: str
     tracks: tuple[str, ...]
+    # The <Parameter>s of the <Stream> (e.g. the caller's call on an operator's leg).
+    parameters: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,12 @@ def parse(frame: str | bytes) -> Message:
                 or int(media_format.get("sampleRate") or 8000) != 8000:
             raise ProtocolError(f"unsupported media format {media_format!r}")
         tracks = tuple(t for t in (start.get("tracks") or ["inbound"]) if t in TRACKS)
+        custom = start.get("customParameters") or {}
+        if not isinstance(custom, dict):
+            raise ProtocolError("customParameters is not an object")
         return Start(_field(data, "streamSid", str), _field(start, "callSid", str),
-                     str(start.get("accountSid") or ""), tracks or ("inbound",))
+                     str(start.get("accountSid") or ""), tracks or ("inbound",),
+                     {str(k)[:64]: str(v)[:128] for k, v in list(custom.items())[:10]})
     if event == "media":
         media = _field(data, "media", dict)
         track = media.get("track") or "inbound"

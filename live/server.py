@@ -30,7 +30,7 @@ from core.db import db
 from core.redis_conn import connect_within
 from core.twilio_signature import is_valid
 from live.assist import make_assist
-from live.bus import Publisher, call_channel
+from live.bus import LiveBus, channels
 from live.protocol import ProtocolError, Start, Stop, parse
 from live.session import Assist, Clock, Publish, StreamResult, StreamSession
 from live.store import save as save_result
@@ -106,7 +106,7 @@ class LiveServer:
                     self.active += 1
                     counted = True
                     session = StreamSession(self.model, publish=self.publish,
-                                            channel=call_channel, clock=self.clock,
+                                            channels=channels, clock=self.clock,
                                             assist=self.assist())
                     self.sessions.append(session)
                 if session is None:
@@ -160,7 +160,7 @@ def build(app: Any) -> LiveServer:
                             bool(config.get("TWILIO_SIGNATURE_BYPASS")))
     # A slow Redis must not hold up decoding: half a second, then the utterance is dropped.
     redis = connect_within(config["REDIS_URL"], 0.5) if config.get("REDIS_URL") else None
-    publisher = Publisher(redis)
+    publisher = LiveBus(redis).publish
     return LiveServer(settings, model=engine.model if engine else None, publish=publisher,
                       clock=clock, save=save, assist=assist)
 

@@ -47,11 +47,13 @@ class StreamResult:
 
 
 class StreamSession:
-    def __init__(self, model: Any, *, publish: Publish, channel: Callable[[str], str],
+    def __init__(self, model: Any, *, publish: Publish,
+                 channels: Callable[[str, dict[str, str]], list[str]],
                  clock: Clock, assist: Assist | None = None) -> None:
         self.model = model
         self.publish = publish
-        self.channel = channel
+        self.channels = channels
+        self.targets: list[str] = []
         self.clock = clock
         self.assist = assist
         self.start: Start | None = None
@@ -65,13 +67,23 @@ class StreamSession:
 
     @property
     def call_sid(self) -> str | None:
-        return self.start.call_sid if self.start else None
+        """The caller's call: the stream's own, or the caller's when it is an operator's
+        leg (``caller_call_sid``)."""
+        if self.start is None:
+            return None
+        return self.start.parameters.get("caller_call_sid") or self.start.call_sid
 
     def handle(self, message: Message, received_at: float | None = None) -> None:
         if isinstance(message, Start):
             self.start = message
-            self.decoders = {t: TrackDecoder(self.model, t) for t in message.tracks}
-            self.logs = {t: TrackLog() for t in message.tracks}
+            # "inbound" is always the caller: on an operator's leg, Twilio's inbound track is
+            # the operator speaking.
+            swap = message.parameters.get("leg") == "operator"
+            names = {"inbound": "outbound", "outbound": "inbound"} if swap else {}
+            self.decoders = {t: TrackDecoder(self.model, names.get(t, t))
+                             for t in message.tracks}
+            self.logs = {names.get(t, t): TrackLog() for t in message.tracks}
+            self.targets = self.channels(self.call_sid or message.call_sid, message.parameters)
             self._tell({"kind": "started", "tracks": list(message.tracks)})
         elif isinstance(message, Media):
             decoder = self.decoders.get(message.track)
@@ -90,14 +102,17 @@ class StreamSession:
         for decoder in self.decoders.values():
             self._heard(decoder.finish(), None)
         self._tell({"kind": "ended", "complete": complete})
-        self.result = StreamResult(self.start.call_sid, self.start.stream_sid, self.logs,
-                                   complete, self.started_at, self.clock())
+        self.result = StreamResult(self.call_sid or self.start.call_sid, self.start.stream_sid,
+                                   self.logs, complete, self.started_at, self.clock())
         return self.result
 
     def _tell(self, payload: dict[str, Any]) -> None:
-        if self.start is not None:
-            self.publish(self.channel(self.start.call_sid),
-                         {"type": "live_transcript", "stream": self.start.stream_sid, **payload})
+        if self.start is None:
+            return
+        event = {"type": "live_transcript", "stream": self.start.stream_sid,
+                 "call_sid": self.call_sid, **payload}
+        for channel in self.targets:
+            self.publish(channel, event)
 
     def _heard(self, utterances: list[Utterance], received_at: float | None) -> None:
         for utterance in utterances:

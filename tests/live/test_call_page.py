@@ -11,7 +11,7 @@ from redis import Redis
 
 from core.db import db
 from ivr.models import Call
-from live.bus import Publisher, call_channel
+from live.bus import LiveBus, call_channel
 from live.decoder import Utterance
 from live.session import StreamResult, TrackLog
 from live.store import save, transcripts_of_call
@@ -55,7 +55,7 @@ def test_the_live_transcript_streams_to_the_page_through_redis(
     app.config["REDIS_URL"] = redis_url
     call = operator_call()
     sign_in(accounts.operator)
-    publish = Publisher(Redis.from_url(redis_url))
+    publish = LiveBus(Redis.from_url(redis_url)).publish
     stop = threading.Event()
     message = {"type": "live_transcript", "stream": "MZ1", "kind": "final",
                "track": "inbound", "text": "我想咨询贷款"}

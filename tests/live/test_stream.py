@@ -21,7 +21,7 @@ from twilio.request_validator import RequestValidator
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from live.bus import call_channel
+from live.bus import call_channel, operator_channel
 from live.server import STREAM_PATH, LiveServer, LiveSettings
 from live.session import StreamResult
 from tests.transcription.support import ko_model_dir, make_speech
@@ -88,12 +88,13 @@ def signed(url: str) -> ClientConnection:
     return connect(url, additional_headers={"X-Twilio-Signature": signature}, open_timeout=10)
 
 
-def start(ws: ClientConnection, call_sid: str, stream_sid: str) -> None:
+def start(ws: ClientConnection, call_sid: str, stream_sid: str,
+          parameters: dict[str, str] | None = None) -> None:
     ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
     ws.send(json.dumps({"event": "start", "sequenceNumber": "1", "streamSid": stream_sid,
                         "start": {"accountSid": "AC" + "0" * 32, "streamSid": stream_sid,
                                   "callSid": call_sid, "tracks": ["inbound", "outbound"],
-                                  "customParameters": {},
+                                  "customParameters": parameters or {},
                                   "mediaFormat": {"encoding": "audio/x-mulaw",
                                                   "sampleRate": 8000, "channels": 1}}}))
 
@@ -112,7 +113,7 @@ def stop(ws: ClientConnection, call_sid: str, stream_sid: str) -> None:
                         "stop": {"accountSid": "AC" + "0" * 32, "callSid": call_sid}}))
 
 
-def wait_until(condition: Any, seconds: float = 60) -> None:
+def wait_until(condition: Any, seconds: float = 180) -> None:
     import time
 
     deadline = time.monotonic() + seconds
@@ -126,7 +127,7 @@ def wait_until(condition: Any, seconds: float = 60) -> None:
 def closed_with(ws: ClientConnection) -> int | None:
     try:
         while True:
-            ws.recv(timeout=30)
+            ws.recv(timeout=180)
     except ConnectionClosed as exc:
         return exc.rcvd.code if exc.rcvd else None
 
@@ -161,8 +162,8 @@ def test_a_stream_cut_mid_way_keeps_what_arrived(live: Any, frames: list[str]) -
     wait_until(lambda: saved)
     (result,) = saved
     assert result.complete is False and result.tracks["inbound"].text
-    assert published[-1][1] == {"type": "live_transcript", "stream": "MZ2", "kind": "ended",
-                                "complete": False}
+    assert published[-1][1] == {"type": "live_transcript", "stream": "MZ2", "call_sid": "CA2",
+                                "kind": "ended", "complete": False}
     assert running.server.active == 0
 
 
@@ -219,3 +220,24 @@ def test_calls_beyond_the_cap_have_no_live_transcript(live: Any, frames: list[st
     assert [r.call_sid for r in saved] == ["CA5"]
     assert running.server.refused == 1
     assert call_channel("CA6") not in {channel for channel, _ in published}
+
+
+def test_an_operators_leg_is_told_as_the_callers_call_and_on_the_operators_screen(
+        live: Any, frames: list[str]) -> None:
+    running, published, saved = live
+    with signed(running.url) as ws:
+        # On the operator's leg Twilio's inbound track is the operator; outbound the caller.
+        start(ws, "CAoperatorleg", "MZ7", {"caller_call_sid": "CAcaller", "leg": "operator",
+                                          "agent_id": "12"})
+        media(ws, "MZ7", frames, track="outbound")
+        stop(ws, "CAoperatorleg", "MZ7")
+        closed_with(ws)
+    wait_until(lambda: saved)
+    (result,) = saved
+    assert result.call_sid == "CAcaller"
+    assert result.tracks["inbound"].text and not result.tracks["outbound"].text
+    assert {channel for channel, _ in published} == {call_channel("CAcaller"),
+                                                     operator_channel(12)}
+    finals = [p for _, p in published if p["kind"] == "final"]
+    assert finals and {p["track"] for p in finals} == {"inbound"}
+    assert all(p["call_sid"] == "CAcaller" for _, p in published)
