@@ -62,8 +62,11 @@ class StreamSession:
         self.started_at = clock()
         self.ended = False
         self.result: StreamResult | None = None
-        # Seconds from a media frame's arrival to the partial it produced (benchmark).
+        # Seconds from a media frame's arrival to the partial it produced, and seconds spent
+        # decoding, against seconds of audio (benchmarks/live_speech.py).
         self.latencies: list[float] = []
+        self.decode_seconds = 0.0
+        self.audio_seconds = 0.0
 
     @property
     def call_sid(self) -> str | None:
@@ -89,7 +92,11 @@ class StreamSession:
             decoder = self.decoders.get(message.track)
             if decoder is None:
                 return  # media before start, or of a track not announced: ignored
-            self._heard(decoder.feed(message.payload), received_at)
+            began = time.perf_counter()
+            heard = decoder.feed(message.payload)
+            self.decode_seconds += time.perf_counter() - began
+            self.audio_seconds += len(message.payload) / 8000
+            self._heard(heard, received_at)
         elif isinstance(message, Stop):
             self.end(complete=True)
 
