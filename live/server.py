@@ -1,4 +1,4 @@
-"""``python -m live.server``: the WebSocket endpoint Twilio streams operator calls to.
+"""The WebSocket endpoint Twilio streams operator calls to (``python -m workers.live``).
 
 Its own process (``make run`` starts and supervises it; a role of its own in docs/deploy.md),
 so decoding never delays a webhook nor a voicemail's transcription. The handshake must carry
@@ -9,7 +9,6 @@ runs in worker threads (Vosk releases the GIL), one message of a stream after th
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import time
@@ -170,24 +169,3 @@ async def run(server: LiveServer, host: str, port: int) -> None:
         log.info("live transcription listening on %s:%d%s (at most %d streams)", host, port,
                  STREAM_PATH, server.settings.max_streams)
         await running.serve_forever()
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="8718 live transcription (Twilio Media Streams)")
-    parser.add_argument("--host", default=None)
-    parser.add_argument("--port", type=int, default=None)
-    args = parser.parse_args(argv)
-    from app import create_app
-
-    app = create_app()
-    server = build(app)
-    if server.model is None:
-        log.warning("no speech model: operator calls get no live transcript until one is "
-                    "installed and this process restarts")
-    host = args.host or str(app.config.get("HOST") or "127.0.0.1")
-    port = args.port or int(app.config.get("LIVE_PORT") or 5001)
-    asyncio.run(run(server, host, port))
-
-
-if __name__ == "__main__":
-    main()

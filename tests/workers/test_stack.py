@@ -240,7 +240,7 @@ def test_light_work_has_a_worker_of_its_own():
     # Report figures take seconds of database work: with transcription, after it.
     assert "reports" not in light and heavy == ["transcription", "reports"]
     # Live decoding in its own process: never in a worker, never in the web server.
-    assert children["live"][1:] == ["-m", "live.server"]
+    assert children["live"][1:] == ["-m", "workers.live"]
 
 
 def boot(stack_: Stack) -> None:
