@@ -1,68 +1,96 @@
-// 实时转写: the call's live transcript through Server-Sent Events, knowledge-base articles
-// for what the caller said, and the 登记诉求 form filled where the operator typed nothing.
+/* 实时监控: the wallboard follows the live stream (Server-Sent Events); every value goes into
+   the page as text. Waits and times in state count on in the browser between snapshots. */
 (function () {
   "use strict";
-  var box = document.getElementById("live-transcript");
-  if (!box || !window.EventSource) { return; }
-  var lines = box.querySelector(".live-lines");
-  var partial = box.querySelector(".live-partial");
-  var state = box.querySelector(".live-state");
-  var articles = box.querySelector(".live-articles ol");
-  var form = document.getElementById("file-case");
-  var who = {inbound: "来电方", outbound: "坐席"};
+  var board = document.getElementById("board");
+  if (!board) { return; }
+  var receivedAt = Date.now();
+  var source = null;
+  var retryTimer = null;
 
-  function line(track, text) {
-    var p = document.createElement("p");
-    p.className = "live-line track-" + track;
-    var strong = document.createElement("strong");
-    strong.textContent = who[track] || track;
-    p.appendChild(strong);
-    p.appendChild(document.createTextNode(" " + text));
-    lines.appendChild(p);
+  function text(id, value) { document.getElementById(id).textContent = String(value); }
+  function percent(ratio) { return ratio.value === null ? "—" : (Math.round(ratio.value * 1000) / 10) + "%"; }
+  function duration(seconds) {
+    var m = Math.floor(seconds / 60), s = seconds % 60;
+    return m ? m + "分" + (s < 10 ? "0" : "") + s + "秒" : s + "秒";
+  }
+  function el(tag, cls, content) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (content !== undefined) { node.textContent = String(content); }
+    return node;
   }
 
-  // Only an empty field (or one still holding what was filled in before) is filled: nothing
-  // the operator typed is ever replaced.
-  function prefill(name, value) {
-    if (!form || !value) { return; }
-    var input = form.querySelector('[name="' + name + '"]');
-    if (!input) { return; }
-    var untouched = input.value === "" || input.value === input.dataset.prefilled ||
-      (input.dataset.caller !== undefined && input.value === input.dataset.caller);
-    if (!untouched) { return; }
-    input.value = value;
-    input.dataset.prefilled = value;
-    input.classList.add("prefilled");
-  }
-
-  function assist(data) {
-    articles.textContent = "";
-    (data.articles || []).forEach(function (a) {
-      var li = document.createElement("li");
-      var link = document.createElement("a");
-      link.href = "/console/kb/" + a.id;
-      link.target = "_blank";
-      link.rel = "noopener";
-      link.textContent = a.title;
-      li.appendChild(link);
-      articles.appendChild(li);
+  function render(data) {
+    receivedAt = Date.now();
+    text("waiting-count", data.waiting.length);
+    var longest = document.getElementById("longest-wait");
+    longest.dataset.seconds = String(data.longest_wait_seconds);
+    text("callbacks-pending", data.callbacks.pending);
+    text("callbacks-overdue", data.callbacks.overdue);
+    text("today-offered", data.today.offered);
+    text("today-answered", data.today.answered);
+    text("today-abandoned", data.today.abandoned);
+    text("today-sl", percent(data.today.service_level));
+    text("today-asa", data.today.asa_seconds === null ? "—" : data.today.asa_seconds);
+    text("today-aht", data.today.aht_seconds === null ? "—" : data.today.aht_seconds);
+    text("today-callbacks", data.today.callbacks_done);
+    var list = document.getElementById("waiting-list");
+    list.replaceChildren();
+    data.waiting.forEach(function (w) {
+      var item = el("li");
+      item.appendChild(el("span", "w-area", w.area));
+      var time = el("span", "w-time");
+      time.dataset.seconds = String(w.waited_seconds);
+      item.appendChild(time);
+      if (w.connecting) { item.appendChild(el("span", "w-note", "接通中")); }
+      list.appendChild(item);
     });
-    var f = data.fields || {};
-    if (f.enterprise) { prefill("enterprise_name", f.enterprise.value); }
-    if (f.contact) { prefill("contact_name", f.contact.value); }
-    if (f.phones && f.phones.length) { prefill("contact_phone", f.phones[0].value); }
+    document.getElementById("waiting-empty").hidden = data.waiting.length > 0;
+    var counts = Object.keys(data.by_state).map(function (name) { return name + " " + data.by_state[name]; });
+    text("state-counts", counts.join("　"));
+    var ops = document.getElementById("operator-list");
+    ops.replaceChildren();
+    data.operators.forEach(function (o) {
+      var item = el("li", "op state-" + o.state);
+      item.appendChild(el("span", "op-name", o.name));
+      item.appendChild(el("span", "op-state", o.label));
+      var time = el("span", "op-time");
+      time.dataset.seconds = String(o.seconds);
+      item.appendChild(time);
+      ops.appendChild(item);
+    });
+    tick();
   }
 
-  var source = new EventSource(box.dataset.live);
-  source.onmessage = function (event) {
-    var data;
-    try { data = JSON.parse(event.data); } catch (e) { return; }
-    if (data.kind === "started") { state.textContent = "通话中，实时转写…"; }
-    else if (data.kind === "partial") { partial.textContent = (who[data.track] || "") + "：" + data.text; }
-    else if (data.kind === "final") { partial.textContent = ""; line(data.track, data.text); }
-    else if (data.kind === "assist") { assist(data); }
-    else if (data.kind === "ended") {
-      state.textContent = data.complete ? "通话已结束，转写已保存" : "音频流中断，已保存收到的部分";
-    }
-  };
+  function tick() {
+    var passed = Math.floor((Date.now() - receivedAt) / 1000);
+    board.querySelectorAll("[data-seconds]").forEach(function (node) {
+      var seconds = Number(node.dataset.seconds) + passed;
+      node.textContent = node.id === "longest-wait" && !Number(node.dataset.seconds) ? "0" : duration(seconds);
+    });
+    var now = new Date();
+    text("board-clock", now.toLocaleTimeString("zh-CN", {hour12: false}));
+  }
+
+  function connect() {
+    retryTimer = null;
+    source = new EventSource(board.dataset.stream);
+    source.onopen = function () { text("board-live", "实时"); board.dataset.live = "1"; };
+    source.onerror = function () {
+      text("board-live", "重连中…");
+      board.dataset.live = "0";
+      if (source.readyState === EventSource.CLOSED && !retryTimer) {
+        retryTimer = setTimeout(connect, 3000);
+      }
+    };
+    source.addEventListener("snapshot", function (e) {
+      render(JSON.parse(e.data));
+      board.dataset.updated = String(Date.now());
+    });
+  }
+
+  connect();
+  setInterval(tick, 1000);
+  tick();
 })();

@@ -1,7 +1,7 @@
 """live transcripts: what Vosk heard on each track of an operator call while it went on
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import core.db
 
-revision = "0024"
-down_revision = "0023"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
