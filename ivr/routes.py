@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import sys
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
