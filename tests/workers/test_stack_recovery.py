@@ -46,7 +46,7 @@ class Run:
     def pids(self) -> dict[str, int]:
         return {name: int(pid) for name, pid in STARTED.findall(self.text())}
 
-    def wait_for(self, condition, what: str, timeout: float = 90.0) -> None:  # type: ignore[no-untyped-def]
+    def wait_for(self, condition, what: str, timeout: float = 240.0) -> None:  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if condition():
