@@ -163,17 +163,34 @@ def client(app: Any) -> Any:
 
 
 @pytest.fixture
-def phone(app: Any) -> Any:
-    """A terminal phone wired straight into the app, signing like Twilio."""
+def phone(app: Any, clock: MutableClock) -> Any:
+    """A terminal phone wired straight into the app, signing like Twilio; its switchboard
+    (the queue, simulated operators) moves the test's clock."""
     from ivr.phone import InProcessTransport, TerminalPhone
+    from ivr.switchboard import Switchboard
 
-    return TerminalPhone(
+    phone = TerminalPhone(
         transport=InProcessTransport(app),
         base_url=PUBLIC_BASE_URL,
         auth_token=AUTH_TOKEN,
         account_sid=app.config["TWILIO_ACCOUNT_SID"],
         echo=lambda _line: None,
     )
+    phone.switchboard = Switchboard(clock, phone.signed_post,
+                                    account_sid=app.config["TWILIO_ACCOUNT_SID"],
+                                    echo=lambda _line: None)
+    return phone
+
+
+QUEUE_ACCOUNT_SID = "AC" + "5" * 32
+
+
+@pytest.fixture
+def desk(app: Any, phone: Any) -> Any:
+    """Operators on duty (tests/queue_desk.py); their devices are the phone's switchboard's."""
+    from tests.queue_desk import Desk
+
+    return Desk(app, phone.switchboard)
 
 
 @pytest.fixture
