@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from workers import instance_state
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -67,6 +69,8 @@ class Run:
         self.process.wait()
 
 
+# Each test boots `make run` (twice for the second): slow on a loaded machine.
+@pytest.mark.timeout(900)
 def test_a_running_make_run_is_left_alone_and_sighup_stops_everything(tmp_path: Path) -> None:
     run = Run(tmp_path, "hup")
     try:
@@ -86,6 +90,7 @@ def test_a_running_make_run_is_left_alone_and_sighup_stops_everything(tmp_path: 
         run.kill_group()
 
 
+@pytest.mark.timeout(900)
 def test_the_next_make_run_cleans_up_after_a_killed_one(tmp_path: Path) -> None:
     crashed = Run(tmp_path, "crashed")
     try:
