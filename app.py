@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from call_flows.engine import FlowEngine, VoiceSettings
@@ -30,7 +30,7 @@ from console.operators_cli import operators_cli
 from core import config as config_module
 from core.bulkhead import Bulkhead
 from core.clock import system_clock
-from core.db import db
+from core.db import db, set_write_intent
 from core.files import private_directory, restrict_new_files
 from core.models import import_all_models
 from core.queues import CALLS, DEFAULT, connect_fast
@@ -209,6 +209,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     import_all_models()
     db.configure(app.config["DATABASE_URL"])
     app.teardown_appcontext(lambda _exc: db.session.remove())
+
+    @app.before_request
+    def _form_posts_take_the_write_lock_first() -> None:
+        # SQLite: a console or API write waits for the lock instead of failing with
+        # "database is locked" after its first read (core.db.write_intent). Webhooks read
+        # mostly and take the lock where they write (ivr.service).
+        set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS")
+                         and not request.path.startswith("/ivr/"))
 
     tz = config_module.hotline_zone(app.config)
     use_office_hours(app.config["OFFICE_HOURS"])
