@@ -56,14 +56,26 @@ def remove(instance: Path) -> None:
         state_path(instance).unlink()
 
 
+def _zombie(pid: int) -> bool:
+    """Exited but not yet reaped by its parent (an orphan waits for init to reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
+
+
 def alive(pid: int) -> bool:
+    """A running process (a zombie has exited: it only waits to be reaped)."""
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return pid > 0
+    return not _zombie(pid)
 
 
 def _leads_its_group(pid: int) -> bool:
