@@ -27,6 +27,7 @@ import extraction.models
 import followup.models
 import ivr.models
 import knowledge.models
+import live.models
 import messaging.models
 import recordings
 import reports.models
@@ -89,6 +90,7 @@ from knowledge import phone as knowledge_phone
 from knowledge.cli import kb_cli
 from knowledge.phone import attach_phone_menu
 from knowledge.seed import seed_knowledge
+from live.urls import live_stream_url
 from messaging import routes as messaging_routes
 from recordings.cli import recordings_cli
 from reports import web as reports_web
@@ -108,7 +110,7 @@ MODEL_MODULES: tuple[ModuleType, ...] = (
     ivr.models, workdays.models, cases.models, cases.case_models, api.models,
     transcription.models, transcription.corrections, console.models, cases.notice_models,
     messaging.models, followup.models, cases.notifications, cases.lookup_guard,
-    knowledge.models, reports.models, callqueue.models, extraction.models,
+    knowledge.models, reports.models, callqueue.models, extraction.models, live.models,
 )
 # Everything else the app is made of, registered by importing the objects (a module renamed or
 # removed fails at import, and mypy and the import-graph test see every edge).
@@ -176,6 +178,7 @@ def build_flow_engine(app: Flask, registry: HookRegistry) -> FlowEngine:
         dial_timeout=cfg["OPERATOR_DIAL_TIMEOUT"],
         caller_id=cfg.get("TWILIO_CALLER_ID") or None,
         voicemail_max_seconds=cfg["VOICEMAIL_MAX_SECONDS"],
+        live_stream_url=live_stream_url(cfg),
         variables={"office_hours": hours_text,
                    "rating_options": rating_options(cfg["FOLLOWUP_RATING_ORDER"])},
     )
