@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import api.models
@@ -63,7 +63,7 @@ from core import health
 from core.bulkhead import Bulkhead
 from core.cli import Seeder, db_cli, seed_command_for
 from core.clock import system_clock
-from core.db import db
+from core.db import db, set_write_intent
 from core.files import private_directory, restrict_new_files
 from core.queues import CALLS, DEFAULT, connect_fast
 from core.security_headers import add_security_headers
@@ -285,6 +285,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     import_all_models()
     db.configure(app.config["DATABASE_URL"])
     app.teardown_appcontext(lambda _exc: db.session.remove())
+
+    @app.before_request
+    def _form_posts_take_the_write_lock_first() -> None:
+        # SQLite: a console or API write waits for the lock instead of failing with
+        # "database is locked" after its first read (core.db.write_intent). Webhooks read
+        # mostly and take the lock where they write (ivr.service).
+        set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS")
+                         and not request.path.startswith("/ivr/"))
 
     tz = config_module.hotline_zone(app.config)
     use_office_hours(app.config["OFFICE_HOURS"])
