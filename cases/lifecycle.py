@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases import ledger, sms
+from cases import ledger, sms, timeliness
 from cases.actors import CENTRE, SUPERVISORS, Actor, require_department, require_kind
 from cases.audit import changed, record_event, snapshot
 from cases.case_models import Assignment, Case, Escalation, JointMeeting, Rating, Reply
@@ -218,6 +218,7 @@ def resolve_self_service(session: Session, case_id: int, *, text: str, actor: Ac
     move(case, "resolve_self_service", Status.CLOSED)
     case.answered_at = now
     case.answered_on = deadlines.local_date(now)
+    timeliness.note_answer(case, now, deadlines.tz)
     _event(session, case, "resolved_self_service", actor, now, before, reply=answer)
     ledger.settle(session, case, actor=actor, now=now)
     return case
@@ -542,7 +543,7 @@ def approve_extension(session: Session, assignment_id: int, *, enterprise_inform
     # Decided after the due date: the miss stays on record (按时办结率) whatever the new date.
     deadlines = Deadlines(calendar_for(session))
     ledger.note_missed(assignment, deadlines, now)
-    if case.status == Status.HANDLING:
+    if case.status in timeliness.RUNNING:
         ledger.note_missed(case, deadlines, now)
     agreed = Deadlines.agreed(assignment.extension_due, assignment.extension_reason or "")
     assignment.extension_status = Extension.APPROVED
