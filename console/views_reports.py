@@ -239,7 +239,11 @@ def reports_assessment() -> Any:
     """年底考核: the year's indicators per unit in one sheet."""
     raw = request.args.get("year", "")
     year = int(raw) if raw.isdigit() else _scope().today.year
-    scope = scope_for(current_app, periods.year(year))
+    try:
+        scope = scope_for(current_app, periods.year(year))
+    except periods.PeriodError as exc:
+        abort(Response(render_template("console/error.html", status=400, message=str(exc)),
+                       400))
     return _write_xlsx(
         lambda path: write_assessment(db.session, scope, app_calendar(current_app), path),
         f"年度考核_{year}.xlsx")

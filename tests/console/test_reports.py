@@ -63,6 +63,14 @@ def test_bad_period_is_a_clear_400(client: Any, accounts: Accounts, sign_in: Any
     sign_in(accounts.supervisor)
     response = client.get("/console/reports?kind=month&month=2026-13")
     assert response.status_code == 400 and "YYYY-MM" in response.get_data(as_text=True)
+    # Out of range: a reason, not a 500.
+    for path in ("/console/reports?kind=year&year=0", "/console/reports?kind=month&month=9999-12",
+                 "/console/reports?from=2026-01-01&to=9999-12-31",
+                 "/console/reports/assessment.xlsx?year=0",
+                 "/console/reports/ledger.xlsx?kind=quarter&quarter=0001-Q1"):
+        response = client.get(path)
+        assert response.status_code == 400, path
+        assert "统计周期应在2000年至2099年之间" in response.get_data(as_text=True), path
     assert client.get("/console/reports/cases?indicator=nope").status_code == 404
 
 
