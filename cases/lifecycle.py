@@ -154,9 +154,18 @@ def _tell_all(session: Session, assignments: Sequence[Assignment], kind: Notific
         tell(session, assignment, kind, now=now)
 
 
-def _withdraw_active(case: Case) -> list[int]:
+def _note_running_miss(case: Case, today: date) -> None:
+    """Before a running due date (with departments, or the leading group's decision date) is
+    replaced, keep its miss if it passed: the sweep may not have run since."""
+    if case.status in timeliness.RUNNING:
+        timeliness.note_missed(case, today)
+
+
+def _withdraw_active(case: Case, today: date) -> list[int]:
+    """Take the case off its units (a withdrawn assignment keeps a miss it already had)."""
     withdrawn = []
     for assignment in _active(case):
+        timeliness.note_missed(assignment, today)
         assignment.state = AssignmentState.WITHDRAWN
         withdrawn.append(assignment.department_id)
     return withdrawn
@@ -268,7 +277,9 @@ def reroute(session: Session, case_id: int, *, department_id: int, actor: Actor,
     check(case, "reroute")
     (department,) = _departments(session, [department_id], "department_id")
     before = snapshot(case, CASE_FIELDS)
-    withdrawn = _withdraw_active(case)
+    today = _deadlines(session, calendar, tz).local_date(now)
+    _note_running_miss(case, today)
+    withdrawn = _withdraw_active(case, today)
     _route_to_lead(session, case, department, "reroute", now, calendar, tz, note=reason)
     _event(session, case, "rerouted", actor, now, before, note=reason,
            departments=[department.name], withdrawn_department_ids=withdrawn)
@@ -371,7 +382,9 @@ def escalate(session: Session, case_id: int, *, analysis: str, actor: Actor, now
     check(case, "escalate")
     text = _text(analysis, "analysis", "请填写研判意见")
     before = snapshot(case, CASE_FIELDS)
-    withdrawn = _withdraw_active(case)
+    today = _deadlines(session, calendar, tz).local_date(now)
+    _note_running_miss(case, today)
+    withdrawn = _withdraw_active(case, today)
     days = decision_days if decision_days is not None else DECISION_WORKING_DAYS
     if days < 1:
         raise InvalidInput({"decision_days": "决定时限至少为1个工作日"})
@@ -411,6 +424,7 @@ def record_leading_group_decision(session: Session, case_id: int, *, decision: s
     escalation.decision, escalation.decision_deadline = text, deadline
     escalation.decided_at = decided_at or now
     escalation.decided_by = (decided_by or "").strip()[:100] or None
+    _note_running_miss(case, deadlines.local_date(now))  # decided after the decision date
     due = deadlines.decided(deadline)
     assigned = [_assign(session, case, department, Role.LEAD if index == 0 else Role.CO,
                         due, now) for index, department in enumerate(departments)]
@@ -476,6 +490,8 @@ def return_assignment(session: Session, assignment_id: int, *, reason: str, acto
     deadlines = _deadlines(session, calendar, tz)
     before_case = snapshot(case, CASE_FIELDS)
     before = snapshot(assignment, ASSIGNMENT_FIELDS)
+    today = deadlines.local_date(now)
+    timeliness.note_missed(assignment, today)  # returned after its date: the miss stays
     assignment.state = AssignmentState.RETURNED
     assignment.returned_at = now
     assignment.return_reason = text
@@ -485,6 +501,7 @@ def return_assignment(session: Session, assignment_id: int, *, reason: str, acto
             _mark_answered(session, case, deadlines, actor, now, "return")
             _event(session, case, "answered", actor, now, before_case)
         else:
+            _note_running_miss(case, today)
             move(case, "return", Status.RECEIVED)
             case.returned_at = now
             _set_due(case, deadlines.requeued(now))
