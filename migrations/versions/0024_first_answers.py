@@ -6,8 +6,8 @@
 the current answer; the local date is Asia/Shanghai's (the default ``HOTLINE_TZ``).
 ``report_bulletins.figures``: the centre's figures as issued, for marking revisions.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0024
+Revises: 0023
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from alembic import op
 
 import core.db
 
-revision = "0020"
-down_revision = "0019"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
