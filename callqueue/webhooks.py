@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, request
-from flask.blueprints import BlueprintSetupState
 from twilio.twiml.voice_response import VoiceResponse
 
 from call_flows import queue_twiml
@@ -37,14 +36,6 @@ from ivr.routes import never_fails
 from ivr.service import IvrRuntime
 
 bp = Blueprint("queue", __name__, url_prefix="/ivr/queue")
-
-
-@bp.record_once
-def _exempt_from_csrf(state: BlueprintSetupState) -> None:
-    # Authenticated by Twilio's signature, not a session cookie: no CSRF token to check.
-    csrf = state.app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(bp)
 
 
 def _runtime() -> QueueRuntime:
