@@ -61,6 +61,9 @@ BACKFILL = (
     "AND answered_on > due_date) OR (status = 'handling' AND due_date < :today))",
     "UPDATE assignments SET first_missed_due = due_date WHERE due_date IS NOT NULL "
     "AND (overdue = true OR (state IN ('pending', 'accepted') AND due_date < :today))",
+    # The generator's answers are the first ones (no rework in the generated data).
+    "UPDATE cases SET first_answered_at = answered_at, first_answered_on = answered_on "
+    "WHERE answered_at IS NOT NULL",
     # The generator leaves hanging_since empty; the console's hanging list needs it.
     "UPDATE cases SET hanging_since = updated_at WHERE ledger_state = 'hanging' "
     "AND hanging_since IS NULL",
