@@ -374,6 +374,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--reuse", metavar="DATABASE",
                         help="measure on a database kept by an earlier run (no loading)")
+    parser.add_argument("--load-only", action="store_true",
+                        help="load and keep the data set, measure nothing (then --reuse it "
+                             "when the machine is quiet)")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -406,8 +409,11 @@ def run(args: argparse.Namespace, n: int, samples: int, export_rows: int) -> Non
         upgrade(url)  # a database kept by an older run gets the newer tables
         measure(url, samples, export_rows)
         return
-    with bench_cases.private_database(args.database_url, args.keep) as url:
+    with bench_cases.private_database(args.database_url, args.keep or args.load_only) as url:
         load(url, n)
+        if args.load_only:
+            print(f"  kept for --reuse: {url.rsplit('/', 1)[-1]}")
+            return
         measure(url, samples, export_rows, 1 if args.smoke else EXPORT_ROUNDS)
 
 
