@@ -11,6 +11,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from callqueue.history import queue_history
+from callqueue.models import OUTCOME_LABELS
 from cases.enterprises import find_or_register_enterprise
 from cases.vocab import CATEGORY_LABELS
 from console import queries, review
@@ -63,7 +65,8 @@ def call_detail(call_id: int) -> Any:
         "console/call.html", call=call, recordings=review.reviewed(db.session, call.recordings),
         cases=queries.cases_of_call(db.session, call.id), node_labels=_node_labels(call.flow),
         flow_title=getattr(_flows().get(call.flow), "title", call.flow),
-        subcategories=VALUE_LABELS["subcategory"])
+        subcategories=VALUE_LABELS["subcategory"],
+        queue=queue_history(db.session, call.call_sid), outcome_labels=OUTCOME_LABELS)
 
 
 @route("/calls/<int:call_id>/case", roles=CENTRE, methods=("POST",))
