@@ -6,8 +6,8 @@
 the current answer; the local date is Asia/Shanghai's (the default ``HOTLINE_TZ``).
 ``report_bulletins.figures``: the centre's figures as issued, for marking revisions.
 
-Revision ID: 0025
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from alembic import op
 
 import core.db
 
-revision = "0025"
-down_revision = "0024"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
