@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import api.models
@@ -27,6 +27,7 @@ import extraction.models
 import followup.models
 import ivr.models
 import knowledge.models
+import live.models
 import messaging.models
 import recordings
 import reports.models
@@ -65,7 +66,7 @@ from core import health
 from core.bulkhead import Bulkhead
 from core.cli import Seeder, db_cli, seed_command_for
 from core.clock import system_clock
-from core.db import db
+from core.db import db, set_write_intent
 from core.files import private_directory, restrict_new_files
 from core.queues import CALLS, DEFAULT, connect_fast
 from core.security_headers import add_security_headers
@@ -92,6 +93,7 @@ from knowledge import phone as knowledge_phone
 from knowledge.cli import kb_cli
 from knowledge.phone import attach_phone_menu
 from knowledge.seed import seed_knowledge
+from live.urls import live_stream_url
 from messaging import routes as messaging_routes
 from recordings.cli import recordings_cli
 from reports import web as reports_web
@@ -111,7 +113,7 @@ MODEL_MODULES: tuple[ModuleType, ...] = (
     ivr.models, workdays.models, cases.models, cases.case_models, api.models,
     transcription.models, transcription.corrections, console.models, cases.notice_models,
     messaging.models, followup.models, cases.notifications, cases.lookup_guard,
-    knowledge.models, reports.models, callqueue.models, extraction.models,
+    knowledge.models, reports.models, callqueue.models, extraction.models, live.models,
 )
 # Everything else the app is made of, registered by importing the objects (a module renamed or
 # removed fails at import, and mypy and the import-graph test see every edge).
@@ -188,6 +190,7 @@ def build_flow_engine(app: Flask, registry: HookRegistry) -> FlowEngine:
         dial_timeout=cfg["OPERATOR_DIAL_TIMEOUT"],
         caller_id=cfg.get("TWILIO_CALLER_ID") or None,
         voicemail_max_seconds=cfg["VOICEMAIL_MAX_SECONDS"],
+        live_stream_url=live_stream_url(cfg),
         variables={"office_hours": hours_text,
                    "rating_options": rating_options(cfg["FOLLOWUP_RATING_ORDER"])},
     )
@@ -295,6 +298,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                             closes_at=close_of_business(app.config["OFFICE_HOURS"]))
     db.configure(app.config["DATABASE_URL"], session_info=services.session_info())
     app.teardown_appcontext(lambda _exc: db.session.remove())
+
+    @app.before_request
+    def _form_posts_take_the_write_lock_first() -> None:
+        # SQLite: a console or API write waits for the lock instead of failing with
+        # "database is locked" after its first read (core.db.write_intent). Webhooks read
+        # mostly and take the lock where they write (ivr.service).
+        set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS")
+                         and not request.path.startswith("/ivr/"))
 
     tz = config_module.hotline_zone(app.config)
     calendars = CalendarProvider(db.session)

@@ -32,5 +32,15 @@ def init_app(app: Flask) -> None:
 
     app.register_error_handler(CSRFError, csrf_refused)
     templating.init_app(app)
+    # Live panels (screen pop, 实时监控): their own threads, one wallboard snapshot a second.
+    from console.live_stream import StreamSlots
+    from console.operators import simulated_operators
+    from console.wallboard import SnapshotCache
+
+    app.extensions["live_stream_slots"] = StreamSlots(
+        int(app.config.get("LIVE_STREAMS_PER_PROCESS", 12)))
+    app.extensions["wallboard_cache"] = SnapshotCache()
+    # ``flask call --operator`` (ivr/cli.py): the console owns the accounts it signs in.
+    app.extensions["simulated_operators"] = simulated_operators
     # The bare address is where a newcomer starts: the console's sign-in page.
     app.add_url_rule("/", "root", lambda: redirect(url_for("console.login")))
