@@ -18,7 +18,7 @@ the request, once per request).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -34,20 +34,13 @@ from cases.case_models import Assignment
 from cases.deadlines import hotline_tz
 from cases.notice_models import REMINDER_LEVEL_LABELS, ReminderLevel, ReminderSent
 from cases.notifications import Audience, NotificationKind, notify
+from cases.services import services
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, Extension
 from messaging.sms import send as send_sms
 from messaging.texts import spoken_day
 from workdays.calendar import WorkCalendar
 
 REMINDER_ACTOR = Actor("system", "督办提醒")
-# Liaison phones (E.164) of a department; the console's users table provides them.
-PhoneLookup = Callable[[Session, int], Sequence[str]]
-
-
-def _no_phones(_session: Session, _department_id: int) -> Sequence[str]:
-    return ()
-
-
 def overdue_working_days(due: date, today: date, calendar: WorkCalendar) -> int:
     """Working days after ``due`` up to and including ``today``."""
     days, day = 0, due
@@ -107,7 +100,7 @@ class ReminderRun:
 
 
 def _send(session: Session, assignment: Assignment, level: ReminderLevel, *, today: date,
-          calendar: WorkCalendar, now: datetime, phones: PhoneLookup) -> None:
+          calendar: WorkCalendar, now: datetime) -> None:
     case, department = assignment.case, assignment.department
     assert assignment.due_date is not None
     due = spoken_day(assignment.due_date)
@@ -132,7 +125,7 @@ def _send(session: Session, assignment: Assignment, level: ReminderLevel, *, tod
                kind=NotificationKind.ESCALATED, title=f"督办：诉求{number}已提请企服专班督办",
                body=body + "已提请企服专班督办，请立即办理。", **common)
     params = {"department": name, "number": number, "due": due, "days": days}
-    for phone in dict.fromkeys(phones(session, department.id)):
+    for phone in dict.fromkeys(services(session).liaison_phones(session, department.id)):
         send_sms(session, kind=str(level), to=phone, params=params, case_id=case.id,
                  now=now, dedupe_key=f"reminder:{assignment.id}:{level}:{phone}")
     record_event(session, case, actor=REMINDER_ACTOR, action=f"reminder_{level}", now=now,
@@ -177,8 +170,7 @@ def remind_extension_decisions(session: Session, now: datetime, today: date,
 
 
 def send_reminders(session: Session, now: datetime, *, calendar: WorkCalendar,
-                   escalate_after: int = 2, tz: tzinfo | None = None,
-                   phones: PhoneLookup = _no_phones) -> ReminderRun:
+                   escalate_after: int = 2, tz: tzinfo | None = None) -> ReminderRun:
     """Send every notice that is due and was not sent before; safe to run concurrently."""
     today = now.astimezone(tz or hotline_tz()).date()
     run = ReminderRun()
@@ -202,7 +194,6 @@ def send_reminders(session: Session, now: datetime, *, calendar: WorkCalendar,
             extension_requested=assignment.extension_status == Extension.REQUESTED)
         for level in levels:
             if _claim(session, assignment, level, now):
-                _send(session, assignment, level, today=today, calendar=calendar, now=now,
-                      phones=phones)
+                _send(session, assignment, level, today=today, calendar=calendar, now=now)
                 run.sent.append((assignment.id, str(level)))
     return run
