@@ -50,7 +50,8 @@ CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "workdays.cli:workdays
               "transcription.cli:model_cli", "transcription.cli:transcribe_command",
               "transcription.cli:jobs_cli", "console.cli:users_cli",
               "followup.cli:followups_cli", "knowledge.cli:kb_cli",
-              "recordings.cli:recordings_cli", "reports.cli:reports_cli")
+              "recordings.cli:recordings_cli", "reports.cli:reports_cli",
+              "casesearch.cli:case_search_cli")
 # ``init_app(app)`` hooks run before blueprints are registered (CSRF, session cookies).
 APP_HOOKS: tuple[str, ...] = ("console:init_app", "followup.listeners:init_app",
                               "followup.jobs:init_app", "recordings:init_app",

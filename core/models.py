@@ -19,6 +19,7 @@ MODEL_MODULES = (
     "cases.notifications",
     "cases.lookup_guard",
     "knowledge.models",
+    "casesearch.models",
     "reports.models",
 )
 

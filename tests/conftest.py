@@ -137,9 +137,11 @@ def _truncate_all() -> None:
         else:
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
-            # Unmapped tables (the FTS5 search index) are not in the metadata.
+            # Unmapped tables (the FTS5 search indexes) are not in the metadata.
             for table in UNMAPPED_TABLES:
                 conn.execute(text(f"DELETE FROM {table}"))
+            # Deleting cases and replies fired the case search's triggers (TRUNCATE does not).
+            conn.execute(text("DELETE FROM case_search_pending"))
 
 
 @pytest.fixture

@@ -51,6 +51,9 @@ PERIODIC: tuple[Periodic, ...] = (
     # The 统计 page's standard periods, computed ahead so supervisors never wait for them.
     Periodic(name="reports-snapshots", func="reports.jobs.refresh_snapshots_job",
              interval=300, queue=REPORTS, timeout=600),
+    # The words of cases written since the last run, into the case search index (a search
+    # also reads the few still pending itself; this keeps that few).
+    Periodic(name="case-search-index", func="casesearch.jobs.refresh_index_job", interval=60),
     # The monthly bulletin's draft on the first working day; once per month (unique month).
     Periodic(name="reports-bulletin-draft", func="reports.jobs.draft_monthly_bulletin_job",
              interval=3600),
