@@ -41,13 +41,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from app import import_all_models
 from benchmarks.cases import Tables, Timing, explain, private_database
 from cases.case_models import Case
 from cases.seed import seed_departments
 from casesearch.index import CaseTexts, words
 from console.queries import CaseFilters, QueueFilters, all_cases, operator_queue
 from core.db import make_engine_url
-from core.models import import_all_models
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 24, 17, 0, tzinfo=TZ).astimezone(UTC)

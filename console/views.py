@@ -9,12 +9,15 @@ from console import (  # noqa: F401  (importing registers the routes)
     views_calls,
     views_cases,
     views_department,
+    views_desk,
     views_duplicates,
     views_enterprises,
     views_kb,
+    views_live,
     views_notifications,
     views_queue,
     views_reports,
+    views_suggestions,
     views_supervisor,
 )
 from console.blueprint import ROUTE_ROLES, bp

@@ -43,6 +43,7 @@ from console.web import (
     user,
 )
 from core.db import db
+from extraction.service import FIELD_LABELS, case_suggestions, current_value
 from followup.queries import followups_of_case
 
 
@@ -101,6 +102,10 @@ def case_page(case_id: int) -> str:
                            for code, name in names.items()},
         show_centre=account.role in CENTRE, overdue_ids=late,
         followups=followups_of_case(db.session, case.id),
+        field_suggestions=(case_suggestions(db.session, case.id)
+                           if account.role in CENTRE else []),
+        suggestion_labels=FIELD_LABELS,
+        suggestion_current=lambda field: current_value(case, field),
     )
 
 

@@ -177,6 +177,8 @@ def build_children(env: dict[str, str], port: str, redis_instance: Path | None) 
         children.append(Child(name, [PYTHON, "-m", "workers.worker", "--with-scheduler",
                                      "--queues", ",".join(queues)], env))
     children.append(Child("cron", [PYTHON, "-m", "workers.cron"], env))
+    # Live transcripts of operator calls: decoding in a process of its own (docs/live.md).
+    children.append(Child("live", [PYTHON, "-m", "workers.live"], env))
     return children
 
 

@@ -194,11 +194,11 @@ def test_a_retry_nobody_will_run_is_replaced(app, redis_conn) -> None:
 
 
 def test_reconciliation_is_a_periodic_job() -> None:
-    from transcription.jobs import reconcile_recordings
-    from workers.periodic import PERIODIC, _resolve
+    from transcription.recovery import reconcile_recordings
+    from workers.periodic import PERIODIC
 
     entry = next(p for p in PERIODIC if p.name == "transcription-reconcile")
-    assert _resolve(entry.func) is reconcile_recordings and entry.interval <= 60
+    assert entry.func is reconcile_recordings and entry.interval <= 60
 
 
 def test_an_orphan_is_found_in_minutes_not_ten(app, redis_conn) -> None:
