@@ -4,7 +4,7 @@ A case's document is the set of words of its request text (诉求内容), contac
 name and credit code, voicemail transcripts (as transcribed and as last corrected) and replies
 (and their policy basis), each segmented on its own with the knowledge base's segmentation.
 
-Database triggers (migration 0026) add a row to ``case_search_pending`` whenever one of those
+Database triggers (migration 0027) add a row to ``case_search_pending`` whenever one of those
 changes — a case filed on any channel or edited, a transcript attached or corrected, a reply
 written, an enterprise renamed, a voicemail linked to another case — so no write path can
 forget the index. :func:`refresh` takes pending rows in order and rewrites those cases'

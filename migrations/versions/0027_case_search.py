@@ -6,8 +6,8 @@ case_recordings, transcript_corrections and enterprises add a row to ``case_sear
 whenever a searched text may have changed; the application segments those cases again.
 Every existing case starts pending (the periodic job, or ``flask case-search reindex``).
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
-down_revision = "0025"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
