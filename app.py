@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import api.models
@@ -21,12 +21,14 @@ import cases.lookup_guard
 import cases.models
 import cases.notice_models
 import cases.notifications
+import casesearch.models
 import console
 import console.models
 import extraction.models
 import followup.models
 import ivr.models
 import knowledge.models
+import live.models
 import messaging.models
 import recordings
 import reports.models
@@ -51,24 +53,28 @@ from callqueue.runtime import QueueRuntime, runtime_from_config
 from cases import ivr_hooks as case_ivr_hooks
 from cases.call_log import use_call_log
 from cases.cli import cases_cli
-from cases.deadlines import use_office_hours
+from cases.deadlines import close_of_business
+from cases.events import CaseAnswered, CaseTextArrived, RatingRecorded, RecordingTranscribed
 from cases.seed import seed_reference_data
+from cases.services import CaseServices
+from casesearch.cli import case_search_cli
 from console import views as console_views
 from console.cli import users_cli
 from console.operators_cli import operators_cli
 from console.seed import seed_console
+from console.users import liaison_phones
 from core import config as config_module
 from core import health
 from core.bulkhead import Bulkhead
 from core.cli import Seeder, db_cli, seed_command_for
 from core.clock import system_clock
-from core.db import db
+from core.db import db, set_write_intent
 from core.files import private_directory, restrict_new_files
 from core.queues import CALLS, DEFAULT, connect_fast
 from core.security_headers import add_security_headers
 from core.sessions import BrowserSessionInterface
+from extraction import listeners as extraction_listeners
 from extraction.cli import speech_cli
-from extraction.listeners import subscribe_listeners
 from followup import jobs as followup_jobs
 from followup import listeners as followup_listeners
 from followup import routes as followup_routes
@@ -89,6 +95,7 @@ from knowledge import phone as knowledge_phone
 from knowledge.cli import kb_cli
 from knowledge.phone import attach_phone_menu
 from knowledge.seed import seed_knowledge
+from live.urls import live_stream_url
 from messaging import routes as messaging_routes
 from recordings.cli import recordings_cli
 from reports import web as reports_web
@@ -108,7 +115,8 @@ MODEL_MODULES: tuple[ModuleType, ...] = (
     ivr.models, workdays.models, cases.models, cases.case_models, api.models,
     transcription.models, transcription.corrections, console.models, cases.notice_models,
     messaging.models, followup.models, cases.notifications, cases.lookup_guard,
-    knowledge.models, reports.models, callqueue.models, extraction.models,
+    knowledge.models, reports.models, callqueue.models, extraction.models, live.models,
+    casesearch.models,
 )
 # Everything else the app is made of, registered by importing the objects (a module renamed or
 # removed fails at import, and mypy and the import-graph test see every edge).
@@ -130,13 +138,22 @@ SEEDERS: tuple[Seeder, ...] = (seed_reference_data, seed_api_tokens, seed_consol
 CLI_GROUPS: tuple[click.Command, ...] = (
     db_cli, seed_command_for(SEEDERS), workdays_cli, flows_cli, call_command, cases_cli,
     api_tokens_cli, model_cli, transcribe_command, jobs_cli, users_cli, followups_cli, kb_cli,
-    recordings_cli, reports_cli, queue_cli, operators_cli, speech_cli,
+    recordings_cli, reports_cli, queue_cli, operators_cli, speech_cli, case_search_cli,
 )
 # ``init_app(app)`` hooks, run before blueprints are registered (session cookies, settings).
 APP_HOOKS: tuple[Callable[[Flask], None], ...] = (
     console.init_app, followup_listeners.init_app, followup_jobs.init_app, recordings.init_app,
-    reports_web.init_app, operator_recordings.init_app,
+    reports_web.init_app,
 )
+# Who reacts to what happens to cases (cases.events), in this order; carried by every
+# session of the app (cases.services).
+CASE_LISTENERS: Mapping[type, tuple[Callable[[Any], Any], ...]] = {
+    CaseAnswered: (followup_listeners.case_answered,),
+    RatingRecorded: (followup_listeners.rating_recorded,),
+    RecordingTranscribed: (followup_listeners.comment_transcribed,
+                           operator_recordings.operator_transcribed),
+    CaseTextArrived: (extraction_listeners.on_case_text,),
+}
 # Who adds IVR conditions and hooks to the flows' registry.
 HOOK_PROVIDERS: tuple[Callable[[HookRegistry], None], ...] = (
     case_ivr_hooks.register, survey_hooks.register, knowledge_phone.register,
@@ -176,6 +193,7 @@ def build_flow_engine(app: Flask, registry: HookRegistry) -> FlowEngine:
         dial_timeout=cfg["OPERATOR_DIAL_TIMEOUT"],
         caller_id=cfg.get("TWILIO_CALLER_ID") or None,
         voicemail_max_seconds=cfg["VOICEMAIL_MAX_SECONDS"],
+        live_stream_url=live_stream_url(cfg),
         variables={"office_hours": hours_text,
                    "rating_options": rating_options(cfg["FOLLOWUP_RATING_ORDER"])},
     )
@@ -279,12 +297,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    import_all_models()
-    db.configure(app.config["DATABASE_URL"])
+    services = CaseServices(listeners=CASE_LISTENERS, liaison_phones=liaison_phones,
+                            closes_at=close_of_business(app.config["OFFICE_HOURS"]))
+    db.configure(app.config["DATABASE_URL"], session_info=services.session_info())
     app.teardown_appcontext(lambda _exc: db.session.remove())
 
+    @app.before_request
+    def _form_posts_take_the_write_lock_first() -> None:
+        # SQLite: a console or API write waits for the lock instead of failing with
+        # "database is locked" after its first read (core.db.write_intent). Webhooks read
+        # mostly and take the lock where they write (ivr.service).
+        set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS")
+                         and not request.path.startswith("/ivr/"))
+
     tz = config_module.hotline_zone(app.config)
-    use_office_hours(app.config["OFFICE_HOURS"])
     calendars = CalendarProvider(db.session)
     windows = parse_windows(app.config["OFFICE_HOURS"])
     clock = app.config.get("CLOCK") or system_clock
@@ -325,8 +351,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for command in CLI_GROUPS:
         app.cli.add_command(command)
-    # Case fields read from what callers said (extraction/).
-    subscribe_listeners()
 
     if app.config.get("TWILIO_SIGNATURE_BYPASS_REFUSED"):
         log.error("TWILIO_SIGNATURE_BYPASS refused: PUBLIC_BASE_URL is https (a real deployment);"

@@ -135,6 +135,9 @@ class AnswerPlan:
     dial: str = ""
     callback: bool = False
     changes: Changes = field(default_factory=Changes)
+    # Whom the operator's leg connects: the live transcript is the caller's call's.
+    caller_call_sid: str = ""
+    agent_id: int | None = None
 
 
 def answered(session: Session, runtime: QueueRuntime, offer_id: int, *, call_sid: str,
@@ -149,7 +152,8 @@ def answered(session: Session, runtime: QueueRuntime, offer_id: int, *, call_sid
     entry = offer.entry
     waited = max(0, round((now - entry.enqueued_at).total_seconds()))
     plan = AnswerPlan(AnswerKind.GONE, offer.id, area=entry.area, waited_seconds=waited,
-                      callback=entry.kind == EntryKind.CALLBACK, changes=changes)
+                      callback=entry.kind == EntryKind.CALLBACK, changes=changes,
+                      caller_call_sid=entry.call_sid, agent_id=offer.agent_id)
     if offer.status in (OfferStatus.PLACING, OfferStatus.RINGING):
         if entry.status != EntryStatus.OFFERED:  # the caller hung up or left meanwhile
             offer.status, offer.ended_at = OfferStatus.DROPPED.value, now

@@ -111,6 +111,13 @@ def key() -> Response:
     return _twiml(queue_twiml.key_again(_voice()))
 
 
+def _live_leg(plan: offers.AnswerPlan) -> queue_twiml.LiveLeg | None:
+    """The operator's leg streams the conversation for the live transcript (docs/live.md)."""
+    if not plan.caller_call_sid:
+        return None
+    return queue_twiml.LiveLeg(plan.caller_call_sid, plan.agent_id)
+
+
 @bp.post("/offer/<int:offer_id>/answer")
 @twilio_signed
 @never_fails(_twiml_fallback(queue_twiml.operator_sorry))
@@ -125,10 +132,11 @@ def offer_answer(offer_id: int) -> Response:
         return _twiml(queue_twiml.operator_queue(voice, offer_id=plan.offer_id,
                                                  area_label=label,
                                                  waited_seconds=plan.waited_seconds,
-                                                 queue=plan.queue))
+                                                 queue=plan.queue, live=_live_leg(plan)))
     if plan.kind == offers.AnswerKind.DIAL:
         return _twiml(queue_twiml.operator_callback(voice, offer_id=plan.offer_id,
-                                                    area_label=label, target=plan.dial))
+                                                    area_label=label, target=plan.dial,
+                                                    live=_live_leg(plan)))
     return _twiml(queue_twiml.operator_gone(voice))
 
 

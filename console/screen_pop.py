@@ -36,9 +36,11 @@ LAST_CALLS = 5
 OPEN_CASES = 5
 
 # Further panels of the screen pop: (title, template) pairs rendered in #pop-panels with the
-# pop in their context (``pop``). Empty for now; a live transcript is meant to go here, fed by
-# ``callqueue.live.call_channel(pop.call_sid)`` through the desk's live stream.
-EXTRA_PANELS: tuple[tuple[str, str], ...] = ()
+# pop in their context (``pop``). The live transcript (docs/live.md) is fed by
+# ``callqueue.live.call_channel(pop.call_sid)`` through the desk's call stream.
+EXTRA_PANELS: tuple[tuple[str, str], ...] = (
+    ("实时转写", "console/_pop_live_transcript.html"),
+)
 
 OFFER_LABELS = {OfferStatus.PLACING: "振铃", OfferStatus.RINGING: "振铃",
                 OfferStatus.ANSWERED: "接通中", OfferStatus.BRIDGED: "通话中",

@@ -24,7 +24,7 @@ from core.db import db, utcnow
 from core.jobs import get_app
 from core.queues import connect
 from ivr.models import Recording
-from transcription import pipeline, twilio_sync
+from transcription import pipeline, resources, twilio_sync
 from transcription.download import is_twilio_host
 from transcription.pipeline import PipelineSettings, RetryLater
 
@@ -59,6 +59,10 @@ def _retries_left(job: Job | None) -> bool:
 def _note_failure(recording_id: int, exc: BaseException, job: Job | None) -> None:
     """Leave the reason on the row: queued again if RQ retries, else failed (retry later)."""
     reason = exc.reason if isinstance(exc, RetryLater) else f"{type(exc).__name__}: {exc}"
+    # A full disk or an unreachable media host: retried soon after it is fixed.
+    cause = resources.resource_cause(exc)
+    if cause is not None:
+        reason = resources.with_cause(cause, reason)
     session = db.session()
     try:
         if _retries_left(job):
@@ -67,8 +71,9 @@ def _note_failure(recording_id: int, exc: BaseException, job: Job | None) -> Non
             attempts = session.scalar(
                 select(Recording.attempts).where(Recording.id == recording_id)) or 1
             session.commit()  # a read-only transaction; the write below starts its own
+            retry = resources.resource_retry_time if cause else pipeline.retry_time
             pipeline.mark_failed(session, recording_id, reason,
-                                 retry_at=pipeline.retry_time(utcnow(), attempts))
+                                 retry_at=retry(utcnow(), attempts))
         session.commit()
     except Exception:  # the database may be what failed; reconciliation finds the row later
         session.rollback()

@@ -31,7 +31,7 @@ from core.jobs import get_app
 from core.queues import ALL_QUEUES, TRANSCRIPTION, connect, job_is_live, queue
 from ivr.calllog import upsert_recording
 from ivr.models import Recording
-from transcription import twilio_sync
+from transcription import resources, twilio_sync
 from transcription.dispatch import (
     TRANSCRIBE_JOB,
     TranscriptionPolicy,
@@ -240,6 +240,10 @@ def _candidates(session: Session, config: Mapping[str, Any], now: datetime) -> l
     ]
     if not model_problems(model_path(config)):
         conditions.append(Recording.transcription_status == S.AWAITING_MODEL)
+    if resources.space_is_back(config):  # checked at every pass: each minute
+        conditions.append(and_(Recording.transcription_status == S.FAILED,
+                               Recording.transcription_retry_at.is_not(None),
+                               Recording.transcription_error.startswith(resources.DISK_FULL)))
     return list(session.scalars(select(Recording).where(or_(*conditions)).order_by(Recording.id)))
 
 
@@ -278,7 +282,9 @@ def reconcile(
             continue
         if recording.transcription_status == S.PENDING and not recording.url:
             continue  # nothing to download yet; the Twilio listing will fill the URL
-        waiting = recording.transcription_status == S.AWAITING_MODEL
+        # Waiting for a model, disk space or a media host says nothing about the recording.
+        waiting = (recording.transcription_status == S.AWAITING_MODEL
+                   or resources.cause_of(recording.transcription_error) is not None)
         if recording.attempts >= max_attempts and not waiting:
             if job_is_live(connection, current_job_id(recording)):
                 continue

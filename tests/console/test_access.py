@@ -47,6 +47,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/console/calls", CENTRE),
     ("GET", "/console/calls/1", CENTRE),
     ("POST", "/console/calls/1/case", CENTRE),
+    ("GET", "/console/calls/1/live", CENTRE),
     ("GET", "/console/calls/dead-letters", CENTRE),
     ("GET", "/console/recordings/1/audio", ALL),
     ("POST", "/console/transcripts/1/correct", CENTRE),

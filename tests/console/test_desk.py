@@ -97,11 +97,17 @@ def test_the_screen_pop_shows_the_caller(app, client, accounts, sign_in, desk, t
     assert 'data-seconds="7"' in pop  # waited so far
     assert "要素保障" in pop and "登记诉求" in pop
     assert 'id="pop-panels"' in pop
+    # The live transcript panel listens to this call's events (docs/live.md).
+    assert "实时转写" in pop
+    assert f'data-live-stream="/console/desk/calls/{entry.id}/stream"' in pop
     # The operator answers and is connected; 登记诉求 opens the call's case form, filled in.
     offer = db.session.scalars(select(Offer)).one()
     leg = {"AccountSid": QUEUE_ACCOUNT_SID, "CallSid": offer.operator_call_sid,
            "CallStatus": "in-progress"}
-    twilio_post(f"/ivr/queue/offer/{offer.id}/answer", leg)
+    answered = twilio_post(f"/ivr/queue/offer/{offer.id}/answer", leg).get_data(as_text=True)
+    # The operator's leg streams the conversation under the caller's call.
+    assert '<Start><Stream track="both_tracks"' in answered
+    assert '<Parameter name="caller_call_sid" value="CA' + "1" * 32 + '"' in answered
     twilio_post(f"/ivr/queue/offer/{offer.id}/bridge",
                 {"AccountSid": QUEUE_ACCOUNT_SID, "CallSid": "CA" + "1" * 32,
                  "QueueTime": "7", "DequeingCallSid": offer.operator_call_sid})

@@ -227,3 +227,41 @@ def test_an_operator_can_retry_or_redo_a_recording(app, redis_conn) -> None:
     assert Job.fetch(jid, connection=redis_conn).kwargs == {"force": True}
     with pytest.raises(LookupError):
         retry_transcription(session, redis_conn, 999, app.config)
+
+
+def test_a_disk_full_failure_is_retried_within_a_minute_of_space_coming_back(
+        app, redis_conn, monkeypatch) -> None:
+    import errno
+
+    from transcription import jobs, resources
+
+    recording = add("REdisk", status=S.QUEUED, attempts=9)  # past TRANSCRIPTION_MAX_ATTEMPTS
+    full = OSError(errno.ENOSPC, "No space left on device")
+    try:
+        raise RuntimeError("storing the download failed") from full
+    except RuntimeError as exc:
+        jobs._note_failure(recording.id, exc, job=None)
+    failed = fresh("REdisk")
+    assert failed.transcription_status == S.FAILED
+    assert resources.cause_of(failed.transcription_error) == resources.DISK_FULL
+    # Retried on a back-off of minutes, not hours …
+    assert failed.transcription_retry_at - utcnow() <= resources.RESOURCE_BACKOFF_CAP
+    # … and at the first pass once the disk has room, whatever the retry time says.
+    monkeypatch.setattr(resources, "free_bytes", lambda _path: 0)
+    assert run(app, redis_conn, utcnow()).requeued == []
+    monkeypatch.setattr(resources, "free_bytes", lambda _path: 10 ** 12)
+    report = run(app, redis_conn, utcnow())
+    assert report.requeued == ["REdisk"] and report.gave_up == []
+    assert fresh("REdisk").transcription_status == S.QUEUED
+
+
+def test_an_unreachable_media_host_backs_off_for_minutes_only(app) -> None:
+    import requests
+
+    from transcription import jobs, resources
+
+    recording = add("REhost", status=S.QUEUED, attempts=7)
+    jobs._note_failure(recording.id, requests.ConnectionError("connection refused"), job=None)
+    failed = fresh("REhost")
+    assert resources.cause_of(failed.transcription_error) == resources.MEDIA_HOST
+    assert failed.transcription_retry_at - utcnow() <= resources.RESOURCE_BACKOFF_CAP
