@@ -78,6 +78,7 @@ CALL_EVENT_LABELS: dict[str, str] = {
     "branch": "条件判断",
     "hook": "系统处理",
     "status": "通话状态",
+    "apology": "系统故障致歉（转留言）",
 }
 
 CALL_STATUS_LABELS: dict[str, str] = {

@@ -31,7 +31,7 @@ from cases.departments import ATTENDING_ONLY_KINDS
 from cases.enterprises import enterprises_for_phone, phone_or_none
 from cases.models import Department, Enterprise
 from cases.notifications import Audience, Notification
-from cases.overdue import overdue_assignment
+from cases.timeliness import sql_assignment_overdue as overdue_assignment
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState, Extension, Ledger, Status
 from ivr.models import Call, Recording
 

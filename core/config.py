@@ -108,6 +108,11 @@ def from_env(
         # `make run` downloads the pinned Mandarin model into an empty default model folder.
         "VOSK_MODEL_AUTO_INSTALL": parse_bool(env.get("VOSK_MODEL_AUTO_INSTALL"), default=True),
         "PORT": port,
+        # Live transcript of operator calls (docs/live.md): the WebSocket process's port, the
+        # URL Twilio streams to (default: from PUBLIC_BASE_URL), and how many streams at once.
+        "LIVE_PORT": int(env.get("LIVE_PORT", "5001")),
+        "LIVE_STREAM_URL": env.get("LIVE_STREAM_URL", ""),
+        "LIVE_STREAMS_MAX": int(env.get("LIVE_STREAMS_MAX", "2")),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed
         # (0: none; the login throttle then counts the socket's address).
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
@@ -117,6 +122,23 @@ def from_env(
         "OFFICE_HOURS": env.get("OFFICE_HOURS", "08:30-12:00,13:30-17:30"),
         "OPERATOR_NUMBER": env.get("OPERATOR_NUMBER", "sip:operators@hotline.invalid"),
         "OPERATOR_DIAL_TIMEOUT": int(env.get("OPERATOR_DIAL_TIMEOUT", "20")),
+        # The office-hours queue (docs/queue.md).
+        "QUEUE_MAX_WAIT_SECONDS": int(env.get("QUEUE_MAX_WAIT_SECONDS", "180")),
+        "QUEUE_RING_SECONDS": int(env.get("QUEUE_RING_SECONDS", "15")),
+        "QUEUE_WRAPUP_SECONDS": int(env.get("QUEUE_WRAPUP_SECONDS", "30")),
+        "QUEUE_CALLBACK_DEADLINE_MINUTES": int(env.get("QUEUE_CALLBACK_DEADLINE_MINUTES", "60")),
+        "QUEUE_CALLBACK_RETRY_MINUTES": int(env.get("QUEUE_CALLBACK_RETRY_MINUTES", "10")),
+        "QUEUE_CALLBACK_MAX_ATTEMPTS": int(env.get("QUEUE_CALLBACK_MAX_ATTEMPTS", "3")),
+        "QUEUE_HEARTBEAT_SECONDS": int(env.get("QUEUE_HEARTBEAT_SECONDS", "90")),
+        "QUEUE_SERVICE_LEVEL_SECONDS": int(env.get("QUEUE_SERVICE_LEVEL_SECONDS", "20")),
+        "QUEUE_SHORT_ABANDON_SECONDS": int(env.get("QUEUE_SHORT_ABANDON_SECONDS", "5")),
+        # The browser softphone (Twilio Voice JavaScript SDK): an API key and a TwiML app.
+        "TWILIO_API_KEY": env.get("TWILIO_API_KEY", ""),
+        "TWILIO_API_SECRET": env.get("TWILIO_API_SECRET", ""),
+        "TWILIO_TWIML_APP_SID": env.get("TWILIO_TWIML_APP_SID", ""),
+        "TWILIO_VOICE_SDK_URL": env.get("TWILIO_VOICE_SDK_URL", ""),
+        # Live console streams (screen pop, wallboard) a web process serves at once.
+        "LIVE_STREAMS_PER_PROCESS": int(env.get("LIVE_STREAMS_PER_PROCESS", "12")),
         # Knowledge base: public API requests per minute and address; how often (seconds)
         # the phone menu looks for changed articles.
         "KB_API_RATE_LIMIT": int(env.get("KB_API_RATE_LIMIT", "60")),

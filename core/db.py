@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -91,13 +92,40 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Set while a request or job is about to write (core.db.write_intent): on SQLite its
+# transactions then start with BEGIN IMMEDIATE, taking the write lock (waiting up to the busy
+# timeout) before the first read. A transaction that read first and writes later cannot wait
+# for the lock: if another connection wrote in between, SQLite fails it at once with
+# "database is locked" (its snapshot is stale), busy timeout or not.
+_WRITE_INTENT: ContextVar[bool] = ContextVar("hotline_write_intent", default=False)
+
+
+@contextmanager
+def write_intent() -> Iterator[None]:
+    """Transactions begun inside start by taking SQLite's write lock (no-op elsewhere)."""
+    token = _WRITE_INTENT.set(True)
+    try:
+        yield
+    finally:
+        _WRITE_INTENT.reset(token)
+
+
+def set_write_intent(value: bool) -> None:
+    """For a whole web request (``core.db.init_app``); :func:`write_intent` elsewhere."""
+    _WRITE_INTENT.set(value)
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _WRITE_INTENT.get() else "BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine with per-backend settings."""
     url = make_engine_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -129,7 +157,10 @@ class Database:
         self._factory = sessionmaker(expire_on_commit=False)
         self.session = cast(ScopedSession, scoped_session(self._factory))
 
-    def configure(self, url: str) -> Engine:
+    def configure(self, url: str, *, session_info: Mapping[str, Any] | None = None) -> Engine:
+        """Connect to ``url``; every session gets a copy of ``session_info`` as its ``info``
+        (the app's wiring for the domain: ``cases.services``)."""
+        self._factory.configure(info=dict(session_info or {}))
         if self.engine is not None and self.engine.url.render_as_string(
             hide_password=False
         ) == make_engine_url(url):
@@ -141,6 +172,10 @@ class Database:
         self.quick_engine = make_quick_engine(self.engine)
         self._factory.configure(bind=self.engine)
         return self.engine
+
+    def new_session(self) -> Session:
+        """A session of its own (not the thread's scoped one), with the app's ``info``."""
+        return self._factory()
 
     def dispose(self, close: bool = True) -> None:
         """Drop both pools' connections (``close=False`` in a forked child: leave the

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -266,15 +267,17 @@ def save_editorial(session: Session, bulletin: Bulletin, text: str) -> None:
     bulletin.editorial = text.strip()[:20000]
 
 
-def issue(session: Session, bulletin: Bulletin, document: bytes, *, by: str, now: datetime
-          ) -> None:
-    """Record who issued it and when, and keep the file exactly as issued."""
+def issue(session: Session, bulletin: Bulletin, document: bytes, *, by: str, now: datetime,
+          figures: dict[str, Any] | None = None) -> None:
+    """Record who issued it and when, and keep the file — and the figures it states —
+    exactly as issued."""
     if bulletin.status == BulletinStatus.ISSUED:
         raise BulletinError("简报已印发")
     bulletin.status = BulletinStatus.ISSUED
     bulletin.issued_at = now
     bulletin.issued_by = by[:100]
     bulletin.document = document
+    bulletin.figures = figures
 
 
 def mark_typical(session: Session, case_id: int, *, note: str, by: str, now: datetime

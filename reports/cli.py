@@ -42,6 +42,11 @@ def _scope(start: str, end: str, unit: str | None = None) -> Scope:
     return scope_for(current_app, period, department_id)
 
 
+def _days(value: float | None) -> str:
+    """Average working days as the console shows them: 0.0 is a value, only None is —."""
+    return "—" if value is None else str(value)
+
+
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -60,7 +65,7 @@ def kpis_command(start: str, end: str, unit: str | None, as_json: bool) -> None:
         return
     click.echo(f"{scope.period.label}（截至{scope.today}）")
     click.echo(f"  受理 {data['received']}  答复 {data['answered']}  "
-               f"平均答复 {data['average_working_days'] or '—'} 个工作日")
+               f"平均答复 {_days(data['average_working_days'])} 个工作日")
     for name, label in RATE_LABELS.items():
         rate = data[name]
         value = "—" if rate["value"] is None else f"{rate['value'] * 100:.1f}%"

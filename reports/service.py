@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from cases.models import Department
 from reports import bulletin as bulletins
-from reports import overview
+from reports import overview, revisions
 from reports.filters import LedgerFilters
 from reports.indicators import Dimension, Figures, Level, Scope, figures, totals
 from reports.ledger_export import write_ledger
@@ -90,6 +91,18 @@ def bulletin_document(session: Session, scope: Scope, calendar: WorkCalendar) ->
                                editorial=found.editorial if found else "",
                                issued_on=scope.today)
     return bulletins.render(content)
+
+
+def issue_bulletin(session: Session, bulletin: Bulletin, scope: Scope, calendar: WorkCalendar,
+                   *, by: str, now: datetime) -> None:
+    """Issue the month's bulletin: the file as generated now, and the figures it states
+    (kept, so that a later correction of the month shows as a revision)."""
+    if bulletin.status == BulletinStatus.ISSUED:
+        raise bulletins.BulletinError("简报已印发")
+    content = bulletins.gather(session, scope, calendar, issue_number=bulletin.issue_number,
+                               editorial=bulletin.editorial, issued_on=scope.today)
+    bulletins.issue(session, bulletin, bulletins.render(content), by=by, now=now,
+                    figures=revisions.published(content.overview.totals))
 
 
 def bulletin_pdf(session: Session, scope: Scope, calendar: WorkCalendar) -> bytes:

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from app import import_all_models
 from core.db import db
-from core.models import import_all_models
 from tests.ci_no_skips import (  # noqa: F401  (hooks: skips fail in CI)
     pytest_make_collect_report,
     pytest_runtest_makereport,
@@ -137,6 +137,9 @@ def app_config(database_url: str, tmp_path: Path, clock: MutableClock) -> dict[s
         "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
         "CLOCK": clock,
         "OPERATOR_NUMBER": "+8657400000001",
+        # The bulkhead (core.bulkhead) refuses requests past a few at once; tests that run
+        # requests in threads test their own concurrency, not it (tests/core/test_bulkhead.py).
+        "WEB_PUBLIC_SLOTS": 0,
     }
 
 
@@ -160,17 +163,34 @@ def client(app: Any) -> Any:
 
 
 @pytest.fixture
-def phone(app: Any) -> Any:
-    """A terminal phone wired straight into the app, signing like Twilio."""
+def phone(app: Any, clock: MutableClock) -> Any:
+    """A terminal phone wired straight into the app, signing like Twilio; its switchboard
+    (the queue, simulated operators) moves the test's clock."""
     from ivr.phone import InProcessTransport, TerminalPhone
+    from ivr.switchboard import Switchboard
 
-    return TerminalPhone(
+    phone = TerminalPhone(
         transport=InProcessTransport(app),
         base_url=PUBLIC_BASE_URL,
         auth_token=AUTH_TOKEN,
         account_sid=app.config["TWILIO_ACCOUNT_SID"],
         echo=lambda _line: None,
     )
+    phone.switchboard = Switchboard(clock, phone.signed_post,
+                                    account_sid=app.config["TWILIO_ACCOUNT_SID"],
+                                    echo=lambda _line: None)
+    return phone
+
+
+QUEUE_ACCOUNT_SID = "AC" + "5" * 32
+
+
+@pytest.fixture
+def desk(app: Any, phone: Any) -> Any:
+    """Operators on duty (tests/queue_desk.py); their devices are the phone's switchboard's."""
+    from tests.queue_desk import Desk
+
+    return Desk(app, phone.switchboard)
 
 
 @pytest.fixture

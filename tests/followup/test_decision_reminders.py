@@ -16,7 +16,7 @@ from followup import jobs as followup_jobs
 from tests.cases.factories import CALENDAR, SUPERVISOR, department_id, local, new_case
 from tests.workers.periodic_support import race_two_schedulers
 
-REMINDER_JOB = "followup.jobs.send_reminders_job"
+REMINDER_JOB = followup_jobs.send_reminders_job
 
 
 def escalated(at: str = "2026-11-24 09:00", days: int = 3) -> int:
@@ -55,7 +55,8 @@ def test_reminder_then_chase_then_supervision_each_once(jobs: Any, clock: Any) -
                       "催办：诉求2611240001的领导小组决定已超期",
                       "督办：诉求2611240001的领导小组决定逾期2个工作日"]
     actions = db.session.scalars(select(CaseEvent.action).where(
-        CaseEvent.case_id == case_id, CaseEvent.action.like("decision_%"))).all()
+        CaseEvent.case_id == case_id, CaseEvent.action.like("decision_%"))
+        .order_by(CaseEvent.id)).all()
     assert actions == ["decision_due_soon", "decision_overdue", "decision_escalated"]
 
 
