@@ -10,6 +10,7 @@ hold up the callers behind it. The caller holds the queue lock.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from callqueue import agents as agent_moves
 from callqueue.models import Agent, EntryKind, EntryStatus, Offer, OfferStatus, QueueEntry
-from callqueue.presence import State, Trigger
+from callqueue.presence import ON_DUTY, State, Trigger
 from callqueue.runtime import Changes, QueueRuntime
 
 # An operator who failed to take an entry (no answer, device or REST failure) is not offered
@@ -52,14 +53,18 @@ def idle_operators(session: Session) -> list[Agent]:
         .order_by(Agent.idle_since.asc(), Agent.id.asc())))
 
 
-def waiting_line(session: Session, now: datetime) -> list[QueueEntry]:
-    """Entries waiting for an operator, head first: callers, and callbacks that are due."""
-    return list(session.scalars(
-        select(QueueEntry).where(
-            QueueEntry.status == EntryStatus.WAITING.value,
-            or_(QueueEntry.kind == EntryKind.CALL.value,
-                QueueEntry.next_attempt_at.is_(None), QueueEntry.next_attempt_at <= now))
-        .order_by(QueueEntry.place_at, QueueEntry.id)))
+def waiting_line(session: Session, now: datetime, areas: frozenset[str] | None = None,
+                 limit: int | None = None) -> list[QueueEntry]:
+    """Entries waiting for an operator, head first: callers, and callbacks that are due
+    (only those of ``areas``, at most ``limit``, when given)."""
+    query = select(QueueEntry).where(
+        QueueEntry.status == EntryStatus.WAITING.value,
+        or_(QueueEntry.kind == EntryKind.CALL.value,
+            QueueEntry.next_attempt_at.is_(None), QueueEntry.next_attempt_at <= now))
+    if areas is not None:
+        query = query.where(QueueEntry.area.in_(sorted(areas)))
+    query = query.order_by(QueueEntry.place_at, QueueEntry.id)
+    return list(session.scalars(query.limit(limit) if limit is not None else query))
 
 
 def _recently_failed(session: Session, entry_ids: list[int], now: datetime
@@ -80,7 +85,10 @@ def dispatch(session: Session, runtime: QueueRuntime, now: datetime,
     idle = idle_operators(session)
     if not idle:
         return []
-    line = waiting_line(session, now)
+    # Only the head of the line matters: entries an idle operator can take, a few per
+    # operator (an operator may have just failed to take one of them).
+    covered = frozenset().union(*(a.skill_set for a in idle))
+    line = waiting_line(session, now, covered, limit=4 * len(idle) + 8)
     failed = _recently_failed(session, [e.id for e in line], now)
     made: list[Offer] = []
     for entry in line:
@@ -111,17 +119,43 @@ def offer(session: Session, runtime: QueueRuntime, entry: QueueEntry, agent: Age
     return made
 
 
-def dispatchable(session: Session, area: str | None, now: datetime) -> bool:
+@dataclass(frozen=True)
+class Staff:
+    """Every operator's state in one light read (no ORM objects): what the ``waitUrl``
+    webhook needs to know about them."""
+
+    rows: list[tuple[str, frozenset[str], bool, datetime | None]]
+
+    @classmethod
+    def read(cls, session: Session) -> Staff:
+        return cls([(r.state, frozenset(r.skills.split(",")), r.device is not None,
+                     r.wrapup_until) for r in session.execute(
+            select(Agent.state, Agent.skills, Agent.device, Agent.wrapup_until)
+            .where(Agent.state != State.OFFLINE.value))])
+
+    def on_duty(self, area: str) -> int:
+        duty = {s.value for s in ON_DUTY}
+        return sum(1 for state, skills, device, _until in self.rows
+                   if state in duty and device and area in skills)
+
+    def idle_skills(self) -> list[frozenset[str]]:
+        return [skills for state, skills, device, _until in self.rows
+                if state == State.IDLE.value and device]
+
+    def wrapup_overdue(self, now: datetime) -> bool:
+        return any(state == State.WRAP_UP.value and until is not None and until <= now
+                   for state, _skills, _device, until in self.rows)
+
+
+def dispatchable(session: Session, area: str | None, now: datetime,
+                 staff: Staff | None = None) -> bool:
     """Cheap read: could a dispatch pass do something now (an idle operator for a waiting
     caller, or a wrap-up overdue)? Lets the ``waitUrl`` webhook heal a stalled queue
     (a lost job, Redis away) without taking the lock on every request."""
-    overdue = select(Agent.id).where(Agent.state == State.WRAP_UP.value,
-                                     Agent.wrapup_until <= now).limit(1)
-    if session.scalar(overdue) is not None:
+    staff = staff or Staff.read(session)
+    if staff.wrapup_overdue(now):
         return True
-    idle = select(Agent.skills).where(Agent.state == State.IDLE.value,
-                                      Agent.device.is_not(None))
-    skills = [set(s.split(",")) for s in session.scalars(idle)]
+    skills = staff.idle_skills()
     if not skills:
         return False
     waiting = select(QueueEntry.area).where(and_(

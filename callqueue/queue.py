@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from callqueue import agents as agent_moves
-from callqueue.dispatch import dispatch, dispatchable
+from callqueue.dispatch import Staff, dispatch, dispatchable
 from callqueue.locking import lock_queue
 from callqueue.models import (
     AREAS,
@@ -136,10 +136,9 @@ def position_of(session: Session, entry: QueueEntry) -> int:
     return int(ahead or 0) + 1
 
 
-def estimate_minutes(session: Session, area: str, position: int, now: datetime) -> int | None:
-    """Minutes until an operator answers, from recent answered calls (docs/queue.md):
-    position × mean handling time (talk + wrap-up) ÷ operators on duty for the area.
-    None — say nothing — with too few recent calls, nobody on duty, or above 30 minutes."""
+def recent_handling(session: Session, area: str, now: datetime) -> float | None:
+    """Mean handling time (talk + wrap-up, seconds) of the area's last 20 answered calls of
+    the past two hours; None with fewer than 3."""
     rows = session.execute(
         select(QueueEntry.talk_seconds, QueueEntry.wrapup_seconds)
         .where(QueueEntry.kind == EntryKind.CALL.value, QueueEntry.area == area,
@@ -149,10 +148,15 @@ def estimate_minutes(session: Session, area: str, position: int, now: datetime) 
         .order_by(QueueEntry.enqueued_at.desc()).limit(ESTIMATE_SAMPLES)).all()
     if len(rows) < ESTIMATE_MIN_SAMPLES:
         return None
-    staff = len(on_duty_for(session, area))
-    if not staff:
+    return sum((r.talk_seconds or 0) + (r.wrapup_seconds or 0) for r in rows) / len(rows)
+
+
+def estimate(position: int, handling: float | None, staff: int) -> int | None:
+    """Minutes until an operator answers (docs/queue.md): position × mean handling time ÷
+    operators on duty for the area, rounded up. None — say nothing — without enough recent
+    calls, with nobody on duty, or above 30 minutes (a wild guess)."""
+    if handling is None or not staff:
         return None
-    handling = sum((r.talk_seconds or 0) + (r.wrapup_seconds or 0) for r in rows) / len(rows)
     seconds = position * handling / staff
     if seconds > ESTIMATE_MAX.total_seconds():
         return None
@@ -176,7 +180,8 @@ def wait(session: Session, runtime: QueueRuntime, *, call_sid: str, now: datetim
         return WaitInfo(WaitAnswer.LEAVE, waited_seconds=waited)
     changes = Changes()
     timed_out = waited >= runtime.settings.max_wait_seconds
-    if timed_out or dispatchable(session, entry.area, now):
+    staff = Staff.read(session)
+    if timed_out or dispatchable(session, entry.area, now, staff):
         # Only read so far: end that transaction so the write starts with the lock
         # (on SQLite a read snapshot cannot turn into a write once another process wrote).
         session.commit()
@@ -191,8 +196,10 @@ def wait(session: Session, runtime: QueueRuntime, *, call_sid: str, now: datetim
                       else WaitAnswer.LEAVE)
             return WaitInfo(answer, waited_seconds=waited, changes=changes)
     position = position_of(session, entry)
+    handling = runtime.handling_time(entry.area, now, lambda: recent_handling(
+        session, entry.area, now))
     return WaitInfo(WaitAnswer.WAIT, position=position,
-                    estimate_minutes=estimate_minutes(session, entry.area, position, now),
+                    estimate_minutes=estimate(position, handling, staff.on_duty(entry.area)),
                     waited_seconds=waited, changes=changes)
 
 

@@ -22,6 +22,8 @@ from callqueue.live import WALLBOARD_CHANNEL, LiveBus, LiveEvent, call_channel, 
 from core.config import hotline_zone
 from workdays.office_hours import OfficeHours
 
+HANDLING_CACHE_SECONDS = 15
+
 
 @dataclass(frozen=True)
 class QueueSettings:
@@ -122,6 +124,18 @@ class QueueRuntime:
     wrapup_timer: WrapUpTimer | None = None
     # The app's config (the REST client is made from it, tests inject its HTTP client).
     config: Mapping[str, Any] = field(default_factory=dict)
+    # Recent handling times per area, per 15 s of the clock (every waitUrl request of those
+    # 15 s uses the same: the estimate is rounded to minutes anyway).
+    _handling: dict[tuple[str, int], float | None] = field(default_factory=dict, repr=False)
+
+    def handling_time(self, area: str, now: datetime,
+                      read: Callable[[], float | None]) -> float | None:
+        key = (area, int(now.timestamp() // HANDLING_CACHE_SECONDS))
+        if key not in self._handling:
+            if len(self._handling) > 64:
+                self._handling.clear()
+            self._handling[key] = read()
+        return self._handling[key]
 
     def now(self) -> datetime:
         return self.clock()

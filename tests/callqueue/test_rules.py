@@ -1,0 +1,125 @@
+"""The queue's rules one at a time: the estimate (or silence), positions, callback deadlines
+in office time, the waiting and operator TwiML."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from lxml import etree
+
+from call_flows import queue_twiml
+from call_flows.engine import VoiceSettings
+from callqueue.models import EntryKind, EntryStatus, QueueEntry
+from callqueue.queue import estimate, position_of, recent_handling
+from callqueue.runtime import add_office_time
+from core.db import db
+from workdays.calendar import WorkCalendar
+from workdays.office_hours import OfficeHours
+
+TZ = ZoneInfo("Asia/Shanghai")
+BASE = "https://hotline.example.test"
+SETTINGS = VoiceSettings(base_url=BASE, caller_id="+8657488888718")
+
+
+def local(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=TZ)
+
+
+@pytest.mark.parametrize(("position", "handling", "staff", "minutes"), [
+    (1, 120.0, 1, 2),  # 120 s → 2 minutes
+    (3, 100.0, 2, 3),  # 150 s → rounded up
+    (1, 20.0, 3, 1),  # under a minute: "about 1 minute"
+    (10, 200.0, 1, None),  # 33 minutes: a wild guess, not said
+    (2, None, 2, None),  # too few recent calls
+    (2, 120.0, 0, None),  # nobody on duty
+])
+def test_the_estimate_or_silence(position, handling, staff, minutes):
+    assert estimate(position, handling, staff) == minutes
+
+
+def entry(n: int, at: datetime, status: EntryStatus, area: str = "factor", *,
+          talk: int | None = None, wrapup: int | None = None,
+          kind: EntryKind = EntryKind.CALL) -> QueueEntry:
+    made = QueueEntry(kind=kind.value, call_sid=f"CA{n:032d}", from_number="+86138",
+                      area=area, place_at=at, enqueued_at=at, status=status.value,
+                      talk_seconds=talk, wrapup_seconds=wrapup, attempts=0)
+    db.session.add(made)
+    return made
+
+
+def test_recent_handling_needs_three_calls_of_the_last_two_hours(app):
+    now = local("2026-11-24 10:00")
+    entry(1, now - timedelta(minutes=30), EntryStatus.COMPLETED, talk=100, wrapup=20)
+    entry(2, now - timedelta(minutes=20), EntryStatus.COMPLETED, talk=200, wrapup=30)
+    entry(3, now - timedelta(hours=3), EntryStatus.COMPLETED, talk=900, wrapup=30)  # too old
+    entry(4, now - timedelta(minutes=10), EntryStatus.COMPLETED, "policy", talk=50)  # other area
+    db.session.commit()
+    assert recent_handling(db.session, "factor", now) is None
+    entry(5, now - timedelta(minutes=5), EntryStatus.COMPLETED, talk=60)
+    db.session.commit()
+    assert recent_handling(db.session, "factor", now) == (120 + 230 + 60) / 3
+
+
+def test_position_counts_the_area_ahead_callbacks_included(app):
+    at = local("2026-11-24 10:00")
+    callback = entry(1, at, EntryStatus.WAITING, kind=EntryKind.CALLBACK)  # kept its place
+    offered = entry(2, at + timedelta(seconds=5), EntryStatus.OFFERED)
+    entry(3, at + timedelta(seconds=6), EntryStatus.WAITING, "policy")  # another area
+    entry(4, at + timedelta(seconds=7), EntryStatus.ABANDONED)  # gone
+    mine = entry(5, at + timedelta(seconds=9), EntryStatus.WAITING)
+    db.session.commit()
+    assert position_of(db.session, mine) == 3
+    assert position_of(db.session, offered) == 2 and position_of(db.session, callback) == 1
+
+
+def test_callback_deadlines_count_office_time():
+    hours = OfficeHours.parse("08:30-12:00,13:30-17:30", WorkCalendar(), TZ)
+    hour = timedelta(minutes=60)
+    assert add_office_time(hours, local("2026-11-24 10:00"), hour) == local("2026-11-24 11:00")
+    # Lunch is not office time; nor the night, nor the weekend.
+    assert add_office_time(hours, local("2026-11-24 11:40"), hour) == local("2026-11-24 14:10")
+    assert add_office_time(hours, local("2026-11-24 17:20"), hour) == local("2026-11-25 09:20")
+    assert add_office_time(hours, local("2026-11-27 17:00"), hour) == local("2026-11-30 09:00")
+    assert add_office_time(hours, local("2026-11-28 10:00"), hour) == local("2026-11-30 09:30")
+
+
+def xml(response) -> etree._Element:
+    return etree.fromstring(str(response).encode())
+
+
+def test_a_waiting_cycle_says_the_position_then_plays_music_with_keys_open():
+    doc = xml(queue_twiml.wait(SETTINGS, position=3, estimate_minutes=4))
+    gather = doc.xpath("/Response/Gather")[0]
+    assert (gather.get("numDigits"), gather.get("action")) == ("1", f"{BASE}/ivr/queue/key")
+    said = gather.xpath("string(Say)")
+    assert said.startswith("您前面还有2位来电。预计等待约4分钟。")
+    assert "预约回电请按1" in said and "留言请按2" in said
+    assert gather.xpath("string(Play)") == f"{BASE}/ivr/queue/hold.wav"
+    assert doc.xpath("string(/Response/Redirect)") == f"{BASE}/ivr/queue/wait"
+    first = xml(queue_twiml.wait(SETTINGS, position=1, estimate_minutes=None))
+    assert first.xpath("string(//Say)").startswith("您是下一位") and "预计" not in first.xpath(
+        "string(//Say)")
+
+
+def test_the_operator_hears_the_call_then_takes_it_from_the_queue_recorded():
+    doc = xml(queue_twiml.operator_queue(SETTINGS, offer_id=7, area_label="要素保障",
+                                         waited_seconds=65, queue="hotline-factor"))
+    assert doc.xpath("string(/Response/Say)") == "8718热线来电，要素保障，已等待1分5秒。"
+    dial = doc.xpath("/Response/Dial")[0]
+    assert dial.get("action") == f"{BASE}/ivr/queue/offer/7/dialed"
+    assert dial.get("record") == "record-from-answer-dual"
+    assert dial.get("recordingStatusCallback") == f"{BASE}/ivr/queue/offer/7/recording"
+    assert dial.get("callerId") == "+8657488888718"
+    queue = dial.xpath("Queue")[0]
+    assert (queue.text, queue.get("url")) == ("hotline-factor", f"{BASE}/ivr/queue/offer/7/bridge")
+    told = xml(queue_twiml.bridging(SETTINGS)).xpath("string(/Response/Say)")
+    assert "您的通话可能会被录音" in told  # said to the caller before the recording starts
+
+
+def test_a_callback_task_dials_the_caller():
+    doc = xml(queue_twiml.operator_callback(SETTINGS, offer_id=8, area_label="政策咨询",
+                                            target="sip:13800138000@trunk.example.cn"))
+    assert "回电任务" in doc.xpath("string(/Response/Say)")
+    assert doc.xpath("string(/Response/Dial/Sip)") == "sip:13800138000@trunk.example.cn"
