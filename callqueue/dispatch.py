@@ -81,15 +81,25 @@ def _recently_failed(session: Session, entry_ids: list[int], now: datetime
 def dispatch(session: Session, runtime: QueueRuntime, now: datetime,
              changes: Changes) -> list[Offer]:
     """Offer waiting entries to idle operators; returns the offers made (to be placed)."""
-    finish_expired_wrapups(session, runtime, now, changes)
-    idle = idle_operators(session)
+    # One read for both: operators idle, and those whose wrap-up is over (空闲 from now).
+    ready = session.scalars(
+        select(Agent).where(or_(Agent.state == State.IDLE.value,
+                                and_(Agent.state == State.WRAP_UP.value,
+                                     Agent.wrapup_until <= now)))).all()
+    for agent in ready:
+        if agent.state == State.WRAP_UP:
+            close_wrapup(session, agent, agent.wrapup_until or now)
+            agent_moves.move(agent, Trigger.FINISH_WRAP_UP, runtime=runtime, now=now,
+                             changes=changes)
+    idle = sorted((a for a in ready if a.device is not None),
+                  key=lambda a: (a.idle_since or now, a.id))
     if not idle:
         return []
     # Only the head of the line matters: entries an idle operator can take, a few per
     # operator (an operator may have just failed to take one of them).
     covered = frozenset().union(*(a.skill_set for a in idle))
     line = waiting_line(session, now, covered, limit=4 * len(idle) + 8)
-    failed = _recently_failed(session, [e.id for e in line], now)
+    failed = _recently_failed(session, [e.id for e in line], now) if line else set()
     made: list[Offer] = []
     for entry in line:
         chosen = next((a for a in idle if entry.area in a.skill_set

@@ -89,10 +89,14 @@ def _seconds(since: datetime, now: datetime) -> int:
 
 def queue_status(session: Session, now: datetime) -> QueueStatus:
     """One consistent read of the queue (a few indexed queries, whatever the history)."""
-    open_rows = session.scalars(
-        select(QueueEntry).where(QueueEntry.status.in_((
-            EntryStatus.WAITING.value, EntryStatus.OFFERED.value, EntryStatus.CONNECTED.value)))
-        .order_by(QueueEntry.place_at, QueueEntry.id)).all()
+    e = QueueEntry
+    # Columns, not ORM objects: a wallboard reads this every second or two.
+    open_rows = session.execute(
+        select(e.id, e.kind, e.call_sid, e.from_number, e.area, e.status, e.enqueued_at,
+               e.deadline, e.attempts, e.next_attempt_at)
+        .where(e.status.in_((EntryStatus.WAITING.value, EntryStatus.OFFERED.value,
+                             EntryStatus.CONNECTED.value)))
+        .order_by(e.place_at, e.id)).all()
     positions: dict[str, int] = defaultdict(int)
     waiting: list[Waiting] = []
     callbacks: list[Callback] = []
@@ -113,7 +117,9 @@ def queue_status(session: Session, now: datetime) -> QueueStatus:
     operators = [
         OperatorNow(a.id, a.username, a.display_name, State(a.state), a.state_since,
                     _seconds(a.state_since, now), a.skills)
-        for a in session.scalars(select(Agent).order_by(Agent.username))]
+        for a in session.execute(select(Agent.id, Agent.username, Agent.display_name,
+                                        Agent.state, Agent.state_since, Agent.skills)
+                                 .order_by(Agent.username))]
     return QueueStatus(now, waiting, callbacks, operators)
 
 
