@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 
 from callqueue.models import (
     OUTCOME_LABELS,
@@ -172,7 +173,7 @@ def queue_figures(session: Session, scope: Scope, now: datetime, rules: QueueRul
     finished = and_(e.status == EntryStatus.COMPLETED.value, e.talk_seconds.is_not(None))
     left = e.status == EntryStatus.LEFT.value
     calls = and_(e.kind == EntryKind.CALL.value, scope.during(e.enqueued_at))
-    row = session.execute(select(
+    callers = select(
         func.count().label("offered"),
         _n(e.status != EntryStatus.UNAVAILABLE.value).label("queued"),
         _n(e.status == EntryStatus.UNAVAILABLE.value).label("unavailable"),
@@ -188,9 +189,12 @@ def queue_figures(session: Session, scope: Scope, now: datetime, rules: QueueRul
         _n(finished).label("handled"),
         _total(finished, e.talk_seconds + func.coalesce(e.wrapup_seconds, 0)
                ).label("handle_total"),
-    ).where(calls)).one()
+    ).where(calls).subquery()
+    # One round trip for the callers' and the callbacks' figures (each part one row).
+    requested, done = _callbacks(scope, now)
+    row = session.execute(select(callers, requested, done).select_from(
+        callers.join(requested, true()).join(done, true()))).one()
     counts = {key: int(value or 0) for key, value in row._mapping.items()}
-    counts.update(_callbacks(session, scope, now))
     figures = QueueFigures(rules, counts)
     if operators:
         figures.operators = _operators(session, scope)
@@ -199,19 +203,19 @@ def queue_figures(session: Session, scope: Scope, now: datetime, rules: QueueRul
     return figures
 
 
-def _callbacks(session: Session, scope: Scope, now: datetime) -> dict[str, int]:
+def _callbacks(scope: Scope, now: datetime) -> tuple[Subquery, Subquery]:
+    """Callback requests of the period (in time, decided), and callbacks done in it."""
     e = QueueEntry
     done = e.status == EntryStatus.COMPLETED.value
-    requested = session.execute(select(
+    requested = select(
         func.count().label("callbacks_requested"),
         _n(and_(done, e.ended_at <= e.deadline)).label("callbacks_in_time"),
         _n(case((done, True), (e.status == EntryStatus.FAILED.value, True),
                 (e.deadline < now, True), else_=False)).label("callbacks_decided"),
-    ).where(e.kind == EntryKind.CALLBACK.value, scope.during(e.enqueued_at))).one()
-    finished = session.scalar(select(func.count()).select_from(e).where(
-        e.kind == EntryKind.CALLBACK.value, done, scope.during(e.ended_at)))
-    return {**{k: int(v or 0) for k, v in requested._mapping.items()},
-            "callbacks_done": int(finished or 0)}
+    ).where(e.kind == EntryKind.CALLBACK.value, scope.during(e.enqueued_at)).subquery()
+    finished = select(func.count().label("callbacks_done")).where(
+        e.kind == EntryKind.CALLBACK.value, done, scope.during(e.ended_at)).subquery()
+    return requested, finished
 
 
 def _operators(session: Session, scope: Scope) -> list[OperatorFigures]:
