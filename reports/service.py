@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,11 +17,15 @@ from reports.filters import LedgerFilters
 from reports.indicators import Dimension, Figures, Level, Scope, figures, totals
 from reports.ledger_export import write_ledger
 from reports.models import Bulletin, BulletinStatus
+from reports.queue_figures import queue_figures
 from workdays.calendar import WorkCalendar
 
 
-def kpis_json(session: Session, scope: Scope, calendar: WorkCalendar) -> dict[str, Any]:
-    """The shape of ``flask reports kpis --json``: totals plus ``units`` (one per unit)."""
+def kpis_json(session: Session, scope: Scope, calendar: WorkCalendar,
+              now: datetime | None = None) -> dict[str, Any]:
+    """The shape of ``flask reports kpis --json``: totals plus ``units`` (one per unit), and
+    for the centre the office-hours queue's figures (``queue``; ``now`` decides which
+    callback deadlines have passed: the start of ``scope.today`` when not given)."""
     head = totals(session, scope, calendar)
     rows = overview.unit_rows(session, scope, calendar)
     if scope.department_id is not None:
@@ -32,6 +36,8 @@ def kpis_json(session: Session, scope: Scope, calendar: WorkCalendar) -> dict[st
         **head.as_json(),
         "units": [{"unit": r.name, **r.figures.as_json()} for r in rows],
         **({} if scope.department_id is not None else breakdowns(session, scope, calendar)),
+        **({} if scope.department_id is not None else {"queue": queue_figures(
+            session, scope, now or datetime.combine(scope.today, time(), scope.tz)).as_json()}),
     }
 
 
