@@ -7,7 +7,7 @@ import logging
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -239,7 +239,10 @@ class Database:
         self._factory = sessionmaker(expire_on_commit=False)
         self.session = cast(ScopedSession, scoped_session(self._factory))
 
-    def configure(self, url: str) -> Engine:
+    def configure(self, url: str, *, session_info: Mapping[str, Any] | None = None) -> Engine:
+        """Connect to ``url``; every session gets a copy of ``session_info`` as its ``info``
+        (the app's wiring for the domain: ``cases.services``)."""
+        self._factory.configure(info=dict(session_info or {}))
         if self.engine is not None and self.engine.url.render_as_string(
             hide_password=False
         ) == make_engine_url(url):
@@ -251,6 +254,10 @@ class Database:
         self.quick_engine = make_quick_engine(self.engine)
         self._factory.configure(bind=self.engine)
         return self.engine
+
+    def new_session(self) -> Session:
+        """A session of its own (not the thread's scoped one), with the app's ``info``."""
+        return self._factory()
 
     def dispose(self, close: bool = True) -> None:
         """Drop both pools' connections (``close=False`` in a forked child: leave the

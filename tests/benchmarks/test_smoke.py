@@ -29,7 +29,7 @@ def benchmark_scripts() -> list[Path]:
 
 def test_the_benchmarks_are_found():
     names = {p.name for p in benchmark_scripts()}
-    assert {"webhooks.py", "transcription.py", "cases.py"} <= names
+    assert {"webhooks.py", "transcription.py", "cases.py", "queue.py"} <= names
     assert "bare_app.py" not in names and "_loadgen.py" not in names
 
 
