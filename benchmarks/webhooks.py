@@ -722,6 +722,7 @@ def _run_drain_job(env: dict[str, str]) -> None:
     """
     done = subprocess.run(
         [sys.executable, "-c",
+         "from app import create_app; from core.jobs import set_app; set_app(create_app()); "
          "from ivr.jobs import drain_call_log; print(drain_call_log())"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
