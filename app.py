@@ -21,6 +21,7 @@ import cases.lookup_guard
 import cases.models
 import cases.notice_models
 import cases.notifications
+import casesearch.models
 import console
 import console.models
 import extraction.models
@@ -54,6 +55,7 @@ from cases.deadlines import close_of_business
 from cases.events import CaseAnswered, CaseTextArrived, RatingRecorded, RecordingTranscribed
 from cases.seed import seed_reference_data
 from cases.services import CaseServices
+from casesearch.cli import case_search_cli
 from console import views as console_views
 from console.cli import users_cli
 from console.operators_cli import operators_cli
@@ -112,6 +114,7 @@ MODEL_MODULES: tuple[ModuleType, ...] = (
     transcription.models, transcription.corrections, console.models, cases.notice_models,
     messaging.models, followup.models, cases.notifications, cases.lookup_guard,
     knowledge.models, reports.models, callqueue.models, extraction.models, live.models,
+    casesearch.models,
 )
 # Everything else the app is made of, registered by importing the objects (a module renamed or
 # removed fails at import, and mypy and the import-graph test see every edge).
@@ -133,7 +136,7 @@ SEEDERS: tuple[Seeder, ...] = (seed_reference_data, seed_api_tokens, seed_consol
 CLI_GROUPS: tuple[click.Command, ...] = (
     db_cli, seed_command_for(SEEDERS), workdays_cli, flows_cli, call_command, cases_cli,
     api_tokens_cli, model_cli, transcribe_command, jobs_cli, users_cli, followups_cli, kb_cli,
-    recordings_cli, reports_cli, queue_cli, operators_cli, speech_cli,
+    recordings_cli, reports_cli, queue_cli, operators_cli, speech_cli, case_search_cli,
 )
 # ``init_app(app)`` hooks, run before blueprints are registered (session cookies, settings).
 APP_HOOKS: tuple[Callable[[Flask], None], ...] = (

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from cases.overdue import is_past_due
+from cases.timeliness import is_past_due
 from core.config import DEFAULT_TZ
 from workdays.calendar import DueDate, WorkCalendar
 from workdays.office_hours import parse_windows

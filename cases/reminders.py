@@ -10,8 +10,10 @@ Per active assignment, on working days:
 Each level is sent at most once per assignment: the row in ``reminders`` is inserted first
 with ``ON CONFLICT DO NOTHING`` and only the transaction that inserted it writes the
 notifications and texts, so restarts and duplicate schedulers never send twice. Assignments
-whose extension request awaits a decision are not chased (they asked in time), like the
-overdue sweep in :mod:`cases.ledger`.
+whose extension request awaits a decision are not chased (they asked in time); the request
+does not stop the clock, though (:mod:`cases.timeliness`): the centre is reminded to decide it
+within one working day (``extension``: the supervisors are told on the next working day after
+the request, once per request).
 """
 
 from __future__ import annotations
@@ -132,6 +134,41 @@ def _send(session: Session, assignment: Assignment, level: ReminderLevel, *, tod
                  note=f"{REMINDER_LEVEL_LABELS[level]}：{name}")
 
 
+def remind_extension_decisions(session: Session, now: datetime, today: date,
+                               calendar: WorkCalendar, tz: tzinfo) -> list[tuple[int, str]]:
+    """延期待审批: requests the centre has not decided by the next working day after they
+    were made; the supervisors are told once per request (the clock runs meanwhile)."""
+    sent: list[tuple[int, str]] = []
+    pending = session.scalars(
+        select(Assignment)
+        .options(selectinload(Assignment.case), selectinload(Assignment.department))
+        .where(Assignment.extension_status == Extension.REQUESTED,
+               Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES))
+        .order_by(Assignment.extension_requested_at, Assignment.id)).all()
+    for assignment in pending:
+        if assignment.extension_requested_at is None or assignment.due_date is None:
+            continue
+        asked = assignment.extension_requested_at.astimezone(tz).date()
+        decide_by = calendar.add_working_days(asked, 1).day
+        if today < decide_by:
+            continue
+        values = {"assignment_id": assignment.id, "level": str(ReminderLevel.EXTENSION),
+                  "case_id": assignment.case_id, "department_id": assignment.department_id,
+                  "due_date": assignment.due_date, "sent_at": now}
+        if not claim_once(session, ReminderSent, values, ("assignment_id", "level")):
+            continue
+        case, name = assignment.case, assignment.department.name
+        notify(session, audience=Audience.SUPERVISOR, kind=NotificationKind.EXT_PENDING,
+               case=case, assignment_id=assignment.id, now=now,
+               title=f"延期待审批：诉求{case.number}（{name}）",
+               body=(f"{name}于{spoken_day(asked)}申请将诉求{case.number}的办理期限延至"
+                     f"{spoken_day(assignment.extension_due or assignment.due_date)}，"
+                     f"原期限{spoken_day(assignment.due_date)}。延期申请在批准前不停止计时，"
+                     f"请于{spoken_day(decide_by)}前审批。"))
+        sent.append((assignment.id, str(ReminderLevel.EXTENSION)))
+    return sent
+
+
 def send_reminders(session: Session, now: datetime, *, calendar: WorkCalendar,
                    escalate_after: int = 2, tz: tzinfo | None = None) -> ReminderRun:
     """Send every notice that is due and was not sent before; safe to run concurrently."""
@@ -149,6 +186,7 @@ def send_reminders(session: Session, now: datetime, *, calendar: WorkCalendar,
                Assignment.due_date <= horizon, ~finished)
         .order_by(Assignment.due_date, Assignment.id)
     ).all()
+    run.sent += remind_extension_decisions(session, now, today, calendar, tz or hotline_tz())
     for assignment in candidates:
         assert assignment.due_date is not None
         levels = levels_due(
