@@ -255,9 +255,10 @@ class Database:
         self._factory.configure(bind=self.engine)
         return self.engine
 
-    def new_session(self) -> Session:
-        """A session of its own (not the thread's scoped one), with the app's ``info``."""
-        return self._factory()
+    def new_session(self, bind: Connection | None = None) -> Session:
+        """A session of its own (not the thread's scoped one), with the app's ``info``;
+        on ``bind`` (e.g. a connection of :meth:`run_quick`) if given."""
+        return self._factory(bind=bind) if bind is not None else self._factory()
 
     def dispose(self, close: bool = True) -> None:
         """Drop both pools' connections (``close=False`` in a forked child: leave the
