@@ -50,8 +50,6 @@ from callqueue.jobs import end_wrapup_job, placement_job
 from callqueue.live import LiveBus
 from callqueue.placement import InlinePlacer, QueuedPlacer, thread_fallback
 from callqueue.runtime import QueueRuntime, runtime_from_config
-from cases import ivr_hooks as case_ivr_hooks
-from cases.call_log import use_call_log
 from cases.cli import cases_cli
 from cases.deadlines import close_of_business
 from cases.events import CaseAnswered, CaseTextArrived, RatingRecorded, RecordingTranscribed
@@ -82,7 +80,7 @@ from followup import survey_hooks
 from followup.cli import followups_cli
 from followup.queries import is_survey_comment
 from followup.survey_hooks import rating_options
-from ivr import operator_recordings
+from ivr import case_hooks, operator_recordings
 from ivr import routes as ivr_routes
 from ivr.cli import call_command
 from ivr.eventlog import CallLogQueue
@@ -156,7 +154,7 @@ CASE_LISTENERS: Mapping[type, tuple[Callable[[Any], Any], ...]] = {
 }
 # Who adds IVR conditions and hooks to the flows' registry.
 HOOK_PROVIDERS: tuple[Callable[[HookRegistry], None], ...] = (
-    case_ivr_hooks.register, survey_hooks.register, knowledge_phone.register,
+    case_hooks.register, survey_hooks.register, knowledge_phone.register,
     queue_hooks.register,
 )
 
@@ -297,8 +295,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    services = CaseServices(listeners=CASE_LISTENERS, liaison_phones=liaison_phones,
-                            closes_at=close_of_business(app.config["OFFICE_HOURS"]))
+    services = CaseServices(
+        listeners=CASE_LISTENERS, liaison_phones=liaison_phones,
+        closes_at=close_of_business(app.config["OFFICE_HOURS"]),
+        call_log=VoicemailCallLog(not_voicemail=(is_survey_comment, is_operator_recording)))
     db.configure(app.config["DATABASE_URL"], session_info=services.session_info())
     app.teardown_appcontext(lambda _exc: db.session.remove())
 
@@ -318,7 +318,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def office_open(at: datetime) -> bool:
         return OfficeHours(windows, calendars.get(), tz).is_open(at)
 
-    use_call_log(VoicemailCallLog(not_voicemail=(is_survey_comment, is_operator_recording)))
     registry = build_hooks()
     engine = build_flow_engine(app, registry)
     # The phone FAQ menu under 政策咨询 follows the knowledge base without a restart.

@@ -3,11 +3,11 @@
 ``cases`` never imports the packages built on it (follow-up, extraction, the IVR, the
 console), yet a step may need them: listeners that react to what happened
 (:mod:`cases.events`), the liaison phones a department is texted on, the close of business
-the centre's deadlines count from. The app factory lists them in one place
-(``app.case_services``) and gives them to the database it configures
-(``db.configure(url, session_info=...)``), so every session carries the wiring of the app it
-came from. A session without it cannot publish or text: it fails loudly instead of dropping
-a follow-up in silence.
+the centre's deadlines count from, the IVR's call log (:mod:`cases.call_log`). The app
+factory builds them in one place (``app.create_app``: ``CASE_LISTENERS`` and the rest) and
+gives them to the database it configures (``db.configure(url, session_info=...)``), so every
+session carries the wiring of the app it came from. A session without it cannot publish or
+text: it fails loudly instead of dropping a follow-up in silence.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ class CaseServices:
     liaison_phones: PhoneLookup = no_phones
     # The end of the centre's working day (the last office-hours window).
     closes_at: time = time(17, 30)
+    # The IVR's call log (a cases.call_log.CallLog): voicemails become cases.
+    call_log: Any = None
 
     def session_info(self) -> dict[str, Any]:
         """For ``db.configure(url, session_info=...)``."""
