@@ -20,8 +20,8 @@ waiting, and measures against baselines taken in the same run:
   reaches that operator's live stream on the hotline server (another process, through Redis
   pub/sub) — p95, reported against the 2 s the console has.
 
-    .venv/bin/python benchmarks/queue.py [--calls 1000000] [--requests 2000]
-    .venv/bin/python benchmarks/queue.py --smoke      # tiny sizes, a few seconds, no goals
+    .venv/bin/python benchmarks/call_queue.py [--calls 1000000] [--requests 2000]
+    .venv/bin/python benchmarks/call_queue.py --smoke      # tiny sizes, a few seconds, no goals
 """
 
 from __future__ import annotations
@@ -29,10 +29,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This file is named after what it measures, like the standard library's ``queue``: take
-# its folder off the import path first, so ``import queue`` (threads, RQ…) finds the real one.
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
