@@ -21,7 +21,7 @@ DEFAULT_CSRF_EXEMPT = ("ivr.routes:bp", "api.routes:bp")
 def init_app(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError, CSRFProtect
 
-    from console import templating
+    from console import errors, templating
     from console.auth import configure_session
 
     configure_session(app)
@@ -46,6 +46,8 @@ def init_app(app: Flask) -> None:
         return refuse(400, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
 
     app.register_error_handler(CSRFError, csrf_refused)
+    # Chinese error pages for people, JSON errors under /api/ (unknown paths included).
+    errors.init_app(app)
     templating.init_app(app)
     # The bare address is where a newcomer starts: the console's sign-in page.
     app.add_url_rule("/", "root", lambda: redirect(url_for("console.login")))
