@@ -9,6 +9,7 @@ from flask import Flask, get_flashed_messages
 
 from console import labels
 from console.auth import current_user
+from console.forms import posted
 from console.models import ROLE_LABELS
 from console.recording_state import problem_of
 
@@ -80,6 +81,7 @@ def init_app(app: Flask) -> None:
     def console_globals() -> dict[str, Any]:
         return {
             "current_user": current_user,
+            "posted": posted,
             "flashes": lambda: get_flashed_messages(with_categories=True),
             "labels": labels,
             "ROLE_LABELS": ROLE_LABELS,

@@ -29,7 +29,7 @@ def _users_page() -> str:
                                        .order_by(User.role, User.username)))
     departments = list(db.session.scalars(select(Department).order_by(Department.sort_order)))
     return render_template("console/admin_users.html", accounts=accounts,
-                           departments=departments, roles=ROLE_LABELS, form=request.form)
+                           departments=departments, roles=ROLE_LABELS)
 
 
 @route("/admin/users", roles=ADMINS)
@@ -81,7 +81,7 @@ def _departments_page() -> str:
     without = [d for d in departments if d.active and d.kind not in ATTENDING_ONLY_KINDS
                and not any(u.active for u in liaisons.get(d.id, []))]
     return render_template("console/admin_departments.html", departments=departments,
-                           liaisons=liaisons, kinds=KIND_LABELS, form=request.form,
+                           liaisons=liaisons, kinds=KIND_LABELS,
                            without_liaison=without)
 
 
@@ -120,7 +120,7 @@ def _calendar_page() -> str:
         "console/admin_calendar.html", year=year, months=admin.year_grid(cal, year),
         overrides=sorted((d, o) for d, o in overrides.items() if d.year == year),
         provisional_years=cal.years_without_data(range(current.year - 1, current.year + 3)),
-        year_provisional=bool(cal.years_without_data([year])), form=request.form)
+        year_provisional=bool(cal.years_without_data([year])))
 
 
 @route("/admin/calendar", roles=ADMINS)

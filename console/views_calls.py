@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
 
 from cases.enterprises import find_or_register_enterprise
 from cases.vocab import CATEGORY_LABELS
@@ -171,5 +173,12 @@ def transcript_correct(transcript_id: int) -> Any:
                    on_error=lambda: _error_page(back))
 
 
-def _error_page(back: str) -> str:
+def _error_page(back: str) -> Any:
+    """The page the correction was made on (case or call), drawn again with what was typed."""
+    try:
+        endpoint, args = current_app.url_map.bind("").match(urlsplit(back).path, method="GET")
+    except HTTPException:
+        endpoint, args = "", {}
+    if endpoint in ("console.case_detail", "console.call_detail"):
+        return current_app.view_functions[endpoint](**args)
     return render_template("console/error.html", status=422, message="", back=back)

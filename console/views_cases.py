@@ -25,7 +25,7 @@ from console import actions as case_actions
 from console import enterprise_picker, queries, review
 from console.auth import CENTRE, EVERYONE, SUPERVISORS
 from console.blueprint import bp, refuse, route
-from console.users import require_liaison_or_confirmation
+from console.users import require_liaison_or_confirmation, require_liaisons_or_confirmation
 from console.web import (
     actor,
     calendar,
@@ -176,6 +176,8 @@ def case_joint(case_id: int) -> Any:
     def call() -> Any:
         lead = integer("lead_department_id", "牵头单位")
         others = [i for i in integers("department_ids") if i != lead]
+        require_liaisons_or_confirmation(db.session, [lead, *others],
+                                         checkbox("confirm_no_liaison"))
         return lifecycle.start_joint_handling(
             db.session, case_id, department_ids=[lead, *others], lead_department_id=lead,
             meeting_at=local_datetime("meeting_at", "商办会时间"), actor=actor(), now=now(),
@@ -207,13 +209,17 @@ def case_escalate(case_id: int) -> Any:
 
 @route("/cases/<int:case_id>/decision", roles=SUPERVISORS, methods=("POST",))
 def case_decision(case_id: int) -> Any:
-    return _case_action(case_id, "领导小组决定已登记并交办", lambda: (
-        lifecycle.record_leading_group_decision(
+    def call() -> Any:
+        units = integers("department_ids")
+        require_liaisons_or_confirmation(db.session, units, checkbox("confirm_no_liaison"))
+        return lifecycle.record_leading_group_decision(
             db.session, case_id, decision=text("decision"), deadline=day("deadline", "办结时限"),
-            department_ids=integers("department_ids"), decided_by=text("decided_by"),
+            department_ids=units, decided_by=text("decided_by"),
             decided_at=(local_datetime("decided_at", "决定时间") if text("decided_at")
                         else None),
-            actor=actor(), now=now(), tz=tz())))
+            actor=actor(), now=now(), tz=tz())
+
+    return _case_action(case_id, "领导小组决定已登记并交办", call)
 
 
 @route("/cases/<int:case_id>/rating", roles=CENTRE, methods=("POST",))

@@ -64,7 +64,7 @@ def _form_input() -> service.ArticleInput:
 
 def _form_page(article: Article | None) -> str:
     units = queries.active_departments(db.session)
-    return render_template("console/kb_form.html", article=article, form=request.form,
+    return render_template("console/kb_form.html", article=article,
                            units=units, categories=CATEGORY_LABELS,
                            subcategories=SUBCATEGORY_LABELS)
 

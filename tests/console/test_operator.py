@@ -227,6 +227,27 @@ def test_joint_handling_with_a_meeting(client: Any, accounts: Accounts, sign_in:
     assert reload(case).meetings[0].attendees == ["区金融发展服务中心", "区经信局", "区纪委区监委"]
 
 
+def test_joint_handling_asks_before_units_without_a_liaison(
+        client: Any, accounts: Accounts, sign_in: Any, window_case: Any, clock: Any) -> None:
+    """专班商办 names the units nobody reads and needs the same confirmation as 流转交办."""
+    case = window_case()
+    session = db.session()
+    lead, tax = department_id(session, DEPT_A), department_id(session, "区税务局")
+    meeting = (clock() + timedelta(days=1)).astimezone().strftime("%Y-%m-%dT10:00")
+    form = {"lead_department_id": str(lead), "department_ids": [str(tax)],
+            "meeting_at": meeting}
+    sign_in(accounts.supervisor)
+    warned = client.post(f"/console/cases/{case.id}/joint", data=form)
+    assert warned.status_code == 422
+    html = warned.get_data(as_text=True)
+    assert "区税务局尚无在用的联络员账号" in html and "区金融发展服务中心尚无" not in html
+    assert reload(case).mode is None and not reload(case).assignments
+    confirmed = client.post(f"/console/cases/{case.id}/joint",
+                            data={**form, "confirm_no_liaison": "1"})
+    assert confirmed.status_code == 303
+    assert {a.department_id for a in reload(case).assignments} == {lead, tax}
+
+
 def test_escalate_and_decide(client: Any, accounts: Accounts, sign_in: Any, window_case: Any,
                              clock: Any) -> None:
     case = window_case()
@@ -234,9 +255,15 @@ def test_escalate_and_decide(client: Any, accounts: Accounts, sign_in: Any, wind
     client.post(f"/console/cases/{case.id}/escalate", data={"analysis": "涉及多部门土地问题"})
     assert reload(case).status == Status.ESCALATED
     deadline = (clock() + timedelta(days=20)).date().isoformat()
-    response = client.post(f"/console/cases/{case.id}/decision", data={
-        "decision": "由区自然资源规划分局牵头办理", "deadline": deadline,
-        "department_ids": [str(department_id(db.session(), "区自然资源规划分局"))]})
+    form = {"decision": "由区自然资源规划分局牵头办理", "deadline": deadline,
+            "department_ids": [str(department_id(db.session(), "区自然资源规划分局"))]}
+    # The unit has no liaison account: asked first, as 流转交办 asks.
+    warned = client.post(f"/console/cases/{case.id}/decision", data=form)
+    assert warned.status_code == 422
+    assert "区自然资源规划分局尚无在用的联络员账号" in warned.get_data(as_text=True)
+    assert reload(case).status == Status.ESCALATED
+    response = client.post(f"/console/cases/{case.id}/decision",
+                           data={**form, "confirm_no_liaison": "1"})
     assert response.status_code == 303
     decided = reload(case)
     assert decided.status == Status.HANDLING and decided.due_date.isoformat() == deadline
