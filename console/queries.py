@@ -343,7 +343,7 @@ class CallFilters:
 
 def call_log(session: Session, filters: CallFilters, tz: tzinfo, *,
              cursor: str | None = None, limit: int = PAGE_SIZE) -> Page[Call]:
-    stmt = select(Call).options(selectinload(Call.recordings))
+    stmt = select(Call).options(selectinload(Call.recordings), selectinload(Call.events))
     low, high = local_day_range(filters.date_from, filters.date_to, tz)
     if low:
         stmt = stmt.where(Call.started_at >= low)

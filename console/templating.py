@@ -17,7 +17,9 @@ LOW_CONFIDENCE = 0.6
 # Ids and raw lists in audit events that mean nothing to a reader.
 HIDDEN_AUDIT_KEYS = frozenset({"assignment_id", "department_id", "recording_id",
                                "withdrawn_department_ids", "edits", "call_id", "department_ids",
-                               "followup_id", "call_sid"})
+                               "followup_id", "call_sid", "escalation_id",
+                               # the number of the case merged into (merged_into_id is shown)
+                               "merged_into"})
 
 
 def audit_keys(event: Any) -> list[str]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, render_template, request, url_for
+from flask import abort, current_app, flash, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from call_flows.calendar_store import delete_override, load_overrides, set_override
-from call_flows.flow import load_flows
 from call_flows.mermaid import to_mermaid
 from cases.departments import ATTENDING_ONLY_KINDS, KIND_LABELS
 from cases.errors import InvalidInput
@@ -163,10 +162,12 @@ def admin_calendar_delete() -> Any:
 
 @route("/admin/flows", roles=ADMINS)
 def admin_flows() -> Any:
-    flows = load_flows()
+    """The flows as callers get them now: with the knowledge base's phone menu, if any."""
+    engine = current_app.extensions["ivr_runtime"].engine
+    flows = engine.current_flows()
     if not flows:
         abort(404)
     views = [(flow, admin.flow_layers(flow), to_mermaid(flow)) for flow in flows.values()]
     if any(not layers for _f, layers, _m in views):
         flash("流程文件为空", "warning")
-    return render_template("console/admin_flows.html", views=views)
+    return render_template("console/admin_flows.html", views=views, spoken=engine.spoken)

@@ -71,14 +71,24 @@ def _load(case_id: int) -> Case:
     return case
 
 
-def _enterprise_names(case: Case) -> dict[int, str]:
-    """Names of the enterprises the case's audit trail mentions (it stores their ids)."""
-    ids = {value for event in case.events for side in (event.before, event.after)
-           if isinstance(value := side.get("enterprise_id"), int)}
-    if not ids:
-        return {}
-    return dict(db.session.execute(
-        select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids))).tuples().all())
+def _ids_in_audit(case: Case, key: str) -> set[int]:
+    return {value for event in case.events for side in (event.before, event.after)
+            if isinstance(value := side.get(key), int)}
+
+
+def _audit_names(case: Case) -> dict[str, dict[int, str]]:
+    """What the ids in the case's audit trail stand for: enterprises' names, case numbers."""
+    names: dict[str, dict[int, str]] = {"enterprise_id": {}, "merged_into_id": {}}
+    enterprises = _ids_in_audit(case, "enterprise_id")
+    if enterprises:
+        names["enterprise_id"] = dict(db.session.execute(
+            select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(enterprises)))
+            .tuples().all())
+    cases = _ids_in_audit(case, "merged_into_id")
+    if cases:
+        names["merged_into_id"] = dict(db.session.execute(
+            select(Case.id, Case.number).where(Case.id.in_(cases))).tuples().all())
+    return names
 
 
 def case_page(case_id: int) -> str:
@@ -94,7 +104,7 @@ def case_page(case_id: int) -> str:
         recordings=review.reviewed(db.session, review.recordings_of_case(db.session, case)),
         departments=departments, attending_bodies=queries.attending_bodies(db.session),
         department_names={d.id: d.name for d in db.session.scalars(select(Department))},
-        audit_names={"enterprise_id": _enterprise_names(case)},
+        audit_names=_audit_names(case),
         suggested_ids=[s.department_id for s in case.suggestions if s.department_id],
         categories=CATEGORY_LABELS, subcategories=SUBCATEGORY_LABELS, ratings=RATING_LABELS,
         subcategory_names={code: name for names in SUBCATEGORY_LABELS.values()

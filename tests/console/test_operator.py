@@ -347,6 +347,37 @@ def test_call_log_and_call_detail_with_the_ivr_path(
     assert case.number in detail
 
 
+def test_call_detail_says_each_step_and_the_transfer_in_words(
+    client: Any, accounts: Accounts, sign_in: Any, phone: Any, clock: Any
+) -> None:
+    """Transferred but nobody answered is not “未转人工”; steps read as words, not codes."""
+    from ivr.models import Call
+
+    clock.set_local("2026-11-24 10:00")  # a Tuesday, office hours
+    unanswered = phone.call(from_number="+8613911112222", keys=["4"])
+    answered = phone.call(from_number="+8613933334444", keys=["4"], operator_answers=True)
+    menu_only = phone.call(from_number="+8613955556666", keys=["7"])
+    sign_in(accounts.operator)
+
+    def detail(sid: str) -> str:
+        call = db.session.scalars(select(Call).where(Call.call_sid == sid)).one()
+        return page(client, f"/console/calls/{call.id}")
+
+    missed = detail(unanswered.call_sid)
+    assert "<dt>人工</dt><dd>已转人工，未接通（坐席无人接听）</dd>" in missed
+    assert "未转人工" not in missed
+    assert "结果：是" in missed and "office_hours" not in missed
+    assert "坐席无人接听" in missed and "no-answer" not in missed
+    assert "未录到留言" in missed and "nothing recorded" not in missed
+    assert ">已结束<" in missed.replace("</span>", "<").replace('class="key">', ">")
+    assert "<dt>人工</dt><dd>已接通" in detail(answered.call_sid)
+    wrong = detail(menu_only.call_sid)
+    assert "<dt>人工</dt><dd>未转人工</dd>" in wrong
+    assert "第1次输入错误" in wrong and "invalid #1" not in wrong
+    listing = page(client, "/console/calls")
+    assert "已转人工，未接通（坐席无人接听）" in listing
+
+
 # -- recordings ---------------------------------------------------------------------------------
 
 
