@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from cases.errors import InvalidInput
-from cases.fields import MAX_CONTACT_NAME, MAX_DESCRIPTION, category_errors
+from cases.fields import (
+    MAX_CONTACT_NAME,
+    MAX_DESCRIPTION,
+    FieldErrors,
+    category_errors,
+    clean_contact_name,
+    clean_description,
+)
 from cases.intake import FUTURE_TOLERANCE
 from cases.routing import CATEGORIES, SUBCATEGORIES
 
@@ -59,6 +68,13 @@ class CaseRequest:
     enterprise_uscc: str | None = None
 
 
+# Fields whose rules (required, length) are the shared field cleaners'.
+SHARED_CLEANERS: dict[str, Callable[[str | None], str | None]] = {
+    "description": clean_description,
+    "contact_name": clean_contact_name,
+}
+
+
 def _string(name: str, value: Any, spec: Field, errors: dict[str, str]) -> str | None:
     if value is None:
         return None
@@ -69,7 +85,7 @@ def _string(name: str, value: Any, spec: Field, errors: dict[str, str]) -> str |
     if UNSTORABLE.search(text):
         errors[name] = "包含不允许的字符（NUL 或不成对的 Unicode 代理字符）"
         return None
-    if len(text) > spec.max_length:
+    if name not in SHARED_CLEANERS and len(text) > spec.max_length:
         errors[name] = f"不能超过{spec.max_length}个字符"
         return None
     return text or None
@@ -107,8 +123,13 @@ def parse_case_request(payload: Any, now: datetime) -> CaseRequest:
             errors[str(name)] = "未知字段"
     values = {name: _string(name, payload.get(name), spec, errors)
               for name, spec in CASE_FIELDS.items()}
-    if not values["description"] and "description" not in errors:
-        errors["description"] = "请填写诉求内容"
+    # Required text and length limits are the shared field rules (cases.fields), so a form,
+    # an import and the API give the same answer for the same value.
+    shared = FieldErrors()
+    for name, cleaner in SHARED_CLEANERS.items():
+        if name not in errors:
+            values[name] = shared.clean(partial(cleaner, values[name]))
+    errors.update(shared.fields)
     received_at = None
     if values["received_at"]:
         received_at = _received_at(values["received_at"], now, errors)

@@ -20,11 +20,13 @@ migration does, then measures against baselines taken in the same run:
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib.util
 import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -98,6 +100,7 @@ def make_app(url: str, cache_seconds: int = 60) -> Any:
     from app import create_app
 
     tmp = tempfile.mkdtemp(prefix="bench_reports_app_")
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # nothing left behind
     return create_app({"TESTING": True, "REPORTS_CACHE_SECONDS": cache_seconds,
                        "DATABASE_URL": url, "REDIS_URL": None,
                        "SECRET_KEY": "bench", "INSTANCE_PATH": tmp, "RECORDINGS_DIR": tmp,

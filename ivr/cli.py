@@ -20,7 +20,9 @@ from core.db import db
 @click.option("--digits", default="", help="keys, comma-separated (e.g. 1,3 or 9,2611270001#)")
 @click.option("--voicemail", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="audio file to leave as the voicemail")
-@click.option("--at", "at_text", default=None, help='local time, e.g. "2026-10-10 10:00"')
+@click.option("--at", "at_text", default=None,
+              help='local time of the call, e.g. "2026-10-10 10:00" (with --url: a local '
+                   'server only)')
 @click.option("--operator-answers", is_flag=True, help="the operator picks up when dialled")
 @click.option("--live", is_flag=True,
               help="in-process: write into the configured database (default: a throwaway one)")
@@ -30,9 +32,9 @@ def call_command(url: str | None, from_number: str, to_number: str, digits: str,
     """Walk a call through the IVR like Twilio would and print what the caller hears."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if url:
-        if at_text or live:
-            raise click.UsageError("--at and --live only work in-process (without --url)")
-        _call(app, url, from_number, to_number, digits, voicemail, None, operator_answers)
+        if live:
+            raise click.UsageError("--live only works in-process (without --url)")
+        _call(app, url, from_number, to_number, digits, voicemail, at_text, operator_answers)
         return
     if live:
         click.echo(f"试拨写入正式数据库 / writing into the live database: "
@@ -77,16 +79,20 @@ def _call(app: Flask, url: str | None, from_number: str, to_number: str, digits:
     from ivr.phone import HttpTransport, InProcessTransport, TerminalPhone, Transport
 
     transport: Transport
+    at = parse_local(at_text, app.config["HOTLINE_TZ"]) if at_text else None
     if url:
         transport = HttpTransport(url)
         base_url = url.rstrip("/")
+        if at is not None:
+            click.echo(f"试拨时间 / simulated time: {at:%Y-%m-%d %H:%M} (honoured only by a "
+                       "local server: loopback, http, no proxy)")
     else:
-        if at_text:
-            clock = fixed_clock(parse_local(at_text, app.config["HOTLINE_TZ"]))
-            app.extensions["ivr_runtime"].clock = clock
+        if at is not None:
+            app.extensions["ivr_runtime"].clock = fixed_clock(at)
         transport = InProcessTransport(app)
         base_url = app.config["PUBLIC_BASE_URL"]
     phone = TerminalPhone(
+        simulated_at=at if url else None,
         transport=transport,
         base_url=base_url,
         auth_token=app.config["TWILIO_AUTH_TOKEN"],

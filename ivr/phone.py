@@ -16,6 +16,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -23,11 +24,14 @@ from urllib.parse import urlsplit
 import requests
 from twilio.request_validator import RequestValidator
 
+from ivr import simulated_time
+
 MAX_REQUESTS = 80
 
 
 class Transport(Protocol):
-    def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]: ...
+    def post(self, url: str, params: dict[str, str], headers: dict[str, str]
+             ) -> tuple[int, str]: ...
 
 
 class InProcessTransport:
@@ -36,10 +40,11 @@ class InProcessTransport:
     def __init__(self, app: Any) -> None:
         self.client = app.test_client()
 
-    def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]:
+    def post(self, url: str, params: dict[str, str], headers: dict[str, str]
+             ) -> tuple[int, str]:
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        response = self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+        response = self.client.post(path, data=params, headers=headers)
         return response.status_code, response.get_data(as_text=True)
 
 
@@ -51,9 +56,9 @@ class HttpTransport:
         self.session = requests.Session()
         self.timeout = timeout
 
-    def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]:
-        response = self.session.post(url, data=params, timeout=self.timeout,
-                                     headers={"X-Twilio-Signature": signature})
+    def post(self, url: str, params: dict[str, str], headers: dict[str, str]
+             ) -> tuple[int, str]:
+        response = self.session.post(url, data=params, timeout=self.timeout, headers=headers)
         return response.status_code, response.text
 
 
@@ -131,10 +136,14 @@ class TerminalPhone:
     """Plays a caller and Twilio at once."""
 
     def __init__(self, *, transport: Transport, base_url: str, auth_token: str,
-                 account_sid: str, echo: Callable[[str], None] = print) -> None:
+                 account_sid: str, echo: Callable[[str], None] = print,
+                 simulated_at: datetime | None = None) -> None:
         self.transport = transport
         self.base_url = base_url.rstrip("/")
+        self.auth_token = auth_token
         self.validator = RequestValidator(auth_token)
+        # ``flask call --at`` against a running local server (ivr.simulated_time).
+        self.simulated_at = simulated_at
         self.account_sid = account_sid
         self.echo = echo
 
@@ -142,7 +151,11 @@ class TerminalPhone:
         return self.validator.compute_signature(url, params)
 
     def _post(self, outcome: CallOutcome, url: str, params: dict[str, str]) -> str:
-        status, body = self.transport.post(url, params, self.sign(url, params))
+        headers = {"X-Twilio-Signature": self.sign(url, params)}
+        if self.simulated_at is not None:
+            headers[simulated_time.HEADER] = simulated_time.header_value(
+                self.auth_token, params.get("CallSid", ""), self.simulated_at)
+        status, body = self.transport.post(url, params, headers)
         outcome.requests.append((url, status))
         if status >= 400:
             raise RuntimeError(f"{url} answered HTTP {status}: {body[:200]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -10,8 +11,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from call_flows.engine import FlowEngine
+from core.clock import fixed_clock
 from core.db import db
-from ivr import service, twilio_fields
+from ivr import service, simulated_time, twilio_fields
 from ivr.redact import redacted
 from ivr.service import IvrRuntime
 from ivr.signature import twilio_signed
@@ -21,7 +23,14 @@ bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 
 
 def _runtime() -> IvrRuntime:
-    return current_app.extensions["ivr_runtime"]
+    runtime: IvrRuntime = current_app.extensions["ivr_runtime"]
+    # ``flask call --at URL``: a local server lets the terminal phone choose the call's time.
+    simulated = simulated_time.honoured_time(
+        current_app.config, value=request.headers.get(simulated_time.HEADER),
+        remote_addr=request.remote_addr, call_sid=request.form.get("CallSid", ""))
+    if simulated is not None:
+        return dataclasses.replace(runtime, clock=fixed_clock(simulated))
+    return runtime
 
 
 def _twiml(body: str) -> Response:

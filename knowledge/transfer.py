@@ -5,6 +5,11 @@ phrasings separated by ``|``; dates are ``YYYY-MM-DD`` or empty; an empty 承办
 centre; 政策依据 is the document number, optionally followed by its link. Every row is checked
 before anything is written: one bad row and nothing is imported. A row whose title matches an
 existing article updates it (a new version).
+
+Exports are written as text cells: a value a spreadsheet would read as a formula (``=…``,
+``+…``, ``-…``, ``@…``) is neutralised by :mod:`core.spreadsheet` — in xlsx with Excel's quote
+prefix (the value shows unchanged), in CSV with a leading apostrophe that the import takes off
+again, so an export imports back unchanged.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from cases.errors import InvalidInput
 from cases.importer import ImportFileError, RowError, _xlsx_rows
 from cases.models import Department
 from cases.routing import CATEGORIES, SUBCATEGORIES
+from core.spreadsheet import csv_text, csv_untext, xlsx_text
 from knowledge.models import Article, ArticleState
 from knowledge.service import ArticleInput, create_article, transition, update_article, validate
 
@@ -51,7 +57,8 @@ def _csv_table(path: Path) -> list[list[Any]]:
     except UnicodeDecodeError:
         raise ImportFileError("CSV文件须为UTF-8编码") from None
     # newline="" keeps the line breaks inside quoted answers part of their cell.
-    return list(csv.reader(io.StringIO(content, newline="")))
+    return [[csv_untext(cell) for cell in row]
+            for row in csv.reader(io.StringIO(content, newline=""))]
 
 
 def read_table(path: Path) -> list[list[Any]]:
@@ -203,13 +210,13 @@ def write_export(rows: list[list[str]], path: Path) -> None:
     if path.suffix.lower() == ".xlsx":
         from openpyxl import Workbook
 
-        book = Workbook()
-        sheet = book.active
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet()
         for row in rows:
-            sheet.append(row)
+            sheet.append([xlsx_text(sheet, value) for value in row])
         book.save(path)
         return
     if path.suffix.lower() != ".csv":
         raise ImportFileError("只支持导出为 .xlsx 或 .csv 文件")
     with path.open("w", encoding="utf-8-sig", newline="") as out:
-        csv.writer(out).writerows(rows)
+        csv.writer(out).writerows([csv_text(value) for value in row] for row in rows)

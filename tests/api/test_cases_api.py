@@ -205,3 +205,24 @@ def test_lone_surrogate_in_an_unknown_field_name_is_422(api: Any) -> None:
     response = api("POST", "/cases", data=body, content_type="application/json",
                    headers={"Idempotency-Key": "k-2"})
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(("field", "limit"), [("description", 5000), ("contact_name", 64)])
+def test_length_limits_answer_with_the_shared_field_rules(api: Any, field: str,
+                                                          limit: int) -> None:
+    from cases.fields import FieldErrors, clean_contact_name, clean_description
+
+    cleaner = {"description": clean_description, "contact_name": clean_contact_name}[field]
+    too_long = "很" * (limit + 1)
+    expected = FieldErrors()
+    expected.clean(lambda: cleaner(too_long))
+    response = api("POST", "/cases", json={**BODY, field: too_long})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"][field] == expected.fields[field]
+    assert count_cases() == 0
+
+
+def test_a_description_of_spaces_is_missing_by_the_shared_rule(api: Any) -> None:
+    response = api("POST", "/cases", json={**BODY, "description": "   "})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"]["description"] == "请填写诉求内容"

@@ -10,6 +10,7 @@ PostgreSQL only: the benchmarks create their own database on ``TEST_DATABASE_URL
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -32,17 +33,36 @@ def test_the_benchmarks_are_found():
     assert "bare_app.py" not in names and "_loadgen.py" not in names
 
 
+def stale_sockets() -> set[Path]:
+    """SeaweedFS's gRPC socket files in /tmp (it ignores TMPDIR) that nobody listens on."""
+    stale = set()
+    for path in Path("/tmp").glob("seaweedfs-*.sock"):
+        with socket.socket(socket.AF_UNIX) as probe:
+            try:
+                probe.connect(str(path))
+            except OSError:
+                stale.add(path)
+    return stale
+
+
 @pytest.mark.postgresql_only
 def test_every_benchmark_runs_in_smoke_mode():
     # All at once: each mostly waits on its own servers, and the suite should stay short.
+    # Each gets a temporary folder of its own that must be empty again when it ends (a
+    # short path: the benchmarks' servers put Unix sockets there, limited to 107 bytes).
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     runs = {}
-    with tempfile.TemporaryDirectory() as logs:
+    stale_before = stale_sockets()
+    with tempfile.TemporaryDirectory() as logs, \
+            tempfile.TemporaryDirectory(prefix="bench-", dir="/tmp") as scratch_root:
+        tmp_path = Path(scratch_root)
         for script in benchmark_scripts():
             log = Path(logs) / f"{script.stem}.log"
+            scratch = tmp_path / script.stem
+            scratch.mkdir()
             with log.open("wb") as output:
                 runs[script.name] = (subprocess.Popen(
-                    [sys.executable, str(script), "--smoke"], env=env,
+                    [sys.executable, str(script), "--smoke"], env={**env, "TMPDIR": str(scratch)},
                     cwd=BENCHMARKS_DIR.parent, stdout=output, stderr=subprocess.STDOUT), log)
         failures = []
         for name, (process, log) in runs.items():
@@ -54,4 +74,10 @@ def test_every_benchmark_runs_in_smoke_mode():
             if code != 0:
                 text = log.read_text(errors="replace")
                 failures.append(f"== {name} --smoke exited with {code}:\n{text[-3000:]}")
+        # jieba keeps its dictionary cache in the temporary folder on purpose: every
+        # process on the machine reuses it (it is the library's, not the benchmark's).
+        left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.glob("*/*")
+                      if p.name != "jieba.cache")
     assert not failures, "\n".join(failures)
+    assert not left, f"benchmarks left files behind: {left}"
+    assert stale_sockets() <= stale_before

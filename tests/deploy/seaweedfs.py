@@ -96,7 +96,12 @@ class SeaweedS3:
             "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
         data = self.root / "data"
         data.mkdir(exist_ok=True)
-        args = [str(binary), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}",
+        # Everything weed writes stays under root: its logs (glog writes to the temp folder
+        # and rotates away other runs' logs there) and its gRPC sockets (made in TMPDIR).
+        scratch = self.root / "tmp"
+        scratch.mkdir(exist_ok=True)
+        args = [str(binary), f"-logdir={scratch}", "server", "-ip=127.0.0.1",
+                "-ip.bind=127.0.0.1", f"-dir={data}",
                 "-s3", f"-s3.config={config}", "-master.telemetry=false",
                 "-master.volumeSizeLimitMB=64", "-volume.max=100", "-volume.preStopSeconds=0",
                 "-s3.port.iceberg=0", "-s3.port.lance=0", "-metricsPort=0",
@@ -105,7 +110,8 @@ class SeaweedS3:
                 *(f"-{flag}={port}" for flag, port in self.ports.items())]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                            cwd=self.root, start_new_session=True)
+                                            cwd=self.root, start_new_session=True,
+                                            env={**os.environ, "TMPDIR": str(scratch)})
         self._wait_ready(timeout)
         return self
 
@@ -135,6 +141,16 @@ class SeaweedS3:
             return
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        self._remove_grpc_sockets()
+
+    def _remove_grpc_sockets(self) -> None:
+        """weed makes /tmp/seaweedfs-KIND-grpc-PORT.sock whatever TMPDIR says; a kill leaves
+        them. Only the files named by this server's own ports are removed."""
+        for flag, port in self.ports.items():
+            if flag.endswith(".grpc"):
+                kind = flag.split(".")[0]
+                with contextlib.suppress(FileNotFoundError):
+                    Path(f"/tmp/seaweedfs-{kind}-grpc-{port}.sock").unlink()
 
 
 def start_seaweed(root: Path | None = None) -> SeaweedS3:

@@ -93,8 +93,8 @@ def test_call_command_live_writes_into_the_configured_database(app, clock, voice
     assert db.session.scalars(select(Case)).one() is not None
 
 
-def test_call_command_refuses_at_with_url(app):
+def test_call_command_refuses_live_with_url(app):
     result = app.test_cli_runner().invoke(args=["call", "--url", "http://127.0.0.1:9",
-                                                "--at", "2026-10-02 10:00"])
+                                                "--live"])
     assert result.exit_code != 0
-    assert "only work in-process" in result.output
+    assert "only works in-process" in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,25 @@ def test_evaluate_a_file_lists_misses(app: Any, starter: Session, tmp_path: Path
     assert "未命中  天气预报  期望：中心提供哪些服务  实得：（无结果）" in result.output
     path.write_text("q,t\n", encoding="utf-8")
     assert "表头应为 query,expected_title" in run(app, "evaluate", str(path)).output
+
+
+def test_export_neutralises_formula_looking_cells(app: Any, tmp_path: Path) -> None:
+    """An article whose text starts like a formula stays text in both exports (issue 25)."""
+    hostile = ["=HYPERLINK(\"http://evil.example\",\"点我\")", "+1|@SUM(A1)",
+               "-cmd|' /C calc'!A0", *GOOD[3:]]
+    assert run(app, "import", str(write_csv(tmp_path / "in.csv", [hostile]))).exit_code == 0
+    assert db.session.scalars(select(Article.title)).one() == hostile[0]
+    run(app, "export", str(tmp_path / "out.xlsx"))
+    with zipfile.ZipFile(tmp_path / "out.xlsx") as archive:
+        assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
+    cells = list(load_workbook(tmp_path / "out.xlsx").active.iter_rows())[1]
+    assert [c.value for c in cells[:3]] == hostile[:3]  # displayed unchanged
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells[:3])
+    run(app, "export", str(tmp_path / "out.csv"))
+    rows = list(csv.reader((tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[1][:3] == ["'" + v for v in hostile[:3]]
+    db.session.remove()
+    assert run(app, "import", str(tmp_path / "out.csv")).exit_code == 0  # the same article back
+    article = db.session.scalars(select(Article)).one()
+    assert (article.title, article.version) == (hostile[0], 1)
+    assert article.questions == ["+1", "@SUM(A1)"] and article.answer == hostile[2]
