@@ -27,6 +27,7 @@ from core.clock import system_clock
 from core.db import db
 from core.files import private_directory, restrict_new_files
 from core.models import import_all_models
+from core.queues import DEFAULT, connect_fast
 from core.sessions import BrowserSessionInterface
 from followup.queries import is_survey_comment
 from followup.survey_hooks import rating_options
@@ -36,13 +37,12 @@ from ivr.service import IvrRuntime
 from ivr.voicemail_log import VoicemailCallLog
 from knowledge.phone import attach_phone_menu
 from workers.dispatch import recording_dispatcher
-from workers.queues import DEFAULT, connect_fast
 from workers.transcription_recovery import transcription_retrier
 
 log = logging.getLogger("hotline")
 
 BLUEPRINTS = ("core.health:bp", "ivr.routes:bp", "api.routes:bp", "console.views:bp",
-              "followup.routes:bp", "ivr.sms_routes:bp", "knowledge.api:bp")
+              "followup.routes:bp", "messaging.routes:bp", "knowledge.api:bp")
 CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workdays_cli",
               "call_flows.cli:flows_cli", "ivr.cli:call_command",
               "cases.cli:cases_cli", "api.cli:api_tokens_cli",

@@ -491,8 +491,8 @@ def bench(args: argparse.Namespace, env: dict[str, str], files: list[Audio],
     from app import create_app
     from cases.seed import seed_departments
     from core.db import db
+    from core.queues import connect
     from migrations.runner import upgrade
-    from workers.queues import connect
 
     upgrade(env["DATABASE_URL"])
     app = create_app({

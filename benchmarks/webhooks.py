@@ -770,7 +770,7 @@ def verify(bench: Bench, calls: Sequence[CallRecord]) -> list[tuple[str, int, in
         from redis import Redis
         from rq import Queue
 
-        from workers.queues import TRANSCRIPTION
+        from core.queues import TRANSCRIPTION
 
         redis = Redis.from_url(bench.redis_url)
         checks.append(("transcription jobs enqueued", Queue(TRANSCRIPTION, connection=redis).count,

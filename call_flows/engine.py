@@ -7,7 +7,9 @@ Counters for timeouts and bad keys travel in the action URLs, so no state is kep
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -24,6 +26,51 @@ INVALID_PROMPT = "您的输入有误。"
 # Call state carried in action URLs: state key → query parameter. ``lookup_case`` is the
 # case number key 9 asks the phone's last four digits for (never written to the call row).
 STATE_PARAMS = {"category": "cat", "subcategory": "sub", "lookup_case": "lk"}
+# The longest text one <Say> speaks (about four minutes of Mandarin). Hooks shorten what
+# they read (and say where the rest is); this only stops a runaway text at the door.
+MAX_SAY_CHARS = 1200
+SAY_CUT = "……内容较长，以下从略。"
+# Characters XML 1.0 cannot carry (C0 controls but tab/newline/CR, surrogates, U+FFFE/F).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def fill_template(template: str, variables: Mapping[str, str]) -> str:
+    """A developer-written prompt with its ``{name}`` placeholders filled from settings.
+
+    Only a bare ``{name}`` of a known variable is replaced, never a format spec or an
+    attribute, and only templates from flow files come here: text from the database
+    (replies, article answers, names) is said as it is (:func:`speakable`).
+    """
+    return _PLACEHOLDER.sub(lambda m: variables.get(m.group(1), m.group(0)), template)
+
+
+def speakable(text: str) -> str:
+    """Text as one ``<Say>`` speaks it: XML-safe, whitespace collapsed, bounded in length."""
+    text = " ".join(_NOT_XML.sub(" ", text).split())
+    if len(text) > MAX_SAY_CHARS:
+        text = text[:MAX_SAY_CHARS - len(SAY_CUT)] + SAY_CUT
+    return text
+
+
+def _fill_node(node: Node, variables: Mapping[str, str]) -> Node:
+    def fill(text: str | None) -> str | None:
+        return fill_template(text, variables) if text else text
+
+    def fill_rule(rule: Fallthrough | None) -> Fallthrough | None:
+        return dataclasses.replace(rule, prompt=fill(rule.prompt)) if rule else rule
+
+    return dataclasses.replace(node, prompt=fill(node.prompt),
+                               no_input=fill_rule(node.no_input),
+                               invalid=fill_rule(node.invalid))
+
+
+def fill_flow(flow: Flow, variables: Mapping[str, str]) -> Flow:
+    """``flow`` with every prompt's placeholders filled (once, when the engine is built)."""
+    if not variables:
+        return flow
+    return dataclasses.replace(
+        flow, nodes={node_id: _fill_node(node, variables) for node_id, node in flow.nodes.items()})
 
 
 @dataclass(frozen=True)
@@ -139,7 +186,9 @@ class FlowEngine:
                  settings: VoiceSettings,
                  refresh: Callable[[dict[str, Flow]], dict[str, Flow] | None] | None = None
                  ) -> None:
-        self.flows = flows
+        # Prompts of flow files are templates: filled here, once; nodes added at run time
+        # (the phone FAQ's articles) carry data and are never filled.
+        self.flows = {name: fill_flow(flow, settings.variables) for name, flow in flows.items()}
         self.hooks = hooks
         self.settings = settings
         # Flows that change at run time (the knowledge base's phone menu): called before
@@ -482,10 +531,10 @@ class FlowEngine:
             self._say(verb, node.prompt)
 
     def _say(self, verb: VoiceResponse | Gather, text: str | None) -> None:
+        """Say ``text`` as it is: it may hold data (replies, names, article answers)."""
+        text = speakable(text or "")
         if not text:
             return
-        if self.settings.variables:
-            text = text.format_map(_Defaulting(self.settings.variables))
         verb.say(text, voice=self.settings.voice, language=self.settings.language)
 
     def _flow(self, name: str) -> Flow:
@@ -494,9 +543,3 @@ class FlowEngine:
         except KeyError:
             raise FlowError(f"no flow named {name!r}") from None
 
-
-class _Defaulting(dict):
-    """``str.format_map`` mapping that leaves unknown placeholders as they are."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"

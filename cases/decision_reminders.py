@@ -20,9 +20,9 @@ from cases.case_models import Case, Escalation
 from cases.deadlines import hotline_tz
 from cases.notice_models import REMINDER_LEVEL_LABELS, EscalationReminderSent, ReminderLevel
 from cases.notifications import Audience, NotificationKind, notify
-from cases.receipts import spoken_day
 from cases.reminders import REMINDER_ACTOR, claim_once, levels_due, overdue_working_days
 from cases.vocab import Status
+from messaging.texts import spoken_day
 
 KINDS = {ReminderLevel.DUE_SOON: NotificationKind.DUE_SOON,
          ReminderLevel.OVERDUE: NotificationKind.OVERDUE,

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from cases.case_models import Assignment
 from cases.notifications import Audience, NotificationKind, notify
-from cases.receipts import queue_sms, spoken_day
+from messaging.sms import send as send_sms
+from messaging.texts import spoken_day
 
 PhoneLookup = Callable[[Session, int], Sequence[str]]
 _lookup: list[PhoneLookup] = []
@@ -47,5 +48,5 @@ def tell(session: Session, assignment: Assignment, kind: NotificationKind, *, no
            case=case, title=title, body=body, now=now, assignment_id=assignment.id)
     phones = _lookup[0](session, department.id) if _lookup else ()
     for phone in dict.fromkeys(phones):
-        queue_sms(session, kind=f"dept_{kind}", to=phone, params=values, case=case, now=now,
-                  dedupe_key=f"dept:{kind}:{assignment.id}:{phone}")
+        send_sms(session, kind=f"dept_{kind}", to=phone, params=values, case_id=case.id,
+                 now=now, dedupe_key=f"dept:{kind}:{assignment.id}:{phone}")

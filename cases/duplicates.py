@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, String, column, or_, select, table
 from sqlalchemy.orm import Session
 
-from cases import receipts, states
+from cases import sms, states
 from cases.actors import Actor
 from cases.audit import record_event, snapshot
 from cases.case_models import Case, CaseRecording
@@ -123,7 +123,7 @@ def merge(session: Session, case_id: int, *, into_id: int, reason: str, actor: A
                  note=note)
     record_event(session, target, actor=actor, action="duplicate_merged", now=now,
                  after={"merged_case": case.number}, note=note)
-    receipts.case_merged(session, case, target, now)
+    sms.case_merged(session, case, target, now)
     return case
 
 
@@ -188,5 +188,5 @@ def unlink_voicemail(session: Session, case_id: int, link_id: int, *, reason: st
                  after={"new_case": split.number}, note=note)
     record_event(session, split, actor=actor, action="split_from", now=now,
                  after={"earlier_case": case.number}, note=note)
-    receipts.voicemail_filed(session, split, now)
+    sms.voicemail_filed(session, split, now)
     return split

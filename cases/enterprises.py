@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from cases.errors import InvalidInput
 from cases.models import Enterprise, EnterprisePhone
-from cases.phones import InvalidPhone, normalize_phone
 from cases.uscc import check_uscc
+from core.phones import InvalidPhone, normalize_phone
 
 
 @dataclass

@@ -7,27 +7,39 @@ voicemail reservation) use a connection of their own in autocommit instead.
 
 from __future__ import annotations
 
+import hmac
 import logging
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from call_flows.hooks import CalendarSource, CallContext, HookRegistry, HookResult
 from call_flows.workdays import WorkCalendar
-from cases import speech
+from cases import lookup_guard, speech
 from cases.call_log import call_log
+from cases.case_models import Case
 from cases.deadlines import hotline_tz
+from cases.enterprises import phone_or_none
+from cases.notifications import Audience, NotificationKind, notify
 from cases.numbering import looks_like_number
 from cases.queries import (
+    caller_enterprise_ids,
     case_by_number,
+    case_for_lookup,
     count_open_cases_for_caller,
-    filed_from,
+    lookup_owner,
     unsettled_cases_for_caller,
 )
+from cases.vocab import Status
 from cases.voicemail import file_voicemail, reserve_voicemail, reserve_voicemail_now
 from core.db import db
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _calendar(ctx: CallContext) -> WorkCalendar | None:
@@ -128,18 +140,56 @@ def caller_case_status(ctx: CallContext, _digits: str | None) -> HookResult:
     return HookResult(prompts=[speech.caller_cases_prompt(cases, total, _today(ctx))])
 
 
+def _on_counters(work: Callable[[Connection], T]) -> T:
+    """Run ``work`` on key 9's counters (cases.lookup_guard): committed at once on their own
+    connection on PostgreSQL; on SQLite in the request's transaction, committed with it."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return work(db.session.connection())
+
+    def committed(conn: Connection) -> T:
+        value = work(conn)
+        conn.commit()
+        return value
+
+    return db.run_quick(committed)
+
+
+def _read_case(case: Case, ctx: CallContext) -> str:
+    """What key 9 says about ``case`` (a merged one: with the case it was merged into)."""
+    target: Case | None = None
+    current = case
+    for _ in range(3):  # a case merged into one that was merged in turn
+        if current.status != Status.MERGED or not current.merged_into_id:
+            break
+        found = case_for_lookup(db.session, current.merged_into_id)
+        if found is None:
+            break
+        target = current = found
+    return speech.lookup_prompt(case, _today(ctx), merged_into=target)
+
+
 def case_status(ctx: CallContext, digits: str | None) -> HookResult:
-    """Key 9, a typed case number: read out at once to the phone that filed it; from any other
-    phone nothing is said before the contact phone's last four digits are given (whether
-    the number exists or not). ``*`` goes back to the main menu."""
+    """Key 9, a typed case number: read out at once to a registered phone (the contact phone
+    or one of its enterprise's); from any other phone nothing is said before the contact
+    phone's last four digits are given (whether the number exists or not), unless this call
+    or this caller has used up its tries (cases.lookup_guard). ``*`` goes back."""
     number = (digits or "").strip()
     if number and set(number) == {"*"}:
         return HookResult(next=MAIN_MENU)
     if not looks_like_number(number):
         return HookResult(invalid=True, prompts=[speech.NUMBER_MALFORMED])
-    case = case_by_number(db.session, number)
-    if case is not None and filed_from(db.session, case, ctx.from_number):
-        return HookResult(prompts=[speech.lookup_prompt(case, _today(ctx))], next=MAIN_MENU)
+    # The same queries whether the case exists or not.
+    owner = lookup_owner(db.session, number)
+    enterprises = caller_enterprise_ids(db.session, ctx.from_number)
+    caller = phone_or_none(ctx.from_number)
+    if owner is not None and caller is not None and (
+            owner[0] == caller or (owner[1] is not None and owner[1] in enterprises)):
+        case = case_by_number(db.session, number)
+        if case is not None:
+            return HookResult(prompts=[_read_case(case, ctx)], next=MAIN_MENU)
+    if _on_counters(lambda conn: lookup_guard.spent(conn, call_sid=ctx.call_sid,
+                                                    caller=ctx.from_number, now=ctx.now)):
+        return HookResult(prompts=[speech.LOOKUP_SPENT], next=MAIN_MENU)
     # The node's next step asks for the last four digits; the number travels in the URL.
     return HookResult(updates={LOOKUP_STATE: number})
 
@@ -151,17 +201,46 @@ def _last_four(phone: str | None) -> str | None:
 
 def case_status_verified(ctx: CallContext, digits: str | None) -> HookResult:
     """The last four digits of the case's contact phone: right → the status; wrong → another
-    try (three wrong tries end the look-up, per the node's ``invalid`` rule)."""
+    try (three wrong tries end the look-up, per the node's ``invalid`` rule). Each try is
+    charged first, to the call, the case number and the caller (cases.lookup_guard)."""
     entered = (digits or "").strip()
     if entered and set(entered) == {"*"}:
         return HookResult(updates={LOOKUP_STATE: ""})
     number = ctx.state.get(LOOKUP_STATE, "")
-    case = case_by_number(db.session, number) if looks_like_number(number) else None
-    expected = _last_four(case.contact_phone) if case is not None else None
-    if case is None or expected is None or entered != expected:
+    if not looks_like_number(number):
         return HookResult(invalid=True, prompts=[speech.VERIFY_WRONG])
-    return HookResult(prompts=[speech.lookup_prompt(case, _today(ctx))],
-                      updates={LOOKUP_STATE: ""})
+    who = {"call_sid": ctx.call_sid, "caller": ctx.from_number, "number": number}
+    charged = _on_counters(lambda conn: lookup_guard.charge(conn, now=ctx.now, **who))
+    if charged.case_locked:
+        return HookResult(prompts=[speech.CASE_LOCKED], next=MAIN_MENU,
+                          updates={LOOKUP_STATE: ""})
+    if charged.call_or_caller_spent:
+        return HookResult(prompts=[speech.LOOKUP_SPENT], next=MAIN_MENU,
+                          updates={LOOKUP_STATE: ""})
+    owner = lookup_owner(db.session, number)
+    expected = _last_four(owner[0]) if owner is not None else None
+    if expected is None or not hmac.compare_digest(entered, expected):
+        if charged.case_just_locked:
+            _notify_locked(number, ctx)
+        return HookResult(invalid=True, prompts=[speech.VERIFY_WRONG])
+    _on_counters(lambda conn: lookup_guard.refund(conn, now=ctx.now, **who))
+    case = case_by_number(db.session, number)
+    if case is None:  # pragma: no cover - deleted between the two statements
+        return HookResult(invalid=True, prompts=[speech.VERIFY_WRONG])
+    return HookResult(prompts=[_read_case(case, ctx)], updates={LOOKUP_STATE: ""})
+
+
+def _notify_locked(number: str, ctx: CallContext) -> None:
+    """Tell the centre a case number's phone look-up was locked (also for a number that
+    does not exist: someone is guessing either way)."""
+    case = db.session.scalars(select(Case).where(Case.number == number)).one_or_none()
+    caller = ctx.from_number or "隐藏号码"
+    notify(db.session, audience=Audience.SUPERVISOR, kind=NotificationKind.LOOKUP_LOCKED,
+           case=case, now=ctx.now, title=f"诉求{number}电话查询已锁定",
+           body=(f"诉求编号{number}在24小时内电话查询验证连续失败"
+                 f"{lookup_guard.MAX_PER_CASE}次（最近一次来电{caller}），"
+                 "该编号的电话查询已暂停，仅登记的联系电话可以查询。"
+                 + ("" if case is not None else "该编号不存在。")))
 
 
 def caller_open_cases(ctx: CallContext, _digits: str | None) -> HookResult:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_flows.workdays import WorkCalendar
-from cases import ledger, receipts
+from cases import ledger, sms
 from cases.actors import CENTRE, SUPERVISORS, Actor, require_department, require_kind
 from cases.audit import changed, record_event, snapshot
 from cases.case_models import Assignment, Case, Escalation, JointMeeting, Rating, Reply
@@ -180,7 +180,7 @@ def _mark_answered(session: Session, case: Case, deadlines: Deadlines, actor: Ac
     case.answered_on = deadlines.local_date(now)
     case.returned_at = None
     ledger.note_answer(session, case, deadlines, actor=actor, now=now)
-    receipts.case_answered(session, case, now)
+    sms.case_answered(session, case, now)
     publish(CaseAnswered(session, case, now))
 
 
@@ -639,7 +639,7 @@ def report_progress(session: Session, assignment_id: int, *, text: str, actor: A
     session.flush()
     _assignment_event(session, assignment, "progress_reported", actor, now, before,
                       reply=note, kind=ReplyKind.PROGRESS)
-    receipts.progress_reported(session, case, progress, now)
+    sms.progress_reported(session, case, progress, now)
     return progress
 
 

@@ -33,6 +33,8 @@ class NotificationKind(StrEnum):
     EXT_REJECTED = "ext_rejected"  # 延期未批准
     RETURN_REFUSED = "return_refused"  # 退单未采纳: routed back to the unit that returned it
     BULLETIN = "bulletin"  # 简报: a monthly bulletin draft is ready (no case)
+    # Key 9: too many wrong last-four-digit tries for one case number (cases.lookup_guard).
+    LOOKUP_LOCKED = "lookup_locked"
 
 
 KIND_LABELS: dict[str, str] = {
@@ -46,6 +48,7 @@ KIND_LABELS: dict[str, str] = {
     NotificationKind.EXT_REJECTED: "延期未批准",
     NotificationKind.RETURN_REFUSED: "退单未采纳",
     NotificationKind.BULLETIN: "简报",
+    NotificationKind.LOOKUP_LOCKED: "查询锁定",
 }
 
 

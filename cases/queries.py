@@ -103,6 +103,26 @@ def case_by_number(session: Session, number: str) -> Case | None:
     return session.scalars(case_lookup_query(number)).one_or_none()
 
 
+def case_for_lookup(session: Session, case_id: int) -> Case | None:
+    """The case with this id, loaded like :func:`case_by_number` (a merged case's target)."""
+    return session.scalars(select(Case).where(Case.id == case_id).options(
+        selectinload(Case.assignments).selectinload(Assignment.department),
+        selectinload(Case.replies))).one_or_none()
+
+
+def lookup_owner(session: Session, number: str) -> tuple[str | None, int | None] | None:
+    """(contact phone, enterprise id) of the case with this number, or None: one light
+    query whose cost does not depend on whether the case exists (key 9's first step)."""
+    row = session.execute(select(Case.contact_phone, Case.enterprise_id).where(
+        Case.number == number.strip())).one_or_none()
+    return (row.contact_phone, row.enterprise_id) if row is not None else None
+
+
+def caller_enterprise_ids(session: Session, phone: str | None) -> set[int]:
+    """Ids of the enterprises registered with ``phone`` (any format)."""
+    return {e.id for e in enterprises_for_phone(session, phone)}
+
+
 def _caller_filter(session: Session, number: str) -> ColumnElement[bool]:
     enterprise_ids = [e.id for e in enterprises_for_phone(session, number)]
     who = Case.contact_phone == number
@@ -125,17 +145,6 @@ def unsettled_cases_for_caller(session: Session, phone: str | None, *, limit: in
             selectinload(Case.assignments).selectinload(Assignment.department),
             selectinload(Case.replies))))
     return cases, total
-
-
-def filed_from(session: Session, case: Case, phone: str | None) -> bool:
-    """Whether ``phone`` is the case's contact number or one of its enterprise's numbers."""
-    number = phone_or_none(phone)
-    if number is None:
-        return False
-    if case.contact_phone == number:
-        return True
-    return case.enterprise_id is not None and case.enterprise_id in {
-        e.id for e in enterprises_for_phone(session, number)}
 
 
 def open_cases_for_caller(session: Session, phone: str | None) -> list[Case]:

@@ -33,8 +33,9 @@ from cases.case_models import Assignment
 from cases.deadlines import hotline_tz
 from cases.notice_models import REMINDER_LEVEL_LABELS, ReminderLevel, ReminderSent
 from cases.notifications import Audience, NotificationKind, notify
-from cases.receipts import queue_sms, spoken_day
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, Extension
+from messaging.sms import send as send_sms
+from messaging.texts import spoken_day
 
 REMINDER_ACTOR = Actor("system", "督办提醒")
 # Liaison phones (E.164) of a department; the console's users table provides them.
@@ -130,8 +131,8 @@ def _send(session: Session, assignment: Assignment, level: ReminderLevel, *, tod
                body=body + "已提请企服专班督办，请立即办理。", **common)
     params = {"department": name, "number": number, "due": due, "days": days}
     for phone in dict.fromkeys(phones(session, department.id)):
-        queue_sms(session, kind=str(level), to=phone, params=params, case=case, now=now,
-                  dedupe_key=f"reminder:{assignment.id}:{level}:{phone}")
+        send_sms(session, kind=str(level), to=phone, params=params, case_id=case.id,
+                 now=now, dedupe_key=f"reminder:{assignment.id}:{level}:{phone}")
     record_event(session, case, actor=REMINDER_ACTOR, action=f"reminder_{level}", now=now,
                  after={"assignment_id": assignment.id, "department_id": department.id,
                         "level": str(level)},

@@ -6,8 +6,8 @@ from datetime import date
 
 from cases.case_models import Case
 from cases.deadlines import spoken_date
-from cases.phones import digits_for_speech
 from cases.vocab import AssignmentState, Status
+from core.phones import digits_for_speech
 
 NOT_FOUND = "未找到该诉求编号，请重新输入。"
 
@@ -42,9 +42,14 @@ LOOKUP_STATE_TEXT: dict[str, str] = {
     Status.HANDLING: "正在办理中",
     Status.ANSWERED: "已答复，我们将回访听取您的评价",
     Status.CLOSED: "已办结",
+    Status.MERGED: "已并入同类诉求一并办理",
 }
 NUMBER_MALFORMED = "诉求编号为10位数字，请重新输入。"
 VERIFY_WRONG = "诉求编号或电话后四位不正确。"
+# Key 9's limits (cases.lookup_guard): the same words whether the number exists or not.
+LOOKUP_SPENT = "本次查询次数已达上限，请使用诉求登记的联系电话查询，或在工作时间转人工服务。"
+CASE_LOCKED = ("该诉求编号的电话查询已暂停，请使用诉求登记的联系电话查询，"
+               "或在工作时间转人工服务。")
 
 
 def _due_sentence(case: Case, today: date) -> str:
@@ -57,27 +62,67 @@ def _due_sentence(case: Case, today: date) -> str:
     return f"办理期限为{spoken_date(case.due_date, today)}。"
 
 
+# How much of a reply (and of its policy basis) one look-up reads: about a minute of speech.
+# A longer one is read up to there, and the caller is told where the rest is.
+SPOKEN_REPLY_MAX = 200
+SPOKEN_BASIS_MAX = 100
+LONG_REPLY_NOTE = "内容较长，以上为前一部分，完整内容请查看短信，或在工作时间转人工服务查询。"
+
+
+def _spoken_part(text: str, limit: int) -> tuple[str, bool]:
+    """``text`` (whitespace collapsed) up to ``limit`` characters, and whether it was cut."""
+    text = " ".join(text.split()).rstrip("。")
+    if len(text) <= limit:
+        return text, False
+    return text[:limit] + "……", True
+
+
 def _latest_reply(case: Case) -> str:
-    """The latest answer, explanation or progress note, read out in full."""
+    """The latest answer, explanation (with its policy basis) or progress note.
+
+    Reply text is data: it is inserted as it is, never formatted (a department may write
+    braces or percent signs), and read up to :data:`SPOKEN_REPLY_MAX` characters.
+    """
     if not case.replies:
         return ""
     latest = case.replies[-1]
-    text = " ".join(latest.text.split()).rstrip("。")
+    text, cut = _spoken_part(latest.text, SPOKEN_REPLY_MAX)
+    note = ""
     if latest.kind == "progress":
-        return f"最新办理进展：{text}。"
-    if latest.kind == "explanation":
-        basis = f"，依据{latest.policy_basis.rstrip('。')}" if latest.policy_basis else ""
-        return f"解释说明：{text}{basis}。"
-    return f"答复内容：{text}。"
+        spoken = f"最新办理进展：{text}。"
+    elif latest.kind == "explanation":
+        basis = ""
+        if latest.policy_basis:
+            part, basis_cut = _spoken_part(latest.policy_basis, SPOKEN_BASIS_MAX)
+            basis, cut = f"，依据{part}", cut or basis_cut
+        spoken = f"解释说明：{text}{basis}。"
+    else:
+        spoken = f"答复内容：{text}。"
+    if cut:
+        note = LONG_REPLY_NOTE
+    return spoken + note
 
 
-def lookup_prompt(case: Case, today: date) -> str:
-    """Key 9: number, state, handling units, due date and the latest answer or progress."""
+def _state_sentence(case: Case, today: date) -> str:
     units = _departments(case)
     unit_text = f"承办单位：{units}。" if units and case.status != Status.RECEIVED else ""
-    return (f"诉求编号{spoken_case_number(case.number)}，"
-            f"{LOOKUP_STATE_TEXT.get(case.status, '')}。{unit_text}{_due_sentence(case, today)}"
-            f"{_latest_reply(case)}")
+    return f"{LOOKUP_STATE_TEXT.get(case.status, '')}。{unit_text}{_due_sentence(case, today)}"
+
+
+def lookup_prompt(case: Case, today: date, merged_into: Case | None = None) -> str:
+    """Key 9: number, state, handling units, due date and the latest answer or progress.
+
+    A merged case (并单) is read as merged, then with the status of the case it was merged
+    into: that case's number and replies only when it has the same contact phone (another
+    contact's case is its own business), its state, units and due date in any case.
+    """
+    head = f"诉求编号{spoken_case_number(case.number)}，"
+    if case.status == Status.MERGED and merged_into is not None:
+        if merged_into.contact_phone and merged_into.contact_phone == case.contact_phone:
+            return (f"{head}已并入诉求编号{spoken_case_number(merged_into.number)}一并办理。"
+                    f"该诉求{_state_sentence(merged_into, today)}{_latest_reply(merged_into)}")
+        return f"{head}已并入同类诉求一并办理，该诉求{_state_sentence(merged_into, today)}"
+    return f"{head}{_state_sentence(case, today)}{_latest_reply(case)}"
 
 
 def caller_cases_prompt(cases: list[Case], total: int, today: date) -> str:

@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from call_flows.workdays import WorkCalendar
-from cases import receipts
+from cases import sms
 from cases.actors import Actor
 from cases.audit import record_event
 from cases.call_log import CALLS, call_log
@@ -428,7 +428,7 @@ def _new_case(session: Session, recording_id: int, call_id: int | None, phone: s
     session.add(CaseRecording(case_id=case.id, recording_id=recording_id, call_id=call_id,
                               linked_at=now))
     session.flush()
-    receipts.voicemail_filed(session, case, now)
+    sms.voicemail_filed(session, case, now)
     return case
 
 

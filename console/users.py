@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from cases.enterprises import phone_or_none
 from cases.errors import InvalidInput, NotFound
 from cases.models import Department
-from cases.phones import InvalidPhone, normalize_phone
 from console.models import ROLES, User
 from console.passwords import hash_password, password_problem
+from core.phones import InvalidPhone, normalize_phone
 
 log = logging.getLogger(__name__)
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")

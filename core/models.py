@@ -14,8 +14,10 @@ MODEL_MODULES = (
     "transcription.corrections",
     "console.models",
     "cases.notice_models",
+    "messaging.models",
     "followup.models",
     "cases.notifications",
+    "cases.lookup_guard",
     "knowledge.models",
     "reports.models",
 )

@@ -14,13 +14,13 @@ from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 from twilio.twiml.voice_response import VoiceResponse
 
+from core import twilio_fields
 from core.db import db
+from core.twilio_signature import twilio_signed
 from followup import webhooks as survey
 from followup.policy import FollowUpPolicy
-from ivr import twilio_fields
 from ivr.routes import never_fails
 from ivr.service import IvrRuntime
-from ivr.signature import twilio_signed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("survey", __name__, url_prefix="/ivr/survey")

@@ -17,10 +17,10 @@ from call_flows.hooks import CallContext, HookRegistry, HookResult
 from call_flows.workdays import WorkCalendar
 from cases.deadlines import hotline_tz
 from cases.speech import spoken_case_number
+from core import twilio_fields
 from core.db import db
 from followup import calls
 from followup.calls import SCORE_LABELS, RateResult
-from ivr import twilio_fields
 from ivr.models import Recording
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from call_flows.engine import LogEvent
-from ivr import twilio_fields
+from core import twilio_fields
 from ivr.models import FINAL_STATUSES, INBOUND_FLOW, STATUS_RANK, Call, CallEvent, Recording
 
 SID_MAX = 64

@@ -103,7 +103,7 @@ class CallLogQueue:
 
     def __init__(self, connection: Redis, *, drain_queue: str) -> None:
         self.connection = connection
-        # The RQ queue the drain job goes to (``workers.queues.DEFAULT``; given by the app).
+        # The RQ queue the drain job goes to (``core.queues.DEFAULT``; given by the app).
         self.drain_queue = drain_queue
         self._push = connection.register_script(_PUSH_SCRIPT)
         self._down_until = 0.0

@@ -11,12 +11,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from call_flows.engine import FlowEngine
+from core import twilio_fields
 from core.clock import fixed_clock
 from core.db import db
-from ivr import service, simulated_time, twilio_fields
+from core.twilio_signature import twilio_signed
+from ivr import service, simulated_time
 from ivr.redact import redacted
 from ivr.service import IvrRuntime
-from ivr.signature import twilio_signed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from call_flows.engine import STATE_PARAMS, FlowEngine, StepResult
 from call_flows.hooks import CallContext, HookServices
-from ivr import calllog, twilio_fields
+from core import twilio_fields
+from ivr import calllog
 from ivr.eventlog import CallLogQueue, LogEntry
 from ivr.models import INBOUND_FLOW, Call, Recording
 
@@ -121,7 +122,7 @@ def _recording_of(params: Mapping[str, str]) -> dict[str, str]:
 
 def _with_seconds(values: dict[str, str], params: Mapping[str, str], key: str
                   ) -> dict[str, str]:
-    """Add a duration checked and clamped at the edge (``ivr.twilio_fields``); drop nonsense."""
+    """Add a duration checked and clamped at the edge (``core.twilio_fields``); drop nonsense."""
     checked = twilio_fields.seconds_text(params.get(key))
     if checked is not None:
         values[key] = checked

@@ -75,8 +75,8 @@ class PhoneArticle:
 
 
 def _speakable(text: str) -> str:
-    # Prompts go through str.format_map for {office_hours}: a stray brace must not break it.
-    return " ".join(text.replace("{", "（").replace("}", "）").split())
+    # Article text is data: the engine says it as it is (never fills placeholders in it).
+    return " ".join(text.split())
 
 
 def load_phone_articles(session: Session, today: date) -> list[PhoneArticle]:

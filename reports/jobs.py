@@ -44,10 +44,10 @@ def draft_monthly_bulletin_job() -> bool:
     """Periodic (hourly). Once-only twice over: a Redis lock keeps a second scheduler's run
     from starting the work at the same time, and the unique month (``ON CONFLICT DO
     NOTHING``) makes any later or lock-less run a no-op."""
-    from workers import context
-    from workers.queues import connect
+    from core import jobs
+    from core.queues import connect
 
-    app = context.get_app()
+    app = jobs.get_app()
     now = (app.config.get("CLOCK") or system_clock)()
     lock = None
     if app.config.get("REDIS_URL"):
@@ -71,9 +71,9 @@ def draft_monthly_bulletin_job() -> bool:
 
 def refresh_snapshots_job() -> int:
     """Periodic (every ``snapshots.REFRESH_SECONDS``): the centre's standard periods."""
-    from workers import context
+    from core import jobs
 
-    app = context.get_app()
+    app = jobs.get_app()
     now = (app.config.get("CLOCK") or system_clock)()
     with app.app_context():
         base = scope_for(app, periods.month(2000, 1))

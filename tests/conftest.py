@@ -112,7 +112,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def redis_conn(redis_url: str) -> Iterator[Any]:
-    from workers.queues import connect
+    from core.queues import connect
 
     conn = connect(redis_url)
     conn.flushdb()

@@ -10,11 +10,11 @@ from cases.voicemail import file_pending_voicemails, file_unreserved_voicemails
 from core.clock import system_clock
 from core.config import hotline_zone
 from core.db import db
+from core.jobs import get_app
+from core.queues import connect
 from ivr.eventlog import drain
 from ivr.models import Recording
-from workers.context import get_app
 from workers.dispatch import recording_dispatcher
-from workers.queues import connect
 
 log = logging.getLogger(__name__)
 FILING_BATCH = 100

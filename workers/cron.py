@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.queues import connect
 from workers.periodic import build_scheduler
-from workers.queues import connect
 
 
 def main() -> None:

@@ -11,18 +11,13 @@ from redis.exceptions import RedisError
 from rq import Retry
 from rq.job import Job, JobStatus
 
+from core.queues import TRANSCRIPTION, connect_fast, job_id, queue
 from ivr.models import Recording
-from workers.queues import TRANSCRIPTION, connect_fast, job_id, queue
 
 log = logging.getLogger(__name__)
 # A job that ended in one of these may be replaced under the same id (finished ones may not).
 DEAD_STATUSES = frozenset({JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
 TRANSCRIBE_JOB = "workers.transcription_jobs.transcribe_recording"
-# A job in one of these states will still run: nothing new may be enqueued next to it.
-LIVE_STATUSES = frozenset({
-    JobStatus.CREATED, JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED,
-    JobStatus.DEFERRED,
-})
 
 
 @dataclass(frozen=True)
@@ -60,13 +55,6 @@ def transcription_job_id(recording_sid: str, attempt: int = 0) -> str:
     if attempt:
         return job_id("transcribe", recording_sid, f"r{attempt}")
     return job_id("transcribe", recording_sid)
-
-
-def job_is_live(connection: Any, jid: str) -> bool:
-    """True if a job with this id exists and will still run."""
-    if not Job.exists(jid, connection):
-        return False
-    return Job.fetch(jid, connection=connection).get_status(refresh=True) in LIVE_STATUSES
 
 
 def enqueue_transcription(

@@ -1,12 +1,12 @@
-"""Follow-through jobs: schedule and place survey calls, send texts, send deadline reminders.
+"""Follow-through jobs: schedule and place survey calls, send deadline reminders.
 
 Jobs take ids, reload rows and are idempotent: the database decides what happens (a numbered
-attempt, a claimed text, a once-only reminder row); RQ job ids only keep obvious duplicates
+attempt, a once-only reminder row); RQ job ids only keep obvious duplicates
 out of the queues.
 
-Hand-off after commit: rows that need a job — a new or rescheduled follow-up, a queued text —
-are noticed when the session flushes and the job is enqueued once the transaction commits
-(``init_app`` installs this; ``enqueue_at`` for calls at their time). If Redis is down at that
+Hand-off after commit: rows that need a job — a new or rescheduled follow-up — are noticed
+when the session flushes and the job is enqueued once the transaction commits (``init_app``
+installs this; ``enqueue_at`` for calls at their time). If Redis is down at that
 moment, :func:`followups_tick` (periodic) catches up.
 """
 
@@ -26,29 +26,26 @@ from sqlalchemy.orm import Session
 
 from call_flows.workdays import WorkCalendar
 from cases import decision_reminders, reminders
-from cases.notice_models import SmsMessage
+from core import jobs
 from core.clock import system_clock
 from core.config import hotline_zone
 from core.db import db
+from core.queues import CALLS, DEFAULT, connect, job_id, job_is_live, queue
+from core.twilio_rest import is_permanent, is_retryable, make_twilio_client
 from followup import calls, queries
 from followup.calls import PlanAction
 from followup.models import AttemptStatus, FollowUp, FollowUpStatus
 from followup.policy import FollowUpPolicy
 from followup.webhooks import SURVEY_FLOW
 from ivr import calllog, outbound
-from workers import context, sms_outbox
-from workers.dispatch import job_is_live
-from workers.queues import CALLS, DEFAULT, connect, job_id, queue
 from workers.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 
 PLACE_JOB = "workers.followup_jobs.place_followup_call"
 SCHEDULE_JOB = "workers.followup_jobs.schedule_followup"
-SMS_JOB = "workers.followup_jobs.send_sms"
 CALL_SLOT_KEY = "hotline:followup:call-slot"
 REMINDER_LOCK_KEY = "hotline:followup:reminders"
-NO_SENDER = "未配置短信发送号码（SMS_SENDER / SMS_MESSAGING_SERVICE_SID）"
 _NUDGES = "followup_nudges"
 _installed = False
 _connections: dict[str, Redis] = {}
@@ -123,8 +120,6 @@ def _collect(session: Session, _flush_context: Any) -> None:
                 nudges[("schedule", obj.id)] = None
             elif obj.status == FollowUpStatus.SCHEDULED and obj.next_attempt_at is not None:
                 nudges[("call", obj.id)] = (obj.attempt_count + 1, obj.next_attempt_at)
-        elif isinstance(obj, SmsMessage) and obj in session.new and obj.id is not None:
-            nudges[("sms", obj.id)] = None
 
 
 def _dispatch(session: Session) -> None:
@@ -138,10 +133,8 @@ def _dispatch(session: Session) -> None:
         for (kind, ident), value in nudges.items():
             if kind == "schedule":
                 _enqueue_simple(connection, SCHEDULE_JOB, ident, job_id("followup", ident, "new"))
-            elif kind == "call":
-                enqueue_call(connection, ident, *value)
             else:
-                _enqueue_simple(connection, SMS_JOB, ident, job_id("sms", ident))
+                enqueue_call(connection, ident, *value)
     except RedisError as exc:
         # The rows are committed; followups_tick enqueues them later.
         log.warning("follow-through jobs not enqueued (periodic catch-up will): %s", exc)
@@ -169,7 +162,7 @@ def init_app(app: Flask) -> None:
 
 def schedule_followup(followup_id: int) -> str:
     """A new follow-up gets its first calling time (or goes to an operator)."""
-    app = context.get_app()
+    app = jobs.get_app()
     with app.app_context(), db.transaction() as session:
         followup = calls.schedule(session, followup_id, now=_now(app), policy=_policy(app),
                                       calendar=_calendar(app))
@@ -178,7 +171,7 @@ def schedule_followup(followup_id: int) -> str:
 
 def place_followup_call(followup_id: int) -> str:
     """Place the follow-up's next survey call if it is due and inside the calling window."""
-    app = context.get_app()
+    app = jobs.get_app()
     config = app.config
     with app.app_context():
         now, policy, calendar = _now(app), _policy(app), _calendar(app)
@@ -195,7 +188,7 @@ def place_followup_call(followup_id: int) -> str:
             RateLimiter.per_second(connection, CALL_SLOT_KEY,
                                    float(config.get("FOLLOWUP_CALLS_PER_SECOND") or 1)).acquire()
         try:
-            sid = outbound.place_survey_call(outbound.make_twilio_client(config), config,
+            sid = outbound.place_survey_call(make_twilio_client(config), config,
                                              followup_id=followup_id, to=plan.target)
         except Exception as exc:
             return _rest_failed(app, followup_id, plan.attempt_id, plan.number, exc)
@@ -219,7 +212,7 @@ def _rest_failed(app: Flask, followup_id: int, attempt_id: int, number: int,
         errors = calls.note_rest_error(session, attempt_id, str(exc))
     delays: Sequence[int] = config.get("FOLLOWUP_REST_RETRY_DELAYS") or (15, 60, 300)
     connection = _redis(config)
-    if outbound.is_retryable(exc) and errors <= len(delays) and connection is not None:
+    if is_retryable(exc) and errors <= len(delays) and connection is not None:
         queue(CALLS, connection).enqueue_in(
             timedelta(seconds=delays[errors - 1]), PLACE_JOB, followup_id,
             job_id=job_id("followup", followup_id, f"a{number}", f"r{errors}"),
@@ -228,45 +221,15 @@ def _rest_failed(app: Flask, followup_id: int, attempt_id: int, number: int,
     with db.transaction() as session:
         calls.attempt_failed(session, attempt_id, status=AttemptStatus.ERROR,
                                  now=_now(app), policy=_policy(app), calendar=_calendar(app),
-                                 detail=str(exc), give_up=outbound.is_permanent(exc))
+                                 detail=str(exc), give_up=is_permanent(exc))
     return "failed"
 
 
-def send_sms(message_id: int) -> str:
-    """Send one queued text; failures are logged and retried, never raised to the caller."""
-    app = context.get_app()
-    config = app.config
-    with app.app_context():
-        now = _now(app)
-        with db.transaction() as session:
-            message = sms_outbox.claim(session, message_id, now)
-            if message is None:
-                return "not pending"
-            to, body = message.to, sms_outbox.body_of(message, config)
-        if not sms_outbox.configured(config):
-            with db.transaction() as session:
-                sms_outbox.mark_skipped(session, message_id, body=body, reason=NO_SENDER)
-            return "skipped"
-        try:
-            sid = sms_outbox.send_sms(outbound.make_twilio_client(config), config, to=to,
-                                      body=body, message_id=message_id)
-        except Exception as exc:
-            log.warning("SMS %s to %s failed: %s", message_id, to, exc)
-            retryable = outbound.is_retryable(exc) and not outbound.is_permanent(exc)
-            with db.transaction() as session:
-                retry = sms_outbox.mark_failed(session, message_id, error=str(exc),
-                                               retryable=retryable, now=_now(app))
-            return "retry" if retry else "failed"
-        with db.transaction() as session:
-            sms_outbox.mark_sent(session, message_id, sid=sid, body=body, now=_now(app))
-        return sid
-
-
 def followups_tick() -> dict[str, int]:
-    """Periodic catch-up: schedule new follow-ups, enqueue due calls, write off lost calls,
-    send due texts. Idempotent, so overlapping runs are harmless."""
-    app = context.get_app()
-    counts = {"scheduled": 0, "calls": 0, "lost": 0, "sms": 0}
+    """Periodic catch-up: schedule new follow-ups, enqueue due calls, write off lost calls.
+    Idempotent, so overlapping runs are harmless."""
+    app = jobs.get_app()
+    counts = {"scheduled": 0, "calls": 0, "lost": 0}
     with app.app_context():
         now, policy, calendar = _now(app), _policy(app), _calendar(app)
         with db.transaction() as session:
@@ -283,11 +246,6 @@ def followups_tick() -> dict[str, int]:
         if connection is not None:
             for followup_id, made, at in due:
                 counts["calls"] += enqueue_call(connection, followup_id, made + 1, at)
-        with db.transaction() as session:
-            messages = sms_outbox.due_messages(session, now=now)
-        for message_id in messages:
-            if send_sms(message_id) != "not pending":
-                counts["sms"] += 1
     return counts
 
 
@@ -298,7 +256,7 @@ def _no_liaison_phones(_session: Session, _department_id: int) -> list[str]:
 def send_reminders_job() -> int:
     """Periodic: deadline reminders. A Redis lock keeps concurrent schedulers from doing the
     work twice; the unique ``reminders`` rows make each notice once-only regardless."""
-    app = context.get_app()
+    app = jobs.get_app()
     connection = _redis(app.config)
     lock = connection.lock(REMINDER_LOCK_KEY, timeout=600) if connection is not None else None
     try:

@@ -16,7 +16,7 @@ from redis import Redis
 from rq.cron import CronJob, CronScheduler
 from rq.utils import now
 
-from workers.queues import DEFAULT, REPORTS
+from core.queues import DEFAULT, REPORTS
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,10 @@ PERIODIC: tuple[Periodic, ...] = (
     # Every minute: an orphaned recording is found within a few minutes (docs/ivr.md).
     Periodic(name="transcription-reconcile",
              func="workers.transcription_jobs.reconcile_recordings", interval=60),
-    # Follow-ups whose after-commit hand-off was lost, due calls, lost calls, due texts.
+    # Follow-ups whose after-commit hand-off was lost, due calls, lost calls.
     Periodic(name="followups-tick", func="workers.followup_jobs.followups_tick", interval=60),
+    # Texts whose after-commit hand-off was lost, and retries that are due.
+    Periodic(name="sms-outbox", func="messaging.jobs.send_due_texts", interval=60),
     # Deadline reminders; once per assignment and level (unique rows), so overlaps are safe.
     Periodic(name="followup-reminders", func="workers.followup_jobs.send_reminders_job",
              interval=900),

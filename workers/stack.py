@@ -21,8 +21,8 @@ from pathlib import Path
 
 from core import config as config_module
 from core.files import private_directory, restrict_new_files
+from core.queues import CALLS, DEFAULT, REPORTS, TRANSCRIPTION
 from workers.banner import banner
-from workers.queues import CALLS, DEFAULT, REPORTS, TRANSCRIPTION
 
 PYTHON = sys.executable
 # How `flask seed --demo` starts its block of demo logins (console.seed).

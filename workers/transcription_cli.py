@@ -200,7 +200,7 @@ def jobs_list() -> None:
     """Queue sizes, and the recordings not yet transcribed."""
     from rq import Queue
 
-    from workers.queues import ALL_QUEUES
+    from core.queues import ALL_QUEUES
 
     connection = _redis()
     for name in ALL_QUEUES:

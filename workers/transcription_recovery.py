@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from twilio.rest import Client
 
 from core.db import utcnow
+from core.queues import ALL_QUEUES, TRANSCRIPTION, connect, job_is_live, queue
 from ivr.calllog import upsert_recording
 from ivr.models import Recording
 from transcription import twilio_sync
@@ -37,10 +38,8 @@ from workers.dispatch import (
     TRANSCRIBE_JOB,
     TranscriptionPolicy,
     enqueue_transcription,
-    job_is_live,
     transcription_job_id,
 )
-from workers.queues import ALL_QUEUES, TRANSCRIPTION, connect, queue
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from rq.job import Job
 from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
 from rq.scripts import release_lock
 
-from workers import context
+from core import jobs
+from core.queues import ALL_QUEUES, TRANSCRIPTION, connect
 from workers.dispatch import TRANSCRIBE_JOB
-from workers.queues import ALL_QUEUES, TRANSCRIPTION, connect
 from workers.transcription_jobs import ensure_speech_model, preload_speech_model
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class HotlineWorker(Worker):
     def execute_job(self, job: Job, queue: Queue) -> None:
         if job.func_name == TRANSCRIBE_JOB:
             try:
-                ensure_speech_model(context.get_app())
+                ensure_speech_model(jobs.get_app())
             except Exception:  # never lose the job over the optimisation
                 log.exception("could not load the speech model before forking")
         super().execute_job(job, queue)
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app()
     if not app.config.get("REDIS_URL"):
         parser.error("REDIS_URL is not set")
-    context.set_app(app)
+    jobs.set_app(app)
     if TRANSCRIPTION in queues:  # a worker for light queues only needs no speech model
         for preload in PRELOADERS:
             preload(app)

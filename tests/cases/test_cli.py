@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from api.models import ApiToken
 from api.tokens import authenticate
 from cases.case_models import Case
+from core import jobs as context
 from core.db import db
 from tests.cases.factories import local, routed_case
-from workers import context
 
 
 def test_sweep_command_hangs_overdue_cases(app: Any, clock: Any) -> None:

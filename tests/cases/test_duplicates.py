@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases import duplicates, receipts
+from cases import duplicates
 from cases.case_models import Case, CaseEvent
 from cases.errors import ForbiddenTransition, InvalidInput
-from cases.notice_models import SmsMessage
 from cases.queries import unsettled_cases_for_caller
+from messaging import texts
+from messaging.models import SmsMessage
 from reports import indicators, periods
 from reports.indicators import Scope
 from tests.cases.factories import OPERATOR, local, new_case
@@ -79,7 +80,7 @@ def test_merge_tells_the_enterprise_and_unlink_restores(session: Session) -> Non
     assert duplicates.merged_cases(session, first) == [later]
     sms = session.scalars(select(SmsMessage).where(SmsMessage.case_id == later.id)).one()
     assert sms.to == later.contact_phone
-    assert receipts.render(sms.kind, sms.params) == (
+    assert texts.render(sms.kind, sms.params) == (
         f"【奉化8718】您的诉求（编号{later.number}）与此前诉求（编号{first.number}）内容相同，"
         f"已并入编号{first.number}一并办理。查询请致电0574-88888718按9。")
     with pytest.raises(ForbiddenTransition):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.phones import InvalidPhone, digits_for_speech, is_mobile, normalize_phone
+from core.phones import InvalidPhone, digits_for_speech, is_mobile, normalize_phone
 
 
 @pytest.mark.parametrize(

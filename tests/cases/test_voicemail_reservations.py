@@ -14,16 +14,16 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from call_flows.hooks import CallContext
-from cases import receipts, voicemail
+from cases import sms, voicemail
 from cases.case_models import Case, CaseNumberCounter, CaseRecording, VoicemailReservation
 from cases.enterprises import register_enterprise
 from cases.errors import InvalidInput
 from cases.ivr_hooks import voicemail_saved
-from cases.notice_models import SmsMessage
 from cases.speech import spoken_case_number
 from cases.voicemail import file_pending_voicemails, reserve_voicemail, transcript_ready
 from core.db import db
 from ivr.models import Recording
+from messaging.models import SmsMessage
 from tests.cases.factories import (
     CALENDAR,
     actions,
@@ -284,7 +284,7 @@ def test_a_failing_filing_stays_pending_and_is_counted(
     def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("短信网关配置缺失")
 
-    monkeypatch.setattr(receipts, "voicemail_filed", broken)
+    monkeypatch.setattr(sms, "voicemail_filed", broken)
     reservation = reserve(session)
     assert file_pending(session) == 0
     assert (reservation.filed_at, reservation.attempts) == (None, 1)
@@ -297,7 +297,7 @@ def test_a_failed_filing_is_filed_by_a_later_run(
 ) -> None:
     reservation = reserve(session)
     with monkeypatch.context() as patch:
-        patch.setattr(receipts, "voicemail_filed", lambda *a, **k: 1 / 0)
+        patch.setattr(sms, "voicemail_filed", lambda *a, **k: 1 / 0)
         file_pending(session)
     assert file_pending(session) == 1
     assert session.scalars(select(Case.number)).one() == reservation.case_number
@@ -307,14 +307,14 @@ def test_one_failure_does_not_stop_the_others(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     failing = reserve(session, caller="+8613900139000")
-    original = receipts.voicemail_filed
+    original = sms.voicemail_filed
 
     def picky(session: Session, case: Case, now: datetime) -> Any:
         if case.contact_phone == "+8613900139000":
             raise RuntimeError("boom")
         return original(session, case, now)
 
-    monkeypatch.setattr(receipts, "voicemail_filed", picky)
+    monkeypatch.setattr(sms, "voicemail_filed", picky)
     reserve(session)
     assert file_pending(session) == 1
     assert failing.attempts == 1
@@ -408,7 +408,7 @@ def test_immediate_hook_files_the_case_in_the_request(session: Session) -> None:
 def test_immediate_hook_keeps_the_reservation_when_filing_fails(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(receipts, "voicemail_filed", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(sms, "voicemail_filed", lambda *a, **k: 1 / 0)
     recording = voicemail_recording(session)
     ctx = hook_context(recording_sid=recording.recording_sid,
                        call_sid=recording.call.call_sid, defer=False,

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 
 from cases.case_models import Case, CaseEvent, CaseRecording
-from cases.notice_models import SmsMessage
 from core.db import db
+from messaging.models import SmsMessage
 from tests.console.conftest import Accounts, add_voicemail, csrf_token
 
 PHONE = "13800138000"

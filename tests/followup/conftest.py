@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from core import jobs as context
 from core.db import db
 from tests.followup.support import ACCOUNT_SID, FakeTwilio
-from workers import context
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from cases import lifecycle
 from cases.case_models import Case
-from cases.notice_models import SmsMessage
 from cases.notifications import Notification
 from console.models import User
 from core.db import db
+from messaging import jobs as sms_jobs
+from messaging.models import SmsMessage
 from tests.cases.factories import CALENDAR, OPERATOR, department_id, liaison, local, new_case
 from tests.followup.support import MOBILE
-from workers import followup_jobs
 
 UNIT = "区经信局"
 LIAISON = "+8613900139000"
@@ -39,7 +39,7 @@ def notices() -> list[tuple[str, str]]:
 def texts(twilio_http: Any) -> list[str]:
     for message in db.session.scalars(select(SmsMessage).where(SmsMessage.to == LIAISON)
                                       .order_by(SmsMessage.id)):
-        followup_jobs.send_sms(message.id)
+        sms_jobs.send_sms(message.id)
     return [m.data["Body"] for m in twilio_http.messages() if m.data["To"] == LIAISON]
 
 

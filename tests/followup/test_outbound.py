@@ -7,15 +7,9 @@ from typing import Any
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
-from ivr.outbound import (
-    dial_target,
-    is_permanent,
-    is_retryable,
-    make_twilio_client,
-    place_survey_call,
-)
+from core.twilio_rest import is_permanent, is_retryable, make_twilio_client
+from ivr.outbound import dial_target, place_survey_call
 from tests.followup.support import ACCOUNT_SID, API, FakeTwilio
-from workers.sms_outbox import send_sms
 
 CONFIG: dict[str, Any] = {
     "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
@@ -64,22 +58,6 @@ def test_dial_target_is_e164_or_a_sip_uri(template: str, target: str) -> None:
 def test_landlines_are_dialled_with_their_area_code_on_a_domestic_trunk() -> None:
     assert dial_target("+8657488888718", "sip:{number}@trunk.example.cn") == (
         "sip:057488888718@trunk.example.cn")
-
-
-def test_sms_goes_through_twilio_messaging() -> None:
-    twilio = FakeTwilio()
-    send_sms(make_twilio_client(CONFIG, twilio), CONFIG, to="+8613800138000", body="你好")
-    (sent,) = twilio.requests
-    assert (sent.url, sent.data) == (
-        f"{API}/Messages.json", {"To": "+8613800138000", "From": "+8610690000", "Body": "你好"})
-
-
-def test_sms_may_use_a_messaging_service() -> None:
-    twilio = FakeTwilio()
-    config = {**CONFIG, "SMS_MESSAGING_SERVICE_SID": "MG" + "2" * 32}
-    send_sms(make_twilio_client(config, twilio), config, to="+8613800138000", body="你好")
-    assert twilio.requests[0].data == {"To": "+8613800138000", "Body": "你好",
-                                       "MessagingServiceSid": "MG" + "2" * 32}
 
 
 def test_rest_errors_are_classified() -> None:

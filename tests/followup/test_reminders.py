@@ -13,10 +13,12 @@ from sqlalchemy.exc import OperationalError
 
 from call_flows.workdays import WorkCalendar
 from cases import reminders
-from cases.notice_models import ReminderLevel, ReminderSent, SmsMessage
+from cases.notice_models import ReminderLevel, ReminderSent
 from cases.notifications import Audience, Notification, inbox, mark_read, unread_count
 from console.models import User
 from core.db import db
+from messaging import jobs as sms_jobs
+from messaging.models import SmsMessage
 from tests.cases.factories import department_id, local, routed_case
 from tests.workers.periodic_support import race_two_schedulers
 from workers import followup_jobs
@@ -108,7 +110,7 @@ def test_liaison_text_message_in_chinese(jobs: Any, clock: Any, twilio_http: Any
     clock.set_local("2026-11-24 09:00")
     followup_jobs.send_reminders_job()
     (message_id,) = db.session.scalars(select(SmsMessage.id))
-    followup_jobs.send_sms(message_id)
+    sms_jobs.send_sms(message_id)
     (sent_sms,) = twilio_http.messages()
     assert sent_sms.data == {"To": LIAISON_PHONE, "From": "+8610690000",
                              "Body": "【奉化8718】区经信局：诉求2611230001将于11月25日到期，"

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from cases import lifecycle
 from cases.case_models import Case, CaseEvent
 from cases.errors import InvalidInput, NotYourCase
-from cases.notice_models import SmsMessage
-from cases.receipts import SMS_MAX_CHARS
 from core.db import db
+from messaging import jobs as sms_jobs
+from messaging.models import SmsMessage
+from messaging.texts import SMS_MAX_CHARS
 from tests.cases.factories import CALENDAR, OPERATOR, department_id, liaison, local, new_case
 from tests.followup.support import MOBILE
-from workers import followup_jobs
 
 NOW = local("2026-11-24 10:00")  # Tuesday
 UNIT = "区经信局"
@@ -37,7 +37,7 @@ def texts() -> list[SmsMessage]:
 
 def sent_bodies(twilio_http: Any) -> list[str]:
     for message in texts():
-        followup_jobs.send_sms(message.id)
+        sms_jobs.send_sms(message.id)
     return [m.data["Body"] for m in twilio_http.messages()]
 
 
@@ -142,7 +142,7 @@ def test_delivery_status_comes_back_through_the_signed_callback(
         lifecycle.report_progress(session, assignment_id, text="正在协调",
                                   actor=liaison(session, UNIT), now=NOW)
     (message,) = texts()
-    sid = followup_jobs.send_sms(message.id)
+    sid = sms_jobs.send_sms(message.id)
     (sent,) = twilio_http.messages()
     callback = f"https://hotline.example.test/ivr/sms/status?message={message.id}"
     assert sent.data["StatusCallback"] == callback

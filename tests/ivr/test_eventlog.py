@@ -36,7 +36,7 @@ def redis_app(app_config, redis_url, redis_conn, twilio_post_factory, clock) -> 
 @pytest.fixture
 def worker_app(redis_app: Any) -> Iterator[Any]:
     """The app the drain job runs in, as in a worker process."""
-    from workers import context
+    from core import jobs as context
 
     context.set_app(redis_app.app)
     yield redis_app.app

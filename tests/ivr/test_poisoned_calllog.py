@@ -127,7 +127,7 @@ def test_reserved_voicemails_are_filed_even_when_the_drain_fails(
 def test_a_fallback_voicemail_is_filed_without_a_transcript(
         app_config, redis_url, redis_conn, twilio_post_factory, clock, async_log):
     """Twilio's fallback URL records without a reservation; no worker transcribes it."""
-    from workers import context
+    from core import jobs as context
     from workers.calllog_jobs import drain_call_log
 
     app_config["REDIS_URL"] = redis_url

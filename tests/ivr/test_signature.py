@@ -56,7 +56,7 @@ def test_query_string_is_part_of_the_signed_url(twilio_post):
 
 
 def test_rejection_is_logged(client, caplog):
-    with caplog.at_level(logging.WARNING, logger="ivr.signature"):
+    with caplog.at_level(logging.WARNING, logger="core.twilio_signature"):
         client.post("/ivr/voice", data=CALL)
     assert "bad signature" in caplog.text
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from ivr.signature import is_valid, twilio_signed
+from core.twilio_signature import is_valid, twilio_signed
 
 TOKEN = "12345"
 URL = "https://mycompany.com/myapp.php?foo=1&bar=2"

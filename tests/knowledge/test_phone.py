@@ -172,6 +172,7 @@ def test_the_composed_flow_is_valid_with_eight_articles() -> None:
                 for n in range(1, 9)]
     flow = kb_phone.compose(load_flows()["hotline"], articles)
     assert [p for p in validate_flow(flow, build_hooks()) if p.severity == "error"] == []
-    assert flow.nodes["kb_answer_1"].prompt.startswith("答复1（x）")
+    # An article's text is data: kept as written, never filled as a template.
+    assert flow.nodes["kb_answer_1"].prompt.startswith("答复1{x} ")
     assert kb_phone.compose(load_flows()["hotline"], []).nodes["main_menu"].options[
         "2"].target == "policy_menu"

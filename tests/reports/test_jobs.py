@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 
 from call_flows.workdays import WorkCalendar
 from cases.notifications import Notification
+from core import jobs as context
 from core.db import db
 from reports.jobs import draft_monthly_bulletin_job, first_working_day
 from reports.models import Bulletin
 from tests.workers.periodic_support import race_two_schedulers
-from workers import context
 
 JOB = "reports.jobs.draft_monthly_bulletin_job"
 

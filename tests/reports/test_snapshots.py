@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_flows.office_hours import OfficeHours, parse_windows
+from core import jobs as context
 from core.db import db
+from core.queues import REPORTS
 from reports import overview, periods, snapshots
 from reports.indicators import Dimension, Level, Scope, figures, totals
 from reports.jobs import refresh_snapshots_job
@@ -21,9 +23,7 @@ from reports.models import ReportSnapshot
 from reports.settings import ReportSettings
 from tests.cases.factories import CALENDAR, local
 from tests.reports.month import NOW_TEXT, TODAY, build_month
-from workers import context
 from workers.periodic import PERIODIC
-from workers.queues import REPORTS
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOVEMBER = periods.month(2026, 11)

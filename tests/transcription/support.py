@@ -21,9 +21,9 @@ import pytest
 from twilio.http import HttpClient
 from twilio.http.response import Response as TwilioResponse
 
+from core import jobs as context
 from core.db import db
-from workers import context
-from workers.queues import ALL_QUEUES
+from core.queues import ALL_QUEUES
 
 PROJECT = Path(__file__).resolve().parents[2]
 # About 4 s of Korean speech (the test model is Korean; what it hears does not matter).

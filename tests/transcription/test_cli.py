@@ -15,10 +15,10 @@ from rq.registry import FailedJobRegistry
 from rq.results import Result
 
 from core.db import db, utcnow
+from core.queues import DEFAULT, TRANSCRIPTION
 from ivr.calllog import upsert_recording
 from tests.transcription.support import configure
 from transcription.statuses import TranscriptionStatus as S
-from workers.queues import DEFAULT, TRANSCRIPTION
 
 
 @pytest.fixture

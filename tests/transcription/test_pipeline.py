@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from cases.case_models import Case, CaseRecording
 from cases.voicemail import EMPTY_TRANSCRIPT
+from core import jobs as context
 from core.db import db
 from ivr.calllog import upsert_recording
 from ivr.models import Recording
@@ -19,7 +20,7 @@ from transcription.models import Transcript
 from transcription.pipeline import RetryLater, transcript_for
 from transcription.statuses import TranscriptionStatus as S
 from transcription.statuses import label
-from workers import context, transcription_jobs
+from workers import transcription_jobs
 from workers.transcription_jobs import transcribe_recording
 
 
@@ -30,7 +31,7 @@ def app_config(app_config: dict[str, Any], ko_model_dir: Path) -> dict[str, Any]
 
 @pytest.fixture
 def job_app(app: Any, ko_engine: Any) -> Any:
-    """The app the job finds through ``workers.context`` (as a worker's would be)."""
+    """The app the job finds through ``core.jobs`` (as a worker's would be)."""
     context.set_app(app)
     yield app
     context.set_app(None)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from core import jobs as context
 from core.db import db
 from ivr.calllog import upsert_recording
 from ivr.models import Recording
@@ -16,7 +17,6 @@ from tests.deploy.seaweedfs import TcpProxy
 from tests.transcription.support import configure
 from transcription.pipeline import PipelineSettings, RetryLater, store_audio
 from transcription.statuses import TranscriptionStatus as S
-from workers import context
 from workers.transcription_jobs import transcribe_recording
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from rq import Queue
 
 from core.db import db
+from core.queues import DEFAULT
 from workers.periodic import PERIODIC, build_scheduler
-from workers.queues import DEFAULT
 
 
 def race_two_schedulers(redis_conn: Any, func_name: str) -> list[Any]:

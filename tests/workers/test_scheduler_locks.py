@@ -37,7 +37,7 @@ def test_only_locks_of_dead_schedulers_are_released(redis_conn):
 def test_a_restarted_worker_runs_a_due_retry_at_once(redis_conn):
     hold_lock(redis_conn, "default", "crashed-worker", dead_pid())
     job = Queue("default", connection=redis_conn).enqueue_at(
-        utcnow() - timedelta(seconds=5), "workers.queues.job_id", "retry", 1)
+        utcnow() - timedelta(seconds=5), "core.queues.job_id", "retry", 1)
     worker = HotlineWorker(["default"], connection=redis_conn)
     release_stale_scheduler_locks(redis_conn, ["default"])
     worker.work(burst=True, with_scheduler=True)

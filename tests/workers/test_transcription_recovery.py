@@ -13,6 +13,7 @@ from rq.registry import FailedJobRegistry
 from sqlalchemy import select
 
 from core.db import db, utcnow
+from core.queues import TRANSCRIPTION
 from ivr.calllog import upsert_recording
 from ivr.models import Call, Recording
 from tests.transcription.support import RecordingTwilioHttp, configure
@@ -20,7 +21,6 @@ from transcription import twilio_sync
 from transcription.models import SyncMark
 from transcription.statuses import TranscriptionStatus as S
 from workers.dispatch import TranscriptionPolicy, enqueue_transcription
-from workers.queues import TRANSCRIPTION
 from workers.transcription_recovery import reconcile, requeue_recording
 
 SID = "AC" + "1" * 32

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from cases.case_models import Case, CaseRecording
 from core.db import db, utcnow
+from core.queues import DEFAULT, TRANSCRIPTION
 from ivr.eventlog import CallLogQueue
 from ivr.models import Recording
 from ivr.phone import RecordingServer
@@ -39,7 +40,6 @@ from tests.transcription.support import (
 from transcription.engine import get_engine, loaded_engine
 from transcription.models import Transcript
 from transcription.statuses import TranscriptionStatus as S
-from workers.queues import DEFAULT, TRANSCRIPTION
 from workers.transcription_recovery import clean_abandoned, reconcile
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
-from cases.receipts import record_delivery
+from core import twilio_fields
 from core.clock import system_clock
 from core.db import db
-from ivr import twilio_fields
-from ivr.signature import twilio_signed
+from core.twilio_signature import twilio_signed
+from messaging.outbox import record_delivery
 
 bp = Blueprint("sms", __name__, url_prefix="/ivr/sms")
 

@@ -1,24 +1,23 @@
-"""Text messages through Twilio Messaging, sent from the outbox by a job.
+"""The outbox of text messages (``sms_messages``): queued, claimed, sent, reported.
 
-Messages are queued by the domain (:mod:`cases.receipts`, :mod:`cases.reminders`) in
-``sms_messages``; a job claims one (``pending`` → ``sending``, committed before the request
-so two jobs never send it twice), sends it, and records the result. Failures are logged and
-retried with back-off; nothing here runs inside a call's webhook.
+A message is written in the transaction that causes it (:func:`messaging.sms.send`). The
+sending job (:mod:`messaging.jobs`) claims it (``pending`` → ``sending``, committed before
+the request so two jobs never send it twice), sends it and records the result; failures go
+back to the outbox with back-off. Twilio's status callback records delivery.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from twilio.rest import Client
 
-from cases.notice_models import SmsMessage, SmsStatus
-from cases.receipts import DEFAULT_HOTLINE, DEFAULT_SIGNATURE, render
+from core.phones import is_mobile
+from messaging.models import SmsMessage, SmsStatus
+from messaging.texts import TEMPLATES
 
 log = logging.getLogger(__name__)
 
@@ -27,41 +26,27 @@ RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30
 STUCK_AFTER = timedelta(minutes=10)
 
 
-def configured(config: Mapping[str, Any]) -> bool:
-    """A sender (number or Messaging Service) and a real account are configured."""
-    has_sender = bool(config.get("SMS_SENDER") or config.get("SMS_MESSAGING_SERVICE_SID"))
-    return has_sender and bool(config.get("TWILIO_ACCOUNT_SID"))
+def queue(session: Session, *, kind: str, to: str, params: dict[str, Any], dedupe_key: str,
+          now: datetime, case_id: int | None = None) -> tuple[SmsMessage | None, bool]:
+    """Write one message to the outbox (:func:`messaging.sms.send` is the call to use).
 
-
-def body_of(message: SmsMessage, config: Mapping[str, Any]) -> str:
-    return render(message.kind, message.params or {},
-                  signature=config.get("SMS_SIGNATURE") or DEFAULT_SIGNATURE,
-                  hotline=config.get("HOTLINE_DISPLAY_NUMBER") or DEFAULT_HOTLINE)
-
-
-STATUS_PATH = "/ivr/sms/status"
-
-
-def status_callback_url(base_url: str, message_id: int) -> str:
-    """Where Twilio reports the delivery status of outbox message ``message_id``."""
-    return f"{base_url.rstrip('/')}{STATUS_PATH}?message={message_id}"
-
-
-def send_sms(client: Client, config: Mapping[str, Any], *, to: str, body: str,
-             message_id: int | None = None) -> str:
-    """One text through Twilio Messaging; returns the MessageSid.
-
-    With ``message_id`` (and ``PUBLIC_BASE_URL``) Twilio reports delivery to the signed
-    status callback, which records it on the outbox row.
+    Returns the message and whether it is new. Nothing is queued when ``to`` cannot take
+    texts (not a mobile), and a message with the same ``dedupe_key`` is not queued twice (a
+    retried request texts once): the existing message is returned.
     """
-    service = config.get("SMS_MESSAGING_SERVICE_SID")
-    options: dict[str, str] = (
-        {"messaging_service_sid": service} if service else {"from_": config["SMS_SENDER"]}
-    )
-    if message_id is not None and config.get("PUBLIC_BASE_URL"):
-        options["status_callback"] = status_callback_url(config["PUBLIC_BASE_URL"], message_id)
-    message = client.messages.create(to=to, body=body, **options)
-    return str(message.sid)
+    if kind not in TEMPLATES:
+        raise ValueError(f"unknown SMS kind {kind!r}")
+    if not to or not is_mobile(to):
+        return None, False
+    existing = session.scalars(
+        select(SmsMessage).where(SmsMessage.dedupe_key == dedupe_key)).one_or_none()
+    if existing is not None:
+        return existing, False
+    message = SmsMessage(kind=kind, to=to, params=params, dedupe_key=dedupe_key[:120],
+                         case_id=case_id, created_at=now, next_try_at=now)
+    session.add(message)
+    session.flush()
+    return message, True
 
 
 def claim(session: Session, message_id: int, now: datetime) -> SmsMessage | None:
@@ -117,3 +102,19 @@ def due_messages(session: Session, *, now: datetime, limit: int = 200) -> list[i
         select(SmsMessage.id)
         .where(SmsMessage.status == SmsStatus.PENDING, SmsMessage.next_try_at <= now)
         .order_by(SmsMessage.id).limit(limit)))
+
+
+def record_delivery(session: Session, *, message_id: int | None, message_sid: str,
+                    status: str, error_code: str | None, now: datetime) -> SmsMessage | None:
+    """Twilio's message status callback: keep the latest delivery status of our message."""
+    query = select(SmsMessage).where(SmsMessage.message_sid == message_sid[:64])
+    if message_id is not None:
+        query = select(SmsMessage).where(SmsMessage.id == message_id)
+    message = session.scalars(query).one_or_none()
+    if message is None or (message.message_sid and message.message_sid != message_sid[:64]):
+        return None
+    message.message_sid = message.message_sid or message_sid[:64]
+    message.delivery_status = status[:16]
+    message.delivery_error_code = (error_code or "")[:16] or None
+    message.delivery_updated_at = now
+    return message
