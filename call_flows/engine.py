@@ -223,12 +223,6 @@ class FlowEngine:
         self._refresh_flows()
         return self.flows
 
-    def spoken(self, text: str | None) -> str:
-        """A prompt as callers hear it, the settings' variables filled in."""
-        if not text or not self.settings.variables:
-            return text or ""
-        return text.format_map(_Defaulting(self.settings.variables))
-
     def start(self, flow_name: str, ctx: CallContext) -> StepResult:
         self._refresh_flows()
         flow = self._flow(flow_name)

@@ -1,13 +1,14 @@
 """Read-side queries of the console pages that the case domain does not provide.
 
-Lists use keyset pagination on ``(timestamp, id)`` so a late page costs what the first does.
-A page is fetched with one extra row to know whether a next page exists.
+Lists use keyset pagination (``(timestamp, id)``, or the queue's ``(due date, received, id)``)
+so a late page costs what the first does. A page is fetched with one extra row to know
+whether a next page exists. Work lists put the most urgent first: the operator queue and a
+department's assignments by due date (overdue and due today on top), undated last.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Generic, TypeVar
@@ -15,6 +16,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Select,
+    and_,
     case,
     exists,
     func,
@@ -33,6 +35,7 @@ from cases.models import Department, Enterprise
 from cases.notifications import Audience, Notification
 from cases.overdue import overdue_assignment
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState, Extension, Ledger, Status
+from followup.models import FollowUp, FollowUpStatus
 from ivr.models import Call, Recording
 
 PAGE_SIZE = 30
@@ -70,6 +73,44 @@ def _datetime_cursor(raw: str | None) -> tuple[datetime, int] | None:
     except ValueError:
         return None
     return (at, parsed[1]) if at.tzinfo else None
+
+
+def _key_cursor(raw: str | None, kinds: tuple[type, ...]) -> tuple[Any, ...] | None:
+    """A cursor of several values (``date``/``datetime``/``int``; an empty date is None)."""
+    parts = (raw or "").split("~")
+    if len(parts) != len(kinds):
+        return None
+    values: list[Any] = []
+    try:
+        for part, kind in zip(parts, kinds, strict=True):
+            if kind is int:
+                values.append(int(part))
+            elif not part and kind is date:
+                values.append(None)
+            else:
+                value = kind.fromisoformat(part)
+                if isinstance(value, datetime) and value.tzinfo is None:
+                    return None
+                values.append(value)
+    except ValueError:
+        return None
+    return tuple(values)
+
+
+def _encode_key(*values: Any) -> str:
+    return "~".join("" if v is None else (str(v) if isinstance(v, int) else v.isoformat())
+                    for v in values)
+
+
+def _after_nulls_last(first: Any, rest: tuple[Any, ...], key: tuple[Any, ...]
+                      ) -> ColumnElement[bool]:
+    """Rows after ``key`` in ``ORDER BY first NULLS LAST, *rest`` (all ascending)."""
+    head, *tail = key
+    later = tuple_(*rest) > tuple_(*map(literal, tail))
+    if head is None:
+        return and_(first.is_(None), later)
+    return or_(tuple_(first, *rest) > tuple_(literal(head), *map(literal, tail)),
+               first.is_(None))
 
 
 def _page(session: Session, stmt: Select[Any], limit: int, key: Any) -> Page[Any]:
@@ -124,15 +165,39 @@ class QueueFilters:
     q: str = ""
 
 
-def operator_queue(session: Session, filters: QueueFilters, *, today: date,
-                   cursor: str | None = None, limit: int = PAGE_SIZE) -> Page[Case]:
-    """Cases waiting for the centre (every channel), newest first, filtered and searched."""
+QUEUE_CURSOR = (date, datetime, int)
+
+
+def operator_queue_query(session: Session, filters: QueueFilters, *, today: date,
+                         cursor: str | None = None, limit: int = PAGE_SIZE
+                         ) -> Select[tuple[Case]]:
+    """The statement behind :func:`operator_queue` (``benchmarks/cases.py`` explains it)."""
     stmt = select(Case).where(Case.status == Status.RECEIVED).options(
         selectinload(Case.enterprise)).where(*_intake(
             filters.channel, filters.category, filters.date_from, filters.date_to))
     if filters.overdue:
         stmt = stmt.where(Case.due_date < today)
-    return _newest_first(session, stmt, filters.q, cursor, limit)
+    condition = search_condition(session, filters.q)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    after = _key_cursor(cursor, QUEUE_CURSOR)
+    if after:
+        stmt = stmt.where(_after_nulls_last(Case.due_date, (Case.received_at, Case.id), after))
+    return stmt.order_by(Case.due_date.asc().nulls_last(), Case.received_at, Case.id
+                         ).limit(limit + 1)
+
+
+def operator_queue(session: Session, filters: QueueFilters, *, today: date,
+                   cursor: str | None = None, limit: int = PAGE_SIZE) -> Page[Case]:
+    """Cases waiting for the centre (every channel), most urgent first: overdue, then due
+    today, then by due date; the longest waiting first within a day. Filtered and searched.
+    """
+    rows = list(session.scalars(operator_queue_query(session, filters, today=today,
+                                                     cursor=cursor, limit=limit)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more and rows else None
+    return Page(rows, _encode_key(last.due_date, last.received_at, last.id) if last else None)
 
 
 def _intake(channel: str | None, category: str | None, date_from: date | None,
@@ -255,21 +320,48 @@ def department_loads(session: Session, today: date) -> list[DepartmentLoad]:
 # -- departments ----------------------------------------------------------------------------
 
 
-def department_assignments(session: Session, department_id: int, *,
-                           cursor: str | None = None, limit: int = PAGE_SIZE
-                           ) -> Page[Assignment]:
-    """A department's assignments still to act on, earliest due first (undated last)."""
+def department_assignments_query(department_id: int, *, cursor: str | None = None,
+                                 limit: int = PAGE_SIZE) -> Select[tuple[Assignment]]:
+    """The statement behind :func:`department_assignments` (the benchmark explains it)."""
     stmt = (select(Assignment).join(Assignment.case)
             .options(selectinload(Assignment.case).selectinload(Case.enterprise))
             .where(Assignment.department_id == department_id,
                    Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES)))
-    parsed = decode_cursor(cursor)
-    if parsed:
-        with suppress(ValueError):
-            stmt = stmt.where(tuple_(Assignment.due_date, Assignment.id)
-                              > tuple_(literal(date.fromisoformat(parsed[0])), literal(parsed[1])))
-    stmt = stmt.order_by(Assignment.due_date, Assignment.id)
-    return _page(session, stmt, limit, lambda a: (a.due_date or date.max, a.id))
+    after = _key_cursor(cursor, (date, int))
+    if after:
+        stmt = stmt.where(_after_nulls_last(Assignment.due_date, (Assignment.id,), after))
+    return stmt.order_by(Assignment.due_date.asc().nulls_last(), Assignment.id).limit(limit + 1)
+
+
+def department_assignments(session: Session, department_id: int, *,
+                           cursor: str | None = None, limit: int = PAGE_SIZE
+                           ) -> Page[Assignment]:
+    """A department's assignments still to act on, earliest due first (undated last)."""
+    rows = list(session.scalars(department_assignments_query(department_id, cursor=cursor,
+                                                             limit=limit)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more and rows else None
+    return Page(rows, _encode_key(last.due_date, last.id) if last else None)
+
+
+def merged_in_counts(session: Session, case_ids: Sequence[int]) -> dict[int, int]:
+    """Repeat requests merged into each case (并单: cases and voicemails): new information
+    the handling department should read."""
+    if not case_ids:
+        return {}
+    counts: dict[int, int] = dict.fromkeys(case_ids, 0)
+    for case_id, merged in session.execute(
+            select(Case.merged_into_id, func.count()).where(Case.merged_into_id.in_(case_ids))
+            .group_by(Case.merged_into_id)).tuples():
+        if case_id is not None:
+            counts[case_id] += int(merged)
+    for case_id, linked in session.execute(
+            select(CaseRecording.case_id, func.count()).where(
+                CaseRecording.case_id.in_(case_ids), CaseRecording.duplicate.is_(True))
+            .group_by(CaseRecording.case_id)).tuples():
+        counts[case_id] += int(linked)
+    return {k: v for k, v in counts.items() if v}
 
 
 def department_recent(session: Session, department_id: int, since: datetime,
@@ -296,8 +388,14 @@ def extension_requests(session: Session) -> list[Assignment]:
 
 def follow_ups(session: Session, *, cursor: str | None = None, limit: int = PAGE_SIZE
                ) -> Page[Case]:
-    """Answered cases waiting for the follow-up call and rating, oldest answer first."""
-    stmt = select(Case).where(Case.status == Status.ANSWERED).options(
+    """Answered cases waiting for the follow-up call and rating, oldest answer first.
+
+    A case that is an operator task (人工回访, listed above it on the page) is not listed
+    again here.
+    """
+    task = exists().where(FollowUp.case_id == Case.id,
+                          FollowUp.status == FollowUpStatus.OPERATOR)
+    stmt = select(Case).where(Case.status == Status.ANSWERED, ~task).options(
         selectinload(Case.enterprise), selectinload(Case.replies))
     after = _datetime_cursor(cursor)
     if after:

@@ -170,4 +170,4 @@ def admin_flows() -> Any:
     views = [(flow, admin.flow_layers(flow), to_mermaid(flow)) for flow in flows.values()]
     if any(not layers for _f, layers, _m in views):
         flash("流程文件为空", "warning")
-    return render_template("console/admin_flows.html", views=views, spoken=engine.spoken)
+    return render_template("console/admin_flows.html", views=views)

@@ -20,9 +20,10 @@ from cases.vocab import (
     CATEGORY_LABELS,
     RATING_LABELS,
     SUBCATEGORY_LABELS,
+    Status,
 )
 from console import actions as case_actions
-from console import enterprise_picker, queries, review
+from console import enterprise_picker, queries, review, sms_notes
 from console.auth import CENTRE, EVERYONE, SUPERVISORS
 from console.blueprint import bp, refuse, route
 from console.users import require_liaison_or_confirmation, require_liaisons_or_confirmation
@@ -111,6 +112,8 @@ def case_page(case_id: int) -> str:
                            for code, name in names.items()},
         show_centre=account.role in CENTRE, overdue_ids=late,
         followups=followups_of_case(db.session, case.id),
+        texts=(sms_notes.case_texts(db.session, case.id, current_app.config)
+               if account.role in CENTRE else []),
     )
 
 
@@ -119,11 +122,27 @@ def case_detail(case_id: int) -> Any:
     return case_page(case_id)
 
 
-def _case_action(case_id: int, message: str, call: Any) -> Any:
-    visible_case(case_id)
-    return perform(call, success=message,
+def case_action(case_id: int, message: str, call: Any, *, tells_enterprise: bool = False
+                ) -> Any:
+    """Run a form's action on the case; the message adds what became of the texts it queued
+    (from the outbox rows: :mod:`console.sms_notes`). An action that answers the case, or
+    ``tells_enterprise``, says why the enterprise got no text when none was queued."""
+    status_before = visible_case(case_id).status
+    since = sms_notes.last_id(db.session)
+
+    def success(_result: Any) -> str:
+        case = db.session.get(Case, case_id)
+        answered_now = (case is not None and case.status == Status.ANSWERED
+                        and status_before != Status.ANSWERED)
+        note = sms_notes.outcome(db.session, case_id, since, current_app.config,
+                                 tells_enterprise=tells_enterprise or answered_now)
+        return f"{message}；{note}" if note else message
+
+    return perform(call, success=success,
                    redirect_to=url_for("console.case_detail", case_id=case_id),
                    on_error=lambda: case_page(case_id))
+
+
 
 
 # -- the centre -----------------------------------------------------------------------------
@@ -145,12 +164,12 @@ def case_review(case_id: int) -> Any:
             contact_name=optional("contact_name"), contact_phone=optional("contact_phone"),
             enterprise_id=enterprise_id)
 
-    return _case_action(case_id, "诉求信息已保存（已审核）", call)
+    return case_action(case_id, "诉求信息已保存（已审核）", call)
 
 
 @route("/cases/<int:case_id>/answer", roles=CENTRE, methods=("POST",))
 def case_answer(case_id: int) -> Any:
-    return _case_action(case_id, "已即时答复", lambda: lifecycle.answer_instantly(
+    return case_action(case_id, "已即时答复", lambda: lifecycle.answer_instantly(
         db.session, case_id, text=text("text"), actor=actor(), now=now(),
         calendar=calendar(), tz=tz()))
 
@@ -165,7 +184,7 @@ def case_route(case_id: int) -> Any:
             db.session, case_id, department_id=department_id, note=text("note"),
             actor=actor(), now=now(), calendar=calendar(), tz=tz())
 
-    return _case_action(case_id, "已流转交办", call)
+    return case_action(case_id, "已流转交办", call)
 
 
 @route("/cases/<int:case_id>/reroute", roles=CENTRE, methods=("POST",))
@@ -178,7 +197,7 @@ def case_reroute(case_id: int) -> Any:
             db.session, case_id, department_id=department_id, reason=text("reason"),
             actor=actor(), now=now(), calendar=calendar(), tz=tz())
 
-    return _case_action(case_id, "已重新交办", call)
+    return case_action(case_id, "已重新交办", call)
 
 
 @route("/cases/<int:case_id>/joint", roles=SUPERVISORS, methods=("POST",))
@@ -193,7 +212,7 @@ def case_joint(case_id: int) -> Any:
             meeting_at=local_datetime("meeting_at", "商办会时间"), actor=actor(), now=now(),
             calendar=calendar(), tz=tz())
 
-    return _case_action(case_id, "已启动专班商办", call)
+    return case_action(case_id, "已启动专班商办", call)
 
 
 @route("/cases/<int:case_id>/meeting", roles=SUPERVISORS, methods=("POST",))
@@ -202,7 +221,7 @@ def case_meeting(case_id: int) -> Any:
     invited = [d.name for d in queries.attending_bodies(db.session)
                if str(d.id) in request.form.getlist("attending_ids")]
     attendees = [*typed, *invited]
-    return _case_action(case_id, "商办会已登记，期限已按会议日期计算",
+    return case_action(case_id, "商办会已登记，期限已按会议日期计算",
                         lambda: lifecycle.record_meeting_held(
                             db.session, case_id, held_at=local_datetime("held_at", "召开时间"),
                             attendees=attendees, minutes=text("minutes"), actor=actor(),
@@ -211,7 +230,7 @@ def case_meeting(case_id: int) -> Any:
 
 @route("/cases/<int:case_id>/escalate", roles=SUPERVISORS, methods=("POST",))
 def case_escalate(case_id: int) -> Any:
-    return _case_action(case_id, "已研判上报领导小组", lambda: lifecycle.escalate(
+    return case_action(case_id, "已研判上报领导小组", lambda: lifecycle.escalate(
         db.session, case_id, analysis=text("analysis"), actor=actor(), now=now(),
         decision_days=int(current_app.config["ESCALATION_DECISION_DAYS"]),
         calendar=calendar(), tz=tz()))
@@ -229,7 +248,7 @@ def case_decision(case_id: int) -> Any:
                         else None),
             actor=actor(), now=now(), tz=tz())
 
-    return _case_action(case_id, "领导小组决定已登记并交办", call)
+    return case_action(case_id, "领导小组决定已登记并交办", call)
 
 
 @route("/cases/<int:case_id>/rating", roles=CENTRE, methods=("POST",))
@@ -242,7 +261,7 @@ def case_rating(case_id: int) -> Any:
             db.session, case_id, score=score, comment=text("comment"), via="operator",
             actor=actor(), now=now(), calendar=calendar(), tz=tz())
 
-    return _case_action(case_id, "回访评价已登记", call)
+    return case_action(case_id, "回访评价已登记", call)
 
 
 def _centre_assignment(assignment_id: int) -> Assignment:
@@ -255,7 +274,7 @@ def _centre_assignment(assignment_id: int) -> Assignment:
 @route("/assignments/<int:assignment_id>/extension/approve", roles=CENTRE, methods=("POST",))
 def extension_approve(assignment_id: int) -> Any:
     assignment = _centre_assignment(assignment_id)
-    return _case_action(assignment.case_id, "已批准延期", lambda: lifecycle.approve_extension(
+    return case_action(assignment.case_id, "已批准延期", lambda: lifecycle.approve_extension(
         db.session, assignment_id, enterprise_informed=checkbox("enterprise_informed"),
         actor=actor(), now=now()))
 
@@ -263,7 +282,7 @@ def extension_approve(assignment_id: int) -> Any:
 @route("/assignments/<int:assignment_id>/extension/reject", roles=CENTRE, methods=("POST",))
 def extension_reject(assignment_id: int) -> Any:
     assignment = _centre_assignment(assignment_id)
-    return _case_action(assignment.case_id, "已不予延期", lambda: lifecycle.reject_extension(
+    return case_action(assignment.case_id, "已不予延期", lambda: lifecycle.reject_extension(
         db.session, assignment_id, reason=text("reason"), actor=actor(), now=now()))
 
 
@@ -280,7 +299,7 @@ def own_assignment(assignment_id: int) -> Assignment:
 
 def _department_action(assignment_id: int, message: str, call: Any) -> Any:
     assignment = own_assignment(assignment_id)
-    return _case_action(assignment.case_id, message, call)
+    return case_action(assignment.case_id, message, call)
 
 
 @route("/assignments/<int:assignment_id>/accept", roles=("department",), methods=("POST",))
@@ -307,10 +326,11 @@ def assignment_reply(assignment_id: int) -> Any:
 
 @route("/assignments/<int:assignment_id>/progress", roles=("department",), methods=("POST",))
 def assignment_progress(assignment_id: int) -> Any:
-    return _department_action(assignment_id, "进度反馈已提交，已短信告知企业",
-                              lambda: lifecycle.report_progress(
-                                  db.session, assignment_id, text=text("text"), actor=actor(),
-                                  now=now()))
+    assignment = own_assignment(assignment_id)
+    return case_action(assignment.case_id, "进度反馈已提交",
+                       lambda: lifecycle.report_progress(
+                           db.session, assignment_id, text=text("text"), actor=actor(),
+                           now=now()), tells_enterprise=True)
 
 
 @route("/assignments/<int:assignment_id>/extension", roles=("department",), methods=("POST",))

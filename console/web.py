@@ -58,7 +58,12 @@ def actor() -> Actor:
 
 
 def text(name: str) -> str:
-    return (request.form.get(name) or "").strip()
+    """A form field, trimmed, line breaks as ``\\n`` (browsers send a textarea's as CRLF)."""
+    return normalize_newlines(request.form.get(name) or "").strip()
+
+
+def normalize_newlines(value: str) -> str:
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def optional(name: str) -> str | None:

@@ -38,7 +38,7 @@ def reload(case: Case) -> Case:
 # -- queue ------------------------------------------------------------------------------------
 
 
-def test_queue_lists_every_channel_newest_first_with_voicemails_to_review(
+def test_queue_lists_every_channel_longest_waiting_first_with_voicemails_to_review(
     client: Any, accounts: Accounts, sign_in: Any, window_case: Any, clock: Any,
     voicemail_case: VoicemailCase,
 ) -> None:
@@ -46,9 +46,30 @@ def test_queue_lists_every_channel_newest_first_with_voicemails_to_review(
     window = window_case("企业咨询厂房租赁补贴政策")
     sign_in(accounts.operator)
     html = page(client, "/console/queue")
-    assert html.index(window.number) < html.index(voicemail_case.case.number)
+    # Both are due today: the one waiting longer comes first.
+    assert html.index(voicemail_case.case.number) < html.index(window.number)
     assert "待审核" in html and "8718热线留言" in html and "8718服务窗口" in html
     assert "我们公司想咨询带款融资的问题" in html
+
+
+def test_queue_puts_the_most_urgent_first(client: Any, accounts: Accounts, sign_in: Any,
+                                          window_case: Any, clock: Any) -> None:
+    """Overdue, then due today, then due soonest; newest-first used to sink the overdue."""
+    clock.set_local("2026-11-20 10:00")  # a Friday: due that day, overdue by Tuesday
+    overdue = window_case("上周五受理，尚未分办")
+    clock.set_local("2026-11-24 09:00")
+    due_today = window_case("今天上午受理")
+    clock.set_local("2026-11-24 09:30")
+    also_today = window_case("今天上午稍晚受理")
+    clock.set_local("2026-11-24 18:00")  # after hours: due tomorrow
+    tomorrow = window_case("今天下班后受理")
+    clock.set_local("2026-11-24 18:05")
+    sign_in(accounts.operator)
+    html = page(client, "/console/queue")
+    at = [html.index(c.number) for c in (overdue, due_today, also_today, tomorrow)]
+    assert at == sorted(at), at
+    row = html.split(overdue.number)[1].split("</tr>")[0]
+    assert "已逾期" in row
 
 
 def test_queue_filters_and_search(client: Any, accounts: Accounts, sign_in: Any,
@@ -100,11 +121,11 @@ def test_queue_is_paginated(client: Any, accounts: Accounts, sign_in: Any, windo
         clock.now += timedelta(minutes=1)
         numbers.append(window_case(f"诉求{i}").number)
     sign_in(accounts.operator)
-    first = page(client, "/console/queue")
-    assert numbers[-1] in first and numbers[1] not in first
+    first = page(client, "/console/queue")  # all due today: the longest waiting first
+    assert numbers[0] in first and numbers[29] in first and numbers[30] not in first
     cursor = first.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
     second = page(client, cursor.replace("&amp;", "&"))
-    assert numbers[0] in second and numbers[1] in second and numbers[-1] not in second
+    assert numbers[30] in second and numbers[31] in second and numbers[0] not in second
     assert 'rel="next"' not in second
 
 
