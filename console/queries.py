@@ -85,13 +85,13 @@ def _key_cursor(raw: str | None, kinds: tuple[type, ...]) -> tuple[Any, ...] | N
         for part, kind in zip(parts, kinds, strict=True):
             if kind is int:
                 values.append(int(part))
-            elif not part and kind is date:
-                values.append(None)
+            elif kind is date:
+                values.append(date.fromisoformat(part) if part else None)
             else:
-                value = kind.fromisoformat(part)
-                if isinstance(value, datetime) and value.tzinfo is None:
+                at = datetime.fromisoformat(part)
+                if at.tzinfo is None:
                     return None
-                values.append(value)
+                values.append(at)
     except ValueError:
         return None
     return tuple(values)
