@@ -455,13 +455,17 @@ def run(url: str, n: int, samples: int) -> None:
         print(f"  distinct numbers in the table: {total:,} of {n + len(filed):,} cases")
 
         print("\nquery plans (EXPLAIN ANALYZE, BUFFERS)")
-        explain(session, "operator queue", operator_queue_query(session, everything,
-                                                                today=today))
+        # Each page is the dated rows' range scan, then (on the last page) the undated.
+        explain(session, "operator queue", operator_queue_query(
+            session, everything, today=today)[0])
         explain(session, "operator queue, page 6", operator_queue_query(
-            session, everything, today=today, cursor=deep_cursor))
+            session, everything, today=today, cursor=deep_cursor)[0])
         explain(session, "operator queue by category", operator_queue_query(
-            session, QueueFilters(category="policy"), today=today))
-        explain(session, "department open assignments", department_assignments_query(busy[0]))
+            session, QueueFilters(category="policy"), today=today)[0])
+        explain(session, "operator queue, undated rows", operator_queue_query(
+            session, everything, today=today)[1])
+        explain(session, "department open assignments", department_assignments_query(
+            busy[0])[0])
         explain(session, "case lookup by number", case_lookup_query(numbers[0]))
         mark, hang = overdue_updates(today + timedelta(days=30), NOW)
         explain(session, "sweep: flag overdue assignments (rolled back)", mark)

@@ -16,7 +16,6 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Select,
-    and_,
     case,
     exists,
     func,
@@ -102,15 +101,39 @@ def _encode_key(*values: Any) -> str:
                     for v in values)
 
 
-def _after_nulls_last(first: Any, rest: tuple[Any, ...], key: tuple[Any, ...]
-                      ) -> ColumnElement[bool]:
-    """Rows after ``key`` in ``ORDER BY first NULLS LAST, *rest`` (all ascending)."""
-    head, *tail = key
-    later = tuple_(*rest) > tuple_(*map(literal, tail))
-    if head is None:
-        return and_(first.is_(None), later)
-    return or_(tuple_(first, *rest) > tuple_(literal(head), *map(literal, tail)),
-               first.is_(None))
+def _dated_first(base: Select[Any], first: Any, rest: tuple[Any, ...],
+                 key: tuple[Any, ...] | None, limit: int) -> tuple[Select[Any], Select[Any]]:
+    """The two statements of a keyset page in ``ORDER BY first NULLS LAST, *rest``: the dated
+    rows after ``key``, then (when they run out) the undated ones.
+
+    Two plain range scans instead of one ``OR first IS NULL``: each follows its index in
+    order on PostgreSQL and SQLite alike, so a deep page costs what the first does.
+    """
+    dated = base.where(first.is_not(None))
+    undated = base.where(first.is_(None))
+    if key is not None:
+        head, *tail = key
+        if head is None:
+            dated = dated.where(literal(False))
+        else:
+            dated = dated.where(tuple_(first, *rest) > tuple_(literal(head),
+                                                              *map(literal, tail)))
+        if tail:
+            later = tuple_(*rest) > tuple_(*map(literal, tail))
+            undated = undated.where(later) if head is None else undated
+    return (dated.order_by(first, *rest).limit(limit + 1),
+            undated.order_by(*rest).limit(limit + 1))
+
+
+def _dated_first_page(session: Session, statements: tuple[Select[Any], Select[Any]],
+                      limit: int, key: Any) -> Page[Any]:
+    dated, undated = statements
+    rows = list(session.scalars(dated))
+    if len(rows) <= limit:
+        rows += list(session.scalars(undated.limit(limit + 1 - len(rows))))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, _encode_key(*key(rows[-1])) if more and rows else None)
 
 
 def _page(session: Session, stmt: Select[Any], limit: int, key: Any) -> Page[Any]:
@@ -170,8 +193,8 @@ QUEUE_CURSOR = (date, datetime, int)
 
 def operator_queue_query(session: Session, filters: QueueFilters, *, today: date,
                          cursor: str | None = None, limit: int = PAGE_SIZE
-                         ) -> Select[tuple[Case]]:
-    """The statement behind :func:`operator_queue` (``benchmarks/cases.py`` explains it)."""
+                         ) -> tuple[Select[tuple[Case]], Select[tuple[Case]]]:
+    """The statements behind :func:`operator_queue` (``benchmarks/cases.py`` explains them)."""
     stmt = select(Case).where(Case.status == Status.RECEIVED).options(
         selectinload(Case.enterprise)).where(*_intake(
             filters.channel, filters.category, filters.date_from, filters.date_to))
@@ -180,24 +203,20 @@ def operator_queue_query(session: Session, filters: QueueFilters, *, today: date
     condition = search_condition(session, filters.q)
     if condition is not None:
         stmt = stmt.where(condition)
-    after = _key_cursor(cursor, QUEUE_CURSOR)
-    if after:
-        stmt = stmt.where(_after_nulls_last(Case.due_date, (Case.received_at, Case.id), after))
-    return stmt.order_by(Case.due_date.asc().nulls_last(), Case.received_at, Case.id
-                         ).limit(limit + 1)
+    return _dated_first(stmt, Case.due_date, (Case.received_at, Case.id),
+                        _key_cursor(cursor, QUEUE_CURSOR), limit)
 
 
 def operator_queue(session: Session, filters: QueueFilters, *, today: date,
                    cursor: str | None = None, limit: int = PAGE_SIZE) -> Page[Case]:
     """Cases waiting for the centre (every channel), most urgent first: overdue, then due
-    today, then by due date; the longest waiting first within a day. Filtered and searched.
+    today, then by due date; the longest waiting first within a day; undated last.
+    Filtered and searched.
     """
-    rows = list(session.scalars(operator_queue_query(session, filters, today=today,
-                                                     cursor=cursor, limit=limit)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if more and rows else None
-    return Page(rows, _encode_key(last.due_date, last.received_at, last.id) if last else None)
+    return _dated_first_page(
+        session, operator_queue_query(session, filters, today=today, cursor=cursor,
+                                      limit=limit),
+        limit, lambda c: (c.due_date, c.received_at, c.id))
 
 
 def _intake(channel: str | None, category: str | None, date_from: date | None,
@@ -321,28 +340,24 @@ def department_loads(session: Session, today: date) -> list[DepartmentLoad]:
 
 
 def department_assignments_query(department_id: int, *, cursor: str | None = None,
-                                 limit: int = PAGE_SIZE) -> Select[tuple[Assignment]]:
-    """The statement behind :func:`department_assignments` (the benchmark explains it)."""
+                                 limit: int = PAGE_SIZE
+                                 ) -> tuple[Select[tuple[Assignment]], Select[tuple[Assignment]]]:
+    """The statements behind :func:`department_assignments` (the benchmark explains them)."""
     stmt = (select(Assignment).join(Assignment.case)
             .options(selectinload(Assignment.case).selectinload(Case.enterprise))
             .where(Assignment.department_id == department_id,
                    Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES)))
-    after = _key_cursor(cursor, (date, int))
-    if after:
-        stmt = stmt.where(_after_nulls_last(Assignment.due_date, (Assignment.id,), after))
-    return stmt.order_by(Assignment.due_date.asc().nulls_last(), Assignment.id).limit(limit + 1)
+    return _dated_first(stmt, Assignment.due_date, (Assignment.id,),
+                        _key_cursor(cursor, (date, int)), limit)
 
 
 def department_assignments(session: Session, department_id: int, *,
                            cursor: str | None = None, limit: int = PAGE_SIZE
                            ) -> Page[Assignment]:
     """A department's assignments still to act on, earliest due first (undated last)."""
-    rows = list(session.scalars(department_assignments_query(department_id, cursor=cursor,
-                                                             limit=limit)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if more and rows else None
-    return Page(rows, _encode_key(last.due_date, last.id) if last else None)
+    return _dated_first_page(
+        session, department_assignments_query(department_id, cursor=cursor, limit=limit),
+        limit, lambda a: (a.due_date, a.id))
 
 
 def merged_in_counts(session: Session, case_ids: Sequence[int]) -> dict[int, int]:

@@ -140,22 +140,23 @@ def require_liaison_or_confirmation(session: Session, department_id: int,
         raise InvalidInput({"department_id": NO_LIAISON})
 
 
-def require_liaisons_or_confirmation(session: Session, department_ids: list[int],
-                                     confirmed: bool, *, field: str = "department_ids") -> None:
+def liaison_problems(session: Session, department_ids: list[int], confirmed: bool, *,
+                     field: str = "department_ids") -> dict[str, str]:
     """The same rule for several units at once (专班商办, the leading group's decision):
-    every unit without a liaison is named, and one confirmation covers them."""
+    every unit without a liaison is named, and one confirmation covers them. Returned as
+    field errors, so a form reports them together with its other problems."""
     if confirmed:
-        return
+        return {}
     missing = [d for d in dict.fromkeys(department_ids) if not has_active_liaison(session, d)]
     if not missing:
-        return
+        return {}
     names = dict(session.execute(select(Department.id, Department.name)
                                  .where(Department.id.in_(missing))).tuples().all())
     units = "、".join(names.get(d, "") for d in missing if names.get(d))
     if not units:
-        return  # unknown units: the domain refuses them with its own message
-    raise InvalidInput({field: f"{units}尚无在用的联络员账号，交办后无人接收通知。如确需交办，"
-                               "请勾选“有单位无联络员，仍然交办”后再提交。"})
+        return {}  # unknown units: the domain refuses them with its own message
+    return {field: f"{units}尚无在用的联络员账号，交办后无人接收通知。如确需交办，"
+                   "请勾选“有单位无联络员，仍然交办”后再提交。"}
 
 
 def liaison_phones(session: Session, department_id: int) -> list[str]:

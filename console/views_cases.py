@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from cases import lifecycle
 from cases.case_models import Assignment, Case
+from cases.errors import InvalidInput
 from cases.models import Department, Enterprise
 from cases.overdue import assignment_is_overdue
 from cases.vocab import (
@@ -26,7 +27,7 @@ from console import actions as case_actions
 from console import enterprise_picker, queries, review, sms_notes
 from console.auth import CENTRE, EVERYONE, SUPERVISORS
 from console.blueprint import bp, refuse, route
-from console.users import require_liaison_or_confirmation, require_liaisons_or_confirmation
+from console.users import liaison_problems, require_liaison_or_confirmation
 from console.web import (
     actor,
     calendar,
@@ -200,17 +201,29 @@ def case_reroute(case_id: int) -> Any:
     return case_action(case_id, "已重新交办", call)
 
 
+def with_liaisons(department_ids: list[int], call: Any) -> Any:
+    """``call()`` (assigning several units), refused while a unit without a liaison is not
+    confirmed; its own field errors and the liaisons' are reported together. The caller's
+    ``perform`` rolls back whatever ``call`` did."""
+    problems = liaison_problems(db.session, department_ids, checkbox("confirm_no_liaison"))
+    try:
+        result = call()
+    except InvalidInput as exc:
+        raise InvalidInput({**exc.fields, **problems}) from None
+    if problems:
+        raise InvalidInput(problems)
+    return result
+
+
 @route("/cases/<int:case_id>/joint", roles=SUPERVISORS, methods=("POST",))
 def case_joint(case_id: int) -> Any:
     def call() -> Any:
         lead = integer("lead_department_id", "牵头单位")
         others = [i for i in integers("department_ids") if i != lead]
-        require_liaisons_or_confirmation(db.session, [lead, *others],
-                                         checkbox("confirm_no_liaison"))
-        return lifecycle.start_joint_handling(
+        return with_liaisons([lead, *others], lambda: lifecycle.start_joint_handling(
             db.session, case_id, department_ids=[lead, *others], lead_department_id=lead,
             meeting_at=local_datetime("meeting_at", "商办会时间"), actor=actor(), now=now(),
-            calendar=calendar(), tz=tz())
+            calendar=calendar(), tz=tz()))
 
     return case_action(case_id, "已启动专班商办", call)
 
@@ -240,13 +253,12 @@ def case_escalate(case_id: int) -> Any:
 def case_decision(case_id: int) -> Any:
     def call() -> Any:
         units = integers("department_ids")
-        require_liaisons_or_confirmation(db.session, units, checkbox("confirm_no_liaison"))
-        return lifecycle.record_leading_group_decision(
+        return with_liaisons(units, lambda: lifecycle.record_leading_group_decision(
             db.session, case_id, decision=text("decision"), deadline=day("deadline", "办结时限"),
             department_ids=units, decided_by=text("decided_by"),
             decided_at=(local_datetime("decided_at", "决定时间") if text("decided_at")
                         else None),
-            actor=actor(), now=now(), tz=tz())
+            actor=actor(), now=now(), tz=tz()))
 
     return case_action(case_id, "领导小组决定已登记并交办", call)
 
