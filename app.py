@@ -13,16 +13,14 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from call_flows.calendar_store import CalendarProvider
 from call_flows.engine import FlowEngine, VoiceSettings
 from call_flows.flow import FlowError, load_flows
 from call_flows.hooks import HookRegistry, HookServices, default_registry
-from call_flows.office_hours import OfficeHours, parse_windows
 from call_flows.validator import validate_flow
-from call_flows.workdays import WorkCalendar
 from cases.call_log import use_call_log
 from cases.deadlines import use_office_hours
 from core import config as config_module
+from core.bulkhead import Bulkhead
 from core.clock import system_clock
 from core.db import db
 from core.files import private_directory, restrict_new_files
@@ -36,23 +34,26 @@ from ivr.operator_recordings import is_operator_recording
 from ivr.service import IvrRuntime
 from ivr.voicemail_log import VoicemailCallLog
 from knowledge.phone import attach_phone_menu
-from workers.dispatch import recording_dispatcher
-from workers.transcription_recovery import transcription_retrier
+from transcription.dispatch import recording_dispatcher
+from transcription.recovery import transcription_retrier
+from workdays.calendar import WorkCalendar
+from workdays.office_hours import OfficeHours, parse_windows
+from workdays.store import CalendarProvider
 
 log = logging.getLogger("hotline")
 
 BLUEPRINTS = ("core.health:bp", "ivr.routes:bp", "api.routes:bp", "console.views:bp",
               "followup.routes:bp", "messaging.routes:bp", "knowledge.api:bp")
-CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "call_flows.cli:workdays_cli",
+CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "workdays.cli:workdays_cli",
               "call_flows.cli:flows_cli", "ivr.cli:call_command",
               "cases.cli:cases_cli", "api.cli:api_tokens_cli",
-              "workers.transcription_cli:model_cli", "workers.transcription_cli:transcribe_command",
-              "workers.transcription_cli:jobs_cli", "console.cli:users_cli",
-              "workers.followup_cli:followups_cli", "knowledge.cli:kb_cli",
+              "transcription.cli:model_cli", "transcription.cli:transcribe_command",
+              "transcription.cli:jobs_cli", "console.cli:users_cli",
+              "followup.cli:followups_cli", "knowledge.cli:kb_cli",
               "recordings.cli:recordings_cli", "reports.cli:reports_cli")
 # ``init_app(app)`` hooks run before blueprints are registered (CSRF, session cookies).
 APP_HOOKS: tuple[str, ...] = ("console:init_app", "followup.listeners:init_app",
-                              "workers.followup_jobs:init_app", "recordings:init_app",
+                              "followup.jobs:init_app", "recordings:init_app",
                               "reports.web:init_app", "ivr.operator_recordings:init_app")
 # Modules exposing ``register(registry)`` to add their IVR conditions and hooks.
 HOOK_PROVIDERS: tuple[str, ...] = ("cases.ivr_hooks", "followup.survey_hooks",
@@ -147,6 +148,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if proxies:
         # Client address (login throttle, logs) and scheme as the trusted proxies saw them.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    # Webhooks keep threads of their own whatever the public pages are waiting on.
+    app.wsgi_app = Bulkhead(app.wsgi_app, int(app.config["WEB_PUBLIC_SLOTS"]))  # type: ignore[method-assign]
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

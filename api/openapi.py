@@ -116,7 +116,7 @@ def document() -> dict[str, Any]:
                     "properties": {
                         **summary,
                         "warnings": {"type": "array", "items": {"type": "string"},
-                                     "description": "提示，如统一社会信用代码校验位不符"},
+                                     "description": "提示（代码校验位不符为422错误）"},
                     },
                 },
                 "CaseStatus": {

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from api.models import ApiToken, IdempotencyRecord
 from api.schemas import parse_case_request
-from call_flows.workdays import WorkCalendar
 from cases.actors import Actor
 from cases.case_models import Case
 from cases.enterprises import find_or_register_enterprise
@@ -31,6 +30,7 @@ from cases.vocab import (
     STATUS_LABELS,
     AssignmentState,
 )
+from workdays.calendar import WorkCalendar
 
 MAX_KEY_LENGTH = 200
 

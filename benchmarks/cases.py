@@ -42,7 +42,6 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases.actors import Actor
 from cases.case_models import Case
 from cases.deadlines import Deadlines
@@ -61,6 +60,7 @@ from console.queries import (
     operator_queue_query,
 )
 from core.db import make_engine_url
+from workdays.calendar import WorkCalendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 # The data ends on a Tuesday afternoon; "now" for every measurement.
@@ -74,9 +74,20 @@ CHANNEL_WEIGHTS = {
     Channel.WEB_PLATFORM: 10, Channel.WECHAT: 10, Channel.YONGQIMA: 6, Channel.QIYEMA: 4,
     Channel.RESIDENT_OFFICER: 4, Channel.TASK_FORCE: 2, Channel.FORUM: 2, Channel.ASSOCIATION: 2,
 }
-TEXTS = ["企业新建厂房需要用电增容", "咨询小微企业园入园条件", "希望协调银行续贷",
-         "人才公寓申请流程", "增值税留抵退税政策咨询", "污水纳管手续办理",
-         "招工难，希望组织招聘会", "专利申请补助政策"]
+
+
+def _texts() -> dict[str, list[str]]:
+    """Realistic, varied requests by area: the hot topics' labelled set (some 300 texts)."""
+    by_area: dict[str, list[str]] = {}
+    path = Path(__file__).resolve().parent.parent / "reports" / "evaluation" / "hot_topics.csv"
+    with path.open(encoding="utf-8") as source:
+        for row in csv.DictReader(source):
+            by_area.setdefault(row["area"], []).append(row["text"])
+    return by_area
+
+
+TEXTS_BY_AREA = _texts()
+TEXTS = [text for texts in TEXTS_BY_AREA.values() for text in texts]
 
 
 # -- database -------------------------------------------------------------------------------
@@ -217,8 +228,9 @@ def generate(n: int, directory: Path, department_ids: list[int], task_force: lis
             ledger = "open"  # recent overdue ones are left for the measured sweep
         tables.add("cases", [
             i, number, rng.choices(channels, weights)[0], category, sub, None,
-            rng.choice(TEXTS), _b(False), mode, status, _iso(received), _iso(received.astimezone(
-                TZ).date()), _iso(due.day if due else None), _b(bool(due and due.provisional)),
+            rng.choice(TEXTS_BY_AREA.get(category) or TEXTS), _b(False), mode, status,
+            _iso(received), _iso(received.astimezone(TZ).date()),
+            _iso(due.day if due else None), _b(bool(due and due.provisional)),
             due.reason if due else "待领导小组确定处置方案和时限", _iso(answered_at),
             _iso(answered_on), ledger, 0, "bench", _iso(received), _iso(answered_at or received),
         ])

@@ -20,13 +20,11 @@ migration does, then measures against baselines taken in the same run:
 from __future__ import annotations
 
 import argparse
-import atexit
 import importlib.util
 import json
 import logging
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -96,11 +94,11 @@ def load(url: str, n: int) -> None:
     engine.dispose()
 
 
-def make_app(url: str, cache_seconds: int = 60) -> Any:
+def make_app(url: str, tmp: str, cache_seconds: int = 60) -> Any:
+    """The app on the benchmark database; its instance folder is ``tmp`` (the caller's
+    temporary directory, removed at the end of the run)."""
     from app import create_app
 
-    tmp = tempfile.mkdtemp(prefix="bench_reports_app_")
-    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # nothing left behind
     return create_app({"TESTING": True, "REPORTS_CACHE_SECONDS": cache_seconds,
                        "DATABASE_URL": url, "REDIS_URL": None,
                        "SECRET_KEY": "bench", "INSTANCE_PATH": tmp, "RECORDINGS_DIR": tmp,
@@ -168,13 +166,18 @@ def signed_in(app: Any, base: str, role: str = "supervisor") -> Any:
 
 def child(mode: str, url: str, start: str, end: str, out: str) -> None:
     """Run in a child process so its peak RSS is its own; prints JSON."""
+    with tempfile.TemporaryDirectory(prefix="bench_reports_child_") as tmp:
+        _child(mode, url, start, end, out, tmp)
+
+
+def _child(mode: str, url: str, start: str, end: str, out: str, tmp: str) -> None:
     from reports import periods
     from reports.context import app_calendar, scope_for
     from reports.filters import LedgerFilters
-    from reports.ledger_export import COLUMNS, ledger_rows, new_sheet, typed_row
+    from reports.ledger_export import COLUMNS, ledger_rows
     from reports.service import export_ledger
 
-    app = make_app(url)
+    app = make_app(url, tmp)
     with app.app_context():
         from core.db import db
 
@@ -187,13 +190,17 @@ def child(mode: str, url: str, start: str, end: str, out: str) -> None:
         else:
             from openpyxl import Workbook
 
-            data = list(ledger_rows(db.session, scope, LedgerFilters()))  # not timed
+            # The same rows (序号 first), written by plain openpyxl: values appended as
+            # they are, no styles, no text cells, no print layout.
+            data = [(i, *row) for i, row in enumerate(
+                ledger_rows(db.session, scope, LedgerFilters()), start=1)]  # not timed
             rows = len(data)
             started = time.perf_counter()
             book = Workbook(write_only=True)
-            sheet = new_sheet(book, "台账", COLUMNS)
+            sheet = book.create_sheet("台账")
+            sheet.append([title for title, *_rest in COLUMNS])
             for row in data:
-                sheet.append(typed_row(sheet, row))
+                sheet.append(row)
             book.save(out)
             elapsed = time.perf_counter() - started
     peak_mb = _status_mb("VmHWM:")
@@ -235,13 +242,18 @@ def export_period(session: Session, rows: int) -> tuple[date, date]:
 
 
 def measure(url: str, samples: int, export_rows: int, rounds: int = EXPORT_ROUNDS) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench_reports_app_") as tmp:
+        _measure(url, samples, export_rows, rounds, tmp)
+
+
+def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str) -> None:
     from reports import periods
     from reports.context import app_calendar, app_office_hours, scope_for
     from reports.hot_topics import hot_topics
     from reports.service import bulletin_document, kpis_json
     from reports.snapshots import REFRESH_SECONDS, refresh_standard
 
-    app = make_app(url)
+    app = make_app(url, tmp)
     month = periods.custom(*MONTH)
     with app.app_context():
         from core.db import db
@@ -266,7 +278,7 @@ def measure(url: str, samples: int, export_rows: int, rounds: int = EXPORT_ROUND
         # standard periods (October is "last month" on the data's last day).
         session.execute(text("DELETE FROM report_snapshots"))
         session.commit()
-        page_app = make_app(url, cache_seconds=0)
+        page_app = make_app(url, tmp, cache_seconds=0)
         base_url, server = serve(page_app)
         page_url = f"{base_url}/console/reports?from={MONTH[0]}&to={MONTH[1]}"
 
@@ -358,6 +370,16 @@ def main() -> None:
         n, samples, export_rows = 3000, 5, 1000
     print(f"reports benchmark: {n:,} cases, now = {NOW.astimezone(TZ):%Y-%m-%d %H:%M} "
           "Asia/Shanghai")
+    # Everything the run creates — the apps' instance folders, the export files, jieba's
+    # dictionary cache, the child processes' files — goes in one temporary directory,
+    # removed at the end.
+    with tempfile.TemporaryDirectory(prefix="bench_reports_") as work:
+        tempfile.tempdir = work
+        os.environ["TMPDIR"] = work
+        run(args, n, samples, export_rows)
+
+
+def run(args: argparse.Namespace, n: int, samples: int, export_rows: int) -> None:
     if args.reuse:
         from sqlalchemy.engine import make_url
 

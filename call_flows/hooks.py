@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from call_flows.workdays import WorkCalendar
+from workdays.calendar import WorkCalendar
 
 
 class CalendarSource(Protocol):

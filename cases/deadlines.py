@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from call_flows.calendar_store import load_overrides
-from call_flows.office_hours import parse_windows
-from call_flows.workdays import DueDate, WorkCalendar
 from cases.overdue import is_past_due
 from core.config import DEFAULT_TZ
+from workdays.calendar import DueDate, WorkCalendar
+from workdays.office_hours import parse_windows
+from workdays.store import load_overrides
 
 ROUTED_WORKING_DAYS = 2
 JOINT_WORKING_DAYS = 5

@@ -14,7 +14,6 @@ from datetime import datetime, tzinfo
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases.audit import record_event
 from cases.case_models import Case, Escalation
 from cases.deadlines import hotline_tz
@@ -23,6 +22,7 @@ from cases.notifications import Audience, NotificationKind, notify
 from cases.reminders import REMINDER_ACTOR, claim_once, levels_due, overdue_working_days
 from cases.vocab import Status
 from messaging.texts import spoken_day
+from workdays.calendar import WorkCalendar
 
 KINDS = {ReminderLevel.DUE_SOON: NotificationKind.DUE_SOON,
          ReminderLevel.OVERDUE: NotificationKind.OVERDUE,

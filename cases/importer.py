@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases.actors import Actor
 from cases.deadlines import calendar_for, hotline_tz
 from cases.enterprises import find_or_register_enterprise
@@ -25,6 +24,7 @@ from cases.fields import FieldErrors, clean_contact_name, clean_contact_phone, c
 from cases.intake import file_case
 from cases.routing import CATEGORIES, SUBCATEGORIES
 from cases.vocab import CHANNEL_LABELS
+from workdays.calendar import WorkCalendar
 
 # Field → accepted column headings (the first is the one the template and the report use).
 COLUMNS: dict[str, tuple[str, ...]] = {

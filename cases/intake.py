@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases.actors import Actor
 from cases.audit import record_event, snapshot
 from cases.case_models import Case
@@ -22,6 +21,7 @@ from cases.models import Enterprise
 from cases.numbering import allocate_number
 from cases.suggestions import store_suggestions
 from cases.vocab import CHANNEL_CODES, Channel, Ledger, Status
+from workdays.calendar import WorkCalendar
 
 # A voicemail is filed before it is transcribed; the transcript replaces this text.
 VOICEMAIL_PLACEHOLDER = "电话留言（待转写）"

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from call_flows.hooks import CalendarSource, CallContext, HookRegistry, HookResult
-from call_flows.workdays import WorkCalendar
 from cases import lookup_guard, speech
 from cases.call_log import call_log
 from cases.case_models import Case
@@ -37,6 +36,7 @@ from cases.queries import (
 from cases.vocab import Status
 from cases.voicemail import file_voicemail, reserve_voicemail, reserve_voicemail_now
 from core.db import db
+from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

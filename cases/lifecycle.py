@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases import ledger, sms
 from cases.actors import CENTRE, SUPERVISORS, Actor, require_department, require_kind
 from cases.audit import changed, record_event, snapshot
@@ -53,6 +52,7 @@ from cases.vocab import (
     Role,
     Status,
 )
+from workdays.calendar import WorkCalendar
 
 CASE_FIELDS = ("status", "mode", "due_date", "due_provisional", "due_reason", "ledger_state",
                "needs_review", "rework_count")

@@ -26,7 +26,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from call_flows.workdays import WorkCalendar
 from cases.actors import Actor
 from cases.audit import record_event
 from cases.case_models import Assignment
@@ -36,6 +35,7 @@ from cases.notifications import Audience, NotificationKind, notify
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, Extension
 from messaging.sms import send as send_sms
 from messaging.texts import spoken_day
+from workdays.calendar import WorkCalendar
 
 REMINDER_ACTOR = Actor("system", "督办提醒")
 # Liaison phones (E.164) of a department; the console's users table provides them.

@@ -34,7 +34,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases import sms
 from cases.actors import Actor
 from cases.audit import record_event
@@ -53,6 +52,7 @@ from cases.numbering import allocate_number, number_prefix, number_sql
 from cases.suggestions import store_suggestions
 from cases.vocab import Channel
 from core.db import table_of
+from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 

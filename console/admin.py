@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from call_flows.flow import Flow, Node
-from call_flows.workdays import DayInfo, WorkCalendar
 from cases.departments import KIND_LABELS
 from cases.errors import InvalidInput, NotFound
 from cases.models import Department
+from workdays.calendar import DayInfo, WorkCalendar
 
 # -- departments ------------------------------------------------------------------------------
 

@@ -7,15 +7,18 @@ Chinese (technical detail folded away, with a retry button) and the queue marks 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from cases.case_models import CaseRecording
 from ivr.models import Recording
+from transcription.model_setup import availability
+from transcription.pipeline import model_path
 from transcription.statuses import TranscriptionStatus as S
 
 WAITING = (S.PENDING, S.QUEUED, S.TRANSCRIBING)
@@ -69,3 +72,16 @@ def problems_by_case(session: Session, case_ids: Iterable[int], now: datetime,
         if problem is not None:
             found.setdefault(case_id, problem)
     return found
+
+
+def model_wait_notice(session: Session, config: Mapping[str, Any]) -> str | None:
+    """While voicemails wait for a speech model: how many, and the model's state."""
+    waiting = session.scalar(select(func.count()).select_from(Recording).where(
+        Recording.transcription_status == S.AWAITING_MODEL)) or 0
+    if not waiting:
+        return None
+    state = availability(config, model_path(config))
+    if state.state == "installed":
+        return (f"语音模型已安装，{waiting} 条留言正在排队转写。")
+    return (f"{waiting} 条留言等待语音模型，模型就绪后自动转写（录音已保存）。"
+            f"语音模型：{state.text}")

@@ -11,7 +11,7 @@ from console import labels
 from console.auth import current_user
 from console.forms import posted
 from console.models import ROLE_LABELS
-from console.recording_state import problem_of
+from console.recording_state import model_wait_notice, problem_of
 
 LOW_CONFIDENCE = 0.6
 # Ids and raw lists in audit events that mean nothing to a reader.
@@ -76,6 +76,15 @@ def init_app(app: Flask) -> None:
         audience, department_id = inbox_of(account)
         return unread_count(db.session, audience, department_id=department_id)
 
+    def model_notice() -> str | None:
+        """Operators hear why voicemails have no transcript yet (no model, or downloading)."""
+        from core.db import db
+
+        account = current_user()
+        if account is None or account.role not in ("operator", "supervisor", "admin"):
+            return None
+        return model_wait_notice(db.session, app.config)
+
     app.jinja_env.filters.update(localtime=localtime, label=label, days_left=days_left,
                                  shown=shown, audit_keys=audit_keys)
 
@@ -90,6 +99,7 @@ def init_app(app: Flask) -> None:
             "LOW_CONFIDENCE": LOW_CONFIDENCE,
             "today": web.today,
             "unread_notifications": unread_notifications,
+            "model_notice": model_notice,
             "recording_problem": lambda recording: problem_of(recording, web.now(),
                                                               web.stuck_after()),
         }

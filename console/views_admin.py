@@ -8,7 +8,6 @@ from flask import abort, current_app, flash, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from call_flows.calendar_store import delete_override, load_overrides, set_override
 from call_flows.mermaid import to_mermaid
 from cases.departments import ATTENDING_ONLY_KINDS, KIND_LABELS
 from cases.errors import InvalidInput
@@ -19,6 +18,7 @@ from console.blueprint import route
 from console.models import ROLE_LABELS, User
 from console.web import calendar, checkbox, day, now, perform, text, today, user
 from core.db import db
+from workdays.store import delete_override, load_overrides, set_override
 
 # -- users --------------------------------------------------------------------------------------
 

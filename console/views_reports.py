@@ -44,7 +44,8 @@ from reports.context import app_calendar, app_office_hours, app_today, scope_for
 from reports.filters import LedgerFilters
 from reports.indicators import LABELS, RATE_LABELS, Scope
 from reports.models import Bulletin, TypicalCase
-from reports.service import bulletin_document, export_ledger
+from reports.pdf import PdfError
+from reports.service import bulletin_document, bulletin_pdf, export_ledger
 from reports.settings import RULE_LABELS
 
 REPORT_ROLES = SUPERVISORS | DEPARTMENT
@@ -223,7 +224,10 @@ def reports_accountability() -> Any:
     scope = _scope()
     entries = accountability_rules.accountability(db.session, scope, app_calendar(current_app))
     if request.args.get("format") == "xlsx":
-        return _write_xlsx(lambda path: accountability_rules.write_xlsx(entries, path),
+        unit = None if scope.department_id is None else overview.department_names(
+            db.session).get(scope.department_id)
+        return _write_xlsx(lambda path: accountability_rules.write_xlsx(entries, path, scope,
+                                                                        unit),
                            f"督查问责_{scope.period.start}_{scope.period.end}.xlsx")
     return render_template("console/reports_accountability.html", entries=entries,
                            scope=scope, rules=RULE_LABELS,
@@ -323,6 +327,20 @@ def reports_bulletin_document(bulletin_id: int) -> Any:
     data = bulletin_document(db.session, scope, app_calendar(current_app))
     return Response(data, mimetype=DOCX, headers={
         "Content-Disposition": f"attachment; filename=bulletin-{found.month}.docx"})
+
+
+@route("/reports/bulletins/<int:bulletin_id>/document.pdf", roles=SUPERVISORS)
+def reports_bulletin_pdf(bulletin_id: int) -> Any:
+    """The bulletin as PDF, ready to print or send (converted from the same .docx)."""
+    found = _bulletin(bulletin_id)
+    scope = scope_for(current_app, periods.parse_month(found.month))
+    try:
+        data = bulletin_pdf(db.session, scope, app_calendar(current_app))
+    except PdfError as exc:
+        return Response(render_template("console/error.html", status=503, message=str(exc)),
+                        503)
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=bulletin-{found.month}.pdf"})
 
 
 @route("/reports/bulletins/<int:bulletin_id>/editorial", roles=SUPERVISORS, methods=("POST",))

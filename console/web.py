@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, request
 
-from call_flows.workdays import WorkCalendar
 from cases.actors import Actor
 from cases.errors import CaseError, InvalidInput, http_status
 from console.auth import current_user
@@ -18,6 +17,7 @@ from console.models import User
 from core.clock import system_clock
 from core.config import hotline_zone
 from core.db import db
+from workdays.calendar import WorkCalendar
 
 
 def now() -> datetime:

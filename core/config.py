@@ -105,10 +105,15 @@ def from_env(
         # Workers install the speech model themselves from here (https:// or s3://).
         "VOSK_MODEL_URL": env.get("VOSK_MODEL_URL", ""),
         "VOSK_MODEL_SHA256": env.get("VOSK_MODEL_SHA256", ""),
+        # `make run` downloads the pinned Mandarin model into an empty default model folder.
+        "VOSK_MODEL_AUTO_INSTALL": parse_bool(env.get("VOSK_MODEL_AUTO_INSTALL"), default=True),
         "PORT": port,
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed
         # (0: none; the login throttle then counts the socket's address).
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+        # Threads of a web process that requests other than webhooks may hold at once
+        # (core.bulkhead); the others are kept for Twilio. 0 switches the bulkhead off.
+        "WEB_PUBLIC_SLOTS": int(env.get("WEB_PUBLIC_SLOTS", "4")),
         "OFFICE_HOURS": env.get("OFFICE_HOURS", "08:30-12:00,13:30-17:30"),
         "OPERATOR_NUMBER": env.get("OPERATOR_NUMBER", "sip:operators@hotline.invalid"),
         "OPERATOR_DIAL_TIMEOUT": int(env.get("OPERATOR_DIAL_TIMEOUT", "20")),

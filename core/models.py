@@ -6,7 +6,7 @@ import importlib
 
 MODEL_MODULES = (
     "ivr.models",
-    "call_flows.models",
+    "workdays.models",
     "cases.models",
     "cases.case_models",
     "api.models",

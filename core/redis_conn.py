@@ -27,6 +27,12 @@ def connect_fast(url: str) -> Redis:
     return Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1.0)
 
 
+def connect_within(url: str, seconds: float) -> Redis:
+    """A client that gives up after ``seconds`` (connect and each reply), for work a request
+    may skip when Redis is slow: the knowledge-base API's rate limit."""
+    return Redis.from_url(url, socket_connect_timeout=seconds, socket_timeout=seconds)
+
+
 def socket_path(instance_path: Path) -> Path:
     """Where the instance's embedded Redis listens (the same path on every start)."""
     path = Path(instance_path).resolve() / SOCKET_NAME

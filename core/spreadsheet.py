@@ -13,15 +13,24 @@ read as text by prefixing a single quote. Here:
   unchanged, and editing it in Excel does not turn it into a formula either.
 
 Full-width ``＝＋－＠`` count as formula starts too: a Chinese input method may type them.
+
+For large streamed sheets, :class:`RowWriter` does the same with one style per column built
+once, and sets the height of rows whose wrapped text needs more than one line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from copy import copy
+from datetime import date, datetime
 from typing import Any
 
 FORMULA_STARTS = frozenset("=+-@\t\r＝＋－＠")
 # Stripped by a spreadsheet before it looks for a formula.
 LEADING_BLANKS = " \n\u00a0\u3000"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = "yyyy-mm-dd"
+MAX_ROW_POINTS = 409.0  # Excel's highest row
 
 
 def formula_like(value: object) -> bool:
@@ -64,3 +73,107 @@ def xlsx_text(sheet: Any, value: Any) -> Any:
     if formula_like(value):
         cell.quotePrefix = True
     return cell
+
+
+class RowWriter:
+    """Appends rows to a write-only sheet with one style per column, strings as text.
+
+    Each column has a cell built once with its style (font, alignment, number format), and
+    a quote-prefixed twin for formula-looking strings; every row reuses them. openpyxl's
+    write-only sheet writes a row out as soon as it is appended, so the cells are free
+    again for the next row, and a large sheet pays for no style look-up per cell. Strings
+    are string cells (see :func:`xlsx_text`); dates and times get a date format.
+    """
+
+    def __init__(self, sheet: Any, styles: Sequence[dict[str, Any]], *,
+                 fit: Sequence[float | None] | None = None, first_row: int = 1,
+                 line_points: float = 14.0) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles.numbers import is_date_format
+
+        self.sheet = sheet
+        # Row heights for wrapped text: spreadsheet programs do not all size rows to their
+        # wrapped text when they open a file (LibreOffice does not), so the height is set.
+        self._fit = [(i, width) for i, width in enumerate(fit or ()) if width]
+        self._row = first_row
+        self._line_points = line_points
+        self._plain: list[Any] = []
+        self._quoted: list[Any] = []
+        # A column's style with its own number format, and with the date formats (for a
+        # date in a column without one). openpyxl registers a cell's style object as it is
+        # and would see a later change to it, so a cell switches between these objects and
+        # never changes one in place.
+        self._variants: list[dict[str | None, Any]] = []
+        self._dated: list[bool] = []
+        for style in styles:
+            plain, quoted = WriteOnlyCell(sheet), WriteOnlyCell(sheet)
+            for cell in (plain, quoted):
+                for name, value in style.items():
+                    setattr(cell, name, value)
+            quoted.quotePrefix = True
+            variants: dict[str | None, Any] = {None: plain._style}
+            for number_format in (DATE_FORMAT, DATETIME_FORMAT):
+                other = WriteOnlyCell(sheet)
+                other._style = copy(plain._style)
+                other.number_format = number_format
+                variants[number_format] = other._style
+            self._plain.append(plain)
+            self._quoted.append(quoted)
+            self._variants.append(variants)
+            self._dated.append(is_date_format(style.get("number_format", "General")))
+
+    def append(self, values: Sequence[Any]) -> None:
+        row: list[Any] = []
+        for index, value in enumerate(values):
+            if value is None:
+                row.append(None)
+                continue
+            if index >= len(self._plain):
+                row.append(xlsx_text(self.sheet, value))
+                continue
+            if isinstance(value, str):
+                if formula_like(value):
+                    cell = self._quoted[index]
+                else:
+                    cell = self._plain[index]
+                    cell._style = self._variants[index][None]
+                cell.value = value
+                cell.data_type = "s"
+            else:
+                cell = self._plain[index]
+                wanted = None
+                if isinstance(value, date) and not self._dated[index]:
+                    wanted = DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
+                cell._style = self._variants[index][wanted]
+                cell.value = value
+            row.append(cell)
+        height = self._height(values) if self._fit else None
+        if height is not None:
+            self.sheet.row_dimensions[self._row].height = height
+        self.sheet.append(row)
+        if height is not None:  # written out: keep no per-row object in memory
+            del self.sheet.row_dimensions[self._row]
+        self._row += 1
+
+    def _height(self, values: Sequence[Any]) -> float | None:
+        lines = 1
+        for index, width in self._fit:
+            value = values[index] if index < len(values) else None
+            if isinstance(value, str) and value:
+                lines = max(lines, wrapped_lines(value, width))
+        return None if lines == 1 else min(MAX_ROW_POINTS, lines * self._line_points + 3)
+
+
+def text_width(text: str) -> int:
+    """How wide ``text`` is in column-width units: a CJK character counts two."""
+    # UTF-8 takes 3 bytes for a CJK character and 1 for ASCII: (bytes + chars) / 2 is 2
+    # and 1, computed in C rather than character by character.
+    return (len(text.encode()) + len(text)) // 2
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines ``text`` takes wrapped in a column ``width`` units wide (a little padding)."""
+    usable = max(width - 1.0, 1.0)
+    if "\n" not in text:
+        return max(1, -(-text_width(text) // int(usable)))
+    return sum(max(1, -(-text_width(part) // int(usable))) for part in text.split("\n"))

@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases import lifecycle
 from cases.actors import Actor
 from cases.audit import record_event
@@ -46,6 +45,7 @@ from followup.models import (
     FollowUpStatus,
 )
 from followup.policy import FollowUpPolicy
+from workdays.calendar import WorkCalendar
 
 SURVEY_ACTOR = Actor("system", "自动回访")
 SCORE_LABELS: dict[int, str] = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意",

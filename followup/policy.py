@@ -9,9 +9,9 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from call_flows.office_hours import OfficeHours, parse_windows
-from call_flows.workdays import WorkCalendar
 from core.config import DEFAULT_TZ, hotline_zone, parse_bool
+from workdays.calendar import WorkCalendar
+from workdays.office_hours import OfficeHours, parse_windows
 
 _DELAY = re.compile(r"^(\d+)\s*([mhd])$")
 _NEXT_WORKING_DAY = re.compile(r"^next-working-day\s+(\d{1,2}):(\d{2})$")

@@ -1,6 +1,6 @@
 """IVR hooks of the satisfaction survey (``call_flows/flows/survey.yaml``).
 
-The survey call is placed by a worker (``workers.followup_jobs``); its start webhook links the
+The survey call is placed by a worker (``followup.jobs``); its start webhook links the
 call to the follow-up attempt, so every hook finds the case by the call's CallSid. Hooks run
 inside the webhook request and use its session; the route commits.
 """
@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from call_flows.hooks import CallContext, HookRegistry, HookResult
-from call_flows.workdays import WorkCalendar
 from cases.deadlines import hotline_tz
 from cases.speech import spoken_case_number
 from core import twilio_fields
@@ -22,6 +21,7 @@ from core.db import db
 from followup import calls
 from followup.calls import SCORE_LABELS, RateResult
 from ivr.models import Recording
+from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from call_flows.engine import LogEvent
 from call_flows.hooks import CallContext
-from call_flows.workdays import WorkCalendar
 from cases.deadlines import calendar_for
 from followup import calls
 from followup.policy import FollowUpPolicy
 from ivr import calllog
 from ivr.service import IvrRuntime
+from workdays.calendar import WorkCalendar
 
 SURVEY_FLOW = "survey"
 

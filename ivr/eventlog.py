@@ -44,7 +44,7 @@ LOCK_KEY = "hotline:calllog:drain-lock"
 DEAD_KEY = "hotline:calllog:dead"
 DEAD_MAX = 10_000
 ERROR_MAX = 500
-DRAIN_JOB = "workers.calllog_jobs.drain_call_log"
+DRAIN_JOB = "ivr.jobs.drain_call_log"
 BATCH = 500
 # At most one drain job is enqueued per this many seconds: enqueueing costs a webhook
 # request more than answering it, so only one request in a few hundred pays for it.

@@ -17,7 +17,6 @@ from flask import Flask
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases import events
 from cases.actors import Actor
 from cases.case_models import Case, CaseRecording
@@ -26,6 +25,7 @@ from cases.events import RecordingTranscribed
 from cases.intake import file_case
 from cases.vocab import Channel
 from ivr.models import Call, Recording
+from workdays.calendar import WorkCalendar
 
 OPERATOR = "operator"
 

@@ -6,13 +6,13 @@ from datetime import date, datetime, tzinfo
 
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases import lifecycle
 from cases.actors import Actor
 from cases.audit import record_event
 from cases.case_models import Case
 from cases.errors import ForbiddenTransition
 from knowledge.service import public_article
+from workdays.calendar import WorkCalendar
 
 
 def _plain(text: str) -> str:

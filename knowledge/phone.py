@@ -4,15 +4,17 @@ When published, in-force articles are flagged for the phone (at most eight, in t
 administrator's order), the hotline flow gets a few more nodes: main-menu key 2 (政策咨询)
 leads to ``kb_faq``, a menu of their titles; each key plays the article's spoken answer, then
 “问题已解决请按1，需要人工服务请按2”. 1 files a case closed at once by self-service (mode 即时办,
-channel 热线自助, no follow-up call); 2 continues to the service desk — operator in office hours,
-voicemail otherwise — with the article's service area preset, or, when the article names no
-sub-area, first to the 政策咨询 sub-area menu (产业/人才/降本减负), as does the FAQ's key 0.
-Without phone articles key 2 goes straight to that sub-area menu.
+channel 热线自助, no follow-up call); 2 reaches a person — the service desk: operator in office
+hours, voicemail otherwise — with the article's service area and sub-area preset; 0 goes back
+to the list. The list's own 0 (a question not on it) leads to the 政策咨询 sub-area menu
+(产业/人才/降本减负), whose silence reaches a person too; silence in the list reaches the
+service desk under 政策咨询. Without phone articles key 2 goes straight to that sub-area menu.
 
 The composed flow is validated like any flow (an invalid one is logged and not used) and
 rebuilt when the articles change: the engine asks :class:`PhoneMenu` before each step, which
 looks at the database at most once per ``ttl`` seconds — so an edit reaches the phone without
-a restart, and a step costs no query in between.
+a restart, and a step costs no query in between. Nodes a change removed (a withdrawn
+article's answer) stay answerable, unlisted, so a caller in the middle of one finishes it.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from call_flows.engine import FlowEngine
 from call_flows.flow import REPEAT, Fallthrough, Flow, Node, Option
 from call_flows.hooks import CallContext, HookRegistry, HookResult
 from call_flows.validator import validate_flow
-from call_flows.workdays import WorkCalendar
 from cases import lifecycle
 from cases.actors import Actor
 from cases.audit import record_event
@@ -43,6 +44,7 @@ from cases.vocab import Channel
 from core.db import db
 from knowledge.models import Article
 from knowledge.service import phone_articles
+from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,10 @@ RESOLVED = "kb_resolved"
 RESOLVED_BYE = "kb_resolved_bye"
 RESOLVED_HOOK = "kb_self_service_resolved"
 ARTICLE_STATE = "kb_article"
-ASK_RESOLVED = "问题已解决请按1，需要人工服务请按2；重听请按星号键。"
+ASK_RESOLVED = "问题已解决请按1，需要人工服务请按2，其他问题请按0；重听请按星号键。"
+# Nodes a refresh removed (a withdrawn article's answer) stay answerable for callers who are
+# in the middle of them; the most recent this many are kept.
+MAX_RETIRED_NODES = 64
 SELF_SERVICE = Actor("system", "电话自助服务")
 # A retried webhook must not file the same self-service case twice.
 DUPLICATE_WINDOW = timedelta(minutes=10)
@@ -98,7 +103,7 @@ def compose(base: Flow, articles: list[PhoneArticle]) -> Flow:
     main = base.node(MAIN_MENU)
     policy = main.options[POLICY_KEY]
     area_menu = policy.target  # where 政策咨询 went before: its sub-area menu
-    # Silence, and an article that already names its area, go straight to a person.
+    # "Need a person" after an answer, and silence, go straight to a person.
     desk = SERVICE_DESK if SERVICE_DESK in base.nodes else area_menu
     nodes = dict(base.nodes)
     nodes[MAIN_MENU] = dataclasses.replace(main, options={
@@ -107,12 +112,14 @@ def compose(base: Flow, articles: list[PhoneArticle]) -> Flow:
     choices = "；".join(f"{_speakable(a.title)}，请按{n}" for n, a in enumerate(articles, start=1))
     faq_options = {str(n): Option(str(n), f"{ANSWER_PREFIX}{a.id}", label=_speakable(a.title))
                    for n, a in enumerate(articles, start=1)}
-    faq_options["0"] = Option("0", area_menu, set=dict(policy.set), label="人工服务")
+    # A question not on the list: the 政策咨询 sub-area menu, one key (or silence) from a person.
+    faq_options["0"] = Option("0", area_menu, set=dict(policy.set), label="其他问题")
     faq_options["*"] = Option("*", REPEAT)
     nodes[FAQ_MENU] = _menu(FAQ_MENU, "政策咨询常见问题",
                             f"政策咨询常见问题：{choices}；其他问题请按0；重听请按星号键。",
                             faq_options, desk)
     for article in articles:
+        # The article's own area and sub-area (a new area without one clears an older one).
         area = {"category": article.category or policy.set.get("category", "policy")}
         if article.subcategory:
             area["subcategory"] = article.subcategory
@@ -121,8 +128,8 @@ def compose(base: Flow, articles: list[PhoneArticle]) -> Flow:
             node_id, _speakable(article.title),
             f"{_speakable(article.spoken_answer)} {ASK_RESOLVED}",
             {"1": Option("1", RESOLVED, set={ARTICLE_STATE: str(article.id)}, label="已解决"),
-             "2": Option("2", desk if article.subcategory else area_menu, set=area,
-                         label="人工服务"),
+             "2": Option("2", desk, set=area, label="人工服务"),
+             "0": Option("0", FAQ_MENU, label="其他问题"),
              "*": Option("*", REPEAT)},
             desk)
     nodes[RESOLVED] = Node(id=RESOLVED, type="hook", label="自助办结", hook=RESOLVED_HOOK,
@@ -144,6 +151,8 @@ class PhoneMenu:
         self._lock = threading.Lock()
         self._next_check = 0.0
         self._fingerprint: tuple[PhoneArticle, ...] | None = ()
+        # Nodes earlier menus had and the current one has not (oldest first).
+        self._retired: dict[str, Node] = {}
 
     def __call__(self, current: dict[str, Flow]) -> dict[str, Flow] | None:
         if time.monotonic() < self._next_check or HOTLINE not in self.base:
@@ -167,7 +176,21 @@ class PhoneMenu:
                           "; ".join(map(str, errors)))
                 return None
             log.info("phone menu: %d article(s)", len(articles))
-            return {**current, HOTLINE: flow}
+            return {**current, HOTLINE: self._with_retired(current.get(HOTLINE), flow)}
+
+    def _with_retired(self, previous: Flow | None, flow: Flow) -> Flow:
+        """``flow`` plus the nodes of ``previous`` it no longer has, not reachable from the
+        menu: a caller hearing an article that was just withdrawn (or a FAQ menu that went
+        away) finishes it, and its keys still lead on, instead of hearing the apology."""
+        for node_id, node in (previous.nodes.items() if previous is not None else ()):
+            if node_id not in flow.nodes:
+                self._retired.pop(node_id, None)
+                self._retired[node_id] = node
+        for node_id in flow.nodes:
+            self._retired.pop(node_id, None)
+        while len(self._retired) > MAX_RETIRED_NODES:
+            self._retired.pop(next(iter(self._retired)))
+        return dataclasses.replace(flow, nodes={**self._retired, **flow.nodes})
 
 
 def database_loader(today: Callable[[], date]) -> Callable[[], list[PhoneArticle]]:

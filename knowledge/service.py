@@ -220,8 +220,8 @@ def transition(session: Session, article_id: int, action: str, *, actor: Actor,
     article.state = target
     if action in ("published", "reviewed"):
         article.reviewed_at, article.reviewed_by = now, actor.label[:100]
-    if target != ArticleState.PUBLISHED:
-        article.phone = False
+    # The phone-menu flag stays: only published articles in force are on the menu
+    # (phone_articles), and republishing puts a withdrawn one back in its place.
     article.updated_at = now
     _history(session, article, action, actor, now, note=note)
     search.sync_filters(session, article)

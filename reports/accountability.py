@@ -20,13 +20,13 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from call_flows.workdays import WorkCalendar
 from cases.case_models import Assignment, Case, Rating
 from cases.models import Department
 from cases.overdue import overdue_assignment
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState
 from reports.indicators import Scope, local_day
 from reports.settings import RULE_LABELS
+from workdays.calendar import WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -145,17 +145,20 @@ def accountability(session: Session, scope: Scope, calendar: WorkCalendar) -> li
     return sorted(entries, key=lambda e: (e.department, order.index(e.rule), e.day, e.number))
 
 
-XLSX_COLUMNS = (("单位", 26), ("诉求编号", 13), ("情形", 10), ("说明", 50), ("日期", 12))
+XLSX_COLUMNS = (("单位", 22, True), ("诉求编号", 12), ("情形", 9), ("说明", 60, True),
+                ("日期", 11))
 
 
-def write_xlsx(entries: list[Entry], out: Any) -> None:
-    """The list as a one-sheet workbook (write-only)."""
+def write_xlsx(entries: list[Entry], out: Any, scope: Scope, unit: str | None = None) -> None:
+    """The list as a one-sheet workbook (write-only), ready to print."""
     from openpyxl import Workbook
 
-    from reports.ledger_export import new_sheet, typed_row
+    from reports.ledger_export import CENTRE, Heading, finish_sheet, new_sheet
 
     book = Workbook(write_only=True)
-    sheet = new_sheet(book, "督查问责", XLSX_COLUMNS)
+    heading = Heading(f"督查问责情况表（{scope.period.label}）", unit or CENTRE, scope.today)
+    sheet, writer = new_sheet(book, "督查问责", XLSX_COLUMNS, heading)
     for e in entries:
-        sheet.append(typed_row(sheet, [e.department, e.number, e.rule_label, e.detail, e.day]))
+        writer.append([e.department, e.number, e.rule_label, e.detail, e.day])
+    finish_sheet(sheet, XLSX_COLUMNS, len(entries))
     book.save(out)

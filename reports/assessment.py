@@ -8,10 +8,10 @@ from typing import IO
 from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from reports.indicators import Scope
-from reports.ledger_export import write_indicators
+from reports.ledger_export import CENTRE, Heading, write_indicators
 from reports.service import indicator_rows
+from workdays.calendar import WorkCalendar
 
 
 def write_assessment(session: Session, scope: Scope, calendar: WorkCalendar,
@@ -19,6 +19,8 @@ def write_assessment(session: Session, scope: Scope, calendar: WorkCalendar,
     """Write the table for the scope's period (a year); returns the number of unit rows."""
     rows = indicator_rows(session, scope, calendar)
     book = Workbook(write_only=True)
-    write_indicators(book, f"{scope.period.label}考核指标", rows)
+    write_indicators(book, f"{scope.period.label}考核指标", rows,
+                     Heading(f"企业诉求办理年度考核表（{scope.period.label}）", CENTRE,
+                             scope.today))
     book.save(out)
     return len(rows) - 1

@@ -7,37 +7,42 @@ supervisors; they add the free-text section and issue it, which stores the file 
 
 from __future__ import annotations
 
-import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Cm, Pt, RGBColor
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases.case_models import Case
 from cases.notifications import Audience, NotificationKind, notify
 from cases.vocab import CATEGORY_LABELS, MODE_LABELS
 from reports import hot_topics, overview
 from reports.accountability import Entry, accountability
+from reports.document_layout import KAITI, Closing, Masthead, OfficialDocument
 from reports.indicators import RATE_LABELS, Scope
 from reports.models import Bulletin, BulletinStatus, TypicalCase
 from reports.periods import Period
+from workdays.calendar import WorkCalendar
 
-TITLE = "企业“最多跑一地”综合服务中心工作简报"
-ISSUER = "奉化区企业服务专班"
-SECTIONS = ("一、总体情况", "二、图表", "三、各单位办理情况", "四、热点问题", "五、典型案例",
-            "六、督查问责", "七、工作动态")
+MASTHEAD = "企业服务工作简报"
+CENTRE = "企业“最多跑一地”综合服务中心"
+EDITOR = "奉化区企业服务专班"  # 编发单位
+# The notice: “以简报形式通报至企服成员单位，并报区委作风办和相关领导”.
+REPORT_TO = "区委作风办，相关领导"
+COPY_TO = "企服成员单位"
+NUMERALS = "一二三四五六七八九十"
 HEADLINE = (("received", "受理诉求（件）"), ("instant", "即时办（件）"), ("answered", "答复（件）"),
-            ("overdue_now", "当前逾期（件）"), ("hanging_now", "当前挂账（件）"))
+            ("late", "逾期办结（件）"))
+# Today's state: no previous period to compare with.
+NOW_ROWS = (("overdue_now", "当前逾期（件）"), ("hanging_now", "当前挂账（件）"))
 UNIT_COLUMNS = (("received", "受理"), ("answered", "答复"), ("due", "应办结"),
-                ("on_time", "按时"), ("on_time_rate", "按时办结率"), ("overdue_now", "逾期"),
+                ("on_time", "按时"), ("on_time_rate", "按时办结率"), ("late", "逾期办结"),
                 ("returned", "退单"), ("satisfaction_rate", "满意率"))
+# Counts that belong to the period (not today's state): a unit is listed when it has one.
+PERIOD_COUNTS = ("received", "answered", "due", "returned", "rated", "reworked",
+                 "extension_approved", "extension_rejected")
 
 
 class BulletinError(Exception):
@@ -89,118 +94,132 @@ def _points(value: float | None) -> str:
     return f"{value:+.1f}个百分点"
 
 
-def _table(document: Any, header: list[str], rows: list[list[str]]) -> None:
-    table = document.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = text
-        cell.paragraphs[0].runs[0].bold = True
-    for row in rows:
-        cells = table.add_row().cells
-        for cell, text in zip(cells, row, strict=True):
-            cell.text = text
+def _chinese_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _font(document: Any) -> None:
-    style = document.styles["Normal"]
-    style.font.name = "宋体"
-    style.font.size = Pt(11)
-    # East Asian text takes the font from the eastAsia attribute.
-    fonts = style.element.rPr.rFonts if style.element.rPr is not None else None
-    if fonts is not None:
-        fonts.set("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia",
-                  "宋体")
-
-
-def render(content: BulletinContent) -> bytes:
-    """The bulletin as a .docx file."""
-    document = Document()
-    _font(document)
-    title = document.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = title.add_run(TITLE)
-    run.bold = True
-    run.font.size = Pt(20)
-    run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
-    number = document.add_paragraph(f"第{content.issue_number}期")
-    number.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    byline = document.add_paragraph(
-        f"{ISSUER}　　　　{content.issued_on.year}年{content.issued_on.month}月"
-        f"{content.issued_on.day}日")
-    byline.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    document.add_paragraph(f"统计周期：{content.period.label}"
-                           f"（{content.period.start:%Y-%m-%d}至{content.period.end:%Y-%m-%d}）")
-
+def _overall(doc: OfficialDocument, content: BulletinContent) -> None:
     view = content.overview
     t = view.totals
-    document.add_heading(SECTIONS[0], level=1)
-    document.add_paragraph(
+    doc.paragraph(
         f"本月共受理企业诉求{t['received']}件（环比{_change(view.change('received'))}件），"
         f"其中即时办{t['instant']}件、流转办{t['routed']}件、专班商办{t['joint']}件、"
         f"研判上报{t['escalated']}件；答复{t['answered']}件。"
         f"按时办结率{t.on_time_rate.percent()}（{t['on_time']}/{t['due']}，"
-        f"环比{_points(view.rate_change('on_time_rate'))}），"
+        f"环比{_points(view.rate_change('on_time_rate'))}），逾期办结{t['late']}件；"
         f"满意率{t.satisfaction_rate.percent()}（{t['satisfied']}/{t['rated']}），"
         f"回访率{t.followup_rate.percent()}，即时办结率{t.instant_rate.percent()}。"
-        f"截至统计日，逾期未答复{t['overdue_now']}件，挂账{t['hanging_now']}件。")
+        f"截至{_chinese_date(content.overview.scope.today)}，当前逾期未答复{t['overdue_now']}件，"
+        f"当前挂账{t['hanging_now']}件。")
     rows = [[label, str(t[name]), str(view.previous[name]), _change(view.change(name))]
             for name, label in HEADLINE]
     rows += [[label, t.rate(name).percent(), view.previous.rate(name).percent(),
               _points(view.rate_change(name))] for name, label in RATE_LABELS.items()]
-    _table(document, ["指标", "本月", "上月", "环比"], rows)
+    rows += [[label, str(t[name]), "—", "—"] for name, label in NOW_ROWS]
+    doc.table(["指标", "本月", "上月", "环比"], rows, [60, 30, 30, 36])
+    doc.paragraph("注：逾期办结指应办结日期在本月、未按期答复的诉求；当前逾期、当前挂账为截至"
+                  "统计日的状态，无上月对比。")
 
-    document.add_heading(SECTIONS[1], level=1)
+
+def _charts(doc: OfficialDocument, content: BulletinContent) -> None:
     for chart in content.charts:
-        document.add_picture(io.BytesIO(chart), width=Cm(15))
+        doc.picture(chart)
 
-    document.add_heading(SECTIONS[2], level=1)
-    if view.units:
-        _table(document, ["单位", *(label for _n, label in UNIT_COLUMNS)], [
-            [row.name, *(row.figures.rate(n).percent() if n in RATE_LABELS
-                         else str(row.figures[n]) for n, _l in UNIT_COLUMNS)]
-            for row in view.units])
-    else:
-        document.add_paragraph("本月无交办单位的诉求。")
 
-    document.add_heading(SECTIONS[3], level=1)
+def units_of_the_month(content: BulletinContent) -> list[overview.UnitRow]:
+    """Units with something in the month (today's overdue alone does not list a unit)."""
+    return [row for row in content.overview.units
+            if any(row.figures[name] for name in PERIOD_COUNTS)]
+
+
+def _units(doc: OfficialDocument, content: BulletinContent) -> None:
+    rows = units_of_the_month(content)
+    if not rows:
+        doc.paragraph("本月无交办单位的诉求。")
+        return
+    doc.table(["单位", *(label for _n, label in UNIT_COLUMNS)], [
+        [row.name, *(row.figures.rate(n).percent() if n in RATE_LABELS
+                     else str(row.figures[n]) for n, _l in UNIT_COLUMNS)]
+        for row in rows], [36, 14, 14, 15, 12, 19, 17, 12, 17])
+
+
+def _topics(doc: OfficialDocument, content: BulletinContent) -> None:
     topics = content.topics
     if not topics.areas and not topics.rising and not topics.repeat_enterprises:
-        document.add_paragraph("本月诉求较少，暂无热点。")
+        doc.paragraph("本月诉求较少，暂无热点。")
     for area in topics.areas:
-        document.add_paragraph(
-            f"{area.label}（{area.cases}件）：" + "、".join(k.word for k in area.keywords),
-            style="List Bullet")
+        if area.keywords:
+            doc.paragraph(f"{area.label}（{area.cases}件）：" +
+                          "、".join(k.word for k in area.keywords) + "。")
     if topics.rising:
-        document.add_paragraph("较上月上升：" + "、".join(
-            f"{r.word}（{r.previous}→{r.current}）" for r in topics.rising), style="List Bullet")
+        doc.paragraph("较上月上升：" + "、".join(
+            f"{r.word}（{r.previous}→{r.current}件）" for r in topics.rising) + "。")
     if topics.repeat_enterprises:
-        document.add_paragraph("重复来诉企业：" + "、".join(
-            f"{e.name}（{e.cases}次）" for e in topics.repeat_enterprises), style="List Bullet")
+        doc.paragraph("重复来诉企业：" + "、".join(
+            f"{e.name}（{e.cases}次）" for e in topics.repeat_enterprises) + "。")
 
-    document.add_heading(SECTIONS[4], level=1)
+
+def _typical(doc: OfficialDocument, content: BulletinContent) -> None:
     if not content.typical:
-        document.add_paragraph("本月未选定典型案例。")
-    for case, note in content.typical:
-        paragraph = document.add_paragraph(style="List Number")
-        paragraph.add_run(f"{case.number}（{CATEGORY_LABELS.get(case.category or '', '其他')}，"
-                          f"{MODE_LABELS.get(case.mode or '', '待分办')}）").bold = True
-        paragraph.add_run(f"：{case.description}")
+        doc.paragraph("本月未选定典型案例。")
+    for index, (case, note) in enumerate(content.typical, start=1):
+        paragraph = doc.paragraph()
+        area = CATEGORY_LABELS.get(case.category or "", "其他")
+        mode = MODE_LABELS.get(case.mode or "", "待分办")
+        doc.run(paragraph, f"{index}. {case.number}（{area}，{mode}）", bold=True)
+        doc.run(paragraph, f"：{case.description}")
         if note:
-            paragraph.add_run(f" 点评：{note}")
+            doc.run(paragraph, f" 点评：{note}", east_asia=KAITI)
 
-    document.add_heading(SECTIONS[5], level=1)
-    if content.entries:
-        _table(document, ["单位", "诉求编号", "情形", "说明"],
-               [[e.department, e.number, e.rule_label, e.detail] for e in content.entries])
-    else:
-        document.add_paragraph("本月无列入督查问责的情形。")
 
-    document.add_heading(SECTIONS[6], level=1)
+def _accountability(doc: OfficialDocument, content: BulletinContent) -> None:
+    if not content.entries:
+        doc.paragraph("本月无列入督查问责的情形。")
+        return
+    doc.table(["单位", "诉求编号", "情形", "说明"],
+              [[e.department, e.number, e.rule_label, e.detail] for e in content.entries],
+              [36, 28, 20, 72])
+
+
+def _editorial(doc: OfficialDocument, content: BulletinContent) -> None:
     for line in (content.editorial or "（待专班填写）").splitlines():
-        document.add_paragraph(line)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+        if line.strip():
+            doc.paragraph(line.strip())
+
+
+@dataclass(frozen=True)
+class Section:
+    """One numbered part of the bulletin: its title and what writes its body."""
+
+    title: str
+    write: Callable[[OfficialDocument, BulletinContent], None]
+
+
+# The bulletin's parts, in order; numbering (一、二、…) follows the position, so a part is
+# added by inserting it here (e.g. the office-hours queue's figures).
+PARTS: tuple[Section, ...] = (
+    Section("总体情况", _overall), Section("图表", _charts),
+    Section("各单位办理情况", _units), Section("热点问题", _topics),
+    Section("典型案例", _typical), Section("督查问责", _accountability),
+    Section("工作动态", _editorial),
+)
+SECTIONS = tuple(f"{NUMERALS[i]}、{part.title}" for i, part in enumerate(PARTS))
+
+
+def render(content: BulletinContent) -> bytes:
+    """The bulletin as a .docx file in the layout of a government 简报 (GB/T 9704-2012)."""
+    doc = OfficialDocument()
+    doc.masthead(Masthead(MASTHEAD, f"第{content.issue_number}期", EDITOR,
+                          _chinese_date(content.issued_on)))
+    period = content.period
+    doc.title(f"{period.label}企业诉求办理情况通报")
+    doc.paragraph(f"统计周期：{_chinese_date(period.start)}至{_chinese_date(period.end)}。"
+                  f"现将{CENTRE}{period.label}企业诉求受理、办理和评价情况通报如下。")
+    for heading, part in zip(SECTIONS, PARTS, strict=True):
+        doc.heading(heading)
+        part.write(doc, content)
+    doc.closing(Closing(REPORT_TO, COPY_TO, EDITOR, _chinese_date(content.issued_on)))
+    return doc.bytes()
 
 
 # -- the bulletin's life ------------------------------------------------------------------------

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
-from call_flows.office_hours import OfficeHours
 from followup.models import ATTEMPT_STATUS_LABELS, FollowUpAttempt
 from ivr.models import Call, CallEvent, Recording
 from reports.indicators import Scope
 from transcription.statuses import TranscriptionStatus
+from workdays.office_hours import OfficeHours
 
 # Where a caller is still choosing: hanging up here (no operator, no message) is abandoning.
 MENU_NODES = ("greeting", "caller_check", "main_menu", "factor_menu", "status_lookup",

@@ -121,17 +121,18 @@ def rate_trend(months: Sequence[str], on_time: Sequence[float | None],
 
 
 def unit_bars(names: Sequence[str], received: Sequence[int], late: Sequence[int]) -> bytes:
-    """Horizontal bars per unit: assignments received and late (逾期) in the period."""
+    """Horizontal bars per unit: assignments received, and 逾期办结 (assessed late) in the
+    period — not today's overdue (当前逾期)."""
     height = max(2.4, 0.32 * len(names) + 1.2)
     figure = _figure(8.0, height)
     axes = figure.subplots()
     positions = list(range(len(names)))
     axes.barh([p + 0.2 for p in positions], received, height=0.4, label="受理",
               color="#2b6cb0")
-    axes.barh([p - 0.2 for p in positions], late, height=0.4, label="逾期", color="#c53030")
+    axes.barh([p - 0.2 for p in positions], late, height=0.4, label="逾期办结", color="#c53030")
     axes.set_yticks(positions, labels=names, fontsize=8)
     axes.invert_yaxis()
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_title("各单位受理与逾期")
+    axes.set_title("各单位受理与逾期办结")
     axes.legend(loc="lower right", fontsize=8)
     return _png(figure)

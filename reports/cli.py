@@ -19,7 +19,8 @@ from reports.context import app_calendar, scope_for
 from reports.filters import LedgerFilters
 from reports.hot_topics import hot_topics
 from reports.indicators import RATE_LABELS, Scope
-from reports.service import bulletin_document, export_ledger, kpis_json
+from reports.pdf import PdfError
+from reports.service import bulletin_document, bulletin_pdf, export_ledger, kpis_json
 
 reports_cli = AppGroup("reports", help="统计报表：指标、台账、简报、督查问责、热点。")
 
@@ -88,13 +89,20 @@ def ledger_command(start: str, end: str, out: Path, unit: str | None) -> None:
 @click.option("--month", required=True, help="月份 YYYY-MM")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def bulletin_command(month: str, out: Path) -> None:
-    """The month's bulletin (简报) as .docx (the issued file once issued)."""
+    """The month's bulletin (简报) as .docx, or as PDF when OUT ends in .pdf (the issued
+    file once issued)."""
     try:
         period = periods.parse_month(month)
     except periods.PeriodError as exc:
         raise click.BadParameter(str(exc), param_hint="--month") from exc
     scope = scope_for(current_app, period)
-    out.write_bytes(bulletin_document(db.session, scope, app_calendar(current_app)))
+    if out.suffix.lower() == ".pdf":
+        try:
+            out.write_bytes(bulletin_pdf(db.session, scope, app_calendar(current_app)))
+        except PdfError as exc:
+            raise click.ClickException(str(exc)) from exc
+    else:
+        out.write_bytes(bulletin_document(db.session, scope, app_calendar(current_app)))
     click.echo(f"已生成 {period.label} 简报：{out}")
 
 
@@ -132,3 +140,19 @@ def hot_topics_command(start: str, end: str, as_json: bool) -> None:
         click.echo(f"上升：{rising.word} {rising.previous}→{rising.current}")
     for enterprise in topics.repeat_enterprises:
         click.echo(f"重复来诉：{enterprise.name} {enterprise.cases}次")
+
+
+@reports_cli.command("hot-topics-evaluate")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="标注集 CSV（area,text,topics），默认为内置标注集")
+@click.option("--k", default=10, show_default=True, help="每个类别的热点个数")
+def hot_topics_evaluate_command(path: Path | None, k: int) -> None:
+    """Precision@k of the hot-topic lists on a labelled set of requests."""
+    from reports.hot_topics import EVALUATION_PATH, evaluate, labelled_set
+
+    source = path or EVALUATION_PATH
+    result = evaluate(source, k)
+    click.echo(f"标注集：{len(labelled_set(source))} 条诉求（{source.name}）")
+    for label, (hits, listed) in result.areas.items():
+        click.echo(f"  {label}：{hits}/{listed}  " + "、".join(result.lists[label]))
+    click.echo(f"precision@{k}：{result.precision:.3f}")

@@ -6,12 +6,12 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from call_flows.office_hours import OfficeHours, parse_windows
-from call_flows.workdays import WorkCalendar
 from core.clock import system_clock
 from reports.indicators import Scope
 from reports.periods import Period
 from reports.settings import settings_from
+from workdays.calendar import WorkCalendar
+from workdays.office_hours import OfficeHours, parse_windows
 
 
 def app_tz(app: Any) -> ZoneInfo:

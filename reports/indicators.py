@@ -41,13 +41,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from call_flows.workdays import WorkCalendar
 from cases.case_models import Assignment, Case, Rating
 from cases.overdue import overdue_assignment
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState, Extension, Ledger, Mode, Status
 from core.ratio import Ratio
 from reports.periods import Period
 from reports.settings import ReportSettings
+from workdays.calendar import WorkCalendar
 
 
 class Level(StrEnum):

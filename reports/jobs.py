@@ -10,11 +10,11 @@ from datetime import date, datetime, timedelta
 from redis.exceptions import LockError, RedisError
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from core.clock import system_clock
 from core.db import db
 from reports import bulletin, periods, snapshots
 from reports.context import app_calendar, app_office_hours, app_tz, scope_for
+from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 DRAFT_AUTHOR = "系统（每月首个工作日自动生成）"

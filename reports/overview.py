@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases.models import Department
 from cases.vocab import CATEGORY_LABELS
 from core.ratio import Ratio
@@ -24,6 +23,7 @@ from reports.indicators import (
     sum_figures,
     totals,
 )
+from workdays.calendar import WorkCalendar
 
 TREND_MONTHS = 12
 

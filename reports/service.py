@@ -9,13 +9,14 @@ from typing import IO, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, scoped_session
 
-from call_flows.workdays import WorkCalendar
+from cases.models import Department
 from reports import bulletin as bulletins
 from reports import overview
 from reports.filters import LedgerFilters
 from reports.indicators import Dimension, Figures, Level, Scope, figures, totals
 from reports.ledger_export import write_ledger
 from reports.models import Bulletin, BulletinStatus
+from workdays.calendar import WorkCalendar
 
 
 def kpis_json(session: Session, scope: Scope, calendar: WorkCalendar) -> dict[str, Any]:
@@ -63,17 +64,19 @@ def _indicators_apart(bind: Any, scope: Scope, calendar: WorkCalendar
 
 def export_ledger(session: Session, scope: Scope, calendar: WorkCalendar,
                   filters: LedgerFilters, out: str | Path | IO[bytes]) -> int:
-    from reports.ledger_export import ledger_batches, prefetched
+    from reports.ledger_export import ledger_batches, ledger_heading, prefetched
 
     # The rows are read in a helper thread: hand it this thread's session itself, not the
     # thread-local proxy, which would open a session of its own there and never close it.
     reader = session() if isinstance(session, scoped_session) else session
+    unit = None if filters.department_id is None else reader.scalar(
+        select(Department.name).where(Department.id == filters.department_id))
     # The indicators sheet comes last: its aggregate queries run in the database while the
     # rows are written, instead of before.
     with ThreadPoolExecutor(1, thread_name_prefix="ledger-indicators") as pool:
         indicators = pool.submit(_indicators_apart, reader.get_bind(), scope, calendar)
         return write_ledger(out, prefetched(ledger_batches(reader, scope, filters)),
-                            indicators.result, scope.period.label)
+                            indicators.result, ledger_heading(scope, unit), scope.period.label)
 
 
 def bulletin_document(session: Session, scope: Scope, calendar: WorkCalendar) -> bytes:
@@ -87,3 +90,11 @@ def bulletin_document(session: Session, scope: Scope, calendar: WorkCalendar) ->
                                editorial=found.editorial if found else "",
                                issued_on=scope.today)
     return bulletins.render(content)
+
+
+def bulletin_pdf(session: Session, scope: Scope, calendar: WorkCalendar) -> bytes:
+    """The same bulletin as PDF, converted from that very .docx (the issued file once
+    issued), so both say the same; raises :class:`reports.pdf.PdfError`."""
+    from reports.pdf import to_pdf
+
+    return to_pdf(bulletin_document(session, scope, calendar), ".docx")

@@ -24,12 +24,12 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from call_flows.office_hours import OfficeHours
-from call_flows.workdays import WorkCalendar
 from reports import overview, periods
 from reports.calls import CallFigures, call_figures
 from reports.indicators import COUNT_NAMES, Dimension, Figures, Level, Scope, figures
 from reports.models import ReportSnapshot
+from workdays.calendar import WorkCalendar
+from workdays.office_hours import OfficeHours
 
 log = logging.getLogger(__name__)
 

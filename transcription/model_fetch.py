@@ -8,34 +8,32 @@ SHA-256 and installs it like ``flask model install`` (atomically, verified by a 
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from transcription.engine import model_problems
 from transcription.model_store import (
     ModelInstallError,
+    ProgressCallback,
     Verifier,
     install_from_url,
     install_from_zip,
     verify_model,
 )
 
-log = logging.getLogger(__name__)
-
 
 def install_model_from(url: str, sha256: str, target: Path, config: Mapping[str, Any], *,
-                       verifier: Verifier = verify_model) -> Path:
+                       verifier: Verifier = verify_model,
+                       progress: ProgressCallback | None = None) -> Path:
     """Install the zip at ``url`` (https:// or s3://) as the model directory ``target``."""
     models_dir = target.parent
     models_dir.mkdir(parents=True, exist_ok=True)
     parts = urlsplit(url)
     if parts.scheme != "s3":
         return install_from_url(url, models_dir, sha256=sha256, name=target.name,
-                                verifier=verifier)
+                                verifier=verifier, progress=progress)
     from recordings.config import s3_client
 
     with tempfile.NamedTemporaryFile(prefix=".download-", suffix=".zip", dir=models_dir) as tmp:
@@ -46,24 +44,3 @@ def install_model_from(url: str, sha256: str, target: Path, config: Mapping[str,
         tmp.flush()
         return install_from_zip(Path(tmp.name), models_dir, sha256=sha256, name=target.name,
                                 verifier=verifier)
-
-
-def ensure_configured_model(config: Mapping[str, Any], target: Path, *,
-                            verifier: Verifier = verify_model) -> bool:
-    """Install the configured model at ``target`` if it is not usable; True if installed."""
-    url = config.get("VOSK_MODEL_URL") or ""
-    if not url or not model_problems(target):
-        return False
-    sha256 = config.get("VOSK_MODEL_SHA256") or ""
-    if not sha256:
-        log.error("VOSK_MODEL_URL is set without VOSK_MODEL_SHA256: not installing %s", url)
-        return False
-    log.info("installing the speech model from %s into %s", url, target)
-    try:
-        install_model_from(url, sha256, target, config, verifier=verifier)
-    except ModelInstallError as exc:
-        if not model_problems(target):  # another worker on this machine was quicker
-            return False
-        log.error("could not install the speech model from %s: %s", url, exc)
-        return False
-    return True

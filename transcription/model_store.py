@@ -9,15 +9,19 @@ sees a half-installed model (docs/decisions.md §4).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import logging
 import os
 import re
 import shutil
 import stat
 import tempfile
+import time
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -26,6 +30,8 @@ from urllib.parse import urlsplit
 import requests
 
 from transcription.engine import ModelNotFound, VoskEngine, forget_engines, model_problems
+
+log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes received so far, total bytes or None when unknown)."""
@@ -105,6 +111,20 @@ def install_from_zip(
     return _install_zip(zip_path, Path(models_dir), name, zip_path.stem, overwrite, verifier)
 
 
+class InstallInProgress(ModelInstallError):
+    """Another process is downloading the same model zip right now."""
+
+
+def partial_download_path(models_dir: Path, sha256: str) -> Path:
+    """Where the download of the zip with ``sha256`` is kept until it is complete.
+
+    Named after the expected checksum, so a resumed download can only ever continue the same
+    file; it survives an interrupted download (a stopped ``make run``, a server gone) and the
+    next attempt asks only for the missing bytes (HTTP Range).
+    """
+    return Path(models_dir) / f".download-{_normalise_sha256(sha256)[:16]}.zip.part"
+
+
 def install_from_url(
     url: str,
     models_dir: Path,
@@ -116,29 +136,55 @@ def install_from_url(
     progress: ProgressCallback | None = None,
     verifier: Verifier = verify_model,
     timeout: float = 30.0,
+    attempts: int = 3,
+    retry_pause: float = 1.0,
 ) -> Path:
-    """Download a model zip, check its SHA-256, then install it like ``install_from_zip``."""
+    """Download a model zip (resuming an earlier partial download), check its SHA-256,
+    then install it like ``install_from_zip``.
+
+    A connection that breaks after some bytes arrived is resumed at once, up to ``attempts``
+    times; a connection that brings nothing fails at once. The partial file is kept for the
+    next call unless it was empty; a complete file with the wrong checksum is deleted.
+    """
     expected = _normalise_sha256(sha256)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ModelInstallError(f"not an http(s) URL: {url!r}")
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
-    # Download next to the models so the unpack never crosses file systems.
-    fd, tmp_name = tempfile.mkstemp(prefix=".download-", suffix=".zip", dir=models_dir)
-    tmp_path = Path(tmp_name)
+    # Downloaded next to the models so the unpack never crosses file systems.
+    part = partial_download_path(models_dir, expected)
     own_session = session is None
     http = session if session is not None else requests.Session()
     try:
-        with os.fdopen(fd, "wb") as out:
-            actual = _download(url, out, http, progress, timeout)
-        _check_sha256(actual, expected, what=url)
-        fallback = PurePosixPath(parts.path).stem or "model"
-        return _install_zip(tmp_path, models_dir, name, fallback, overwrite, verifier)
+        with _locked_part(part, url) as out:
+            try:
+                _download(url, out, http, progress, timeout, attempts, retry_pause)
+            except BaseException:
+                if out.seek(0, os.SEEK_END) == 0:
+                    part.unlink(missing_ok=True)
+                raise  # a non-empty part is kept: the next attempt resumes it
+            try:
+                _check_sha256(file_sha256(part), expected, what=url)
+                fallback = PurePosixPath(parts.path).stem or "model"
+                return _install_zip(part, models_dir, name, fallback, overwrite, verifier)
+            finally:
+                part.unlink(missing_ok=True)  # whole and checked, or wrong: never resumed
     finally:
-        tmp_path.unlink(missing_ok=True)
         if own_session:
             http.close()
+
+
+@contextlib.contextmanager
+def _locked_part(part: Path, url: str) -> Iterator[BinaryIO]:
+    """The partial download opened for appending, locked against a second downloader."""
+    fd = os.open(part, os.O_RDWR | os.O_CREAT, 0o640)
+    with os.fdopen(fd, "r+b") as out:
+        try:
+            fcntl.flock(out.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InstallInProgress(f"another process is downloading {url} right now") from None
+        yield out
 
 
 def file_sha256(path: Path) -> str:
@@ -150,30 +196,96 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _content_range_start(value: str | None) -> tuple[int, int | None] | None:
+    """``bytes START-END/TOTAL`` → (START, TOTAL or None); None if unreadable."""
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-\d+/(\d+|\*)\s*", value or "")
+    if match is None:
+        return None
+    total = match.group(2)
+    return int(match.group(1)), (int(total) if total.isdigit() else None)
+
+
 def _download(
     url: str,
     out: BinaryIO,
     session: requests.Session,
     progress: ProgressCallback | None,
     timeout: float,
-) -> str:
-    digest = hashlib.sha256()
-    try:
-        with session.get(url, stream=True, timeout=timeout) as response:
-            if response.status_code != 200:
-                raise ModelInstallError(f"downloading {url} failed: HTTP {response.status_code}")
+    attempts: int,
+    retry_pause: float,
+) -> None:
+    """Append the rest of ``url`` to ``out`` (which may hold its first bytes already)."""
+    attempt = 0
+    while True:
+        attempt += 1
+        offset = out.seek(0, os.SEEK_END)
+        received = 0
+        try:
+            received = _fetch_rest(url, out, offset, session, progress, timeout)
+            return
+        except _Incomplete as exc:
+            received, error = exc.received, exc.reason
+        except requests.RequestException as exc:  # no connection, or no answer
+            error = str(exc)
+        done = out.seek(0, os.SEEK_END)
+        if received <= 0 or attempt >= max(1, attempts):
+            raise ModelInstallError(
+                f"downloading {url} failed after {done} bytes: {error}"
+                + ("; the next attempt resumes from there" if done else ""))
+        log.warning("download of %s broke off after %d bytes (%s): resuming", url, done, error)
+        time.sleep(retry_pause)
+
+
+class _Incomplete(Exception):
+    def __init__(self, received: int, reason: str) -> None:
+        super().__init__(reason)
+        self.received = received
+        self.reason = reason
+
+
+def _fetch_rest(url: str, out: BinaryIO, offset: int, session: requests.Session,
+                progress: ProgressCallback | None, timeout: float) -> int:
+    """One request for the bytes from ``offset`` on; returns how many arrived."""
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    connect = min(timeout, 10.0)
+    with session.get(url, stream=True, timeout=(connect, timeout), headers=headers) as response:
+        if offset and response.status_code == 416:
+            return 0  # nothing left to fetch: the checksum decides whether it is whole
+        total: int | None = None
+        if offset and response.status_code == 206:
+            found = _content_range_start(response.headers.get("Content-Range"))
+            if found is None or found[0] > offset:
+                raise ModelInstallError(
+                    f"downloading {url} failed: the server resumed at an unexpected place "
+                    f"({response.headers.get('Content-Range')!r})")
+            start, total = found
+            out.seek(start)
+            out.truncate()
+            offset = start
+        elif response.status_code == 200:
+            if offset:  # the server ignores Range: start again from the first byte
+                out.seek(0)
+                out.truncate()
+                offset = 0
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
-            done = 0
+        else:
+            raise ModelInstallError(f"downloading {url} failed: HTTP {response.status_code}")
+        received = 0
+        try:
             for block in response.iter_content(_DOWNLOAD_CHUNK):
                 out.write(block)
-                digest.update(block)
-                done += len(block)
+                received += len(block)
                 if progress is not None:
-                    progress(done, total)
-    except requests.RequestException as exc:
-        raise ModelInstallError(f"downloading {url} failed: {exc}") from exc
-    return digest.hexdigest()
+                    progress(offset + received, total)
+        except requests.RequestException as exc:
+            out.flush()
+            raise _Incomplete(received, str(exc)) from exc
+        out.flush()
+        if total is not None and offset + received < total:
+            raise _Incomplete(received, f"the connection closed at {offset + received} of "
+                                        f"{total} bytes")
+        return received
 
 
 def _normalise_sha256(value: str) -> str:

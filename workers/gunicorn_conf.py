@@ -7,7 +7,9 @@ import logging
 from typing import Any
 
 workers = 2
-threads = 4
+# WEB_PUBLIC_SLOTS (4) of these may serve pages and APIs at once; the rest are kept for
+# Twilio's webhooks (core.bulkhead).
+threads = 8
 worker_class = "gthread"
 
 

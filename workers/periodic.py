@@ -33,20 +33,20 @@ class Periodic:
 
 PERIODIC: tuple[Periodic, ...] = (
     # Menu steps queued in Redis (ivr.eventlog); pushes schedule a drain, this is the net.
-    Periodic(name="call-log-drain", func="workers.calllog_jobs.drain_call_log", interval=30),
+    Periodic(name="call-log-drain", func="ivr.jobs.drain_call_log", interval=30),
     # Overdue is a matter of dates; every 15 minutes catches midnight and clock changes soon.
-    Periodic(name="cases-overdue-sweep", func="workers.case_jobs.sweep_overdue_job",
+    Periodic(name="cases-overdue-sweep", func="cases.jobs.sweep_overdue_job",
              interval=900),
     # Nothing lost: abandoned or never-enqueued transcriptions, callbacks Twilio never sent.
     # Every minute: an orphaned recording is found within a few minutes (docs/ivr.md).
     Periodic(name="transcription-reconcile",
-             func="workers.transcription_jobs.reconcile_recordings", interval=60),
+             func="transcription.jobs.reconcile_recordings", interval=60),
     # Follow-ups whose after-commit hand-off was lost, due calls, lost calls.
-    Periodic(name="followups-tick", func="workers.followup_jobs.followups_tick", interval=60),
+    Periodic(name="followups-tick", func="followup.jobs.followups_tick", interval=60),
     # Texts whose after-commit hand-off was lost, and retries that are due.
     Periodic(name="sms-outbox", func="messaging.jobs.send_due_texts", interval=60),
     # Deadline reminders; once per assignment and level (unique rows), so overlaps are safe.
-    Periodic(name="followup-reminders", func="workers.followup_jobs.send_reminders_job",
+    Periodic(name="followup-reminders", func="followup.jobs.send_reminders_job",
              interval=900),
     # The 统计 page's standard periods, computed ahead so supervisors never wait for them.
     Periodic(name="reports-snapshots", func="reports.jobs.refresh_snapshots_job",

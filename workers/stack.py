@@ -23,6 +23,7 @@ from core import config as config_module
 from core.files import private_directory, restrict_new_files
 from core.queues import CALLS, DEFAULT, REPORTS, TRANSCRIPTION
 from workers.banner import banner
+from workers.model_install import model_line, start_model_install, stop_model_install
 
 PYTHON = sys.executable
 # How `flask seed --demo` starts its block of demo logins (console.seed).
@@ -200,6 +201,7 @@ def main() -> int:
     supervisor = Supervisor(build_children(env, port, redis_instance))
     signal.signal(signal.SIGINT, supervisor.request_stop)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
+    installer = None
     try:
         redis_child = supervisor.children[0] if redis_instance is not None else None
         if redis_child is not None:
@@ -208,12 +210,15 @@ def main() -> int:
         flask = [str(BIN / "flask"), "--app", "app"]
         _run([*flask, "db", "upgrade"], env)
         logins = _seed(flask, env)
+        installer = start_model_install(flask, env)
         for child in supervisor.children:
             if child is not redis_child:
                 child.start()
-        print(banner(port, settings["PUBLIC_BASE_URL"], logins), flush=True)
+        print(banner(port, settings["PUBLIC_BASE_URL"], logins,
+                     model=model_line(settings, installer)), flush=True)
         supervisor.run()
     finally:
+        stop_model_install(installer)
         supervisor.stop_all()
         print("stopped.", flush=True)
     return 0

@@ -22,8 +22,8 @@ from rq.scripts import release_lock
 
 from core import jobs
 from core.queues import ALL_QUEUES, TRANSCRIPTION, connect
-from workers.dispatch import TRANSCRIBE_JOB
-from workers.transcription_jobs import ensure_speech_model, preload_speech_model
+from transcription.dispatch import TRANSCRIBE_JOB
+from transcription.jobs import ensure_speech_model, preload_speech_model
 
 log = logging.getLogger(__name__)
 MAINTENANCE_SECONDS = 60

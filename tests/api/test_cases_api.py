@@ -85,10 +85,25 @@ def test_received_at_with_offset_is_kept(api: Any, clock: Any) -> None:
     assert db.session().scalars(select(Case)).one().received_at == local("2026-11-20 09:00")
 
 
-def test_bad_uscc_checksum_is_a_warning(api: Any) -> None:
+def test_a_uscc_with_a_wrong_check_character_is_422(api: Any) -> None:
     response = api("POST", "/cases", json={**BODY, "enterprise_uscc": "91350100M000100Y44"})
-    assert response.status_code == 201
-    assert "校验位" in response.get_json()["warnings"][0]
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["fields"]["enterprise_uscc"] == (
+        "统一社会信用代码校验位不符：第18位应为 3，收到 4，请核对后重新提交")
+    assert db.session().scalars(select(Case)).all() == []
+
+
+@pytest.mark.parametrize("uscc", ["91350100M000100Y4", "91350100M000100YO3", "I1350100M000100Y43"])
+def test_a_malformed_uscc_is_422(api: Any, uscc: str) -> None:
+    response = api("POST", "/cases", json={**BODY, "enterprise_uscc": uscc})
+    assert response.status_code == 422
+    assert "统一社会信用代码" in response.get_json()["error"]["fields"]["enterprise_uscc"]
+
+
+def test_a_valid_uscc_pasted_with_spaces_and_lower_case_is_accepted(api: Any) -> None:
+    response = api("POST", "/cases", json={**BODY, "enterprise_uscc": " 91350100m000100y43 "})
+    assert response.status_code == 201 and response.get_json()["warnings"] == []
 
 
 def test_oversized_body_is_413(api: Any) -> None:

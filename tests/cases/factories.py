@@ -13,7 +13,6 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases import lifecycle
 from cases.actors import Actor
 from cases.case_models import Assignment, Case, CaseEvent
@@ -21,6 +20,7 @@ from cases.intake import file_case
 from cases.models import Department
 from core.clock import parse_local
 from ivr.models import Call, Recording
+from workdays.calendar import WorkCalendar
 
 CALENDAR = WorkCalendar()
 OPERATOR = Actor("operator", "小王")

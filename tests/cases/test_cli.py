@@ -27,7 +27,7 @@ def test_sweep_command_hangs_overdue_cases(app: Any, clock: Any) -> None:
 
 def test_sweep_job_runs_the_sweep(app: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
                                   ) -> None:
-    from workers.case_jobs import sweep_overdue_job
+    from cases.jobs import sweep_overdue_job
 
     routed_case(db.session(), local("2026-11-24 09:00"))
     db.session.commit()
@@ -39,7 +39,7 @@ def test_sweep_job_runs_the_sweep(app: Any, clock: Any, monkeypatch: pytest.Monk
 def test_sweep_job_is_scheduled() -> None:
     from workers.periodic import PERIODIC
 
-    assert any(job.func == "workers.case_jobs.sweep_overdue_job" for job in PERIODIC)
+    assert any(job.func == "cases.jobs.sweep_overdue_job" for job in PERIODIC)
 
 
 def test_routing_report_command_prints_the_hit_rate(app: Any) -> None:

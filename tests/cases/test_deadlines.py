@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from call_flows.workdays import Override, WorkCalendar
 from cases.deadlines import Deadlines, spoken_date
 from tests.cases.factories import CALENDAR, local
+from workdays.calendar import Override, WorkCalendar
 
 DEADLINES = Deadlines(CALENDAR)
 

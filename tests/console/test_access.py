@@ -83,6 +83,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/console/reports/bulletins", {S, A}),
     ("POST", "/console/reports/bulletins", {S, A}),
     ("GET", "/console/reports/bulletins/1/document", {S, A}),
+    ("GET", "/console/reports/bulletins/1/document.pdf", {S, A}),
     ("POST", "/console/reports/bulletins/1/editorial", {S, A}),
     ("POST", "/console/reports/bulletins/1/issue", {S, A}),
     ("POST", "/console/reports/typical", {S, A}),

@@ -17,6 +17,7 @@ from reports.models import Bulletin, ReportSnapshot
 from tests.cases.factories import local, new_case
 from tests.console.conftest import Accounts
 from tests.reports.month import NOW_TEXT, UNIT_2, build_month
+from tests.reports.pdf_text import read_pdf
 
 NOVEMBER = "from=2026-11-01&to=2026-11-30"
 
@@ -50,7 +51,7 @@ def test_department_sees_and_exports_only_its_unit(
     assert re.search(r'data-indicator="received">2<', page)
     response = client.get(f"/console/reports/ledger.xlsx?{NOVEMBER}&unit={month.unit_1}")
     book = load_workbook(io.BytesIO(response.data))
-    numbers = {row[0] for row in book["台账"].iter_rows(min_row=2, values_only=True)}
+    numbers = {row[1] for row in book["台账"].iter_rows(min_row=4, values_only=True)}
     assert numbers == {month.cases["F"].number, month.cases["H"].number}
     listed = client.get(f"/console/reports/cases?indicator=received&{NOVEMBER}&unit={month.unit_1}")
     assert month.cases["B"].number not in listed.get_data(as_text=True)
@@ -105,12 +106,13 @@ def test_year_end_table_and_accountability_export(
     sign_in(accounts.supervisor)
     book = load_workbook(io.BytesIO(client.get("/console/reports/assessment.xlsx?year=2026").data))
     assert book.sheetnames == ["2026年考核指标"]
-    rows = list(book.active.iter_rows(values_only=True))
+    rows = list(book.active.iter_rows(min_row=3, values_only=True))
     assert rows[0][:2] == ("单位", "受理") and [r[0] for r in rows[1:]] == ["全部", "区经信局",
                                                                          UNIT_2]
     assert rows[1][1] == 8  # the year holds November's 7 and D (December)
     response = client.get(f"/console/reports/accountability?format=xlsx&{NOVEMBER}")
-    listed = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    listed = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(min_row=3,
+                                                                            values_only=True))
     assert {(r[1], r[2]) for r in listed[1:]} == {(month.cases["C"].number, "久拖不办"),
                                                   (month.cases["E"].number, "久拖不办"),
                                                   (month.cases["G"].number, "不满意")}
@@ -182,3 +184,18 @@ def test_a_department_cannot_recompute_the_centres_figures(
     assert client.post(f"/console/reports/refresh?{NOVEMBER}").status_code == 403
     page = client.get(f"/console/reports?{NOVEMBER}").get_data(as_text=True)
     assert "立即刷新" not in page
+
+
+def test_supervisors_download_the_pdf_from_the_console(
+        client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> None:
+    build_month(db.session())
+    clock.set_local(NOW_TEXT)
+    sign_in(accounts.supervisor)
+    assert client.post("/console/reports/bulletins", data={"month": "2026-11"}).status_code == 303
+    bulletin = db.session.scalars(select(Bulletin)).one()
+    page = client.get("/console/reports/bulletins").get_data(as_text=True)
+    assert f"/console/reports/bulletins/{bulletin.id}/document.pdf" in page
+    response = client.get(f"/console/reports/bulletins/{bulletin.id}/document.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pdf = read_pdf(response.data)
+    assert pdf.text(1).startswith("企业服务工作简报")

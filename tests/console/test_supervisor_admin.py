@@ -8,13 +8,13 @@ from typing import Any
 from lxml import html as lxml_html
 from sqlalchemy import select
 
-from call_flows.models import WorkdayOverride
 from cases.case_models import Case
 from cases.ledger import sweep_overdue
 from cases.models import Department
 from console.models import User
 from core.db import db
 from tests.console.conftest import DEPT_A, Accounts
+from workdays.models import WorkdayOverride
 
 
 def day_cell(html: str, day: date) -> Any:

@@ -37,7 +37,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from call_flows.calendar_store import set_override
 from cases import duplicates, lifecycle, reminders
 from cases.actors import Actor
 from cases.case_models import Case
@@ -54,6 +53,7 @@ from knowledge.service import ArticleInput, create_article, set_phone_menu, tran
 from tests.cases.factories import CALENDAR, OPERATOR, SUPERVISOR, lead, liaison, local, new_case
 from tests.console.conftest import DEPT_A, DEPT_B, add_voicemail
 from tests.reports.month import NOW_TEXT, build_month
+from workdays.store import set_override
 
 MOBILE = "+8613957410001"
 OTHER_MOBILE = "+8613957410002"

@@ -32,7 +32,7 @@ def test_every_url_of_the_start_up_banner_is_in_the_readme() -> None:
 
 @pytest.fixture
 def calendar_without_data(monkeypatch: pytest.MonkeyPatch) -> None:
-    from call_flows.workdays import WorkCalendar
+    from workdays.calendar import WorkCalendar
 
     monkeypatch.setattr(WorkCalendar, "years_without_data", lambda self, years: [2099])
 

@@ -25,8 +25,8 @@ from ivr.models import Call, Recording
 from ivr.phone import HttpTransport, TerminalPhone
 from tests.deploy.nodes import Node, answers, start_web, start_worker, wait_until
 from transcription.models import Transcript
+from transcription.recovery import clean_abandoned, reconcile
 from transcription.statuses import TranscriptionStatus as S
-from workers.transcription_recovery import clean_abandoned, reconcile
 
 pytestmark = pytest.mark.postgresql_only
 

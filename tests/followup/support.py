@@ -16,10 +16,10 @@ from twilio.http.response import Response
 from cases import lifecycle
 from cases.case_models import Case
 from core.db import db
+from followup import jobs as followup_jobs
 from followup.models import FollowUp, FollowUpAttempt
 from tests.cases.factories import CALENDAR, department_id, liaison, new_case
 from tests.cases.factories import OPERATOR as OPERATOR  # re-exported for tests
-from workers import followup_jobs
 
 MOBILE = "+8613800138000"
 ACCOUNT_SID = "AC" + "1" * 32

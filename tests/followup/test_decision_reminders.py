@@ -12,11 +12,11 @@ from cases.case_models import CaseEvent
 from cases.notice_models import EscalationReminderSent
 from cases.notifications import Audience, Notification, inbox
 from core.db import db
+from followup import jobs as followup_jobs
 from tests.cases.factories import CALENDAR, SUPERVISOR, department_id, local, new_case
 from tests.workers.periodic_support import race_two_schedulers
-from workers import followup_jobs
 
-REMINDER_JOB = "workers.followup_jobs.send_reminders_job"
+REMINDER_JOB = "followup.jobs.send_reminders_job"
 
 
 def escalated(at: str = "2026-11-24 09:00", days: int = 3) -> int:

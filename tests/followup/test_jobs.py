@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from core.db import db
 from core.queues import CALLS, DEFAULT
+from core.rate_limit import RateLimiter
+from followup import jobs as followup_jobs
 from ivr.models import Call
 from messaging import jobs as sms_jobs
 from messaging.models import SmsMessage
@@ -28,8 +30,6 @@ from tests.followup.support import (
     place,
     scheduled,
 )
-from workers import followup_jobs
-from workers.rate_limit import RateLimiter
 
 TOO_MANY = (429, {"code": 20429, "message": "Too Many Requests", "status": 429})
 BAD_NUMBER = (400, {"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400})
@@ -103,7 +103,7 @@ def test_rate_limited_request_is_retried_with_back_off(
 
 def test_when_rest_retries_run_out_the_attempt_failed(
         with_redis: Any, clock: Any, twilio_http: Any) -> None:
-    with_redis_config = followup_jobs.jobs.get_app().config
+    with_redis_config = followup_jobs.get_app().config
     with_redis_config["FOLLOWUP_REST_RETRY_DELAYS"] = [1]
     followup = scheduled(answered_case(local("2026-11-24 10:00")), clock)
     twilio_http.failures.extend([TOO_MANY, TOO_MANY])

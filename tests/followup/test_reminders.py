@@ -11,21 +11,21 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from call_flows.workdays import WorkCalendar
 from cases import reminders
 from cases.notice_models import ReminderLevel, ReminderSent
 from cases.notifications import Audience, Notification, inbox, mark_read, unread_count
 from console.models import User
 from core.db import db
+from followup import jobs as followup_jobs
 from messaging import jobs as sms_jobs
 from messaging.models import SmsMessage
 from tests.cases.factories import department_id, local, routed_case
 from tests.workers.periodic_support import race_two_schedulers
-from workers import followup_jobs
+from workdays.calendar import WorkCalendar
 
 CALENDAR = WorkCalendar()
 LIAISON_PHONE = "+8613900139000"
-REMINDER_JOB = "workers.followup_jobs.send_reminders_job"
+REMINDER_JOB = "followup.jobs.send_reminders_job"
 # Reminder notices only (routing itself tells the department too: ``assigned``).
 REMINDER_NOTICES = select(func.count()).select_from(Notification).where(
     Notification.kind.in_([str(level) for level in ReminderLevel]))

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from call_flows.workdays import WorkCalendar
 from core.db import db
+from followup import jobs as followup_jobs
 from followup.models import FollowUpStatus
 from followup.policy import FollowUpPolicy
 from tests.cases.factories import actions, local
 from tests.followup.support import answered_case, case, followup_of
-from workers import followup_jobs
+from workdays.calendar import WorkCalendar
 
 CALENDAR = WorkCalendar()
 POLICY = FollowUpPolicy()

@@ -77,13 +77,13 @@ def test_drain_schedules_one_job_per_burst(redis_app, redis_conn):
 
     phone_for(redis_app).call(keys=["1", "5"])
     jobs = Queue("default", connection=redis_conn).jobs
-    assert [j.func_name for j in jobs] == ["workers.calllog_jobs.drain_call_log"]
+    assert [j.func_name for j in jobs] == ["ivr.jobs.drain_call_log"]
 
 
 def test_voicemail_category_comes_from_the_signed_url(redis_app, worker_app, clock,
                                                      voicemail_wav):
     from cases.case_models import Case
-    from workers.calllog_jobs import drain_call_log
+    from ivr.jobs import drain_call_log
 
     clock.set_local("2026-11-27 03:00")
     phone_for(redis_app).call(keys=["1", "2"], voicemail=voicemail_wav)
@@ -195,8 +195,8 @@ def test_drain_hands_completed_recordings_over_once(redis_app, redis_conn):
 def test_drain_job_enqueues_the_transcription(redis_app, worker_app, redis_conn):
     from rq.job import Job
 
-    from workers.calllog_jobs import drain_call_log
-    from workers.dispatch import transcription_job_id
+    from ivr.jobs import drain_call_log
+    from transcription.dispatch import transcription_job_id
 
     redis_app("/ivr/recording", {"CallSid": "CA403", "RecordingSid": "RE403",
                                  "RecordingStatus": "completed",
@@ -208,7 +208,7 @@ def test_drain_job_enqueues_the_transcription(redis_app, worker_app, redis_conn)
 def test_voicemail_number_is_read_back_before_the_case_is_filed(redis_app, worker_app, clock,
                                                                 voicemail_wav):
     from cases.case_models import Case
-    from workers.calllog_jobs import drain_call_log
+    from ivr.jobs import drain_call_log
 
     clock.set_local("2026-11-27 03:00")
     outcome = phone_for(redis_app).call(keys=["2"], voicemail=voicemail_wav)

@@ -30,7 +30,7 @@ def status(post: Any, sid: str, duration: str) -> Any:
                                                              "int-overflow"])
 def test_a_poisoned_duration_stops_neither_the_log_nor_the_voicemail(
         redis_app, worker_app, clock, voicemail_wav, duration):
-    from workers.calllog_jobs import drain_call_log
+    from ivr.jobs import drain_call_log
 
     clock.set_local("2026-11-27 03:00")  # after hours: straight to voicemail
     phone = phone_for(redis_app)
@@ -51,7 +51,7 @@ def test_a_poisoned_duration_stops_neither_the_log_nor_the_voicemail(
 
 
 def test_a_poisoned_recording_duration_is_clamped(redis_app, worker_app):
-    from workers.calllog_jobs import drain_call_log
+    from ivr.jobs import drain_call_log
 
     redis_app("/ivr/recording", {"CallSid": "CA" + "r" * 32, "RecordingSid": "RE" + "r" * 32,
                                  "RecordingUrl": "https://api.twilio.com/x",
@@ -107,7 +107,7 @@ def test_dead_letters_are_listed_requeued_and_cleared_by_flask_jobs(redis_app, r
 
 def test_reserved_voicemails_are_filed_even_when_the_drain_fails(
         redis_app, worker_app, clock, voicemail_wav, monkeypatch):
-    from workers import calllog_jobs
+    from ivr import jobs as calllog_jobs
 
     clock.set_local("2026-11-27 03:00")
     phone_for(redis_app).call(keys=["4"], voicemail=voicemail_wav)
@@ -128,7 +128,7 @@ def test_a_fallback_voicemail_is_filed_without_a_transcript(
         app_config, redis_url, redis_conn, twilio_post_factory, clock, async_log):
     """Twilio's fallback URL records without a reservation; no worker transcribes it."""
     from core import jobs as context
-    from workers.calllog_jobs import drain_call_log
+    from ivr.jobs import drain_call_log
 
     app_config["REDIS_URL"] = redis_url
     app_config["CALL_LOG_ASYNC"] = async_log

@@ -63,7 +63,8 @@ def test_key_2_reads_the_published_phone_articles_in_order(phone: Any, clock: An
 def test_solved_files_a_closed_self_service_case_without_follow_up(
         phone: Any, clock: Any, menu: dict[str, int]) -> None:
     outcome = phone.call(keys=["2", "2", "1"])
-    assert any(line.startswith(LOAN_SPOKEN) and "问题已解决请按1，需要人工服务请按2" in line
+    assert any(line.startswith(LOAN_SPOKEN)
+               and "问题已解决请按1，需要人工服务请按2，其他问题请按0" in line
                for line in outcome.heard)
     assert outcome.heard[-1].startswith("很高兴为您解答")
     call = the_call(outcome.call_sid)
@@ -118,24 +119,82 @@ def test_not_solved_after_hours_leaves_a_voicemail_in_the_area(
 def test_key_0_and_silence_reach_the_service_desk(phone: Any, menu: dict[str, int]) -> None:
     other = the_call(phone.call(keys=["2", "0"], operator_answers=True).call_sid)
     assert other.path[-4:] == ["policy_menu", "service_desk", "operator", "goodbye"]
+    assert other.category == "policy"
     silent = the_call(phone.call(keys=["2"], operator_answers=True).call_sid)
     assert silent.path[-4:] == ["kb_faq", "service_desk", "operator", "goodbye"]
     assert silent.category == "policy"
 
 
-def test_key_0_then_a_sub_area_presets_it(phone: Any, menu: dict[str, int]) -> None:
-    call = the_call(phone.call(keys=["2", "0", "2"], operator_answers=True).call_sid)
-    assert call.path[-5:] == ["kb_faq", "policy_menu", "service_desk", "operator", "goodbye"]
-    assert (call.category, call.subcategory) == ("policy", "talent_policy")
-
-
-def test_need_a_person_without_an_area_asks_for_the_sub_area(
+def test_need_a_person_without_a_sub_area_reaches_a_person_in_the_area(
         phone: Any, menu: dict[str, int]) -> None:
-    outcome = phone.call(keys=["2", "1", "2", "1"], operator_answers=True)
-    assert any(line.startswith("产业政策请按1") for line in outcome.heard)
+    outcome = phone.call(keys=["2", "1", "2"], operator_answers=True)
+    assert not any(line.startswith("产业政策请按1") for line in outcome.heard)
     call = the_call(outcome.call_sid)
-    assert call.path[-4:] == ["policy_menu", "service_desk", "operator", "goodbye"]
-    assert (call.category, call.subcategory) == ("policy", "industry")
+    assert call.path[-4:] == [f"kb_answer_{menu['hours']}", "service_desk", "operator",
+                              "goodbye"]
+    assert (call.category, call.subcategory) == ("policy", None)
+
+
+def test_an_other_area_article_keeps_its_area_for_the_voicemail(
+        phone: Any, clock: Any, session: Session, menu: dict[str, int],
+        voicemail_wav: Any) -> None:
+    other = publish(session, "企业开办咨询", "请到服务窗口。", spoken_answer="请到服务窗口办理。",
+                    category="other")
+    set_phone_menu(session, [menu["hours"], other], actor=ADMIN, now=db_now())
+    session.commit()
+    clock.set_local("2026-11-24 22:00")
+    outcome = phone.call(keys=["2", "2", "2"], voicemail=voicemail_wav)
+    call = the_call(outcome.call_sid)
+    assert call.path[-5:] == [f"kb_answer_{other}", "service_desk", "after_hours", "voicemail",
+                              "voicemail_done"]
+    case = db.session.scalars(select(Case)).one()
+    assert (case.category, case.subcategory) == ("other", None)
+
+
+def test_key_0_in_an_answer_goes_back_to_the_list(phone: Any, menu: dict[str, int]) -> None:
+    outcome = phone.call(keys=["2", "1", "0", "2", "1"])
+    faq = [i for i, line in enumerate(outcome.heard) if line.startswith("政策咨询常见问题")]
+    assert len(faq) == 2
+    assert any(line.startswith(LOAN_SPOKEN) for line in outcome.heard[faq[1]:])
+    call = the_call(outcome.call_sid)
+    assert call.path[-5:] == [f"kb_answer_{menu['hours']}", "kb_faq",
+                              f"kb_answer_{menu['loan']}", "kb_resolved", "kb_resolved_bye"]
+
+
+def test_republishing_a_withdrawn_article_puts_it_back_on_the_menu(
+        phone: Any, session: Session, menu: dict[str, int]) -> None:
+    transition(session, menu["hours"], "withdrawn", actor=CENTRE, now=db_now(), note="调整")
+    session.commit()
+    faq = next(line for line in phone.call(keys=["2"]).heard
+               if line.startswith("政策咨询常见问题"))
+    assert "热线服务时间" not in faq
+    transition(session, menu["hours"], "published", actor=CENTRE, now=db_now())
+    session.commit()
+    faq = next(line for line in phone.call(keys=["2"]).heard
+               if line.startswith("政策咨询常见问题"))
+    assert faq.startswith("政策咨询常见问题：热线服务时间，请按1；融资问题怎么反映，请按2")
+
+
+def test_a_caller_in_the_middle_of_a_withdrawn_article_finishes_it(
+        twilio_post: Any, session: Session, menu: dict[str, int]) -> None:
+    params = {"CallSid": "CA" + "8" * 32, "From": "+8613800138000", "To": "+8657488888718",
+              "CallStatus": "in-progress"}
+    hearing = twilio_post("/ivr/flow/hotline/kb_faq?event=gather&cat=policy",
+                          {**params, "Digits": "2"})
+    assert LOAN_SPOKEN in hearing.get_data(as_text=True)
+    transition(session, menu["loan"], "withdrawn", actor=CENTRE, now=db_now(), note="政策调整")
+    session.commit()
+    answer = f"/ivr/flow/hotline/kb_answer_{menu['loan']}?cat=policy"
+    again = twilio_post(answer + "&event=gather", {**params, "Digits": "*"}).get_data(
+        as_text=True)
+    assert LOAN_SPOKEN in again and "系统暂时无法处理" not in again
+    person = twilio_post(answer + "&event=gather", {**params, "Digits": "2"}).get_data(
+        as_text=True)
+    assert "正在为您转接工作人员" in person and "系统暂时无法处理" not in person
+    # Meanwhile a new caller's list no longer offers it.
+    listing = twilio_post("/ivr/flow/hotline/main_menu?event=gather",
+                          {**params, "CallSid": "CA" + "9" * 32, "Digits": "2"})
+    assert "融资问题怎么反映" not in listing.get_data(as_text=True)
 
 
 def test_the_menu_follows_the_knowledge_base_without_a_restart(

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from call_flows.office_hours import OfficeHours, parse_windows
 from ivr.models import Call, CallEvent, Recording
 from reports import periods
 from reports.calls import call_figures
 from reports.indicators import Scope
 from tests.cases.factories import CALENDAR, local
+from workdays.office_hours import OfficeHours, parse_windows
 
 TZ = ZoneInfo("Asia/Shanghai")
 SCOPE = Scope(period=periods.month(2026, 11), today=date(2026, 11, 30), tz=TZ)

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from reports.bulletin import SECTIONS
+from reports.ledger_export import unit_labels
 from tests.reports.month import NOW_TEXT, UNIT_1, UNIT_2, build_month
 
 NOVEMBER = ["--from", "2026-11-01", "--to", "2026-11-30"]
@@ -68,13 +69,17 @@ def test_ledger_xlsx_read_back(app: Any, session: Session, clock: Any, tmp_path:
     assert "已导出 7 件" in run(app, "ledger", *NOVEMBER, "--out", str(out))
     book = load_workbook(out)
     sheet = book["台账"]
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:3] == ("诉求编号", "受理时间", "渠道")
+    everything = list(sheet.iter_rows(values_only=True))
+    assert everything[0][0] == "奉化区企业诉求办理台账（2026年11月）"
+    assert everything[1][0].startswith("制表单位：") and "制表日期：2026年12月8日" in everything[1]
+    rows = everything[2:]
+    assert rows[0][:4] == ("序号", "诉求编号", "受理时间", "渠道")
     assert "台账状态" in rows[0] and "回访结果" in rows[0] and "挂账原因" in rows[0]
     assert len(rows) == 1 + 7
-    assert sheet.freeze_panes == "A2"
-    assert sheet.column_dimensions["H"].width == 50
-    by_number = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert [r[0] for r in rows[1:]] == list(range(1, 8))
+    assert sheet.freeze_panes == "A4"
+    assert sheet.auto_filter.ref == "A3:R10"
+    by_number = {r[1]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     late = by_number[month.cases["C"].number]
     assert isinstance(late["受理时间"], datetime)
     assert late["受理时间"] == datetime(2026, 11, 16, 9, 0)
@@ -83,8 +88,21 @@ def test_ledger_xlsx_read_back(app: Any, session: Session, clock: Any, tmp_path:
     assert "超过办理期限" in late["挂账原因"]
     assert by_number[month.cases["B"].number]["满意度"] == "非常满意（5）"
     assert by_number[month.cases["B"].number]["是否按时"] == "是"
-    indicators = list(book.worksheets[1].iter_rows(values_only=True))
+    # 承办单位: the handling unit by name, the others marked.
+    assert by_number[month.cases["H"].number]["承办单位"] == f"{UNIT_1}、{UNIT_2}（退回）"
+    assert by_number[month.cases["F"].number]["承办单位"] == f"{UNIT_1}、{UNIT_2}（共同）"
+    indicators = list(book.worksheets[1].iter_rows(min_row=3, values_only=True))
     assert indicators[1][0] == "全部" and indicators[1][1] == 7
+
+
+def test_unit_labels_name_the_handling_unit_and_mark_the_others() -> None:
+    # (unit, role, state), latest round first.
+    assert unit_labels([("乙", "lead", "pending"), ("甲", "lead", "withdrawn")]) == "乙、甲（改派）"
+    assert unit_labels([("甲", "lead", "accepted"), ("甲", "lead", "returned")]) == "甲"
+    assert unit_labels([("丙", "co", "replied"), ("甲", "lead", "replied"),
+                        ("乙", "lead", "returned")]) == "甲、丙（共同）、乙（退回）"
+    assert unit_labels([("甲", "lead", "withdrawn")]) == "甲（改派）"
+    assert unit_labels([]) == ""
 
 
 def test_bulletin_docx_read_back(app: Any, session: Session, clock: Any, tmp_path: Path) -> None:
@@ -98,7 +116,7 @@ def test_bulletin_docx_read_back(app: Any, session: Session, clock: Any, tmp_pat
     assert not [w for w in caught if "missing from" in str(w.message)]
     document = Document(str(out))
     text = "\n".join(p.text for p in document.paragraphs)
-    assert "企业“最多跑一地”综合服务中心工作简报" in text and "第1期" in text
+    assert "企业服务工作简报" in text and "第1期" in text
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings == list(SECTIONS)
     assert f"本月共受理企业诉求{figures['received']}件" in text
@@ -111,3 +129,21 @@ def test_bulletin_docx_read_back(app: Any, session: Session, clock: Any, tmp_pat
     units = document.tables[1]
     unit_rows = {row.cells[0].text: row.cells[1].text for row in units.rows[1:]}
     assert unit_rows == {UNIT_1: "6", UNIT_2: "2"}
+    # Today's state has no previous month to compare with (the 上月 column said today's).
+    previous = {row.cells[0].text: row.cells[2].text for row in headline.rows[1:]}
+    assert previous["当前逾期（件）"] == "—" and previous["当前挂账（件）"] == "—"
+    assert cells["当前逾期（件）"] == "1" and cells["逾期办结（件）"] == "2"
+    assert [c.text for c in units.rows[0].cells][-3:] == ["逾期办结", "退单", "满意率"]
+
+
+def test_a_bulletin_for_an_empty_month_lists_no_unit(
+        app: Any, session: Session, clock: Any, tmp_path: Path) -> None:
+    build_month(session)  # E is overdue today (December), nothing happened in October
+    clock.set_local(NOW_TEXT)
+    out = tmp_path / "october.docx"
+    run(app, "bulletin", "--month", "2026-10", "--out", str(out))
+    document = Document(str(out))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "本月无交办单位的诉求。" in text
+    assert all(UNIT_1 not in cell.text for table in document.tables for row in table.rows
+               for cell in row.cells)

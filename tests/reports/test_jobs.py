@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from call_flows.workdays import WorkCalendar
 from cases.notifications import Notification
 from core import jobs as context
 from core.db import db
 from reports.jobs import draft_monthly_bulletin_job, first_working_day
 from reports.models import Bulletin
 from tests.workers.periodic_support import race_two_schedulers
+from workdays.calendar import WorkCalendar
 
 JOB = "reports.jobs.draft_monthly_bulletin_job"
 

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from call_flows.office_hours import OfficeHours, parse_windows
 from core import jobs as context
 from core.db import db
 from core.queues import REPORTS
@@ -23,6 +22,7 @@ from reports.models import ReportSnapshot
 from reports.settings import ReportSettings
 from tests.cases.factories import CALENDAR, local
 from tests.reports.month import NOW_TEXT, TODAY, build_month
+from workdays.office_hours import OfficeHours, parse_windows
 from workers.periodic import PERIODIC
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -83,7 +85,7 @@ def run_worker(app: Any, queues: tuple[str, ...] = ALL_QUEUES) -> None:
 
 def drain_call_log(app: Any) -> int:
     """Run the call-log drain job in this process, as a worker would after a webhook."""
-    from workers.calllog_jobs import drain_call_log as job
+    from ivr.jobs import drain_call_log as job
 
     context.set_app(app)
     try:
@@ -214,3 +216,100 @@ class RecordingTwilioHttp(HttpClient):
                               "auth": auth})
         status, body = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
         return TwilioResponse(status, body if isinstance(body, str) else json.dumps(body))
+
+
+def model_zip(model: Path, path: Path) -> bytes:
+    """``model`` as a published model zip (one top folder); stored, so zipping is quick."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for file in sorted(model.rglob("*")):
+            if file.is_file():
+                archive.write(file, f"{model.name}/{file.relative_to(model)}")
+    return path.read_bytes()
+
+
+class ModelServer:
+    """Serves one payload at /model.zip, honouring ``Range: bytes=N-`` as a CDN does.
+
+    ``cut_after``: the next response stops after that many bytes of its body and closes the
+    connection (its Content-Length promised the whole rest). ``pause_at``: from that byte the
+    response trickles (1 KiB a second, so no read timeout strikes) until ``resume`` is set.
+    ``die_at``: the server shuts down there.
+    """
+
+    def __init__(self, payload: bytes, port: int = 0) -> None:
+        self.payload = payload
+        self.ranges: list[str | None] = []
+        self.cut_after: int | None = None
+        self.pause_at: int | None = None
+        self.die_at: int | None = None
+        self.paused = threading.Event()
+        self.resume = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                server.ranges.append(self.headers.get("Range"))
+                start = 0
+                match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
+                if match:
+                    start = int(match.group(1))
+                    if start >= len(server.payload):
+                        self.send_response(416)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    self.send_response(206)
+                    self.send_header("Content-Range",
+                                     f"bytes {start}-{len(server.payload) - 1}/"
+                                     f"{len(server.payload)}")
+                else:
+                    self.send_response(200)
+                body = server.payload[start:]
+                self.send_header("Content-Type", "application/zip")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                sent = 0
+                trickle = False
+                while sent < len(body):
+                    at = start + sent
+                    if server.pause_at is not None and at >= server.pause_at:
+                        server.pause_at = None
+                        server.paused.set()
+                        trickle = True
+                    if trickle and not server.resume.is_set():
+                        self.wfile.write(body[sent:sent + 1024])
+                        self.wfile.flush()
+                        sent += len(body[sent:sent + 1024])
+                        server.resume.wait(1.0)
+                        continue
+                    block = body[sent:sent + 65536]
+                    if server.die_at is not None and at >= server.die_at:
+                        server.die_at = None
+                        self.close_connection = True
+                        threading.Thread(target=server.stop, daemon=True).start()
+                        return
+                    if server.cut_after is not None and sent >= server.cut_after:
+                        server.cut_after = None
+                        self.close_connection = True
+                        return
+                    self.wfile.write(block)
+                    sent += len(block)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/model.zip"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
+                                       daemon=True)
+        self.thread.start()
+        self._stopped = False
+
+    def stop(self) -> None:
+        if not self._stopped:
+            self._stopped = True
+            self.httpd.shutdown()
+            self.httpd.server_close()

@@ -68,7 +68,8 @@ def test_transcribe_without_a_model_says_so(app, speech, tmp_path) -> None:
 def test_model_status_names_the_active_model(app, ko_model_dir) -> None:
     result = invoke(app, "model", "status")
     assert result.exit_code == 0, result.output
-    assert f"✓ 当前模型 / active model: model: installed at {ko_model_dir}" in result.output
+    assert "✓ 语音模型 / speech model: 已安装" in result.output
+    assert f"当前模型 / active model: model: installed at {ko_model_dir}" in result.output
     assert "等待模型 / awaiting the model: 0" in result.output
 
 
@@ -76,8 +77,27 @@ def test_model_status_without_a_model_explains_how_to_install(app, tmp_path) -> 
     app.config["VOSK_MODEL_PATH"] = str(tmp_path / "models" / "vosk-model-small-cn-0.22")
     result = invoke(app, "model", "status")
     assert result.exit_code == 1
+    assert "✗ 语音模型 / speech model: 不可用：未安装" in result.output
     assert "the directory does not exist" in result.output
     assert "flask --app app model install --zip FILE" in result.output
+
+
+def test_model_status_lists_only_sibling_folders_that_are_models(app, tmp_path) -> None:
+    models = tmp_path / "models"
+    app.config["VOSK_MODEL_PATH"] = str(models / "vosk-model-small-cn-0.22")
+    other = models / "vosk-model-cn-0.22"
+    for name in ("am/final.mdl", "conf/model.conf", "conf/mfcc.conf", "graph/HCLG.fst"):
+        (other / name).parent.mkdir(parents=True, exist_ok=True)
+        (other / name).write_bytes(b"x")
+    (models / "backups").mkdir()
+    (models / "vosk-model-half").mkdir()
+    (models / "vosk-model-half" / "README").write_text("unpacked by hand, half")
+    (models / ".installing-x-1").mkdir()
+    result = invoke(app, "model", "status")
+    assert result.output.count("其他 / also installed") == 1
+    assert f"其他 / also installed: {other}" in result.output
+    listed = json.loads(invoke(app, "model", "status", "--json").stdout)
+    assert listed["others"] == [str(other)] and listed["state"] == "unavailable"
 
 
 def test_model_install_needs_exactly_one_source(app, tmp_path) -> None:
@@ -118,9 +138,9 @@ def fail_job(redis_conn: Any, queue_name: str, func: str, *args: Any, jid: str) 
 def test_jobs_failed_lists_reasons_and_requeue_all_sends_them_back(app, redis_conn) -> None:
     first = add_failed_recording("RE1", "HTTP 503 from Twilio")
     add_failed_recording("RE2", "音频无法读取 / unreadable audio: not a recognised audio format")
-    fail_job(redis_conn, TRANSCRIPTION, "workers.transcription_jobs.transcribe_recording", first,
+    fail_job(redis_conn, TRANSCRIPTION, "transcription.jobs.transcribe_recording", first,
              jid="transcribe-RE1")
-    fail_job(redis_conn, DEFAULT, "workers.case_jobs.sweep_overdue_job", jid="sweep-1")
+    fail_job(redis_conn, DEFAULT, "cases.jobs.sweep_overdue_job", jid="sweep-1")
 
     listing = invoke(app, "jobs", "failed")
     assert listing.exit_code == 0, listing.output

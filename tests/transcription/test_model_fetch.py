@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from transcription.engine import model_problems
-from transcription.model_fetch import ensure_configured_model
+from transcription.model_setup import ensure_configured_model
 from transcription.model_store import ModelInstallError
 
 FILES = {"am/final.mdl": b"am", "conf/model.conf": b"c", "conf/mfcc.conf": b"m",

@@ -16,12 +16,12 @@ from core.db import db
 from ivr.calllog import upsert_recording
 from ivr.models import Recording
 from tests.transcription.support import RecordingTwilioHttp, configure
+from transcription import jobs as transcription_jobs
+from transcription.jobs import transcribe_recording
 from transcription.models import Transcript
 from transcription.pipeline import RetryLater, transcript_for
 from transcription.statuses import TranscriptionStatus as S
 from transcription.statuses import label
-from workers import transcription_jobs
-from workers.transcription_jobs import transcribe_recording
 
 
 @pytest.fixture

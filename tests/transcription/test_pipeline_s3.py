@@ -15,9 +15,9 @@ from ivr.models import Recording
 from recordings.config import open_store
 from tests.deploy.seaweedfs import TcpProxy
 from tests.transcription.support import configure
+from transcription.jobs import transcribe_recording
 from transcription.pipeline import PipelineSettings, RetryLater, store_audio
 from transcription.statuses import TranscriptionStatus as S
-from workers.transcription_jobs import transcribe_recording
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from rq import Queue
 
 from workers.periodic import Periodic, build_scheduler
 
-TICK = (Periodic(name="tick", func="workers.case_jobs.sweep_overdue_job", interval=60,
+TICK = (Periodic(name="tick", func="cases.jobs.sweep_overdue_job", interval=60,
                  queue="default"),)
 
 

@@ -8,6 +8,8 @@ voicemail reached the database.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import signal
@@ -46,7 +48,7 @@ def alive(pid: int) -> bool:
 
 
 class Stack:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, **extra_env: str) -> None:
         self.instance = tmp / "instance"
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -55,6 +57,7 @@ class Stack:
                if k not in {"DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL", "PORT"}}
         env.update(HOTLINE_INSTANCE_PATH=str(self.instance), PORT=str(self.port),
                    VOSK_MODEL_PATH=str(tmp / "no-model"), TWILIO_RECONCILE="0")
+        env.update(extra_env)
         self.out = self.log.open("wb")
         self.process = subprocess.Popen([sys.executable, "-m", "workers.stack"], cwd=PROJECT,
                                         env=env, stdout=self.out, stderr=subprocess.STDOUT,
@@ -218,3 +221,67 @@ def test_light_work_has_a_worker_of_its_own():
     assert "default" in light and "calls" in light and "transcription" not in light
     # Report figures take seconds of database work: with transcription, after it.
     assert "reports" not in light and heavy == ["transcription", "reports"]
+
+
+def boot(stack_: Stack) -> None:
+    stack_.wait_for(lambda: "hotline running" in stack_.text(), "make run did not start")
+    stack_.wait_for(stack_.answers, "the web server does not answer")
+
+
+def model_line(text: str) -> str:
+    return next(line for line in text.splitlines() if "语音模型  " in line)
+
+
+def test_make_run_downloads_the_model_in_the_background(tmp_path: Path) -> None:
+    from tests.transcription.support import ModelServer, ko_model_dir, model_zip
+
+    payload = model_zip(ko_model_dir(), tmp_path / "model.zip")
+    server = ModelServer(payload)
+    server.pause_at = len(payload) // 3
+    target = tmp_path / "instance" / "models" / "vosk-model-small-cn-0.22"
+    booted = Stack(tmp_path, VOSK_MODEL_PATH=str(target), VOSK_MODEL_URL=server.url,
+                   VOSK_MODEL_SHA256=hashlib.sha256(payload).hexdigest())
+    try:
+        boot(booted)
+        assert server.paused.wait(60)
+        # The download hangs at a third, and the hotline answers meanwhile.
+        line = model_line(booted.text())
+        assert re.search(r"语音模型  下载中 \d+%", line), line
+        assert booted.answers()
+        status = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", "model", "status", "--json"],
+            cwd=PROJECT, capture_output=True, text=True, timeout=120,
+            env={**os.environ, "HOTLINE_INSTANCE_PATH": str(booted.instance),
+                 "VOSK_MODEL_PATH": str(target)})
+        state = json.loads(status.stdout)
+        assert state["state"] == "downloading" and 30 <= state["percent"] <= 34, (
+            state, server.ranges, booted.text())
+        server.resume.set()
+        booted.wait_for(lambda: "speech model: 已安装" in booted.text(),
+                        "the model was not installed", timeout=120)
+    finally:
+        server.resume.set()
+        code = booted.stop()
+        server.stop()
+    assert code == 0
+    assert server.ranges == [None]  # one download, by one installer
+
+
+def test_make_run_without_network_says_so_and_runs_on(tmp_path: Path) -> None:
+    closed = free_port()  # nothing listens: as quick a failure as a missing DNS name
+    target = tmp_path / "instance" / "models" / "vosk-model-small-cn-0.22"
+    booted = Stack(tmp_path, VOSK_MODEL_PATH=str(target),
+                   VOSK_MODEL_URL=f"http://127.0.0.1:{closed}/vosk-model-small-cn-0.22.zip",
+                   VOSK_MODEL_SHA256="ab" * 32)
+    try:
+        boot(booted)
+        booted.wait_for(lambda: "[model] 语音模型 / speech model: 不可用" in booted.text(),
+                        "the installer did not give up")
+        for text in (model_line(booted.text()), booted.text()):
+            assert "不可用：无法连接 127.0.0.1（服务器拒绝连接）" in text
+            assert "离线安装：flask --app app model install --zip FILE" in text
+        assert "model_setup.py" not in booted.text() and "model_store.py" not in booted.text()
+        assert booted.answers()
+    finally:
+        code = booted.stop()
+    assert code == 0

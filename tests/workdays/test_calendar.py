@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from call_flows.workdays import (
+from workdays.calendar import (
     DayInfo,
     DueDate,
     Override,

@@ -17,7 +17,7 @@ from ivr.models import Recording
 log = logging.getLogger(__name__)
 # A job that ended in one of these may be replaced under the same id (finished ones may not).
 DEAD_STATUSES = frozenset({JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
-TRANSCRIBE_JOB = "workers.transcription_jobs.transcribe_recording"
+TRANSCRIBE_JOB = "transcription.jobs.transcribe_recording"
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from core import jobs
 from core.db import db
+from core.jobs import set_app
+from followup import jobs as followup_jobs
 from followup.queries import operator_tasks
 from messaging.jobs import send_due_texts
-from workers import followup_jobs
 
 followups_cli = AppGroup("followups", help="回访与督办：人工回访任务、立即运行定时任务。")
 
@@ -29,7 +29,7 @@ def tasks_command() -> None:
 @followups_cli.command("tick")
 def tick_command() -> None:
     """Schedule new follow-ups, enqueue due calls, send due texts (what cron does each minute)."""
-    jobs.set_app(current_app._get_current_object())  # type: ignore[attr-defined]
+    set_app(current_app._get_current_object())  # type: ignore[attr-defined]
     counts = followup_jobs.followups_tick()
     counts["sms"] = send_due_texts()
     click.echo(counts)
@@ -38,5 +38,5 @@ def tick_command() -> None:
 @followups_cli.command("reminders")
 def reminders_command() -> None:
     """Send the deadline reminders that are due (提醒 / 催办 / 督办), each once."""
-    jobs.set_app(current_app._get_current_object())  # type: ignore[attr-defined]
+    set_app(current_app._get_current_object())  # type: ignore[attr-defined]
     click.echo(f"{followup_jobs.send_reminders_job()} 条提醒已发送")

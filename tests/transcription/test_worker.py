@@ -5,6 +5,7 @@ The Korean test model stands in for the Chinese one (docs/decisions.md §4); wor
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import signal
@@ -39,8 +40,8 @@ from tests.transcription.support import (
 )
 from transcription.engine import get_engine, loaded_engine
 from transcription.models import Transcript
+from transcription.recovery import clean_abandoned, reconcile
 from transcription.statuses import TranscriptionStatus as S
-from workers.transcription_recovery import clean_abandoned, reconcile
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +191,7 @@ def test_redis_down_at_the_callback_is_caught_up_by_the_periodic_job(
             session.get(Recording, recording("RE1").id).updated_at = (  # type: ignore[union-attr]
                 utcnow() - timedelta(minutes=10))
         Queue(DEFAULT, connection=redis_conn).enqueue(
-            "workers.transcription_jobs.reconcile_recordings")
+            "transcription.jobs.reconcile_recordings")
         run_worker(app)  # runs the reconciliation, then the transcription it enqueued
     finally:
         server.close()
@@ -252,3 +253,35 @@ def test_phone_call_to_case_with_transcript_through_a_real_worker(
     assert (case.description, link.transcript) == (transcript.text, transcript.text)
     result = Job.fetch(done.transcription_job_id or "", connection=redis_conn).return_value()
     assert result["model_preloaded"] is True  # the worker loaded it before forking
+
+
+def test_a_running_worker_transcribes_what_waited_once_make_run_installed_the_model(
+        app, app_config, phone, clock, redis_conn, speech, ko_zip, tmp_path) -> None:
+    """`make run`'s background install (``model ensure``): no worker restart, nothing re-queued
+    by hand. The zip comes from a local server standing in for the published URL."""
+    clock.set_local("2026-11-27 23:00")
+    target = tmp_path / "models" / "vosk-model-small-cn-0.22"
+    app_config["VOSK_MODEL_PATH"] = app.config["VOSK_MODEL_PATH"] = str(target)
+    zip_server = FileServer(ko_zip)
+    try:
+        with worker_process(app_config) as worker:
+            outcome = phone.call(keys=["4"], voicemail=speech, wait_for_fetch=60)
+            sid = outcome.recording_sid
+            assert sid is not None
+            wait_for(lambda: recording(sid).transcription_status == S.AWAITING_MODEL, 60,
+                     "the voicemail to wait for a model")
+            app.config.update(VOSK_MODEL_URL=zip_server.url("vosk-model-small-cn-0.22.zip"),
+                              VOSK_MODEL_SHA256=hashlib.sha256(ko_zip.read_bytes()).hexdigest())
+            result = app.test_cli_runner().invoke(args=["model", "ensure"])
+            assert result.exit_code == 0, result.output
+            assert "speech model: 已安装" in result.output
+            assert "1 条等待模型的录音已重新排队" in result.output
+            wait_for(lambda: recording(sid).transcription_status in (S.DONE, S.FAILED), 90,
+                     "the transcript")
+            assert worker.poll() is None  # the same worker process, never restarted
+    finally:
+        zip_server.close()
+    done = recording(sid)
+    assert done.transcription_status == S.DONE, done.transcription_error
+    result = Job.fetch(done.transcription_job_id or "", connection=redis_conn).return_value()
+    assert result["model_preloaded"] is True  # loaded in the worker parent before forking

@@ -24,13 +24,13 @@ from redis.exceptions import LockError, RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from call_flows.workdays import WorkCalendar
 from cases import decision_reminders, reminders
-from core import jobs
 from core.clock import system_clock
 from core.config import hotline_zone
 from core.db import db
+from core.jobs import get_app
 from core.queues import CALLS, DEFAULT, connect, job_id, job_is_live, queue
+from core.rate_limit import RateLimiter
 from core.twilio_rest import is_permanent, is_retryable, make_twilio_client
 from followup import calls, queries
 from followup.calls import PlanAction
@@ -38,12 +38,12 @@ from followup.models import AttemptStatus, FollowUp, FollowUpStatus
 from followup.policy import FollowUpPolicy
 from followup.webhooks import SURVEY_FLOW
 from ivr import calllog, outbound
-from workers.rate_limit import RateLimiter
+from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 
-PLACE_JOB = "workers.followup_jobs.place_followup_call"
-SCHEDULE_JOB = "workers.followup_jobs.schedule_followup"
+PLACE_JOB = "followup.jobs.place_followup_call"
+SCHEDULE_JOB = "followup.jobs.schedule_followup"
 CALL_SLOT_KEY = "hotline:followup:call-slot"
 REMINDER_LOCK_KEY = "hotline:followup:reminders"
 _NUDGES = "followup_nudges"
@@ -162,7 +162,7 @@ def init_app(app: Flask) -> None:
 
 def schedule_followup(followup_id: int) -> str:
     """A new follow-up gets its first calling time (or goes to an operator)."""
-    app = jobs.get_app()
+    app = get_app()
     with app.app_context(), db.transaction() as session:
         followup = calls.schedule(session, followup_id, now=_now(app), policy=_policy(app),
                                       calendar=_calendar(app))
@@ -171,7 +171,7 @@ def schedule_followup(followup_id: int) -> str:
 
 def place_followup_call(followup_id: int) -> str:
     """Place the follow-up's next survey call if it is due and inside the calling window."""
-    app = jobs.get_app()
+    app = get_app()
     config = app.config
     with app.app_context():
         now, policy, calendar = _now(app), _policy(app), _calendar(app)
@@ -228,7 +228,7 @@ def _rest_failed(app: Flask, followup_id: int, attempt_id: int, number: int,
 def followups_tick() -> dict[str, int]:
     """Periodic catch-up: schedule new follow-ups, enqueue due calls, write off lost calls.
     Idempotent, so overlapping runs are harmless."""
-    app = jobs.get_app()
+    app = get_app()
     counts = {"scheduled": 0, "calls": 0, "lost": 0}
     with app.app_context():
         now, policy, calendar = _now(app), _policy(app), _calendar(app)
@@ -256,7 +256,7 @@ def _no_liaison_phones(_session: Session, _department_id: int) -> list[str]:
 def send_reminders_job() -> int:
     """Periodic: deadline reminders. A Redis lock keeps concurrent schedulers from doing the
     work twice; the unique ``reminders`` rows make each notice once-only regardless."""
-    app = jobs.get_app()
+    app = get_app()
     connection = _redis(app.config)
     lock = connection.lock(REMINDER_LOCK_KEY, timeout=600) if connection is not None else None
     try:

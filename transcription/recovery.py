@@ -30,16 +30,16 @@ from core.queues import ALL_QUEUES, TRANSCRIPTION, connect, job_is_live, queue
 from ivr.calllog import upsert_recording
 from ivr.models import Recording
 from transcription import twilio_sync
-from transcription.engine import model_problems
-from transcription.pipeline import mark_failed, mark_queued, model_path
-from transcription.statuses import IN_FLIGHT
-from transcription.statuses import TranscriptionStatus as S
-from workers.dispatch import (
+from transcription.dispatch import (
     TRANSCRIBE_JOB,
     TranscriptionPolicy,
     enqueue_transcription,
     transcription_job_id,
 )
+from transcription.engine import model_problems
+from transcription.pipeline import mark_failed, mark_queued, model_path
+from transcription.statuses import IN_FLIGHT
+from transcription.statuses import TranscriptionStatus as S
 
 log = logging.getLogger(__name__)
 

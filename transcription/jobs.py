@@ -18,17 +18,17 @@ from rq import get_current_job
 from rq.job import Job
 from sqlalchemy import select
 
-from core import jobs
 from core.clock import system_clock
 from core.db import db, utcnow
+from core.jobs import get_app
 from core.queues import connect
 from ivr.models import Recording
 from transcription import pipeline, twilio_sync
 from transcription.download import is_twilio_host
 from transcription.engine import loaded_engine, model_problems, preload
-from transcription.model_fetch import ensure_configured_model
+from transcription.model_setup import ensure_configured_model
 from transcription.pipeline import PipelineSettings, RetryLater
-from workers.transcription_recovery import reconcile, requeue_awaiting_model
+from transcription.recovery import reconcile, requeue_awaiting_model
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _note_failure(recording_id: int, exc: BaseException, job: Job | None) -> Non
 
 def transcribe_recording(recording_id: int, force: bool = False) -> dict[str, Any]:
     """Transcribe one recording; idempotent (a done recording is left alone)."""
-    app = jobs.get_app()
+    app = get_app()
     job = get_current_job()
     clock = app.config.get("CLOCK") or system_clock
     with app.app_context():
@@ -109,7 +109,7 @@ def transcribe_recording(recording_id: int, force: bool = False) -> dict[str, An
 
 def reconcile_recordings() -> dict[str, Any]:
     """Periodic: recover abandoned jobs, add missed Twilio recordings, re-enqueue lost ones."""
-    app = jobs.get_app()
+    app = get_app()
     connection = _connection(get_current_job(), app.config)
     lock = connection.lock(RECONCILE_LOCK, timeout=600)
     if not lock.acquire(blocking=False):

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from call_flows.office_hours import OfficeHours, parse_windows
-from call_flows.workdays import Override, WorkCalendar
+from workdays.calendar import Override, WorkCalendar
+from workdays.office_hours import OfficeHours, parse_windows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SPEC = "08:30-12:00,13:30-17:30"

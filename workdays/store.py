@@ -10,8 +10,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from call_flows.models import WorkdayOverride
-from call_flows.workdays import Override, WorkCalendar
+from workdays.calendar import Override, WorkCalendar
+from workdays.models import WorkdayOverride
 
 # Overrides change a few times a year; re-reading them every minute keeps webhooks cheap.
 CACHE_SECONDS = 60.0

@@ -16,7 +16,13 @@ from tqdm import tqdm
 
 from core.db import db
 from ivr.models import Recording
-from transcription.engine import ModelNotFound, forget_engines, get_engine
+from transcription.engine import ModelNotFound, forget_engines, get_engine, model_problems
+from transcription.model_setup import (
+    OFFLINE_COMMAND,
+    auto_install_source,
+    availability,
+    install_if_absent,
+)
 from transcription.model_store import (
     ModelInstallError,
     install_from_url,
@@ -93,7 +99,7 @@ def model_install(url: str | None, sha256: str | None, zip_path: Path | None, na
 
 def _requeue_waiting() -> None:
     """Recordings waiting for a model are transcribed now, without anyone re-queuing."""
-    from workers.transcription_recovery import requeue_awaiting_model
+    from transcription.recovery import requeue_awaiting_model
 
     try:
         with db.transaction() as session:
@@ -106,31 +112,82 @@ def _requeue_waiting() -> None:
                "re-enqueued")
 
 
-@model_cli.command("status")
+@model_cli.command("ensure")
 @with_appcontext
-def model_status_command() -> None:
-    """Which model is active, where, and whether it is usable."""
+def model_ensure() -> None:
+    """Install the active model if it is absent (what `make run` runs in the background).
+
+    From VOSK_MODEL_URL + VOSK_MODEL_SHA256, or else the pinned Mandarin model; resumes an
+    interrupted download. Exit 0 when the model is installed, 1 when it is not.
+    """
+    active = model_path(current_app.config)
+    if not model_problems(active):
+        click.echo(f"[model] 语音模型 / speech model: 已安装 ({active.name})")
+        return
+    source, _why = auto_install_source(current_app.config, active)
+    if source is not None:
+        click.echo(f"[model] 语音模型下载中 / downloading the speech model from {source.url} "
+                   "(in the background; the hotline answers meanwhile)")
+
+    def progress(percent: int) -> None:
+        if percent % 25 == 0 and 0 < percent < 100:
+            click.echo(f"[model] 语音模型 / speech model: 下载中 {percent}%")
+
+    state = install_if_absent(current_app.config, active, on_progress=progress)
+    click.echo(f"[model] 语音模型 / speech model: {state.text}")
+    if state.state == "installed":
+        forget_engines()
+        _requeue_waiting()
+        return
+    sys.exit(1)
+
+
+def model_folders(models_dir: Path, active: Path) -> list[Path]:
+    """Installed models beside the active one: folders that look like a Vosk model."""
+    if not models_dir.is_dir():
+        return []
+    return sorted(p for p in models_dir.iterdir()
+                  if p.is_dir() and not p.name.startswith(".") and p != active
+                  and not model_problems(p))
+
+
+@model_cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@with_appcontext
+def model_status_command(as_json: bool) -> None:
+    """Which model is active, where, and whether it is usable (已安装 / 下载中 / 不可用)."""
     active = model_path(current_app.config)
     status = model_status(active)
-    mark = "✓" if status.looks_valid else "✗"
-    click.echo(f"{mark} 当前模型 / active model: {status.message}")
-    configured = current_app.config.get("VOSK_MODEL_PATH")
-    click.echo(f"  来源 / from: {'VOSK_MODEL_PATH' if configured else 'default path'}")
-    others = sorted(p for p in active.parent.glob("*")
-                    if p.is_dir() and not p.name.startswith(".") and p != active)
-    for other in others:
-        click.echo(f"  其他 / also installed: {other}")
+    state = availability(current_app.config, active)
+    others = model_folders(active.parent, active)
+    waiting = _awaiting_model_count()
+    if as_json:
+        click.echo(json.dumps({**state.as_dict(), "path": str(active),
+                               "others": [str(p) for p in others],
+                               "awaiting_model": waiting}, ensure_ascii=False))
+    else:
+        mark = "✓" if status.looks_valid else "✗"
+        click.echo(f"{mark} 语音模型 / speech model: {state.text}")
+        click.echo(f"  当前模型 / active model: {status.message}")
+        configured = current_app.config.get("VOSK_MODEL_PATH")
+        click.echo(f"  来源 / from: {'VOSK_MODEL_PATH' if configured else 'default path'}")
+        for other in others:
+            click.echo(f"  其他 / also installed: {other}")
+        if waiting is not None:
+            click.echo(f"  {label(S.AWAITING_MODEL)} / awaiting the model: {waiting}")
+        if not status.looks_valid:
+            click.echo(f"  install one: {OFFLINE_COMMAND} (or --url URL --sha256 HEX)")
+    if not status.looks_valid:
+        sys.exit(1)
+
+
+def _awaiting_model_count() -> int | None:
     try:
         with db.transaction() as session:
-            waiting = session.scalar(select(func.count()).select_from(Recording).where(
+            return session.scalar(select(func.count()).select_from(Recording).where(
                 Recording.transcription_status == S.AWAITING_MODEL)) or 0
-        click.echo(f"  {label(S.AWAITING_MODEL)} / awaiting the model: {waiting}")
     except Exception:  # an unmigrated database must not hide the model status
-        pass
-    if not status.looks_valid:
-        click.echo("  install one: flask --app app model install --zip FILE "
-                   "(or --url URL --sha256 HEX)")
-        sys.exit(1)
+        return None
 
 
 # ---------------------------------------------------------------- transcribe
@@ -240,7 +297,7 @@ def _recording_line(recording: Recording) -> str:
 @with_appcontext
 def jobs_failed() -> None:
     """Failed jobs (RQ) and failed recordings, with their reasons."""
-    from workers.transcription_recovery import failed_jobs
+    from transcription.recovery import failed_jobs
 
     jobs = failed_jobs(_redis())
     click.echo(f"失败任务 / failed jobs: {len(jobs)}")
@@ -265,8 +322,8 @@ def jobs_failed() -> None:
 @with_appcontext
 def jobs_requeue(ident: str | None, all_: bool, force: bool) -> None:
     """Requeue a job id, a RecordingSid (or recording id), or --all failures."""
-    from workers.dispatch import TranscriptionPolicy
-    from workers.transcription_recovery import failed_jobs, requeue_job, requeue_recording
+    from transcription.dispatch import TranscriptionPolicy
+    from transcription.recovery import failed_jobs, requeue_job, requeue_recording
 
     if bool(ident) == all_:
         raise click.UsageError("give a job id / RecordingSid, or --all")

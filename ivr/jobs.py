@@ -1,4 +1,4 @@
-"""Job: write webhook requests queued in Redis to the call log, then act on what they say."""
+"""The IVR's job: write webhook requests queued in Redis to the call log, then act on them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from core.jobs import get_app
 from core.queues import connect
 from ivr.eventlog import drain
 from ivr.models import Recording
-from workers.dispatch import recording_dispatcher
 
 log = logging.getLogger(__name__)
 FILING_BATCH = 100
@@ -30,7 +29,8 @@ def drain_call_log() -> int:
     entries were written.
     """
     app = get_app()
-    dispatch = recording_dispatcher(app.config)
+    # The hand-off of completed recordings the app was built with (transcription).
+    dispatch = app.extensions["ivr_runtime"].on_recording_completed
 
     def transcribe(recordings: list[Recording]) -> None:
         for recording in recordings:

@@ -6,7 +6,7 @@ from rq import Queue
 
 from core.queues import TRANSCRIPTION, job_id
 from tests.transcription.support import drain_call_log
-from workers.dispatch import enqueue_transcription, recording_dispatcher, transcription_job_id
+from transcription.dispatch import enqueue_transcription, recording_dispatcher, transcription_job_id
 
 
 def test_job_id_is_valid_for_rq():

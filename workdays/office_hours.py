@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from call_flows.workdays import DEFAULT_TZ, WorkCalendar
+from workdays.calendar import DEFAULT_TZ, WorkCalendar
 
 # Administrators type the spec in Chinese input methods too: accept 、；and dash variants.
 _WINDOW_SEPARATORS = re.compile(r"[,;、\n]+")

@@ -18,10 +18,10 @@ from ivr.calllog import upsert_recording
 from ivr.models import Call, Recording
 from tests.transcription.support import RecordingTwilioHttp, configure
 from transcription import twilio_sync
+from transcription.dispatch import TranscriptionPolicy, enqueue_transcription
 from transcription.models import SyncMark
+from transcription.recovery import reconcile, requeue_recording
 from transcription.statuses import TranscriptionStatus as S
-from workers.dispatch import TranscriptionPolicy, enqueue_transcription
-from workers.transcription_recovery import reconcile, requeue_recording
 
 SID = "AC" + "1" * 32
 LATER = timedelta(hours=1)
@@ -185,7 +185,7 @@ def test_a_retry_nobody_will_run_is_replaced(app, redis_conn) -> None:
     # A worker without --with-scheduler never enqueues scheduled retries.
     recording = add("RE1", status=S.QUEUED, transcription_job_id="transcribe-RE1")
     queue = Queue(TRANSCRIPTION, connection=redis_conn)
-    job = queue.enqueue_at(utcnow() - timedelta(hours=1), "workers.transcription_jobs."
+    job = queue.enqueue_at(utcnow() - timedelta(hours=1), "transcription.jobs."
                            "transcribe_recording", recording.id, job_id="transcribe-RE1")
     assert job.get_status() == "scheduled"
     assert run(app, redis_conn, utcnow() + LATER).requeued == ["RE1"]
@@ -194,8 +194,8 @@ def test_a_retry_nobody_will_run_is_replaced(app, redis_conn) -> None:
 
 
 def test_reconciliation_is_a_periodic_job() -> None:
+    from transcription.jobs import reconcile_recordings
     from workers.periodic import PERIODIC, _resolve
-    from workers.transcription_jobs import reconcile_recordings
 
     entry = next(p for p in PERIODIC if p.name == "transcription-reconcile")
     assert _resolve(entry.func) is reconcile_recordings and entry.interval <= 60
@@ -211,13 +211,13 @@ def test_an_orphan_is_found_in_minutes_not_ten(app, redis_conn) -> None:
 def test_a_retry_stranded_for_four_minutes_is_replaced(app, redis_conn) -> None:
     recording = add("RE1", status=S.QUEUED, transcription_job_id="transcribe-RE1")
     Queue(TRANSCRIPTION, connection=redis_conn).enqueue_at(
-        utcnow() - timedelta(minutes=4), "workers.transcription_jobs.transcribe_recording",
+        utcnow() - timedelta(minutes=4), "transcription.jobs.transcribe_recording",
         recording.id, job_id="transcribe-RE1")
     assert run(app, redis_conn, utcnow() + timedelta(minutes=6)).requeued == ["RE1"]
 
 
 def test_an_operator_can_retry_or_redo_a_recording(app, redis_conn) -> None:
-    from workers.transcription_recovery import retry_transcription
+    from transcription.recovery import retry_transcription
 
     recording = add("RE1", status=S.DONE, transcription_job_id="transcribe-RE1")
     session = db.session  # the scoped session: ``fresh`` replaces the one behind it

@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 
 from cases.ledger import sweep_overdue
-from core import jobs
 from core.clock import system_clock
 from core.config import hotline_zone
 from core.db import db
+from core.jobs import get_app
 
 log = logging.getLogger(__name__)
 
 
 def sweep_overdue_job() -> int:
     """Periodic: mark overdue cases hanging (挂账); idempotent, so overlapping runs are harmless."""
-    app = jobs.get_app()
+    app = get_app()
     clock = app.config.get("CLOCK") or system_clock
     with app.app_context(), db.transaction() as session:
         count = sweep_overdue(session, clock(), hotline_zone(app.config))
