@@ -62,8 +62,8 @@ def file_case(
     local date of ``registered_at``, when the centre took the case in (default ``now``; a
     spreadsheet of requests the centre collected passes their receipt time, so a case
     received on 12-03 and imported later is numbered and due as of 12-03); ``number`` is one
-    reserved earlier (a voicemail's, already read back to the caller) and is used instead. Raises :class:`InvalidInput` with per-field
-    Chinese messages.
+    reserved earlier (a voicemail's, already read back to the caller) and is used instead.
+    Raises :class:`InvalidInput` with per-field Chinese messages.
     """
     errors = FieldErrors()
     if channel not in CHANNEL_CODES:

@@ -12,6 +12,7 @@ from console.auth import current_user
 from console.forms import posted
 from console.models import ROLE_LABELS
 from console.recording_state import model_wait_notice, problem_of
+from core.centre import CENTRE_NAME
 
 LOW_CONFIDENCE = 0.6
 # Ids and raw lists in audit events that mean nothing to a reader.
@@ -96,6 +97,7 @@ def init_app(app: Flask) -> None:
             "flashes": lambda: get_flashed_messages(with_categories=True),
             "labels": labels,
             "ROLE_LABELS": ROLE_LABELS,
+            "CENTRE_NAME": CENTRE_NAME,
             "LOW_CONFIDENCE": LOW_CONFIDENCE,
             "today": web.today,
             "unread_notifications": unread_notifications,

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from core.centre import CENTRE_NAME
+
 DEFAULT_SIGNATURE = "【奉化8718】"
 DEFAULT_HOTLINE = "0574-88888718"
 
@@ -56,7 +58,6 @@ TEMPLATES: dict[str, str] = {
 # handsets show it in pieces; the answer is shortened to fit, the phone (key 9) reads it all.
 SMS_MAX_CHARS = 134
 ELLIPSIS = "…"
-CENTRE_NAME = "企业服务中心"
 # The kinds of a reply in a summary (the case domain's ``ReplyKind`` values, stored in the
 # message's parameters); any other kind is an answer (答复).
 PROGRESS = "progress"
