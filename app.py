@@ -17,16 +17,27 @@ from call_flows.engine import FlowEngine, VoiceSettings
 from call_flows.flow import FlowError, load_flows
 from call_flows.hooks import HookRegistry, HookServices, default_registry
 from call_flows.validator import validate_flow
+from callqueue import ivr_hooks as queue_hooks
+from callqueue.cli import queue_cli
+from callqueue.jobs import end_wrapup_job, placement_job
+from callqueue.live import LiveBus
+from callqueue.placement import InlinePlacer, QueuedPlacer, thread_fallback
+from callqueue.runtime import QueueRuntime, runtime_from_config
+from callqueue.webhooks import bp as queue_webhooks
 from cases.call_log import use_call_log
 from cases.deadlines import use_office_hours
+from console.operators_cli import operators_cli
 from core import config as config_module
 from core.bulkhead import Bulkhead
 from core.clock import system_clock
 from core.db import db
 from core.files import private_directory, restrict_new_files
 from core.models import import_all_models
-from core.queues import DEFAULT, connect_fast
+from core.queues import CALLS, DEFAULT, connect_fast
+from core.security_headers import add_security_headers
 from core.sessions import BrowserSessionInterface
+from extraction.cli import speech_cli
+from extraction.listeners import subscribe_listeners
 from followup.queries import is_survey_comment
 from followup.survey_hooks import rating_options
 from ivr.eventlog import CallLogQueue
@@ -69,6 +80,7 @@ def build_hooks() -> HookRegistry:
     registry = default_registry()
     for name in HOOK_PROVIDERS:
         importlib.import_module(name).register(registry)
+    queue_hooks.register(registry)
     return registry
 
 
@@ -131,6 +143,45 @@ def _call_log_queue(config: Mapping[str, Any]) -> CallLogQueue | None:
     return CallLogQueue(connect_fast(config["REDIS_URL"]), drain_queue=DEFAULT)
 
 
+class _RqWrapUpTimer:
+    """Ends an operator's wrap-up on time: a job scheduled for that moment."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def end_at(self, agent_id: int, at: datetime) -> None:
+        from redis.exceptions import RedisError
+        from rq import Queue
+
+        try:
+            Queue(CALLS, connection=self.connection).enqueue_at(
+                at, end_wrapup_job, agent_id, result_ttl=0, failure_ttl=86400)
+        except RedisError as exc:  # the periodic tick and every dispatch end it too
+            log.warning("could not schedule the end of a wrap-up (%s)", exc)
+
+
+def build_queue_runtime(app: Flask, clock: Any, office_hours: Any) -> QueueRuntime:
+    """The call queue's runtime: live events through Redis pub/sub, devices rung by jobs on
+    the ``calls`` queue (a thread while Redis is away), or in the request without Redis."""
+    url = app.config.get("REDIS_URL")
+    connection = connect_fast(url) if url else None
+    runtime = runtime_from_config(app.config, clock=clock, bus=LiveBus(connection),
+                                  office_hours=office_hours)
+    if connection is None:
+        runtime.placer = InlinePlacer(runtime, db.session)
+        return runtime
+
+    def enqueue(what: str, items: list[Any]) -> None:
+        from rq import Queue
+
+        Queue(CALLS, connection=connection).enqueue(placement_job, what, items, result_ttl=0,
+                                                    failure_ttl=7 * 86400)
+
+    runtime.placer = QueuedPlacer(enqueue, thread_fallback(app, runtime))
+    runtime.wrapup_timer = _RqWrapUpTimer(connection)
+    return runtime
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the hotline app; ``config`` overrides values read from the environment."""
     settings = config_module.from_env()
@@ -148,6 +199,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if proxies:
         # Client address (login throttle, logs) and scheme as the trusted proxies saw them.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    add_security_headers(app)  # HSTS over https
     # Webhooks keep threads of their own whatever the public pages are waiting on.
     app.wsgi_app = Bulkhead(app.wsgi_app, int(app.config["WEB_PUBLIC_SLOTS"]))  # type: ignore[method-assign]
     logging.basicConfig(
@@ -174,12 +226,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     attach_phone_menu(engine, registry, clock=clock, tz=tz,
                       ttl=float(app.config.get("KB_PHONE_MENU_TTL", 10)))
     app.extensions["calendars"] = calendars
+    queue_runtime = build_queue_runtime(
+        app, clock, lambda: OfficeHours(windows, calendars.get(), tz))
+    app.extensions["queue_runtime"] = queue_runtime
     # The console's "retry" button (the console does not import the workers package).
     app.extensions["transcription_retry"] = transcription_retrier(app.config)
     app.extensions["ivr_runtime"] = IvrRuntime(
         engine=engine,
         clock=clock,
-        services=HookServices(office_open=office_open, calendars=calendars, tz=tz),
+        services=HookServices(office_open=office_open, calendars=calendars, tz=tz,
+                              queue=queue_runtime),
         on_recording_completed=app.config.get("ON_RECORDING_COMPLETED")
         or recording_dispatcher(app.config),
         call_log=_call_log_queue(app.config),
@@ -189,8 +245,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         _load(spec)(app)
     for spec in BLUEPRINTS:
         app.register_blueprint(_load(spec))
+    app.register_blueprint(queue_webhooks)
     for spec in CLI_GROUPS:
         app.cli.add_command(_load(spec))
+    app.cli.add_command(queue_cli)
+    app.cli.add_command(operators_cli)
+    # Case fields read from what callers said (extraction/).
+    subscribe_listeners()
+    app.cli.add_command(speech_cli)
 
     if app.config.get("TWILIO_SIGNATURE_BYPASS_REFUSED"):
         log.error("TWILIO_SIGNATURE_BYPASS refused: PUBLIC_BASE_URL is https (a real deployment);"

@@ -104,6 +104,10 @@ class VoiceSettings:
     def recording_callback_url(self) -> str:
         return f"{self.base_url}/ivr/recording"
 
+    def queue_url(self, path: str) -> str:
+        """The queue's own webhooks (``waitUrl``, keys while waiting, the operator's leg)."""
+        return f"{self.base_url}/ivr/queue/{path}"
+
     @property
     def fallback_recorded_url(self) -> str:
         """The action of the apology's ``<Record>`` (``/ivr/fallback``, message recorded)."""
@@ -205,6 +209,7 @@ class FlowEngine:
             "menu": self._render_gather,
             "input": self._render_gather,
             "dial": self._render_dial,
+            "enqueue": self._render_enqueue,
             "record": self._render_record,
         }
 
@@ -272,6 +277,7 @@ class FlowEngine:
             "dial": self._on_dial,
             "record": self._on_record,
             "empty": self._on_empty,
+            "queue": self._on_queue,
         }.get(event)
         if handler is None:
             raise FlowError(f"unknown event {event!r}")
@@ -354,6 +360,29 @@ class FlowEngine:
             self._enter(flow, node.next or "", ctx, result, _Counters())
         else:
             self._enter(flow, node.on_no_answer or "", ctx, result, _Counters())
+
+    def _on_queue(self, flow: Flow, node: Node, ctx: CallContext, result: StepResult,
+                  counters: _Counters, digits: str | None) -> None:
+        """The ``<Enqueue>`` action: the caller left the queue (Twilio's ``QueueResult``).
+
+        The node's hook is called with the queue result and says how it ended: talked to an
+        operator (``next``), one of the node's ``outcomes``, gone (hang up) or failed
+        (``on_no_answer``).
+        """
+        queue_result = ctx.params.get("QueueResult", "") or "error"
+        result.events.append(LogEvent("queue", node.id, None, queue_result))
+        left = self._call_hook(node.hook or "", ctx, queue_result, result)
+        self._apply_hook(left, result, ctx)
+        outcome = left.outcome or "failed"
+        if outcome == "gone":
+            result.twiml.hangup()
+            return
+        if outcome == "answered":
+            result.updates["reached_operator"] = "1"
+            target = node.next
+        else:
+            target = node.outcomes.get(outcome) or node.on_no_answer
+        self._enter(flow, target or "", ctx, result, _Counters())
 
     def _on_empty(self, flow: Flow, node: Node, ctx: CallContext, result: StepResult,
                   counters: _Counters, digits: str | None) -> None:
@@ -490,6 +519,27 @@ class FlowEngine:
             else:
                 dial.number(target)
         response.append(dial)
+
+    def _render_enqueue(self, visit: _Visit) -> None:
+        """Put the caller in the queue the node's hook chose (``<Enqueue>`` with the queue's
+        ``waitUrl``), or, when the hook did not queue them, go on to that outcome's node."""
+        node, ctx, result = visit.node, visit.ctx, visit.result
+        joined = self._call_hook(node.hook or "", ctx, None, result)
+        self._apply_hook(joined, result, ctx)
+        if joined.outcome or not joined.queue:
+            outcome = joined.outcome or "unavailable"
+            result.events.append(LogEvent("queue", node.id, None, outcome))
+            self._chain(visit, node.outcomes.get(outcome) or node.on_no_answer)
+            return
+        settings = self.settings
+        self._prompt(result.twiml, node)
+        result.twiml.enqueue(
+            joined.queue,
+            action=settings.step_url(visit.flow.name, node.id, "queue", ctx.state),
+            method="POST",
+            wait_url=settings.queue_url("wait"),
+            wait_url_method="POST",
+        )
 
     def _render_record(self, visit: _Visit) -> None:
         node, settings, response = visit.node, self.settings, visit.result.twiml

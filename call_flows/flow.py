@@ -10,7 +10,16 @@ import yaml
 
 FLOWS_DIR = Path(__file__).parent / "flows"
 DTMF_KEYS = frozenset("0123456789*#")
-NODE_TYPES = frozenset({"say", "menu", "input", "branch", "hook", "dial", "record", "hangup"})
+NODE_TYPES = frozenset({"say", "menu", "input", "branch", "hook", "dial", "enqueue", "record",
+                        "hangup"})
+# How a caller can leave an ``enqueue`` node's queue other than talking to an operator: the
+# node names the node each leads to (``outcomes``), all of them required.
+QUEUE_OUTCOMES: dict[str, str] = {
+    "unavailable": "无空闲坐席",  # nobody on duty for the area: not queued at all
+    "timeout": "等待超时",  # waited the longest allowed
+    "callback": "预约回电",  # pressed 1 while waiting
+    "voicemail": "留言",  # pressed 2 while waiting
+}
 # Option targets with a meaning of their own rather than a node id.
 REPEAT = "repeat"
 
@@ -57,6 +66,8 @@ class Node:
     max_digits: int = 20
     finish_on_key: str = "#"
     label: str = ""
+    # enqueue: outcome (QUEUE_OUTCOMES) → node id.
+    outcomes: dict[str, str] = field(default_factory=dict)
 
     def targets(self) -> list[tuple[str, str]]:
         """(label, node id) for every edge leaving this node, for validation and diagrams."""
@@ -73,6 +84,8 @@ class Node:
         ):
             if target:
                 edges.append((label, target))
+        for outcome, target in self.outcomes.items():
+            edges.append((QUEUE_OUTCOMES.get(outcome, outcome), target))
         if self.no_input and self.no_input.target:
             edges.append(("无按键", self.no_input.target))
         if self.invalid and self.invalid.target:
@@ -95,7 +108,11 @@ class Flow:
             raise FlowError(f"flow {self.name!r} has no node {node_id!r}") from None
 
 
-class _StrictLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (ten times faster: every app start loads the flows).
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last)."""
 
 
@@ -140,7 +157,7 @@ def _option(key: str, raw: Any, where: str) -> Option:
 _NODE_FIELDS = {
     "type", "prompt", "audio", "next", "options", "timeout", "no_input", "invalid", "condition",
     "if_true", "if_false", "hook", "on_no_answer", "on_empty", "max_length", "max_digits",
-    "finish_on_key", "label",
+    "finish_on_key", "label", "outcomes",
 }
 
 
@@ -163,6 +180,9 @@ def parse_flow(data: Any, *, name: str, source: str = "") -> Flow:
             str(key): _option(str(key), value, where)
             for key, value in (raw.get("options") or {}).items()
         }
+        outcomes = raw.get("outcomes") or {}
+        if not isinstance(outcomes, dict):
+            raise FlowError(f"{where}: 'outcomes' must map an outcome to a node id")
         nodes[str(node_id)] = Node(
             id=str(node_id),
             type=str(raw.get("type", "")),
@@ -183,6 +203,7 @@ def parse_flow(data: Any, *, name: str, source: str = "") -> Flow:
             max_digits=int(raw.get("max_digits", 20)),
             finish_on_key=str(raw.get("finish_on_key", "#")),
             label=str(raw.get("label", "")),
+            outcomes={str(k): str(v) for k, v in outcomes.items()},
         )
     return Flow(
         name=name,

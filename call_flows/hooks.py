@@ -33,6 +33,8 @@ class HookServices(Mapping[str, Any]):
     office_open: Callable[[datetime], bool] | None = None
     calendars: CalendarSource | None = None
     tz: ZoneInfo | None = None
+    # The call queue's runtime (``callqueue.runtime.QueueRuntime``), for its hooks.
+    queue: Any = None
 
     def __getitem__(self, key: str) -> Any:
         if key not in self._names():
@@ -72,8 +74,15 @@ class HookResult:
     updates: dict[str, str] = field(default_factory=dict)
     # For input nodes: the input was not acceptable, count it as an invalid try.
     invalid: bool = False
+    # For enqueue nodes: the queue to wait in, or how the caller left it / was not queued
+    # (``unavailable``, ``timeout``, ``callback``, ``voicemail``; ``answered``, ``gone``,
+    # ``failed``).
+    queue: str | None = None
+    outcome: str | None = None
 
 
+# Key 1 of the queue's offer, when the queue package is not installed.
+CALLBACK_UNAVAILABLE = "抱歉，暂时无法预约回电，请您留言。"
 # Key 9's status look-up, when the cases package is not installed.
 CASE_STATUS_UNAVAILABLE = "抱歉，进度查询功能暂未开通。"
 
@@ -95,6 +104,10 @@ class HookRegistry:
                 "survey_rating_chosen", "survey_rating_confirmed", "survey_comment_saved",
             )
         }
+        # Without the queue nobody is on duty: offered a callback or voicemail at once.
+        self.optional_hooks["queue_join"] = HookResult(outcome="unavailable")
+        self.optional_hooks["queue_callback"] = HookResult(
+            prompts=[CALLBACK_UNAVAILABLE], next="voicemail")
         # Without the look-up there is nothing to verify: back to the main menu.
         for name in ("case_status", "case_status_verified"):
             self.optional_hooks[name] = HookResult(prompts=[CASE_STATUS_UNAVAILABLE],
@@ -118,7 +131,8 @@ class HookRegistry:
         """What a node whose hook is not registered answers instead (a fresh copy)."""
         fallback = self.optional_hooks.get(name, HookResult())
         return HookResult(prompts=list(fallback.prompts), next=fallback.next,
-                          updates=dict(fallback.updates), invalid=fallback.invalid)
+                          updates=dict(fallback.updates), invalid=fallback.invalid,
+                          queue=fallback.queue, outcome=fallback.outcome)
 
     def known_hook_names(self) -> set[str]:
         return set(self.hooks) | set(self.optional_hooks)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from call_flows.flow import DTMF_KEYS, NODE_TYPES, REPEAT, Flow, Node
+from call_flows.flow import DTMF_KEYS, NODE_TYPES, QUEUE_OUTCOMES, REPEAT, Flow, Node
 from call_flows.hooks import HookRegistry
 
 TERMINAL_TYPES = frozenset({"hangup"})
-NEEDS_PROMPT = frozenset({"say", "menu", "input", "record", "dial"})
+NEEDS_PROMPT = frozenset({"say", "menu", "input", "record", "dial", "enqueue"})
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def _node_problems(flow: Flow, node: Node, registry: HookRegistry) -> list[Probl
             add("a menu needs options")
         if node.no_input is None or node.invalid is None:
             add("a menu needs 'no_input' and 'invalid' handling so callers are never stuck")
-    if node.type in {"say", "hook", "record", "dial"} and not node.next:
+    if node.type in {"say", "hook", "record", "dial", "enqueue"} and not node.next:
         add("dead end: no 'next' node", "error")
     if node.type == "input":
         if not node.hook:
@@ -66,6 +66,20 @@ def _node_problems(flow: Flow, node: Node, registry: HookRegistry) -> list[Probl
         add(f"unknown hook {node.hook!r}")
     if node.type == "dial" and not node.on_no_answer:
         add("a dial needs 'on_no_answer' (e.g. voicemail)")
+    if node.outcomes and node.type != "enqueue":
+        add("only an enqueue node has 'outcomes'")
+    if node.type == "enqueue":
+        if not node.hook:
+            add("an enqueue needs a 'hook' that puts the caller in the queue")
+        if not node.on_no_answer:
+            add("an enqueue needs 'on_no_answer' for a queue that fails (e.g. voicemail)")
+        missing = [o for o in QUEUE_OUTCOMES if o not in node.outcomes]
+        if missing:
+            add(f"an enqueue needs 'outcomes' for {', '.join(missing)}")
+        unknown = sorted(set(node.outcomes) - set(QUEUE_OUTCOMES))
+        if unknown:
+            add(f"unknown outcome(s) {', '.join(unknown)} (expected "
+                f"{', '.join(QUEUE_OUTCOMES)})")
     if node.type == "record":
         if not node.max_length:
             add("a record needs 'max_length'")

@@ -147,6 +147,7 @@ def unlink(session: Session, case_id: int, *, reason: str, actor: Actor,
     if target is not None:
         record_event(session, target, actor=actor, action="duplicate_unlinked", now=now,
                      after={"unlinked_case": case.number}, note=note)
+    sms.case_unlinked(session, case, now)
     return case
 
 

@@ -1,7 +1,8 @@
 """What happened to a case, announced to whoever listens (follow-up, texts, reports).
 
 ``cases`` never imports the packages that react to it: the lifecycle publishes a small event
-(:class:`CaseAnswered`, :class:`RatingRecorded`, :class:`RecordingTranscribed`) and the
+(:class:`CaseAnswered`, :class:`RatingRecorded`, :class:`RecordingTranscribed`,
+:class:`CaseTextArrived`) and the
 listeners subscribed at start-up (``subscribe``, usually from an ``init_app``) run inside the
 same transaction, in subscription order. A listener that raises aborts the step, exactly as
 if the code were inline.
@@ -50,8 +51,20 @@ class RecordingTranscribed:
     now: datetime
 
 
-Event = CaseAnswered | RatingRecorded | RecordingTranscribed
-E = TypeVar("E", CaseAnswered, RatingRecorded, RecordingTranscribed)
+@dataclass(frozen=True)
+class CaseTextArrived:
+    """A case got words to read: the text it was filed with, or a voicemail's transcript."""
+
+    session: Session
+    case: Case
+    text: str
+    source: str  # description | transcript
+    recording_id: int | None
+    now: datetime
+
+
+Event = CaseAnswered | RatingRecorded | RecordingTranscribed | CaseTextArrived
+E = TypeVar("E", CaseAnswered, RatingRecorded, RecordingTranscribed, CaseTextArrived)
 Listener = Callable[[Any], Any]
 
 # event type -> {listener key -> listener}; keyed so repeated app start-ups (tests) never

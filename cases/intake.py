@@ -10,6 +10,7 @@ from cases.actors import Actor
 from cases.audit import record_event, snapshot
 from cases.case_models import Case
 from cases.deadlines import Deadlines, calendar_for
+from cases.events import CaseTextArrived, publish
 from cases.fields import (
     FieldErrors,
     category_errors,
@@ -116,4 +117,6 @@ def file_case(
     # A voicemail's placeholder has no words, but the caller's menu choice is evidence.
     store_suggestions(session, case, "" if text == VOICEMAIL_PLACEHOLDER else text,
                       source="description", now=now)
+    if text != VOICEMAIL_PLACEHOLDER:
+        publish(CaseTextArrived(session, case, text, "description", None, now))
     return case

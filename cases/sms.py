@@ -43,7 +43,14 @@ def case_merged(session: Session, case: Case, earlier: Case,
     """Tell the merged case's contact that the request is handled under ``earlier``."""
     return receipts.case_merged(session, case_id=case.id, number=case.number,
                                 phone=case.contact_phone, earlier_id=earlier.id,
-                                earlier_number=earlier.number, now=now)
+                                earlier_number=earlier.number,
+                                earlier_phone=earlier.contact_phone, now=now)
+
+
+def case_unlinked(session: Session, case: Case, now: datetime) -> SmsMessage | None:
+    """Tell the contact that the merge was undone: the case goes on under its own number."""
+    return receipts.case_unlinked(session, case_id=case.id, number=case.number,
+                                  phone=case.contact_phone, now=now)
 
 
 def case_answered(session: Session, case: Case, now: datetime) -> SmsMessage | None:

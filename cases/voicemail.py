@@ -44,7 +44,7 @@ from cases.duplicates import DUPLICATE_WINDOW, find_duplicate
 from cases.duplicates import duplicate_query as _duplicate_query
 from cases.enterprises import enterprises_for_phone, phone_or_none
 from cases.errors import InvalidInput
-from cases.events import RecordingTranscribed, publish
+from cases.events import CaseTextArrived, RecordingTranscribed, publish
 from cases.fields import category_errors
 from cases.intake import VOICEMAIL_PLACEHOLDER, file_case
 from cases.models import Enterprise, EnterprisePhone
@@ -622,6 +622,8 @@ def transcript_ready(
     session.flush()
     store_suggestions(session, case, _suggestion_text(session, case), source="transcript",
                       now=now)
+    if text:
+        publish(CaseTextArrived(session, case, text, "transcript", recording_id, now))
     return case
 
 

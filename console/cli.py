@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from cases.errors import CaseError
-from console import users
+from console import throttle, users
 from console.models import ROLE_LABELS, ROLES, User
 from core.clock import system_clock
 from core.db import db
@@ -79,6 +79,15 @@ def disable_command(username: str) -> None:
         user.active = False
         user.end_sessions()
     click.echo(f"已停用 {username}")
+
+
+@users_cli.command("unlock")
+@click.argument("username")
+def unlock_command(username: str) -> None:
+    """Clear an account's sign-in failure counts at every address (console.throttle)."""
+    with db.transaction() as session:
+        cleared = throttle.unlock(session, username)
+    click.echo(f"已解除 {username} 的登录限制（清除{cleared}条计数）")
 
 
 @users_cli.command("list")

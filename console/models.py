@@ -59,11 +59,15 @@ class User(Base):
 
 
 class LoginCounter(Base):
-    """Failed sign-ins of one username or one client address in the current window."""
+    """Failed sign-ins of one account from one address (``pair``), or from one address at
+    all (``ip``), and until when the next try must wait (console.throttle)."""
 
     __tablename__ = "login_counters"
 
-    scope: Mapped[str] = mapped_column(String(8), primary_key=True)  # "user" or "ip"
-    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)  # "pair" or "ip"
+    subject: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # The last charged try: the counts restart a window after it.
     window_start: Mapped[datetime] = mapped_column(UtcDateTime)
     failures: Mapped[int]
+    blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    username: Mapped[str | None] = mapped_column(String(64), index=True)

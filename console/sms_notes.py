@@ -21,11 +21,14 @@ from cases.case_models import Case
 from core.phones import is_mobile
 from messaging.gateway import configured
 from messaging.models import SmsMessage, SmsStatus
+from messaging.texts import ENTERPRISE_KINDS
 
 # Who a text of each kind is for, and what it is about.
 KIND_LABELS: dict[str, str] = {
     "voicemail_filed": "受理回执",
     "case_merged": "并单告知",
+    "case_merged_other": "并单告知",
+    "case_unlinked": "取消并单告知",
     "case_answered": "答复告知",
     "case_progress": "进度告知",
     "dept_assigned": "新交办通知",
@@ -37,8 +40,6 @@ KIND_LABELS: dict[str, str] = {
     "overdue": "催办",
     "escalated": "督办",
 }
-ENTERPRISE_KINDS = frozenset({"voicemail_filed", "case_merged", "case_answered",
-                              "case_progress"})
 NO_SENDER = "未配置短信发送号码"
 DELIVERY_LABELS: dict[str, str] = {
     "queued": "运营商排队中",

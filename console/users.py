@@ -61,7 +61,7 @@ def create_user(session: Session, *, username: str, display_name: str, role: str
     if role not in ROLES:
         errors["role"] = "请选择角色"
     department_id = _department_id(session, role, department, errors)
-    problem = password_problem(password or "")
+    problem = password_problem(password or "", user_inputs=(username, name))
     if problem:
         errors["password"] = problem
     number = _phone(phone, errors)
@@ -112,7 +112,7 @@ def update_user(session: Session, user_id: int, *, display_name: str, role: str,
 def set_password(session: Session, user_id: int, password: str, *, now: datetime) -> User:
     """Replace the password; sessions signed in with the old one stop working."""
     user = get_user(session, user_id)
-    problem = password_problem(password or "")
+    problem = password_problem(password or "", user_inputs=(user.username, user.display_name))
     if problem:
         raise InvalidInput({"password": problem})
     user.password_hash = hash_password(password)

@@ -15,6 +15,7 @@ from console import (  # noqa: F401  (importing registers the routes)
     views_notifications,
     views_queue,
     views_reports,
+    views_suggestions,
     views_supervisor,
 )
 from console.blueprint import ROUTE_ROLES, bp

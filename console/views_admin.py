@@ -12,7 +12,7 @@ from call_flows.mermaid import to_mermaid
 from cases.departments import ATTENDING_ONLY_KINDS, KIND_LABELS
 from cases.errors import InvalidInput
 from cases.models import Department
-from console import admin, users
+from console import admin, throttle, users
 from console.auth import ADMINS, current_user
 from console.blueprint import route
 from console.models import ROLE_LABELS, User
@@ -64,6 +64,18 @@ def admin_user_update(user_id: int) -> Any:
         return account
 
     return perform(call, success=lambda u: f"用户 {u.username} 已更新",
+                   redirect_to=url_for("console.admin_users"), on_error=_users_page)
+
+
+@route("/admin/users/<int:user_id>/unlock", roles=ADMINS, methods=("POST",))
+def admin_user_unlock(user_id: int) -> Any:
+    """解除登录限制: clear the account's sign-in failure counts (console.throttle)."""
+    def call() -> User:
+        account = users.get_user(db.session, user_id)
+        throttle.unlock(db.session, account.username)
+        return account
+
+    return perform(call, success=lambda u: f"已解除 {u.username} 的登录限制",
                    redirect_to=url_for("console.admin_users"), on_error=_users_page)
 
 

@@ -21,7 +21,7 @@ HOME_BY_ROLE: dict[str, str] = {
     "supervisor": "console.supervisor_overview",
     "admin": "console.supervisor_overview",
 }
-LOCKED = "登录失败次数过多，请15分钟后再试"
+LOCKED = "登录失败次数较多，请{seconds}秒后再试"
 WRONG = "用户名或密码错误"
 
 
@@ -42,9 +42,13 @@ def login() -> Any:
     ip = request.remote_addr or "unknown"
     at = now()
     session = db.session
-    if not throttle.charge(session, username, ip, at):
-        return render_template("console/login.html", error=LOCKED, username=username,
-                               next=request.form.get("next", "")), 429
+    verdict = throttle.charge(session, username, ip, at)
+    if not verdict.allowed:
+        page = render_template("console/login.html",
+                               error=LOCKED.format(seconds=verdict.retry_after),
+                               username=username, next=request.form.get("next", ""))
+        return page, 429, {"Retry-After": str(verdict.retry_after),
+                           "Cache-Control": "no-store"}
     found = session.scalars(select(User).where(User.username == username)).one_or_none()
     # End the read before the slow hash check, so the writes below open a transaction of
     # their own (on SQLite a read turned write fails if another sign-in wrote meanwhile).

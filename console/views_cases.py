@@ -45,6 +45,7 @@ from console.web import (
     user,
 )
 from core.db import db
+from extraction.service import FIELD_LABELS, case_suggestions, current_value
 from followup.queries import followups_of_case
 
 
@@ -115,6 +116,10 @@ def case_page(case_id: int) -> str:
         followups=followups_of_case(db.session, case.id),
         texts=(sms_notes.case_texts(db.session, case.id, current_app.config)
                if account.role in CENTRE else []),
+        field_suggestions=(case_suggestions(db.session, case.id)
+                           if account.role in CENTRE else []),
+        suggestion_labels=FIELD_LABELS,
+        suggestion_current=lambda field: current_value(case, field),
     )
 
 

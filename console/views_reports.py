@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from console.forms import note_errors
 from console.models import User
 from console.web import now, user
 from core.db import db
+from extraction.service import Acceptance, acceptance
 from reports import accountability as accountability_rules
 from reports import bulletin as bulletins
 from reports import hot_topics as topics
@@ -126,7 +128,16 @@ def reports_home() -> Any:
         calls=calls, call_labels=CALL_LABELS, areas=CATEGORY_LABELS, base_args=base_args,
         computed_at=figures.computed_at.astimezone(scope.tz),
         period_args=_period_args(scope.period), kind=request.args.get("kind") or "month",
-        level="units" if scope.department_id is not None else "cases")
+        level="units" if scope.department_id is not None else "cases",
+        suggestion_acceptance=(_suggestion_acceptance(scope)
+                               if scope.department_id is None else None))
+
+
+def _suggestion_acceptance(scope: Scope) -> Acceptance:
+    """字段建议采纳率: suggestions operators decided on during the period (centre only)."""
+    start = datetime.combine(scope.period.start, time(), scope.tz)
+    end = datetime.combine(scope.period.end + timedelta(days=1), time(), scope.tz)
+    return acceptance(db.session, start, end)
 
 
 @route("/reports/refresh", roles=SUPERVISORS, methods=("POST",))
@@ -230,6 +241,7 @@ def reports_accountability() -> Any:
                                                                         unit),
                            f"督查问责_{scope.period.start}_{scope.period.end}.xlsx")
     return render_template("console/reports_accountability.html", entries=entries,
+                           units=accountability_rules.by_unit(entries),
                            scope=scope, rules=RULE_LABELS,
                            period_args=_period_args(scope.period))
 

@@ -117,6 +117,23 @@ def from_env(
         "OFFICE_HOURS": env.get("OFFICE_HOURS", "08:30-12:00,13:30-17:30"),
         "OPERATOR_NUMBER": env.get("OPERATOR_NUMBER", "sip:operators@hotline.invalid"),
         "OPERATOR_DIAL_TIMEOUT": int(env.get("OPERATOR_DIAL_TIMEOUT", "20")),
+        # The office-hours queue (docs/queue.md).
+        "QUEUE_MAX_WAIT_SECONDS": int(env.get("QUEUE_MAX_WAIT_SECONDS", "180")),
+        "QUEUE_RING_SECONDS": int(env.get("QUEUE_RING_SECONDS", "15")),
+        "QUEUE_WRAPUP_SECONDS": int(env.get("QUEUE_WRAPUP_SECONDS", "30")),
+        "QUEUE_CALLBACK_DEADLINE_MINUTES": int(env.get("QUEUE_CALLBACK_DEADLINE_MINUTES", "60")),
+        "QUEUE_CALLBACK_RETRY_MINUTES": int(env.get("QUEUE_CALLBACK_RETRY_MINUTES", "10")),
+        "QUEUE_CALLBACK_MAX_ATTEMPTS": int(env.get("QUEUE_CALLBACK_MAX_ATTEMPTS", "3")),
+        "QUEUE_HEARTBEAT_SECONDS": int(env.get("QUEUE_HEARTBEAT_SECONDS", "90")),
+        "QUEUE_SERVICE_LEVEL_SECONDS": int(env.get("QUEUE_SERVICE_LEVEL_SECONDS", "20")),
+        "QUEUE_SHORT_ABANDON_SECONDS": int(env.get("QUEUE_SHORT_ABANDON_SECONDS", "5")),
+        # The browser softphone (Twilio Voice JavaScript SDK): an API key and a TwiML app.
+        "TWILIO_API_KEY": env.get("TWILIO_API_KEY", ""),
+        "TWILIO_API_SECRET": env.get("TWILIO_API_SECRET", ""),
+        "TWILIO_TWIML_APP_SID": env.get("TWILIO_TWIML_APP_SID", ""),
+        "TWILIO_VOICE_SDK_URL": env.get("TWILIO_VOICE_SDK_URL", ""),
+        # Live console streams (screen pop, wallboard) a web process serves at once.
+        "LIVE_STREAMS_PER_PROCESS": int(env.get("LIVE_STREAMS_PER_PROCESS", "12")),
         # Knowledge base: public API requests per minute and address; how often (seconds)
         # the phone menu looks for changed articles.
         "KB_API_RATE_LIMIT": int(env.get("KB_API_RATE_LIMIT", "60")),

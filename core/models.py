@@ -20,6 +20,8 @@ MODEL_MODULES = (
     "cases.lookup_guard",
     "knowledge.models",
     "reports.models",
+    "callqueue.models",
+    "extraction.models",
 )
 
 

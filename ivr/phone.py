@@ -1,9 +1,11 @@
 """A phone line in the terminal: plays Twilio's part against the hotline's webhooks.
 
 It signs every request with the auth token exactly as Twilio does, follows
-``<Gather>``/``<Redirect>``/``<Dial>``/``<Record>``, fires the recording and status
-callbacks, and serves a voicemail file over HTTP so it travels the real download path.
-It also answers the outbound calls the hotline asks Twilio to place (:meth:`TerminalPhone.answer`).
+``<Gather>``/``<Redirect>``/``<Dial>``/``<Record>`` and ``<Enqueue>`` (through its
+switchboard, ``ivr.switchboard``: the ``waitUrl`` loop, keys pressed while waiting,
+``<Leave>``, simulated operators), fires the recording and status callbacks, and serves a
+voicemail file over HTTP so it travels the real download path. It also answers the outbound
+calls the hotline asks Twilio to place (:meth:`TerminalPhone.answer`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -25,6 +27,7 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from ivr import simulated_time
+from ivr.switchboard import CallerScript, Switchboard, VirtualClock
 
 MAX_REQUESTS = 80
 
@@ -137,7 +140,8 @@ class TerminalPhone:
 
     def __init__(self, *, transport: Transport, base_url: str, auth_token: str,
                  account_sid: str, echo: Callable[[str], None] = print,
-                 simulated_at: datetime | None = None) -> None:
+                 simulated_at: datetime | None = None,
+                 switchboard: Switchboard | None = None) -> None:
         self.transport = transport
         self.base_url = base_url.rstrip("/")
         self.auth_token = auth_token
@@ -146,16 +150,32 @@ class TerminalPhone:
         self.simulated_at = simulated_at
         self.account_sid = account_sid
         self.echo = echo
+        # Plays the queue and the operators. Without one given, waiting takes real time
+        # (against a server's own clock), or moves the simulated time of ``--at``.
+        self.switchboard = switchboard or Switchboard(
+            VirtualClock(simulated_at or datetime.now(UTC)), self.signed_post,
+            account_sid=account_sid, echo=echo, real_time=simulated_at is None)
+
+    def _headers(self, url: str, params: dict[str, str]) -> dict[str, str]:
+        headers = {"X-Twilio-Signature": self.sign(url, params)}
+        if self.simulated_at is not None:
+            # The call's time moves on while it waits in the queue: the switchboard's clock.
+            headers[simulated_time.HEADER] = simulated_time.header_value(
+                self.auth_token, params.get("CallSid", ""), self.switchboard.now())
+        return headers
+
+    def signed_post(self, url: str, params: dict[str, str]) -> str:
+        """POST one signed request (for the switchboard's own requests)."""
+        status, body = self.transport.post(url, params, self._headers(url, params))
+        if status >= 400:
+            raise RuntimeError(f"{url} answered HTTP {status}: {body[:200]}")
+        return body
 
     def sign(self, url: str, params: dict[str, str]) -> str:
         return self.validator.compute_signature(url, params)
 
     def _post(self, outcome: CallOutcome, url: str, params: dict[str, str]) -> str:
-        headers = {"X-Twilio-Signature": self.sign(url, params)}
-        if self.simulated_at is not None:
-            headers[simulated_time.HEADER] = simulated_time.header_value(
-                self.auth_token, params.get("CallSid", ""), self.simulated_at)
-        status, body = self.transport.post(url, params, headers)
+        status, body = self.transport.post(url, params, self._headers(url, params))
         outcome.requests.append((url, status))
         if status >= 400:
             raise RuntimeError(f"{url} answered HTTP {status}: {body[:200]}")
@@ -171,22 +191,29 @@ class TerminalPhone:
         operator_answers: bool = False,
         call_sid: str | None = None,
         wait_for_fetch: float = 0.0,
+        queue: CallerScript | None = None,
     ) -> CallOutcome:
-        """Place one call; ``keys`` are pressed one per ``<Gather>``, then silence."""
+        """Place one call; ``keys`` are pressed one per ``<Gather>``, then silence.
+
+        In a queue, ``queue`` says which keys are pressed when, and when the caller gives
+        up (hangs up); the switchboard's simulated operators answer (or not).
+        """
         call_sid = call_sid or "CA" + uuid.uuid4().hex
         outcome = CallOutcome(call_sid=call_sid, reason="hung up")
+        script = queue or CallerScript()
         pending = list(keys or [])
         base = {
             "AccountSid": self.account_sid, "CallSid": call_sid, "From": from_number,
             "To": to_number, "Direction": "inbound", "ApiVersion": "2010-04-01",
         }
         server = RecordingServer(voicemail) if voicemail else None
-        started = time.monotonic()
+        started = self.switchboard.now()
         try:
             body = self._post(outcome, f"{self.base_url}/ivr/voice",
                               {**base, "CallStatus": "ringing"})
-            self._converse(body, base, pending, outcome, server, operator_answers)
-            duration = str(max(1, round(time.monotonic() - started)))
+            self._converse(body, base, pending, outcome, server, operator_answers, script=script)
+            elapsed = (self.switchboard.now() - started).total_seconds()
+            duration = str(max(1, round(elapsed)))
             self._post(outcome, f"{self.base_url}/ivr/status",
                        {**base, "CallStatus": "completed", "CallDuration": duration})
             if server and outcome.recording_sid and wait_for_fetch > 0:
@@ -253,7 +280,8 @@ class TerminalPhone:
 
     def _converse(self, body: str, base: dict[str, str], pending: list[str],
                   outcome: CallOutcome, server: RecordingServer | None, operator_answers: bool,
-                  *, hang_up_after: int | None = None) -> None:
+                  *, hang_up_after: int | None = None, script: CallerScript | None = None
+                  ) -> None:
         """Follow the TwiML until the call ends (or the caller hangs up)."""
         start = len(outcome.requests)
         while len(outcome.requests) < MAX_REQUESTS:
@@ -261,7 +289,8 @@ class TerminalPhone:
                 outcome.reason = "hung up by the caller"
                 self.echo("☎ 挂机")
                 return
-            step = self._play(body, base, pending, outcome, server, operator_answers)
+            step = self._play(body, base, pending, outcome, server, operator_answers,
+                              script or CallerScript())
             if step is None:
                 return
             if isinstance(step, _Heard):
@@ -272,7 +301,7 @@ class TerminalPhone:
         outcome.reason = f"stopped after {MAX_REQUESTS} requests"
 
     def _play(self, body: str, base: dict[str, str], pending: list[str], outcome: CallOutcome,
-              server: RecordingServer | None, operator_answers: bool
+              server: RecordingServer | None, operator_answers: bool, script: CallerScript
               ) -> tuple[str, dict[str, str]] | _Heard | None:
         """Act out one TwiML document; return the next request Twilio would make, if any."""
         try:
@@ -311,6 +340,13 @@ class TerminalPhone:
                 if verb.get("action"):
                     return verb.get("action", ""), params
                 continue
+            elif verb.tag == "Enqueue":
+                answered = self.switchboard.wait_in_queue(
+                    verb, live, script, lambda text: self._hear(outcome, text))
+                if answered is None:
+                    outcome.reason = "hung up while waiting"
+                    return None
+                return _Heard(answered)
             elif verb.tag == "Record":
                 if server is None:
                     self.echo("   (…no message, silence)")

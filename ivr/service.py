@@ -23,7 +23,7 @@ from ivr.models import INBOUND_FLOW, Call, Recording
 log = logging.getLogger(__name__)
 # Steps whose answer needs no call row: they may be logged through Redis (ivr.eventlog).
 # A recorded voicemail is one too: its case number is reserved, the case filed later.
-DEFERRED_EVENTS = frozenset({"gather", "timeout", "empty", "enter", "dial", "record"})
+DEFERRED_EVENTS = frozenset({"gather", "timeout", "empty", "enter", "dial", "record", "queue"})
 # What each URL state value may look like (anything else is ignored).
 _STATE_VALUES = {"category": re.compile(r"^[a-z_]{1,32}$"),
                  "subcategory": re.compile(r"^[a-z_]{1,32}$"),

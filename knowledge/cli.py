@@ -17,8 +17,8 @@ from cases.errors import InvalidInput
 from cases.importer import ImportFileError
 from core.clock import system_clock
 from core.db import db
-from knowledge.evaluate import STARTER_SET, evaluate, read_queries
-from knowledge.search import search
+from knowledge.evaluate import SHIPPED_SETS, Figures, evaluate, read_queries
+from knowledge.search import NO_ANSWER_BELOW, reindex_all, search
 from knowledge.transfer import export_rows, import_articles, write_export
 
 kb_cli = AppGroup("kb", help="知识库：导入、导出、检索、检索效果评估。")
@@ -34,27 +34,34 @@ def _today() -> date:
 
 @kb_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="check every row and report errors; keep nothing")
+@click.option("--dry-run", is_flag=True, help="check every row and report; keep nothing")
 @click.option("--draft", is_flag=True, help="import as drafts instead of publishing")
-def import_command(path: Path, dry_run: bool, draft: bool) -> None:
-    """Import articles from PATH (.xlsx or UTF-8 .csv with the fixed header row)."""
+@click.option("--strict", is_flag=True, help="keep nothing while any row has an error")
+def import_command(path: Path, dry_run: bool, draft: bool, strict: bool) -> None:
+    """Import articles from PATH (.xlsx or UTF-8 .csv with the fixed header row).
+
+    Every row is reported; good rows are imported and bad ones skipped (exit status 1 when
+    any row was skipped).
+    """
     actor = Actor("admin", f"知识库导入（{getpass.getuser()}）：{path.name}")
     try:
         with db.transaction() as session:
             result = import_articles(session, path, actor=actor, now=_now(), draft=draft,
-                                     dry_run=dry_run)
+                                     dry_run=dry_run, strict=strict)
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc
-    for problem in result.errors:
-        click.echo(f"错误  {problem}")
-    if result.kept:
-        state = "草稿" if draft else "已发布"
-        click.echo(f"已导入（{state}）：新建 {len(result.created)} 条，"
-                   f"更新 {len(result.updated)} 条")
-        return
-    verdict = "试导入（未保存）" if dry_run and not result.errors else "未导入：请更正错误后重试"
-    click.echo(f"{verdict}：共 {result.rows} 行，{len(result.errors)} 处错误")
-    if result.errors:
+    for outcome in result.outcomes:
+        click.echo(str(outcome))
+    skipped = sum(1 for o in result.outcomes if o.action == "skipped")
+    if dry_run:
+        verdict = "试导入（未保存）"
+    elif strict and skipped:
+        verdict = "未导入（--strict）：请更正错误后重试"
+    else:
+        verdict = f"已导入（{'草稿' if draft else '已发布'}）"
+    click.echo(f"{verdict}：共 {result.rows} 行，新建 {len(result.created)} 条，"
+               f"更新 {len(result.updated)} 条，未导入 {skipped} 行")
+    if skipped:
         raise SystemExit(1)
 
 
@@ -89,19 +96,45 @@ def search_command(query: str, as_json: bool, limit: int) -> None:
                    f"命中：{'、'.join(hit.matched)}")
 
 
+@kb_cli.command("reindex")
+def reindex_command() -> None:
+    """Segment every article again (after an upgrade that changed the dictionaries)."""
+    with db.transaction() as session:
+        count = reindex_all(session)
+    click.echo(f"已重建索引：{count} 条")
+
+
+def _figures_line(label: str, figures: Figures) -> str:
+    return (f"{label}：查询 {figures.answerable + figures.unanswerable} 条（有答案 "
+            f"{figures.answerable}，无答案 {figures.unanswerable}）  "
+            f"recall@1 = {figures.recall_at_1:.3f}  recall@3 = {figures.recall_at_3:.3f}  "
+            f"无答案判定 precision = {figures.no_answer_precision:.3f}  "
+            f"recall = {figures.no_answer_recall:.3f}")
+
+
 @kb_cli.command("evaluate")
 @click.argument("path", required=False,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def evaluate_command(path: Path | None) -> None:
-    """Recall@1 and recall@3 of PATH (CSV: query,expected_title; default: the shipped set)."""
-    source = path or STARTER_SET
-    try:
-        rows = read_queries(source.read_text(encoding="utf-8"))
-    except InvalidInput as exc:
-        raise click.ClickException(exc.message) from exc
-    report = evaluate(db.session(), rows, today=_today())
-    click.echo(f"查询 {report.total} 条  recall@1 = {report.recall_at_1:.3f}  "
-               f"recall@3 = {report.recall_at_3:.3f}")
-    for miss in report.misses:
-        got = "、".join(miss.got) or "（无结果）"
-        click.echo(f"未命中  {miss.query}  期望：{miss.expected}  实得：{got}")
+@click.option("--calibrate", is_flag=True,
+              help="print the figures at every threshold of the no-answer relevance")
+def evaluate_command(path: Path | None, calibrate: bool) -> None:
+    """Recall@1, recall@3 and no-answer precision of PATH (CSV: query,expected_title; an
+    empty title means no answer), or of the shipped tuning and held-out sets."""
+    sources = {path.name: path} if path else SHIPPED_SETS
+    session = db.session()
+    for label, source in sources.items():
+        try:
+            rows = read_queries(source.read_text(encoding="utf-8"))
+        except InvalidInput as exc:
+            raise click.ClickException(exc.message) from exc
+        report = evaluate(session, rows, today=_today())
+        click.echo(_figures_line(label, report.at()) + f"  （阈值 {NO_ANSWER_BELOW}）")
+        if calibrate:
+            for figures in report.calibration():
+                click.echo(f"  阈值 {figures.threshold:.2f}  recall@1 {figures.recall_at_1:.3f}"
+                           f"  recall@3 {figures.recall_at_3:.3f}  无答案 precision "
+                           f"{figures.no_answer_precision:.3f} recall "
+                           f"{figures.no_answer_recall:.3f}")
+        for miss in report.misses():
+            got = "、".join(f"{title}({share:.2f})" for title, share in miss.got) or "（无结果）"
+            click.echo(f"未命中  {miss.query}  期望：{miss.expected or '（无答案）'}  实得：{got}")

@@ -118,10 +118,38 @@ class SynonymGroup(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+# Validity bounds of the statistics rows: an article without a start or an end date counts
+# from the first day or to the last one (a primary key cannot hold NULL).
+FIRST_DAY = date(1, 1, 1)
+LAST_DAY = date(9999, 12, 31)
+
+
 class TermStat(Base):
-    """How many indexed articles contain a token (document frequency, for the IDF)."""
+    """How many published articles, valid in one date range, contain a token.
+
+    The document frequencies behind the IDF count published articles only, split by their
+    validity (``valid_from``–``valid_until``; most articles have none and share one row per
+    token): a search sums the rows whose range holds its day, so drafts, withdrawn articles and
+    articles not in force that day never change a ranking.
+    """
 
     __tablename__ = "kb_term_stats"
 
     token: Mapped[str] = mapped_column(String(100), primary_key=True)
+    valid_from: Mapped[date] = mapped_column(Date, primary_key=True)
+    valid_until: Mapped[date] = mapped_column(Date, primary_key=True)
     df: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CountedArticle(Base):
+    """An article whose tokens are counted in ``kb_term_stats``, with the range counted under.
+
+    Kept so that a later edit, withdrawal or change of dates takes off exactly what was added.
+    """
+
+    __tablename__ = "kb_counted_articles"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("kb_articles.id", ondelete="CASCADE"), primary_key=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)

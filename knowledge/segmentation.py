@@ -19,11 +19,15 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 
 import jieba
 
 NOTICE_TERMS_PATH = Path(__file__).with_name("notice_terms.txt")
+# How callers say things → the words articles use (read by the knowledge-base search; its
+# article words are dictionary words here, so every process segments them alike).
+COLLOQUIAL_PATH = Path(__file__).with_name("colloquial.txt")
 # Filler and function words that say nothing about the topic: particles, pronouns, greetings,
 # question words and the hesitations of a spoken message.
 STOPWORDS_PATH = Path(__file__).with_name("stopwords.txt")
@@ -84,9 +88,38 @@ def routing_vocabulary() -> list[str]:
     return words
 
 
+def parse_colloquial(text: str) -> dict[str, tuple[str, ...]]:
+    """``caller words => article words`` lines → caller word → article words."""
+    mapping: dict[str, list[str]] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        left, arrow, right = line.partition("=>")
+        keys = [normalize(w) for w in left.split()]
+        targets = [normalize(w) for w in right.split()]
+        if not arrow or not keys or not targets:
+            raise ValueError(f"{COLLOQUIAL_PATH.name} line {number}: “{raw}”")
+        for key in keys:
+            known = mapping.setdefault(key, [])
+            known += [t for t in targets if t != key and t not in known]
+    return {key: tuple(targets) for key, targets in mapping.items()}
+
+
+@lru_cache(maxsize=1)
+def colloquial() -> dict[str, tuple[str, ...]]:
+    """The shipped colloquial dictionary (a file of the release, read once per process)."""
+    return parse_colloquial(COLLOQUIAL_PATH.read_text(encoding="utf-8"))
+
+
 def default_user_words() -> list[str]:
-    """The user dictionary every process starts with (article titles come on top)."""
-    return read_terms_file(NOTICE_TERMS_PATH) + routing_vocabulary()
+    """The user dictionary every process starts with (article titles come on top).
+
+    The colloquial dictionary's article words are in it, its caller words are not: “怎么样了”
+    must stay filler words for everyone else (hot topics), the search finds it in the text.
+    """
+    targets = [t for ts in colloquial().values() for t in ts]
+    return read_terms_file(NOTICE_TERMS_PATH) + routing_vocabulary() + targets
 
 
 def _add(tokenizer: jieba.Tokenizer, words: Iterable[str]) -> int:
@@ -139,6 +172,15 @@ def segment(text: str) -> list[str]:
     return list(_content(tokenizer().cut(normalize(text), HMM=True)))
 
 
+def words_as_said(text: str) -> list[str]:
+    """Every word of ``text`` as the dictionary cuts it, fillers included (no HMM guesses).
+
+    The colloquial dictionary's words count only where they stand as whole words: jieba's HMM
+    would glue “证跑” together, 结婚证 is a word of its own, and 招人 is not in “招人才”.
+    """
+    return [w for w in (w.strip() for w in tokenizer().cut(normalize(text), HMM=False)) if w]
+
+
 def _inner_words(word: str, known: dict[str, int]) -> Iterator[str]:
     """Dictionary words of two or more characters inside ``word`` (not ``word`` itself)."""
     size = len(word)
@@ -149,6 +191,14 @@ def _inner_words(word: str, known: dict[str, int]) -> Iterator[str]:
                 yield piece
 
 
+def segment_with_parts(text: str) -> list[tuple[str, list[str]]]:
+    """Content words of ``text`` (precise mode), each with the dictionary words inside it."""
+    shared = tokenizer()
+    return [(word, [w for w in _inner_words(word, shared.FREQ) if w not in STOPWORDS]
+             if len(word) > 2 else [])
+            for word in _content(shared.cut(normalize(text), HMM=True))]
+
+
 def segment_for_search(text: str) -> list[str]:
     """Like :func:`segment`, plus every dictionary word inside a longer word.
 
@@ -156,10 +206,4 @@ def segment_for_search(text: str) -> list[str]:
     also gives “办理进度”, so a word added to the dictionary (an article title) never hides
     the words inside it from a process that has not loaded it.
     """
-    shared = tokenizer()
-    words: list[str] = []
-    for word in _content(shared.cut(normalize(text), HMM=True)):
-        if len(word) > 2:
-            words.extend(w for w in _inner_words(word, shared.FREQ) if w not in STOPWORDS)
-        words.append(word)
-    return words
+    return [w for word, parts in segment_with_parts(text) for w in (*parts, word)]

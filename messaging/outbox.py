@@ -12,16 +12,25 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.phones import is_mobile
 from messaging.models import SmsMessage, SmsStatus
-from messaging.texts import TEMPLATES
+from messaging.texts import ENTERPRISE_KINDS, TEMPLATES
 
 log = logging.getLogger(__name__)
 
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
+# Limits on texts to enterprises (texts.ENTERPRISE_KINDS), so no department, merge or
+# retry can flood a phone under the hotline's name. A text over a limit is not dropped: it
+# waits in the outbox for its slot (the periodic catch-up sends it then).
+HOUR = timedelta(hours=1)
+# One progress text (进度反馈) per case an hour; notes written meanwhile replace the waiting
+# one's content (the latest progress is what the enterprise needs; key 9 reads it too).
+MAX_PROGRESS_PER_CASE_PER_HOUR = 1
+# Texts of any enterprise kind to one phone number in any hour.
+MAX_PER_RECIPIENT_PER_HOUR = 5
 # A message left ``sending`` this long (its job died) goes back to the outbox.
 STUCK_AFTER = timedelta(minutes=10)
 
@@ -42,11 +51,60 @@ def queue(session: Session, *, kind: str, to: str, params: dict[str, Any], dedup
         select(SmsMessage).where(SmsMessage.dedupe_key == dedupe_key)).one_or_none()
     if existing is not None:
         return existing, False
+    due = now
+    if kind in ENTERPRISE_KINDS:
+        if kind == "case_progress" and case_id is not None:
+            waiting, due = _progress_slot(session, case_id, now)
+            if waiting is not None:
+                waiting.params = params  # the latest note replaces the one not yet sent
+                return waiting, False
+        due = _recipient_slot(session, to, max(due, now))
     message = SmsMessage(kind=kind, to=to, params=params, dedupe_key=dedupe_key[:120],
-                         case_id=case_id, created_at=now, next_try_at=now)
+                         case_id=case_id, created_at=now, next_try_at=due)
     session.add(message)
     session.flush()
     return message, True
+
+
+def _scheduled_at() -> Any:
+    """When a message went out, or is to go out."""
+    return func.coalesce(SmsMessage.sent_at, SmsMessage.next_try_at, SmsMessage.created_at)
+
+
+def _progress_slot(session: Session, case_id: int, now: datetime
+                   ) -> tuple[SmsMessage | None, datetime]:
+    """A progress text of the case still waiting for its slot (to update), or the earliest
+    time a new one may go (:data:`MAX_PROGRESS_PER_CASE_PER_HOUR`)."""
+    recent = list(session.scalars(
+        select(SmsMessage).where(SmsMessage.case_id == case_id,
+                                 SmsMessage.kind == "case_progress",
+                                 SmsMessage.status != SmsStatus.SKIPPED,
+                                 _scheduled_at() > now - HOUR)
+        .order_by(_scheduled_at())))
+    waiting = [m for m in recent if m.status == SmsStatus.PENDING
+               and m.next_try_at is not None and m.next_try_at > now]
+    if waiting:
+        return waiting[-1], now
+    if len(recent) < MAX_PROGRESS_PER_CASE_PER_HOUR:
+        return None, now
+    last = recent[-MAX_PROGRESS_PER_CASE_PER_HOUR]
+    return None, (last.sent_at or last.next_try_at or last.created_at) + HOUR
+
+
+def _recipient_slot(session: Session, to: str, earliest: datetime) -> datetime:
+    """The earliest time from ``earliest`` on when ``to`` has had fewer than
+    :data:`MAX_PER_RECIPIENT_PER_HOUR` enterprise texts in the hour before."""
+    times = sorted(session.scalars(
+        select(_scheduled_at()).where(SmsMessage.to == to,
+                                      SmsMessage.kind.in_(ENTERPRISE_KINDS),
+                                      SmsMessage.status != SmsStatus.SKIPPED,
+                                      _scheduled_at() > earliest - HOUR)))
+    slot = earliest
+    while True:
+        window = [t for t in times if slot - HOUR < t <= slot]
+        if len(window) < MAX_PER_RECIPIENT_PER_HOUR:
+            return slot
+        slot = window[0] + HOUR
 
 
 def claim(session: Session, message_id: int, now: datetime) -> SmsMessage | None:

@@ -1,4 +1,4 @@
-"""Texts to an enterprise about its case: filed, merged, answered, progress.
+"""Texts to an enterprise about its case: filed, merged, unlinked, answered, progress.
 
 Built from plain values (the case domain passes them, :mod:`cases.sms`); each is sent once:
 its dedupe key names the case and the step.
@@ -32,11 +32,27 @@ def voicemail_filed(session: Session, *, case_id: int, number: str, phone: str |
 
 
 def case_merged(session: Session, *, case_id: int, number: str, phone: str | None,
-                earlier_id: int, earlier_number: str, now: datetime) -> SmsMessage | None:
-    """Tell the merged case's contact that the request is handled under the earlier case."""
-    return send(session, kind="case_merged", to=phone or "",
-                params={"number": number, "earlier": earlier_number},
+                earlier_id: int, earlier_number: str, earlier_phone: str | None,
+                now: datetime) -> SmsMessage | None:
+    """Tell the merged case's contact that the request is handled under the earlier case.
+
+    The earlier case's number only when it has the same contact phone: a case filed by
+    another contact (of the same enterprise, or one who says so) is not this phone's to know.
+    """
+    if phone and earlier_phone == phone:
+        return send(session, kind="case_merged", to=phone,
+                    params={"number": number, "earlier": earlier_number},
+                    dedupe_key=f"merged:{case_id}:{earlier_id}", now=now, case_id=case_id)
+    return send(session, kind="case_merged_other", to=phone or "", params={"number": number},
                 dedupe_key=f"merged:{case_id}:{earlier_id}", now=now, case_id=case_id)
+
+
+def case_unlinked(session: Session, *, case_id: int, number: str, phone: str | None,
+                  now: datetime) -> SmsMessage | None:
+    """After 取消并单: the case stands on its own again, under its own number (each undo
+    texts once; a merge and undo later texts again)."""
+    return send(session, kind="case_unlinked", to=phone or "", params={"number": number},
+                dedupe_key=f"unlinked:{case_id}:{now.isoformat()}", now=now, case_id=case_id)
 
 
 def case_answered(session: Session, *, case_id: int, number: str, phone: str | None,

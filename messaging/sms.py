@@ -27,7 +27,9 @@ def send(session: Session, *, kind: str, to: str, params: dict[str, Any], dedupe
     """
     message, new = outbox.queue(session, kind=kind, to=to, params=params,
                                 dedupe_key=dedupe_key, now=now, case_id=case_id)
-    if message is not None and new:
+    due = message is not None and (message.next_try_at is None or message.next_try_at <= now)
+    if message is not None and new and due:
         message_id = message.id
         after_commit(session, ("sms", message_id), lambda: jobs.hand_off(message_id))
+    # A text over a limit (messaging.outbox) waits; the periodic catch-up sends it when due.
     return message

@@ -7,6 +7,8 @@ data, inserted as values.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -19,10 +21,21 @@ DEFAULT_HOTLINE = "0574-88888718"
 TEMPLATES: dict[str, str] = {
     # To the caller, after a voicemail became a case.
     "voicemail_filed": "{signature}您的诉求已受理，编号{number}。查询进度请致电{hotline}按9。",
-    # To the enterprise, when its repeat request was merged (并单) into an earlier case.
+    # To the enterprise, when its repeat request was merged (并单) into an earlier case of
+    # the same contact phone (its own number is quoted)...
     "case_merged": (
         "{signature}您的诉求（编号{number}）与此前诉求（编号{earlier}）内容相同，已并入编号"
         "{earlier}一并办理。查询请致电{hotline}按9。"
+    ),
+    # ... or of another contact (whose case number is not this phone's business).
+    "case_merged_other": (
+        "{signature}您的诉求（编号{number}）与此前受理的同类诉求内容相同，已并入一并办理。"
+        "查询请致电{hotline}按9，输入编号{number}。"
+    ),
+    # To the enterprise, when a merge was undone (取消并单): the case stands on its own.
+    "case_unlinked": (
+        "{signature}您的诉求（编号{number}）已取消并单，恢复单独办理，请以此编号查询。"
+        "查询请致电{hotline}按9。"
     ),
     # To the enterprise, when the case is answered; {summary} is fitted at sending time.
     "case_answered": (
@@ -54,10 +67,31 @@ TEMPLATES: dict[str, str] = {
 }
 
 
-# Two concatenated UCS-2 segments (67 characters each): a longer text costs more and some
-# handsets show it in pieces; the answer is shortened to fit, the phone (key 9) reads it all.
-SMS_MAX_CHARS = 134
+# Ten concatenated UCS-2 segments (67 characters each), which carriers join into one text:
+# an answer or explanation is sent in full up to here. Beyond, the reply texts are shortened
+# (each ending in …) and the policy basis of an explanation never is: it is what the
+# enterprise needs to accept a refusal. The phone (key 9) reads the rest.
+SMS_MAX_CHARS = 670
 ELLIPSIS = "…"
+# Kinds sent to an enterprise (the others go to department liaisons).
+ENTERPRISE_KINDS = frozenset({"voicemail_filed", "case_merged", "case_merged_other",
+                              "case_unlinked", "case_answered", "case_progress"})
+LINK_REMOVED = "（链接已隐去）"
+PHONE_REMOVED = "（电话已隐去）"
+_LINK = re.compile(
+    r"(?:https?://|www[.．])\S+"
+    r"|(?<![\w@])(?:[A-Za-z0-9Ａ-Ｚａ-ｚ０-９-]+[.．])+(?:[A-Za-zＡ-Ｚａ-ｚ]{2,})(?:[/／]\S*)?",
+    re.IGNORECASE)
+# Mobile numbers, landlines with an area code, and bare 7–8 digit local numbers (not an
+# amount or a count: no unit right after), with the separators people type.
+_PHONE = re.compile(
+    r"(?<![\d０-９])(?:(?:\+|＋)?(?:86|８６)[\s-]?)?"
+    r"(?:1[3-9](?:[\s-]?\d){9}"
+    r"|0\d{2,3}[\s\-－]?\d{7,8}"
+    r"|[2-9]\d{6,7})"
+    r"(?![\d０-９元万亿千百%％个件人户家台号])")
+# A signature is 【…】 at the start or end of a text: only the system adds one.
+_SIGNATURE_BRACKETS = str.maketrans({"【": "［", "】": "］"})
 # The kinds of a reply in a summary (the case domain's ``ReplyKind`` values, stored in the
 # message's parameters); any other kind is an answer (答复).
 PROGRESS = "progress"
@@ -73,41 +107,78 @@ def _clean(text: str) -> str:
     return " ".join((text or "").split()).rstrip("。；;.， ")
 
 
-def reply_summary(replies: Sequence[Mapping[str, Any]]) -> str:
-    """``区经信局答复：…；区资规分局解释说明：…（依据：…）`` from stored reply params."""
+def _digits(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isdigit())
+
+
+def sanitize(text: str, *, allowed_numbers: Sequence[str] = ()) -> str:
+    """Department-written text as it may go out under the hotline's name: no links, no phone
+    number but the hotline's (``allowed_numbers``, compared by digits), no 【signature】."""
+    allowed = {_digits(n) for n in allowed_numbers if _digits(n)}
+    allowed |= {d[-8:] for d in allowed if len(d) > 8}  # 0574-88888718 also as 88888718
+
+    def phone(match: re.Match[str]) -> str:
+        digits = _digits(match.group(0))
+        return match.group(0) if digits in allowed or digits[-8:] in allowed else PHONE_REMOVED
+
+    text = _LINK.sub(LINK_REMOVED, text)
+    return _PHONE.sub(phone, text).translate(_SIGNATURE_BRACKETS)
+
+
+def reply_summary(replies: Sequence[Mapping[str, Any]],
+                  texts: Sequence[str] | None = None, *,
+                  allowed_numbers: Sequence[str] = ()) -> str:
+    """``区经信局答复：…；区资规分局解释说明：…（依据：…）`` from stored reply params.
+
+    ``texts`` replaces the replies' texts (shortened ones); what departments wrote is
+    sanitized (:func:`sanitize`) before it goes out under the hotline's name.
+    """
     parts = []
-    for item in replies:
+    for n, item in enumerate(replies):
         unit = item.get("unit") or CENTRE_NAME
-        text = _clean(str(item.get("text") or ""))
+        raw = texts[n] if texts is not None else _clean(str(item.get("text") or ""))
+        text = sanitize(raw, allowed_numbers=allowed_numbers)
         if item.get("kind") == PROGRESS:
             parts.append(f"{unit}：{text}")
         elif item.get("kind") == EXPLANATION:
-            basis = _clean(str(item.get("policy_basis") or ""))
+            basis = sanitize(_clean(str(item.get("policy_basis") or "")),
+                             allowed_numbers=allowed_numbers)
             parts.append(f"{unit}解释说明：{text}" + (f"（依据：{basis}）" if basis else ""))
         else:
             parts.append(f"{unit}答复：{text}")
     return "；".join(parts)
 
 
-def fit(template: str, summary: str, limit: int = SMS_MAX_CHARS, **values: Any) -> str:
-    """``template`` with ``{summary}`` shortened (ending in …) so the text fits ``limit``."""
-    if not summary:
-        return template.format(summary="", **values)
-    full = template.format(summary=summary + "。", **values)
-    if len(full) <= limit:
+def _with_summary(template: str, summary: str, values: Mapping[str, Any]) -> str:
+    return template.format(summary=summary + "。" if summary else "", **values)
+
+
+def fit(template: str, replies: Sequence[Mapping[str, Any]], limit: int = SMS_MAX_CHARS,
+        *, allowed_numbers: Sequence[str] = (), **values: Any) -> str:
+    """``template`` with the replies' ``{summary}``, sent in full when it fits ``limit``;
+    otherwise each reply's text gets an equal share (ending in …), its unit and policy
+    basis are kept whole."""
+    def summary(texts: Sequence[str] | None = None) -> str:
+        return reply_summary(replies, texts, allowed_numbers=allowed_numbers)
+
+    full = _with_summary(template, summary(), values)
+    if not replies or len(full) <= limit:
         return full
-    room = limit - len(template.format(summary="。", **values)) - len(ELLIPSIS)
-    if room <= 0:
-        return template.format(summary="", **values)
-    return template.format(summary=summary[:room] + ELLIPSIS + "。", **values)
+    originals = [_clean(str(item.get("text") or "")) for item in replies]
+    bare = len(_with_summary(template, summary([""] * len(replies)), values))
+    share = (limit - bare) // len(replies)
+    texts = [text if len(text) <= share else text[:max(share - len(ELLIPSIS), 0)] + ELLIPSIS
+             for text in originals]
+    return _with_summary(template, summary(texts), values)
 
 
 def render(kind: str, params: Mapping[str, Any], *, signature: str = DEFAULT_SIGNATURE,
            hotline: str = DEFAULT_HOTLINE) -> str:
-    """The body of a message of ``kind``; a reply summary is shortened to fit."""
+    """The body of a message of ``kind``; a long reply summary is shortened to fit."""
     template = TEMPLATES[kind]
     if "{summary}" not in template:
         return template.format(signature=signature, hotline=hotline, **params)
     values = {k: v for k, v in params.items() if k != "replies"}
-    return fit(template, reply_summary(params.get("replies") or []), signature=signature,
-               hotline=hotline, **values)
+    allowed = [hotline, str(params.get("number") or "")]
+    return fit(template, params.get("replies") or [], signature=signature, hotline=hotline,
+               allowed_numbers=allowed, **values)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from cases.case_models import Assignment, Case, Rating
 from cases.models import Department
 from cases.overdue import overdue_assignment
-from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState
+from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState, Extension
 from reports.indicators import Scope, local_day
 from reports.settings import RULE_LABELS
 from workdays.calendar import WorkCalendar
@@ -38,6 +38,8 @@ class Entry:
     rule: str
     detail: str
     day: date
+    # 久拖不办 while the unit's extension request waits for the centre's decision.
+    extension_pending: bool = False
 
     @property
     def rule_label(self) -> str:
@@ -46,7 +48,46 @@ class Entry:
     def as_json(self) -> dict[str, Any]:
         return {"unit": self.department, "case": self.number, "rule": self.rule,
                 "rule_label": self.rule_label, "detail": self.detail,
-                "date": self.day.isoformat()}
+                "date": self.day.isoformat(), "extension_pending": self.extension_pending}
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    """Why a unit is on the list: how many cases under each rule, and which cases."""
+
+    department_id: int
+    department: str
+    entries: list[Entry]
+
+    def count(self, rule: str) -> int:
+        return sum(1 for e in self.entries if e.rule == rule)
+
+    @property
+    def extension_pending(self) -> int:
+        return sum(1 for e in self.entries if e.extension_pending)
+
+    @property
+    def reasons(self) -> str:
+        """E.g. “久拖不办2件（其中延期申请未审批1件）、不满意1件”."""
+        parts = []
+        for rule, label in RULE_LABELS.items():
+            n = self.count(rule)
+            if n:
+                pending = self.extension_pending if rule == "delay" else 0
+                parts.append(f"{label}{n}件" + (f"（其中延期申请未审批{pending}件）"
+                                                 if pending else ""))
+        return "、".join(parts)
+
+
+def by_unit(entries: list[Entry]) -> list[UnitSummary]:
+    """The list grouped per unit, most entries first."""
+    grouped: dict[int, list[Entry]] = {}
+    names: dict[int, str] = {}
+    for entry in entries:
+        grouped.setdefault(entry.department_id, []).append(entry)
+        names[entry.department_id] = entry.department
+    return sorted((UnitSummary(i, names[i], found) for i, found in grouped.items()),
+                  key=lambda u: (-len(u.entries), u.department))
 
 
 def _delays(session: Session, scope: Scope, calendar: WorkCalendar) -> list[Entry]:
@@ -56,7 +97,8 @@ def _delays(session: Session, scope: Scope, calendar: WorkCalendar) -> list[Entr
                 | overdue_assignment(scope.today))
     replied_on = local_day(Assignment.replied_at, scope.tz, session)
     stmt = (select(Assignment.department_id, Department.name, Case.id, Case.number,
-                   missed.label("missed"), replied_on.label("replied_on"), Assignment.state)
+                   missed.label("missed"), replied_on.label("replied_on"), Assignment.state,
+                   Assignment.extension_status)
             .join(Case, Case.id == Assignment.case_id)
             .join(Department, Department.id == Assignment.department_id)
             .where(late))
@@ -64,7 +106,7 @@ def _delays(session: Session, scope: Scope, calendar: WorkCalendar) -> list[Entr
         stmt = stmt.where(Assignment.department_id == scope.department_id)
     entries = []
     need = scope.settings.delay_working_days
-    for dept_id, dept, case_id, number, due, replied, state in session.execute(stmt):
+    for dept_id, dept, case_id, number, due, replied, state, extension in session.execute(stmt):
         due = date.fromisoformat(due) if isinstance(due, str) else due
         if isinstance(replied, str):
             replied = date.fromisoformat(replied)
@@ -76,10 +118,13 @@ def _delays(session: Session, scope: Scope, calendar: WorkCalendar) -> list[Entr
             continue
         days = max(calendar.working_days_between(due, until), 0)
         if days >= need:
+            pending = state in ACTIVE_ASSIGNMENT_STATES and extension == Extension.REQUESTED
             how = f"答复时已逾期{days}个工作日" if state == AssignmentState.REPLIED \
                 else f"已逾期{days}个工作日未答复"
+            if pending:
+                how += "（延期申请未审批，不停止计时）"
             entries.append(Entry(dept_id, dept, case_id, number, "delay",
-                                 f"办理期限{due.isoformat()}，{how}", due))
+                                 f"办理期限{due.isoformat()}，{how}", due, pending))
     return entries
 
 

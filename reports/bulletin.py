@@ -20,7 +20,7 @@ from cases.notifications import Audience, NotificationKind, notify
 from cases.vocab import CATEGORY_LABELS, MODE_LABELS
 from core.centre import CENTRE_NAME
 from reports import hot_topics, overview
-from reports.accountability import Entry, accountability
+from reports.accountability import Entry, accountability, by_unit
 from reports.document_layout import KAITI, Closing, Masthead, OfficialDocument
 from reports.indicators import RATE_LABELS, Scope
 from reports.models import Bulletin, BulletinStatus, TypicalCase
@@ -177,6 +177,8 @@ def _accountability(doc: OfficialDocument, content: BulletinContent) -> None:
     if not content.entries:
         doc.paragraph("本月无列入督查问责的情形。")
         return
+    doc.paragraph("；".join(f"{unit.department}：{unit.reasons}"
+                           for unit in by_unit(content.entries)) + "。")
     doc.table(["单位", "诉求编号", "情形", "说明"],
               [[e.department, e.number, e.rule_label, e.detail] for e in content.entries],
               [36, 28, 20, 72])

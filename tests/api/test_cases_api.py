@@ -12,7 +12,7 @@ from api.schemas import CASE_FIELDS, MAX_BODY_BYTES
 from api.tokens import create_token, revoke_token
 from cases import lifecycle
 from cases.case_models import Case
-from core.db import db, utcnow
+from core.db import db
 from tests.cases.factories import CALENDAR, OPERATOR, department_id, liaison, local
 
 BODY = {"description": "想了解小微企业园入园条件", "category": "factor", "subcategory": "land",
@@ -48,10 +48,10 @@ def test_wrong_token_is_401(client: Any, token: str) -> None:
     assert response.status_code == 401
 
 
-def test_revoked_token_is_401(client: Any, app: Any) -> None:
+def test_revoked_token_is_401(client: Any, app: Any, clock: Any) -> None:
     with db.transaction() as session:
-        row, plaintext = create_token(session, "wechat", "公众号", now=utcnow())
-        revoke_token(session, row.id, now=utcnow())
+        row, plaintext = create_token(session, "wechat", "公众号", now=clock())
+        revoke_token(session, row.id, now=clock())
     response = client.get("/api/v1/cases/2611240001",
                           headers={"Authorization": f"Bearer {plaintext}"})
     assert response.status_code == 401
@@ -165,10 +165,11 @@ def test_get_shows_status_departments_and_last_reply(api: Any, clock: Any) -> No
     assert body["last_reply"]["text"] == "入园条件已发送至企业邮箱"
 
 
-def test_get_of_another_channels_case_is_404(api: Any, app: Any, client: Any) -> None:
+def test_get_of_another_channels_case_is_404(api: Any, app: Any, client: Any,
+                                             clock: Any) -> None:
     number = api("POST", "/cases", json=BODY).get_json()["number"]
     with db.transaction() as session:
-        _row, other = create_token(session, "wechat", "公众号", now=utcnow())
+        _row, other = create_token(session, "wechat", "公众号", now=clock())
     response = client.get(f"/api/v1/cases/{number}", headers={"Authorization": f"Bearer {other}"})
     assert response.status_code == 404
 

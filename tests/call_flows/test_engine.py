@@ -105,12 +105,46 @@ def test_second_silence_offers_voicemail():
     assert doc.xpath("/Response/Record")
 
 
-def test_office_hours_dial_the_operator_group():
+def queue_registry(joined: HookResult | None = None, left: str = "answered"):
+    """A registry whose queue hook queues every caller in ``hotline-<area>`` (or answers
+    ``joined``) and says the caller left with ``left``."""
+    registry = default_registry()
+    calls: list[str | None] = []
+
+    def queue_join(ctx: CallContext, queue_result: str | None) -> HookResult:
+        calls.append(queue_result)
+        if queue_result is None:
+            return joined or HookResult(queue=f"hotline-{ctx.state.get('category')}")
+        return HookResult(outcome=left)
+
+    registry.hooks["queue_join"] = queue_join
+    registry.queue_calls = calls  # type: ignore[attr-defined]
+    return registry
+
+
+def test_office_hours_put_the_caller_in_the_area_queue():
+    doc = xml(make_engine(queue_registry()).advance(
+        "hotline", "main_menu", "gather", ctx(open_now=True), digits="4"))
+    enqueue = doc.xpath("/Response/Enqueue")[0]
+    assert enqueue.text == "hotline-other"
+    assert enqueue.get("action") == f"{BASE}/ivr/flow/hotline/operator?event=queue&cat=other"
+    assert enqueue.get("waitUrl") == f"{BASE}/ivr/queue/wait"
+    assert enqueue.get("waitUrlMethod") == "POST"
+    assert "正在为您转接" in doc.xpath("string(/Response/Enqueue/preceding-sibling::Say[1])")
+
+
+def test_nobody_on_duty_offers_a_callback_or_voicemail_at_once():
+    doc = xml(make_engine(queue_registry(HookResult(outcome="unavailable"))).advance(
+        "hotline", "main_menu", "gather", ctx(open_now=True), digits="4"))
+    assert not doc.xpath("//Enqueue")
+    assert "没有可以接听的工作人员" in doc.xpath("string(/Response/Say[last()])")
+    assert "预约回电请按1" in doc.xpath("string(/Response/Gather/Say)")
+
+
+def test_without_the_queue_package_nobody_is_on_duty():
     doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=True),
                                     digits="4"))
-    dial = doc.xpath("/Response/Dial")[0]
-    assert dial.xpath("string(Number)") == "+8657400000001"
-    assert dial.get("action") == f"{BASE}/ivr/flow/hotline/operator?event=dial&cat=other"
+    assert not doc.xpath("//Enqueue") and doc.xpath("/Response/Gather")
 
 
 def test_after_hours_go_to_voicemail_with_office_hours_prompt():
@@ -147,17 +181,44 @@ def test_empty_recording_says_goodbye():
     assert doc.xpath("/Response/Hangup")
 
 
-def test_unanswered_dial_falls_back_to_voicemail():
-    result = make_engine().advance("hotline", "operator", "dial",
-                                   ctx(DialCallStatus="no-answer"))
-    assert xml(result).xpath("/Response/Record")
+@pytest.mark.parametrize(("left", "expect"), [
+    ("failed", "Record"), ("voicemail", "Record"), ("answered", "Hangup"), ("gone", "Hangup"),
+])
+def test_leaving_the_queue_goes_on_by_outcome(left: str, expect: str):
+    registry = queue_registry(left=left)
+    result = make_engine(registry).advance("hotline", "operator", "queue",
+                                           ctx(QueueResult="leave"))
+    assert xml(result).xpath(f"/Response/{expect}")
+    assert registry.queue_calls == ["leave"]  # the hook heard Twilio's QueueResult
 
 
-def test_answered_dial_ends_the_call_and_marks_operator_reached():
-    result = make_engine().advance("hotline", "operator", "dial",
-                                   ctx(DialCallStatus="completed"))
-    assert xml(result).xpath("/Response/Hangup")
+def test_answered_in_the_queue_ends_the_call_and_marks_operator_reached():
+    result = make_engine(queue_registry(left="answered")).advance(
+        "hotline", "operator", "queue", ctx(QueueResult="bridged"))
+    assert "感谢您的来电" in xml(result).xpath("string(/Response/Say)")
     assert result.updates["reached_operator"] == "1"
+
+
+def test_the_caller_hung_up_in_the_queue():
+    result = make_engine(queue_registry(left="gone")).advance(
+        "hotline", "operator", "queue", ctx(QueueResult="hangup"))
+    assert [e.tag for e in xml(result)] == ["Hangup"]
+
+
+def test_waited_too_long_offers_a_callback_or_voicemail():
+    doc = xml(make_engine(queue_registry(left="timeout")).advance(
+        "hotline", "operator", "queue", ctx(QueueResult="leave")))
+    assert "仍在忙线中" in doc.xpath("string(/Response/Say[1])")
+    gather = doc.xpath("/Response/Gather")[0]
+    assert gather.get("action") == f"{BASE}/ivr/flow/hotline/queue_offer?event=gather"
+
+
+def test_key_1_while_waiting_leads_to_the_callback_request():
+    result = make_engine(queue_registry(left="callback")).advance(
+        "hotline", "operator", "queue", ctx(QueueResult="leave"))
+    assert "callback_request" in [e.node for e in result.events if e.kind == "enter"]
+    # Without the queue package the request cannot be kept: the caller is sent to voicemail.
+    assert xml(result).xpath("/Response/Record")
 
 
 def test_record_action_thanks_and_hangs_up():
@@ -250,7 +311,8 @@ def test_a_step_through_a_condition_is_never_cached():
     engine = make_engine()
     open_doc = xml(engine.advance("hotline", "main_menu", "gather", ctx(True), digits="4"))
     closed_doc = xml(engine.advance("hotline", "main_menu", "gather", ctx(False), digits="4"))
-    assert open_doc.xpath("/Response/Dial") and not closed_doc.xpath("/Response/Dial")
+    assert open_doc.xpath("/Response/Gather") and not open_doc.xpath("/Response/Record")
+    assert closed_doc.xpath("/Response/Record")
 
 
 def test_a_step_through_a_hook_runs_the_hook_every_time():
@@ -277,7 +339,7 @@ def test_hook_services_are_frozen_and_read_as_a_mapping() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         services.tz = None  # type: ignore[misc]
     per_call = {**services, "call_id": 7}
-    assert set(per_call) == {"office_open", "calendars", "tz", "call_id"}
+    assert set(per_call) == {"office_open", "calendars", "tz", "queue", "call_id"}
     assert services.get("calendars") is None and services.get("nope") is None
 
 
@@ -286,18 +348,6 @@ def test_policy_and_special_service_keys_lead_to_their_sub_area_menus():
     assert policy.last_node == "policy_menu" and policy.updates == {"category": "policy"}
     special = make_engine().advance("hotline", "special_menu", "gather", ctx(), digits="5")
     assert special.updates == {"category": "special", "subcategory": "public_service"}
-
-
-def test_the_operator_leg_is_recorded_after_the_caller_is_told():
-    doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=True),
-                                    digits="4"))
-    told = doc.xpath("/Response/Dial/preceding-sibling::Say")
-    assert any("您的通话可能会被录音" in say.text for say in told)
-    dial = doc.xpath("/Response/Dial")[0]
-    assert dial.get("record") == "record-from-answer-dual"
-    assert dial.get("recordingStatusCallback") == f"{BASE}/ivr/recording?kind=operator"
-    assert dial.get("recordingStatusCallbackEvent") == "completed"
-    assert dial.get("recordingStatusCallbackMethod") == "POST"
 
 
 def test_after_hours_nobody_is_told_about_recording():

@@ -19,7 +19,7 @@ from api.tokens import create_token
 from cases import lifecycle
 from cases.case_models import Case
 from cases.models import Department
-from core.db import db, utcnow
+from core.db import db
 from tests.cases.factories import CALENDAR, OPERATOR, liaison
 from tests.console.conftest import Accounts
 
@@ -45,7 +45,7 @@ def _cells(data: bytes) -> dict[str, Any]:
 def test_formula_looking_values_from_the_api_and_the_console_stay_text_in_every_export(
         client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> None:
     with db.transaction() as session:
-        _row, token = create_token(session, "web_platform", "公共服务平台", now=utcnow())
+        _row, token = create_token(session, "web_platform", "公共服务平台", now=clock())
     filed = client.post("/api/v1/cases", headers={"Authorization": f"Bearer {token}"}, json={
         "description": LINK, "category": "factor", "subcategory": "land",
         "contact_name": "王经理", "contact_phone": "13800138000", "enterprise_name": DDE})

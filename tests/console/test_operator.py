@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -20,6 +21,8 @@ from tests.console.conftest import (
 )
 from transcription.corrections import TranscriptCorrection
 from transcription.models import Transcript
+
+HOTLINE = ZoneInfo("Asia/Shanghai")
 
 
 def page(client: Any, path: str) -> str:
@@ -223,7 +226,8 @@ def test_joint_handling_with_a_meeting(client: Any, accounts: Accounts, sign_in:
     case = window_case()
     session = db.session()
     lead, co = department_id(session, DEPT_A), department_id(session, "区经信局")
-    meeting = (clock() + timedelta(days=1)).astimezone().strftime("%Y-%m-%dT10:00")
+    # The form's times are the hotline's local time, whatever the machine's zone.
+    meeting = (clock() + timedelta(days=1)).astimezone(HOTLINE).strftime("%Y-%m-%dT10:00")
     form = {"lead_department_id": str(lead), "department_ids": [str(co), str(lead)],
             "meeting_at": meeting}
     sign_in(accounts.operator)  # not the task force: refused, nothing changes
@@ -241,7 +245,7 @@ def test_joint_handling_with_a_meeting(client: Any, accounts: Accounts, sign_in:
     # Attending bodies are invited to the meeting, never offered as handlers.
     assert 'value="' + str(department_id(session, "区委作风办")) + '"> 区委作风办' in html
     oversight = department_id(session, "区纪委区监委")
-    held = clock().astimezone().strftime("%Y-%m-%dT%H:%M")
+    held = clock().astimezone(HOTLINE).strftime("%Y-%m-%dT%H:%M")
     client.post(f"/console/cases/{case.id}/meeting", data={
         "held_at": held, "attendees": "区金融发展服务中心、区经信局",
         "attending_ids": [str(oversight)], "minutes": "明确牵头单位"})

@@ -16,9 +16,10 @@ from tests.cases.factories import local
 RECORDING_SID = "RE" + "5" * 32
 
 
-def operator_call(phone: Any, clock: Any, twilio_post: Any) -> Call:
+def operator_call(phone: Any, clock: Any, twilio_post: Any, desk: Any) -> Call:
     clock.set_local("2026-11-24 10:00")
-    outcome = phone.call(keys=["3", "4"], operator_answers=True)  # 专项服务 → 法律法务
+    desk.operator("duty")
+    outcome = phone.call(keys=["3", "4"])  # 专项服务 → 法律法务
     params = {"CallSid": outcome.call_sid, "RecordingSid": RECORDING_SID,
               "RecordingUrl": "https://api.twilio.com/rec/" + RECORDING_SID,
               "RecordingStatus": "completed", "RecordingDuration": "95",
@@ -32,8 +33,8 @@ def operator_call(phone: Any, clock: Any, twilio_post: Any) -> Call:
 
 
 def test_the_operator_recording_is_stored_once_and_is_no_voicemail(
-        phone: Any, clock: Any, twilio_post: Any) -> None:
-    call = operator_call(phone, clock, twilio_post)
+        phone: Any, clock: Any, twilio_post: Any, desk: Any) -> None:
+    call = operator_call(phone, clock, twilio_post, desk)
     recording = db.session.scalars(select(Recording)).one()
     assert (recording.kind, recording.call_id, recording.duration) == ("operator", call.id, 95)
     session = db.session()
@@ -47,8 +48,8 @@ def test_the_operator_recording_is_stored_once_and_is_no_voicemail(
 
 
 def test_file_a_case_from_the_call_page(client: Any, phone: Any, clock: Any, twilio_post: Any,
-                                        accounts: Any, sign_in: Any) -> None:
-    call = operator_call(phone, clock, twilio_post)
+                                        accounts: Any, sign_in: Any, desk: Any) -> None:
+    call = operator_call(phone, clock, twilio_post, desk)
     sign_in(accounts.operator)
     page = client.get(f"/console/calls/{call.id}").get_data(as_text=True)
     assert "登记诉求" in page and f"/console/calls/{call.id}/case" in page
@@ -81,10 +82,10 @@ def test_file_a_case_from_the_call_page(client: Any, phone: Any, clock: Any, twi
 
 def test_a_transcript_made_before_filing_is_kept_on_the_case(
         client: Any, phone: Any, clock: Any, twilio_post: Any, accounts: Any,
-        sign_in: Any) -> None:
+        sign_in: Any, desk: Any) -> None:
     from transcription.models import Transcript
 
-    call = operator_call(phone, clock, twilio_post)
+    call = operator_call(phone, clock, twilio_post, desk)
     session = db.session()
     recording = session.scalars(select(Recording)).one()
     session.add(Transcript(recording_id=recording.id, text="咨询合同纠纷", words=[],
@@ -117,8 +118,8 @@ def test_the_console_records_the_new_sub_areas(client: Any, accounts: Any,
 
 def test_a_recorded_operator_call_is_not_listed_as_a_voicemail(
         client: Any, phone: Any, clock: Any, twilio_post: Any, accounts: Any,
-        sign_in: Any) -> None:
-    call = operator_call(phone, clock, twilio_post)
+        sign_in: Any, desk: Any) -> None:
+    call = operator_call(phone, clock, twilio_post, desk)
     sign_in(accounts.operator)
     listed = client.get("/console/calls?from=2026-11-24&to=2026-11-24").get_data(as_text=True)
     assert f"/console/calls/{call.id}\"" in listed

@@ -118,6 +118,17 @@ def test_year_end_table_and_accountability_export(
                                                   (month.cases["G"].number, "不满意")}
     page = client.get(f"/console/reports/accountability?{NOVEMBER}").get_data(as_text=True)
     assert month.cases["E"].number in page and "久拖不办" in page
+    # Why each unit is on the list, with links to its cases.
+    units = page[page.index('id="accountability-units"'):page.index("<h2>明细</h2>")]
+    row = re.search(r'<tr data-unit="区经信局">(.*?)</tr>', units, re.S)
+    assert row is not None
+    counts = dict(re.findall(r'data-rule="(\w+)">(\d+)<', row.group(1)))
+    assert counts == {"delay": "2", "perfunctory": "0", "unsatisfied": "1",
+                      "extension_pending": "0"}
+    assert "久拖不办2件、不满意1件" in row.group(1)
+    for key in ("C", "E", "G"):
+        case = month.cases[key]
+        assert f'href="/console/cases/{case.id}"' in row.group(1) and case.number in row.group(1)
 
 
 def test_the_ledger_export_leaves_no_connection_behind(

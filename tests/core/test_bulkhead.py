@@ -58,6 +58,24 @@ def test_a_failing_request_gives_its_slot_back() -> None:
     assert bulkhead._free.acquire(blocking=False)
 
 
-def test_the_app_has_one(app: Any) -> None:
-    assert isinstance(app.wsgi_app, Bulkhead)
-    assert app.wsgi_app.slots == app.config["WEB_PUBLIC_SLOTS"] == 4
+def test_the_app_has_one_with_the_setting(app_config: dict[str, Any]) -> None:
+    from app import create_app
+    from core.config import from_env
+
+    assert from_env({})["WEB_PUBLIC_SLOTS"] == 4
+    app_config["WEB_PUBLIC_SLOTS"] = 3
+    application = create_app(app_config)
+    assert isinstance(application.wsgi_app, Bulkhead)
+    assert application.wsgi_app.slots == 3
+
+
+def test_hsts_over_https_only(app_config: dict[str, Any]) -> None:
+    from app import create_app
+
+    app_config["TRUSTED_PROXIES"] = 1
+    client = create_app(app_config).test_client()
+    secure = client.get("/console/login", headers={"X-Forwarded-Proto": "https"})
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert client.get("/healthz", base_url="https://hotline.example.test").headers[
+        "Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in client.get("/console/login").headers

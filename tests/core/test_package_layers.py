@@ -11,9 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # package -> packages it must never import (directly, at any depth of its modules).
 # ``ivr`` (the Twilio edge) may call into the domain; the survey's webhooks live in followup.
 FORBIDDEN = {
-    "cases": {"followup", "console"},
+    "cases": {"followup", "console", "extraction"},
     "ivr": {"followup", "console"},
     "followup": {"console", "api"},
+    # Reads case text and writes through the case domain; the console shows its suggestions.
+    "extraction": {"console", "api", "followup", "reports"},
 }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from api.tokens import create_token
 from cases.case_models import Case
 from core.config import DEFAULT_TZ, from_env, parse_bool
-from core.db import db, utcnow
+from core.db import db
 from tests.cases.factories import lead, routed_case
 
 ZONE = "Pacific/Auckland"  # UTC+13 in November: its date runs ahead of Shanghai's
@@ -58,7 +58,7 @@ def test_the_sweep_command_dates_in_the_configured_zone(zoned_app: Any, app: Any
 def test_the_api_numbers_cases_by_the_configured_zone(zoned_app: Any, app: Any, client: Any,
                                                        clock: Any) -> None:
     with db.transaction() as session:
-        _row, token = create_token(session, "web_platform", "公共服务平台", now=utcnow())
+        _row, token = create_token(session, "web_platform", "公共服务平台", now=clock())
     clock.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # 11-24 in Shanghai, 11-25 there
     response = client.post("/api/v1/cases", json={"description": "用电增容咨询"},
                            headers={"Authorization": f"Bearer {token}"})

@@ -109,7 +109,7 @@ def test_progress_keeps_the_case_open_and_its_deadline(jobs: Any, twilio_http: A
 
 def test_a_long_answer_is_shortened_to_fit_the_text(jobs: Any, twilio_http: Any) -> None:
     _case_id, assignment_id = routed()
-    answer = "经核实，" + "企业反映的厂区道路积水问题已列入年度改造计划" * 6
+    answer = "经核实，" + "企业反映的厂区道路积水问题已列入年度改造计划" * 40
     with db.transaction() as session:
         lifecycle.reply(session, assignment_id, text=answer, actor=liaison(session, UNIT),
                         now=NOW, calendar=CALENDAR)

@@ -153,10 +153,17 @@ def test_late_ringing_through_the_drain_never_overwrites_completed(redis_app, re
     assert (the_call("CA300").status, the_call("CA300").duration) == ("completed", 40)
 
 
-def test_answered_operator_is_recorded_through_the_drain(redis_app, redis_conn):
-    outcome = phone_for(redis_app).call(keys=["2"], operator_answers=True)
+def test_answered_operator_is_recorded_through_the_drain(redis_app, redis_conn, clock):
+    from ivr.switchboard import Switchboard
+    from tests.queue_desk import Desk
+
+    phone = phone_for(redis_app)
+    phone.switchboard = Switchboard(clock, phone.signed_post, echo=lambda _l: None)
+    Desk(redis_app.app, phone.switchboard).operator("duty")
+    outcome = phone.call(keys=["2"])
     drain(redis_conn, db.transaction)
-    assert the_call(outcome.call_sid).reached_operator
+    call = the_call(outcome.call_sid)
+    assert call.reached_operator and call.operator_answer_seconds is not None
 
 
 def test_first_request_of_a_call_is_logged_by_the_drain(redis_app, redis_conn):

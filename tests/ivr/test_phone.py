@@ -33,9 +33,10 @@ def test_voicemail_caller_hears_the_closing_prompt(phone, clock, voicemail_wav):
     assert outcome.reason == "hung up by the hotline"
 
 
-def test_office_hours_reach_the_operator(phone, clock):
+def test_office_hours_reach_the_operator(phone, clock, desk):
     clock.set_local("2026-10-10 10:00")  # a Saturday that is a working day (调休)
-    outcome = phone.call(keys=["2"], operator_answers=True)
+    desk.operator("duty")
+    outcome = phone.call(keys=["2"])
     call = the_call(outcome.call_sid)
     assert call.reached_operator
     assert "operator" in call.path
@@ -48,11 +49,11 @@ def test_holiday_morning_goes_to_voicemail(phone, clock):
     assert "operator" not in the_call(outcome.call_sid).path
 
 
-def test_unanswered_operator_falls_back_to_voicemail(phone, clock, voicemail_wav):
+def test_nobody_on_duty_falls_back_to_voicemail(phone, clock, voicemail_wav):
     clock.set_local("2026-11-24 10:00")
     outcome = phone.call(keys=["3"], voicemail=voicemail_wav)
-    assert the_call(outcome.call_sid).path[-4:] == ["operator", "operator_busy", "voicemail",
-                                                    "voicemail_done"]
+    assert the_call(outcome.call_sid).path[-5:] == [
+        "operator", "queue_unavailable", "queue_offer", "voicemail", "voicemail_done"]
 
 
 def test_silent_caller_hears_the_menu_twice_then_voicemail(phone, clock):

@@ -96,8 +96,9 @@ def test_a_retried_webhook_files_one_case(session: Session, menu: dict[str, int]
 
 
 def test_not_solved_goes_to_the_operator_with_the_area_preset(
-        phone: Any, clock: Any, menu: dict[str, int]) -> None:
-    outcome = phone.call(keys=["2", "2", "2"], operator_answers=True)
+        phone: Any, clock: Any, menu: dict[str, int], desk: Any) -> None:
+    desk.operator("duty")
+    outcome = phone.call(keys=["2", "2", "2"])
     call = the_call(outcome.call_sid)
     assert call.path[-3:] == ["service_desk", "operator", "goodbye"]
     assert call.reached_operator
@@ -116,18 +117,21 @@ def test_not_solved_after_hours_leaves_a_voicemail_in_the_area(
     assert case.channel == Channel.HOTLINE_VOICEMAIL and case.category == "policy"
 
 
-def test_key_0_and_silence_reach_the_service_desk(phone: Any, menu: dict[str, int]) -> None:
-    other = the_call(phone.call(keys=["2", "0"], operator_answers=True).call_sid)
+def test_key_0_and_silence_reach_the_service_desk(phone: Any, menu: dict[str, int],
+                                                 desk: Any) -> None:
+    desk.operator("duty")
+    other = the_call(phone.call(keys=["2", "0"]).call_sid)
     assert other.path[-4:] == ["policy_menu", "service_desk", "operator", "goodbye"]
     assert other.category == "policy"
-    silent = the_call(phone.call(keys=["2"], operator_answers=True).call_sid)
+    silent = the_call(phone.call(keys=["2"]).call_sid)
     assert silent.path[-4:] == ["kb_faq", "service_desk", "operator", "goodbye"]
     assert silent.category == "policy"
 
 
 def test_need_a_person_without_a_sub_area_reaches_a_person_in_the_area(
-        phone: Any, menu: dict[str, int]) -> None:
-    outcome = phone.call(keys=["2", "1", "2"], operator_answers=True)
+        phone: Any, menu: dict[str, int], desk: Any) -> None:
+    desk.operator("duty")
+    outcome = phone.call(keys=["2", "1", "2"])
     assert not any(line.startswith("产业政策请按1") for line in outcome.heard)
     call = the_call(outcome.call_sid)
     assert call.path[-4:] == [f"kb_answer_{menu['hours']}", "service_desk", "operator",
@@ -176,7 +180,8 @@ def test_republishing_a_withdrawn_article_puts_it_back_on_the_menu(
 
 
 def test_a_caller_in_the_middle_of_a_withdrawn_article_finishes_it(
-        twilio_post: Any, session: Session, menu: dict[str, int]) -> None:
+        twilio_post: Any, session: Session, menu: dict[str, int], desk: Any) -> None:
+    desk.operator("duty")  # someone on duty: "need a person" queues the caller
     params = {"CallSid": "CA" + "8" * 32, "From": "+8613800138000", "To": "+8657488888718",
               "CallStatus": "in-progress"}
     hearing = twilio_post("/ivr/flow/hotline/kb_faq?event=gather&cat=policy",
@@ -198,7 +203,8 @@ def test_a_caller_in_the_middle_of_a_withdrawn_article_finishes_it(
 
 
 def test_the_menu_follows_the_knowledge_base_without_a_restart(
-        phone: Any, session: Session, menu: dict[str, int]) -> None:
+        phone: Any, session: Session, menu: dict[str, int], desk: Any) -> None:
+    desk.operator("duty")
     first = phone.call(keys=["2"])
     assert any("热线服务时间，请按1" in line for line in first.heard)
     transition(session, menu["hours"], "withdrawn", actor=CENTRE, now=db_now(), note="调整")
@@ -208,7 +214,7 @@ def test_the_menu_follows_the_knowledge_base_without_a_restart(
     assert "热线服务时间" not in faq and "融资问题怎么反映，请按1" in faq
     set_phone_menu(session, [], actor=ADMIN, now=db_now())
     session.commit()
-    third = phone.call(keys=["2"], operator_answers=True)
+    third = phone.call(keys=["2"])
     assert not any(line.startswith("政策咨询常见问题") for line in third.heard)
     assert "operator" in the_call(third.call_sid).path
 

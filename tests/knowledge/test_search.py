@@ -12,7 +12,7 @@ from knowledge import search as kb_search
 from knowledge.models import TermStat
 from knowledge.search import bigrams, index_fields, parse_synonyms, replace_synonyms, search
 from knowledge.service import ArticleInput, create_article, transition, update_article
-from tests.knowledge.conftest import CENTRE, TODAY, db_now, publish
+from tests.knowledge.conftest import CENTRE, TODAY, db_now, liaison, publish
 
 
 def titles(session: Session, query: str, **kwargs: object) -> list[str]:
@@ -91,16 +91,80 @@ def test_misheard_words_still_meet_through_bigrams(session: Session) -> None:
     assert bigrams("办理，进度ab办") == ["办理", "进度"]
 
 
+def live_df(session: Session, day: date = TODAY) -> dict[str, int]:
+    """Document frequencies counted for ``day`` (summed over the validity ranges)."""
+    rows = session.execute(select(TermStat.token, TermStat.df, TermStat.valid_from,
+                                  TermStat.valid_until)).tuples().all()
+    counts: dict[str, int] = {}
+    for token, df, low, high in rows:
+        if low <= day <= high:
+            counts[token] = counts.get(token, 0) + df
+    return counts
+
+
 def test_editing_reindexes_and_keeps_document_frequencies(session: Session) -> None:
     article_id = publish(session, "排污纳管", "排污问题。")
-    df = dict(session.execute(select(TermStat.token, TermStat.df)).tuples().all())
+    df = live_df(session)
     assert df["排污"] == 1 and df[kb_search.DOCS_KEY] == 1
     update_article(session, article_id, ArticleInput(title="用电增容", answer="用电问题。"),
                    actor=CENTRE, now=db_now())
-    df = dict(session.execute(select(TermStat.token, TermStat.df)).tuples().all())
-    assert df["排污"] == 0 and df["用电"] == 1 and df[kb_search.DOCS_KEY] == 1
+    df = live_df(session)
+    assert "排污" not in df and df["用电"] == 1 and df[kb_search.DOCS_KEY] == 1
     assert titles(session, "排污") == []
     assert titles(session, "用电增容") == ["用电增容"]
+
+
+def test_statistics_count_published_articles_in_force_only(session: Session) -> None:
+    """Drafts, articles under review or withdrawn, and dates outside validity count nothing."""
+    now = db_now()
+    draft = create_article(session, ArticleInput(title="排污草稿", answer="排污"), actor=CENTRE,
+                           now=now)
+    assert "排污" not in live_df(session) and kb_search.DOCS_KEY not in live_df(session)
+    transition(session, draft.id, "published", actor=CENTRE, now=now)
+    assert live_df(session)["排污"] == 1
+    transition(session, draft.id, "withdrawn", actor=CENTRE, now=now, note="过时")
+    assert "排污" not in live_df(session)
+    dated = publish(session, "排污年度", "排污", valid_from=TODAY,
+                    valid_until=TODAY + timedelta(days=30))
+    assert live_df(session)["排污"] == 1
+    assert "排污" not in live_df(session, TODAY - timedelta(days=1))
+    assert "排污" not in live_df(session, TODAY + timedelta(days=31))
+    update_article(session, dated, ArticleInput(title="排污年度", answer="排污",
+                                                valid_until=TODAY - timedelta(days=1)),
+                   actor=CENTRE, now=now)  # the dates move: the counts move with them
+    assert "排污" not in live_df(session)
+    assert live_df(session, TODAY - timedelta(days=1))["排污"] == 1
+    unit = liaison(session)
+    mine = publish(session, "融资专栏", "融资", department_id=unit.department_id)
+    assert live_df(session)["融资"] == 1
+    update_article(session, mine, ArticleInput(title="融资专栏", answer="融资贷款"),
+                   actor=unit, now=now)  # a unit's edit goes back to draft
+    assert "融资" not in live_df(session)
+    counts = dict(live_df(session))
+    assert kb_search.reindex_all(session) == 3
+    assert live_df(session) == counts  # rebuilt from scratch: the same figures
+
+
+def test_drafts_and_expired_articles_never_change_a_ranking(session: Session) -> None:
+    """The same hits with the same scores, whatever unpublished or expired articles exist."""
+    publish(session, "企业贷款难怎么办", "融资问题可以向区金融发展服务中心反映。",
+            ["资金周转困难"])
+    publish(session, "银行续贷", "续贷和转贷问题。", ["银行不给续贷"])
+    publish(session, "用电增容", "用电问题。")
+    session.commit()
+    query = "银行不给续贷，资金周转困难"
+    before = search(session, query, today=TODAY, min_relevance=0)
+    assert {h.title for h in before} == {"银行续贷", "企业贷款难怎么办"}
+    now = db_now()
+    for n in range(6):  # many unpublished and expired articles with the same words
+        create_article(session, ArticleInput(title=f"续贷草稿{n}", answer="银行续贷资金周转",
+                                             questions=["银行不给续贷"]), actor=CENTRE, now=now)
+        withdrawn = publish(session, f"续贷撤下{n}", "银行续贷资金")
+        transition(session, withdrawn, "withdrawn", actor=CENTRE, now=now, note="过时")
+        publish(session, f"续贷过期{n}", "银行续贷", valid_until=TODAY - timedelta(days=1))
+        publish(session, f"续贷未生效{n}", "资金周转", valid_from=TODAY + timedelta(days=1))
+    session.commit()
+    assert search(session, query, today=TODAY, min_relevance=0) == before
 
 
 def test_index_holds_the_segmented_tokens(session: Session) -> None:
@@ -130,11 +194,78 @@ def test_today_decides_validity(session: Session) -> None:
 
 def test_a_query_of_common_words_only_still_finds_the_title(
         session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Over the candidate budget even for its rarest word, PostgreSQL looks in titles only."""
+    """Over the candidate budget even for its rarest word, only titles and phrasings are
+    searched."""
     for n in range(3):
         publish(session, f"其他问题{n}", "企业服务中心答复。")
     title = publish(session, "服务中心地址", "三楼。")
     monkeypatch.setattr(kb_search, "CANDIDATE_BUDGET", 1)
-    terms = kb_search._informative(session, ["服务中心"])
-    assert terms.common_only and terms.selective == ["服务中心"]
+    terms = kb_search._informative(session, kb_search.build_query(session, "服务中心"), TODAY)
+    assert terms.common_only and terms.selective[0] == "服务中心"
     assert search(session, "服务中心", today=TODAY)[0].article_id == title
+
+
+# -- how callers say it: the colloquial dictionary, fillers, no good answer ------------------
+
+
+@pytest.fixture
+def topics(session: Session) -> dict[str, int]:
+    ids = {
+        "loan": publish(session, "融资问题怎么反映",
+                        "贷款、资金周转问题由区金融发展服务中心办理。"),
+        "land": publish(session, "工业用地问题找谁", "用地审批由区自然资源规划分局办理。"),
+        "sewage": publish(session, "污水纳管找谁", "污水排放和纳管由区生态环境分局办理。"),
+        "permit": publish(session, "许可证办理", "各类许可证由区政务办受理。"),
+        "progress": publish(session, "怎么查询办理进度", "主菜单按9输入诉求编号查询进度。"),
+        "hours": publish(session, "热线服务时间", "24小时受理。"),
+    }
+    session.commit()
+    return ids
+
+
+@pytest.mark.parametrize(("query", "topic"), [
+    ("我们公司想借钱", "loan"),  # 借钱 → 贷款
+    ("阿拉厂里缺钱", "loan"),  # 钱 standing alone, dialect 阿拉
+    ("铜钿周转不开", "loan"),  # 方言 money
+    ("那块地块批不下来", "land"),  # 地块 → 用地
+    ("废水往哪里排", "sewage"),  # 废水 → 污水
+    ("办个证跑了好几趟", "permit"),  # 证 → 许可证
+    ("我反映的事情怎么样了", "progress"),  # 怎么样了 → 进度
+    ("上个礼拜报的事体哪能了", "progress"),  # 方言 哪能了
+    ("查一下进渡", "progress"),  # 误听 进渡
+])
+def test_callers_words_find_the_articles_words(session: Session, topics: dict[str, int],
+                                               query: str, topic: str) -> None:
+    hits = search(session, query, today=TODAY)
+    assert hits and hits[0].article_id == topics[topic], [h.title for h in hits]
+
+
+def test_colloquial_words_count_only_as_whole_words(session: Session,
+                                                    topics: dict[str, int]) -> None:
+    """结婚证 is not 证, 价钱 is not 钱: neither finds an article."""
+    for query in ("结婚证", "价钱"):
+        query_words = kb_search.build_query(session, query).words
+        assert "许可证" not in query_words and "贷款" not in query_words
+    assert "许可证" in kb_search.build_query(session, "办个证").words
+
+
+def test_fillers_do_not_outrank_content_words(session: Session) -> None:
+    """做, 帮忙, 找, 谁, 地方 in a question say nothing about its topic."""
+    filler = publish(session, "帮忙找谁做", "找个地方帮忙。", ["谁能帮忙", "去什么地方找"])
+    content = publish(session, "排污许可", "排污许可证办理。")
+    session.commit()
+    hits = search(session, "谁能帮忙找个地方做排污许可", today=TODAY, min_relevance=0)
+    assert [h.article_id for h in hits] == [content]
+    assert filler not in {h.article_id for h in hits}
+    assert kb_search.build_query(session, "谁能帮忙找个地方做").concepts == []
+
+
+def test_no_good_answer_below_the_threshold(session: Session, topics: dict[str, int]) -> None:
+    """A question about something else that shares one word is no answer; 0 shows it anyway."""
+    question = "社区医院挂号几点开始排队"
+    weak = search(session, question, today=TODAY, min_relevance=0)
+    assert weak and weak[0].article_id == topics["hours"]
+    assert weak[0].relevance < kb_search.NO_ANSWER_BELOW
+    assert search(session, question, today=TODAY) == []
+    good = search(session, "热线服务时间", today=TODAY)
+    assert good[0].article_id == topics["hours"] and good[0].relevance == 1.0

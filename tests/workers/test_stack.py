@@ -4,6 +4,10 @@ Boots ``python -m workers.stack`` on the embedded default (SQLite + the embedded
 a temporary instance directory on a free port, places calls with the terminal phone over
 HTTP while Redis, the workers and cron are killed in turn, then checks every call and
 voicemail reached the database.
+
+The stack's processes run with the machine's clock set to a working day's night (libfaketime,
+``tests/faketime.py``): what a caller hears depends on office hours, and the test must not
+depend on the hour at which it runs. The product has no clock switch for this.
 """
 
 from __future__ import annotations
@@ -20,17 +24,24 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 
 from ivr.phone import HttpTransport, TerminalPhone
+from tests import faketime
 from tests.conftest import write_tone_wav
 from workers import stack
 
 PROJECT = Path(__file__).resolve().parents[2]
 STARTED = re.compile(r"\[make run\] (\S+) started \(pid (\d+)\)")
+# Monday 2026-12-07, a working day, at 03:00 China time: outside office hours, so a caller
+# who asks for a person is told so and leaves a voicemail.
+NIGHT = datetime(2026, 12, 7, 3, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+AFTER_HOURS = "现在是非工作时间"  # the flow's after_hours prompt
 
 
 def free_port() -> int:
@@ -48,7 +59,7 @@ def alive(pid: int) -> bool:
 
 
 class Stack:
-    def __init__(self, tmp: Path, **extra_env: str) -> None:
+    def __init__(self, tmp: Path, at: datetime | None = None, **extra_env: str) -> None:
         self.instance = tmp / "instance"
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -58,6 +69,8 @@ class Stack:
         env.update(HOTLINE_INSTANCE_PATH=str(self.instance), PORT=str(self.port),
                    VOSK_MODEL_PATH=str(tmp / "no-model"), TWILIO_RECONCILE="0")
         env.update(extra_env)
+        if at is not None:  # the machine's clock for every process of the stack
+            env = faketime.environment(at, env)
         self.out = self.log.open("wb")
         self.process = subprocess.Popen([sys.executable, "-m", "workers.stack"], cwd=PROJECT,
                                         env=env, stdout=self.out, stderr=subprocess.STDOUT,
@@ -109,7 +122,9 @@ class Stack:
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[Stack]:
-    booted = Stack(tmp_path)
+    if faketime.library() is None:
+        pytest.skip("libfaketime is not installed (apt-get install faketime)")
+    booted = Stack(tmp_path, at=NIGHT)
     try:
         booted.wait_for(lambda: "hotline running" in booted.text(), "make run did not start")
         booted.wait_for(lambda: all(booted.pids(n) for n in ("web", "worker", "cron")),
@@ -172,6 +187,7 @@ def test_killed_children_come_back_and_no_call_is_lost(running: Stack, tmp_path:
             # Calls while the child is down (or restarting): answered, logged, filed.
             outcome = phone.call(keys=["4"], voicemail=wav)
             assert all(status in (200, 204) for _url, status in outcome.requests), outcome
+            assert any(AFTER_HOURS in line for line in outcome.heard), outcome.heard
             assert not any("抱歉" in line for line in outcome.heard), outcome.heard
             assert outcome.recording_sid, outcome.heard
             sids.append(outcome.call_sid)

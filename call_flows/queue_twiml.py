@@ -1,0 +1,157 @@
+"""TwiML of the call queue, besides the ``enqueue`` node itself: what a waiting caller hears
+(``waitUrl``), what an operator hears on answering, and the words before they are connected.
+
+Built from plain values by the queue's thin webhooks. The spoken texts are templates in
+code; numbers and labels are inserted as data. A waiting cycle (announcement, about 28 s of
+hold music, a 2 s pause for a key) lasts 35–45 s, so the position is said that often.
+"""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from call_flows.engine import VoiceSettings
+
+WAIT_KEYS = "预约回电请按1，我们将保留您的排队位置并尽快回电；立即留言请按2。"
+CONNECTING = "正在为您接通工作人员，请稍候。"
+BRIDGING = "正在为您接通工作人员。为保证服务质量，您的通话可能会被录音。"
+OPERATOR_GONE = "来电已挂断。"
+OPERATOR_SORRY = "抱歉，系统暂时无法接通来电。"
+INVALID_KEY = "您的输入有误。"
+HOLD_PAUSE_SECONDS = 2
+
+
+def _say(verb: VoiceResponse | Gather, settings: VoiceSettings, text: str) -> None:
+    verb.say(text, voice=settings.voice, language=settings.language)
+
+
+def duration_text(seconds: int) -> str:
+    """``95`` → ``1分35秒`` (how long someone waited, as said and shown)."""
+    minutes, rest = divmod(max(0, seconds), 60)
+    return f"{minutes}分{rest}秒" if minutes else f"{rest}秒"
+
+
+def position_text(position: int, estimate_minutes: int | None) -> str:
+    """The announcement: how many callers are ahead, and the estimate when there is one."""
+    ahead = max(0, position - 1)
+    text = f"您前面还有{ahead}位来电。" if ahead else "您是下一位，请稍候。"
+    if estimate_minutes is not None:
+        text += f"预计等待约{estimate_minutes}分钟。"
+    return text
+
+
+def wait(settings: VoiceSettings, *, position: int, estimate_minutes: int | None) -> VoiceResponse:
+    """One waiting cycle: position (and estimate), the keys, hold music; then again."""
+    response = VoiceResponse()
+    gather = Gather(input="dtmf", num_digits=1, action=settings.queue_url("key"), method="POST",
+                    timeout=HOLD_PAUSE_SECONDS, action_on_empty_result=False)
+    _say(gather, settings, position_text(position, estimate_minutes) + WAIT_KEYS)
+    gather.play(settings.queue_url("hold.wav"))
+    response.append(gather)
+    response.redirect(settings.queue_url("wait"), method="POST")
+    return response
+
+
+def connecting(settings: VoiceSettings) -> VoiceResponse:
+    """An operator's device is ringing for this caller: no keys, no position."""
+    response = VoiceResponse()
+    _say(response, settings, CONNECTING)
+    response.play(settings.queue_url("hold.wav"))
+    return response
+
+
+def hold(settings: VoiceSettings) -> VoiceResponse:
+    """Hold music and nothing else: a caller the queue does not know (or cannot look up now)
+    keeps hearing valid TwiML and Twilio asks again when it ends."""
+    response = VoiceResponse()
+    response.play(settings.queue_url("hold.wav"))
+    return response
+
+
+def leave() -> VoiceResponse:
+    """Out of the queue: Twilio requests the ``<Enqueue>`` action (the flow goes on)."""
+    response = VoiceResponse()
+    response.leave()
+    return response
+
+
+def key_again(settings: VoiceSettings) -> VoiceResponse:
+    """A key that means nothing while waiting: say so and go on waiting."""
+    response = VoiceResponse()
+    _say(response, settings, INVALID_KEY)
+    response.redirect(settings.queue_url("wait"), method="POST")
+    return response
+
+
+def _announce(area_label: str, waited_seconds: int, callback: bool) -> str:
+    if callback:
+        return f"8718热线回电任务，{area_label}，即将为您拨打来电人。"
+    return f"8718热线来电，{area_label}，已等待{duration_text(waited_seconds)}。"
+
+
+def operator_queue(settings: VoiceSettings, *, offer_id: int, area_label: str,
+                   waited_seconds: int, queue: str) -> VoiceResponse:
+    """The operator answered: announce the call, then take the caller from the area's
+    queue (``<Dial><Queue>``), recording the conversation for the call log."""
+    response = VoiceResponse()
+    _say(response, settings, _announce(area_label, waited_seconds, False))
+    dial = _dial(settings, offer_id)
+    dial.queue(queue, url=settings.queue_url(f"offer/{offer_id}/bridge"), method="POST")
+    response.append(dial)
+    return response
+
+
+def operator_callback(settings: VoiceSettings, *, offer_id: int, area_label: str,
+                      target: str) -> VoiceResponse:
+    """The operator answered a callback task: dial the caller's number."""
+    response = VoiceResponse()
+    _say(response, settings, _announce(area_label, 0, True))
+    dial = _dial(settings, offer_id, timeout=30)
+    if target.startswith("sip:"):
+        dial.sip(target)
+    else:
+        dial.number(target)
+    response.append(dial)
+    return response
+
+
+def _dial(settings: VoiceSettings, offer_id: int, timeout: int = 10) -> Dial:
+    return Dial(
+        action=settings.queue_url(f"offer/{offer_id}/dialed"), method="POST",
+        timeout=timeout, record="record-from-answer-dual",
+        recording_status_callback=settings.queue_url(f"offer/{offer_id}/recording"),
+        recording_status_callback_event="completed", recording_status_callback_method="POST",
+        **({"caller_id": settings.caller_id} if settings.caller_id else {}),
+    )
+
+
+def operator_gone(settings: VoiceSettings) -> VoiceResponse:
+    """The caller hung up before the operator picked up."""
+    response = VoiceResponse()
+    _say(response, settings, OPERATOR_GONE)
+    response.hangup()
+    return response
+
+
+def operator_sorry(settings: VoiceSettings) -> VoiceResponse:
+    response = VoiceResponse()
+    _say(response, settings, OPERATOR_SORRY)
+    response.hangup()
+    return response
+
+
+def bridging(settings: VoiceSettings) -> VoiceResponse:
+    """Said to the queued caller just before the operator is connected."""
+    response = VoiceResponse()
+    _say(response, settings, BRIDGING)
+    return response
+
+
+def hang_up() -> VoiceResponse:
+    response = VoiceResponse()
+    response.hangup()
+    return response
+
+
+def empty() -> VoiceResponse:
+    return VoiceResponse()

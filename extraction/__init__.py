@@ -1,0 +1,1 @@
+"""Suggested case fields from what a caller said: enterprise, contact, phones, USCC, area, town."""
