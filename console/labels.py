@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from call_flows.flow import QUEUE_OUTCOMES
 from cases.departments import KIND_LABELS
 from cases.notice_models import REMINDER_LEVEL_LABELS
 from cases.vocab import (
@@ -91,6 +92,7 @@ CALL_EVENT_LABELS: dict[str, str] = {
     "branch": "条件判断",
     "hook": "系统处理",
     "status": "通话状态",
+    "queue": "排队",
 }
 
 CALL_STATUS_LABELS: dict[str, str] = {
@@ -125,6 +127,23 @@ DIAL_OUTCOME_LABELS: dict[str, str] = {
     "unknown": "结果未知",
 }
 
+# How a caller's wait in the operator queue (``<Enqueue>``) went: the flow's outcomes and
+# Twilio's QueueResult.
+QUEUE_STEP_LABELS: dict[str, str] = {
+    **QUEUE_OUTCOMES,
+    "answered": "坐席已接听",
+    "gone": "来电方已挂机",
+    "failed": "未能接通坐席",
+    "bridged": "坐席已接听",
+    "bridging-in-process": "正在接通坐席",
+    "queue-full": "排队人数已满",
+    "redirected": "离开排队",
+    "leave": "离开排队",
+    "hangup": "来电方已挂机",
+    "error": "排队出错",
+    "system-error": "排队出错",
+}
+
 # The flows' conditions and hooks (call_flows/flows/*.yaml, knowledge.phone).
 CONDITION_LABELS: dict[str, str] = {"office_hours": "是否工作时间"}
 HOOK_LABELS: dict[str, str] = {
@@ -138,6 +157,8 @@ HOOK_LABELS: dict[str, str] = {
     "survey_rating_confirmed": "确认评价",
     "survey_comment_saved": "保存回访意见",
     "kb_self_service_resolved": "电话自助办结",
+    "queue_join": "加入排队",
+    "queue_callback": "预约回电",
 }
 NODE_TYPE_LABELS: dict[str, str] = {
     "say": "播报",
@@ -145,6 +166,7 @@ NODE_TYPE_LABELS: dict[str, str] = {
     "input": "按键输入",
     "branch": "条件判断",
     "dial": "转人工",
+    "enqueue": "排队转人工",
     "record": "录音留言",
     "hook": "系统处理",
     "hangup": "挂机",
@@ -298,6 +320,8 @@ def call_step_detail(kind: str, detail: str | None) -> str:
         return "输入未通过核验"
     if kind == "dial":
         return DIAL_OUTCOME_LABELS.get(detail, detail)
+    if kind == "queue":
+        return QUEUE_STEP_LABELS.get(detail, detail)
     if kind == "branch":
         name, _, outcome = detail.partition("=")
         answer = {"True": "是", "False": "否"}.get(outcome, outcome)
@@ -314,14 +338,16 @@ def call_step_detail(kind: str, detail: str | None) -> str:
 
 
 def operator_outcome(call: Any) -> str:
-    """人工: answered by an operator, transferred but not answered (and why), or neither."""
+    """人工: answered by an operator; asked for one but not connected (and why: nobody on
+    duty, waited too long, nobody picked up …); or never asked."""
     if call.reached_operator:
         return "已接通"
-    dials = [e for e in call.events if e.kind == "dial"]
-    if not dials:
+    tries = [e for e in call.events if e.kind in ("dial", "queue")]
+    if not tries:
         return "未转人工"
-    outcome = DIAL_OUTCOME_LABELS.get(dials[-1].detail or "unknown", "结果未知")
-    return f"已转人工，未接通（{outcome}）"
+    last = tries[-1]
+    names = QUEUE_STEP_LABELS if last.kind == "queue" else DIAL_OUTCOME_LABELS
+    return f"转人工未接通（{names.get(last.detail or 'unknown', '结果未知')}）"
 
 
 __all__ = [

@@ -376,12 +376,23 @@ def test_call_detail_says_each_step_and_the_transfer_in_words(
     client: Any, accounts: Accounts, sign_in: Any, phone: Any, clock: Any
 ) -> None:
     """Transferred but nobody answered is not “未转人工”; steps read as words, not codes."""
-    from ivr.models import Call
+    from ivr.models import Call, CallEvent
 
-    clock.set_local("2026-11-24 10:00")  # a Tuesday, office hours
+    clock.set_local("2026-11-24 10:00")  # a Tuesday, office hours; nobody on duty
     unanswered = phone.call(from_number="+8613911112222", keys=["4"])
-    answered = phone.call(from_number="+8613933334444", keys=["4"], operator_answers=True)
+    answered = phone.call(from_number="+8613933334444", keys=["4"])
     menu_only = phone.call(from_number="+8613955556666", keys=["7"])
+    session = db.session()
+    call = session.scalars(select(Call).where(Call.call_sid == answered.call_sid)).one()
+    call.reached_operator, call.operator_answer_seconds = True, 12  # as the queue records it
+    # An older call that went straight to <Dial>, nobody picked up.
+    dialled = Call(call_sid="CA" + "d" * 32, from_number="+8613977778888",
+                   started_at=clock(), status="completed")
+    session.add(dialled)
+    session.flush()
+    session.add(CallEvent(call_id=dialled.id, kind="dial", node="operator",
+                          detail="no-answer", at=clock()))
+    session.commit()
     sign_in(accounts.operator)
 
     def detail(sid: str) -> str:
@@ -389,18 +400,20 @@ def test_call_detail_says_each_step_and_the_transfer_in_words(
         return page(client, f"/console/calls/{call.id}")
 
     missed = detail(unanswered.call_sid)
-    assert "<dt>人工</dt><dd>已转人工，未接通（坐席无人接听）</dd>" in missed
-    assert "未转人工" not in missed
+    assert "<dt>人工</dt><dd>转人工未接通（无空闲坐席）</dd>" in missed
+    assert "未转人工" not in missed and "unavailable" not in missed
     assert "结果：是" in missed and "office_hours" not in missed
-    assert "坐席无人接听" in missed and "no-answer" not in missed
     assert "未录到留言" in missed and "nothing recorded" not in missed
     assert ">已结束<" in missed.replace("</span>", "<").replace('class="key">', ">")
-    assert "<dt>人工</dt><dd>已接通" in detail(answered.call_sid)
+    no_answer = detail(dialled.call_sid)
+    assert "<dt>人工</dt><dd>转人工未接通（坐席无人接听）</dd>" in no_answer
+    assert "no-answer" not in no_answer
+    assert "<dt>人工</dt><dd>已接通（12 秒应答）" in detail(answered.call_sid)
     wrong = detail(menu_only.call_sid)
     assert "<dt>人工</dt><dd>未转人工</dd>" in wrong
     assert "第1次输入错误" in wrong and "invalid #1" not in wrong
     listing = page(client, "/console/calls")
-    assert "已转人工，未接通（坐席无人接听）" in listing
+    assert "转人工未接通（无空闲坐席）" in listing and "转人工未接通（坐席无人接听）" in listing
 
 
 # -- recordings ---------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from followup import calls
 from followup.models import AttemptStatus, FollowUp
 from followup.policy import FollowUpPolicy
 from followup.unreachable import UnreachableRule, record_unreachable
+from ivr.models import Call
 from knowledge import answers
 from knowledge.models import Article
 from knowledge.service import ArticleInput, create_article, set_phone_menu, transition
@@ -82,6 +83,11 @@ def _calls(world: World, phone: Any, clock: Any, wav: Path) -> None:
     clock.set_local("2026-12-08 09:10")
     world.calls["operator"] = phone.call(from_number=MOBILE, keys=["4"],
                                          operator_answers=True).call_sid
+    # Nobody is on duty in the queue here; this call is the one an operator took.
+    answered = db.session.scalars(select(Call).where(
+        Call.call_sid == world.calls["operator"])).one()
+    answered.reached_operator, answered.operator_answer_seconds = True, 9
+    db.session.commit()
     world.calls["unanswered"] = phone.call(from_number=LANDLINE, keys=["4"]).call_sid
     world.calls["status"] = phone.call(from_number=MOBILE, keys=["9"]).call_sid
     world.calls["wrong_keys"] = phone.call(keys=["7", "8", "7"]).call_sid
