@@ -28,6 +28,7 @@ from cases.vocab import (
     STATUS_LABELS,
     SUBCATEGORY_LABELS,
 )
+from extraction.service import FIELD_LABELS as SUGGESTION_FIELD_LABELS
 from followup.models import ATTEMPT_STATUS_LABELS, FOLLOWUP_STATUS_LABELS
 from knowledge.models import STATE_LABELS as ARTICLE_STATE_LABELS
 
@@ -80,6 +81,7 @@ ACTION_LABELS: dict[str, str] = {
     "decision_due_soon": "领导小组决定到期提醒",
     "decision_overdue": "领导小组决定催办",
     "decision_escalated": "领导小组决定督办",
+    "field_suggestion": "处理字段建议",
 }
 
 CALL_EVENT_LABELS: dict[str, str] = {
@@ -262,6 +264,12 @@ FIELD_LABELS: dict[str, str] = {
     "comment": "企业意见",
     "channel_label": "受理渠道",
 }
+# Keys an action uses in a sense of its own (``decision`` is the leading group's 处置方案
+# elsewhere).
+ACTION_FIELD_LABELS: dict[str, dict[str, str]] = {
+    "field_suggestion": {"field": "字段", "suggested": "建议值", "decision": "处理结果",
+                         "value": "采用的值"},
+}
 
 # Every value code with its label, for one Jinja filter.
 VALUE_LABELS: dict[str, dict[str, str]] = {
@@ -274,6 +282,9 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "followup_status": dict(FOLLOWUP_STATUS_LABELS),
     "article_state": dict(ARTICLE_STATE_LABELS),
     "department_kind": dict(KIND_LABELS),
+    "field": dict(SUGGESTION_FIELD_LABELS),
+    "suggestion_decision": {"accepted": "已采纳", "edited": "已修改后采纳",
+                            "rejected": "已驳回"},
     "level": dict(REMINDER_LEVEL_LABELS),
     "status": dict(STATUS_LABELS),
     "mode": dict(MODE_LABELS),
@@ -287,8 +298,14 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "kind": dict(REPLY_KIND_LABELS),
 }
 
-def field_label(key: str) -> str:
-    return FIELD_LABELS.get(key, key)
+def field_label(key: str, action: str = "") -> str:
+    """An audit key as people read it (in the sense ``action`` gives it)."""
+    return ACTION_FIELD_LABELS.get(action, {}).get(key) or FIELD_LABELS.get(key, key)
+
+
+def value_kind(key: str, action: str = "") -> str:
+    """Which value labels apply to an audit key's values (see :data:`VALUE_LABELS`)."""
+    return "suggestion_decision" if (action, key) == ("field_suggestion", "decision") else key
 
 
 # -- a call's steps, as the call detail page lists them -------------------------------------

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from cases.models import Department
 from console.models import User
 from core.db import db
+from extraction.models import FieldSuggestion
 from ivr.models import Call
 from tests.conftest import write_tone_wav
 from tests.console.conftest import DEPT_A, DEPT_B, Accounts
@@ -49,6 +50,7 @@ NOTHING_TO_GET_WRONG = {
     "console.reports_bulletin_create",  # a month picker; an existing month is not a typo
     "console.admin_calendar_delete", "console.assignment_accept",
     "console.case_unlink", "console.voicemail_unlink",  # same rule as case_merge's reason
+    "console.admin_user_unlock",
 }
 
 
@@ -70,6 +72,8 @@ class FormSpec:
     fields: list[Field] = field(default_factory=list)
     # A selector to tell the form apart from others posting to the same address.
     has: str = ""
+    # The button to press, when the form has several.
+    submit: str = ""
 
 
 def _ids(world: World) -> dict[str, Any]:
@@ -83,8 +87,13 @@ def _ids(world: World) -> dict[str, Any]:
     transcript = session.scalars(select(Transcript).where(
         Transcript.recording_id == voicemail.recording_id)).one()
     liaison = session.scalars(select(User).where(User.username == "dept-a")).one()
+    suggestion = session.scalars(select(FieldSuggestion).where(
+        FieldSuggestion.case_id == voicemail.id, FieldSuggestion.status == "pending",
+        FieldSuggestion.value == "13957410003")).first()
+    assert suggestion is not None
     return {"units": units, "call": calls[world.calls["operator"]], "cases": cases,
-            "assignment": assignment, "transcript": transcript.id, "liaison": liaison.id}
+            "assignment": assignment, "transcript": transcript.id, "liaison": liaison.id,
+            "suggestion": suggestion.id}
 
 
 def specs(world: World) -> list[FormSpec]:
@@ -132,6 +141,9 @@ def specs(world: World) -> list[FormSpec]:
         FormSpec("console.extension_reject", "operator", f"/console/cases/{case['extension']}",
                  f"/console/assignments/{asg['extension']}/extension/reject",
                  Field("text", "reason", ""), "请填写不予延期的理由"),
+        FormSpec("console.case_suggestion", "operator", f"/console/cases/{case['voicemail']}",
+                 f"/console/cases/{case['voicemail']}/suggestions/{ids['suggestion']}",
+                 Field("text", "value", "1395741"), "电话号码", submit="按修改保存"),
         FormSpec("console.call_file_case", "operator", f"/console/calls/{ids['call']}",
                  f"/console/calls/{ids['call']}/case",
                  Field("text", "contact_phone", "12"), "电话号码",
@@ -317,8 +329,10 @@ def test_every_form_keeps_what_was_typed_after_an_error(
         }""")
         for item in [*spec.fields, spec.invalid]:
             _fill(form, item)
+        button = (form.get_by_role("button", name=spec.submit) if spec.submit
+                  else form.locator("button[type=submit]").first)
         with page.expect_navigation():
-            form.locator("button[type=submit]").first.click()
+            button.click()
         expect(page.locator(".flash-error")).to_be_visible()
         form = _form(page, spec)
         errors = form.locator(".field-error").all_inner_texts()

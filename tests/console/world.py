@@ -43,6 +43,8 @@ from cases.case_models import Case
 from cases.enterprises import add_phone, register_enterprise
 from cases.models import Department
 from core.db import db
+from extraction.models import FieldSuggestion
+from extraction.service import decide
 from followup import calls
 from followup.models import AttemptStatus, FollowUp
 from followup.policy import FollowUpPolicy
@@ -152,6 +154,15 @@ def build_world(app: Any, clock: Any, phone: Any, wav: Path) -> World:
     voicemail = add_voicemail(session, Path(app.config["RECORDINGS_DIR"]), now,
                               caller=NEW_MOBILE, category="factor", sid="world2")
     world.cases["voicemail"] = voicemail.case
+    # What the caller said, read into fields: one suggestion taken, one waiting.
+    for field_name, value in (("contact", "张会计"), ("phone", "13957410003")):
+        session.add(FieldSuggestion(case_id=voicemail.case.id, field=field_name, value=value,
+                                    confidence=0.8, evidence=[{"text": value}], details={},
+                                    source="transcript", created_at=now))
+    session.flush()
+    taken = session.scalars(select(FieldSuggestion).where(
+        FieldSuggestion.case_id == voicemail.case.id, FieldSuggestion.value == "张会计")).one()
+    decide(session, taken.id, decision="accepted", actor=OPERATOR, now=now)
     merged = new_case(session, now, "再次反映厂房用电增容进度", category="factor",
                       contact_phone=MOBILE, enterprise_id=enterprise.id)
     duplicates.merge(session, merged.id, into_id=window.id, reason="同一企业同一事项",
