@@ -2,85 +2,159 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+import click
+from flask import Blueprint, Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import api.models
+import callqueue.models
+import cases.case_models
+import cases.lookup_guard
+import cases.models
+import cases.notice_models
+import cases.notifications
+import console
+import console.models
+import extraction.models
+import followup.models
+import ivr.models
+import knowledge.models
+import live.models
+import messaging.models
+import recordings
+import reports.models
+import transcription.corrections
+import transcription.models
+import workdays.models
+from api import routes as api_routes
+from api.cli import api_tokens_cli
+from api.seed import seed_api_tokens
+from call_flows.cli import flows_cli
 from call_flows.engine import FlowEngine, VoiceSettings
 from call_flows.flow import FlowError, load_flows
 from call_flows.hooks import HookRegistry, HookServices, default_registry
 from call_flows.validator import validate_flow
 from callqueue import ivr_hooks as queue_hooks
+from callqueue import webhooks as queue_webhooks
 from callqueue.cli import queue_cli
 from callqueue.jobs import end_wrapup_job, placement_job
 from callqueue.live import LiveBus
 from callqueue.placement import InlinePlacer, QueuedPlacer, thread_fallback
 from callqueue.runtime import QueueRuntime, runtime_from_config
-from callqueue.webhooks import bp as queue_webhooks
+from cases import ivr_hooks as case_ivr_hooks
 from cases.call_log import use_call_log
+from cases.cli import cases_cli
 from cases.deadlines import use_office_hours
+from cases.seed import seed_reference_data
+from console import views as console_views
+from console.cli import users_cli
 from console.operators_cli import operators_cli
+from console.seed import seed_console
 from core import config as config_module
+from core import health
 from core.bulkhead import Bulkhead
+from core.cli import Seeder, db_cli, seed_command_for
 from core.clock import system_clock
-from core.db import db
+from core.db import db, set_write_intent
 from core.files import private_directory, restrict_new_files
-from core.models import import_all_models
 from core.queues import CALLS, DEFAULT, connect_fast
 from core.security_headers import add_security_headers
 from core.sessions import BrowserSessionInterface
 from extraction.cli import speech_cli
 from extraction.listeners import subscribe_listeners
+from followup import jobs as followup_jobs
+from followup import listeners as followup_listeners
+from followup import routes as followup_routes
+from followup import survey_hooks
+from followup.cli import followups_cli
 from followup.queries import is_survey_comment
 from followup.survey_hooks import rating_options
+from ivr import operator_recordings
+from ivr import routes as ivr_routes
+from ivr.cli import call_command
 from ivr.eventlog import CallLogQueue
+from ivr.jobs import drain_call_log
 from ivr.operator_recordings import is_operator_recording
 from ivr.service import IvrRuntime
 from ivr.voicemail_log import VoicemailCallLog
+from knowledge import api as knowledge_api
+from knowledge import phone as knowledge_phone
+from knowledge.cli import kb_cli
 from knowledge.phone import attach_phone_menu
+from knowledge.seed import seed_knowledge
+from live.urls import live_stream_url
+from messaging import routes as messaging_routes
+from recordings.cli import recordings_cli
+from reports import web as reports_web
+from reports.cli import reports_cli
+from transcription.cli import jobs_cli, model_cli, transcribe_command
 from transcription.dispatch import recording_dispatcher
 from transcription.recovery import transcription_retrier
 from workdays.calendar import WorkCalendar
+from workdays.cli import workdays_cli
 from workdays.office_hours import OfficeHours, parse_windows
 from workdays.store import CalendarProvider
 
 log = logging.getLogger("hotline")
 
-BLUEPRINTS = ("core.health:bp", "ivr.routes:bp", "api.routes:bp", "console.views:bp",
-              "followup.routes:bp", "messaging.routes:bp", "knowledge.api:bp")
-CLI_GROUPS = ("core.cli:db_cli", "core.cli:seed_command", "workdays.cli:workdays_cli",
-              "call_flows.cli:flows_cli", "ivr.cli:call_command",
-              "cases.cli:cases_cli", "api.cli:api_tokens_cli",
-              "transcription.cli:model_cli", "transcription.cli:transcribe_command",
-              "transcription.cli:jobs_cli", "console.cli:users_cli",
-              "followup.cli:followups_cli", "knowledge.cli:kb_cli",
-              "recordings.cli:recordings_cli", "reports.cli:reports_cli")
-# ``init_app(app)`` hooks run before blueprints are registered (CSRF, session cookies).
-APP_HOOKS: tuple[str, ...] = ("console:init_app", "followup.listeners:init_app",
-                              "followup.jobs:init_app", "recordings:init_app",
-                              "reports.web:init_app", "ivr.operator_recordings:init_app")
-# Modules exposing ``register(registry)`` to add their IVR conditions and hooks.
-HOOK_PROVIDERS: tuple[str, ...] = ("cases.ivr_hooks", "followup.survey_hooks",
-                                   "knowledge.phone")
+# Every model module, imported so that ``Base.metadata`` is complete (Alembic, create_all).
+MODEL_MODULES: tuple[ModuleType, ...] = (
+    ivr.models, workdays.models, cases.models, cases.case_models, api.models,
+    transcription.models, transcription.corrections, console.models, cases.notice_models,
+    messaging.models, followup.models, cases.notifications, cases.lookup_guard,
+    knowledge.models, reports.models, callqueue.models, extraction.models, live.models,
+)
+# Everything else the app is made of, registered by importing the objects (a module renamed or
+# removed fails at import, and mypy and the import-graph test see every edge).
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    health.bp, ivr_routes.bp, api_routes.bp, console_views.bp, followup_routes.bp,
+    messaging_routes.bp, knowledge_api.bp, queue_webhooks.bp,
+)
+# Blueprints authenticated otherwise than by a session cookie: no CSRF token to check.
+CSRF_EXEMPT: tuple[Blueprint, ...] = (
+    ivr_routes.bp,  # Twilio signatures
+    api_routes.bp,  # bearer tokens
+    followup_routes.bp,  # Twilio signatures (survey calls)
+    messaging_routes.bp,  # Twilio signatures (delivery status)
+    queue_webhooks.bp,  # Twilio signatures (the call queue)
+)
+# Each seeder takes (session, demo) and returns a line to print; idempotent.
+SEEDERS: tuple[Seeder, ...] = (seed_reference_data, seed_api_tokens, seed_console,
+                               seed_knowledge)
+CLI_GROUPS: tuple[click.Command, ...] = (
+    db_cli, seed_command_for(SEEDERS), workdays_cli, flows_cli, call_command, cases_cli,
+    api_tokens_cli, model_cli, transcribe_command, jobs_cli, users_cli, followups_cli, kb_cli,
+    recordings_cli, reports_cli, queue_cli, operators_cli, speech_cli,
+)
+# ``init_app(app)`` hooks, run before blueprints are registered (session cookies, settings).
+APP_HOOKS: tuple[Callable[[Flask], None], ...] = (
+    console.init_app, followup_listeners.init_app, followup_jobs.init_app, recordings.init_app,
+    reports_web.init_app, operator_recordings.init_app,
+)
+# Who adds IVR conditions and hooks to the flows' registry.
+HOOK_PROVIDERS: tuple[Callable[[HookRegistry], None], ...] = (
+    case_ivr_hooks.register, survey_hooks.register, knowledge_phone.register,
+    queue_hooks.register,
+)
 
 
-def _load(spec: str) -> Any:
-    module, _, attr = spec.partition(":")
-    return getattr(importlib.import_module(module), attr)
+def import_all_models() -> tuple[ModuleType, ...]:
+    """The model modules (imported with this module): for scripts, tests and migrations."""
+    return MODEL_MODULES
 
 
 def build_hooks() -> HookRegistry:
     registry = default_registry()
-    for name in HOOK_PROVIDERS:
-        importlib.import_module(name).register(registry)
-    queue_hooks.register(registry)
+    for register in HOOK_PROVIDERS:
+        register(registry)
     return registry
 
 
@@ -104,6 +178,7 @@ def build_flow_engine(app: Flask, registry: HookRegistry) -> FlowEngine:
         dial_timeout=cfg["OPERATOR_DIAL_TIMEOUT"],
         caller_id=cfg.get("TWILIO_CALLER_ID") or None,
         voicemail_max_seconds=cfg["VOICEMAIL_MAX_SECONDS"],
+        live_stream_url=live_stream_url(cfg),
         variables={"office_hours": hours_text,
                    "rating_options": rating_options(cfg["FOLLOWUP_RATING_ORDER"])},
     )
@@ -140,7 +215,8 @@ def _call_log_queue(config: Mapping[str, Any]) -> CallLogQueue | None:
     """Menu steps are logged through Redis when it is configured (see ivr.eventlog)."""
     if not config.get("REDIS_URL") or not config.get("CALL_LOG_ASYNC", True):
         return None
-    return CallLogQueue(connect_fast(config["REDIS_URL"]), drain_queue=DEFAULT)
+    return CallLogQueue(connect_fast(config["REDIS_URL"]), drain_queue=DEFAULT,
+                        drain_job=drain_call_log)
 
 
 class _RqWrapUpTimer:
@@ -210,6 +286,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.configure(app.config["DATABASE_URL"])
     app.teardown_appcontext(lambda _exc: db.session.remove())
 
+    @app.before_request
+    def _form_posts_take_the_write_lock_first() -> None:
+        # SQLite: a console or API write waits for the lock instead of failing with
+        # "database is locked" after its first read (core.db.write_intent). Webhooks read
+        # mostly and take the lock where they write (ivr.service).
+        set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS")
+                         and not request.path.startswith("/ivr/"))
+
     tz = config_module.hotline_zone(app.config)
     use_office_hours(app.config["OFFICE_HOURS"])
     calendars = CalendarProvider(db.session)
@@ -226,6 +310,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     attach_phone_menu(engine, registry, clock=clock, tz=tz,
                       ttl=float(app.config.get("KB_PHONE_MENU_TTL", 10)))
     app.extensions["calendars"] = calendars
+    # `flask call` builds a throwaway app of the same kind (ivr.cli).
+    app.extensions["app_factory"] = create_app
     queue_runtime = build_queue_runtime(
         app, clock, lambda: OfficeHours(windows, calendars.get(), tz))
     app.extensions["queue_runtime"] = queue_runtime
@@ -241,18 +327,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         call_log=_call_log_queue(app.config),
     )
 
-    for spec in APP_HOOKS:
-        _load(spec)(app)
-    for spec in BLUEPRINTS:
-        app.register_blueprint(_load(spec))
-    app.register_blueprint(queue_webhooks)
-    for spec in CLI_GROUPS:
-        app.cli.add_command(_load(spec))
-    app.cli.add_command(queue_cli)
-    app.cli.add_command(operators_cli)
+    for init_app in APP_HOOKS:
+        init_app(app)
+    csrf = app.extensions["csrf"]
+    for blueprint in CSRF_EXEMPT:
+        csrf.exempt(blueprint)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    for command in CLI_GROUPS:
+        app.cli.add_command(command)
     # Case fields read from what callers said (extraction/).
     subscribe_listeners()
-    app.cli.add_command(speech_cli)
 
     if app.config.get("TWILIO_SIGNATURE_BYPASS_REFUSED"):
         log.error("TWILIO_SIGNATURE_BYPASS refused: PUBLIC_BASE_URL is https (a real deployment);"

@@ -37,15 +37,6 @@ def error(status: int, code: str, message: str, fields: dict[str, str] | None = 
     return response
 
 
-@bp.record_once
-def _exempt_from_csrf(state: Any) -> None:
-    # Flask-WTF registers itself as extensions["csrf"]; if the console set it up first,
-    # exempt this blueprint (bearer tokens, no cookies: nothing to forge).
-    csrf = state.app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(bp)
-
-
 @bp.before_request
 def _authenticate() -> Response | None:
     # Refuse oversized bodies before anything reads them (Flask 3.1: per-request limit).

@@ -36,5 +36,5 @@ def seed_demo_api_token(session: Session) -> str:
 
 
 def seed_api_tokens(session: Session, demo: bool) -> str:
-    """Seeder (``core.cli.SEEDERS``): the demo token with ``--demo``, nothing otherwise."""
+    """Seeder (``SEEDERS`` in app.py): the demo token with ``--demo``, nothing otherwise."""
     return seed_demo_api_token(session) if demo else ""

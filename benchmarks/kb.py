@@ -38,12 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
+from app import import_all_models
 from benchmarks._loadgen import percentile
 from benchmarks.cases import private_database
 from cases.routing import load_rules
 from cases.seed import seed_departments
 from core.db import Database
-from core.models import import_all_models
 from knowledge.evaluate import SHIPPED_SETS, evaluate, read_queries
 from knowledge.models import (
     FIRST_DAY,

@@ -169,9 +169,9 @@ def console_first_bytes(base: Path, settings: dict[str, str], s3_url: str,
 
 
 def _seed(database: str, files: list[tuple[Path, str]]) -> None:
+    from app import import_all_models
     from console.users import create_user
     from core.db import db
-    from core.models import import_all_models
     from ivr.models import Recording
 
     import_all_models()

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+from twilio.twiml.voice_response import Dial, Gather, Start, VoiceResponse
 
 from call_flows.flow import REPEAT, Fallthrough, Flow, FlowError, Node
 from call_flows.hooks import CallContext, HookRegistry, HookResult
@@ -83,6 +83,8 @@ class VoiceSettings:
     caller_id: str | None = None
     voicemail_max_seconds: int = 120
     variables: dict[str, str] = field(default_factory=dict)
+    # Operator calls also stream their audio here (both tracks) for the live transcript.
+    live_stream_url: str | None = None
 
     def step_url(
         self, flow: str, node: str, event: str, state: dict[str, str] | None = None,
@@ -502,6 +504,11 @@ class FlowEngine:
     def _render_dial(self, visit: _Visit) -> None:
         node, settings, response = visit.node, self.settings, visit.result.twiml
         self._prompt(response, node)
+        if settings.live_stream_url:
+            # Forked audio for the live transcript; the call goes on whatever the stream does.
+            start = Start()
+            start.stream(url=settings.live_stream_url, track="both_tracks")
+            response.append(start)
         dial = Dial(
             action=settings.step_url(visit.flow.name, node.id, "dial", visit.ctx.state),
             method="POST",

@@ -8,7 +8,9 @@ hold music, a 2 s pause for a key) lasts 35–45 s, so the position is said that
 
 from __future__ import annotations
 
-from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+from dataclasses import dataclass
+
+from twilio.twiml.voice_response import Dial, Gather, Start, VoiceResponse
 
 from call_flows.engine import VoiceSettings
 
@@ -89,12 +91,37 @@ def _announce(area_label: str, waited_seconds: int, callback: bool) -> str:
     return f"8718热线来电，{area_label}，已等待{duration_text(waited_seconds)}。"
 
 
+@dataclass(frozen=True)
+class LiveLeg:
+    """The operator's leg of a caller's call: its audio is streamed for the live transcript
+    under the caller's call (``inbound`` on this leg is the operator speaking)."""
+
+    caller_call_sid: str
+    agent_id: int | None = None
+
+
+def _live_stream(response: VoiceResponse, settings: VoiceSettings, live: LiveLeg | None) -> None:
+    """``<Start><Stream track="both_tracks">`` with the caller's call as parameters; the
+    conversation goes on whatever the stream does."""
+    if live is None or not settings.live_stream_url:
+        return
+    start = Start()
+    stream = start.stream(url=settings.live_stream_url, track="both_tracks")
+    stream.parameter(name="caller_call_sid", value=live.caller_call_sid)
+    stream.parameter(name="leg", value="operator")
+    if live.agent_id is not None:
+        stream.parameter(name="agent_id", value=str(live.agent_id))
+    response.append(start)
+
+
 def operator_queue(settings: VoiceSettings, *, offer_id: int, area_label: str,
-                   waited_seconds: int, queue: str) -> VoiceResponse:
+                   waited_seconds: int, queue: str, live: LiveLeg | None = None
+                   ) -> VoiceResponse:
     """The operator answered: announce the call, then take the caller from the area's
     queue (``<Dial><Queue>``), recording the conversation for the call log."""
     response = VoiceResponse()
     _say(response, settings, _announce(area_label, waited_seconds, False))
+    _live_stream(response, settings, live)
     dial = _dial(settings, offer_id)
     dial.queue(queue, url=settings.queue_url(f"offer/{offer_id}/bridge"), method="POST")
     response.append(dial)
@@ -102,10 +129,11 @@ def operator_queue(settings: VoiceSettings, *, offer_id: int, area_label: str,
 
 
 def operator_callback(settings: VoiceSettings, *, offer_id: int, area_label: str,
-                      target: str) -> VoiceResponse:
+                      target: str, live: LiveLeg | None = None) -> VoiceResponse:
     """The operator answered a callback task: dial the caller's number."""
     response = VoiceResponse()
     _say(response, settings, _announce(area_label, 0, True))
+    _live_stream(response, settings, live)
     dial = _dial(settings, offer_id, timeout=30)
     if target.startswith("sip:"):
         dial.sip(target)

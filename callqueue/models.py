@@ -111,6 +111,9 @@ class QueueEntry(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey(Agent.id), index=True)
+    # Seconds from reaching the queue to being answered, hanging up or leaving it (the
+    # figures sum it; set once, when the wait ends).
+    wait_seconds: Mapped[int | None] = mapped_column(Integer)
     talk_seconds: Mapped[int | None] = mapped_column(Integer)
     wrapup_seconds: Mapped[int | None] = mapped_column(Integer)
     # callback | voicemail | timeout (LEFT), hangup (ABANDONED)

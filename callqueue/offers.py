@@ -19,7 +19,7 @@ from callqueue.dispatch import dispatch
 from callqueue.locking import lock_queue
 from callqueue.models import Agent, EntryKind, EntryStatus, Offer, OfferStatus, QueueEntry
 from callqueue.presence import State, Trigger, allows
-from callqueue.queue import end_call, entry_for_call, queue_name
+from callqueue.queue import end_call, entry_for_call, queue_name, seconds_between
 from callqueue.runtime import Changes, QueueRuntime
 from ivr import calllog
 from ivr.outbound import dial_target
@@ -135,6 +135,9 @@ class AnswerPlan:
     dial: str = ""
     callback: bool = False
     changes: Changes = field(default_factory=Changes)
+    # Whom the operator's leg connects: the live transcript is the caller's call's.
+    caller_call_sid: str = ""
+    agent_id: int | None = None
 
 
 def answered(session: Session, runtime: QueueRuntime, offer_id: int, *, call_sid: str,
@@ -149,7 +152,8 @@ def answered(session: Session, runtime: QueueRuntime, offer_id: int, *, call_sid
     entry = offer.entry
     waited = max(0, round((now - entry.enqueued_at).total_seconds()))
     plan = AnswerPlan(AnswerKind.GONE, offer.id, area=entry.area, waited_seconds=waited,
-                      callback=entry.kind == EntryKind.CALLBACK, changes=changes)
+                      callback=entry.kind == EntryKind.CALLBACK, changes=changes,
+                      caller_call_sid=entry.call_sid, agent_id=offer.agent_id)
     if offer.status in (OfferStatus.PLACING, OfferStatus.RINGING):
         if entry.status != EntryStatus.OFFERED:  # the caller hung up or left meanwhile
             offer.status, offer.ended_at = OfferStatus.DROPPED.value, now
@@ -204,7 +208,8 @@ def bridged(session: Session, runtime: QueueRuntime, offer_id: int, *,
     actual.answered_at = now
     actual.agent_id = offer.agent_id
     offer.status = OfferStatus.BRIDGED.value
-    waited = max(0, round((now - actual.enqueued_at).total_seconds()))
+    waited = seconds_between(actual.enqueued_at, now)
+    actual.wait_seconds = waited
     call = calllog.get_or_create_call(session, actual.call_sid, now=actual.enqueued_at,
                                       from_number=actual.from_number)
     call.reached_operator = True
@@ -260,6 +265,7 @@ def finish(session: Session, runtime: QueueRuntime, offer: Offer, *, dial_status
         if dial_status == "completed":
             entry.answered_at = now - timedelta(seconds=duration or 0)
             entry.agent_id = offer.agent_id
+            entry.wait_seconds = seconds_between(entry.enqueued_at, entry.answered_at)
             end_call(entry, now, duration)
             _end_conversation(session, runtime, offer, entry, now, changes)
             return

@@ -99,7 +99,8 @@ def join(session: Session, runtime: QueueRuntime, *, call_sid: str, from_number:
     queued = bool(on_duty_for(session, chosen))
     entry = QueueEntry(kind=EntryKind.CALL.value, call_sid=call_sid, from_number=from_number,
                        area=chosen, subarea=subarea, place_at=now, enqueued_at=now,
-                       status=(EntryStatus.WAITING if queued else EntryStatus.UNAVAILABLE).value)
+                       status=(EntryStatus.WAITING if queued else EntryStatus.UNAVAILABLE).value,
+                       wait_seconds=None if queued else 0)
     session.add(entry)
     session.flush()
     if queued:
@@ -227,6 +228,7 @@ def leave(session: Session, runtime: QueueRuntime, *, call_sid: str, reason: Lea
     entry.status = EntryStatus.LEFT.value
     entry.left_reason = reason.value
     entry.ended_at = now
+    entry.wait_seconds = seconds_between(entry.enqueued_at, now)
     if reason == LeaveReason.CALLBACK:
         request_callback(session, runtime, call_sid=call_sid, from_number=entry.from_number,
                          area=entry.area, subarea=entry.subarea, now=now, changes=changes,
@@ -296,8 +298,13 @@ def left_queue(session: Session, runtime: QueueRuntime, *, call_sid: str, queue_
         withdraw_offers(session, runtime, entry, now, changes)
         entry.status, entry.left_reason, entry.ended_at = (
             EntryStatus.LEFT.value, LeaveReason.ERROR.value, now)
+        entry.wait_seconds = seconds_between(entry.enqueued_at, now)
         changes.queue_changed()
     return QueueOutcome.FAILED, changes
+
+
+def seconds_between(start: datetime, end: datetime) -> int:
+    return max(0, round((end - start).total_seconds()))
 
 
 def end_call(entry: QueueEntry, now: datetime, talk_seconds: int | None = None) -> None:
@@ -321,6 +328,7 @@ def abandon(session: Session, runtime: QueueRuntime, entry: QueueEntry, now: dat
     entry.status = EntryStatus.ABANDONED.value
     entry.left_reason = "hangup"
     entry.ended_at = now
+    entry.wait_seconds = seconds_between(entry.enqueued_at, now)
     changes.queue_changed()
     dispatch(session, runtime, now, changes)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, request
-from flask.blueprints import BlueprintSetupState
 from twilio.twiml.voice_response import VoiceResponse
 
 from call_flows import queue_twiml
@@ -37,14 +36,6 @@ from ivr.routes import never_fails
 from ivr.service import IvrRuntime
 
 bp = Blueprint("queue", __name__, url_prefix="/ivr/queue")
-
-
-@bp.record_once
-def _exempt_from_csrf(state: BlueprintSetupState) -> None:
-    # Authenticated by Twilio's signature, not a session cookie: no CSRF token to check.
-    csrf = state.app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(bp)
 
 
 def _runtime() -> QueueRuntime:
@@ -110,6 +101,13 @@ def key() -> Response:
     return _twiml(queue_twiml.key_again(_voice()))
 
 
+def _live_leg(plan: offers.AnswerPlan) -> queue_twiml.LiveLeg | None:
+    """The operator's leg streams the conversation for the live transcript (docs/live.md)."""
+    if not plan.caller_call_sid:
+        return None
+    return queue_twiml.LiveLeg(plan.caller_call_sid, plan.agent_id)
+
+
 @bp.post("/offer/<int:offer_id>/answer")
 @twilio_signed
 @never_fails(_twiml_fallback(queue_twiml.operator_sorry))
@@ -124,10 +122,11 @@ def offer_answer(offer_id: int) -> Response:
         return _twiml(queue_twiml.operator_queue(voice, offer_id=plan.offer_id,
                                                  area_label=label,
                                                  waited_seconds=plan.waited_seconds,
-                                                 queue=plan.queue))
+                                                 queue=plan.queue, live=_live_leg(plan)))
     if plan.kind == offers.AnswerKind.DIAL:
         return _twiml(queue_twiml.operator_callback(voice, offer_id=plan.offer_id,
-                                                    area_label=label, target=plan.dial))
+                                                    area_label=label, target=plan.dial,
+                                                    live=_live_leg(plan)))
     return _twiml(queue_twiml.operator_gone(voice))
 
 

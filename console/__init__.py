@@ -1,21 +1,17 @@
 """Operator console: server-rendered pages for operators, departments, supervisors, admins.
 
 ``init_app`` is called by the application factory before blueprints are registered: it
-sets the session cookie flags and turns on CSRF protection for every form in the app,
-exempting the token-authenticated API and the Twilio-signed webhooks.
+sets the session cookie flags and turns on CSRF protection for every form in the app (the
+factory exempts the token-authenticated API and the Twilio-signed webhooks, ``CSRF_EXEMPT``).
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from flask import Flask, redirect, url_for
 
 from cases.department_notices import use_phone_lookup
-
-# Blueprints authenticated otherwise: Twilio signatures, API bearer tokens (no cookies).
-DEFAULT_CSRF_EXEMPT = ("ivr.routes:bp", "api.routes:bp")
 
 
 def init_app(app: Flask) -> None:
@@ -35,10 +31,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)
     # The console may sit behind HTTPS without a Referer (strict privacy settings).
     app.config.setdefault("WTF_CSRF_SSL_STRICT", False)
-    csrf = CSRFProtect(app)
-    for spec in app.config.get("CSRF_EXEMPT_BLUEPRINTS", DEFAULT_CSRF_EXEMPT):
-        module, _, attr = spec.partition(":")
-        csrf.exempt(getattr(importlib.import_module(module), attr))
+    CSRFProtect(app)
 
     def csrf_refused(exc: CSRFError) -> Any:
         from console.blueprint import refuse
@@ -49,5 +42,15 @@ def init_app(app: Flask) -> None:
     # Chinese error pages for people, JSON errors under /api/ (unknown paths included).
     errors.init_app(app)
     templating.init_app(app)
+    # Live panels (screen pop, 实时监控): their own threads, one wallboard snapshot a second.
+    from console.live_stream import StreamSlots
+    from console.operators import simulated_operators
+    from console.wallboard import SnapshotCache
+
+    app.extensions["live_stream_slots"] = StreamSlots(
+        int(app.config.get("LIVE_STREAMS_PER_PROCESS", 12)))
+    app.extensions["wallboard_cache"] = SnapshotCache()
+    # ``flask call --operator`` (ivr/cli.py): the console owns the accounts it signs in.
+    app.extensions["simulated_operators"] = simulated_operators
     # The bare address is where a newcomer starts: the console's sign-in page.
     app.add_url_rule("/", "root", lambda: redirect(url_for("console.login")))

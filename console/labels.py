@@ -95,6 +95,7 @@ CALL_EVENT_LABELS: dict[str, str] = {
     "hook": "系统处理",
     "status": "通话状态",
     "queue": "排队",
+    "apology": "系统故障致歉（转留言）",
 }
 
 CALL_STATUS_LABELS: dict[str, str] = {

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
+from callqueue.history import queue_history
+from callqueue.models import OUTCOME_LABELS
 from cases.enterprises import find_or_register_enterprise
 from cases.vocab import CATEGORY_LABELS
 from console import queries, review
@@ -21,8 +35,11 @@ from console.blueprint import route
 from console.labels import CALL_STATUS_LABELS, VALUE_LABELS
 from console.web import actor, calendar, now, optional, perform, text, tz, user
 from core.db import db
+from core.redis_conn import connect
 from ivr.models import Call, Recording
 from ivr.operator_recordings import file_case_from_call
+from live.bus import LiveBus, call_channel, listen
+from live.store import transcripts_of_call
 from recordings.config import open_store
 from recordings.http import audio_response
 from recordings.keys import stored_key
@@ -65,7 +82,38 @@ def call_detail(call_id: int) -> Any:
         "console/call.html", call=call, recordings=review.reviewed(db.session, call.recordings),
         cases=queries.cases_of_call(db.session, call.id), node_labels=_node_labels(call.flow),
         flow_title=getattr(_flows().get(call.flow), "title", call.flow),
-        subcategories=VALUE_LABELS["subcategory"])
+        subcategories=VALUE_LABELS["subcategory"],
+        queue=queue_history(db.session, call.call_sid), outcome_labels=OUTCOME_LABELS,
+        live_transcripts=transcripts_of_call(db.session, call.call_sid))
+
+
+# An open page keeps a thread of the web server: the stream ends after this long and the
+# browser's EventSource opens it again.
+LIVE_STREAM_SECONDS = 300
+
+
+@route("/calls/<int:call_id>/live", roles=CENTRE)
+def call_live(call_id: int) -> Any:
+    """实时转写: Server-Sent Events of the call's live transcript (through Redis pub/sub)."""
+    call = db.session.get(Call, call_id)
+    if call is None:
+        abort(404)
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return Response(status=204)  # no Redis: the transcript shows once stored
+    channel = call_channel(call.call_sid)
+    db.session.remove()  # hold no connection while streaming
+
+    def events() -> Iterator[str]:
+        yield "retry: 3000\n\n"
+        for message in listen(LiveBus(connect(url)), channel, seconds=LIVE_STREAM_SECONDS):
+            if message is None:
+                yield ": keep-alive\n\n"
+            else:
+                yield f"data: {json.dumps(message, ensure_ascii=False)}\n\n"
+
+    return Response(stream_with_context(events()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @route("/calls/<int:call_id>/case", roles=CENTRE, methods=("POST",))

@@ -1,12 +1,14 @@
-"""``flask db ...`` and ``flask seed``."""
+"""``flask db ...`` and ``flask seed`` (its seeders are given by the app factory)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
 from core.db import db
 
@@ -38,25 +40,25 @@ def may_print_secrets() -> bool:
     return bool(current_app.config.get("SHOW_DEMO_SECRETS")) or sys.stdout.isatty()
 
 
-# Each seeder takes (session, demo) and returns a line to print; idempotent.
-SEEDERS: list[str] = ["cases.seed:seed_reference_data", "api.seed:seed_api_tokens",
-                      "console.seed:seed_console", "knowledge.seed:seed_knowledge"]
+# A seeder takes (session, demo) and returns a line to print (or None); it is idempotent.
+Seeder = Callable[[Session, bool], str | None]
 
 
-@click.command("seed")
-@click.option("--demo", is_flag=True, help="also create demo accounts and sample data")
-@click.option("--show-secrets", is_flag=True,
-              help="print demo passwords and the demo API token even when the output is not "
-                   "a terminal")
-def seed_command(demo: bool, show_secrets: bool) -> None:
-    """Seed reference data (the notice's departments) and, with --demo, demo accounts."""
-    import importlib
+def seed_command_for(seeders: Sequence[Seeder]) -> click.Command:
+    """``flask seed``, running ``seeders`` in order, each in its own transaction."""
 
-    current_app.config["SHOW_DEMO_SECRETS"] = show_secrets
-    for spec in SEEDERS:
-        module, _, name = spec.partition(":")
-        seeder = getattr(importlib.import_module(module), name)
-        with db.transaction() as session:
-            line = seeder(session, demo)
-        if line:
-            click.echo(line)
+    @click.command("seed")
+    @click.option("--demo", is_flag=True, help="also create demo accounts and sample data")
+    @click.option("--show-secrets", is_flag=True,
+                  help="print demo passwords and the demo API token even when the output is "
+                       "not a terminal")
+    def seed_command(demo: bool, show_secrets: bool) -> None:
+        """Seed reference data (the notice's departments) and, with --demo, demo accounts."""
+        current_app.config["SHOW_DEMO_SECRETS"] = show_secrets
+        for seeder in seeders:
+            with db.transaction() as session:
+                line = seeder(session, demo)
+            if line:
+                click.echo(line)
+
+    return seed_command

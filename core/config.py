@@ -108,6 +108,11 @@ def from_env(
         # `make run` downloads the pinned Mandarin model into an empty default model folder.
         "VOSK_MODEL_AUTO_INSTALL": parse_bool(env.get("VOSK_MODEL_AUTO_INSTALL"), default=True),
         "PORT": port,
+        # Live transcript of operator calls (docs/live.md): the WebSocket process's port, the
+        # URL Twilio streams to (default: from PUBLIC_BASE_URL), and how many streams at once.
+        "LIVE_PORT": int(env.get("LIVE_PORT", "5001")),
+        "LIVE_STREAM_URL": env.get("LIVE_STREAM_URL", ""),
+        "LIVE_STREAMS_MAX": int(env.get("LIVE_STREAMS_MAX", "2")),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed
         # (0: none; the login throttle then counts the socket's address).
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -91,13 +92,40 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Set while a request or job is about to write (core.db.write_intent): on SQLite its
+# transactions then start with BEGIN IMMEDIATE, taking the write lock (waiting up to the busy
+# timeout) before the first read. A transaction that read first and writes later cannot wait
+# for the lock: if another connection wrote in between, SQLite fails it at once with
+# "database is locked" (its snapshot is stale), busy timeout or not.
+_WRITE_INTENT: ContextVar[bool] = ContextVar("hotline_write_intent", default=False)
+
+
+@contextmanager
+def write_intent() -> Iterator[None]:
+    """Transactions begun inside start by taking SQLite's write lock (no-op elsewhere)."""
+    token = _WRITE_INTENT.set(True)
+    try:
+        yield
+    finally:
+        _WRITE_INTENT.reset(token)
+
+
+def set_write_intent(value: bool) -> None:
+    """For a whole web request (``core.db.init_app``); :func:`write_intent` elsewhere."""
+    _WRITE_INTENT.set(value)
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _WRITE_INTENT.get() else "BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine with per-backend settings."""
     url = make_engine_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 

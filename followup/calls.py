@@ -49,6 +49,8 @@ from followup.policy import FollowUpPolicy
 from workdays.calendar import WorkCalendar
 
 SURVEY_ACTOR = Actor("system", "自动回访")
+# The call flow a survey call runs (call_flows/flows/survey.yaml).
+SURVEY_FLOW = "survey"
 SCORE_LABELS: dict[int, str] = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意",
                                 1: "非常不满意"}
 # Twilio's AnsweredBy values that mean nobody is there to take the survey.
@@ -413,8 +415,9 @@ def call_finished(session: Session, followup_id: int | None, *, call_sid: str, c
 
 
 def write_off_lost(session: Session, *, now: datetime, policy: FollowUpPolicy,
-                   calendar: WorkCalendar) -> int:
-    """Attempts still in flight long after they began (a callback never came) count as failed."""
+                   calendar: WorkCalendar) -> list[FollowUpAttempt]:
+    """Attempts still in flight long after they began (a callback never came) count as
+    failed; returns them (their follow-ups may be due again later)."""
     stale = list(session.scalars(
         select(FollowUpAttempt).where(FollowUpAttempt.status.in_(LIVE_ATTEMPT_STATUSES),
                                       FollowUpAttempt.ended_at.is_(None),
@@ -423,4 +426,4 @@ def write_off_lost(session: Session, *, now: datetime, policy: FollowUpPolicy,
         status = AttemptStatus.ERROR if attempt.call_sid is None else AttemptStatus.LOST
         _finish_attempt(session, attempt, status, now, policy, calendar,
                         detail="超时未收到呼叫结果")
-    return len(stale)
+    return stale

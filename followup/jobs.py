@@ -4,51 +4,53 @@ Jobs take ids, reload rows and are idempotent: the database decides what happens
 attempt, a once-only reminder row); RQ job ids only keep obvious duplicates
 out of the queues.
 
-Hand-off after commit: rows that need a job — a new or rescheduled follow-up — are noticed
-when the session flushes and the job is enqueued once the transaction commits (``init_app``
-installs this; ``enqueue_at`` for calls at their time). If Redis is down at that
-moment, :func:`followups_tick` (periodic) catches up.
+Hand-off after commit: code that creates or reschedules a follow-up calls :func:`hand_off`,
+and the job its state asks for is enqueued once the transaction commits (``enqueue_at`` for
+calls at their time). If Redis is down at that moment, :func:`followups_tick` (periodic)
+catches up.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import LockError, RedisError
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from cases import decision_reminders, reminders
 from core.clock import system_clock
 from core.config import hotline_zone
 from core.db import db
-from core.jobs import get_app
-from core.queues import CALLS, DEFAULT, connect, job_id, job_is_live, queue
+from core.jobs import after_commit, get_app
+from core.queues import (
+    CALLS,
+    DEFAULT,
+    enqueue_once,
+    job_id,
+    job_is_live,
+    queue,
+    quick_redis_for,
+    redis_for,
+)
 from core.rate_limit import RateLimiter
 from core.twilio_rest import is_permanent, is_retryable, make_twilio_client
 from followup import calls, queries
-from followup.calls import PlanAction
+from followup.calls import SURVEY_FLOW, PlanAction
 from followup.models import AttemptStatus, FollowUp, FollowUpStatus
 from followup.policy import FollowUpPolicy
-from followup.webhooks import SURVEY_FLOW
 from ivr import calllog, outbound
 from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 
-PLACE_JOB = "followup.jobs.place_followup_call"
-SCHEDULE_JOB = "followup.jobs.schedule_followup"
 CALL_SLOT_KEY = "hotline:followup:call-slot"
 REMINDER_LOCK_KEY = "hotline:followup:reminders"
-_NUDGES = "followup_nudges"
-_installed = False
-_connections: dict[str, Redis] = {}
 
 
 # -- plumbing ---------------------------------------------------------------------------------
@@ -66,26 +68,6 @@ def _policy(app: Flask) -> FollowUpPolicy:
     return FollowUpPolicy.from_config(app.config)
 
 
-def _redis(config: Any) -> Redis | None:
-    url = config.get("REDIS_URL")
-    if not url:
-        return None
-    if url not in _connections:
-        _connections[url] = connect(url)
-    return _connections[url]
-
-
-def _quick_redis(config: Any) -> Redis | None:
-    """For hand-offs inside web requests: a Redis outage may cost a caller only half a second."""
-    url = config.get("REDIS_URL")
-    if not url:
-        return None
-    key = "quick:" + url
-    if key not in _connections:
-        _connections[key] = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2)
-    return _connections[key]
-
-
 def place_job_id(followup_id: int, attempt: int, at: datetime) -> str:
     """One id per attempt and time, so a rescheduled call is a new job."""
     return job_id("followup", followup_id, f"a{attempt}", int(at.timestamp()))
@@ -100,61 +82,51 @@ def enqueue_call(connection: Redis, followup_id: int, attempt: int, at: datetime
     options: dict[str, Any] = {"job_id": jid, "description": f"follow-up call {followup_id}",
                                "job_timeout": 180, "result_ttl": 86400, "failure_ttl": 30 * 86400}
     if at <= datetime.now(UTC):
-        call_queue.enqueue(PLACE_JOB, followup_id, **options)
+        call_queue.enqueue(place_followup_call, followup_id, **options)
     else:
-        call_queue.enqueue_at(at, PLACE_JOB, followup_id, **options)
+        call_queue.enqueue_at(at, place_followup_call, followup_id, **options)
     return True
 
 
-def _enqueue_simple(connection: Redis, func: str, arg: int, jid: str) -> None:
-    if not job_is_live(connection, jid):
-        queue(DEFAULT, connection).enqueue(func, arg, job_id=jid, result_ttl=86400,
-                                           failure_ttl=30 * 86400)
+def hand_off(session: Session, followup: FollowUp | None) -> None:
+    """Once this transaction commits, give ``followup`` to the job its state asks for.
 
-
-def _collect(session: Session, _flush_context: Any) -> None:
-    nudges: dict[tuple[str, int], Any] = session.info.setdefault(_NUDGES, {})
-    for obj in list(session.new) + list(session.dirty):
-        if isinstance(obj, FollowUp) and obj.id is not None:
-            if obj.status == FollowUpStatus.NEW:
-                nudges[("schedule", obj.id)] = None
-            elif obj.status == FollowUpStatus.SCHEDULED and obj.next_attempt_at is not None:
-                nudges[("call", obj.id)] = (obj.attempt_count + 1, obj.next_attempt_at)
-
-
-def _dispatch(session: Session) -> None:
-    nudges = session.info.pop(_NUDGES, None)
-    if not nudges or not has_app_context():
+    A new follow-up is scheduled; a scheduled one is called at its time. Nothing is enqueued
+    outside a request or job of an app, nor without Redis: :func:`followups_tick` catches up.
+    """
+    if followup is None or followup.id is None:
         return
-    connection = _quick_redis(current_app.config)
+    followup_id = followup.id
+    if followup.status == FollowUpStatus.NEW:
+        jid = job_id("followup", followup_id, "new")
+        after_commit(session, ("followup", followup_id), lambda: _enqueue(
+            lambda connection: enqueue_once(connection, DEFAULT, schedule_followup, followup_id,
+                                            jid=jid, result_ttl=86400,
+                                            failure_ttl=30 * 86400)))
+    elif followup.status == FollowUpStatus.SCHEDULED and followup.next_attempt_at is not None:
+        attempt, at = followup.attempt_count + 1, followup.next_attempt_at
+        after_commit(session, ("followup", followup_id), lambda: _enqueue(
+            lambda connection: enqueue_call(connection, followup_id, attempt, at)))
+
+
+def _enqueue(work: Callable[[Redis], object]) -> None:
+    if not has_app_context():
+        return
+    connection = quick_redis_for(current_app.config)
     if connection is None:
         return
     try:
-        for (kind, ident), value in nudges.items():
-            if kind == "schedule":
-                _enqueue_simple(connection, SCHEDULE_JOB, ident, job_id("followup", ident, "new"))
-            else:
-                enqueue_call(connection, ident, *value)
+        work(connection)
     except RedisError as exc:
         # The rows are committed; followups_tick enqueues them later.
         log.warning("follow-through jobs not enqueued (periodic catch-up will): %s", exc)
 
 
-def _discard(session: Session, *_args: Any) -> None:
-    session.info.pop(_NUDGES, None)
-
-
 def init_app(app: Flask) -> None:
-    """``APP_HOOKS``: check the follow-up settings; enqueue follow-through jobs after commit."""
-    global _installed
-    FollowUpPolicy.from_config(app.config)  # a bad FOLLOWUP_* setting stops start-up
+    """``APP_HOOKS``: check the follow-up settings (a bad FOLLOWUP_* setting stops start-up)."""
+    FollowUpPolicy.from_config(app.config)
     if app.config.get("FOLLOWUP_RATING_ORDER", "ascending") not in ("ascending", "descending"):
         raise ValueError("FOLLOWUP_RATING_ORDER 应为 ascending 或 descending")
-    if not _installed:
-        event.listen(Session, "after_flush", _collect)
-        event.listen(Session, "after_commit", _dispatch)
-        event.listen(Session, "after_rollback", _discard)
-        _installed = True
 
 
 # -- jobs -------------------------------------------------------------------------------------
@@ -165,7 +137,8 @@ def schedule_followup(followup_id: int) -> str:
     app = get_app()
     with app.app_context(), db.transaction() as session:
         followup = calls.schedule(session, followup_id, now=_now(app), policy=_policy(app),
-                                      calendar=_calendar(app))
+                                  calendar=_calendar(app))
+        hand_off(session, followup)
         return followup.status if followup is not None else "missing"
 
 
@@ -180,10 +153,11 @@ def place_followup_call(followup_id: int) -> str:
             plan = calls.begin_attempt(
                 session, followup_id, now=now, policy=policy, calendar=calendar,
                 dial=lambda phone: outbound.dial_target(phone, template))
+            hand_off(session, session.get(FollowUp, followup_id))
         if plan.action != PlanAction.CALL:
             return f"{plan.action}: {plan.reason}"
         assert plan.attempt_id is not None
-        connection = _redis(config)
+        connection = redis_for(config)
         if connection is not None:
             RateLimiter.per_second(connection, CALL_SLOT_KEY,
                                    float(config.get("FOLLOWUP_CALLS_PER_SECOND") or 1)).acquire()
@@ -211,17 +185,17 @@ def _rest_failed(app: Flask, followup_id: int, attempt_id: int, number: int,
     with db.transaction() as session:
         errors = calls.note_rest_error(session, attempt_id, str(exc))
     delays: Sequence[int] = config.get("FOLLOWUP_REST_RETRY_DELAYS") or (15, 60, 300)
-    connection = _redis(config)
+    connection = redis_for(config)
     if is_retryable(exc) and errors <= len(delays) and connection is not None:
         queue(CALLS, connection).enqueue_in(
-            timedelta(seconds=delays[errors - 1]), PLACE_JOB, followup_id,
+            timedelta(seconds=delays[errors - 1]), place_followup_call, followup_id,
             job_id=job_id("followup", followup_id, f"a{number}", f"r{errors}"),
             job_timeout=180, failure_ttl=30 * 86400)
         return f"retry {errors} in {delays[errors - 1]} s"
     with db.transaction() as session:
-        calls.attempt_failed(session, attempt_id, status=AttemptStatus.ERROR,
-                                 now=_now(app), policy=_policy(app), calendar=_calendar(app),
-                                 detail=str(exc), give_up=is_permanent(exc))
+        hand_off(session, calls.attempt_failed(
+            session, attempt_id, status=AttemptStatus.ERROR, now=_now(app), policy=_policy(app),
+            calendar=_calendar(app), detail=str(exc), give_up=is_permanent(exc)))
     return "failed"
 
 
@@ -238,11 +212,13 @@ def followups_tick() -> dict[str, int]:
             schedule_followup(followup_id)
             counts["scheduled"] += 1
         with db.transaction() as session:
-            counts["lost"] = calls.write_off_lost(session, now=now, policy=policy,
-                                                      calendar=calendar)
+            lost = calls.write_off_lost(session, now=now, policy=policy, calendar=calendar)
+            for attempt in lost:
+                hand_off(session, attempt.followup)
+            counts["lost"] = len(lost)
         with db.transaction() as session:
             due = queries.due_followups(session, now=now)
-        connection = _redis(app.config)
+        connection = redis_for(app.config)
         if connection is not None:
             for followup_id, made, at in due:
                 counts["calls"] += enqueue_call(connection, followup_id, made + 1, at)
@@ -257,7 +233,7 @@ def send_reminders_job() -> int:
     """Periodic: deadline reminders. A Redis lock keeps concurrent schedulers from doing the
     work twice; the unique ``reminders`` rows make each notice once-only regardless."""
     app = get_app()
-    connection = _redis(app.config)
+    connection = redis_for(app.config)
     lock = connection.lock(REMINDER_LOCK_KEY, timeout=600) if connection is not None else None
     try:
         if lock is not None and not lock.acquire(blocking=False):

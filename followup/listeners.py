@@ -18,6 +18,7 @@ from cases.events import CaseAnswered, RatingRecorded, RecordingTranscribed
 from cases.notifications import Audience, Notification, NotificationKind, notify
 from cases.vocab import SATISFIED_MIN_SCORE, AssignmentState
 from followup.calls import SCORE_LABELS, audit_step, for_round
+from followup.jobs import hand_off
 from followup.models import FollowUp, FollowUpAttempt, FollowUpStatus
 from followup.unreachable import rule_from
 
@@ -45,6 +46,7 @@ def case_answered(event: CaseAnswered) -> FollowUp:
                             status=FollowUpStatus.NEW, created_at=now, updated_at=now)
         session.add(followup)
         session.flush()
+        hand_off(session, followup)  # scheduled by a job once the answer is committed
     return followup
 
 

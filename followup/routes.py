@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, current_app, request
-from flask.blueprints import BlueprintSetupState
 from twilio.twiml.voice_response import VoiceResponse
 
 from core import twilio_fields
@@ -25,14 +24,6 @@ from ivr.service import IvrRuntime
 log = logging.getLogger(__name__)
 bp = Blueprint("survey", __name__, url_prefix="/ivr/survey")
 SORRY = "抱歉，系统暂时无法完成回访，我们稍后会再与您联系。再见。"
-
-
-@bp.record_once
-def _exempt_from_csrf(state: BlueprintSetupState) -> None:
-    # Authenticated by Twilio's signature, not a session cookie: no CSRF token to check.
-    csrf = state.app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(bp)
 
 
 def _sorry() -> Response:

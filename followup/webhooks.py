@@ -15,12 +15,12 @@ from call_flows.engine import LogEvent
 from call_flows.hooks import CallContext
 from cases.deadlines import calendar_for
 from followup import calls
+from followup.calls import SURVEY_FLOW
+from followup.jobs import hand_off
 from followup.policy import FollowUpPolicy
 from ivr import calllog
 from ivr.service import IvrRuntime
 from workdays.calendar import WorkCalendar
-
-SURVEY_FLOW = "survey"
 
 
 def start(session: Session, runtime: IvrRuntime, followup_id: int | None,
@@ -68,11 +68,13 @@ def status(session: Session, runtime: IvrRuntime, followup_id: int | None,
         direction=params.get("Direction") or "outbound-api",
     )
     session.flush()
-    calls.call_finished(
+    attempt = calls.call_finished(
         session, followup_id, call_sid=params["CallSid"], call_status=call_status,
         answered_by=params.get("AnsweredBy"), now=now, policy=policy,
         calendar=_calendar(runtime, session),
     )
+    if attempt is not None:
+        hand_off(session, attempt.followup)  # a retry later, at its time
 
 
 def _calendar(runtime: IvrRuntime, session: Session) -> WorkCalendar:

@@ -110,8 +110,10 @@ def _shown(url: str) -> str:
 
 
 def _scratch_app(app: Flask, url: str, scratch: Path) -> Flask:
-    """The app on a migrated, seeded throwaway SQLite database, with no queues."""
-    from app import create_app
+    """The app on a migrated, seeded throwaway SQLite database, with no queues.
+
+    Built by the factory that built ``app`` (``app.extensions["app_factory"]``).
+    """
     from cases.seed import seed_departments
     from migrations.runner import upgrade
 
@@ -119,7 +121,7 @@ def _scratch_app(app: Flask, url: str, scratch: Path) -> Flask:
     config = {key: app.config[key] for key in app.config if key.isupper()}
     config.update(DATABASE_URL=url, REDIS_URL=None, RECORDINGS_DIR=str(scratch / "recordings"),
                   ON_RECORDING_COMPLETED=lambda _recording: None)
-    scratch_app = create_app(config)
+    scratch_app = app.extensions["app_factory"](config)
     scratch_app.extensions["ivr_runtime"].clock = app.extensions["ivr_runtime"].clock
     scratch_app.extensions["queue_runtime"].clock = app.extensions["queue_runtime"].clock
     with db.transaction() as session:

@@ -44,7 +44,6 @@ LOCK_KEY = "hotline:calllog:drain-lock"
 DEAD_KEY = "hotline:calllog:dead"
 DEAD_MAX = 10_000
 ERROR_MAX = 500
-DRAIN_JOB = "ivr.jobs.drain_call_log"
 BATCH = 500
 # At most one drain job is enqueued per this many seconds: enqueueing costs a webhook
 # request more than answering it, so only one request in a few hundred pays for it.
@@ -101,10 +100,13 @@ class CallLogQueue:
 
     RETRY_AFTER_SECONDS = 5.0
 
-    def __init__(self, connection: Redis, *, drain_queue: str) -> None:
+    def __init__(self, connection: Redis, *, drain_queue: str,
+                 drain_job: Callable[[], object]) -> None:
         self.connection = connection
-        # The RQ queue the drain job goes to (``core.queues.DEFAULT``; given by the app).
+        # The drain job (``ivr.jobs.drain_call_log``) and the RQ queue it goes to
+        # (``core.queues.DEFAULT``); given by the app.
         self.drain_queue = drain_queue
+        self.drain_job = drain_job
         self._push = connection.register_script(_PUSH_SCRIPT)
         self._down_until = 0.0
 
@@ -123,7 +125,7 @@ class CallLogQueue:
             from rq import Queue
 
             Queue(self.drain_queue, connection=self.connection).enqueue(
-                DRAIN_JOB, result_ttl=0, failure_ttl=7 * 86400, description="drain call log"
+                self.drain_job, result_ttl=0, failure_ttl=7 * 86400, description="drain call log"
             )
 
 

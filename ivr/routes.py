@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +40,21 @@ def _twiml(body: str) -> Response:
 
 
 def _apology() -> Response:
-    return _twiml(str(FlowEngine.apology(_runtime().engine.settings)))
+    runtime = _runtime()
+    try:
+        view = request.view_args or {}
+        runtime.apologies.record(runtime.call_log, _form(), flow=view.get("flow", "hotline"),
+                                 node=view.get("node"), now=runtime.clock(),
+                                 reason=f"{request.path}: {_failure()}")
+    except Exception:  # the apology itself must never fail
+        log.exception("could not record the apology")
+    return _twiml(str(FlowEngine.apology(runtime.engine.settings)))
+
+
+def _failure() -> str:
+    """The exception being handled, in a word (for the call log)."""
+    exc = sys.exc_info()[1]
+    return type(exc).__name__ if exc is not None else "error"
 
 
 def _form() -> dict[str, str]:
@@ -47,9 +62,13 @@ def _form() -> dict[str, str]:
 
 
 def _commit() -> None:
-    """Commit the request's session, if the request used one (most steps never do)."""
+    """Commit the request's session, if the request used one (most steps never do); then
+    write apologies answered while the database was away (``ivr.apologies``)."""
     if db.session.registry.has():
         db.session.commit()
+    apologies = _runtime().apologies
+    if len(apologies):
+        apologies.flush(db.session)
 
 
 def never_fails(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from call_flows.engine import STATE_PARAMS, FlowEngine, StepResult
 from call_flows.hooks import CallContext, HookServices
 from core import twilio_fields
 from ivr import calllog
+from ivr.apologies import ApologyLog
 from ivr.eventlog import CallLogQueue, LogEntry
 from ivr.models import INBOUND_FLOW, Call, Recording
 
@@ -41,6 +42,8 @@ class IvrRuntime:
     on_recording_completed: Callable[[Recording], None] | None = None
     # When set, menu steps are logged through Redis instead of in the request.
     call_log: CallLogQueue | None = None
+    # Apologies answered while the database was away (ivr.apologies).
+    apologies: ApologyLog = field(default_factory=ApologyLog)
 
 
 def url_state(params: Mapping[str, str]) -> dict[str, str]:

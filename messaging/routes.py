@@ -6,7 +6,6 @@ Thin: validate the signature, parse, record the delivery status on the outbox ro
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
-from flask.blueprints import BlueprintSetupState
 
 from core import twilio_fields
 from core.clock import system_clock
@@ -15,14 +14,6 @@ from core.twilio_signature import twilio_signed
 from messaging.outbox import record_delivery
 
 bp = Blueprint("sms", __name__, url_prefix="/ivr/sms")
-
-
-@bp.record_once
-def _exempt_from_csrf(state: BlueprintSetupState) -> None:
-    # Authenticated by Twilio's signature, not a session cookie: no CSRF token to check.
-    csrf = state.app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(bp)
 
 
 @bp.post("/status")

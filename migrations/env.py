@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
+from app import import_all_models
 from core import config as config_module
 from core.db import Base, make_engine
-from core.models import import_all_models
 from migrations.runner import include_name
 
 import_all_models()

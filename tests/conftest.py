@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from app import import_all_models
 from core.db import db
-from core.models import import_all_models
 from tests.ci_no_skips import (  # noqa: F401  (hooks: skips fail in CI)
     pytest_make_collect_report,
     pytest_runtest_makereport,

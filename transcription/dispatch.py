@@ -11,13 +11,17 @@ from redis.exceptions import RedisError
 from rq import Retry
 from rq.job import Job, JobStatus
 
+from core.db import db
 from core.queues import TRANSCRIPTION, connect_fast, job_id, queue
 from ivr.models import Recording
+from transcription.jobs import transcribe_recording
+from transcription.pipeline import mark_queued
 
 log = logging.getLogger(__name__)
 # A job that ended in one of these may be replaced under the same id (finished ones may not).
 DEAD_STATUSES = frozenset({JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
-TRANSCRIBE_JOB = "transcription.jobs.transcribe_recording"
+# How RQ names the job (``Job.func_name``), to recognise transcription jobs already queued.
+TRANSCRIBE_JOB = f"{transcribe_recording.__module__}.{transcribe_recording.__qualname__}"
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ def enqueue_transcription(
     if existing is not None and existing.get_status(refresh=True) not in DEAD_STATUSES:
         return False
     queue(TRANSCRIPTION, connection).enqueue(
-        TRANSCRIBE_JOB, recording_id, force=force, job_id=jid,
+        transcribe_recording, recording_id, force=force, job_id=jid,
         description=f"transcribe {recording_sid}",
         job_timeout=policy.timeout(duration), retry=policy.retry(),
         result_ttl=86400, failure_ttl=30 * 86400,
@@ -116,8 +120,6 @@ def recording_dispatcher(config: Mapping[str, Any]) -> Callable[[Recording], Non
 
 
 def _mark_queued(recording_id: int, jid: str) -> None:
-    from core.db import db
-    from transcription.pipeline import mark_queued
 
     try:
         mark_queued(db.session, recording_id, jid)

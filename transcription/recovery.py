@@ -18,6 +18,7 @@ from typing import Any
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from rq import get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
@@ -25,11 +26,12 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 from twilio.rest import Client
 
-from core.db import utcnow
+from core.db import db, utcnow
+from core.jobs import get_app
 from core.queues import ALL_QUEUES, TRANSCRIPTION, connect, job_is_live, queue
 from ivr.calllog import upsert_recording
 from ivr.models import Recording
-from transcription import twilio_sync
+from transcription import resources, twilio_sync
 from transcription.dispatch import (
     TRANSCRIBE_JOB,
     TranscriptionPolicy,
@@ -238,6 +240,10 @@ def _candidates(session: Session, config: Mapping[str, Any], now: datetime) -> l
     ]
     if not model_problems(model_path(config)):
         conditions.append(Recording.transcription_status == S.AWAITING_MODEL)
+    if resources.space_is_back(config):  # checked at every pass: each minute
+        conditions.append(and_(Recording.transcription_status == S.FAILED,
+                               Recording.transcription_retry_at.is_not(None),
+                               Recording.transcription_error.startswith(resources.DISK_FULL)))
     return list(session.scalars(select(Recording).where(or_(*conditions)).order_by(Recording.id)))
 
 
@@ -276,7 +282,9 @@ def reconcile(
             continue
         if recording.transcription_status == S.PENDING and not recording.url:
             continue  # nothing to download yet; the Twilio listing will fill the URL
-        waiting = recording.transcription_status == S.AWAITING_MODEL
+        # Waiting for a model, disk space or a media host says nothing about the recording.
+        waiting = (recording.transcription_status == S.AWAITING_MODEL
+                   or resources.cause_of(recording.transcription_error) is not None)
         if recording.attempts >= max_attempts and not waiting:
             if job_is_live(connection, current_job_id(recording)):
                 continue
@@ -335,3 +343,31 @@ def requeue_job(
                                  policy=TranscriptionPolicy.from_config(config))
     FailedJobRegistry(job.origin, connection=connection).requeue(jid)
     return jid
+
+
+RECONCILE_LOCK = "hotline:transcription:reconcile"
+
+
+def reconcile_recordings() -> dict[str, Any]:
+    """Periodic: recover abandoned jobs, add missed Twilio recordings, re-enqueue lost ones."""
+    app = get_app()
+    job = get_current_job()
+    connection = job.connection if job is not None else connect(app.config["REDIS_URL"])
+    lock = connection.lock(RECONCILE_LOCK, timeout=600)
+    if not lock.acquire(blocking=False):
+        return {"skipped": "another reconciliation is running"}
+    try:
+        with app.app_context():
+            session = db.session()
+            try:
+                twilio = (twilio_sync.make_client(app.config)
+                          if app.config.get("TWILIO_RECONCILE") else None)
+                report = reconcile(session, connection, app.config, now=utcnow(), twilio=twilio)
+                session.commit()
+            finally:
+                db.session.remove()
+    finally:
+        lock.release()
+    if report.requeued or report.gave_up or report.added_from_twilio:
+        log.info("transcription reconciliation: %s", report.as_dict())
+    return report.as_dict()

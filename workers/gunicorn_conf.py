@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from typing import Any
 
 workers = 2
-# WEB_PUBLIC_SLOTS (4) of these may serve pages and APIs at once; the rest are kept for
-# Twilio's webhooks (core.bulkhead).
-threads = 8
+# WEB_PUBLIC_SLOTS (4) of 8 may serve pages and APIs at once; the rest are kept for Twilio's
+# webhooks (core.bulkhead). Live console streams (screen pop, 实时监控) hold a thread each for
+# as long as they are open, outside the bulkhead: they get LIVE_STREAMS_PER_PROCESS threads
+# more, and no more streams than that (console.live_stream).
+REQUEST_THREADS = 8
+threads = REQUEST_THREADS + int(os.environ.get("LIVE_STREAMS_PER_PROCESS") or 12)
 worker_class = "gthread"
 
 

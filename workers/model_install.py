@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from transcription.model_setup import availability, installer_running
+from transcription.model_setup import auto_install_source, availability, installer_running
 from transcription.pipeline import model_path
 
 
@@ -29,6 +29,8 @@ def model_line(settings: Mapping[str, Any], installer: subprocess.Popen[bytes],
                wait: float = 15.0) -> str:
     """The banner's speech-model line, once the installer has begun (or already finished)."""
     target = model_path(settings)
+    if auto_install_source(settings, target)[0] is None:
+        wait = 0.0  # nothing to download: the state is what it is
     deadline = time.monotonic() + wait
     while (installer.poll() is None and not installer_running(target)
            and availability(settings, target).state != "installed"

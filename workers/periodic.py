@@ -1,4 +1,5 @@
-"""Periodic jobs, declared in one list; registered with RQ's cron scheduler.
+"""Periodic jobs, declared in one list of imported job functions; registered with RQ's cron
+scheduler.
 
 Every job here is idempotent, and each tick is enqueued once across all cron processes
 (one per node, a restart overlap): the first scheduler to claim the tick in Redis enqueues
@@ -7,7 +8,6 @@ it, the others skip it (see :class:`ClusterCronScheduler`).
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +16,14 @@ from redis import Redis
 from rq.cron import CronJob, CronScheduler
 from rq.utils import now
 
+from callqueue.jobs import queue_tick_job
+from cases.jobs import sweep_overdue_job
 from core.queues import CALLS, DEFAULT, REPORTS
+from followup.jobs import followups_tick, send_reminders_job
+from ivr.jobs import drain_call_log
+from messaging.jobs import send_due_texts
+from reports.jobs import draft_monthly_bulletin_job, refresh_snapshots_job
+from transcription.recovery import reconcile_recordings
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +31,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Periodic:
     name: str
-    func: str
+    func: Callable[[], object]
     interval: int | None = None
     cron: str | None = None
     queue: str = DEFAULT
@@ -33,36 +40,30 @@ class Periodic:
 
 PERIODIC: tuple[Periodic, ...] = (
     # Menu steps queued in Redis (ivr.eventlog); pushes schedule a drain, this is the net.
-    Periodic(name="call-log-drain", func="ivr.jobs.drain_call_log", interval=30),
+    Periodic(name="call-log-drain", func=drain_call_log, interval=30),
     # The call queue's safety net: wrap-ups over, lost Twilio callbacks, dead placements.
-    Periodic(name="queue-tick", func="callqueue.jobs.queue_tick_job", interval=5,
-             queue=CALLS, timeout=60),
+    Periodic(name="queue-tick", func=queue_tick_job, interval=5, queue=CALLS, timeout=60),
     # Overdue is a matter of dates; every 15 minutes catches midnight and clock changes soon.
-    Periodic(name="cases-overdue-sweep", func="cases.jobs.sweep_overdue_job",
+    Periodic(name="cases-overdue-sweep", func=sweep_overdue_job,
              interval=900),
     # Nothing lost: abandoned or never-enqueued transcriptions, callbacks Twilio never sent.
     # Every minute: an orphaned recording is found within a few minutes (docs/ivr.md).
     Periodic(name="transcription-reconcile",
-             func="transcription.jobs.reconcile_recordings", interval=60),
+             func=reconcile_recordings, interval=60),
     # Follow-ups whose after-commit hand-off was lost, due calls, lost calls.
-    Periodic(name="followups-tick", func="followup.jobs.followups_tick", interval=60),
+    Periodic(name="followups-tick", func=followups_tick, interval=60),
     # Texts whose after-commit hand-off was lost, and retries that are due.
-    Periodic(name="sms-outbox", func="messaging.jobs.send_due_texts", interval=60),
+    Periodic(name="sms-outbox", func=send_due_texts, interval=60),
     # Deadline reminders; once per assignment and level (unique rows), so overlaps are safe.
-    Periodic(name="followup-reminders", func="followup.jobs.send_reminders_job",
+    Periodic(name="followup-reminders", func=send_reminders_job,
              interval=900),
     # The 统计 page's standard periods, computed ahead so supervisors never wait for them.
-    Periodic(name="reports-snapshots", func="reports.jobs.refresh_snapshots_job",
+    Periodic(name="reports-snapshots", func=refresh_snapshots_job,
              interval=300, queue=REPORTS, timeout=600),
     # The monthly bulletin's draft on the first working day; once per month (unique month).
-    Periodic(name="reports-bulletin-draft", func="reports.jobs.draft_monthly_bulletin_job",
+    Periodic(name="reports-bulletin-draft", func=draft_monthly_bulletin_job,
              interval=3600),
 )
-
-
-def _resolve(path: str) -> Callable[..., object]:
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
 
 
 TICK_KEY = "hotline:cron:{name}:{slot}"
@@ -98,7 +99,7 @@ def build_scheduler(connection: Redis, jobs: tuple[Periodic, ...] = PERIODIC) ->
     scheduler = ClusterCronScheduler(connection=connection)
     for job in jobs:
         scheduler.register(
-            _resolve(job.func), job.queue, interval=job.interval, cron=job.cron,
+            job.func, job.queue, interval=job.interval, cron=job.cron,
             job_timeout=job.timeout, name=job.name,
         )
     return scheduler

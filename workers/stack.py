@@ -4,7 +4,9 @@ SQLite under ``instance/`` and a real Redis server (``workers.embedded_redis``) 
 DATABASE_URL / REDIS_URL say otherwise. The supervisor restarts any child that stops —
 Redis, the web server, a worker, cron — with back-off, and says so; the web server keeps
 answering meanwhile (webhooks take their synchronous path while Redis is away). Only
-Ctrl-C or SIGTERM stops everything this started.
+Ctrl-C, SIGTERM or SIGHUP (the terminal closed) stops everything this started. A
+``make run`` killed outright leaves its children behind: the next one finds them through
+``instance/make-run.json`` and stops them first (``workers.instance_state``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from core import config as config_module
 from core.files import private_directory, restrict_new_files
 from core.queues import CALLS, DEFAULT, REPORTS, TRANSCRIPTION
+from workers import instance_state
 from workers.banner import banner
 from workers.model_install import model_line, start_model_install, stop_model_install
 
@@ -115,9 +118,18 @@ class Child:
 class Supervisor:
     """Keeps every child running until asked to stop."""
 
-    def __init__(self, children: list[Child]) -> None:
+    def __init__(self, children: list[Child], instance: Path | None = None) -> None:
         self.children = children
         self.stopping = False
+        # Where the children's pids are recorded for a later `make run` (instance_state).
+        self.instance = instance
+
+    def record(self) -> None:
+        if self.instance is None:
+            return
+        instance_state.write(self.instance, instance_state.InstanceState(os.getpid(), {
+            child.name: child.process.pid for child in self.children
+            if child.process is not None and child.process.poll() is None}))
 
     def request_stop(self, _signum: int = 0, _frame: object = None) -> None:
         self.stopping = True
@@ -147,6 +159,7 @@ class Supervisor:
                 except Exception as exc:  # e.g. Redis not ready: try again later
                     say(f"{child.name} failed to start: {exc}")
                     child.restart_at = None
+                self.record()
 
     def run(self, poll: float = 0.25) -> None:
         while not self.stopping:
@@ -158,6 +171,8 @@ class Supervisor:
         deadline = time.monotonic() + 10
         for child in reversed(self.children):
             child.stop(deadline)
+        if self.instance is not None:
+            instance_state.remove(self.instance)
 
 
 def build_children(env: dict[str, str], port: str, redis_instance: Path | None) -> list[Child]:
@@ -177,7 +192,47 @@ def build_children(env: dict[str, str], port: str, redis_instance: Path | None) 
         children.append(Child(name, [PYTHON, "-m", "workers.worker", "--with-scheduler",
                                      "--queues", ",".join(queues)], env))
     children.append(Child("cron", [PYTHON, "-m", "workers.cron"], env))
+    # Live transcripts of operator calls: decoding in a process of its own (docs/live.md).
+    children.append(Child("live", [PYTHON, "-m", "workers.live"], env))
     return children
+
+
+CLEAN_COMMAND = ".venv/bin/python -m workers.stack --clean"
+
+
+def clean_up_after_crash(instance: Path) -> bool:
+    """Stop what a `make run` that is gone left running on ``instance``; False if another
+    `make run` is using it, or something could not be stopped (then it says what to do)."""
+    state = instance_state.read(instance)
+    if state is not None and instance_state.alive(state.supervisor):
+        say(f"another `make run` (pid {state.supervisor}) is using {instance}: stop it first "
+            "(Ctrl-C in its terminal, or `kill -TERM {state.supervisor}`), or set "
+            "HOTLINE_INSTANCE_PATH")
+        return False
+    if state is not None:
+        left = instance_state.stop_groups(instance_state.stale_children(state), say)
+        if left:
+            say(f"could not stop {', '.join(left)}: kill them by hand "
+                f"(`kill -KILL -<pid>`), then run `make run` again")
+            return False
+        instance_state.remove(instance)
+    return True
+
+
+def _clean_unrecorded_redis(instance: Path) -> int:
+    """``--clean``: also shut down an embedded Redis that answers without a record."""
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from workers.embedded_redis import discover
+
+    url = discover(instance)
+    if url is not None:
+        say(f"shutting down the Redis on {url}")
+        with contextlib.suppress(RedisConnectionError):  # it goes away while answering
+            Redis.from_url(url, socket_timeout=5).shutdown(nosave=True)
+    say(f"nothing left running on {instance}")
+    return 0
 
 
 def main() -> int:
@@ -185,27 +240,33 @@ def main() -> int:
     settings = config_module.from_env(env)
     restrict_new_files()  # children inherit it: no file of theirs is world-readable
     instance = private_directory(Path(settings["INSTANCE_PATH"]))
+    if not clean_up_after_crash(instance):
+        return 1
+    if "--clean" in sys.argv[1:]:
+        return _clean_unrecorded_redis(instance)
     redis_instance = None
     if not env.get("REDIS_URL"):
         from workers.embedded_redis import discover, url_for
 
         if discover(instance):
-            say(f"another `make run` already uses {instance} (its Redis answers): stop it "
-                "first, or set HOTLINE_INSTANCE_PATH")
+            say(f"a Redis no recorded `make run` started answers on {url_for(instance)}: stop "
+                f"it with `{CLEAN_COMMAND}`, or set HOTLINE_INSTANCE_PATH")
             return 1
         redis_instance = instance
         env["REDIS_URL"] = url_for(instance)
     # The terminal phone serves voicemail files from 127.0.0.1; allow it locally.
     env.setdefault("RECORDING_HOSTS", "api.twilio.com,127.0.0.1")
     port = str(settings["PORT"])
-    supervisor = Supervisor(build_children(env, port, redis_instance))
-    signal.signal(signal.SIGINT, supervisor.request_stop)
-    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    supervisor = Supervisor(build_children(env, port, redis_instance), instance)
+    # A closed terminal (SIGHUP) stops everything too: nothing is left unsupervised.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, supervisor.request_stop)
     installer = None
     try:
         redis_child = supervisor.children[0] if redis_instance is not None else None
         if redis_child is not None:
             redis_child.start()
+            supervisor.record()
             print(f"embedded Redis: {env['REDIS_URL']}", flush=True)
         flask = [str(BIN / "flask"), "--app", "app"]
         _run([*flask, "db", "upgrade"], env)
@@ -214,6 +275,7 @@ def main() -> int:
         for child in supervisor.children:
             if child is not redis_child:
                 child.start()
+        supervisor.record()
         print(banner(port, settings["PUBLIC_BASE_URL"], logins,
                      model=model_line(settings, installer)), flush=True)
         supervisor.run()

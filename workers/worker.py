@@ -23,7 +23,7 @@ from rq.scripts import release_lock
 from core import jobs
 from core.queues import ALL_QUEUES, TRANSCRIPTION, connect
 from transcription.dispatch import TRANSCRIBE_JOB
-from transcription.jobs import ensure_speech_model, preload_speech_model
+from transcription.worker_model import ensure_speech_model, preload_speech_model
 
 log = logging.getLogger(__name__)
 MAINTENANCE_SECONDS = 60

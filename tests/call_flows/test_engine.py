@@ -147,6 +147,46 @@ def test_without_the_queue_package_nobody_is_on_duty():
     assert not doc.xpath("//Enqueue") and doc.xpath("/Response/Gather")
 
 
+def test_operator_calls_stream_both_tracks_for_the_live_transcript():
+    from call_flows import queue_twiml
+
+    stream_url = "wss://hotline.example.test/live/stream"
+    settings = VoiceSettings(base_url=BASE, live_stream_url=stream_url)
+    # The queue: the operator's leg streams, naming the caller's call and the operator.
+    answered = etree.fromstring(str(queue_twiml.operator_queue(
+        settings, offer_id=7, area_label="其他", waited_seconds=30, queue="area-other",
+        live=queue_twiml.LiveLeg("CAcaller", 12))).encode())
+    stream = answered.xpath("/Response/Start/Stream")[0]
+    assert (stream.get("url"), stream.get("track")) == (stream_url, "both_tracks")
+    assert {p.get("name"): p.get("value") for p in stream.xpath("Parameter")} == {
+        "caller_call_sid": "CAcaller", "leg": "operator", "agent_id": "12"}
+    assert answered.xpath("/Response/Start/following-sibling::Dial/Queue")
+    callback = etree.fromstring(str(queue_twiml.operator_callback(
+        settings, offer_id=8, area_label="其他", target="+8613800138000",
+        live=queue_twiml.LiveLeg("CAcaller2"))).encode())
+    assert callback.xpath("/Response/Start/Stream/Parameter[@name='caller_call_sid']/@value") \
+        == ["CAcaller2"]
+    # A flow's own dial node streams the caller's leg (inbound is the caller).
+    flow = load_flow_text("""
+start: op
+nodes:
+  op: {type: dial, prompt: 转人工, next: bye, on_no_answer: bye}
+  bye: {type: hangup}
+""", name="direct")
+    engine = FlowEngine({"direct": flow}, default_registry(),
+                        VoiceSettings(base_url=BASE, operator_targets=("+8657400000001",),
+                                      live_stream_url=stream_url))
+    direct = xml(engine.start("direct", ctx()))
+    assert direct.xpath("/Response/Start/Stream/@track") == ["both_tracks"]
+    assert direct.xpath("/Response/Start/following-sibling::Dial")
+    # Off (LIVE_STREAMS_MAX=0): no stream at all.
+    off = VoiceSettings(base_url=BASE)
+    plain = str(queue_twiml.operator_queue(off, offer_id=7, area_label="其他",
+                                           waited_seconds=30, queue="q",
+                                           live=queue_twiml.LiveLeg("CAcaller")))
+    assert "<Stream" not in plain
+
+
 def test_after_hours_go_to_voicemail_with_office_hours_prompt():
     doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=False),
                                     digits="4"))

@@ -47,6 +47,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/console/calls", CENTRE),
     ("GET", "/console/calls/1", CENTRE),
     ("POST", "/console/calls/1/case", CENTRE),
+    ("GET", "/console/calls/1/live", CENTRE),
     ("GET", "/console/calls/dead-letters", CENTRE),
     ("GET", "/console/recordings/1/audio", ALL),
     ("POST", "/console/transcripts/1/correct", CENTRE),
@@ -102,6 +103,19 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/console/kb/settings/synonyms", {A}),
     ("POST", "/console/kb/settings/phone", {A}),
     ("POST", "/console/cases/1/answer-kb", CENTRE),
+    ("GET", "/console/desk", CENTRE),
+    ("POST", "/console/desk/presence", CENTRE),
+    ("POST", "/console/desk/settings", CENTRE),
+    ("GET", "/console/desk/pop/1", CENTRE),
+    ("GET", "/console/desk/calls/1/case", CENTRE),
+    ("GET", "/console/desk/calls/1/stream", CENTRE),
+    ("POST", "/console/desk/wrapup", CENTRE),
+    ("POST", "/console/desk/callbacks/1/close", CENTRE),
+    ("GET", "/console/desk/stream", CENTRE),
+    ("GET", "/console/softphone/token", CENTRE),
+    ("GET", "/console/live", CENTRE),
+    ("GET", "/console/live/data", CENTRE),
+    ("GET", "/console/live/stream", CENTRE),
 ]
 
 

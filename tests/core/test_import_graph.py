@@ -1,13 +1,17 @@
 """The product's import graph has no cycles: between packages, nor between modules.
 
 Every ``import`` counts, including those inside functions (an import hidden in a function
-is still a dependency). Known exceptions are listed below with the change that removes
-them; an exception that no longer exists fails the test too, so the list only shrinks.
+is still a dependency), and the graph covers ``app.py`` (the composition root) and every
+package. No module names another package's tables by hand (``table("calls")``, SQL text):
+a package reads another's data through its code, so the dependency shows in the graph.
+Known exceptions are listed below with the change that removes them; an exception that no
+longer exists fails the test too, so the list only shrinks.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,6 +22,8 @@ NOT_PRODUCT = {"tests", "migrations", "benchmarks"}
 PACKAGES = tuple(sorted(
     path.parent.name for path in ROOT.glob("*/__init__.py") if path.parent.name not in NOT_PRODUCT
 ))
+# Top-level modules of the product (the composition root).
+TOP_MODULES = ("app",)
 
 # Package edges allowed despite closing a cycle: (importing module, imported package).
 # None left: follow-up (回访) is the ``followup`` package, which reacts to ``cases.events``.
@@ -27,7 +33,7 @@ ALLOWED_MODULE_CYCLES: set[frozenset[str]] = set()
 
 
 def _modules() -> dict[str, Path]:
-    found = {}
+    found = {name: ROOT / f"{name}.py" for name in TOP_MODULES}
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
             parts = path.relative_to(ROOT).with_suffix("").parts
@@ -113,6 +119,91 @@ def _describe(cycles: Iterable[frozenset[str]]) -> str:
 def test_the_product_packages_are_found() -> None:
     assert {"api", "cases", "core", "ivr", "knowledge", "workers"} <= set(PACKAGES)
     assert not NOT_PRODUCT & set(PACKAGES)
+
+
+def test_the_composition_root_is_in_the_graph() -> None:
+    graph = _module_graph()
+    assert {"console", "ivr.routes", "workdays.cli"} <= graph["app"]
+    assert "app" in graph["workers.worker"]
+
+
+# -- tables --------------------------------------------------------------------------------
+
+# SQL text naming a table (keywords in capitals, as the code writes SQL): FROM calls,
+# JOIN "calls", INSERT INTO calls, UPDATE calls, …
+_SQL_TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS)\s+\"?([a-z_][a-z0-9_]*)")
+# (module, table) pairs allowed for now: the case domain reads the IVR's call log by hand
+# until voicemail filing moves to ``ivr`` (issue 23).
+ALLOWED_RAW_TABLES: set[tuple[str, str]] = {("cases.call_log", "calls"),
+                                            ("cases.duplicates", "calls")}
+
+
+def _table_owners() -> dict[str, str]:
+    """Table name → the package whose model declares it (``__tablename__``)."""
+    owners = {}
+    for module, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+                    and any(isinstance(t, ast.Name) and t.id == "__tablename__"
+                            for t in node.targets)):
+                owners[str(node.value.value)] = _package(module)
+    return owners
+
+
+def _named_tables(source: str) -> set[str]:
+    """Tables named by hand in ``source``: ``table("x", …)`` / ``Table("x", …)`` and SQL text.
+
+    A foreign key names the table it points at (``ForeignKey("calls.id")``): that is the
+    schema, shared by all packages, not a query, and is not counted.
+    """
+    names: set[str] = set()
+    tree = ast.parse(source)
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef
+                                | ast.AsyncFunctionDef)
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if (called in ("table", "Table") and node.args
+                    and isinstance(node.args[0], ast.Constant)):
+                names.add(str(node.args[0].value))
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
+              and id(node) not in docstrings):
+            names.update(_SQL_TABLE.findall(node.value))
+    return names
+
+
+def _raw_tables_across_packages() -> set[tuple[str, str]]:
+    owners = _table_owners()
+    found = set()
+    for module, path in _modules().items():
+        for name in _named_tables(path.read_text(encoding="utf-8")):
+            if name in owners and owners[name] != _package(module):
+                found.add((module, name))
+    return found
+
+
+def test_no_module_names_another_packages_tables() -> None:
+    found = _raw_tables_across_packages()
+    assert found <= ALLOWED_RAW_TABLES, (
+        f"tables of another package named by hand (module, table): "
+        f"{sorted(found - ALLOWED_RAW_TABLES)}; go through that package's code instead")
+    assert not ALLOWED_RAW_TABLES - found, (
+        f"remove from ALLOWED_RAW_TABLES: {sorted(ALLOWED_RAW_TABLES - found)}")
+
+
+def test_the_table_check_sees_hand_written_names() -> None:
+    source = ('"""Rows that follow from calls."""\n'
+              'CALLS = table("calls", column("id"))\n'
+              'q = text("SELECT 1 FROM recordings r JOIN \\"cases\\" c ON c.id = r.id")\n'
+              'fk = ForeignKey("users.id")\n')
+    assert _named_tables(source) == {"calls", "recordings", "cases"}
+    owners = _table_owners()
+    assert (owners["calls"], owners["cases"], owners["sms_messages"]) == (
+        "ivr", "cases", "messaging")
 
 
 def test_no_package_cycles() -> None:

@@ -15,7 +15,9 @@ FORBIDDEN = {
     "ivr": {"followup", "console"},
     "followup": {"console", "api"},
     # Reads case text and writes through the case domain; the console shows its suggestions.
-    "extraction": {"console", "api", "followup", "reports"},
+    "extraction": {"console", "api", "followup", "reports", "live"},
+    # The live process decodes and tells; the console listens (through Redis).
+    "live": {"console", "api", "followup", "reports", "workers"},
 }
 
 

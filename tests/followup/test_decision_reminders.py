@@ -16,7 +16,7 @@ from followup import jobs as followup_jobs
 from tests.cases.factories import CALENDAR, SUPERVISOR, department_id, local, new_case
 from tests.workers.periodic_support import race_two_schedulers
 
-REMINDER_JOB = "followup.jobs.send_reminders_job"
+REMINDER_JOB = followup_jobs.send_reminders_job
 
 
 def escalated(at: str = "2026-11-24 09:00", days: int = 3) -> int:

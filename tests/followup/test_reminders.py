@@ -25,7 +25,7 @@ from workdays.calendar import WorkCalendar
 
 CALENDAR = WorkCalendar()
 LIAISON_PHONE = "+8613900139000"
-REMINDER_JOB = "followup.jobs.send_reminders_job"
+REMINDER_JOB = followup_jobs.send_reminders_job
 # Reminder notices only (routing itself tells the department too: ``assigned``).
 REMINDER_NOTICES = select(func.count()).select_from(Notification).where(
     Notification.kind.in_([str(level) for level in ReminderLevel]))

@@ -186,3 +186,29 @@ def test_a_failed_push_then_a_write_elsewhere_still_logs_the_step(
                 ).get_data(as_text=True)
     assert "抱歉" not in body, body
     assert "service_desk" in the_call(sid).path
+
+
+def _ringing(post: Any, sid: str) -> None:
+    assert post("/ivr/voice", {"CallSid": sid, "CallStatus": "ringing", "From": "+8613900000009",
+                               "To": "+8657488888718", "Direction": "inbound"}
+                ).status_code == 200
+
+
+@pytest.mark.parametrize("duration", ["86401", "99999"])
+def test_durations_just_over_a_day_are_clamped_through_redis(redis_app, worker_app, duration):
+    """Five digits like 86400 itself, but over it: clamped."""
+    from ivr.jobs import drain_call_log
+
+    sid = "CA" + "q" * 32
+    _ringing(redis_app, sid)
+    assert status(redis_app, sid, duration).status_code == 204
+    drain_call_log()
+    assert the_call(sid).duration == 24 * 3600
+
+
+@pytest.mark.parametrize("duration", ["86401", "99999"])
+def test_durations_just_over_a_day_are_clamped_without_redis(twilio_post, duration):
+    sid = "CA" + "s" * 32
+    _ringing(twilio_post, sid)
+    assert status(twilio_post, sid, duration).status_code == 204
+    assert the_call(sid).duration == 24 * 3600

@@ -158,3 +158,28 @@ def test_a_caller_who_hits_an_error_leaves_a_message_and_hears_goodbye(phone, mo
     assert outcome.heard[-1] == "感谢您的来电，再见。"
     assert outcome.reason == "hung up by the hotline"
     assert ("https://hotline.example.test/ivr/fallback?recorded=1", 200) in outcome.requests
+
+
+def test_apologies_while_the_database_is_down_are_logged_when_it_returns(twilio_post,
+                                                                         monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from ivr import service
+
+    real = service.calllog.get_or_create_call
+
+    def broken(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(service.calllog, "get_or_create_call", broken)
+    down = {**CALL, "CallSid": "CA" + "d" * 32, "From": "+8613900000077"}
+    assert etree.fromstring(twilio_post("/ivr/voice", {**down, "CallStatus": "ringing"})
+                            .data).xpath("/Response/Record")
+    assert db.session.scalars(select(Call).where(Call.call_sid == down["CallSid"])).all() == []
+    monkeypatch.setattr(service.calllog, "get_or_create_call", real)  # the database is back
+    twilio_post("/ivr/voice", {**CALL, "CallStatus": "ringing"})
+    db.session.expire_all()
+    call = db.session.scalars(select(Call).where(Call.call_sid == down["CallSid"])).one()
+    assert call.from_number == "+8613900000077"
+    (event,) = db.session.scalars(select(CallEvent).where(CallEvent.call_id == call.id)).all()
+    assert event.kind == "apology" and "OperationalError" in (event.detail or "")

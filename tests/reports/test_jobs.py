@@ -18,7 +18,7 @@ from reports.models import Bulletin
 from tests.workers.periodic_support import race_two_schedulers
 from workdays.calendar import WorkCalendar
 
-JOB = "reports.jobs.draft_monthly_bulletin_job"
+JOB = draft_monthly_bulletin_job
 
 
 @pytest.fixture

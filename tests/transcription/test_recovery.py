@@ -194,11 +194,11 @@ def test_a_retry_nobody_will_run_is_replaced(app, redis_conn) -> None:
 
 
 def test_reconciliation_is_a_periodic_job() -> None:
-    from transcription.jobs import reconcile_recordings
-    from workers.periodic import PERIODIC, _resolve
+    from transcription.recovery import reconcile_recordings
+    from workers.periodic import PERIODIC
 
     entry = next(p for p in PERIODIC if p.name == "transcription-reconcile")
-    assert _resolve(entry.func) is reconcile_recordings and entry.interval <= 60
+    assert entry.func is reconcile_recordings and entry.interval <= 60
 
 
 def test_an_orphan_is_found_in_minutes_not_ten(app, redis_conn) -> None:
@@ -227,3 +227,41 @@ def test_an_operator_can_retry_or_redo_a_recording(app, redis_conn) -> None:
     assert Job.fetch(jid, connection=redis_conn).kwargs == {"force": True}
     with pytest.raises(LookupError):
         retry_transcription(session, redis_conn, 999, app.config)
+
+
+def test_a_disk_full_failure_is_retried_within_a_minute_of_space_coming_back(
+        app, redis_conn, monkeypatch) -> None:
+    import errno
+
+    from transcription import jobs, resources
+
+    recording = add("REdisk", status=S.QUEUED, attempts=9)  # past TRANSCRIPTION_MAX_ATTEMPTS
+    full = OSError(errno.ENOSPC, "No space left on device")
+    try:
+        raise RuntimeError("storing the download failed") from full
+    except RuntimeError as exc:
+        jobs._note_failure(recording.id, exc, job=None)
+    failed = fresh("REdisk")
+    assert failed.transcription_status == S.FAILED
+    assert resources.cause_of(failed.transcription_error) == resources.DISK_FULL
+    # Retried on a back-off of minutes, not hours …
+    assert failed.transcription_retry_at - utcnow() <= resources.RESOURCE_BACKOFF_CAP
+    # … and at the first pass once the disk has room, whatever the retry time says.
+    monkeypatch.setattr(resources, "free_bytes", lambda _path: 0)
+    assert run(app, redis_conn, utcnow()).requeued == []
+    monkeypatch.setattr(resources, "free_bytes", lambda _path: 10 ** 12)
+    report = run(app, redis_conn, utcnow())
+    assert report.requeued == ["REdisk"] and report.gave_up == []
+    assert fresh("REdisk").transcription_status == S.QUEUED
+
+
+def test_an_unreachable_media_host_backs_off_for_minutes_only(app) -> None:
+    import requests
+
+    from transcription import jobs, resources
+
+    recording = add("REhost", status=S.QUEUED, attempts=7)
+    jobs._note_failure(recording.id, requests.ConnectionError("connection refused"), job=None)
+    failed = fresh("REhost")
+    assert resources.cause_of(failed.transcription_error) == resources.MEDIA_HOST
+    assert failed.transcription_retry_at - utcnow() <= resources.RESOURCE_BACKOFF_CAP

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from cases.case_models import Case, CaseRecording
 from core.db import db, utcnow
 from core.queues import DEFAULT, TRANSCRIPTION
+from ivr import jobs as ivr_jobs
 from ivr.eventlog import CallLogQueue
 from ivr.models import Recording
 from ivr.phone import RecordingServer
@@ -182,7 +183,8 @@ def test_redis_down_at_the_callback_is_caught_up_by_the_periodic_job(
     try:
         dead = Redis.from_url("redis://127.0.0.1:1/0")  # nothing listens there
         app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
-        app.extensions["ivr_runtime"].call_log = CallLogQueue(dead, drain_queue="default")
+        app.extensions["ivr_runtime"].call_log = CallLogQueue(dead, drain_queue="default",
+                                                             drain_job=ivr_jobs.drain_call_log)
         assert twilio_post("/ivr/recording", callback("RE1", server.url("RE1"))).status_code == 204
         assert recording("RE1").transcription_status == S.PENDING  # the row is safe
 
@@ -191,7 +193,7 @@ def test_redis_down_at_the_callback_is_caught_up_by_the_periodic_job(
             session.get(Recording, recording("RE1").id).updated_at = (  # type: ignore[union-attr]
                 utcnow() - timedelta(minutes=10))
         Queue(DEFAULT, connection=redis_conn).enqueue(
-            "transcription.jobs.reconcile_recordings")
+            "transcription.recovery.reconcile_recordings")
         run_worker(app)  # runs the reconciliation, then the transcription it enqueued
     finally:
         server.close()

@@ -7,9 +7,10 @@ from typing import Any
 
 from rq import Queue
 
+from cases.jobs import sweep_overdue_job
 from workers.periodic import Periodic, build_scheduler
 
-TICK = (Periodic(name="tick", func="cases.jobs.sweep_overdue_job", interval=60,
+TICK = (Periodic(name="tick", func=sweep_overdue_job, interval=60,
                  queue="default"),)
 
 

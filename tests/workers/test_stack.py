@@ -67,6 +67,7 @@ class Stack:
         env = {k: v for k, v in os.environ.items()
                if k not in {"DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL", "PORT"}}
         env.update(HOTLINE_INSTANCE_PATH=str(self.instance), PORT=str(self.port),
+                   LIVE_PORT=str(free_port()),
                    VOSK_MODEL_PATH=str(tmp / "no-model"), TWILIO_RECONCILE="0")
         env.update(extra_env)
         if at is not None:  # the machine's clock for every process of the stack
@@ -126,14 +127,15 @@ def running(tmp_path: Path) -> Iterator[Stack]:
         pytest.skip("libfaketime is not installed (apt-get install faketime)")
     booted = Stack(tmp_path, at=NIGHT)
     try:
-        booted.wait_for(lambda: "hotline running" in booted.text(), "make run did not start")
+        booted.wait_for(lambda: "hotline running" in booted.text(), "make run did not start",
+                        timeout=180)
         booted.wait_for(lambda: all(booted.pids(n) for n in ("web", "worker", "cron")),
                         "children did not start")
         booted.wait_for(booted.answers, "the web server does not answer")
         yield booted
     finally:
         code = booted.stop()
-        for name in ("redis", "web", "worker", "transcriber", "cron"):
+        for name in ("redis", "web", "worker", "transcriber", "cron", "live"):
             for pid in booted.pids(name):
                 with pytest.raises(ProcessLookupError):
                     os.kill(pid, 0)  # nothing it started outlives it
@@ -177,7 +179,7 @@ def test_killed_children_come_back_and_no_call_is_lost(running: Stack, tmp_path:
     prober.start()
     sids: list[str] = []
     try:
-        for name in ("redis", "worker", "transcriber", "cron"):
+        for name in ("redis", "worker", "transcriber", "cron", "live"):
             # A child may itself be restarting after the previous kill (a worker loses its
             # Redis): wait until its newest process is the one running.
             running.wait_for(lambda name=name: alive(running.pids(name)[-1]),
@@ -237,6 +239,8 @@ def test_light_work_has_a_worker_of_its_own():
     assert "default" in light and "calls" in light and "transcription" not in light
     # Report figures take seconds of database work: with transcription, after it.
     assert "reports" not in light and heavy == ["transcription", "reports"]
+    # Live decoding in its own process: never in a worker, never in the web server.
+    assert children["live"][1:] == ["-m", "workers.live"]
 
 
 def boot(stack_: Stack) -> None:
