@@ -149,8 +149,6 @@ def case_action(case_id: int, message: str, call: Any, *, tells_enterprise: bool
                    on_error=lambda: case_page(case_id))
 
 
-
-
 # -- the centre -----------------------------------------------------------------------------
 
 

@@ -6,8 +6,9 @@ it takes the text a person sees (text nodes, button and placeholder texts, title
 option texts, the values of visible inputs) and fails on any token with three or more
 lowercase ASCII letters or underscores in a row (``office_hours``, ``no-answer``,
 ``merged_into_id``, ``RecordingSid``) unless the token is one of the things shown on purpose:
-web addresses, Twilio SIDs, account names, the speech model's name, the names of products an
-administrator deals with (Redis, Mermaid, Excel), and text marked as technical
+web addresses, Twilio SIDs, account names, device addresses (sip:…), the speech model's name,
+the names of products an administrator deals with (Redis, Mermaid, Excel), and text marked as
+technical
 (``<code>``, ``<pre>``: a command to run, an error's technical detail, a flow file's node ids).
 """
 
@@ -35,6 +36,8 @@ ALLOWED = [
     re.compile(r"^[^@\s]+@[^@\s]+$"),
     re.compile(r"^(CA|RE|SM|AC|PN|MG)[0-9a-f]{32}$"),
     re.compile(r"^vosk-model-[a-z0-9.\-]+$"),
+    # Where an operator's phone rings, written as a device address (sip:…, client:…).
+    re.compile(r"^(sip|client|tel):"),
 ]
 SKIP_TAGS = {"script", "style", "template", "head", "title", "code", "pre", "kbd", "samp"}
 PRODUCTS = {"Redis", "Mermaid", "Excel", "Word", "Twilio", "Vosk"}
