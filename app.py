@@ -21,6 +21,7 @@ import cases.lookup_guard
 import cases.models
 import cases.notice_models
 import cases.notifications
+import casesearch.models
 import console
 import console.models
 import extraction.models
@@ -49,15 +50,17 @@ from callqueue.jobs import end_wrapup_job, placement_job
 from callqueue.live import LiveBus
 from callqueue.placement import InlinePlacer, QueuedPlacer, thread_fallback
 from callqueue.runtime import QueueRuntime, runtime_from_config
-from cases import ivr_hooks as case_ivr_hooks
-from cases.call_log import use_call_log
 from cases.cli import cases_cli
-from cases.deadlines import use_office_hours
+from cases.deadlines import close_of_business
+from cases.events import CaseAnswered, CaseTextArrived, RatingRecorded, RecordingTranscribed
 from cases.seed import seed_reference_data
+from cases.services import CaseServices
+from casesearch.cli import case_search_cli
 from console import views as console_views
 from console.cli import users_cli
 from console.operators_cli import operators_cli
 from console.seed import seed_console
+from console.users import liaison_phones
 from core import config as config_module
 from core import health
 from core.bulkhead import Bulkhead
@@ -68,8 +71,8 @@ from core.files import private_directory, restrict_new_files
 from core.queues import CALLS, DEFAULT, connect_fast
 from core.security_headers import add_security_headers
 from core.sessions import BrowserSessionInterface
+from extraction import listeners as extraction_listeners
 from extraction.cli import speech_cli
-from extraction.listeners import subscribe_listeners
 from followup import jobs as followup_jobs
 from followup import listeners as followup_listeners
 from followup import routes as followup_routes
@@ -77,7 +80,7 @@ from followup import survey_hooks
 from followup.cli import followups_cli
 from followup.queries import is_survey_comment
 from followup.survey_hooks import rating_options
-from ivr import operator_recordings
+from ivr import case_hooks, operator_recordings
 from ivr import routes as ivr_routes
 from ivr.cli import call_command
 from ivr.eventlog import CallLogQueue
@@ -111,6 +114,7 @@ MODEL_MODULES: tuple[ModuleType, ...] = (
     transcription.models, transcription.corrections, console.models, cases.notice_models,
     messaging.models, followup.models, cases.notifications, cases.lookup_guard,
     knowledge.models, reports.models, callqueue.models, extraction.models, live.models,
+    casesearch.models,
 )
 # Everything else the app is made of, registered by importing the objects (a module renamed or
 # removed fails at import, and mypy and the import-graph test see every edge).
@@ -132,16 +136,25 @@ SEEDERS: tuple[Seeder, ...] = (seed_reference_data, seed_api_tokens, seed_consol
 CLI_GROUPS: tuple[click.Command, ...] = (
     db_cli, seed_command_for(SEEDERS), workdays_cli, flows_cli, call_command, cases_cli,
     api_tokens_cli, model_cli, transcribe_command, jobs_cli, users_cli, followups_cli, kb_cli,
-    recordings_cli, reports_cli, queue_cli, operators_cli, speech_cli,
+    recordings_cli, reports_cli, queue_cli, operators_cli, speech_cli, case_search_cli,
 )
 # ``init_app(app)`` hooks, run before blueprints are registered (session cookies, settings).
 APP_HOOKS: tuple[Callable[[Flask], None], ...] = (
     console.init_app, followup_listeners.init_app, followup_jobs.init_app, recordings.init_app,
-    reports_web.init_app, operator_recordings.init_app,
+    reports_web.init_app,
 )
+# Who reacts to what happens to cases (cases.events), in this order; carried by every
+# session of the app (cases.services).
+CASE_LISTENERS: Mapping[type, tuple[Callable[[Any], Any], ...]] = {
+    CaseAnswered: (followup_listeners.case_answered,),
+    RatingRecorded: (followup_listeners.rating_recorded,),
+    RecordingTranscribed: (followup_listeners.comment_transcribed,
+                           operator_recordings.operator_transcribed),
+    CaseTextArrived: (extraction_listeners.on_case_text,),
+}
 # Who adds IVR conditions and hooks to the flows' registry.
 HOOK_PROVIDERS: tuple[Callable[[HookRegistry], None], ...] = (
-    case_ivr_hooks.register, survey_hooks.register, knowledge_phone.register,
+    case_hooks.register, survey_hooks.register, knowledge_phone.register,
     queue_hooks.register,
 )
 
@@ -282,8 +295,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    import_all_models()
-    db.configure(app.config["DATABASE_URL"])
+    services = CaseServices(
+        listeners=CASE_LISTENERS, liaison_phones=liaison_phones,
+        closes_at=close_of_business(app.config["OFFICE_HOURS"]),
+        call_log=VoicemailCallLog(not_voicemail=(is_survey_comment, is_operator_recording)))
+    db.configure(app.config["DATABASE_URL"], session_info=services.session_info())
     app.teardown_appcontext(lambda _exc: db.session.remove())
 
     @app.before_request
@@ -295,7 +311,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                          and not request.path.startswith("/ivr/"))
 
     tz = config_module.hotline_zone(app.config)
-    use_office_hours(app.config["OFFICE_HOURS"])
     calendars = CalendarProvider(db.session)
     windows = parse_windows(app.config["OFFICE_HOURS"])
     clock = app.config.get("CLOCK") or system_clock
@@ -303,7 +318,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def office_open(at: datetime) -> bool:
         return OfficeHours(windows, calendars.get(), tz).is_open(at)
 
-    use_call_log(VoicemailCallLog(not_voicemail=(is_survey_comment, is_operator_recording)))
     registry = build_hooks()
     engine = build_flow_engine(app, registry)
     # The phone FAQ menu under 政策咨询 follows the knowledge base without a restart.
@@ -336,8 +350,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for command in CLI_GROUPS:
         app.cli.add_command(command)
-    # Case fields read from what callers said (extraction/).
-    subscribe_listeners()
 
     if app.config.get("TWILIO_SIGNATURE_BYPASS_REFUSED"):
         log.error("TWILIO_SIGNATURE_BYPASS refused: PUBLIC_BASE_URL is https (a real deployment);"

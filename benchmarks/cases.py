@@ -51,6 +51,7 @@ from cases.models import Department
 from cases.queries import case_by_number, case_lookup_query
 from cases.routing import CATEGORIES, SUBCATEGORIES
 from cases.seed import seed_departments
+from cases.services import CaseServices
 from cases.vocab import Channel
 from console.queries import (
     QueueFilters,
@@ -360,7 +361,8 @@ def concurrent_filing(engine: Engine, writers: int) -> tuple[Timing, float, list
         try:
             for _ in range(FILINGS_PER_WRITER):
                 started = time.perf_counter()
-                with Session(engine) as session:
+                # The case domain alone: no listeners, no texts (no app around it).
+                with Session(engine, info=CaseServices().session_info()) as session:
                     number = file_case(session, channel="web_platform", description=TEXTS[2],
                                        actor=actor, now=NOW, calendar=calendar, tz=TZ).number
                     session.commit()

@@ -722,6 +722,8 @@ def _run_drain_job(env: dict[str, str]) -> None:
     """
     done = subprocess.run(
         [sys.executable, "-c",
+         # A worker's entry point makes the app its jobs run in; so does this one.
+         "from app import create_app; from core.jobs import set_app; set_app(create_app()); "
          "from ivr.jobs import drain_call_log; print(drain_call_log())"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:

@@ -16,6 +16,7 @@ hearing hold music, an operator is told the call cannot be connected.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, request
@@ -29,9 +30,11 @@ from callqueue.hold_audio import hold_etag, hold_wav
 from callqueue.runtime import Changes, QueueRuntime
 from cases.vocab import CATEGORY_LABELS
 from core import twilio_fields
+from core.clock import fixed_clock
 from core.db import db
 from core.twilio_signature import twilio_signed
 from ivr import service as ivr_service
+from ivr import simulated_time
 from ivr.routes import never_fails
 from ivr.service import IvrRuntime
 
@@ -39,7 +42,14 @@ bp = Blueprint("queue", __name__, url_prefix="/ivr/queue")
 
 
 def _runtime() -> QueueRuntime:
-    return current_app.extensions["queue_runtime"]
+    runtime: QueueRuntime = current_app.extensions["queue_runtime"]
+    # ``flask call --at URL`` on a local server: the call's time, as for the IVR's steps.
+    simulated = simulated_time.honoured_time(
+        current_app.config, value=request.headers.get(simulated_time.HEADER),
+        remote_addr=request.remote_addr, call_sid=request.form.get("CallSid", ""))
+    if simulated is not None:
+        return dataclasses.replace(runtime, clock=fixed_clock(simulated))
+    return runtime
 
 
 def _voice() -> VoiceSettings:

@@ -2,21 +2,21 @@
 
 Voicemails become cases, so the case domain reads the calls and recordings the IVR logs;
 but the IVR builds on the case domain (its hooks file cases), so ``cases`` never imports
-``ivr``. The app factory hands the IVR's implementation to :func:`use_call_log` once; tests
-and scripts that build the app get it the same way.
+``ivr`` nor names its tables. The app factory gives the IVR's implementation
+(``ivr.voicemail_log.VoicemailCallLog``) to the case domain with its other services
+(:mod:`cases.services`); :func:`call_log` finds it on the session.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, cast
 
-from sqlalchemy import Integer, String, column, table
+from sqlalchemy import BindParameter, Select
 from sqlalchemy.orm import Session
 
-# The call log's table, referred to by name as the case tables' foreign keys do.
-CALLS = table("calls", column("id", Integer), column("call_sid", String))
+from cases.services import services
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,11 @@ class VoicemailSource:
 
 
 class CallLog(Protocol):
-    """The call log's side of voicemails (``ivr.calllog.VoicemailCallLog``)."""
+    """The call log's side of voicemails (``ivr.voicemail_log.VoicemailCallLog``)."""
+
+    def __hash__(self) -> int:
+        """Statements built with :meth:`call_ids` are cached per call log."""
+        ...
 
     def recording(self, session: Session, recording_id: int) -> VoicemailSource | None:
         """The recording with this id, or None."""
@@ -40,6 +44,14 @@ class CallLog(Protocol):
 
     def recording_id(self, session: Session, recording_sid: str) -> int | None:
         """The id of the recording with this Twilio sid, or None."""
+        ...
+
+    def caller(self, session: Session, call_id: int) -> str | None:
+        """The number that made call ``call_id``, as logged."""
+        ...
+
+    def call_ids(self, call_sid: BindParameter[str]) -> Select[tuple[int]]:
+        """A subquery of the ids of the calls with this sid (for statements of the domain)."""
         ...
 
     def log_voicemail(self, session: Session, *, call_sid: str, recording_sid: str,
@@ -54,16 +66,9 @@ class CallLog(Protocol):
         ...
 
 
-_call_log: CallLog | None = None
-
-
-def use_call_log(call_log: CallLog) -> None:
-    """Called once by the app factory (the composition root)."""
-    global _call_log
-    _call_log = call_log
-
-
-def call_log() -> CallLog:
-    if _call_log is None:
-        raise RuntimeError("no call log configured: create the app (app.create_app) first")
-    return _call_log
+def call_log(session: Session) -> CallLog:
+    """The call log of the app this session belongs to."""
+    from_app = services(session).call_log
+    if from_app is None:
+        raise RuntimeError("no call log given to the case domain: app.create_app gives it")
+    return cast(CallLog, from_app)

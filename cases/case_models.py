@@ -88,6 +88,10 @@ class Case(Base):
     # The first due date this case ever missed (never cleared by an extension or a later
     # answer): 按时办结率 counts the case late in that date's period (reports.indicators).
     first_missed_due: Mapped[date | None] = mapped_column(Date, index=True)
+    # The first answer (a rework clears ``answered_*``, never these): 答复 and 回访率 count the
+    # case in the period of its first answer (cases.timeliness).
+    first_answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    first_answered_on: Mapped[date | None] = mapped_column(Date, index=True)
 
     ledger_state: Mapped[str] = mapped_column(String(16), default=Ledger.OPEN)
     hanging_since: Mapped[datetime | None] = mapped_column(UtcDateTime)

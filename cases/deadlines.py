@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from cases.overdue import is_past_due
+from cases.timeliness import is_past_due
 from core.config import DEFAULT_TZ
 from workdays.calendar import DueDate, WorkCalendar
 from workdays.office_hours import parse_windows
@@ -41,18 +41,14 @@ def hotline_tz() -> ZoneInfo:
     return ZoneInfo(DEFAULT_TZ)
 
 
-DEFAULT_OFFICE_HOURS = "08:30-12:00,13:30-17:30"
-_closes_at: list[time] = []
+# The close of business of the default OFFICE_HOURS (08:30-12:00,13:30-17:30), for callers
+# without an app (benchmarks, unit tests); the app's comes through cases.services.
+DEFAULT_CLOSES_AT = time(17, 30)
 
 
-def use_office_hours(spec: str) -> None:
-    """Set the close of business from ``OFFICE_HOURS`` (the app factory calls this)."""
-    _closes_at[:] = [parse_windows(spec or DEFAULT_OFFICE_HOURS)[-1][1]]
-
-
-def close_of_business() -> time:
-    """When the centre's working day ends: the end of the last office-hours window."""
-    return _closes_at[0] if _closes_at else parse_windows(DEFAULT_OFFICE_HOURS)[-1][1]
+def close_of_business(office_hours: str) -> time:
+    """When the centre's working day ends: the end of the last window of ``OFFICE_HOURS``."""
+    return parse_windows(office_hours)[-1][1]
 
 
 def calendar_for(session: Session) -> WorkCalendar:
@@ -76,7 +72,7 @@ class Deadlines:
                  closes_at: time | None = None) -> None:
         self.calendar = calendar
         self.tz = tz or hotline_tz()
-        self.closes_at = closes_at or close_of_business()
+        self.closes_at = closes_at or DEFAULT_CLOSES_AT
 
     def local_date(self, at: datetime) -> date:
         """The local calendar date of an aware datetime."""

@@ -3,24 +3,21 @@ extension approved or rejected, a 退单 that was not accepted.
 
 Each notice is one console notification to the unit's liaisons and, where a liaison has a
 mobile configured, one text (deduplicated per assignment and notice, so a retried request
-never texts twice). Liaison phones belong to the console's accounts: the console hands its
-lookup over with :func:`use_phone_lookup` at start-up.
+never texts twice). Liaison phones belong to the console's accounts: the app factory hands
+their lookup to the case domain (:class:`cases.services.CaseServices`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from cases.case_models import Assignment
 from cases.notifications import Audience, NotificationKind, notify
+from cases.services import services
 from messaging.sms import send as send_sms
 from messaging.texts import spoken_day
-
-PhoneLookup = Callable[[Session, int], Sequence[str]]
-_lookup: list[PhoneLookup] = []
 
 TITLES: dict[NotificationKind, str] = {
     NotificationKind.ASSIGNED: "新交办：诉求{number}，请于{due}前答复",
@@ -29,11 +26,6 @@ TITLES: dict[NotificationKind, str] = {
     NotificationKind.EXT_REJECTED: "延期未批准：诉求{number}请于原期限{due}前答复",
     NotificationKind.RETURN_REFUSED: "退单未采纳：诉求{number}已重新交办贵单位",
 }
-
-
-def use_phone_lookup(lookup: PhoneLookup) -> None:
-    """Where liaison mobiles come from (the console's accounts)."""
-    _lookup[:] = [lookup]
 
 
 def tell(session: Session, assignment: Assignment, kind: NotificationKind, *, now: datetime,
@@ -46,7 +38,7 @@ def tell(session: Session, assignment: Assignment, kind: NotificationKind, *, no
     body = title + (f"。说明：{note}" if note else "。")
     notify(session, audience=Audience.DEPARTMENT, department_id=department.id, kind=kind,
            case=case, title=title, body=body, now=now, assignment_id=assignment.id)
-    phones = _lookup[0](session, department.id) if _lookup else ()
+    phones = services(session).liaison_phones(session, department.id)
     for phone in dict.fromkeys(phones):
         send_sms(session, kind=f"dept_{kind}", to=phone, params=values, case_id=case.id,
                  now=now, dedupe_key=f"dept:{kind}:{assignment.id}:{phone}")

@@ -14,12 +14,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, column, or_, select, table
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from cases import sms, states
 from cases.actors import Actor
 from cases.audit import record_event, snapshot
+from cases.call_log import call_log
 from cases.case_models import Case, CaseRecording
 from cases.enterprises import phone_or_none
 from cases.errors import InvalidInput, NotFound
@@ -30,8 +31,6 @@ from cases.vocab import OPEN_STATUSES, Channel, Ledger, Status
 DUPLICATE_WINDOW = timedelta(days=7)
 REASON_MAX = 200
 MERGE_FIELDS = ("status", "merged_into_id", "ledger_state")
-# The caller of a linked voicemail, without importing the telephony models.
-_CALLS = table("calls", column("id", Integer), column("from_number", String))
 
 
 def duplicate_query(*, phone: Any, enterprise_id: Any, category: Any, since: Any
@@ -170,8 +169,7 @@ def unlink_voicemail(session: Session, case_id: int, link_id: int, *, reason: st
         raise NotFound("该留言不是并入本件的重复诉求")
     caller = None
     if link.call_id is not None:
-        caller = phone_or_none(session.execute(
-            select(_CALLS.c.from_number).where(_CALLS.c.id == link.call_id)).scalar())
+        caller = phone_or_none(call_log(session).caller(session, link.call_id))
     split = file_case(session, channel=Channel.HOTLINE_VOICEMAIL,
                       description=link.transcript or "", received_at=link.linked_at,
                       category=case.category, subcategory=case.subcategory,

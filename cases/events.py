@@ -2,22 +2,22 @@
 
 ``cases`` never imports the packages that react to it: the lifecycle publishes a small event
 (:class:`CaseAnswered`, :class:`RatingRecorded`, :class:`RecordingTranscribed`,
-:class:`CaseTextArrived`) and the
-listeners subscribed at start-up (``subscribe``, usually from an ``init_app``) run inside the
-same transaction, in subscription order. A listener that raises aborts the step, exactly as
-if the code were inline.
+:class:`CaseTextArrived`) and the listeners the app factory lists for it
+(``app.CASE_LISTENERS``, carried by the session: :mod:`cases.services`) run inside the same
+transaction, in that order. A listener that raises aborts the step, exactly as if the code
+were inline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from cases.case_models import Case
+from cases.services import services
 
 
 @dataclass(frozen=True)
@@ -64,20 +64,9 @@ class CaseTextArrived:
 
 
 Event = CaseAnswered | RatingRecorded | RecordingTranscribed | CaseTextArrived
-E = TypeVar("E", CaseAnswered, RatingRecorded, RecordingTranscribed, CaseTextArrived)
-Listener = Callable[[Any], Any]
-
-# event type -> {listener key -> listener}; keyed so repeated app start-ups (tests) never
-# subscribe the same listener twice.
-_listeners: dict[type, dict[str, Listener]] = {}
-
-
-def subscribe(event_type: type[E], listener: Callable[[E], Any]) -> None:
-    """Run ``listener(event)`` whenever an event of ``event_type`` is published."""
-    key = f"{listener.__module__}.{listener.__qualname__}"
-    _listeners.setdefault(event_type, {})[key] = listener
 
 
 def publish(event: Event) -> list[Any]:
-    """Call every listener of the event's type; their results, in subscription order."""
-    return [listener(event) for listener in _listeners.get(type(event), {}).values()]
+    """Call every listener of the event's type; their results, in the listed order."""
+    listeners = services(event.session).listeners.get(type(event), ())
+    return [listener(event) for listener in listeners]

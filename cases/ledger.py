@@ -1,10 +1,11 @@
 """The ledger (台账): every case is open, settled (销账) or hanging (挂账).
 
 - Answered by the due date and rated 3–5 → settled.
-- With departments (流转办, 专班商办, decided 研判上报) and past the due date without an
-  answer → hanging, by :func:`sweep_overdue` (periodic job) or at once when a late answer is
-  recorded. A hanging case stays hanging until it is answered and the enterprise rates the
-  answer 3–5; then it is settled.
+- Overdue (cases.timeliness: with departments — 流转办, 专班商办, decided 研判上报 — past
+  the due date without an answer, or escalated past the leading group's decision date) →
+  hanging, by :func:`sweep_overdue` (periodic job) or at once when a late answer is recorded.
+  A hanging case stays hanging until it is answered and the enterprise rates the answer 3–5;
+  then it is settled.
 - Rated 1–2 (差评) → hanging and re-handled (重办), whatever the dates.
 
 The centre's own same-day target (answer or route on the day received) is not a ledger
@@ -19,12 +20,12 @@ from datetime import date, datetime, tzinfo
 from sqlalchemy import Update, false, func, insert, update
 from sqlalchemy.orm import Session
 
+from cases import timeliness
 from cases.actors import SYSTEM, Actor
 from cases.audit import record_event
 from cases.case_models import Assignment, Case, CaseEvent
 from cases.deadlines import Deadlines, hotline_tz
-from cases.overdue import overdue_assignment
-from cases.vocab import Ledger, Mode, Status
+from cases.vocab import Ledger, Mode
 
 
 def hang(session: Session, case: Case, *, actor: Actor, now: datetime, reason: str) -> bool:
@@ -51,16 +52,18 @@ def settle(session: Session, case: Case, *, actor: Actor, now: datetime) -> None
 
 
 def note_missed(item: Case | Assignment, deadlines: Deadlines, now: datetime) -> None:
-    """Remember the first due date ``item`` missed; extensions and late answers keep it."""
-    if item.first_missed_due is None and deadlines.is_overdue(item.due_date, now):
-        item.first_missed_due = item.due_date
+    """Remember the first due date ``item`` missed (:func:`cases.timeliness.note_missed`)."""
+    timeliness.note_missed(item, deadlines.local_date(now))
 
 
 def note_answer(session: Session, case: Case, deadlines: Deadlines, *, actor: Actor,
                 now: datetime) -> None:
-    """Hang a case whose departments answered after its due date (before the sweep saw it)."""
-    if case.mode != Mode.INSTANT and deadlines.is_overdue(case.due_date, now):
-        note_missed(case, deadlines, now)
+    """The case is answered: its first answer and, if late, its miss are kept (any mode);
+    a case whose departments answered after its due date hangs (before the sweep saw it).
+    The centre's own 即时办 target is not a ledger deadline: a late instant answer is late
+    in 按时办结率, but does not hang the case."""
+    late = timeliness.note_answer(case, now, deadlines.tz)
+    if late and case.mode != Mode.INSTANT:
         hang(session, case, actor=actor, now=now, reason=f"逾期答复（办理期限{case.due_date}）")
 
 
@@ -68,7 +71,7 @@ def overdue_updates(today: date, now: datetime) -> tuple[Update, Update]:
     """The sweep's two statements: flag overdue assignments, hang their cases (RETURNING)."""
     mark_assignments = (
         update(Assignment)
-        .where(overdue_assignment(today), Assignment.overdue == false())
+        .where(timeliness.sql_assignment_overdue(today), Assignment.overdue == false())
         .values(overdue=True,
                 first_missed_due=func.coalesce(Assignment.first_missed_due, Assignment.due_date))
         .execution_options(synchronize_session=False)
@@ -77,7 +80,7 @@ def overdue_updates(today: date, now: datetime) -> tuple[Update, Update]:
         update(Case)
         .where(
             Case.ledger_state == Ledger.OPEN,
-            Case.status == Status.HANDLING,
+            Case.status.in_(timeliness.RUNNING),
             Case.due_date < today,
         )
         .values(ledger_state=Ledger.HANGING, hanging_since=now, updated_at=now,
@@ -92,7 +95,7 @@ def missed_while_hanging(today: date) -> Update:
     """Cases already hanging (after a 差评) that now miss their rework due date."""
     return (
         update(Case)
-        .where(Case.ledger_state == Ledger.HANGING, Case.status == Status.HANDLING,
+        .where(Case.ledger_state == Ledger.HANGING, Case.status.in_(timeliness.RUNNING),
                Case.first_missed_due.is_(None), Case.due_date < today)
         .values(first_missed_due=Case.due_date)
         .execution_options(synchronize_session=False)
@@ -102,8 +105,9 @@ def missed_while_hanging(today: date) -> Update:
 def sweep_overdue(session: Session, now: datetime, tz: tzinfo | None = None) -> int:
     """Mark overdue assignments and cases; returns how many cases newly became hanging.
 
-    Overdue means the local date is past the due date and departments have not answered. An
-    assignment whose extension request is still undecided is not marked: it asked in time.
+    Overdue means the local date is past the due date and departments have not answered
+    (an extension request does not stop the clock until it is approved), or the leading
+    group has not decided an escalated case by its decision date (cases.timeliness).
     Idempotent: rows already marked are not touched again.
     """
     today = now.astimezone(tz or hotline_tz()).date()

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases import ledger, sms
+from cases import ledger, sms, timeliness
 from cases.actors import CENTRE, SUPERVISORS, Actor, require_department, require_kind
 from cases.audit import changed, record_event, snapshot
 from cases.case_models import Assignment, Case, Escalation, JointMeeting, Rating, Reply
@@ -38,6 +38,7 @@ from cases.fields import (
 )
 from cases.models import Department, Enterprise
 from cases.notifications import NotificationKind
+from cases.services import services
 from cases.states import check, move
 from cases.suggestions import mark_final_routing, store_suggestions
 from cases.vocab import (
@@ -85,7 +86,7 @@ def _assignment(session: Session, assignment_id: int) -> Assignment:
 
 
 def _deadlines(session: Session, calendar: WorkCalendar | None, tz: tzinfo | None) -> Deadlines:
-    return Deadlines(calendar or calendar_for(session), tz)
+    return Deadlines(calendar or calendar_for(session), tz, services(session).closes_at)
 
 
 def _text(value: str | None, field: str, message: str, limit: int = MAX_TEXT,
@@ -158,9 +159,18 @@ def _tell_all(session: Session, assignments: Sequence[Assignment], kind: Notific
         tell(session, assignment, kind, now=now)
 
 
-def _withdraw_active(case: Case) -> list[int]:
+def _note_running_miss(case: Case, today: date) -> None:
+    """Before a running due date (with departments, or the leading group's decision date) is
+    replaced, keep its miss if it passed: the sweep may not have run since."""
+    if case.status in timeliness.RUNNING:
+        timeliness.note_missed(case, today)
+
+
+def _withdraw_active(case: Case, today: date) -> list[int]:
+    """Take the case off its units (a withdrawn assignment keeps a miss it already had)."""
     withdrawn = []
     for assignment in _active(case):
+        timeliness.note_missed(assignment, today)
         assignment.state = AssignmentState.WITHDRAWN
         withdrawn.append(assignment.department_id)
     return withdrawn
@@ -222,6 +232,7 @@ def resolve_self_service(session: Session, case_id: int, *, text: str, actor: Ac
     move(case, "resolve_self_service", Status.CLOSED)
     case.answered_at = now
     case.answered_on = deadlines.local_date(now)
+    timeliness.note_answer(case, now, deadlines.tz)
     _event(session, case, "resolved_self_service", actor, now, before, reply=answer)
     ledger.settle(session, case, actor=actor, now=now)
     return case
@@ -271,7 +282,9 @@ def reroute(session: Session, case_id: int, *, department_id: int, actor: Actor,
     check(case, "reroute")
     (department,) = _departments(session, [department_id], "department_id")
     before = snapshot(case, CASE_FIELDS)
-    withdrawn = _withdraw_active(case)
+    today = _deadlines(session, calendar, tz).local_date(now)
+    _note_running_miss(case, today)
+    withdrawn = _withdraw_active(case, today)
     _route_to_lead(session, case, department, "reroute", now, calendar, tz, note=reason)
     _event(session, case, "rerouted", actor, now, before, note=reason,
            departments=[department.name], withdrawn_department_ids=withdrawn)
@@ -374,7 +387,9 @@ def escalate(session: Session, case_id: int, *, analysis: str, actor: Actor, now
     check(case, "escalate")
     text = _text(analysis, "analysis", "请填写研判意见")
     before = snapshot(case, CASE_FIELDS)
-    withdrawn = _withdraw_active(case)
+    today = _deadlines(session, calendar, tz).local_date(now)
+    _note_running_miss(case, today)
+    withdrawn = _withdraw_active(case, today)
     days = decision_days if decision_days is not None else DECISION_WORKING_DAYS
     if days < 1:
         raise InvalidInput({"decision_days": "决定时限至少为1个工作日"})
@@ -404,7 +419,7 @@ def record_leading_group_decision(session: Session, case_id: int, *, decision: s
     check(case, "record_decision")
     text = _text(decision, "decision", "请填写处置方案")
     departments = _departments(session, department_ids)
-    deadlines = Deadlines(calendar_for(session), tz)
+    deadlines = Deadlines(calendar_for(session), tz, services(session).closes_at)
     if deadline < deadlines.local_date(now):
         raise InvalidInput({"deadline": "办结时限不能早于今天"})
     before = snapshot(case, CASE_FIELDS)
@@ -414,6 +429,7 @@ def record_leading_group_decision(session: Session, case_id: int, *, decision: s
     escalation.decision, escalation.decision_deadline = text, deadline
     escalation.decided_at = decided_at or now
     escalation.decided_by = (decided_by or "").strip()[:100] or None
+    _note_running_miss(case, deadlines.local_date(now))  # decided after the decision date
     due = deadlines.decided(deadline)
     assigned = [_assign(session, case, department, Role.LEAD if index == 0 else Role.CO,
                         due, now) for index, department in enumerate(departments)]
@@ -479,6 +495,8 @@ def return_assignment(session: Session, assignment_id: int, *, reason: str, acto
     deadlines = _deadlines(session, calendar, tz)
     before_case = snapshot(case, CASE_FIELDS)
     before = snapshot(assignment, ASSIGNMENT_FIELDS)
+    today = deadlines.local_date(now)
+    timeliness.note_missed(assignment, today)  # returned after its date: the miss stays
     assignment.state = AssignmentState.RETURNED
     assignment.returned_at = now
     assignment.return_reason = text
@@ -488,6 +506,7 @@ def return_assignment(session: Session, assignment_id: int, *, reason: str, acto
             _mark_answered(session, case, deadlines, actor, now, "return")
             _event(session, case, "answered", actor, now, before_case)
         else:
+            _note_running_miss(case, today)
             move(case, "return", Status.RECEIVED)
             case.returned_at = now
             _set_due(case, deadlines.requeued(now))
@@ -505,7 +524,7 @@ def request_extension(session: Session, assignment_id: int, *, new_due: date, re
     _require_active(assignment, "申请延期")
     if assignment.extension_status == Extension.REQUESTED:
         raise ForbiddenTransition("已有待审批的延期申请")
-    deadlines = Deadlines(calendar_for(session), tz)
+    deadlines = Deadlines(calendar_for(session), tz, services(session).closes_at)
     if deadlines.is_overdue(assignment.due_date, now):
         raise ForbiddenTransition("已超过办理期限，不能再申请延期")
     errors: dict[str, str] = {}
@@ -544,9 +563,9 @@ def approve_extension(session: Session, assignment_id: int, *, enterprise_inform
     before = snapshot(assignment, ASSIGNMENT_FIELDS)
     assert assignment.extension_due is not None
     # Decided after the due date: the miss stays on record (按时办结率) whatever the new date.
-    deadlines = Deadlines(calendar_for(session))
+    deadlines = Deadlines(calendar_for(session), closes_at=services(session).closes_at)
     ledger.note_missed(assignment, deadlines, now)
-    if case.status == Status.HANDLING:
+    if case.status in timeliness.RUNNING:
         ledger.note_missed(case, deadlines, now)
     agreed = Deadlines.agreed(assignment.extension_due, assignment.extension_reason or "")
     assignment.extension_status = Extension.APPROVED

@@ -21,12 +21,15 @@ class ReminderLevel(StrEnum):
     DUE_SOON = "due_soon"  # 提醒: due within one working day
     OVERDUE = "overdue"  # 催办: first overdue working day
     ESCALATED = "escalated"  # 督办: the supervisor is told after N overdue working days
+    # 延期待审批: the centre has not decided an extension request within one working day.
+    EXTENSION = "extension"
 
 
 REMINDER_LEVEL_LABELS: dict[str, str] = {
     ReminderLevel.DUE_SOON: "到期提醒",
     ReminderLevel.OVERDUE: "催办",
     ReminderLevel.ESCALATED: "提请督办",
+    ReminderLevel.EXTENSION: "延期待审批提醒",
 }
 
 

@@ -31,6 +31,7 @@ class NotificationKind(StrEnum):
     REWORK = "rework"  # 重办
     EXT_APPROVED = "ext_approved"  # 延期已批准
     EXT_REJECTED = "ext_rejected"  # 延期未批准
+    EXT_PENDING = "ext_pending"  # 延期待审批: the centre is reminded to decide a request
     RETURN_REFUSED = "return_refused"  # 退单未采纳: routed back to the unit that returned it
     BULLETIN = "bulletin"  # 简报: a monthly bulletin draft is ready (no case)
     # Key 9: too many wrong last-four-digit tries for one case number (cases.lookup_guard).
@@ -46,6 +47,7 @@ KIND_LABELS: dict[str, str] = {
     NotificationKind.REWORK: "重办",
     NotificationKind.EXT_APPROVED: "延期已批准",
     NotificationKind.EXT_REJECTED: "延期未批准",
+    NotificationKind.EXT_PENDING: "延期待审批",
     NotificationKind.RETURN_REFUSED: "退单未采纳",
     NotificationKind.BULLETIN: "简报",
     NotificationKind.LOOKUP_LOCKED: "查询锁定",

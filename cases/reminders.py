@@ -10,13 +10,15 @@ Per active assignment, on working days:
 Each level is sent at most once per assignment: the row in ``reminders`` is inserted first
 with ``ON CONFLICT DO NOTHING`` and only the transaction that inserted it writes the
 notifications and texts, so restarts and duplicate schedulers never send twice. Assignments
-whose extension request awaits a decision are not chased (they asked in time), like the
-overdue sweep in :mod:`cases.ledger`.
+whose extension request awaits a decision are not chased (they asked in time); the request
+does not stop the clock, though (:mod:`cases.timeliness`): the centre is reminded to decide it
+within one working day (``extension``: the supervisors are told on the next working day after
+the request, once per request).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -32,20 +34,13 @@ from cases.case_models import Assignment
 from cases.deadlines import hotline_tz
 from cases.notice_models import REMINDER_LEVEL_LABELS, ReminderLevel, ReminderSent
 from cases.notifications import Audience, NotificationKind, notify
+from cases.services import services
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, Extension
 from messaging.sms import send as send_sms
 from messaging.texts import spoken_day
 from workdays.calendar import WorkCalendar
 
 REMINDER_ACTOR = Actor("system", "督办提醒")
-# Liaison phones (E.164) of a department; the console's users table provides them.
-PhoneLookup = Callable[[Session, int], Sequence[str]]
-
-
-def _no_phones(_session: Session, _department_id: int) -> Sequence[str]:
-    return ()
-
-
 def overdue_working_days(due: date, today: date, calendar: WorkCalendar) -> int:
     """Working days after ``due`` up to and including ``today``."""
     days, day = 0, due
@@ -105,7 +100,7 @@ class ReminderRun:
 
 
 def _send(session: Session, assignment: Assignment, level: ReminderLevel, *, today: date,
-          calendar: WorkCalendar, now: datetime, phones: PhoneLookup) -> None:
+          calendar: WorkCalendar, now: datetime) -> None:
     case, department = assignment.case, assignment.department
     assert assignment.due_date is not None
     due = spoken_day(assignment.due_date)
@@ -130,7 +125,7 @@ def _send(session: Session, assignment: Assignment, level: ReminderLevel, *, tod
                kind=NotificationKind.ESCALATED, title=f"督办：诉求{number}已提请企服专班督办",
                body=body + "已提请企服专班督办，请立即办理。", **common)
     params = {"department": name, "number": number, "due": due, "days": days}
-    for phone in dict.fromkeys(phones(session, department.id)):
+    for phone in dict.fromkeys(services(session).liaison_phones(session, department.id)):
         send_sms(session, kind=str(level), to=phone, params=params, case_id=case.id,
                  now=now, dedupe_key=f"reminder:{assignment.id}:{level}:{phone}")
     record_event(session, case, actor=REMINDER_ACTOR, action=f"reminder_{level}", now=now,
@@ -139,9 +134,43 @@ def _send(session: Session, assignment: Assignment, level: ReminderLevel, *, tod
                  note=f"{REMINDER_LEVEL_LABELS[level]}：{name}")
 
 
+def remind_extension_decisions(session: Session, now: datetime, today: date,
+                               calendar: WorkCalendar, tz: tzinfo) -> list[tuple[int, str]]:
+    """延期待审批: requests the centre has not decided by the next working day after they
+    were made; the supervisors are told once per request (the clock runs meanwhile)."""
+    sent: list[tuple[int, str]] = []
+    pending = session.scalars(
+        select(Assignment)
+        .options(selectinload(Assignment.case), selectinload(Assignment.department))
+        .where(Assignment.extension_status == Extension.REQUESTED,
+               Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES))
+        .order_by(Assignment.extension_requested_at, Assignment.id)).all()
+    for assignment in pending:
+        if assignment.extension_requested_at is None or assignment.due_date is None:
+            continue
+        asked = assignment.extension_requested_at.astimezone(tz).date()
+        decide_by = calendar.add_working_days(asked, 1).day
+        if today < decide_by:
+            continue
+        values = {"assignment_id": assignment.id, "level": str(ReminderLevel.EXTENSION),
+                  "case_id": assignment.case_id, "department_id": assignment.department_id,
+                  "due_date": assignment.due_date, "sent_at": now}
+        if not claim_once(session, ReminderSent, values, ("assignment_id", "level")):
+            continue
+        case, name = assignment.case, assignment.department.name
+        notify(session, audience=Audience.SUPERVISOR, kind=NotificationKind.EXT_PENDING,
+               case=case, assignment_id=assignment.id, now=now,
+               title=f"延期待审批：诉求{case.number}（{name}）",
+               body=(f"{name}于{spoken_day(asked)}申请将诉求{case.number}的办理期限延至"
+                     f"{spoken_day(assignment.extension_due or assignment.due_date)}，"
+                     f"原期限{spoken_day(assignment.due_date)}。延期申请在批准前不停止计时，"
+                     f"请于{spoken_day(decide_by)}前审批。"))
+        sent.append((assignment.id, str(ReminderLevel.EXTENSION)))
+    return sent
+
+
 def send_reminders(session: Session, now: datetime, *, calendar: WorkCalendar,
-                   escalate_after: int = 2, tz: tzinfo | None = None,
-                   phones: PhoneLookup = _no_phones) -> ReminderRun:
+                   escalate_after: int = 2, tz: tzinfo | None = None) -> ReminderRun:
     """Send every notice that is due and was not sent before; safe to run concurrently."""
     today = now.astimezone(tz or hotline_tz()).date()
     run = ReminderRun()
@@ -157,6 +186,7 @@ def send_reminders(session: Session, now: datetime, *, calendar: WorkCalendar,
                Assignment.due_date <= horizon, ~finished)
         .order_by(Assignment.due_date, Assignment.id)
     ).all()
+    run.sent += remind_extension_decisions(session, now, today, calendar, tz or hotline_tz())
     for assignment in candidates:
         assert assignment.due_date is not None
         levels = levels_due(
@@ -164,7 +194,6 @@ def send_reminders(session: Session, now: datetime, *, calendar: WorkCalendar,
             extension_requested=assignment.extension_status == Extension.REQUESTED)
         for level in levels:
             if _claim(session, assignment, level, now):
-                _send(session, assignment, level, today=today, calendar=calendar, now=now,
-                      phones=phones)
+                _send(session, assignment, level, today=today, calendar=calendar, now=now)
                 run.sent.append((assignment.id, str(level)))
     return run

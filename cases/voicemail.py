@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from cases import sms
 from cases.actors import Actor
 from cases.audit import record_event
-from cases.call_log import CALLS, call_log
+from cases.call_log import CallLog, call_log
 from cases.case_models import Case, CaseNumberCounter, CaseRecording, VoicemailReservation
 from cases.deadlines import hotline_tz
 from cases.duplicates import DUPLICATE_WINDOW, find_duplicate
@@ -51,7 +51,7 @@ from cases.models import Enterprise, EnterprisePhone
 from cases.numbering import allocate_number, number_prefix, number_sql
 from cases.suggestions import store_suggestions
 from cases.vocab import Channel
-from core.db import table_of
+from core.db import db, table_of
 from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,8 @@ def reserve_voicemail(
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         reservation = session.scalars(
-            select(VoicemailReservation).from_statement(_pg_reserve(phone is not None)),
+            select(VoicemailReservation).from_statement(
+                _pg_reserve(phone is not None, call_log(session))),
             {**params, **row, "day": day, "number_prefix": number_prefix(day)},
             execution_options={"populate_existing": True},
         ).one_or_none()
@@ -158,7 +159,7 @@ def reserve_voicemail_now(conn: Connection, **details: Any) -> VoicemailReservat
     PostgreSQL in autocommit, where the reservation is one statement, so the caller waits
     for a single round trip, its commit included. The returned row is detached.
     """
-    with Session(conn, expire_on_commit=False) as session:
+    with db.new_session(bind=conn) as session:
         reservation = reserve_voicemail(session, **details)
         session.commit()
     return reservation
@@ -171,7 +172,8 @@ def _reserve_in_steps(session: Session, params: dict[str, Any], row: dict[str, A
     # if another connection committed in between; one that starts with a write waits.
     session.execute(update(CaseNumberCounter).where(CaseNumberCounter.day == day)
                     .values(last=CaseNumberCounter.last))
-    found = session.execute(_number_lookup(params["phone"] is not None), params).one()
+    found = session.execute(
+        _number_lookup(params["phone"] is not None, call_log(session)), params).one()
     if found.existing is not None:
         return session.get_one(VoicemailReservation, found.existing)
     number = found.same_call or found.same_call_case or found.duplicate or found.pending
@@ -209,8 +211,8 @@ _RESERVE = _reserve_statement()
 _LOOKUP_PARAMS = ("recording_sid", "call_sid", "phone", "category", "since")
 
 
-@functools.cache
-def _pg_reserve(with_phone: bool) -> TextualSelect:
+@functools.lru_cache(maxsize=16)
+def _pg_reserve(with_phone: bool, calls: CallLog) -> TextualSelect:
     """PostgreSQL: lookup, counter bump and insert as one statement (data-modifying CTEs).
 
     In autocommit that is the webhook's single round trip. The lookup is
@@ -218,7 +220,7 @@ def _pg_reserve(with_phone: bool) -> TextualSelect:
     when no number is found to link to. Returns no row when a concurrent retry of the
     same recording inserted first (the caller then reads that row).
     """
-    compiled = _number_lookup(with_phone).params(dict.fromkeys(_LOOKUP_PARAMS)).compile(
+    compiled = _number_lookup(with_phone, calls).params(dict.fromkeys(_LOOKUP_PARAMS)).compile(
         dialect=PGDialect(paramstyle="named"), compile_kwargs={"render_postcompile": True})
     constants = {key: getattr(value, "value", value) for key, value in compiled.params.items()
                  if key not in _LOOKUP_PARAMS}
@@ -259,8 +261,8 @@ def _pg_reserve(with_phone: bool) -> TextualSelect:
     )
 
 
-@functools.cache
-def _number_lookup(with_phone: bool) -> Select[Any]:
+@functools.lru_cache(maxsize=16)
+def _number_lookup(with_phone: bool, calls: CallLog) -> Select[Any]:
     """One row: this recording's reservation, else the candidate numbers to link to.
 
     Scalar subqueries in a single statement, so the webhook pays one round trip for all.
@@ -275,8 +277,7 @@ def _number_lookup(with_phone: bool) -> Select[Any]:
     same_call_case = (
         select(Case.number)
         .join(CaseRecording, CaseRecording.case_id == Case.id)
-        .join(CALLS, CALLS.c.id == CaseRecording.call_id)
-        .where(CALLS.c.call_sid == call_sid)
+        .where(CaseRecording.call_id.in_(calls.call_ids(call_sid)))
         .order_by(CaseRecording.id).limit(1)
     )
     columns: list[Any] = [
@@ -359,7 +360,7 @@ def found_case(session: Session, link: CaseRecording) -> Case:
 def _reservation_of(session: Session, recording_id: int, recording_sid: str | None
                     ) -> VoicemailReservation | None:
     if recording_sid is None:
-        source = call_log().recording(session, recording_id)
+        source = call_log(session).recording(session, recording_id)
         if source is None:
             return None
         recording_sid = source.recording_sid
@@ -482,7 +483,7 @@ def _same_call(session: Session, reservation: VoicemailReservation, call_id: int
 def _file_reservation(session: Session, reservation: VoicemailReservation, now: datetime,
                       calendar: WorkCalendar | None, tz: tzinfo | None) -> VoicemailFiling:
     """File a reservation, creating its call and recording rows if the log has none yet."""
-    source = call_log().log_voicemail(
+    source = call_log(session).log_voicemail(
         session, call_sid=reservation.call_sid, recording_sid=reservation.recording_sid,
         caller=reservation.caller, at=reservation.reserved_at)
     filing = file_voicemail(
@@ -550,7 +551,7 @@ def file_unreserved_voicemails(session: Session, *, now: datetime,
     model, a failed download); a later transcript attaches to the case. Survey comments
     and outbound calls are left alone. Each in a savepoint; returns how many were filed.
     """
-    sources = call_log().unfiled_voicemails(
+    sources = call_log(session).unfiled_voicemails(
         session, completed_after=now - UNRESERVED_WINDOW,
         completed_before=now - UNRESERVED_GRACE, limit=limit)
     filed = 0
@@ -588,7 +589,7 @@ def transcript_ready(
     marked 待审核 for an operator. Calling it again with the same transcript changes nothing.
     Returns ``None`` if the recording does not exist.
     """
-    source = call_log().recording(session, recording_id)
+    source = call_log(session).recording(session, recording_id)
     if source is None:
         log.warning("transcript for unknown recording id %s", recording_id)
         return None

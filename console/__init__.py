@@ -11,8 +11,6 @@ from typing import Any
 
 from flask import Flask, redirect, url_for
 
-from cases.department_notices import use_phone_lookup
-
 
 def init_app(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -21,12 +19,6 @@ def init_app(app: Flask) -> None:
     from console.auth import configure_session
 
     configure_session(app)
-    from console.users import liaison_phones
-
-    # The reminder job texts department liaisons; their phones are console accounts.
-    app.extensions["liaison_phones"] = liaison_phones
-    # Departments are texted about new assignments, reworks, extension decisions too.
-    use_phone_lookup(liaison_phones)
     # Tokens stay valid for the whole working session (a long review must still submit).
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)
     # The console may sit behind HTTPS without a Referer (strict privacy settings).

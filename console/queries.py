@@ -9,7 +9,7 @@ department's assignments by due date (overdue and due today on top), undated las
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Generic, TypeVar
 
@@ -27,13 +27,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, selectinload
 
+import casesearch.query as casesearch
 from cases.case_models import Assignment, Case, CaseRecording
 from cases.departments import ATTENDING_ONLY_KINDS
 from cases.enterprises import enterprises_for_phone, phone_or_none
-from cases.models import Department, Enterprise
+from cases.models import Department
 from cases.notifications import Audience, Notification
-from cases.overdue import overdue_assignment
+from cases.timeliness import sql_assignment_overdue as overdue_assignment
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState, Extension, Ledger, Status
+from casesearch.query import Snippet
 from followup.models import FollowUp, FollowUpStatus
 from ivr.models import Call, Recording
 
@@ -155,11 +157,16 @@ def local_day_range(start: date | None, end: date | None, tz: tzinfo
 # -- search -------------------------------------------------------------------------------
 
 
-def search_condition(session: Session, q: str) -> ColumnElement[bool] | None:
-    """Cases matching ``q`` as a case number, a phone number, or an enterprise name / USCC."""
-    q = q.strip()
-    if not q:
-        return None
+@dataclass
+class CaseSearchPage(Page[Case]):
+    """A page of a word search: where each case matched, and cases not searchable yet."""
+
+    snippets: dict[int, Snippet] = field(default_factory=dict)
+    not_indexed: int = 0
+
+
+def _digits_condition(session: Session, q: str) -> ColumnElement[bool] | None:
+    """A case number (or its beginning) or a phone number of the contact or enterprise."""
     conditions: list[ColumnElement[bool]] = []
     if q.isdigit():
         conditions.append(Case.number.startswith(q, autoescape=True))
@@ -169,10 +176,12 @@ def search_condition(session: Session, q: str) -> ColumnElement[bool] | None:
         ids = [e.id for e in enterprises_for_phone(session, phone)]
         if ids:
             conditions.append(Case.enterprise_id.in_(ids))
-    enterprise_ids = select(Enterprise.id).where(
-        or_(Enterprise.name.icontains(q, autoescape=True), Enterprise.uscc == q.upper()))
-    conditions.append(Case.enterprise_id.in_(enterprise_ids))
-    return or_(*conditions)
+    return or_(*conditions) if conditions else None
+
+
+def _is_numberlike(q: str) -> bool:
+    """Digits, maybe with the separators of a phone number: a case or phone number."""
+    return bool(q) and all(c.isdigit() or c in " +-()" for c in q) and any(c.isdigit() for c in q)
 
 
 # -- the operator queue -------------------------------------------------------------------
@@ -191,18 +200,25 @@ class QueueFilters:
 QUEUE_CURSOR = (date, datetime, int)
 
 
-def operator_queue_query(session: Session, filters: QueueFilters, *, today: date,
-                         cursor: str | None = None, limit: int = PAGE_SIZE
-                         ) -> tuple[Select[tuple[Case]], Select[tuple[Case]]]:
-    """The statements behind :func:`operator_queue` (``benchmarks/cases.py`` explains them)."""
+def _queue_base(filters: QueueFilters, today: date) -> Select[tuple[Case]]:
     stmt = select(Case).where(Case.status == Status.RECEIVED).options(
         selectinload(Case.enterprise)).where(*_intake(
             filters.channel, filters.category, filters.date_from, filters.date_to))
     if filters.overdue:
         stmt = stmt.where(Case.due_date < today)
-    condition = search_condition(session, filters.q)
-    if condition is not None:
-        stmt = stmt.where(condition)
+    return stmt
+
+
+def operator_queue_query(session: Session, filters: QueueFilters, *, today: date,
+                         cursor: str | None = None, limit: int = PAGE_SIZE
+                         ) -> tuple[Select[tuple[Case]], Select[tuple[Case]]]:
+    """The statements behind the queue's list (``benchmarks/cases.py`` explains them); a
+    case or phone number narrows it, a word search goes through :func:`_newest_first`."""
+    stmt = _queue_base(filters, today)
+    q = filters.q.strip()
+    if q:
+        condition = _digits_condition(session, q) if _is_numberlike(q) else None
+        stmt = stmt.where(condition if condition is not None else literal(False))
     return _dated_first(stmt, Case.due_date, (Case.received_at, Case.id),
                         _key_cursor(cursor, QUEUE_CURSOR), limit)
 
@@ -210,9 +226,12 @@ def operator_queue_query(session: Session, filters: QueueFilters, *, today: date
 def operator_queue(session: Session, filters: QueueFilters, *, today: date,
                    cursor: str | None = None, limit: int = PAGE_SIZE) -> Page[Case]:
     """Cases waiting for the centre (every channel), most urgent first: overdue, then due
-    today, then by due date; the longest waiting first within a day; undated last.
-    Filtered and searched.
+    today, then by due date; the longest waiting first within a day; undated last. A word
+    search lists what matches, newest first, with where each case matched (casesearch).
     """
+    q = filters.q.strip()
+    if q and not _is_numberlike(q):
+        return _newest_first(session, _queue_base(filters, today), q, cursor, limit)
     return _dated_first_page(
         session, operator_queue_query(session, filters, today=today, cursor=cursor,
                                       limit=limit),
@@ -236,11 +255,27 @@ def _intake(channel: str | None, category: str | None, date_from: date | None,
 
 def _newest_first(session: Session, stmt: Select[Any], q: str, cursor: str | None,
                   limit: int) -> Page[Case]:
-    """``stmt`` searched for ``q``, one keyset page on ``(received_at, id)``, newest first."""
-    condition = search_condition(session, q)
-    if condition is not None:
-        stmt = stmt.where(condition)
+    """``stmt`` searched for ``q``, one keyset page on ``(received_at, id)``, newest first.
+
+    Digits search case and phone numbers; anything else searches the cases' words — request
+    text, transcripts, replies, enterprise and contact names, credit code (casesearch).
+    """
+    q = q.strip()
     after = _datetime_cursor(cursor)
+    search = None if not q or _is_numberlike(q) else casesearch.parse(q)
+    if search is not None:
+        pending = casesearch.check_pending(session, search)
+        rows = casesearch.newest(session, stmt, search, pending, after, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return CaseSearchPage(
+            rows, encode_cursor(rows[-1].received_at, rows[-1].id) if more and rows else None,
+            snippets=casesearch.snippets(session, rows, search), not_indexed=pending.unchecked)
+    if q:
+        condition = _digits_condition(session, q)
+        if condition is None:  # only fillers or punctuation: nothing can match
+            return CaseSearchPage([], None)
+        stmt = stmt.where(condition)
     if after:
         stmt = stmt.where(tuple_(Case.received_at, Case.id) < tuple_(*map(literal, after)))
     stmt = stmt.order_by(Case.received_at.desc(), Case.id.desc())

@@ -162,8 +162,8 @@ def liaison_problems(session: Session, department_ids: list[int], confirmed: boo
 def liaison_phones(session: Session, department_id: int) -> list[str]:
     """Mobile numbers of the department's active liaisons (console users with a phone).
 
-    The console owns the accounts: ``init_app`` hands this to the reminder job
-    (``app.extensions["liaison_phones"]``), which has no business importing them.
+    The console owns the accounts: the app factory hands this to the case domain
+    (``cases.services.CaseServices.liaison_phones``), which has no business importing them.
     """
     phones = session.scalars(select(User.phone).where(
         User.role == "department", User.department_id == department_id, User.active,

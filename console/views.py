@@ -16,6 +16,7 @@ from console import (  # noqa: F401  (importing registers the routes)
     views_live,
     views_notifications,
     views_queue,
+    views_queue_reports,
     views_reports,
     views_suggestions,
     views_supervisor,

@@ -16,7 +16,7 @@ from cases import lifecycle
 from cases.case_models import Assignment, Case
 from cases.errors import InvalidInput
 from cases.models import Department, Enterprise
-from cases.overdue import assignment_is_overdue
+from cases.timeliness import assignment_overdue as assignment_is_overdue
 from cases.vocab import (
     CATEGORY_LABELS,
     RATING_LABELS,

@@ -47,7 +47,8 @@ from reports.filters import LedgerFilters
 from reports.indicators import LABELS, RATE_LABELS, Scope
 from reports.models import Bulletin, TypicalCase
 from reports.pdf import PdfError
-from reports.service import bulletin_document, bulletin_pdf, export_ledger
+from reports.revisions import revision
+from reports.service import bulletin_document, bulletin_pdf, export_ledger, issue_bulletin
 from reports.settings import RULE_LABELS
 
 REPORT_ROLES = SUPERVISORS | DEPARTMENT
@@ -130,7 +131,9 @@ def reports_home() -> Any:
         period_args=_period_args(scope.period), kind=request.args.get("kind") or "month",
         level="units" if scope.department_id is not None else "cases",
         suggestion_acceptance=(_suggestion_acceptance(scope)
-                               if scope.department_id is None else None))
+                               if scope.department_id is None else None),
+        revised=None if scope.department_id is not None else revision(
+            db.session, scope.period, view.totals))
 
 
 def _suggestion_acceptance(scope: Scope) -> Acceptance:
@@ -251,7 +254,11 @@ def reports_assessment() -> Any:
     """年底考核: the year's indicators per unit in one sheet."""
     raw = request.args.get("year", "")
     year = int(raw) if raw.isdigit() else _scope().today.year
-    scope = scope_for(current_app, periods.year(year))
+    try:
+        scope = scope_for(current_app, periods.year(year))
+    except periods.PeriodError as exc:
+        abort(Response(render_template("console/error.html", status=400, message=str(exc)),
+                       400))
     return _write_xlsx(
         lambda path: write_assessment(db.session, scope, app_calendar(current_app), path),
         f"年度考核_{year}.xlsx")
@@ -373,8 +380,8 @@ def reports_bulletin_issue(bulletin_id: int) -> Any:
     found = _bulletin(bulletin_id)
     scope = scope_for(current_app, periods.parse_month(found.month))
     try:
-        document = bulletin_document(db.session, scope, app_calendar(current_app))
-        bulletins.issue(db.session, found, document, by=_actor_label(), now=now())
+        issue_bulletin(db.session, found, scope, app_calendar(current_app), by=_actor_label(),
+                       now=now())
     except bulletins.BulletinError as exc:
         flash(str(exc), "error")
         return redirect(url_for("console.reports_bulletins"), code=303)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -157,7 +157,10 @@ class Database:
         self._factory = sessionmaker(expire_on_commit=False)
         self.session = cast(ScopedSession, scoped_session(self._factory))
 
-    def configure(self, url: str) -> Engine:
+    def configure(self, url: str, *, session_info: Mapping[str, Any] | None = None) -> Engine:
+        """Connect to ``url``; every session gets a copy of ``session_info`` as its ``info``
+        (the app's wiring for the domain: ``cases.services``)."""
+        self._factory.configure(info=dict(session_info or {}))
         if self.engine is not None and self.engine.url.render_as_string(
             hide_password=False
         ) == make_engine_url(url):
@@ -169,6 +172,11 @@ class Database:
         self.quick_engine = make_quick_engine(self.engine)
         self._factory.configure(bind=self.engine)
         return self.engine
+
+    def new_session(self, bind: Connection | None = None) -> Session:
+        """A session of its own (not the thread's scoped one), with the app's ``info``;
+        on ``bind`` (e.g. a connection of :meth:`run_quick`) if given."""
+        return self._factory(bind=bind) if bind is not None else self._factory()
 
     def dispose(self, close: bool = True) -> None:
         """Drop both pools' connections (``close=False`` in a forked child: leave the

@@ -75,6 +75,56 @@ def xlsx_text(sheet: Any, value: Any) -> Any:
     return cell
 
 
+def _reused_cell_class() -> Any:
+    from openpyxl.cell.cell import Cell
+
+    class ReusedCell(Cell):
+        """A cell a :class:`RowWriter` fills row after row.
+
+        Its style id is looked up once per style (the style objects never change), and its
+        ``repr`` is cheap: openpyxl formats it into an exception message for every cell it
+        is handed (then takes the cell as it is).
+        """
+
+        __slots__ = ("_sid",)
+
+        def __repr__(self) -> str:
+            return "<ReusedCell>"
+
+        @property
+        def style_id(self) -> int:
+            return self._sid
+
+    return ReusedCell
+
+
+def _hand_cells_over(sheet: Any) -> None:
+    """Let a write-only ``sheet`` take rows of ready cells as they are.
+
+    openpyxl's write-only sheet tries to turn every appended value into a cell of its own
+    and, for a cell, catches the error that raises (a formatted message per cell). Rows of
+    cells (or None) skip that; any other row goes the usual way.
+    """
+    from openpyxl.cell.cell import Cell
+
+    if getattr(sheet, "_takes_cells", False):
+        return
+    usual = sheet._values_to_row
+
+    def values_to_row(values: Sequence[Any], row_idx: int) -> Any:
+        if not all(value is None or isinstance(value, Cell) for value in values):
+            yield from usual(values, row_idx)
+            return
+        for column, cell in enumerate(values, 1):
+            if cell is not None:
+                cell.column = column
+                cell.row = row_idx
+                yield cell
+
+    sheet._values_to_row = values_to_row
+    sheet._takes_cells = True
+
+
 class RowWriter:
     """Appends rows to a write-only sheet with one style per column, strings as text.
 
@@ -88,9 +138,10 @@ class RowWriter:
     def __init__(self, sheet: Any, styles: Sequence[dict[str, Any]], *,
                  fit: Sequence[float | None] | None = None, first_row: int = 1,
                  line_points: float = 14.0) -> None:
-        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles.cell_style import StyleArray
         from openpyxl.styles.numbers import is_date_format
 
+        cell_class = _reused_cell_class()
         self.sheet = sheet
         # Row heights for wrapped text: spreadsheet programs do not all size rows to their
         # wrapped text when they open a file (LibreOffice does not), so the height is set.
@@ -100,23 +151,30 @@ class RowWriter:
         self._plain: list[Any] = []
         self._quoted: list[Any] = []
         # A column's style with its own number format, and with the date formats (for a
-        # date in a column without one). openpyxl registers a cell's style object as it is
-        # and would see a later change to it, so a cell switches between these objects and
+        # date in a column without one), each registered once: (style, id). openpyxl keeps
+        # a registered style object as it is, so a cell switches between these objects and
         # never changes one in place.
-        self._variants: list[dict[str | None, Any]] = []
+        self._variants: list[dict[str | None, tuple[Any, int]]] = []
         self._dated: list[bool] = []
+        registry = sheet.parent._cell_styles
+        _hand_cells_over(sheet)
         for style in styles:
-            plain, quoted = WriteOnlyCell(sheet), WriteOnlyCell(sheet)
+            plain, quoted = cell_class(sheet, row=1, column=1), cell_class(sheet, row=1, column=1)
             for cell in (plain, quoted):
                 for name, value in style.items():
                     setattr(cell, name, value)
+            if plain._style is None:  # no style given: the default one, registered too
+                plain._style = StyleArray()
             quoted.quotePrefix = True
-            variants: dict[str | None, Any] = {None: plain._style}
+            quoted._sid = registry.add(quoted._style)
+            variants: dict[str | None, tuple[Any, int]] = {
+                None: (plain._style, registry.add(plain._style))}
             for number_format in (DATE_FORMAT, DATETIME_FORMAT):
-                other = WriteOnlyCell(sheet)
+                other = cell_class(sheet, row=1, column=1)
                 other._style = copy(plain._style)
                 other.number_format = number_format
-                variants[number_format] = other._style
+                variants[number_format] = (other._style, registry.add(other._style))
+            plain._style, plain._sid = variants[None]
             self._plain.append(plain)
             self._quoted.append(quoted)
             self._variants.append(variants)
@@ -136,15 +194,17 @@ class RowWriter:
                     cell = self._quoted[index]
                 else:
                     cell = self._plain[index]
-                    cell._style = self._variants[index][None]
-                cell.value = value
+                    cell._style, cell._sid = self._variants[index][None]
+                # A string cell, never a formula or an error value (checked for characters
+                # a worksheet cannot hold, as openpyxl does).
+                cell._value = cell.check_string(value)
                 cell.data_type = "s"
             else:
                 cell = self._plain[index]
                 wanted = None
                 if isinstance(value, date) and not self._dated[index]:
                     wanted = DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
-                cell._style = self._variants[index][wanted]
+                cell._style, cell._sid = self._variants[index][wanted]
                 cell.value = value
             row.append(cell)
         height = self._height(values) if self._fit else None

@@ -225,10 +225,6 @@ def followups_tick() -> dict[str, int]:
     return counts
 
 
-def _no_liaison_phones(_session: Session, _department_id: int) -> list[str]:
-    return []
-
-
 def send_reminders_job() -> int:
     """Periodic: deadline reminders. A Redis lock keeps concurrent schedulers from doing the
     work twice; the unique ``reminders`` rows make each notice once-only regardless."""
@@ -246,9 +242,8 @@ def send_reminders_job() -> int:
         escalate_after = int(app.config.get("REMINDER_ESCALATE_AFTER_DAYS", 2))
         with app.app_context(), db.transaction() as session:
             run = reminders.send_reminders(
-                session, _now(app), calendar=_calendar(app), phones=app.extensions.get(
-                    "liaison_phones", _no_liaison_phones),
-                tz=tz, escalate_after=escalate_after)
+                session, _now(app), calendar=_calendar(app), tz=tz,
+                escalate_after=escalate_after)
             run.sent.extend(decision_reminders.send_decision_reminders(
                 session, _now(app), calendar=_calendar(app), tz=tz,
                 escalate_after=escalate_after))

@@ -1,6 +1,6 @@
 """How follow-up reacts to what happens to cases (``cases.events``).
 
-``init_app`` (an ``APP_HOOKS`` entry) subscribes the listeners: an answered round gets a
+The app factory lists these listeners (``app.CASE_LISTENERS``): an answered round gets a
 follow-up, a recorded rating closes it (and alerts on a poor one), a transcribed survey
 comment is attached to its rating instead of becoming a case.
 """
@@ -12,7 +12,6 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from cases import events
 from cases.case_models import Rating
 from cases.events import CaseAnswered, RatingRecorded, RecordingTranscribed
 from cases.notifications import Audience, Notification, NotificationKind, notify
@@ -26,11 +25,8 @@ VIA_LABELS: dict[str, str] = {"callback": "自动回访", "operator": "人工回
 
 
 def init_app(app: Flask) -> None:
-    """Subscribe the follow-up listeners (idempotent); a bad 回访未果 rule stops start-up."""
+    """``APP_HOOKS``: a bad 回访未果 rule stops start-up."""
     rule_from(app.config.get("FOLLOWUP_UNREACHABLE_RULE"))
-    events.subscribe(CaseAnswered, case_answered)
-    events.subscribe(RatingRecorded, rating_recorded)
-    events.subscribe(RecordingTranscribed, comment_transcribed)
 
 
 def case_answered(event: CaseAnswered) -> FollowUp:

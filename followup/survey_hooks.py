@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from call_flows.hooks import CallContext, HookRegistry, HookResult
 from cases.deadlines import hotline_tz
-from cases.speech import spoken_case_number
 from core import twilio_fields
 from core.db import db
 from followup import calls
 from followup.calls import SCORE_LABELS, RateResult
 from ivr.models import Recording
+from ivr.speech import spoken_case_number
 from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)

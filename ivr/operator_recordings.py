@@ -13,11 +13,9 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import Any
 
-from flask import Flask
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from cases import events
 from cases.actors import Actor
 from cases.case_models import Case, CaseRecording
 from cases.errors import InvalidInput
@@ -28,11 +26,6 @@ from ivr.models import Call, Recording
 from workdays.calendar import WorkCalendar
 
 OPERATOR = "operator"
-
-
-def init_app(app: Flask) -> None:
-    """Subscribe the transcript listener (idempotent)."""
-    events.subscribe(RecordingTranscribed, operator_transcribed)
 
 
 def is_operator_recording(recording_id: Any) -> ColumnElement[bool]:

@@ -78,6 +78,11 @@ class OperatorPolicy:
     talk_seconds: float = 60.0
     fails: bool = False
     busy: bool = False
+    # Draws each call's talk time (a simulation's random source) instead of talk_seconds.
+    draw_talk: Callable[[], float] | None = None
+
+    def talk(self) -> float:
+        return self.draw_talk() if self.draw_talk is not None else self.talk_seconds
 
 
 @dataclass
@@ -172,6 +177,10 @@ class Switchboard:
         self.rest_requests: list[tuple[str, str, dict[str, Any]]] = []
         # Every request and who made it, for tests (time, url, params).
         self.log: list[tuple[datetime, str, dict[str, str]]] = []
+        # What happened, as Twilio saw it: (time, what, caller's CallSid, detail). ``what`` is
+        # enqueued, left (detail: the QueueResult), bridged (detail: the operator's device),
+        # talk_ended, callback_answered / callback_unanswered (detail: the number).
+        self.events: list[tuple[datetime, str, str, str]] = []
         self._heap: list[tuple[datetime, int, _Party]] = []
         self._seq = itertools.count()
         self._turn_over = threading.Event()
@@ -271,6 +280,9 @@ class Switchboard:
 
     # -- requests -----------------------------------------------------------------------
 
+    def note(self, what: str, call_sid: str, detail: str = "") -> None:
+        self.events.append((self.now(), what, call_sid, detail))
+
     def request(self, url: str, params: dict[str, str]) -> str:
         self.log.append((self.now(), url, dict(params)))
         return self.post(url, params)
@@ -290,6 +302,7 @@ class Switchboard:
         waiter = Waiter(live["CallSid"], live, self.now(), sleeper=self._current())
         queue = self.queues.setdefault(name, deque())
         queue.append(waiter)
+        self.note("enqueued", waiter.call_sid, name)
         self.echo(f"☎ 进入排队 {name}")
         queue_sid = "QU" + uuid.uuid5(uuid.NAMESPACE_URL, name).hex
         keys = sorted(script.wait_keys)
@@ -302,6 +315,7 @@ class Switchboard:
         def leave_with(result: str) -> str | None:
             if waiter in queue:
                 queue.remove(waiter)
+            self.note("left", waiter.call_sid, result)
             params = {**live, "QueueResult": result, "QueueSid": queue_sid,
                       "QueueTime": queue_time()}
             return self.request(action, params) if action else None
@@ -550,18 +564,20 @@ class Switchboard:
             self.sleep(1.0, interruptible=True)
         waiter = queue.popleft()
         waiter.bridged_to = leg.sid
+        self.note("bridged", waiter.call_sid, leg.to)
         url = noun.get("url")
         if url:
             self.request(url, {**waiter.params, "QueueSid": "QU" + uuid.uuid5(
                 uuid.NAMESPACE_URL, name).hex, "DequeingCallSid": leg.sid,
                 "QueueTime": str(round((self.now() - waiter.joined).total_seconds()))})
         began = self.now()
-        waiter.talk_until = began + timedelta(seconds=policy.talk_seconds)
+        waiter.talk_until = began + timedelta(seconds=policy.talk())
         self.interrupt(waiter.sleeper)  # the caller's wait music stops: connected
         self.echo(f"☎ 已接通 {waiter.params.get('From', '')} ↔ {leg.to}")
         while not waiter.over and self.now() < waiter.talk_until and not leg.cancelled:
             self.sleep((waiter.talk_until - self.now()).total_seconds(), interruptible=True)
         waiter.over = True
+        self.note("talk_ended", waiter.call_sid, leg.to)
         self.interrupt(waiter.sleeper)
         return "completed", max(1, round((self.now() - began).total_seconds())), waiter.call_sid
 
@@ -569,9 +585,11 @@ class Switchboard:
         callee = self.callees.get(number, self.default_callee)
         if not callee.answers or callee.answer_after >= timeout:
             self.sleep(timeout, interruptible=True)
+            self.note("callback_unanswered", "", number)
             self.echo(f"☎ 回拨 {number} 无人接听")
             return "no-answer", 0, ""
         self.sleep(callee.answer_after, interruptible=True)
+        self.note("callback_answered", "", number)
         self.echo(f"☎ 回拨 {number} 已接通")
         self.sleep(callee.talk_seconds, interruptible=True)
         return "completed", round(callee.talk_seconds), "CA" + uuid.uuid4().hex

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
 from cases.call_log import VoicemailSource
@@ -34,7 +34,7 @@ NotVoicemail = Callable[[Any], ColumnElement[bool]]
 
 
 class VoicemailCallLog:
-    """Given to ``cases.call_log.use_call_log`` by the app factory."""
+    """Given to the case domain by the app factory (``cases.services.CaseServices``)."""
 
     def __init__(self, not_voicemail: Sequence[NotVoicemail] = ()) -> None:
         self.not_voicemail = tuple(not_voicemail)
@@ -45,6 +45,12 @@ class VoicemailCallLog:
 
     def recording_id(self, session: Session, recording_sid: str) -> int | None:
         return session.scalar(select(Recording.id).where(Recording.recording_sid == recording_sid))
+
+    def caller(self, session: Session, call_id: int) -> str | None:
+        return session.scalar(select(Call.from_number).where(Call.id == call_id))
+
+    def call_ids(self, call_sid: BindParameter[str]) -> Select[tuple[int]]:
+        return select(Call.id).where(Call.call_sid == call_sid)
 
     def log_voicemail(self, session: Session, *, call_sid: str, recording_sid: str,
                       caller: str | None, at: datetime) -> VoicemailSource:

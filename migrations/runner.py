@@ -55,11 +55,17 @@ def revision(database_url: str, message: str) -> None:
 
 
 # Tables the migrations create with dialect-specific SQL and the models do not map: the
-# knowledge base's search index (on SQLite an FTS5 table, whose shadow tables share the prefix).
-UNMAPPED_TABLES: tuple[str, ...] = ("kb_search",)
+# search indexes of the knowledge base and of cases (on SQLite FTS5 tables, whose shadow
+# tables share the prefix).
+UNMAPPED_TABLES: tuple[str, ...] = ("kb_search", "case_search")
+
+
+# The shadow tables SQLite's FTS5 creates next to a full-text table.
+FTS5_SHADOWS = ("", "_data", "_idx", "_content", "_docsize", "_config")
 
 
 def include_name(name: str | None, type_: str, _parent: object) -> bool:
-    """Autogenerate / compare hook: leave the unmapped tables alone."""
+    """Autogenerate / compare hook: leave the unmapped tables (and FTS5's shadows) alone."""
     return not (type_ == "table" and name is not None
-                and name.startswith(UNMAPPED_TABLES))
+                and any(name == table + shadow for table in UNMAPPED_TABLES
+                        for shadow in FTS5_SHADOWS))

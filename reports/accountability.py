@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from cases.case_models import Assignment, Case, Rating
 from cases.models import Department
-from cases.overdue import overdue_assignment
+from cases.timeliness import sql_assignment_overdue as overdue_assignment
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState, Extension
 from reports.indicators import Scope, local_day
 from reports.settings import RULE_LABELS

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,6 +26,7 @@ from reports.document_layout import KAITI, Closing, Masthead, OfficialDocument
 from reports.indicators import RATE_LABELS, Scope
 from reports.models import Bulletin, BulletinStatus, TypicalCase
 from reports.periods import Period
+from reports.queue_figures import QueueFigures, heatmap_chart, queue_figures
 from workdays.calendar import WorkCalendar
 
 MASTHEAD = "企业服务工作简报"
@@ -61,11 +63,14 @@ class BulletinContent:
     typical: list[tuple[Case, str]]
     entries: list[Entry]
     editorial: str
+    # The office-hours queue's figures of the month (reports/queue_figures.py).
+    queue: QueueFigures | None = None
 
 
 def gather(session: Session, scope: Scope, calendar: WorkCalendar, *, issue_number: int,
-           editorial: str, issued_on: date) -> BulletinContent:
-    """Everything the bulletin shows for the scope's month."""
+           editorial: str, issued_on: date, now: datetime | None = None) -> BulletinContent:
+    """Everything the bulletin shows for the scope's month (``now``: which callback
+    deadlines have passed; the start of the issue day when not given)."""
     period = scope.period
     typical = session.execute(
         select(Case, TypicalCase.note).join(TypicalCase, TypicalCase.case_id == Case.id)
@@ -82,6 +87,8 @@ def gather(session: Session, scope: Scope, calendar: WorkCalendar, *, issue_numb
         typical=[(case, note) for case, note in typical],
         entries=accountability(session, scope, calendar),
         editorial=editorial,
+        queue=queue_figures(session, scope,
+                            now or datetime.combine(issued_on, time(), scope.tz)),
     )
 
 
@@ -120,6 +127,34 @@ def _overall(doc: OfficialDocument, content: BulletinContent) -> None:
     doc.table(["指标", "本月", "上月", "环比"], rows, [60, 30, 30, 36])
     doc.paragraph("注：逾期办结指应办结日期在本月、未按期答复的诉求；当前逾期、当前挂账为截至"
                   "统计日的状态，无上月对比。")
+
+
+def _queue(doc: OfficialDocument, content: BulletinContent) -> None:
+    """热线人工服务: the office-hours queue's figures and its hour × weekday chart."""
+    queue = content.queue
+    if queue is None or not queue.counts.get("offered"):
+        doc.paragraph("本月无转人工服务的来电。")
+        return
+    c = queue.counts
+    seconds = queue.rules.service_level_seconds
+    doc.paragraph(
+        f"工作时间转人工服务来电{c['offered']}个，其中进入排队{c['queued']}个、"
+        f"无坐席直接转留言或回电{c['unavailable']}个；人工接通{c['answered']}个，"
+        f"接通率{queue.answer_rate.percent()}；{seconds}秒内接听率（服务水平）"
+        f"{queue.service_level.percent()}；排队中放弃{c['abandoned']}个，放弃率"
+        f"{queue.abandon_rate.percent()}（另有{queue.rules.short_abandon_seconds}秒内挂断的"
+        f"短时放弃{c['short_abandoned']}个，不计入）；平均应答时长"
+        f"{_seconds(queue.asa)}，平均处理时长{_seconds(queue.aht)}；预约回电"
+        f"{c['callbacks_requested']}个，按期回电率{queue.callbacks_in_time.percent()}。")
+    if queue.operators:
+        doc.table(["坐席", "接听", "平均应答", "平均处理", "未接听振铃"], [
+            [o.name, str(o.answered), _seconds(o.asa), _seconds(o.aht),
+             str(o.unanswered_offers)] for o in queue.operators], [40, 20, 30, 30, 30])
+    doc.picture(heatmap_chart(queue))
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}秒"
 
 
 def _charts(doc: OfficialDocument, content: BulletinContent) -> None:
@@ -201,7 +236,7 @@ class Section:
 # The bulletin's parts, in order; numbering (一、二、…) follows the position, so a part is
 # added by inserting it here (e.g. the office-hours queue's figures).
 PARTS: tuple[Section, ...] = (
-    Section("总体情况", _overall), Section("图表", _charts),
+    Section("总体情况", _overall), Section("热线人工服务", _queue), Section("图表", _charts),
     Section("各单位办理情况", _units), Section("热点问题", _topics),
     Section("典型案例", _typical), Section("督查问责", _accountability),
     Section("工作动态", _editorial),
@@ -267,15 +302,17 @@ def save_editorial(session: Session, bulletin: Bulletin, text: str) -> None:
     bulletin.editorial = text.strip()[:20000]
 
 
-def issue(session: Session, bulletin: Bulletin, document: bytes, *, by: str, now: datetime
-          ) -> None:
-    """Record who issued it and when, and keep the file exactly as issued."""
+def issue(session: Session, bulletin: Bulletin, document: bytes, *, by: str, now: datetime,
+          figures: dict[str, Any] | None = None) -> None:
+    """Record who issued it and when, and keep the file — and the figures it states —
+    exactly as issued."""
     if bulletin.status == BulletinStatus.ISSUED:
         raise BulletinError("简报已印发")
     bulletin.status = BulletinStatus.ISSUED
     bulletin.issued_at = now
     bulletin.issued_by = by[:100]
     bulletin.document = document
+    bulletin.figures = figures
 
 
 def mark_typical(session: Session, case_id: int, *, note: str, by: str, now: datetime

@@ -15,7 +15,7 @@ from cases.models import Department
 from core.db import db
 from reports import periods
 from reports.accountability import accountability
-from reports.context import app_calendar, scope_for
+from reports.context import app_calendar, app_now, scope_for
 from reports.filters import LedgerFilters
 from reports.hot_topics import hot_topics
 from reports.indicators import RATE_LABELS, Scope
@@ -42,6 +42,11 @@ def _scope(start: str, end: str, unit: str | None = None) -> Scope:
     return scope_for(current_app, period, department_id)
 
 
+def _days(value: float | None) -> str:
+    """Average working days as the console shows them: 0.0 is a value, only None is —."""
+    return "—" if value is None else str(value)
+
+
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -54,13 +59,13 @@ def _echo_json(data: Any) -> None:
 def kpis_command(start: str, end: str, unit: str | None, as_json: bool) -> None:
     """Indicators for a period: the centre's (or one unit's) and one line per unit."""
     scope = _scope(start, end, unit)
-    data = kpis_json(db.session, scope, app_calendar(current_app))
+    data = kpis_json(db.session, scope, app_calendar(current_app), app_now(current_app))
     if as_json:
         _echo_json(data)
         return
     click.echo(f"{scope.period.label}（截至{scope.today}）")
     click.echo(f"  受理 {data['received']}  答复 {data['answered']}  "
-               f"平均答复 {data['average_working_days'] or '—'} 个工作日")
+               f"平均答复 {_days(data['average_working_days'])} 个工作日")
     for name, label in RATE_LABELS.items():
         rate = data[name]
         value = "—" if rate["value"] is None else f"{rate['value'] * 100:.1f}%"
@@ -70,6 +75,26 @@ def kpis_command(start: str, end: str, unit: str | None, as_json: bool) -> None:
         value = "—" if on_time["value"] is None else f"{on_time['value'] * 100:.1f}%"
         click.echo(f"  {row['unit']}: 受理 {row['received']} 答复 {row['answered']} "
                    f"按时办结率 {value}（{on_time['numerator']}/{on_time['denominator']}）")
+    if "queue" in data:
+        _echo_queue(data["queue"])
+
+
+def _percent(ratio: dict[str, Any]) -> str:
+    value = "—" if ratio["value"] is None else f"{ratio['value'] * 100:.1f}%"
+    return f"{value}（{ratio['numerator']}/{ratio['denominator']}）"
+
+
+def _echo_queue(queue: dict[str, Any]) -> None:
+    """The office-hours queue's figures (reports/queue_figures.py), as one block."""
+    seconds = queue["service_level"]["seconds"]
+    click.echo(f"  人工服务：来电 {queue['offered']} 接通 {queue['answered']} "
+               f"接通率 {_percent(queue['answer_rate'])}")
+    click.echo(f"    服务水平（{seconds}秒内接听）{_percent(queue['service_level'])}  "
+               f"放弃率 {_percent(queue['abandon_rate'])}（另有短时放弃 "
+               f"{queue['short_abandoned']}）")
+    click.echo(f"    平均应答 {queue['asa_seconds'] if queue['asa_seconds'] is not None else '—'}"
+               f" 秒  平均处理 {queue['aht_seconds'] if queue['aht_seconds'] is not None else '—'}"
+               f" 秒  按期回电 {_percent(queue['callbacks']['within_deadline'])}")
 
 
 @reports_cli.command("ledger")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,11 @@ from workdays.office_hours import OfficeHours, parse_windows
 
 def app_tz(app: Any) -> ZoneInfo:
     return ZoneInfo(app.config["HOTLINE_TZ"])
+
+
+def app_now(app: Any) -> datetime:
+    clock = app.config.get("CLOCK") or system_clock
+    return clock()
 
 
 def app_today(app: Any) -> date:

@@ -38,11 +38,11 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from cases import timeliness
 from cases.case_models import Assignment, Case, Rating
-from cases.overdue import overdue_assignment
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState, Extension, Ledger, Mode, Status
 from core.ratio import Ratio
 from reports.periods import Period
@@ -153,32 +153,25 @@ def _score(score: int) -> Condition:
 # current due date. A case counts once it is answered or late; a case not yet due does not.
 
 def _case_late(s: Scope) -> ColumnElement[bool]:
-    return or_(Case.first_missed_due.is_not(None), Case.answered_on > Case.due_date,
-               and_(Case.status == Status.HANDLING, Case.due_date < s.today))
+    return timeliness.sql_case_late(s.today)
 
 
-def _case_on_time(_s: Scope) -> ColumnElement[bool]:
-    return and_(Case.first_missed_due.is_(None), Case.answered_on.is_not(None),
-                Case.answered_on <= Case.due_date)
+def _case_on_time(s: Scope) -> ColumnElement[bool]:
+    return timeliness.sql_case_on_time(s.today)
 
 
 def _case_assessed_in(s: Scope) -> ColumnElement[bool]:
+    # The assessed due date (cases.timeliness), spelled so each branch uses an index.
     return or_(s.between(Case.first_missed_due),
                and_(Case.first_missed_due.is_(None), s.between(Case.due_date)))
 
 
 def _case_followed_up(_s: Scope) -> ColumnElement[bool]:
-    return exists().where(Rating.case_id == Case.id, Rating.rated_at >= Case.answered_at)
+    return exists().where(Rating.case_id == Case.id, Rating.rated_at >= Case.first_answered_at)
 
 
 def _case_overdue_now(s: Scope) -> ColumnElement[bool]:
-    # Spelled per ledger state so each branch matches a partial index.
-    return or_(
-        and_(Case.ledger_state == Ledger.OPEN, Case.status == Status.HANDLING,
-             Case.due_date < s.today),
-        and_(Case.ledger_state == Ledger.HANGING, Case.status == Status.HANDLING,
-             Case.due_date < s.today),
-    )
+    return timeliness.sql_case_overdue_now(s.today)
 
 
 def _rows(*where: Callable[[Scope], ColumnElement[bool]], entity: Any = Case,
@@ -198,16 +191,18 @@ CASE_FAMILIES: tuple[Family, ...] = (
         Count("received", _true), Count("instant", _mode(Mode.INSTANT)),
         Count("routed", _mode(Mode.ROUTED)), Count("joint", _mode(Mode.JOINT)),
         Count("escalated", _mode(Mode.ESCALATED))), period_date=Case.received_on),
-    Family("answered", Level.CASES, _rows(lambda s: s.between(Case.answered_on)), Case.id, (
-        Count("answered", _true), Count("followed_up", _case_followed_up),
-        # 回访未果: closed without a rating by the settings' rule; counted apart, not rated.
-        Count("unrated", lambda _s: Case.unrated_reason.is_not(None))),
-        period_date=Case.answered_on),
+    # Answered in the period of the first answer, whatever rating (and rework) follows.
+    Family("answered", Level.CASES, _rows(lambda s: s.between(Case.first_answered_on)),
+           Case.id, (
+               Count("answered", _true), Count("followed_up", _case_followed_up),
+               # 回访未果: closed without a rating by the settings' rule; counted apart.
+               Count("unrated", lambda _s: Case.unrated_reason.is_not(None))),
+           period_date=Case.first_answered_on),
     Family("due", Level.CASES,
            _rows(_case_assessed_in, lambda s: or_(_case_late(s), _case_on_time(s))), Case.id, (
                Count("due", _true), Count("on_time", _case_on_time),
                Count("late", _case_late)),
-           period_date=func.coalesce(Case.first_missed_due, Case.due_date)),
+           period_date=timeliness.sql_case_assessed_due()),
     Family("now", Level.CASES,
            _rows(lambda s: or_(_case_overdue_now(s), Case.ledger_state == Ledger.HANGING)),
            Case.id, (
@@ -243,16 +238,36 @@ _REPLIED = Assignment.state == AssignmentState.REPLIED
 
 
 def _unit_late(s: Scope) -> ColumnElement[bool]:
-    return or_(Assignment.first_missed_due.is_not(None), overdue_assignment(s.today))
+    return timeliness.sql_assignment_late(s.today)
 
 
-def _unit_on_time(_s: Scope) -> ColumnElement[bool]:
-    return and_(_REPLIED, Assignment.first_missed_due.is_(None))
+def _unit_on_time(s: Scope) -> ColumnElement[bool]:
+    return timeliness.sql_assignment_on_time(s.today)
 
 
 def _unit_assessed_in(s: Scope) -> ColumnElement[bool]:
     return or_(s.between(Assignment.first_missed_due),
                and_(Assignment.first_missed_due.is_(None), s.between(Assignment.due_date)))
+
+
+_EARLIER = aliased(Assignment)
+
+
+def _unit_first(_s: Scope) -> ColumnElement[bool]:
+    """The unit's first assignment on the case (受理): a unit given the case for the first
+    time in a rework round receives it then; routed back to it after its 退单, it does not
+    receive it again."""
+    return ~exists().where(_EARLIER.case_id == Assignment.case_id,
+                           _EARLIER.department_id == Assignment.department_id,
+                           _EARLIER.id < Assignment.id)
+
+
+def _unit_rework(_s: Scope) -> ColumnElement[bool]:
+    """重办 given to the unit: a rework round of a case the unit had in an earlier round."""
+    return and_(Assignment.round > 0, exists().where(
+        _EARLIER.case_id == Assignment.case_id,
+        _EARLIER.department_id == Assignment.department_id,
+        _EARLIER.round < Assignment.round))
 
 
 def _unit_mode(mode: Mode) -> Condition:
@@ -265,7 +280,7 @@ def _unit_followed_up(_s: Scope) -> ColumnElement[bool]:
 
 
 def _unit_overdue_now(s: Scope) -> ColumnElement[bool]:
-    return overdue_assignment(s.today)
+    return timeliness.sql_assignment_overdue(s.today)
 
 
 def _unit_rows(*where: Callable[[Scope], ColumnElement[bool]], entity: Any = Assignment,
@@ -285,13 +300,12 @@ def _unit_rows(*where: Callable[[Scope], ColumnElement[bool]], entity: Any = Ass
 UNIT_FAMILIES: tuple[Family, ...] = (
     Family("received", Level.UNITS,
            _unit_rows(lambda s: s.during(Assignment.assigned_at)), Assignment.case_id, (
-               Count("received", lambda _s: Assignment.round == 0),
+               Count("received", _unit_first),
                Count("instant", _never),
-               Count("routed", lambda _s: and_(Assignment.round == 0, Case.mode == Mode.ROUTED)),
-               Count("joint", lambda _s: and_(Assignment.round == 0, Case.mode == Mode.JOINT)),
-               Count("escalated", lambda _s: and_(Assignment.round == 0,
-                                                  Case.mode == Mode.ESCALATED)),
-               Count("reworked", lambda _s: Assignment.round > 0)),
+               Count("routed", lambda s: and_(_unit_first(s), Case.mode == Mode.ROUTED)),
+               Count("joint", lambda s: and_(_unit_first(s), Case.mode == Mode.JOINT)),
+               Count("escalated", lambda s: and_(_unit_first(s), Case.mode == Mode.ESCALATED)),
+               Count("reworked", _unit_rework)),
            period_date=Assignment.assigned_at, timestamp=True, needs_case=True),
     Family("answered", Level.UNITS,
            _unit_rows(lambda s: s.during(Assignment.replied_at)), Assignment.case_id, (
@@ -302,7 +316,7 @@ UNIT_FAMILIES: tuple[Family, ...] = (
            Assignment.case_id, (
                Count("due", _true), Count("on_time", _unit_on_time),
                Count("late", _unit_late)),
-           period_date=func.coalesce(Assignment.first_missed_due, Assignment.due_date)),
+           period_date=timeliness.sql_assignment_assessed_due()),
     Family("now", Level.UNITS,
            _unit_rows(lambda _s: _ACTIVE, lambda s: or_(
                Assignment.due_date < s.today, Case.ledger_state == Ledger.HANGING)),
@@ -458,11 +472,12 @@ def cases_of(name: str, scope: Scope, level: Level = Level.CASES,
 
 def working_days(calendar: WorkCalendar, start: date, end: date,
                  memo: dict[tuple[date, date], int] | None = None) -> int:
-    """Working days from ``start`` to ``end`` (0 when answered on the day received)."""
+    """Working days from the effective day of ``start`` (received, or assigned) to ``end``
+    (0 when answered that day): :func:`cases.timeliness.working_days_to_answer`."""
     if memo is None:
-        return max(calendar.working_days_between(start, end), 0)
+        return timeliness.working_days_to_answer(start, end, calendar)
     if (start, end) not in memo:
-        memo[(start, end)] = max(calendar.working_days_between(start, end), 0)
+        memo[(start, end)] = timeliness.working_days_to_answer(start, end, calendar)
     return memo[(start, end)]
 
 
@@ -481,12 +496,14 @@ def _sqlite_offset(tz: ZoneInfo) -> str:
 
 def answer_days(session: Session, scope: Scope, calendar: WorkCalendar, level: Level,
                 dimension: Dimension) -> dict[Any, tuple[int, int]]:
-    """Working days from receipt (unit: assignment) to answer, per key: ``(sum, answers)``."""
+    """Working days from receipt (unit: assignment) to the first answer (unit: its reply),
+    per key: ``(sum, answers)``."""
     key = _dimension_column(level, dimension).label("key")
     if level == Level.CASES:
-        stmt = (select(key, Case.received_on, Case.answered_on, func.count())
-                .where(scope.between(Case.answered_on))
-                .group_by(*_grouping(key, level, dimension), Case.received_on, Case.answered_on))
+        stmt = (select(key, Case.received_on, Case.first_answered_on, func.count())
+                .where(scope.between(Case.first_answered_on))
+                .group_by(*_grouping(key, level, dimension), Case.received_on,
+                          Case.first_answered_on))
     else:
         start = local_day(Assignment.assigned_at, scope.tz, session)
         end = local_day(Assignment.replied_at, scope.tz, session)

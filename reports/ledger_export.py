@@ -23,6 +23,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy import DateTime, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from cases import timeliness
 from cases.case_models import Assignment, Case, CaseEvent, Rating
 from cases.models import Department, Enterprise
 from cases.vocab import (
@@ -31,6 +32,7 @@ from cases.vocab import (
     LEDGER_LABELS,
     MODE_LABELS,
     RATING_LABELS,
+    STATUS_LABELS,
     SUBCATEGORY_LABELS,
     AssignmentState,
     Ledger,
@@ -59,6 +61,7 @@ COLUMNS: tuple[tuple[str, int, bool], ...] = (
 HEADER_ROW = 3  # title, 制表单位/制表日期, then the header
 DATETIME_FORMAT = spreadsheet.DATETIME_FORMAT
 DATE_FORMAT = spreadsheet.DATE_FORMAT
+MERGED_LABEL = STATUS_LABELS[Status.MERGED]  # 已并单: handled under the earlier case
 # What 承办单位 says about a unit that is not (or no longer) handling the case.
 UNIT_MARKS: dict[str, str] = {Role.CO: "共同", AssignmentState.RETURNED: "退回",
               AssignmentState.WITHDRAWN: "改派"}
@@ -86,20 +89,6 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _timeliness(case: Any, today: date) -> str:
-    """是 / 否 / 未到期, by the definition of 按时办结率 (docs/reports.md)."""
-    if case.due_date is None and case.first_missed_due is None:
-        return "—"
-    late = (case.first_missed_due is not None
-            or (case.answered_on is not None and case.due_date is not None
-                and case.answered_on > case.due_date)
-            or (case.status == Status.HANDLING and case.due_date is not None
-                and case.due_date < today))
-    if late:
-        return "否"
-    return "是" if case.answered_on is not None else "未到期"
-
-
 def unit_labels(assignments: Sequence[tuple[str, str, str]]) -> str:
     """承办单位: the handling units by name, then the others marked (共同 / 退回 / 改派).
 
@@ -119,20 +108,24 @@ def unit_labels(assignments: Sequence[tuple[str, str, str]]) -> str:
     return "、".join(f"{name}（{mark}）" if mark else name for name, (_n, mark) in ordered)
 
 
-def _batch_details(session: Session, ids: Any) -> dict[str, dict[int, Any]]:
+def _batch_details(session: Session, ids: Any) -> dict[str, dict[Any, Any]]:
     """Units, latest rating, hanging reason and follow-up of a batch (``ids``: a subquery,
     so no statement carries thousands of bound parameters)."""
     # Plain rows through the connection: the ORM's per-row result handling is most of a
     # large export's reading time, and these are tuples, not objects.
     execute = session.connection().execute
     units: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-    for case_id, name, role, state in execute(
-        select(Assignment.case_id, Department.name, Assignment.role, Assignment.state)
+    parts: dict[tuple[int, int], list[Any]] = defaultdict(list)  # (case, unit): assignments
+    for row in execute(
+        select(Assignment.case_id, Department.name, Assignment.role, Assignment.state,
+               Assignment.department_id, Assignment.id, Assignment.due_date,
+               Assignment.first_missed_due)
         .join(Department, Department.id == Assignment.department_id)
         .where(Assignment.case_id.in_(ids))
         .order_by(Assignment.case_id, Assignment.round.desc(), Assignment.id)
     ).all():
-        units[case_id].append((name, role, state))
+        units[row.case_id].append((row.name, row.role, row.state))
+        parts[(row.case_id, row.department_id)].append(row)
     # Later rows overwrite earlier ones: the latest rating, reason and follow-up win.
     ratings: dict[int, int] = {case_id: score for case_id, score in execute(
         select(Rating.case_id, Rating.score).where(Rating.case_id.in_(ids)).order_by(Rating.id)
@@ -144,7 +137,10 @@ def _batch_details(session: Session, ids: Any) -> dict[str, dict[int, Any]]:
     followups: dict[int, str] = {case_id: status for case_id, status in execute(
         select(FollowUp.case_id, FollowUp.status).where(FollowUp.case_id.in_(ids))
         .order_by(FollowUp.round)).all()}
-    return {"units": units, "ratings": ratings, "reasons": reasons, "followups": followups}
+    for found in parts.values():
+        found.sort(key=lambda a: a.id)
+    return {"units": units, "ratings": ratings, "reasons": reasons, "followups": followups,
+            "parts": parts}
 
 
 def ledger_rows(session: Session, scope: Scope, filters: LedgerFilters
@@ -177,6 +173,12 @@ def ledger_batches(session: Session, scope: Scope, filters: LedgerFilters
         for case in batch:
             score = details["ratings"].get(case.id)
             followup = details["followups"].get(case.id)
+            merged = case.status == Status.MERGED
+            # 是否按时: the case's verdict; in a unit's own ledger, the unit's.
+            verdict = (timeliness.case_verdict(case, scope.today)
+                       if filters.department_id is None else timeliness.unit_case_verdict(
+                           details["parts"].get((case.id, filters.department_id), []),
+                           scope.today))
             rows.append((
                 case.number,
                 local(case.received_local),
@@ -185,13 +187,14 @@ def ledger_batches(session: Session, scope: Scope, filters: LedgerFilters
                 CATEGORY_LABELS.get(case.category or "", ""),
                 SUBCATEGORY_LABELS.get(case.category or "", {}).get(case.subcategory or "", ""),
                 case.description,
-                MODE_LABELS.get(case.mode or "", "待分办"),
+                MERGED_LABEL if merged else MODE_LABELS.get(case.mode or "", "待分办"),
                 unit_labels(details["units"].get(case.id, [])),
                 case.due_date,
                 local(case.answered_local),
-                _timeliness(case, scope.today),
+                verdict.label,
                 f"{RATING_LABELS[score]}（{score}）" if score else "",
-                LEDGER_LABELS.get(case.ledger_state, case.ledger_state),
+                MERGED_LABEL if merged else LEDGER_LABELS.get(case.ledger_state,
+                                                              case.ledger_state),
                 details["reasons"].get(case.id, "") if case.ledger_state == Ledger.HANGING else "",
                 FOLLOWUP_STATUS_LABELS.get(followup, "") if followup else "",
             ))

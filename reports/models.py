@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cases.case_models import Case
@@ -36,6 +37,9 @@ class Bulletin(Base):
     issued_by: Mapped[str | None] = mapped_column(String(100))
     # The issued .docx, kept exactly as issued.
     document: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The centre's figures as issued ({name: value}): a later correction of the month shows
+    # on the 统计 page as a revision against these (reports.revisions).
+    figures: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     @property
     def status_label(self) -> str:

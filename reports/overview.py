@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -82,9 +85,7 @@ def with_todays_state(before: Figures, current: Figures) -> Figures:
 def previous_totals(session: Session, scope: Scope, calendar: WorkCalendar,
                     current: Figures) -> Figures:
     """The previous period's figures for the change columns."""
-    before = totals(session, replace(scope, period=scope.period.previous()), calendar,
-                    families=PREVIOUS_FAMILIES, with_days=False)
-    return with_todays_state(before, current)
+    return with_todays_state(_previous(session, scope, calendar), current)
 
 
 def unit_view(scope: Scope, own: Figures, before: Figures) -> Overview:
@@ -99,17 +100,45 @@ def build(session: Session, scope: Scope, calendar: WorkCalendar) -> Overview:
         before = totals(session, replace(scope, period=scope.period.previous()), calendar,
                         families=PREVIOUS_FAMILIES, with_days=False)
         return unit_view(scope, own, before)
-    # Every case has exactly one area, so the centre's figures are the areas' sum: one
-    # pass over the period's rows instead of two.
-    areas = figures(session, scope, calendar, Level.CASES, Dimension.AREA)
-    centre = sum_figures(areas.values())
-    return Overview(
-        scope=scope,
-        totals=centre,
-        previous=previous_totals(session, scope, calendar, centre),
-        units=unit_rows(session, scope, calendar),
-        areas=areas,
-    )
+    # On PostgreSQL the units' figures and the previous period's are computed on connections
+    # of their own while this one computes the areas: three backends work at once, and the
+    # page waits for the slowest part instead of the sum (a custom period is computed on the
+    # request; docs/reports.md, Speed).
+    bind = session.get_bind()
+    with ThreadPoolExecutor(2, thread_name_prefix="overview") if _parallel(session) \
+            else nullcontext() as pool:
+        if pool is not None:
+            units_later = pool.submit(apart, bind, unit_rows, scope, calendar)
+            before_later = pool.submit(apart, bind, _previous, scope, calendar)
+        # Every case has exactly one area, so the centre's figures are the areas' sum: one
+        # pass over the period's rows instead of two.
+        areas = figures(session, scope, calendar, Level.CASES, Dimension.AREA)
+        centre = sum_figures(areas.values())
+        if pool is not None:
+            units, before = units_later.result(), before_later.result()
+        else:
+            units, before = unit_rows(session, scope, calendar), _previous(
+                session, scope, calendar)
+    return Overview(scope=scope, totals=centre, previous=with_todays_state(before, centre),
+                    units=units, areas=areas)
+
+
+def _previous(session: Session, scope: Scope, calendar: WorkCalendar) -> Figures:
+    return totals(session, replace(scope, period=scope.period.previous()), calendar,
+                  families=PREVIOUS_FAMILIES, with_days=False)
+
+
+def _parallel(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+T = TypeVar("T")
+
+
+def apart(bind: Any, work: Callable[..., T], *args: Any) -> T:
+    """``work(session, *args)`` on a session of its own (closed before returning)."""
+    with Session(bind=bind) as own:
+        return work(own, *args)
 
 
 # -- charts ---------------------------------------------------------------------------------

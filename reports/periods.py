@@ -11,6 +11,18 @@ class PeriodError(ValueError):
     """A period that cannot be read; the message is shown to users (Chinese)."""
 
 
+# Periods the reports accept: the hotline's records, with room on both sides. Out of it, a
+# date cannot be computed (year 0, the day after 9999-12-31), nor is there anything to show.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+OUT_OF_RANGE = f"统计周期应在{FIRST_YEAR}年至{LAST_YEAR}年之间"
+
+
+def _check_year(year: int) -> int:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise PeriodError(OUT_OF_RANGE)
+    return year
+
+
 @dataclass(frozen=True)
 class Period:
     start: date
@@ -18,6 +30,8 @@ class Period:
     label: str
 
     def __post_init__(self) -> None:
+        _check_year(self.start.year)
+        _check_year(self.end.year)
         if self.end < self.start:
             raise PeriodError("结束日期不能早于开始日期")
 
@@ -56,18 +70,19 @@ def _label(start: date, months: int) -> str:
 
 
 def month(year: int, month_number: int) -> Period:
-    start = date(year, month_number, 1)
+    start = date(_check_year(year), month_number, 1)
     return Period(start, _add_months(start, 1) - timedelta(days=1), _label(start, 1))
 
 
 def quarter(year: int, number: int) -> Period:
     if not 1 <= number <= 4:
         raise PeriodError("季度应为1至4")
-    start = date(year, 3 * number - 2, 1)
+    start = date(_check_year(year), 3 * number - 2, 1)
     return Period(start, _add_months(start, 3) - timedelta(days=1), _label(start, 3))
 
 
 def year(number: int) -> Period:
+    _check_year(number)
     return Period(date(number, 1, 1), date(number, 12, 31), f"{number}年")
 
 
@@ -86,9 +101,11 @@ def last_months(end_month: Period, count: int) -> list[Period]:
 
 def parse_date(text: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise PeriodError(f"日期格式应为YYYY-MM-DD：{text}") from None
+    _check_year(day.year)
+    return day
 
 
 def parse_month(text: str) -> Period:

@@ -47,6 +47,12 @@ class QueueRules:
         return cls(int(config.get("QUEUE_SERVICE_LEVEL_SECONDS", 20)),
                    int(config.get("QUEUE_SHORT_ABANDON_SECONDS", 5)))
 
+    @classmethod
+    def of(cls, scope: Scope) -> QueueRules:
+        """The rules in a report's settings (``reports.settings``, from the same variables)."""
+        return cls(scope.settings.queue_service_level_seconds,
+                   scope.settings.queue_short_abandon_seconds)
+
 
 @dataclass
 class OperatorFigures:
@@ -158,7 +164,7 @@ def queue_figures(session: Session, scope: Scope, now: datetime, rules: QueueRul
                   *, operators: bool = True, heatmap: bool = True) -> QueueFigures:
     """The period's figures (callers by the local day they reached the queue); ``now``
     decides which callback deadlines have passed."""
-    rules = rules or QueueRules()
+    rules = rules or QueueRules.of(scope)
     e = QueueEntry
     answered = e.answered_at.is_not(None)
     abandoned = e.status == EntryStatus.ABANDONED.value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, time
 from pathlib import Path
 from typing import IO, Any
 
@@ -11,16 +12,20 @@ from sqlalchemy.orm import Session, scoped_session
 
 from cases.models import Department
 from reports import bulletin as bulletins
-from reports import overview
+from reports import overview, revisions
 from reports.filters import LedgerFilters
 from reports.indicators import Dimension, Figures, Level, Scope, figures, totals
 from reports.ledger_export import write_ledger
 from reports.models import Bulletin, BulletinStatus
+from reports.queue_figures import queue_figures
 from workdays.calendar import WorkCalendar
 
 
-def kpis_json(session: Session, scope: Scope, calendar: WorkCalendar) -> dict[str, Any]:
-    """The shape of ``flask reports kpis --json``: totals plus ``units`` (one per unit)."""
+def kpis_json(session: Session, scope: Scope, calendar: WorkCalendar,
+              now: datetime | None = None) -> dict[str, Any]:
+    """The shape of ``flask reports kpis --json``: totals plus ``units`` (one per unit), and
+    for the centre the office-hours queue's figures (``queue``; ``now`` decides which
+    callback deadlines have passed: the start of ``scope.today`` when not given)."""
     head = totals(session, scope, calendar)
     rows = overview.unit_rows(session, scope, calendar)
     if scope.department_id is not None:
@@ -31,6 +36,8 @@ def kpis_json(session: Session, scope: Scope, calendar: WorkCalendar) -> dict[st
         **head.as_json(),
         "units": [{"unit": r.name, **r.figures.as_json()} for r in rows],
         **({} if scope.department_id is not None else breakdowns(session, scope, calendar)),
+        **({} if scope.department_id is not None else {"queue": queue_figures(
+            session, scope, now or datetime.combine(scope.today, time(), scope.tz)).as_json()}),
     }
 
 
@@ -90,6 +97,18 @@ def bulletin_document(session: Session, scope: Scope, calendar: WorkCalendar) ->
                                editorial=found.editorial if found else "",
                                issued_on=scope.today)
     return bulletins.render(content)
+
+
+def issue_bulletin(session: Session, bulletin: Bulletin, scope: Scope, calendar: WorkCalendar,
+                   *, by: str, now: datetime) -> None:
+    """Issue the month's bulletin: the file as generated now, and the figures it states
+    (kept, so that a later correction of the month shows as a revision)."""
+    if bulletin.status == BulletinStatus.ISSUED:
+        raise bulletins.BulletinError("简报已印发")
+    content = bulletins.gather(session, scope, calendar, issue_number=bulletin.issue_number,
+                               editorial=bulletin.editorial, issued_on=scope.today)
+    bulletins.issue(session, bulletin, bulletins.render(content), by=by, now=now,
+                    figures=revisions.published(content.overview.totals))
 
 
 def bulletin_pdf(session: Session, scope: Scope, calendar: WorkCalendar) -> bytes:

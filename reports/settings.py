@@ -30,6 +30,10 @@ class ReportSettings:
     # "repeat enterprise".
     keywords_per_area: int = 8
     repeat_requests: int = 3
+    # The office-hours queue (reports/queue_figures.py): service level within this many
+    # seconds; abandons sooner than this are short abandons, counted apart.
+    queue_service_level_seconds: int = 20
+    queue_short_abandon_seconds: int = 5
 
 
 def _env(env: Mapping[str, str], name: str, default: str) -> str:
@@ -65,4 +69,8 @@ def settings_from(config: Mapping[str, Any]) -> ReportSettings:
                                               base.accountability_rules)),
         operator_answer_seconds=config.get("REPORTS_OPERATOR_ANSWER_SECONDS",
                                            base.operator_answer_seconds),
+        queue_service_level_seconds=int(config.get("QUEUE_SERVICE_LEVEL_SECONDS",
+                                                   base.queue_service_level_seconds)),
+        queue_short_abandon_seconds=int(config.get("QUEUE_SHORT_ABANDON_SECONDS",
+                                                   base.queue_short_abandon_seconds)),
     )

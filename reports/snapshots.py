@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -68,10 +69,20 @@ def snapshot_key(scope: Scope) -> str:
 def compute(session: Session, scope: Scope, calendar: WorkCalendar,
             office_hours: OfficeHours, now: datetime) -> Snapshot:
     started = time.perf_counter()
-    view = overview.build(session, scope, calendar)
-    calls = None if scope.department_id is not None else call_figures(
-        session, scope, office_hours, scope.settings.operator_answer_seconds)
-    return Snapshot(view, calls, now, time.perf_counter() - started)
+    if scope.department_id is not None:
+        return Snapshot(overview.build(session, scope, calendar), None, now,
+                        time.perf_counter() - started)
+    seconds = scope.settings.operator_answer_seconds
+    if session.get_bind().dialect.name != "postgresql":
+        view = overview.build(session, scope, calendar)
+        calls = call_figures(session, scope, office_hours, seconds)
+        return Snapshot(view, calls, now, time.perf_counter() - started)
+    # The hotline figures (call log) on a connection of their own, meanwhile.
+    with ThreadPoolExecutor(1, thread_name_prefix="snapshot-calls") as pool:
+        later = pool.submit(overview.apart, session.get_bind(), call_figures, scope,
+                            office_hours, seconds)
+        view = overview.build(session, scope, calendar)
+        return Snapshot(view, later.result(), now, time.perf_counter() - started)
 
 
 def store(session: Session, scope: Scope, snapshot: Snapshot) -> None:

@@ -45,3 +45,14 @@ def environment(at: datetime, env: dict[str, str]) -> dict[str, str]:
     return {**{k: v for k, v in env.items() if not k.startswith("FAKETIME")},
             "LD_PRELOAD": " ".join([lib, *others]), "FAKETIME": f"{offset:+d}",
             "FAKETIME_DONT_FAKE_MONOTONIC": "1", "PYTHONPATH": os.pathsep.join(paths)}
+
+
+def real_clock_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: this process's) without libfaketime, for a program that cannot run
+    under it: Chromium never finishes loading a page there. The app under test keeps the
+    clock the test gives it; a browser never shared it."""
+    source = dict(os.environ if env is None else env)
+    preload = " ".join(p for p in source.pop("LD_PRELOAD", "").split() if "faketime" not in p)
+    if preload:
+        source["LD_PRELOAD"] = preload
+    return {k: v for k, v in source.items() if not k.startswith("FAKETIME")}

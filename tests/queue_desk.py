@@ -70,15 +70,27 @@ class Desk:
         assert found is not None
         return found
 
-    def ticking(self, every: float = 5.0) -> None:
+    def ticking(self, every: float = 5.0, *, while_open: bool = False) -> None:
         """Run the periodic tick every ``every`` seconds on the switchboard's clock (as the
-        ``queue-tick`` job does), while any other simulated party is still at work."""
+        ``queue-tick`` job does), while any other simulated party is still at work (and,
+        ``while_open``, while the queue still has callers or callbacks to serve)."""
         board = self.board
         assert board is not None
 
+        def busy(me: Any) -> bool:
+            if any(not p.done for p in list(board._parties.values()) if p is not me):
+                return True
+            if not while_open:
+                return False
+            try:
+                return db.session.scalar(select(QueueEntry.id).where(QueueEntry.status.in_(
+                    ("waiting", "offered", "connected"))).limit(1)) is not None
+            finally:
+                db.session.remove()
+
         def work() -> None:
             me = board._current()
-            while any(not p.done for p in list(board._parties.values()) if p is not me):
+            while busy(me):
                 board.sleep(every)
                 try:
                     self.tick()

@@ -18,6 +18,7 @@ from rq.utils import now
 
 from callqueue.jobs import queue_tick_job
 from cases.jobs import sweep_overdue_job
+from casesearch.jobs import refresh_index_job
 from core.queues import CALLS, DEFAULT, REPORTS
 from followup.jobs import followups_tick, send_reminders_job
 from ivr.jobs import drain_call_log
@@ -60,6 +61,9 @@ PERIODIC: tuple[Periodic, ...] = (
     # The 统计 page's standard periods, computed ahead so supervisors never wait for them.
     Periodic(name="reports-snapshots", func=refresh_snapshots_job,
              interval=300, queue=REPORTS, timeout=600),
+    # The words of cases written since the last run, into the case search index (a search
+    # also reads the few still pending itself; this keeps that few).
+    Periodic(name="case-search-index", func=refresh_index_job, interval=60),
     # The monthly bulletin's draft on the first working day; once per month (unique month).
     Periodic(name="reports-bulletin-draft", func=draft_monthly_bulletin_job,
              interval=3600),

@@ -29,7 +29,7 @@ def benchmark_scripts() -> list[Path]:
 
 def test_the_benchmarks_are_found():
     names = {p.name for p in benchmark_scripts()}
-    assert {"webhooks.py", "transcription.py", "cases.py"} <= names
+    assert {"webhooks.py", "transcription.py", "cases.py", "call_queue.py"} <= names
     assert "bare_app.py" not in names and "_loadgen.py" not in names
 
 
@@ -81,3 +81,11 @@ def test_every_benchmark_runs_in_smoke_mode():
     assert not failures, "\n".join(failures)
     assert not left, f"benchmarks left files behind: {left}"
     assert stale_sockets() <= stale_before
+
+
+def test_no_benchmark_shadows_a_standard_library_module():
+    # Run as a script, a benchmark has benchmarks/ first on sys.path: a script named like a
+    # standard module (queue.py, profile.py …) would be imported in its place by any library.
+    shadowing = {p.name for p in BENCHMARKS_DIR.glob("*.py")
+                 if p.stem in sys.stdlib_module_names}
+    assert not shadowing

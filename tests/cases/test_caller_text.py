@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_flows.engine import speakable
-from cases import lifecycle, speech
+from cases import lifecycle
 from cases.case_models import Case, Reply
 from cases.models import Department
+from ivr import speech
 from tests.cases.factories import CALENDAR, OPERATOR, department_id, liaison, local, new_case
 
 FILER = "+8613800138000"

@@ -37,9 +37,10 @@ def test_sweep_job_runs_the_sweep(app: Any, clock: Any, monkeypatch: pytest.Monk
 
 
 def test_sweep_job_is_scheduled() -> None:
+    from cases.jobs import sweep_overdue_job
     from workers.periodic import PERIODIC
 
-    assert any(job.func == "cases.jobs.sweep_overdue_job" for job in PERIODIC)
+    assert any(job.func is sweep_overdue_job for job in PERIODIC)
 
 
 def test_routing_report_command_prints_the_hit_rate(app: Any) -> None:

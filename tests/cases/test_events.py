@@ -1,37 +1,58 @@
-"""The small event mechanism through which cases announce what happened."""
+"""The small event mechanism through which cases announce what happened: the listeners the
+app lists, carried by the session (cases.services)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
-from cases import events
-from cases.events import RecordingTranscribed
+from cases.events import CaseAnswered, RecordingTranscribed, publish
+from cases.services import CaseServices
 
-
-@pytest.fixture
-def clean_listeners() -> Iterator[None]:
-    saved = {kind: dict(found) for kind, found in events._listeners.items()}
-    events._listeners.clear()
-    yield
-    events._listeners.clear()
-    events._listeners.update(saved)
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
 
 def claim(event: RecordingTranscribed) -> bool:
     return event.recording_id == 7
 
 
-def test_listener_subscribed_twice_runs_once(clean_listeners: None) -> None:
-    events.subscribe(RecordingTranscribed, claim)
-    events.subscribe(RecordingTranscribed, claim)
-    now = datetime(2026, 11, 24, tzinfo=UTC)
-    assert events.publish(RecordingTranscribed(None, 7, "文本", now)) == [True]  # type: ignore[arg-type]
-    assert events.publish(RecordingTranscribed(None, 8, "文本", now)) == [False]  # type: ignore[arg-type]
+def session_with(listeners: dict[type, tuple[Any, ...]]) -> Session:
+    return Session(info=CaseServices(listeners=listeners).session_info())
 
 
-def test_nobody_listening_publishes_nothing(clean_listeners: None) -> None:
-    now = datetime(2026, 11, 24, tzinfo=UTC)
-    assert events.publish(RecordingTranscribed(None, 7, "", now)) == []  # type: ignore[arg-type]
+def test_listeners_run_in_the_listed_order_and_return_their_results() -> None:
+    calls: list[str] = []
+
+    def first(event: RecordingTranscribed) -> str:
+        calls.append("first")
+        return "a"
+
+    def second(event: RecordingTranscribed) -> bool:
+        calls.append("second")
+        return claim(event)
+
+    session = session_with({RecordingTranscribed: (first, second)})
+    assert publish(RecordingTranscribed(session, 7, "文本", NOW)) == ["a", True]
+    assert publish(RecordingTranscribed(session, 8, "文本", NOW)) == ["a", False]
+    assert calls == ["first", "second", "first", "second"]
+
+
+def test_nobody_listening_publishes_nothing() -> None:
+    session = session_with({RecordingTranscribed: (claim,)})
+    assert publish(CaseAnswered(session, None, NOW)) == []  # type: ignore[arg-type]
+
+
+def test_a_session_without_the_apps_wiring_cannot_publish() -> None:
+    with pytest.raises(RuntimeError, match="no case services"):
+        publish(RecordingTranscribed(Session(), 7, "文本", NOW))
+
+
+def test_the_app_lists_the_listeners(app: Any) -> None:
+    from core.db import db
+    from followup import listeners
+
+    services = db.session().info["case_services"]
+    assert services.listeners[CaseAnswered] == (listeners.case_answered,)

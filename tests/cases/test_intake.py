@@ -41,7 +41,7 @@ def test_concurrent_filing_never_duplicates_a_number(app: object) -> None:
     def writer(_i: int) -> list[str]:
         numbers = []
         for _ in range(10):
-            with Session(db.engine) as own:
+            with db.new_session() as own:
                 numbers.append(file_case(own, channel="wechat", description="咨询人才公寓申请",
                                          actor=OPERATOR, now=now, calendar=CALENDAR).number)
                 own.commit()

@@ -12,10 +12,10 @@ from cases import lifecycle
 from cases.case_models import Case
 from cases.enterprises import register_enterprise
 from cases.queries import count_open_cases_for_caller
-from cases.speech import spoken_case_number
 from cases.voicemail import transcript_ready
 from ivr.models import Recording
 from ivr.phone import TerminalPhone
+from ivr.speech import spoken_case_number
 from tests.cases.factories import CALENDAR, OPERATOR, department_id, local, new_case
 
 MALFORMED = "诉求编号为10位数字，请重新输入。"

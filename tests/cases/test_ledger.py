@@ -72,11 +72,16 @@ def test_sweep_ignores_answered_cases(session: Session) -> None:
     assert sweep_overdue(session, local("2026-12-10 09:00")) == 0
 
 
-def test_sweep_ignores_escalated_cases_without_a_deadline(session: Session) -> None:
+def test_an_undecided_escalation_is_overdue_after_its_decision_date(session: Session) -> None:
     case = new_case(session, local("2026-11-24 09:00"))
     lifecycle.escalate(session, case.id, analysis="重大", actor=SUPERVISOR,
                        now=local("2026-11-24 10:00"))
-    assert sweep_overdue(session, local("2026-12-10 09:00")) == 0
+    decision_due = case.due_date
+    assert decision_due == date(2026, 12, 1)  # 5 working days
+    assert sweep_overdue(session, local("2026-12-01 23:00")) == 0  # the whole day is on time
+    assert sweep_overdue(session, local("2026-12-02 09:00")) == 1
+    session.refresh(case)
+    assert (case.ledger_state, case.first_missed_due) == ("hanging", decision_due)
 
 
 def test_untriaged_case_is_not_hung_by_the_centres_same_day_target(session: Session) -> None:
@@ -84,14 +89,16 @@ def test_untriaged_case_is_not_hung_by_the_centres_same_day_target(session: Sess
     assert sweep_overdue(session, local("2026-11-25 09:00")) == 0
 
 
-def test_pending_extension_request_protects_the_assignment(session: Session) -> None:
+def test_a_pending_extension_request_does_not_stop_the_clock(session: Session) -> None:
     case = routed_case(session, local("2026-11-24 09:00"))
     lifecycle.request_extension(session, lead(case).id, new_due=date(2026, 12, 10),
                                 reason="需勘察", agreed_with_enterprise=True,
                                 actor=liaison(session, "区经信局"),
                                 now=local("2026-11-26 09:00"))
     sweep_overdue(session, local("2026-11-27 09:00"))
-    assert lead(case).overdue is False
+    session.refresh(case)
+    assert lead(case).overdue is True
+    assert lead(case).first_missed_due == case.first_missed_due == date(2026, 11, 26)
 
 
 def test_late_answer_hangs_the_case_at_once(session: Session) -> None:

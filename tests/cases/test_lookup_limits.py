@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
-from cases import duplicates, lifecycle, lookup_guard, speech
+from cases import duplicates, lifecycle, lookup_guard
 from cases.case_models import Case
 from cases.lookup_guard import LookupCounter
 from cases.notifications import Audience, Notification, NotificationKind, inbox
 from core.db import db
+from ivr import speech
 from ivr.phone import TerminalPhone
 from tests.cases.factories import CALENDAR, OPERATOR, department_id, local, new_case
 

@@ -1,4 +1,5 @@
-"""One meaning of "overdue" (cases/overdue.py), shared by the sweep, the console and the forms."""
+"""One meaning of "overdue" (cases/timeliness.py), shared by the sweep, the console and the
+forms."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from sqlalchemy.orm import Session
 from cases import lifecycle
 from cases.case_models import Assignment, Case
 from cases.ledger import sweep_overdue
-from cases.overdue import assignment_is_overdue, is_past_due, overdue_assignment
+from cases.timeliness import assignment_overdue as assignment_is_overdue
+from cases.timeliness import is_past_due
+from cases.timeliness import sql_assignment_overdue as overdue_assignment
 from console.queries import department_loads
 from tests.cases.factories import CALENDAR, lead, liaison, local, routed_case
 
@@ -42,7 +45,8 @@ def _nothing(session: Session, case: Case) -> None:
 
 CASES: list[tuple[str, Callable[[Session, Case], None], bool]] = [
     ("not answered", _nothing, True),
-    ("pending extension request", _request_extension, False),
+    # An extension request does not stop the clock until the centre approves it.
+    ("pending extension request", _request_extension, True),
     ("returned assignment", _return, False),
     ("answered", _answer, False),
 ]

@@ -18,11 +18,11 @@ from cases import sms, voicemail
 from cases.case_models import Case, CaseNumberCounter, CaseRecording, VoicemailReservation
 from cases.enterprises import register_enterprise
 from cases.errors import InvalidInput
-from cases.ivr_hooks import voicemail_saved
-from cases.speech import spoken_case_number
 from cases.voicemail import file_pending_voicemails, reserve_voicemail, transcript_ready
 from core.db import db
+from ivr.case_hooks import voicemail_saved
 from ivr.models import Recording
+from ivr.speech import spoken_case_number
 from messaging.models import SmsMessage
 from tests.cases.factories import (
     CALENDAR,
@@ -176,7 +176,7 @@ def test_concurrent_reservations_never_share_a_number(app: object) -> None:
     def caller(i: int) -> list[str]:
         numbers = []
         for j in range(10):
-            with Session(db.engine) as own:
+            with db.new_session() as own:
                 numbers.append(reserve(own, caller=f"+86139{i:04d}{j:04d}").case_number)
                 own.commit()
         return numbers
@@ -189,14 +189,14 @@ def test_concurrent_retries_share_one_reservation(app: object) -> None:
     barrier = threading.Barrier(6)
 
     def retry(_i: int) -> str:
-        with Session(db.engine) as own:
+        with db.new_session() as own:
             barrier.wait()
             number = reserve(own, recording_sid="RE-RACE", call_sid="CA-RACE").case_number
             own.commit()
             return number
 
     assert len(set(in_threads(retry, 6))) == 1
-    with Session(db.engine) as check:
+    with db.new_session() as check:
         assert reservation_count(check) == 1
 
 
@@ -389,7 +389,7 @@ def test_deferred_hook_failure_says_nothing_and_keeps_the_session_usable(
 
 def test_deferred_hook_commits_the_reservation_before_answering(session: Session) -> None:
     voicemail_saved(hook_context(recording_sid="RE1", call_sid="CA1", defer=True), None)
-    with Session(db.engine) as other:
+    with db.new_session() as other:
         assert other.scalars(select(VoicemailReservation.case_number)).one() == "2611240001"
 
 

@@ -116,6 +116,8 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/console/live", CENTRE),
     ("GET", "/console/live/data", CENTRE),
     ("GET", "/console/live/stream", CENTRE),
+    ("GET", "/console/reports/queue", {S, A}),
+    ("GET", "/console/reports/queue/heatmap.png", {S, A}),
 ]
 
 

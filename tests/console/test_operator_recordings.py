@@ -38,7 +38,7 @@ def test_the_operator_recording_is_stored_once_and_is_no_voicemail(
     recording = db.session.scalars(select(Recording)).one()
     assert (recording.kind, recording.call_id, recording.duration) == ("operator", call.id, 95)
     session = db.session()
-    assert call_log().unfiled_voicemails(session, completed_after=local("2026-11-24 00:00"),
+    assert call_log(session).unfiled_voicemails(session, completed_after=local("2026-11-24 00:00"),
                                          completed_before=local("2026-11-25 00:00"),
                                          limit=10) == []
     assert transcript_ready(session, recording.id, "我想咨询合同纠纷", 0.9,

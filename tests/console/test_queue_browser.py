@@ -25,6 +25,7 @@ from callqueue import service
 from callqueue.presence import State
 from console.operators import agent_for
 from core.db import db
+from tests import faketime
 from tests.conftest import AUTH_TOKEN
 from tests.console.test_browser import CHROMIUM, LAUNCH_ARGS, Desk
 from tests.queue_desk import entry_of
@@ -92,7 +93,9 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
+        # The machine's real clock (CI runs the suite under libfaketime: tests/faketime.py).
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              env=faketime.real_clock_environment(),
                                               args=LAUNCH_ARGS)
         yield chromium
         chromium.close()

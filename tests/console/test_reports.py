@@ -63,6 +63,14 @@ def test_bad_period_is_a_clear_400(client: Any, accounts: Accounts, sign_in: Any
     sign_in(accounts.supervisor)
     response = client.get("/console/reports?kind=month&month=2026-13")
     assert response.status_code == 400 and "YYYY-MM" in response.get_data(as_text=True)
+    # Out of range: a reason, not a 500.
+    for path in ("/console/reports?kind=year&year=0", "/console/reports?kind=month&month=9999-12",
+                 "/console/reports?from=2026-01-01&to=9999-12-31",
+                 "/console/reports/assessment.xlsx?year=0",
+                 "/console/reports/ledger.xlsx?kind=quarter&quarter=0001-Q1"):
+        response = client.get(path)
+        assert response.status_code == 400, path
+        assert "统计周期应在2000年至2099年之间" in response.get_data(as_text=True), path
     assert client.get("/console/reports/cases?indicator=nope").status_code == 404
 
 
@@ -210,3 +218,28 @@ def test_supervisors_download_the_pdf_from_the_console(
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     pdf = read_pdf(response.data)
     assert pdf.text(1).startswith("企业服务工作简报")
+
+
+def test_an_issued_month_keeps_its_figures_and_a_correction_shows_as_a_revision(
+        client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> None:
+    build_month(db.session())
+    clock.set_local(NOW_TEXT)
+    sign_in(accounts.supervisor)
+    client.post("/console/reports/bulletins", data={"month": "2026-11"})
+    bulletin = db.session.scalars(select(Bulletin)).one()
+    client.post(f"/console/reports/bulletins/{bulletin.id}/issue")
+    db.session.expire_all()
+    issued = db.session.get(Bulletin, bulletin.id)
+    assert issued.figures is not None and issued.figures["received"] == 7
+    document = issued.document
+    page = client.get(f"/console/reports?{NOVEMBER}").get_data(as_text=True)
+    assert 'id="revised"' not in page
+    # A November request recorded late: November's figures change, the bulletin does not.
+    new_case(db.session(), local("2026-11-25 09:00"), "补录的十一月诉求")
+    db.session.commit()
+    clock.set_local("2026-12-08 10:10")
+    client.post(f"/console/reports/refresh?{NOVEMBER}")  # figures kept a minute are recomputed
+    page = client.get(f"/console/reports?{NOVEMBER}").get_data(as_text=True)
+    assert 'id="revised"' in page and "第1期" in page and "受理 7→8（+1）" in page
+    assert "即时办结率 14.3%→12.5%（-1.8个百分点）" in page
+    assert client.get(f"/console/reports/bulletins/{bulletin.id}/document").data == document

@@ -23,7 +23,8 @@ SKIPPING = {
 @pytest.mark.parametrize("ci", ["true", ""])
 def test_skips_fail_only_in_ci(tmp_path: Path, name: str, ci: str) -> None:
     (tmp_path / name).write_text(SKIPPING[name])
-    env = {**os.environ, "CI": ci, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "CI": ci,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
          "tests.ci_no_skips", "--rootdir", str(tmp_path), "-c", os.devnull, str(tmp_path)],

@@ -74,7 +74,7 @@ def _environment(root: Path, common: dict[str, str], extra: dict[str, str]) -> d
         "HOTLINE_INSTANCE_PATH": str(root / "instance"),
         "RECORDINGS_DIR": str(root / "instance" / "recordings"),
         "TMPDIR": str(root / "tmp"),
-        "PYTHONPATH": str(PROJECT),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")])),
     })
     env.update(extra)
     return env

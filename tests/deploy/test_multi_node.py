@@ -23,7 +23,7 @@ from console.users import create_user
 from core.db import db, utcnow
 from ivr.models import Call, Recording
 from ivr.phone import HttpTransport, TerminalPhone
-from tests.deploy.nodes import Node, answers, start_web, start_worker, wait_until
+from tests.deploy.nodes import Node, answers, free_port, start_web, start_worker, wait_until
 from transcription.models import Transcript
 from transcription.recovery import clean_abandoned, reconcile
 from transcription.statuses import TranscriptionStatus as S
@@ -195,3 +195,90 @@ def test_voicemail_across_nodes_survives_a_killed_worker_and_lost_disks(
         node.wipe()
     plays_everywhere()  # nothing that matters was on any node's disk
     assert all(node.process.poll() is None for node in (web_a, web_b, light, heavy))
+
+
+class LoadBalancer:
+    """Twilio's requests go to one public address; the balancer hands each to a node that
+    answers (in order), as nginx or a cloud balancer would. The nodes' ``PUBLIC_BASE_URL`` is
+    the balancer's, so the signatures Twilio makes for it are checked the same on each."""
+
+    def __init__(self, public: str, nodes: list[Node]) -> None:
+        self.public = public
+        self.nodes = nodes
+        self.session = requests.Session()
+        self.served: list[tuple[str, str]] = []  # (node, path)
+
+    def post(self, url: str, params: dict[str, str], headers: dict[str, str]
+             ) -> tuple[int, str]:
+        path = url.removeprefix(self.public)
+        for node in self.nodes:
+            if node.killed:
+                continue
+            try:
+                response = self.session.post(f"{node.url}{path}", data=params, timeout=15,
+                                             headers=headers)
+            except requests.ConnectionError:
+                continue  # the node is gone: the next one
+            self.served.append((node.name, path.split("?")[0]))
+            return response.status_code, response.text
+        raise AssertionError(f"no node answered {path}")
+
+
+def test_waiting_callers_survive_their_web_nodes_death(app: Any, cluster: Any,
+                                                       redis_conn: Any) -> None:
+    """Two callers wait in the queue through node A; A dies. Twilio's next waitUrl requests
+    are answered by node B with the same positions; the callback asked for before the death
+    and the one asked for after it are both kept. Nothing of the queue was on node A."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from callqueue.models import Agent, EntryKind, QueueEntry
+    from ivr.switchboard import CallerScript, Switchboard, VirtualClock
+
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    web_a = cluster.web("queue-a", PUBLIC_BASE_URL=public)
+    web_b = cluster.web("queue-b", PUBLIC_BASE_URL=public)
+    cluster.ready(web_a, web_b)
+    with db.transaction() as session:  # one operator on duty, busy with another call
+        session.add(Agent(user_id=1, username="op1", display_name="值班员",
+                          device="+8613900000001", skills="factor,policy,special,other",
+                          state="on_call", state_since=utcnow()))
+    balancer = LoadBalancer(public, [web_a, web_b])
+    at = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+    phone = TerminalPhone(transport=balancer, base_url=public, auth_token=AUTH_TOKEN,
+                          account_sid=ACCOUNT_SID, echo=lambda _: None, simulated_at=at)
+    board = Switchboard(VirtualClock(at), phone.signed_post, account_sid=ACCOUNT_SID,
+                        echo=lambda _: None)
+    phone.switchboard = board
+    outcomes: dict[str, Any] = {}
+
+    def caller(name: str, number: str, press_at: float) -> None:
+        outcomes[name] = phone.call(from_number=number, keys=["4"],
+                                    queue=CallerScript(wait_keys=[(press_at, "1")]))
+
+    board.spawn("early", lambda: caller("early", "+8613800000001", 20))
+    board.spawn("late", lambda: caller("late", "+8613800000002", 120), delay=1)
+    board.spawn("node A dies", web_a.kill, delay=60)
+    board.run()
+
+    assert web_a.killed and web_b.process.poll() is None
+    served = balancer.served
+    death = next(i for i, (node, _path) in enumerate(served) if node == "queue-b")
+    assert any(node == "queue-a" and path == "/ivr/queue/wait" for node, path in served[:death])
+    assert all(node == "queue-b" for node, _path in served[death:])
+    assert ("queue-b", "/ivr/queue/wait") in served[death:]
+    late = outcomes["late"]
+    # Before and after the death the late caller heard the same place: second, behind the
+    # early caller's callback request, which kept the early caller's place.
+    places = [h for h in late.heard if "您前面还有" in h or "您是下一位" in h]
+    waits_on_b = sum(1 for node, path in served if (node, path) == ("queue-b", "/ivr/queue/wait"))
+    assert waits_on_b >= 1 and len(places) >= 3
+    assert all(p.startswith("您前面还有1位来电") for p in places)
+    assert any("已为您预约回电" in h for h in late.heard)
+    assert any("已为您预约回电" in h for h in outcomes["early"].heard)
+    db.session.remove()
+    callbacks = db.session.scalars(select(QueueEntry).where(
+        QueueEntry.kind == EntryKind.CALLBACK.value)).all()
+    assert sorted(c.from_number for c in callbacks) == ["+8613800000001", "+8613800000002"]
+    assert all(c.status == "waiting" and c.deadline is not None for c in callbacks)

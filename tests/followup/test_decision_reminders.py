@@ -55,7 +55,8 @@ def test_reminder_then_chase_then_supervision_each_once(jobs: Any, clock: Any) -
                       "催办：诉求2611240001的领导小组决定已超期",
                       "督办：诉求2611240001的领导小组决定逾期2个工作日"]
     actions = db.session.scalars(select(CaseEvent.action).where(
-        CaseEvent.case_id == case_id, CaseEvent.action.like("decision_%"))).all()
+        CaseEvent.case_id == case_id, CaseEvent.action.like("decision_%"))
+        .order_by(CaseEvent.id)).all()
     assert actions == ["decision_due_soon", "decision_overdue", "decision_escalated"]
 
 

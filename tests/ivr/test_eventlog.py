@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from cases.speech import spoken_case_number
 from core.db import db
 from ivr.eventlog import PENDING_KEY, PROCESSING_KEY, LogEntry, drain
 from ivr.models import Call, Recording
+from ivr.speech import spoken_case_number
 
 
 class TickingClock:

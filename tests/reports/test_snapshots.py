@@ -180,5 +180,5 @@ def test_the_job_computes_the_standard_periods_and_drops_stale_ones(
 
 
 def test_the_job_is_periodic_on_the_reports_queue() -> None:
-    job = next(p for p in PERIODIC if p.func == "reports.jobs.refresh_snapshots_job")
+    job = next(p for p in PERIODIC if p.func is refresh_snapshots_job)
     assert job.queue == REPORTS and job.interval == snapshots.REFRESH_SECONDS

@@ -108,7 +108,7 @@ def worker_env(config: dict[str, Any], **extra: str) -> dict[str, str]:
         "TWILIO_ACCOUNT_SID": config["TWILIO_ACCOUNT_SID"],
         "TWILIO_RECONCILE": "false",
         "TRANSCRIPTION_RETRY_INTERVALS": "0",
-        "PYTHONPATH": str(PROJECT),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")])),
     })
     env.update(extra)
     return env

@@ -3,8 +3,8 @@
 The queue's partial indexes follow its new order: ``(due_date, received_at, id)`` and the
 same behind ``category`` for the category filter, over unrouted cases only.
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0028
+Revises: 0027
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
-down_revision = "0025"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from cases import timeliness
 from cases.case_models import Case
 from cases.deadlines import spoken_date
 from cases.vocab import AssignmentState, Status
@@ -57,9 +58,10 @@ def _due_sentence(case: Case, today: date) -> str:
     """The due date, never one that has passed (then: the centre is chasing it)."""
     if case.due_date is None or case.status in (Status.ANSWERED, Status.CLOSED):
         return ""
-    if case.due_date < today:
-        # Waiting in the centre's queue says so already; departments are being chased.
-        return "" if case.status == Status.RECEIVED else "已超过办理期限，中心正在督促办理。"
+    if timeliness.case_overdue_now(case, today):
+        return "已超过办理期限，中心正在督促办理。"
+    if timeliness.is_past_due(case.due_date, today):
+        return ""  # waiting in the centre's queue: the state says so already
     return f"办理期限为{spoken_date(case.due_date, today)}。"
 
 

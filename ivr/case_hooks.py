@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from call_flows.hooks import CalendarSource, CallContext, HookRegistry, HookResult
-from cases import lookup_guard, speech
+from cases import lookup_guard
 from cases.call_log import call_log
 from cases.case_models import Case
 from cases.deadlines import hotline_tz
@@ -36,6 +36,7 @@ from cases.queries import (
 from cases.vocab import Status
 from cases.voicemail import file_voicemail, reserve_voicemail, reserve_voicemail_now
 from core.db import db
+from ivr import speech
 from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ def _reservation_details(ctx: CallContext, sid: str) -> dict[str, Any]:
 def _file_now(ctx: CallContext, sid: str) -> None:
     """File the reserved case in the request (no job to defer it to)."""
     session = db.session
-    recording_id = call_log().recording_id(session, sid)
+    recording_id = call_log(session).recording_id(session, sid)
     if recording_id is None:
         # The reservation stands: the filing job or the transcript files it.
         log.warning("voicemail_saved: no recording row for %r (call %s)", sid, ctx.call_sid)
