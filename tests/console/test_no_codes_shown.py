@@ -36,6 +36,8 @@ ALLOWED = [
     re.compile(r"^[^@\s]+@[^@\s]+$"),
     re.compile(r"^(CA|RE|SM|AC|PN|MG)[0-9a-f]{32}$"),
     re.compile(r"^vosk-model-[a-z0-9.\-]+$"),
+    # A guide the page refers to by its path in the repository.
+    re.compile(r"^docs/[\w.-]+\.md$"),
     # Where an operator's phone rings, written as a device address (sip:…, client:…).
     re.compile(r"^(sip|client|tel):"),
 ]
