@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,7 +13,8 @@ from core.db import db
 from tests.cases.factories import CALENDAR, local, new_case
 from workdays.calendar import Override, WorkCalendar
 
-DEADLINES = Deadlines(CALENDAR)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEADLINES = Deadlines(CALENDAR, SHANGHAI)
 
 
 def test_routed_before_national_day_skips_the_holiday() -> None:
@@ -54,7 +56,7 @@ def test_deadline_in_2027_is_provisional() -> None:
 
 def test_administrator_override_moves_the_deadline() -> None:
     calendar = WorkCalendar({date(2027, 1, 4): Override(False, "测试调整")})
-    assert Deadlines(calendar).routed(local("2026-12-30 10:00")).day == date(2027, 1, 5)
+    assert Deadlines(calendar, SHANGHAI).routed(local("2026-12-30 10:00")).day == date(2027, 1, 5)
 
 
 def test_agreed_deadline_replaces_the_rule_and_keeps_the_reason() -> None:
