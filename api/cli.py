@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from api.tokens import create_token, list_tokens, revoke_token
 from cases.errors import InvalidInput
 from cases.vocab import CHANNEL_LABELS, Channel
 from core.clock import system_clock
+from core.config import hotline_zone
 from core.db import db
 
 api_tokens_cli = AppGroup("api-tokens", help="接口令牌：创建、列出、吊销。")
@@ -33,10 +35,13 @@ def create_command(channel: str, name: str | None) -> None:
 
 @api_tokens_cli.command("list")
 def list_command() -> None:
-    """List tokens (never the secrets)."""
+    """List tokens (never the secrets); times are local (HOTLINE_TZ), as in the console."""
+    tz = hotline_zone(current_app.config)
     for row in list_tokens(db.session()):
-        state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
-        used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
+        revoked = row.revoked_at.astimezone(tz) if row.revoked_at else None
+        state = f"revoked {revoked:%Y-%m-%d}" if revoked else "active"
+        used = (f"{row.last_used_at.astimezone(tz):%Y-%m-%d %H:%M}" if row.last_used_at
+                else "never")
         click.echo(f"#{row.id}  {row.channel:<18} {row.prefix}…  {row.name}  {state}  "
                    f"last used {used}")
 

@@ -57,7 +57,10 @@ def _authenticate() -> Response | None:
 def _case_error(exc: CaseError) -> Response:
     db.session.rollback()
     status = 409 if isinstance(exc, service.IdempotencyConflict) else http_status(exc)
-    return error(status, exc.code, exc.message, getattr(exc, "fields", None))
+    fields = getattr(exc, "fields", None)
+    # A program reads the field names it sent; the message names them too.
+    message = "；".join(f"{k}：{v}" for k, v in fields.items()) if fields else exc.message
+    return error(status, exc.code, message, fields)
 
 
 @bp.errorhandler(RequestEntityTooLarge)

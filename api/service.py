@@ -30,6 +30,7 @@ from cases.vocab import (
     STATUS_LABELS,
     AssignmentState,
 )
+from core.centre import CENTRE_NAME
 from workdays.calendar import WorkCalendar
 
 MAX_KEY_LENGTH = 200
@@ -167,7 +168,7 @@ def case_status(session: Session, *, token: ApiToken, number: str) -> dict[str, 
             "kind_label": REPLY_KIND_LABELS.get(last.kind, last.kind),
             "text": last.text,
             "policy_basis": last.policy_basis,
-            "department": last.department.name if last.department else "企业服务中心",
+            "department": last.department.name if last.department else CENTRE_NAME,
             "replied_at": last.replied_at.isoformat(),
         },
     }

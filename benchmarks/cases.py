@@ -4,8 +4,9 @@ Creates a private database (``bench_cases_…``), migrates it, bulk-loads N case
 assignments, replies, ratings and audit events through COPY, then measures, with the app's
 own query functions:
 
-- the operator queue (unrouted, newest first; all categories and per category; page 1 and a
-  deep keyset page), a department's open assignments by due date, case lookup by number;
+- the console's operator queue (unrouted, most urgent first; all categories, per category,
+  overdue only; page 1 and a deep keyset page), a department's open assignments by due date
+  (``console.queries``, what the pages run), case lookup by number;
 - the overdue sweep (first run with work to do, then the idempotent re-run);
 - filing under 8 concurrent writers (latency per filing, throughput, duplicate numbers);
 
@@ -47,18 +48,18 @@ from cases.deadlines import Deadlines
 from cases.intake import file_case
 from cases.ledger import overdue_updates, sweep_overdue
 from cases.models import Department
-from cases.queries import (
-    case_by_number,
-    case_lookup_query,
-    department_open_assignments,
-    department_view_query,
-    operator_queue,
-    operator_queue_query,
-)
+from cases.queries import case_by_number, case_lookup_query
 from cases.routing import CATEGORIES, SUBCATEGORIES
 from cases.seed import seed_departments
 from cases.services import CaseServices
 from cases.vocab import Channel
+from console.queries import (
+    QueueFilters,
+    department_assignments,
+    department_assignments_query,
+    operator_queue,
+    operator_queue_query,
+)
 from core.db import make_engine_url
 from workdays.calendar import WorkCalendar
 
@@ -413,8 +414,12 @@ def run(url: str, n: int, samples: int) -> None:
         busy = list(session.scalars(text(
             "SELECT department_id FROM assignments WHERE state IN ('pending', 'accepted') "
             "GROUP BY department_id ORDER BY count(*) DESC LIMIT 5")))
-        deep = operator_queue(session, limit=250)[-1]
-        deep_key = (deep.received_at, deep.id)
+        today = NOW.astimezone(TZ).date()
+        everything = QueueFilters()
+        deep_cursor = None  # where page 6 starts
+        for _ in range(5):
+            deep_cursor = operator_queue(session, everything, today=today,
+                                         cursor=deep_cursor).next_cursor
         session.rollback()
         categories = list(CATEGORIES)
 
@@ -422,14 +427,19 @@ def run(url: str, n: int, samples: int) -> None:
         baseline = measure("SELECT 1 (baseline round trip)", session, samples,
                            lambda i: session.execute(text("SELECT 1")).scalar())
         timings = [
-            measure("operator queue, page 1", session, samples,
-                    lambda i: operator_queue(session)),
+            measure("operator queue (most urgent first), page 1", session, samples,
+                    lambda i: operator_queue(session, everything, today=today)),
             measure("operator queue by category, page 1", session, samples,
-                    lambda i: operator_queue(session, category=categories[i % 4])),
+                    lambda i: operator_queue(session, QueueFilters(
+                        category=categories[i % 4]), today=today)),
             measure("operator queue, page 6 (keyset)", session, samples,
-                    lambda i: operator_queue(session, after=deep_key)),
+                    lambda i: operator_queue(session, everything, today=today,
+                                             cursor=deep_cursor)),
+            measure("operator queue, overdue only", session, samples,
+                    lambda i: operator_queue(session, QueueFilters(overdue=True),
+                                             today=today)),
             measure("department open assignments, busiest units", session, samples,
-                    lambda i: department_open_assignments(session, busy[i % len(busy)])),
+                    lambda i: department_assignments(session, busy[i % len(busy)])),
             measure("case lookup by number (+assignments, replies)", session, samples,
                     lambda i: case_by_number(session, rng.choice(numbers))),
         ]
@@ -459,12 +469,19 @@ def run(url: str, n: int, samples: int) -> None:
         print(f"  distinct numbers in the table: {total:,} of {n + len(filed):,} cases")
 
         print("\nquery plans (EXPLAIN ANALYZE, BUFFERS)")
-        explain(session, "operator queue", operator_queue_query())
-        explain(session, "operator queue by category", operator_queue_query(category="policy"))
-        explain(session, "department open assignments", department_view_query(busy[0]))
+        # Each page is the dated rows' range scan, then (on the last page) the undated.
+        explain(session, "operator queue", operator_queue_query(
+            session, everything, today=today)[0])
+        explain(session, "operator queue, page 6", operator_queue_query(
+            session, everything, today=today, cursor=deep_cursor)[0])
+        explain(session, "operator queue by category", operator_queue_query(
+            session, QueueFilters(category="policy"), today=today)[0])
+        explain(session, "operator queue, undated rows", operator_queue_query(
+            session, everything, today=today)[1])
+        explain(session, "department open assignments", department_assignments_query(
+            busy[0])[0])
         explain(session, "case lookup by number", case_lookup_query(numbers[0]))
-        today = NOW.astimezone(TZ).date() + timedelta(days=30)
-        mark, hang = overdue_updates(today, NOW)
+        mark, hang = overdue_updates(today + timedelta(days=30), NOW)
         explain(session, "sweep: flag overdue assignments (rolled back)", mark)
         explain(session, "sweep: hang overdue cases (rolled back)", hang)
     engine.dispose()

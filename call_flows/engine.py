@@ -225,6 +225,11 @@ class FlowEngine:
             self.flows = changed
             self._step_cache.clear()  # rendered steps of the old flows
 
+    def current_flows(self) -> dict[str, Flow]:
+        """The flows callers get now, a run-time change (the phone menu) applied."""
+        self._refresh_flows()
+        return self.flows
+
     def start(self, flow_name: str, ctx: CallContext) -> StepResult:
         self._refresh_flows()
         flow = self._flow(flow_name)

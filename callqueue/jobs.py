@@ -7,7 +7,7 @@ from typing import Any
 from callqueue import service
 from callqueue.placement import run_placement
 from callqueue.runtime import QueueRuntime
-from core.db import db
+from core.db import db, retry_when_locked
 from core.jobs import get_app
 
 
@@ -25,6 +25,7 @@ def placement_job(what: str, items: list[Any]) -> None:
             db.session.remove()
 
 
+@retry_when_locked
 def end_wrapup_job(agent_id: int) -> None:
     """An operator's 话后整理 time is over (scheduled when it began)."""
     app = get_app()
@@ -37,6 +38,7 @@ def end_wrapup_job(agent_id: int) -> None:
             db.session.remove()
 
 
+@retry_when_locked
 def queue_tick_job() -> None:
     """Every few seconds: wrap-ups over, lost callbacks, dead placements, gone callers,
     closed consoles, and a dispatch pass (``callqueue.service.tick``)."""

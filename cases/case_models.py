@@ -43,10 +43,11 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        # Operator queue: unrouted cases newest first, optionally by category.
-        Index("ix_cases_queue", "received_at", "id", postgresql_where=QUEUE_WHERE,
+        # Operator queue: unrouted cases most urgent first (due date, then waiting longest),
+        # optionally by category.
+        Index("ix_cases_queue", "due_date", "received_at", "id", postgresql_where=QUEUE_WHERE,
               sqlite_where=QUEUE_WHERE),
-        Index("ix_cases_queue_category", "category", "received_at", "id",
+        Index("ix_cases_queue_category", "category", "due_date", "received_at", "id",
               postgresql_where=QUEUE_WHERE, sqlite_where=QUEUE_WHERE),
         # Overdue sweep: only rows that can still become hanging.
         Index("ix_cases_overdue", "due_date", postgresql_where=OVERDUE_CASE_WHERE,

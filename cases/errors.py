@@ -40,12 +40,16 @@ class ForbiddenTransition(CaseError):
 
 
 class InvalidInput(CaseError):
-    """One or more values are unacceptable; ``fields`` maps field names to messages."""
+    """One or more values are unacceptable; ``fields`` maps field names to messages.
+
+    Each message names what it is about (people read it without the field's code name,
+    e.g. next to the field in a form); ``message`` joins them.
+    """
 
     code = "invalid"
 
     def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("；".join(f"{name}：{msg}" for name, msg in fields.items()))
+        super().__init__("；".join(dict.fromkeys(fields.values())))
         self.fields = dict(fields)
 
 

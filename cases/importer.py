@@ -199,13 +199,15 @@ def _file_row(session: Session, values: dict[str, Any], *, default_channel: str 
         session, name=_text(values.get("enterprise_name")),
         uscc=_text(values.get("enterprise_uscc")), now=now,
     )
+    # The rows are requests the centre itself collected (a forum, visits): it took each in
+    # when it was raised, so number and same-day deadline follow that day, not the import's.
     case = file_case(
         session, channel=parsed["channel"], description=parsed["description"],
         received_at=parsed["received_at"], category=parsed["category"],
         subcategory=parsed["subcategory"],
         enterprise_id=enterprise.enterprise.id if enterprise else None,
         contact_name=parsed["contact_name"], contact_phone=parsed["contact_phone"],
-        actor=actor, now=now, calendar=calendar, tz=tz,
+        actor=actor, now=now, calendar=calendar, tz=tz, registered_at=parsed["received_at"],
     )
     return case.number, (enterprise.warnings if enterprise else [])
 

@@ -55,14 +55,17 @@ def file_case(
     calendar: WorkCalendar | None = None,
     tz: tzinfo | None = None,
     number: str | None = None,
+    registered_at: datetime | None = None,
 ) -> Case:
     """Register a case (受理): validate, number it, set the same-day deadline, audit, suggest.
 
     ``received_at`` defaults to ``now``; channels that collected the request earlier (a forum,
-    a visit) pass when it was raised. The number uses the local date of ``now``, the day the
-    centre registered it; ``number`` is one reserved earlier (a voicemail's, already read
-    back to the caller) and is used instead. Raises :class:`InvalidInput` with per-field
-    Chinese messages.
+    a visit) pass when it was raised. The number and the centre's same-day deadline use the
+    local date of ``registered_at``, when the centre took the case in (default ``now``; a
+    spreadsheet of requests the centre collected passes their receipt time, so a case
+    received on 12-03 and imported later is numbered and due as of 12-03); ``number`` is one
+    reserved earlier (a voicemail's, already read back to the caller) and is used instead.
+    Raises :class:`InvalidInput` with per-field Chinese messages.
     """
     errors = FieldErrors()
     if channel not in CHANNEL_CODES:
@@ -85,9 +88,10 @@ def file_case(
     deadlines = Deadlines(calendar or calendar_for(session), zone(session, tz),
                      services(session).closes_at)
     # The centre's same-day duty runs from when the centre got it, not when it was raised.
-    due = deadlines.same_day(now)
+    registered = min(registered_at or now, now)
+    due = deadlines.same_day(registered)
     case = Case(
-        number=number or allocate_number(session, deadlines.local_date(now)),
+        number=number or allocate_number(session, deadlines.local_date(registered)),
         channel=channel,
         category=category,
         subcategory=subcategory,

@@ -7,12 +7,13 @@ import logging
 from cases.ledger import sweep_overdue
 from core.clock import system_clock
 from core.config import hotline_zone
-from core.db import db
+from core.db import db, retry_when_locked
 from core.jobs import get_app
 
 log = logging.getLogger(__name__)
 
 
+@retry_when_locked
 def sweep_overdue_job() -> int:
     """Periodic: mark overdue cases hanging (挂账); idempotent, so overlapping runs are harmless."""
     app = get_app()

@@ -90,12 +90,16 @@ def _deadlines(session: Session, calendar: WorkCalendar | None, tz: tzinfo | Non
                      services(session).closes_at)
 
 
-def _text(value: str | None, field: str, message: str, limit: int = MAX_TEXT) -> str:
+def _text(value: str | None, field: str, message: str, limit: int = MAX_TEXT,
+          name: str | None = None) -> str:
+    """Required text; ``message`` when blank, "<name>不能超过N字" when too long (``name``
+    defaults to what ``message`` asks for: "请填写退单理由" → "退单理由")."""
     text = (value or "").strip()
     if not text:
         raise InvalidInput({field: message})
     if len(text) > limit:
-        raise InvalidInput({field: f"不能超过{limit}字"})
+        subject = name or message.removeprefix("请填写")
+        raise InvalidInput({field: f"{subject}不能超过{limit}字（现{len(text)}字）"})
     return text
 
 
@@ -613,7 +617,8 @@ def reply(session: Session, assignment_id: int, *, text: str, actor: Actor, now:
     check(case, "reply")
     _require_active(assignment, REPLY_KIND_LABELS[kind])
     answer = _text(text, "text", f"请填写{REPLY_KIND_LABELS[kind]}内容")
-    basis = (_text(policy_basis, "policy_basis", "解释说明须注明所依据的政策", limit=500)
+    basis = (_text(policy_basis, "policy_basis", "解释说明须注明所依据的政策", limit=500,
+                   name="依据政策")
              if kind == ReplyKind.EXPLANATION else None)
     before_case = snapshot(case, CASE_FIELDS)
     before = snapshot(assignment, ASSIGNMENT_FIELDS)

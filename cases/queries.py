@@ -1,13 +1,12 @@
-"""Read-side queries for the console, the IVR and the API; each one is index-backed.
+"""Read-side queries for the IVR and the API; each one is index-backed.
 
-The page queries (operator queue, department view) use keyset pagination so that page N
-costs the same as page 1 on a million-row table (benchmarks/cases.py measures them).
+The console's page queries (operator queue, department view) live in ``console.queries``;
+``benchmarks/cases.py`` measures them and these on a million cases.
 """
 
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime
 
 from sqlalchemy import (
     BindParameter,
@@ -15,79 +14,17 @@ from sqlalchemy import (
     Select,
     bindparam,
     func,
-    literal,
     or_,
     select,
-    tuple_,
     union,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from cases.case_models import Assignment, Case
 from cases.enterprises import enterprises_for_phone, phone_or_none
 from cases.models import EnterprisePhone
-from cases.vocab import ACTIVE_ASSIGNMENT_STATES, OPEN_STATUSES, Status
-
-PAGE_SIZE = 50
-
-
-def operator_queue_query(
-    *,
-    category: str | None = None,
-    limit: int = PAGE_SIZE,
-    after: tuple[datetime, int] | None = None,
-) -> Select[tuple[Case]]:
-    """The statement behind :func:`operator_queue` (the benchmark explains it)."""
-    stmt = select(Case).where(Case.status == Status.RECEIVED)
-    if category is not None:
-        stmt = stmt.where(Case.category == category)
-    if after is not None:
-        stmt = stmt.where(tuple_(Case.received_at, Case.id) < tuple_(*map(literal, after)))
-    return stmt.order_by(Case.received_at.desc(), Case.id.desc()).limit(limit)
-
-
-def operator_queue(
-    session: Session,
-    *,
-    category: str | None = None,
-    limit: int = PAGE_SIZE,
-    after: tuple[datetime, int] | None = None,
-) -> list[Case]:
-    """Cases waiting for the centre (unrouted, returned, reworked), newest first.
-
-    ``after`` is the ``(received_at, id)`` of the last row of the previous page.
-    """
-    return list(session.scalars(operator_queue_query(category=category, limit=limit,
-                                                     after=after)))
-
-
-def department_view_query(
-    department_id: int, *, limit: int = PAGE_SIZE, after: tuple[date, int] | None = None
-) -> Select[tuple[Assignment]]:
-    """The statement behind :func:`department_open_assignments`."""
-    stmt = (
-        select(Assignment)
-        .join(Assignment.case)
-        .options(contains_eager(Assignment.case))
-        .where(Assignment.department_id == department_id,
-               Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES))
-    )
-    if after is not None:
-        stmt = stmt.where(tuple_(Assignment.due_date, Assignment.id) > tuple_(*map(literal, after)))
-    return stmt.order_by(Assignment.due_date, Assignment.id).limit(limit)
-
-
-def department_open_assignments(
-    session: Session,
-    department_id: int,
-    *,
-    limit: int = PAGE_SIZE,
-    after: tuple[date, int] | None = None,
-) -> list[Assignment]:
-    """A department's assignments still to act on, earliest due first, with their cases."""
-    return list(session.scalars(department_view_query(department_id, limit=limit,
-                                                      after=after)))
+from cases.vocab import OPEN_STATUSES, Status
 
 
 def case_lookup_query(number: str) -> Select[tuple[Case]]:

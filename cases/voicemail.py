@@ -51,7 +51,7 @@ from cases.numbering import allocate_number, number_prefix, number_sql
 from cases.services import zone
 from cases.suggestions import store_suggestions
 from cases.vocab import Channel
-from core.db import db, table_of
+from core.db import db, is_lock_conflict, table_of
 from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -510,7 +510,8 @@ def file_pending_voicemails(
 
     Id order files an owning reservation before those linked to it. Each one is filed in a
     savepoint: a failure is counted on the reservation (``attempts``, ``last_error``),
-    logged, and retried by the next run. Does not commit.
+    logged, and retried by the next run. A lock conflict is no failure of the reservation:
+    it is raised (the transaction is lost; the job runs again). Does not commit.
     """
     vr = VoicemailReservation
     pending = session.scalars(
@@ -524,6 +525,8 @@ def file_pending_voicemails(
             with session.begin_nested():
                 _file_reservation(session, reservation, now, calendar, tz)
         except Exception as exc:
+            if is_lock_conflict(exc):
+                raise
             log.exception("could not file voicemail reservation %s (recording %s)",
                           reservation.id, reservation.recording_sid)
             reservation.attempts += 1
@@ -563,7 +566,9 @@ def file_unreserved_voicemails(session: Session, *, now: datetime,
                                category=source.category, subcategory=source.subcategory,
                                now=now, calendar=calendar, tz=tz,
                                recording_sid=source.recording_sid)
-        except Exception:
+        except Exception as exc:
+            if is_lock_conflict(exc):
+                raise  # not this message's fault: the job runs again
             log.exception("could not file unreserved voicemail recording %s",
                           source.recording_id)
             continue

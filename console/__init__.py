@@ -17,7 +17,7 @@ from core.settings import setting
 def init_app(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError, CSRFProtect
 
-    from console import templating
+    from console import errors, templating
     from console.auth import configure_session
 
     configure_session(app)
@@ -33,6 +33,8 @@ def init_app(app: Flask) -> None:
         return refuse(400, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
 
     app.register_error_handler(CSRFError, csrf_refused)
+    # Chinese error pages for people, JSON errors under /api/ (unknown paths included).
+    errors.init_app(app)
     templating.init_app(app)
     # Live panels (screen pop, 实时监控): their own threads, one wallboard snapshot a second.
     from console.live_stream import StreamSlots

@@ -1,7 +1,19 @@
-"""Chinese labels for codes the console shows: audit actions, call events, call statuses."""
+"""The one table of Chinese labels for every code the console shows to a person.
+
+Call statuses and steps, flow hooks and node types, audit actions and their fields, rules and
+results, knowledge-base fields: a code name never reaches a page (``tests/console/
+test_no_codes_shown.py`` walks every page as every role and fails on one). Domain packages
+keep the labels of their own vocabulary (``cases.vocab``, ``followup.models``,
+``knowledge.models``); they are gathered here, so a template looks in one place.
+"""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from call_flows.flow import QUEUE_OUTCOMES
+from cases.departments import KIND_LABELS
 from cases.notice_models import REMINDER_LEVEL_LABELS
 from cases.vocab import (
     ASSIGNMENT_STATE_LABELS,
@@ -16,6 +28,9 @@ from cases.vocab import (
     STATUS_LABELS,
     SUBCATEGORY_LABELS,
 )
+from extraction.service import FIELD_LABELS as SUGGESTION_FIELD_LABELS
+from followup.models import ATTEMPT_STATUS_LABELS, FOLLOWUP_STATUS_LABELS
+from knowledge.models import STATE_LABELS as ARTICLE_STATE_LABELS
 
 ACTION_LABELS: dict[str, str] = {
     "filed": "受理",
@@ -66,6 +81,7 @@ ACTION_LABELS: dict[str, str] = {
     "decision_due_soon": "领导小组决定到期提醒",
     "decision_overdue": "领导小组决定催办",
     "decision_escalated": "领导小组决定督办",
+    "field_suggestion": "处理字段建议",
 }
 
 CALL_EVENT_LABELS: dict[str, str] = {
@@ -78,6 +94,7 @@ CALL_EVENT_LABELS: dict[str, str] = {
     "branch": "条件判断",
     "hook": "系统处理",
     "status": "通话状态",
+    "queue": "排队",
     "apology": "系统故障致歉（转留言）",
 }
 
@@ -100,6 +117,84 @@ TRANSCRIPTION_STATUS_LABELS: dict[str, str] = {
     "done": "已转写",
     "failed": "转写失败",
     "awaiting_model": "等待安装语音模型",
+}
+
+# What a caller's transfer to an operator (``<Dial>``) came to (Twilio's DialCallStatus).
+DIAL_OUTCOME_LABELS: dict[str, str] = {
+    "completed": "坐席已接听",
+    "answered": "坐席已接听",
+    "no-answer": "坐席无人接听",
+    "busy": "坐席忙",
+    "failed": "呼叫坐席失败",
+    "canceled": "来电方已挂机",
+    "unknown": "结果未知",
+}
+
+# How a caller's wait in the operator queue (``<Enqueue>``) went: the flow's outcomes and
+# Twilio's QueueResult.
+QUEUE_STEP_LABELS: dict[str, str] = {
+    **QUEUE_OUTCOMES,
+    "answered": "坐席已接听",
+    "gone": "来电方已挂机",
+    "failed": "未能接通坐席",
+    "bridged": "坐席已接听",
+    "bridging-in-process": "正在接通坐席",
+    "queue-full": "排队人数已满",
+    "redirected": "离开排队",
+    "leave": "离开排队",
+    "hangup": "来电方已挂机",
+    "error": "排队出错",
+    "system-error": "排队出错",
+}
+
+# The flows' conditions and hooks (call_flows/flows/*.yaml, knowledge.phone).
+CONDITION_LABELS: dict[str, str] = {"office_hours": "是否工作时间"}
+HOOK_LABELS: dict[str, str] = {
+    "caller_open_cases": "来电企业识别",
+    "voicemail_saved": "保存留言并立案",
+    "case_status": "诉求进度查询",
+    "caller_case_status": "本机诉求进度",
+    "case_status_verified": "验证联系电话",
+    "survey_identify": "回访对象识别",
+    "survey_rating_chosen": "记录评价",
+    "survey_rating_confirmed": "确认评价",
+    "survey_comment_saved": "保存回访意见",
+    "kb_self_service_resolved": "电话自助办结",
+    "queue_join": "加入排队",
+    "queue_callback": "预约回电",
+}
+NODE_TYPE_LABELS: dict[str, str] = {
+    "say": "播报",
+    "menu": "按键菜单",
+    "input": "按键输入",
+    "branch": "条件判断",
+    "dial": "转人工",
+    "enqueue": "排队转人工",
+    "record": "录音留言",
+    "hook": "系统处理",
+    "hangup": "挂机",
+}
+
+# 回访未果: what the settings' rule (FOLLOWUP_UNREACHABLE_RULE) did with the case.
+UNREACHABLE_RULE_LABELS: dict[str, str] = {
+    "settle": "按未评价办结并销账",
+    "keep": "保持已答复，不再列入回访",
+}
+
+# Knowledge-base articles: the fields an edit changed (history), actions.
+ARTICLE_FIELD_LABELS: dict[str, str] = {
+    "title": "标题",
+    "questions": "常见问法",
+    "answer": "答复",
+    "spoken_answer": "电话答复",
+    "category": "类别",
+    "subcategory": "子类",
+    "department_id": "承办单位",
+    "source_document": "政策依据",
+    "source_url": "政策原文链接",
+    "valid_from": "生效日期",
+    "valid_until": "失效日期",
+    "phone": "电话菜单",
 }
 
 FIELD_LABELS: dict[str, str] = {
@@ -146,13 +241,51 @@ FIELD_LABELS: dict[str, str] = {
     "target": "回访号码",
     "outcome": "结果",
     "level": "级别",
+    "merged_into": "并入诉求",
+    "merged_into_id": "并入诉求",
+    "merged_case": "并入本件的诉求",
+    "unlinked_case": "取消并单的诉求",
+    "new_case": "另立诉求",
+    "earlier_case": "原诉求",
+    "rule": "处理方式",
+    "reason": "原因",
+    "decided_by": "决定人",
+    "decided_at": "决定时间",
+    "minutes": "会议纪要",
+    "unrated_reason": "回访未果原因",
+    "returned_at": "退单时间",
+    "answered_at": "答复时间",
+    "hanging_since": "挂账时间",
+    "settled_at": "销账时间",
+    "return_reason": "退单理由",
+    "extension_reason": "延期理由",
+    "extension_agreed_with_enterprise": "已与企业约定",
+    "round": "重办轮次",
+    "via": "回访方式",
+    "comment": "企业意见",
+    "channel_label": "受理渠道",
+}
+# Keys an action uses in a sense of its own (``decision`` is the leading group's 处置方案
+# elsewhere).
+ACTION_FIELD_LABELS: dict[str, dict[str, str]] = {
+    "field_suggestion": {"field": "字段", "suggested": "建议值", "decision": "处理结果",
+                         "value": "采用的值"},
 }
 
 # Every value code with its label, for one Jinja filter.
 VALUE_LABELS: dict[str, dict[str, str]] = {
     "subcategory": {code: name for subs in SUBCATEGORY_LABELS.values()
                     for code, name in subs.items()},
-    "outcome": dict(CALL_STATUS_LABELS),
+    # A follow-up attempt's result (followup.models.AttemptStatus), or a call's status.
+    "outcome": {**CALL_STATUS_LABELS, **ATTEMPT_STATUS_LABELS},
+    "rule": dict(UNREACHABLE_RULE_LABELS),
+    "via": {"callback": "自动回访", "operator": "人工回访"},
+    "followup_status": dict(FOLLOWUP_STATUS_LABELS),
+    "article_state": dict(ARTICLE_STATE_LABELS),
+    "department_kind": dict(KIND_LABELS),
+    "field": dict(SUGGESTION_FIELD_LABELS),
+    "suggestion_decision": {"accepted": "已采纳", "edited": "已修改后采纳",
+                            "rejected": "已驳回"},
     "level": dict(REMINDER_LEVEL_LABELS),
     "status": dict(STATUS_LABELS),
     "mode": dict(MODE_LABELS),
@@ -166,8 +299,78 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "kind": dict(REPLY_KIND_LABELS),
 }
 
+def field_label(key: str, action: str = "") -> str:
+    """An audit key as people read it (in the sense ``action`` gives it)."""
+    return ACTION_FIELD_LABELS.get(action, {}).get(key) or FIELD_LABELS.get(key, key)
+
+
+def value_kind(key: str, action: str = "") -> str:
+    """Which value labels apply to an audit key's values (see :data:`VALUE_LABELS`)."""
+    return "suggestion_decision" if (action, key) == ("field_suggestion", "decision") else key
+
+
+# -- a call's steps, as the call detail page lists them -------------------------------------
+
+_COUNTED = re.compile(r"^(no input|invalid) #(\d+)$")
+_SECONDS = re.compile(r"^(\d+)s$")
+
+
+def call_step_input(kind: str, value: str | None) -> str:
+    """The key pressed, or for a status event the status, in words."""
+    if not value:
+        return ""
+    if kind == "status":
+        return CALL_STATUS_LABELS.get(value, value)
+    return value
+
+
+def call_step_detail(kind: str, detail: str | None) -> str:
+    """What the flow engine noted about a step (``office_hours=True``, ``no-answer`` …)."""
+    if not detail:
+        return ""
+    counted = _COUNTED.match(detail)
+    if counted:
+        what = "未按键" if counted.group(1) == "no input" else "输入错误"
+        return f"第{counted.group(2)}次{what}"
+    if detail == "nothing recorded":
+        return "未录到留言"
+    if detail == "rejected by hook":
+        return "输入未通过核验"
+    if kind == "dial":
+        return DIAL_OUTCOME_LABELS.get(detail, detail)
+    if kind == "queue":
+        return QUEUE_STEP_LABELS.get(detail, detail)
+    if kind == "branch":
+        name, _, outcome = detail.partition("=")
+        answer = {"True": "是", "False": "否"}.get(outcome, outcome)
+        return f"结果：{answer}"
+    if kind == "hook" and detail.endswith(": not available"):
+        name = detail.removesuffix(": not available")
+        return f"{HOOK_LABELS.get(name, '系统处理')}暂不可用"
+    if kind == "recorded":
+        seconds = _SECONDS.match(detail)
+        return f"时长{seconds.group(1)}秒" if seconds else ""
+    if kind == "status" and detail.startswith("unknown status"):
+        return "未知的通话状态"
+    return detail
+
+
+def operator_outcome(call: Any) -> str:
+    """人工: answered by an operator; asked for one but not connected (and why: nobody on
+    duty, waited too long, nobody picked up …); or never asked."""
+    if call.reached_operator:
+        return "已接通"
+    tries = [e for e in call.events if e.kind in ("dial", "queue")]
+    if not tries:
+        return "未转人工"
+    last = tries[-1]
+    names = QUEUE_STEP_LABELS if last.kind == "queue" else DIAL_OUTCOME_LABELS
+    return f"转人工未接通（{names.get(last.detail or 'unknown', '结果未知')}）"
+
+
 __all__ = [
-    "ACTION_LABELS", "CALL_EVENT_LABELS", "CALL_STATUS_LABELS", "CATEGORY_LABELS",
-    "CHANNEL_LABELS", "FIELD_LABELS", "RATING_LABELS", "SUBCATEGORY_LABELS",
-    "TRANSCRIPTION_STATUS_LABELS", "VALUE_LABELS",
+    "ACTION_LABELS", "ARTICLE_FIELD_LABELS", "CALL_EVENT_LABELS", "CALL_STATUS_LABELS",
+    "CATEGORY_LABELS", "CHANNEL_LABELS", "CONDITION_LABELS", "DIAL_OUTCOME_LABELS",
+    "FIELD_LABELS", "HOOK_LABELS", "NODE_TYPE_LABELS", "RATING_LABELS", "SUBCATEGORY_LABELS",
+    "TRANSCRIPTION_STATUS_LABELS", "UNREACHABLE_RULE_LABELS", "VALUE_LABELS",
 ]

@@ -1,13 +1,14 @@
 """Read-side queries of the console pages that the case domain does not provide.
 
-Lists use keyset pagination on ``(timestamp, id)`` so a late page costs what the first does.
-A page is fetched with one extra row to know whether a next page exists.
+Lists use keyset pagination (``(timestamp, id)``, or the queue's ``(due date, received, id)``)
+so a late page costs what the first does. A page is fetched with one extra row to know
+whether a next page exists. Work lists put the most urgent first: the operator queue and a
+department's assignments by due date (overdue and due today on top), undated last.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Generic, TypeVar
@@ -35,6 +36,7 @@ from cases.notifications import Audience, Notification
 from cases.timeliness import sql_assignment_overdue as overdue_assignment
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState, Extension, Ledger, Status
 from casesearch.query import Snippet
+from followup.models import FollowUp, FollowUpStatus
 from ivr.models import Call, Recording
 
 PAGE_SIZE = 30
@@ -72,6 +74,68 @@ def _datetime_cursor(raw: str | None) -> tuple[datetime, int] | None:
     except ValueError:
         return None
     return (at, parsed[1]) if at.tzinfo else None
+
+
+def _key_cursor(raw: str | None, kinds: tuple[type, ...]) -> tuple[Any, ...] | None:
+    """A cursor of several values (``date``/``datetime``/``int``; an empty date is None)."""
+    parts = (raw or "").split("~")
+    if len(parts) != len(kinds):
+        return None
+    values: list[Any] = []
+    try:
+        for part, kind in zip(parts, kinds, strict=True):
+            if kind is int:
+                values.append(int(part))
+            elif kind is date:
+                values.append(date.fromisoformat(part) if part else None)
+            else:
+                at = datetime.fromisoformat(part)
+                if at.tzinfo is None:
+                    return None
+                values.append(at)
+    except ValueError:
+        return None
+    return tuple(values)
+
+
+def _encode_key(*values: Any) -> str:
+    return "~".join("" if v is None else (str(v) if isinstance(v, int) else v.isoformat())
+                    for v in values)
+
+
+def _dated_first(base: Select[Any], first: Any, rest: tuple[Any, ...],
+                 key: tuple[Any, ...] | None, limit: int) -> tuple[Select[Any], Select[Any]]:
+    """The two statements of a keyset page in ``ORDER BY first NULLS LAST, *rest``: the dated
+    rows after ``key``, then (when they run out) the undated ones.
+
+    Two plain range scans instead of one ``OR first IS NULL``: each follows its index in
+    order on PostgreSQL and SQLite alike, so a deep page costs what the first does.
+    """
+    dated = base.where(first.is_not(None))
+    undated = base.where(first.is_(None))
+    if key is not None:
+        head, *tail = key
+        if head is None:
+            dated = dated.where(literal(False))
+        else:
+            dated = dated.where(tuple_(first, *rest) > tuple_(literal(head),
+                                                              *map(literal, tail)))
+        if tail:
+            later = tuple_(*rest) > tuple_(*map(literal, tail))
+            undated = undated.where(later) if head is None else undated
+    return (dated.order_by(first, *rest).limit(limit + 1),
+            undated.order_by(*rest).limit(limit + 1))
+
+
+def _dated_first_page(session: Session, statements: tuple[Select[Any], Select[Any]],
+                      limit: int, key: Any) -> Page[Any]:
+    dated, undated = statements
+    rows = list(session.scalars(dated))
+    if len(rows) <= limit:
+        rows += list(session.scalars(undated.limit(limit + 1 - len(rows))))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, _encode_key(*key(rows[-1])) if more and rows else None)
 
 
 def _page(session: Session, stmt: Select[Any], limit: int, key: Any) -> Page[Any]:
@@ -133,15 +197,45 @@ class QueueFilters:
     q: str = ""
 
 
-def operator_queue(session: Session, filters: QueueFilters, *, today: date,
-                   cursor: str | None = None, limit: int = PAGE_SIZE) -> Page[Case]:
-    """Cases waiting for the centre (every channel), newest first, filtered and searched."""
+QUEUE_CURSOR = (date, datetime, int)
+
+
+def _queue_base(filters: QueueFilters, today: date) -> Select[tuple[Case]]:
     stmt = select(Case).where(Case.status == Status.RECEIVED).options(
         selectinload(Case.enterprise)).where(*_intake(
             filters.channel, filters.category, filters.date_from, filters.date_to))
     if filters.overdue:
         stmt = stmt.where(Case.due_date < today)
-    return _newest_first(session, stmt, filters.q, cursor, limit)
+    return stmt
+
+
+def operator_queue_query(session: Session, filters: QueueFilters, *, today: date,
+                         cursor: str | None = None, limit: int = PAGE_SIZE
+                         ) -> tuple[Select[tuple[Case]], Select[tuple[Case]]]:
+    """The statements behind the queue's list (``benchmarks/cases.py`` explains them); a
+    case or phone number narrows it, a word search goes through :func:`_newest_first`."""
+    stmt = _queue_base(filters, today)
+    q = filters.q.strip()
+    if q:
+        condition = _digits_condition(session, q) if _is_numberlike(q) else None
+        stmt = stmt.where(condition if condition is not None else literal(False))
+    return _dated_first(stmt, Case.due_date, (Case.received_at, Case.id),
+                        _key_cursor(cursor, QUEUE_CURSOR), limit)
+
+
+def operator_queue(session: Session, filters: QueueFilters, *, today: date,
+                   cursor: str | None = None, limit: int = PAGE_SIZE) -> Page[Case]:
+    """Cases waiting for the centre (every channel), most urgent first: overdue, then due
+    today, then by due date; the longest waiting first within a day; undated last. A word
+    search lists what matches, newest first, with where each case matched (casesearch).
+    """
+    q = filters.q.strip()
+    if q and not _is_numberlike(q):
+        return _newest_first(session, _queue_base(filters, today), q, cursor, limit)
+    return _dated_first_page(
+        session, operator_queue_query(session, filters, today=today, cursor=cursor,
+                                      limit=limit),
+        limit, lambda c: (c.due_date, c.received_at, c.id))
 
 
 def _intake(channel: str | None, category: str | None, date_from: date | None,
@@ -280,21 +374,44 @@ def department_loads(session: Session, today: date) -> list[DepartmentLoad]:
 # -- departments ----------------------------------------------------------------------------
 
 
-def department_assignments(session: Session, department_id: int, *,
-                           cursor: str | None = None, limit: int = PAGE_SIZE
-                           ) -> Page[Assignment]:
-    """A department's assignments still to act on, earliest due first (undated last)."""
+def department_assignments_query(department_id: int, *, cursor: str | None = None,
+                                 limit: int = PAGE_SIZE
+                                 ) -> tuple[Select[tuple[Assignment]], Select[tuple[Assignment]]]:
+    """The statements behind :func:`department_assignments` (the benchmark explains them)."""
     stmt = (select(Assignment).join(Assignment.case)
             .options(selectinload(Assignment.case).selectinload(Case.enterprise))
             .where(Assignment.department_id == department_id,
                    Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES)))
-    parsed = decode_cursor(cursor)
-    if parsed:
-        with suppress(ValueError):
-            stmt = stmt.where(tuple_(Assignment.due_date, Assignment.id)
-                              > tuple_(literal(date.fromisoformat(parsed[0])), literal(parsed[1])))
-    stmt = stmt.order_by(Assignment.due_date, Assignment.id)
-    return _page(session, stmt, limit, lambda a: (a.due_date or date.max, a.id))
+    return _dated_first(stmt, Assignment.due_date, (Assignment.id,),
+                        _key_cursor(cursor, (date, int)), limit)
+
+
+def department_assignments(session: Session, department_id: int, *,
+                           cursor: str | None = None, limit: int = PAGE_SIZE
+                           ) -> Page[Assignment]:
+    """A department's assignments still to act on, earliest due first (undated last)."""
+    return _dated_first_page(
+        session, department_assignments_query(department_id, cursor=cursor, limit=limit),
+        limit, lambda a: (a.due_date, a.id))
+
+
+def merged_in_counts(session: Session, case_ids: Sequence[int]) -> dict[int, int]:
+    """Repeat requests merged into each case (并单: cases and voicemails): new information
+    the handling department should read."""
+    if not case_ids:
+        return {}
+    counts: dict[int, int] = dict.fromkeys(case_ids, 0)
+    for case_id, merged in session.execute(
+            select(Case.merged_into_id, func.count()).where(Case.merged_into_id.in_(case_ids))
+            .group_by(Case.merged_into_id)).tuples():
+        if case_id is not None:
+            counts[case_id] += int(merged)
+    for case_id, linked in session.execute(
+            select(CaseRecording.case_id, func.count()).where(
+                CaseRecording.case_id.in_(case_ids), CaseRecording.duplicate.is_(True))
+            .group_by(CaseRecording.case_id)).tuples():
+        counts[case_id] += int(linked)
+    return {k: v for k, v in counts.items() if v}
 
 
 def department_recent(session: Session, department_id: int, since: datetime,
@@ -321,8 +438,14 @@ def extension_requests(session: Session) -> list[Assignment]:
 
 def follow_ups(session: Session, *, cursor: str | None = None, limit: int = PAGE_SIZE
                ) -> Page[Case]:
-    """Answered cases waiting for the follow-up call and rating, oldest answer first."""
-    stmt = select(Case).where(Case.status == Status.ANSWERED).options(
+    """Answered cases waiting for the follow-up call and rating, oldest answer first.
+
+    A case that is an operator task (人工回访, listed above it on the page) is not listed
+    again here.
+    """
+    task = exists().where(FollowUp.case_id == Case.id,
+                          FollowUp.status == FollowUpStatus.OPERATOR)
+    stmt = select(Case).where(Case.status == Status.ANSWERED, ~task).options(
         selectinload(Case.enterprise), selectinload(Case.replies))
     after = _datetime_cursor(cursor)
     if after:
@@ -368,7 +491,7 @@ class CallFilters:
 
 def call_log(session: Session, filters: CallFilters, tz: tzinfo, *,
              cursor: str | None = None, limit: int = PAGE_SIZE) -> Page[Call]:
-    stmt = select(Call).options(selectinload(Call.recordings))
+    stmt = select(Call).options(selectinload(Call.recordings), selectinload(Call.events))
     low, high = local_day_range(filters.date_from, filters.date_to, tz)
     if low:
         stmt = stmt.where(Call.started_at >= low)

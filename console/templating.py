@@ -9,14 +9,18 @@ from flask import Flask, get_flashed_messages
 
 from console import labels
 from console.auth import current_user
+from console.forms import posted
 from console.models import ROLE_LABELS
 from console.recording_state import model_wait_notice, problem_of
+from core.centre import CENTRE_NAME
 
 LOW_CONFIDENCE = 0.6
 # Ids and raw lists in audit events that mean nothing to a reader.
 HIDDEN_AUDIT_KEYS = frozenset({"assignment_id", "department_id", "recording_id",
                                "withdrawn_department_ids", "edits", "call_id", "department_ids",
-                               "followup_id", "call_sid"})
+                               "followup_id", "call_sid", "escalation_id",
+                               # the number of the case merged into (merged_into_id is shown)
+                               "merged_into"})
 
 
 def audit_keys(event: Any) -> list[str]:
@@ -89,9 +93,11 @@ def init_app(app: Flask) -> None:
     def console_globals() -> dict[str, Any]:
         return {
             "current_user": current_user,
+            "posted": posted,
             "flashes": lambda: get_flashed_messages(with_categories=True),
             "labels": labels,
             "ROLE_LABELS": ROLE_LABELS,
+            "CENTRE_NAME": CENTRE_NAME,
             "LOW_CONFIDENCE": LOW_CONFIDENCE,
             "today": web.today,
             "unread_notifications": unread_notifications,

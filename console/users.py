@@ -59,7 +59,7 @@ def create_user(session: Session, *, username: str, display_name: str, role: str
     if len(name) > 64:
         errors["display_name"] = "姓名不能超过64字"
     if role not in ROLES:
-        errors["role"] = "角色应为 operator、department、supervisor 或 admin"
+        errors["role"] = "请选择角色"
     department_id = _department_id(session, role, department, errors)
     problem = password_problem(password or "", user_inputs=(username, name))
     if problem:
@@ -93,7 +93,7 @@ def update_user(session: Session, user_id: int, *, display_name: str, role: str,
     if not name or len(name) > 64:
         errors["display_name"] = "请填写姓名（不超过64字）"
     if role not in ROLES:
-        errors["role"] = "角色应为 operator、department、supervisor 或 admin"
+        errors["role"] = "请选择角色"
     department_id = _department_id(session, role, department, errors)
     number = _phone(phone, errors)
     # An administrator locking themselves out leaves nobody to undo it.
@@ -138,6 +138,25 @@ def require_liaison_or_confirmation(session: Session, department_id: int,
     """Routing to a unit nobody reads needs an explicit confirmation (422 otherwise)."""
     if not confirmed and not has_active_liaison(session, department_id):
         raise InvalidInput({"department_id": NO_LIAISON})
+
+
+def liaison_problems(session: Session, department_ids: list[int], confirmed: bool, *,
+                     field: str = "department_ids") -> dict[str, str]:
+    """The same rule for several units at once (专班商办, the leading group's decision):
+    every unit without a liaison is named, and one confirmation covers them. Returned as
+    field errors, so a form reports them together with its other problems."""
+    if confirmed:
+        return {}
+    missing = [d for d in dict.fromkeys(department_ids) if not has_active_liaison(session, d)]
+    if not missing:
+        return {}
+    names = dict(session.execute(select(Department.id, Department.name)
+                                 .where(Department.id.in_(missing))).tuples().all())
+    units = "、".join(names.get(d, "") for d in missing if names.get(d))
+    if not units:
+        return {}  # unknown units: the domain refuses them with its own message
+    return {field: f"{units}尚无在用的联络员账号，交办后无人接收通知。如确需交办，"
+                   "请勾选“有单位无联络员，仍然交办”后再提交。"}
 
 
 def liaison_phones(session: Session, department_id: int) -> list[str]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, render_template, request, url_for
+from flask import abort, current_app, flash, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from call_flows.flow import load_flows
 from call_flows.mermaid import to_mermaid
 from cases.departments import ATTENDING_ONLY_KINDS, KIND_LABELS
 from cases.errors import InvalidInput
@@ -29,7 +28,7 @@ def _users_page() -> str:
                                        .order_by(User.role, User.username)))
     departments = list(db.session.scalars(select(Department).order_by(Department.sort_order)))
     return render_template("console/admin_users.html", accounts=accounts,
-                           departments=departments, roles=ROLE_LABELS, form=request.form)
+                           departments=departments, roles=ROLE_LABELS)
 
 
 @route("/admin/users", roles=ADMINS)
@@ -93,7 +92,7 @@ def _departments_page() -> str:
     without = [d for d in departments if d.active and d.kind not in ATTENDING_ONLY_KINDS
                and not any(u.active for u in liaisons.get(d.id, []))]
     return render_template("console/admin_departments.html", departments=departments,
-                           liaisons=liaisons, kinds=KIND_LABELS, form=request.form,
+                           liaisons=liaisons, kinds=KIND_LABELS,
                            without_liaison=without)
 
 
@@ -132,7 +131,7 @@ def _calendar_page() -> str:
         "console/admin_calendar.html", year=year, months=admin.year_grid(cal, year),
         overrides=sorted((d, o) for d, o in overrides.items() if d.year == year),
         provisional_years=cal.years_without_data(range(current.year - 1, current.year + 3)),
-        year_provisional=bool(cal.years_without_data([year])), form=request.form)
+        year_provisional=bool(cal.years_without_data([year])))
 
 
 @route("/admin/calendar", roles=ADMINS)
@@ -175,7 +174,9 @@ def admin_calendar_delete() -> Any:
 
 @route("/admin/flows", roles=ADMINS)
 def admin_flows() -> Any:
-    flows = load_flows()
+    """The flows as callers get them now: with the knowledge base's phone menu, if any."""
+    engine = current_app.extensions["ivr_runtime"].engine
+    flows = engine.current_flows()
     if not flows:
         abort(404)
     views = [(flow, admin.flow_layers(flow), to_mermaid(flow)) for flow in flows.values()]

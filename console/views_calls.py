@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Response,
@@ -22,6 +23,7 @@ from flask import (
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
 
 from callqueue.history import queue_history
 from callqueue.models import OUTCOME_LABELS
@@ -220,5 +222,12 @@ def transcript_correct(transcript_id: int) -> Any:
                    on_error=lambda: _error_page(back))
 
 
-def _error_page(back: str) -> str:
+def _error_page(back: str) -> Any:
+    """The page the correction was made on (case or call), drawn again with what was typed."""
+    try:
+        endpoint, args = current_app.url_map.bind("").match(urlsplit(back).path, method="GET")
+    except HTTPException:
+        endpoint, args = "", {}
+    if endpoint in ("console.case_detail", "console.call_detail"):
+        return current_app.view_functions[endpoint](**args)
     return render_template("console/error.html", status=422, message="", back=back)

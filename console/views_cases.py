@@ -14,18 +14,20 @@ from sqlalchemy.orm import selectinload
 
 from cases import lifecycle
 from cases.case_models import Assignment, Case
+from cases.errors import InvalidInput
 from cases.models import Department, Enterprise
 from cases.timeliness import assignment_overdue as assignment_is_overdue
 from cases.vocab import (
     CATEGORY_LABELS,
     RATING_LABELS,
     SUBCATEGORY_LABELS,
+    Status,
 )
 from console import actions as case_actions
-from console import enterprise_picker, queries, review
+from console import enterprise_picker, queries, review, sms_notes
 from console.auth import CENTRE, EVERYONE, SUPERVISORS
 from console.blueprint import bp, refuse, route
-from console.users import require_liaison_or_confirmation
+from console.users import liaison_problems, require_liaison_or_confirmation
 from console.web import (
     actor,
     calendar,
@@ -72,14 +74,24 @@ def _load(case_id: int) -> Case:
     return case
 
 
-def _enterprise_names(case: Case) -> dict[int, str]:
-    """Names of the enterprises the case's audit trail mentions (it stores their ids)."""
-    ids = {value for event in case.events for side in (event.before, event.after)
-           if isinstance(value := side.get("enterprise_id"), int)}
-    if not ids:
-        return {}
-    return dict(db.session.execute(
-        select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids))).tuples().all())
+def _ids_in_audit(case: Case, key: str) -> set[int]:
+    return {value for event in case.events for side in (event.before, event.after)
+            if isinstance(value := side.get(key), int)}
+
+
+def _audit_names(case: Case) -> dict[str, dict[int, str]]:
+    """What the ids in the case's audit trail stand for: enterprises' names, case numbers."""
+    names: dict[str, dict[int, str]] = {"enterprise_id": {}, "merged_into_id": {}}
+    enterprises = _ids_in_audit(case, "enterprise_id")
+    if enterprises:
+        names["enterprise_id"] = dict(db.session.execute(
+            select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(enterprises)))
+            .tuples().all())
+    cases = _ids_in_audit(case, "merged_into_id")
+    if cases:
+        names["merged_into_id"] = dict(db.session.execute(
+            select(Case.id, Case.number).where(Case.id.in_(cases))).tuples().all())
+    return names
 
 
 def case_page(case_id: int) -> str:
@@ -95,13 +107,15 @@ def case_page(case_id: int) -> str:
         recordings=review.reviewed(db.session, review.recordings_of_case(db.session, case)),
         departments=departments, attending_bodies=queries.attending_bodies(db.session),
         department_names={d.id: d.name for d in db.session.scalars(select(Department))},
-        audit_names={"enterprise_id": _enterprise_names(case)},
+        audit_names=_audit_names(case),
         suggested_ids=[s.department_id for s in case.suggestions if s.department_id],
         categories=CATEGORY_LABELS, subcategories=SUBCATEGORY_LABELS, ratings=RATING_LABELS,
         subcategory_names={code: name for names in SUBCATEGORY_LABELS.values()
                            for code, name in names.items()},
         show_centre=account.role in CENTRE, overdue_ids=late,
         followups=followups_of_case(db.session, case.id),
+        texts=(sms_notes.case_texts(db.session, case.id, current_app.config)
+               if account.role in CENTRE else []),
         field_suggestions=(case_suggestions(db.session, case.id)
                            if account.role in CENTRE else []),
         suggestion_labels=FIELD_LABELS,
@@ -114,9 +128,23 @@ def case_detail(case_id: int) -> Any:
     return case_page(case_id)
 
 
-def _case_action(case_id: int, message: str, call: Any) -> Any:
-    visible_case(case_id)
-    return perform(call, success=message,
+def case_action(case_id: int, message: str, call: Any, *, tells_enterprise: bool = False
+                ) -> Any:
+    """Run a form's action on the case; the message adds what became of the texts it queued
+    (from the outbox rows: :mod:`console.sms_notes`). An action that answers the case, or
+    ``tells_enterprise``, says why the enterprise got no text when none was queued."""
+    status_before = visible_case(case_id).status
+    since = sms_notes.last_id(db.session)
+
+    def success(_result: Any) -> str:
+        case = db.session.get(Case, case_id)
+        answered_now = (case is not None and case.status == Status.ANSWERED
+                        and status_before != Status.ANSWERED)
+        note = sms_notes.outcome(db.session, case_id, since, current_app.config,
+                                 tells_enterprise=tells_enterprise or answered_now)
+        return f"{message}；{note}" if note else message
+
+    return perform(call, success=success,
                    redirect_to=url_for("console.case_detail", case_id=case_id),
                    on_error=lambda: case_page(case_id))
 
@@ -140,12 +168,12 @@ def case_review(case_id: int) -> Any:
             contact_name=optional("contact_name"), contact_phone=optional("contact_phone"),
             enterprise_id=enterprise_id)
 
-    return _case_action(case_id, "诉求信息已保存（已审核）", call)
+    return case_action(case_id, "诉求信息已保存（已审核）", call)
 
 
 @route("/cases/<int:case_id>/answer", roles=CENTRE, methods=("POST",))
 def case_answer(case_id: int) -> Any:
-    return _case_action(case_id, "已即时答复", lambda: lifecycle.answer_instantly(
+    return case_action(case_id, "已即时答复", lambda: lifecycle.answer_instantly(
         db.session, case_id, text=text("text"), actor=actor(), now=now(),
         calendar=calendar(), tz=tz()))
 
@@ -160,7 +188,7 @@ def case_route(case_id: int) -> Any:
             db.session, case_id, department_id=department_id, note=text("note"),
             actor=actor(), now=now(), calendar=calendar(), tz=tz())
 
-    return _case_action(case_id, "已流转交办", call)
+    return case_action(case_id, "已流转交办", call)
 
 
 @route("/cases/<int:case_id>/reroute", roles=CENTRE, methods=("POST",))
@@ -173,7 +201,21 @@ def case_reroute(case_id: int) -> Any:
             db.session, case_id, department_id=department_id, reason=text("reason"),
             actor=actor(), now=now(), calendar=calendar(), tz=tz())
 
-    return _case_action(case_id, "已重新交办", call)
+    return case_action(case_id, "已重新交办", call)
+
+
+def with_liaisons(department_ids: list[int], call: Any) -> Any:
+    """``call()`` (assigning several units), refused while a unit without a liaison is not
+    confirmed; its own field errors and the liaisons' are reported together. The caller's
+    ``perform`` rolls back whatever ``call`` did."""
+    problems = liaison_problems(db.session, department_ids, checkbox("confirm_no_liaison"))
+    try:
+        result = call()
+    except InvalidInput as exc:
+        raise InvalidInput({**exc.fields, **problems}) from None
+    if problems:
+        raise InvalidInput(problems)
+    return result
 
 
 @route("/cases/<int:case_id>/joint", roles=SUPERVISORS, methods=("POST",))
@@ -181,12 +223,12 @@ def case_joint(case_id: int) -> Any:
     def call() -> Any:
         lead = integer("lead_department_id", "牵头单位")
         others = [i for i in integers("department_ids") if i != lead]
-        return lifecycle.start_joint_handling(
+        return with_liaisons([lead, *others], lambda: lifecycle.start_joint_handling(
             db.session, case_id, department_ids=[lead, *others], lead_department_id=lead,
             meeting_at=local_datetime("meeting_at", "商办会时间"), actor=actor(), now=now(),
-            calendar=calendar(), tz=tz())
+            calendar=calendar(), tz=tz()))
 
-    return _case_action(case_id, "已启动专班商办", call)
+    return case_action(case_id, "已启动专班商办", call)
 
 
 @route("/cases/<int:case_id>/meeting", roles=SUPERVISORS, methods=("POST",))
@@ -195,7 +237,7 @@ def case_meeting(case_id: int) -> Any:
     invited = [d.name for d in queries.attending_bodies(db.session)
                if str(d.id) in request.form.getlist("attending_ids")]
     attendees = [*typed, *invited]
-    return _case_action(case_id, "商办会已登记，期限已按会议日期计算",
+    return case_action(case_id, "商办会已登记，期限已按会议日期计算",
                         lambda: lifecycle.record_meeting_held(
                             db.session, case_id, held_at=local_datetime("held_at", "召开时间"),
                             attendees=attendees, minutes=text("minutes"), actor=actor(),
@@ -204,7 +246,7 @@ def case_meeting(case_id: int) -> Any:
 
 @route("/cases/<int:case_id>/escalate", roles=SUPERVISORS, methods=("POST",))
 def case_escalate(case_id: int) -> Any:
-    return _case_action(case_id, "已研判上报领导小组", lambda: lifecycle.escalate(
+    return case_action(case_id, "已研判上报领导小组", lambda: lifecycle.escalate(
         db.session, case_id, analysis=text("analysis"), actor=actor(), now=now(),
         decision_days=int(current_app.config["ESCALATION_DECISION_DAYS"]),
         calendar=calendar(), tz=tz()))
@@ -212,13 +254,16 @@ def case_escalate(case_id: int) -> Any:
 
 @route("/cases/<int:case_id>/decision", roles=SUPERVISORS, methods=("POST",))
 def case_decision(case_id: int) -> Any:
-    return _case_action(case_id, "领导小组决定已登记并交办", lambda: (
-        lifecycle.record_leading_group_decision(
+    def call() -> Any:
+        units = integers("department_ids")
+        return with_liaisons(units, lambda: lifecycle.record_leading_group_decision(
             db.session, case_id, decision=text("decision"), deadline=day("deadline", "办结时限"),
-            department_ids=integers("department_ids"), decided_by=text("decided_by"),
+            department_ids=units, decided_by=text("decided_by"),
             decided_at=(local_datetime("decided_at", "决定时间") if text("decided_at")
                         else None),
-            actor=actor(), now=now(), tz=tz())))
+            actor=actor(), now=now(), tz=tz()))
+
+    return case_action(case_id, "领导小组决定已登记并交办", call)
 
 
 @route("/cases/<int:case_id>/rating", roles=CENTRE, methods=("POST",))
@@ -231,7 +276,7 @@ def case_rating(case_id: int) -> Any:
             db.session, case_id, score=score, comment=text("comment"), via="operator",
             actor=actor(), now=now(), calendar=calendar(), tz=tz())
 
-    return _case_action(case_id, "回访评价已登记", call)
+    return case_action(case_id, "回访评价已登记", call)
 
 
 def _centre_assignment(assignment_id: int) -> Assignment:
@@ -244,7 +289,7 @@ def _centre_assignment(assignment_id: int) -> Assignment:
 @route("/assignments/<int:assignment_id>/extension/approve", roles=CENTRE, methods=("POST",))
 def extension_approve(assignment_id: int) -> Any:
     assignment = _centre_assignment(assignment_id)
-    return _case_action(assignment.case_id, "已批准延期", lambda: lifecycle.approve_extension(
+    return case_action(assignment.case_id, "已批准延期", lambda: lifecycle.approve_extension(
         db.session, assignment_id, enterprise_informed=checkbox("enterprise_informed"),
         actor=actor(), now=now()))
 
@@ -252,7 +297,7 @@ def extension_approve(assignment_id: int) -> Any:
 @route("/assignments/<int:assignment_id>/extension/reject", roles=CENTRE, methods=("POST",))
 def extension_reject(assignment_id: int) -> Any:
     assignment = _centre_assignment(assignment_id)
-    return _case_action(assignment.case_id, "已不予延期", lambda: lifecycle.reject_extension(
+    return case_action(assignment.case_id, "已不予延期", lambda: lifecycle.reject_extension(
         db.session, assignment_id, reason=text("reason"), actor=actor(), now=now()))
 
 
@@ -269,7 +314,7 @@ def own_assignment(assignment_id: int) -> Assignment:
 
 def _department_action(assignment_id: int, message: str, call: Any) -> Any:
     assignment = own_assignment(assignment_id)
-    return _case_action(assignment.case_id, message, call)
+    return case_action(assignment.case_id, message, call)
 
 
 @route("/assignments/<int:assignment_id>/accept", roles=("department",), methods=("POST",))
@@ -296,10 +341,11 @@ def assignment_reply(assignment_id: int) -> Any:
 
 @route("/assignments/<int:assignment_id>/progress", roles=("department",), methods=("POST",))
 def assignment_progress(assignment_id: int) -> Any:
-    return _department_action(assignment_id, "进度反馈已提交，已短信告知企业",
-                              lambda: lifecycle.report_progress(
-                                  db.session, assignment_id, text=text("text"), actor=actor(),
-                                  now=now()))
+    assignment = own_assignment(assignment_id)
+    return case_action(assignment.case_id, "进度反馈已提交",
+                       lambda: lifecycle.report_progress(
+                           db.session, assignment_id, text=text("text"), actor=actor(),
+                           now=now()), tells_enterprise=True)
 
 
 @route("/assignments/<int:assignment_id>/extension", roles=("department",), methods=("POST",))

@@ -23,5 +23,6 @@ def department_cases() -> Any:
     page = queries.department_assignments(db.session, department_id,
                                           cursor=request.args.get("after"))
     recent = queries.department_recent(db.session, department_id, now() - RECENT)
+    merged = queries.merged_in_counts(db.session, [a.case_id for a in page.rows])
     return render_template("console/department.html", page=page, recent=recent,
-                           department=account.department)
+                           department=account.department, merged=merged)

@@ -27,8 +27,8 @@ def _page(status: int = 200) -> Any:
     uscc = (request.args.get("check") or "").strip()[:40]
     return render_template("console/enterprises.html", q=q,
                            results=find_enterprises(db.session, q, LIMIT),
-                           check=check_uscc(uscc) if uscc else None, check_input=uscc,
-                           form=request.form), status
+                           check=check_uscc(uscc) if uscc else None,
+                           check_input=uscc), status
 
 
 @route("/enterprises", roles=CENTRE)

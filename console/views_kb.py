@@ -19,7 +19,7 @@ from cases.vocab import CATEGORY_LABELS, SUBCATEGORY_LABELS
 from console import queries
 from console.auth import ADMINS, CENTRE, EVERYONE, SUPERVISORS
 from console.blueprint import bp, route
-from console.views_cases import case_page, visible_case
+from console.views_cases import case_action
 from console.web import actor, calendar, now, perform, text, today, tz, user
 from core.db import db
 from knowledge import answers, richtext, search, service
@@ -64,7 +64,7 @@ def _form_input() -> service.ArticleInput:
 
 def _form_page(article: Article | None) -> str:
     units = queries.active_departments(db.session)
-    return render_template("console/kb_form.html", article=article, form=request.form,
+    return render_template("console/kb_form.html", article=article,
                            units=units, categories=CATEGORY_LABELS,
                            subcategories=SUBCATEGORY_LABELS)
 
@@ -208,8 +208,6 @@ def _kb_globals() -> dict[str, Any]:
 
 @route("/cases/<int:case_id>/answer-kb", roles=CENTRE, methods=("POST",))
 def case_answer_kb(case_id: int) -> Any:
-    visible_case(case_id)
-
     def call() -> Any:
         article_id, version = text("article_id"), text("article_version")
         if not (article_id.isdigit() and version.isdigit()):
@@ -219,8 +217,6 @@ def case_answer_kb(case_id: int) -> Any:
             text=text("text"), actor=actor(), now=now(), today_local=today(),
             calendar=calendar(), tz=tz())
 
-    return perform(call, success="已引用知识库即时办结",
-                   redirect_to=url_for("console.case_detail", case_id=case_id),
-                   on_error=lambda: case_page(case_id))
+    return case_action(case_id, "已引用知识库即时办结", call)
 
 

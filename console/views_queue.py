@@ -59,7 +59,7 @@ def queue() -> Any:
 def _new_case_form() -> str:
     return render_template("console/case_new.html", channels=MANUAL_CHANNELS,
                            channel_labels=CHANNEL_LABELS, categories=CATEGORY_LABELS,
-                           subcategories=SUBCATEGORY_LABELS, form=request.form)
+                           subcategories=SUBCATEGORY_LABELS)
 
 
 @route("/cases/new", roles=CENTRE)

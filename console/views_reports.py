@@ -30,6 +30,7 @@ from cases.case_models import Assignment, Case
 from cases.vocab import CATEGORY_LABELS, CHANNEL_LABELS, LEDGER_LABELS
 from console.auth import DEPARTMENT, SUPERVISORS
 from console.blueprint import route
+from console.forms import note_errors
 from console.models import User
 from console.web import now, user
 from core.db import db
@@ -318,13 +319,19 @@ def reports_bulletins() -> Any:
                            default_month=f"{last.start:%Y-%m}")
 
 
+def _bulletins_refused(fields: dict[str, str]) -> Any:
+    """The bulletins page again, with what was typed and the message next to its field."""
+    note_errors(fields)
+    flash("；".join(fields.values()), "error")
+    return reports_bulletins(), 422
+
+
 @route("/reports/bulletins", roles=SUPERVISORS, methods=("POST",))
 def reports_bulletin_create() -> Any:
     try:
         period = periods.parse_month(request.form.get("month", ""))
     except periods.PeriodError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("console.reports_bulletins"), code=303)
+        return _bulletins_refused({"month": str(exc)})
     created = bulletins.create_draft(db.session, period, by=_actor_label(), now=now())
     db.session.commit()
     flash(f"{period.label}简报草稿已生成" if created else f"{period.label}简报已存在",
@@ -389,8 +396,7 @@ def reports_typical_mark() -> Any:
     number = (request.form.get("number") or "").strip()
     case_id = db.session.scalar(select(Case.id).where(Case.number == number))
     if case_id is None:
-        flash(f"诉求编号不存在：{number}", "error")
-        return redirect(url_for("console.reports_bulletins"), code=303)
+        return _bulletins_refused({"number": f"诉求编号不存在：{number}"})
     result = bulletins.mark_typical(db.session, case_id, note=request.form.get("note", ""),
                                     by=_actor_label(), now=now())
     db.session.commit()

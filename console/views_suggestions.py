@@ -8,7 +8,7 @@ from flask import abort
 
 from console.auth import CENTRE
 from console.blueprint import route
-from console.views_cases import _case_action
+from console.views_cases import case_action
 from console.web import actor, checkbox, now, optional, text
 from core.db import db
 from extraction.models import FieldSuggestion
@@ -29,4 +29,4 @@ def case_suggestion(case_id: int, suggestion_id: int) -> Any:
         return decide(db.session, suggestion_id, decision=decision, actor=actor(), now=now(),
                       value=optional("value"), replace=checkbox("replace"))
 
-    return _case_action(case_id, MESSAGES.get(decision, "已处理"), call)
+    return case_action(case_id, MESSAGES.get(decision, "已处理"), call)

@@ -12,6 +12,7 @@ from flask import abort, current_app, flash, redirect, request
 from cases.actors import Actor
 from cases.errors import CaseError, InvalidInput, http_status
 from console.auth import current_user
+from console.forms import note_errors
 from console.models import User
 from core.clock import system_clock
 from core.config import hotline_zone
@@ -58,7 +59,12 @@ def actor() -> Actor:
 
 
 def text(name: str) -> str:
-    return (request.form.get(name) or "").strip()
+    """A form field, trimmed, line breaks as ``\\n`` (browsers send a textarea's as CRLF)."""
+    return normalize_newlines(request.form.get(name) or "").strip()
+
+
+def normalize_newlines(value: str) -> str:
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def optional(name: str) -> str | None:
@@ -108,13 +114,16 @@ def perform(action: Callable[[], Any], *, success: str | Callable[[Any], str],
     """Run one domain call, commit, flash, redirect (PRG).
 
     A :class:`CaseError` rolls back, flashes its Chinese message and answers with
-    ``on_error()`` (the page the form was on) and the error's 4xx status.
+    ``on_error()`` (the page the form was on, drawn again with what the user typed and each
+    field's message next to it: :mod:`console.forms`) and the error's 4xx status.
     """
     try:
         result = action()
         db.session.commit()
     except CaseError as exc:
         db.session.rollback()
+        if isinstance(exc, InvalidInput):
+            note_errors(exc.fields)
         flash(exc.message, "error")
         return on_error(), http_status(exc)
     flash(success(result) if callable(success) else success, "success")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable, Iterator, Mapping
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from sqlalchemy import DateTime, MetaData, Table, create_engine, event
 from sqlalchemy.engine import Connection, Engine
@@ -17,6 +21,7 @@ from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+P = ParamSpec("P")
 # The webhooks' own pool (Database.run_quick): a gunicorn worker's threads, and as many again.
 QUICK_POOL_SIZE = 4
 
@@ -113,6 +118,83 @@ def write_intent() -> Iterator[None]:
 def set_write_intent(value: bool) -> None:
     """For a whole web request (``core.db.init_app``); :func:`write_intent` elsewhere."""
     _WRITE_INTENT.set(value)
+
+
+# -- lock conflicts: idempotent work runs again ---------------------------------------------
+
+# Seconds to wait before the 2nd, 3rd… attempt (each drawn between half and all of it, so
+# two workers that collided do not collide again in step). Five attempts in all: with the
+# busy timeout each may wait 10 s for the lock, so the worst case stays under a minute
+# (the shortest job timeout, 60 s; docs/development.md).
+LOCK_RETRY_DELAYS: tuple[float, ...] = (0.05, 0.25, 1.0, 2.5)
+_LOCK_MESSAGES = ("database is locked", "database table is locked")
+# PostgreSQL: serialization_failure, deadlock_detected.
+_LOCK_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def is_lock_conflict(exc: BaseException | None) -> bool:
+    """True if ``exc`` (or what caused it) is a lock conflict: nothing wrong with the work,
+    another transaction was in its way, and the same work may simply be run again.
+
+    SQLite's "database is locked" (the write lock was held past the busy timeout, or
+    another connection wrote after this transaction read: its snapshot is stale) and
+    "database table is locked"; PostgreSQL's serialization failure and deadlock.
+    """
+    for _ in range(8):  # the cause chain, not endlessly
+        if exc is None:
+            return False
+        orig = exc.orig if isinstance(exc, DBAPIError) else exc
+        if isinstance(orig, sqlite3.OperationalError) and any(
+                message in str(orig) for message in _LOCK_MESSAGES):
+            return True
+        if getattr(orig, "sqlstate", None) in _LOCK_SQLSTATES:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def run_retrying(work: Callable[[], T], *, what: str,
+                 before_retry: Callable[[], None] | None = None,
+                 delays: Sequence[float] = LOCK_RETRY_DELAYS) -> T:
+    """Run ``work()``; when it fails on a lock conflict, run it again (bounded, backing off).
+
+    Only for idempotent work: a second run must change nothing the first one committed
+    (jobs keyed on their rows, upserts, conditional updates). Work with an effect outside
+    the database (a text sent, a call placed) retries its database steps one by one, never
+    the effect. ``before_retry`` drops the failed transaction (default: the thread's
+    session). Every retry is logged; after the last attempt the conflict is raised.
+    """
+    attempts = len(delays) + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except Exception as exc:
+            if attempt == attempts or not is_lock_conflict(exc):
+                if attempt > 1:
+                    log.warning("%s: failed on attempt %d of %d", what, attempt, attempts)
+                raise
+            (before_retry or db.session.remove)()
+            pause = delays[attempt - 1] * random.uniform(0.5, 1.0)
+            log.warning("%s: lock conflict (%s), attempt %d of %d; running it again in "
+                        "%.2f s", what, _first_line(exc), attempt, attempts, pause)
+            time.sleep(pause)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def retry_when_locked(func: Callable[P, T]) -> Callable[P, T]:
+    """Decorator for idempotent jobs: the whole job runs again after a lock conflict
+    (:func:`run_retrying`). RQ finds the job by its name, which stays the function's."""
+
+    @functools.wraps(func)
+    def retried(*args: P.args, **kwargs: P.kwargs) -> T:
+        return run_retrying(lambda: func(*args, **kwargs), what=func.__qualname__)
+
+    return retried
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    return str(orig).splitlines()[0][:200] if str(orig) else type(orig).__name__
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -217,6 +299,14 @@ class Database:
             raise
         finally:
             self.session.remove()
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[Session]:
+        """:meth:`transaction` for work that reads before it writes: on SQLite it begins by
+        taking the write lock (:func:`write_intent`), so a writer committing meanwhile
+        makes it wait instead of failing. Keep it short: other writers wait for it."""
+        with write_intent(), self.transaction() as session:
+            yield session
 
 
 def make_engine_url(url: str) -> str:

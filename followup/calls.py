@@ -36,6 +36,7 @@ from cases.actors import Actor
 from cases.audit import record_event
 from cases.case_models import Case
 from cases.vocab import AssignmentState, Status
+from core.centre import CENTRE_NAME
 from followup.models import (
     ATTEMPT_STATUS_LABELS,
     LIVE_ATTEMPT_STATUSES,
@@ -335,7 +336,7 @@ def answered_by_names(case: Case) -> str:
     """Who answered this round: the departments that replied, or the centre (即时办)."""
     names = [a.department.name for a in case.assignments
              if a.round == case.rework_count and a.state == AssignmentState.REPLIED]
-    return "、".join(dict.fromkeys(names)) or "企业服务中心"
+    return "、".join(dict.fromkeys(names)) or CENTRE_NAME
 
 
 def choose_score(session: Session, call_sid: str, score: int) -> FollowUpAttempt | None:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from cases import decision_reminders, reminders
 from core.clock import system_clock
 from core.config import hotline_zone
-from core.db import db
+from core.db import db, retry_when_locked, run_retrying
 from core.jobs import after_commit, get_app
 from core.queues import (
     CALLS,
@@ -133,6 +133,7 @@ def init_app(app: Flask) -> None:
 # -- jobs -------------------------------------------------------------------------------------
 
 
+@retry_when_locked
 def schedule_followup(followup_id: int) -> str:
     """A new follow-up gets its first calling time (or goes to an operator)."""
     app = get_app()
@@ -144,17 +145,26 @@ def schedule_followup(followup_id: int) -> str:
 
 
 def place_followup_call(followup_id: int) -> str:
-    """Place the follow-up's next survey call if it is due and inside the calling window."""
+    """Place the follow-up's next survey call if it is due and inside the calling window.
+
+    Not idempotent as a whole (it places a call): a lock conflict runs its database steps
+    again one by one (the numbered attempt before the call, its result after), never the
+    call."""
     app = get_app()
     config = app.config
     with app.app_context():
         now, policy, calendar = _now(app), _policy(app), _calendar(app)
         template = config.get("FOLLOWUP_DIAL_TEMPLATE") or ""
-        with db.transaction() as session:
-            plan = calls.begin_attempt(
-                session, followup_id, now=now, policy=policy, calendar=calendar,
-                dial=lambda phone: outbound.dial_target(phone, template))
-            hand_off(session, session.get(FollowUp, followup_id))
+
+        def begin() -> calls.CallPlan:
+            with db.write_transaction() as session:
+                plan = calls.begin_attempt(
+                    session, followup_id, now=now, policy=policy, calendar=calendar,
+                    dial=lambda phone: outbound.dial_target(phone, template))
+                hand_off(session, session.get(FollowUp, followup_id))
+                return plan
+
+        plan = run_retrying(begin, what=f"follow-up {followup_id}: attempt")
         if plan.action != PlanAction.CALL:
             return f"{plan.action}: {plan.reason}"
         assert plan.attempt_id is not None
@@ -167,14 +177,19 @@ def place_followup_call(followup_id: int) -> str:
                                              followup_id=followup_id, to=plan.target)
         except Exception as exc:
             return _rest_failed(app, followup_id, plan.attempt_id, plan.number, exc)
-        with db.transaction() as session:
-            call = calllog.get_or_create_call(
-                session, sid, now=now, to_number=plan.target, direction="outbound-api",
-                from_number=config.get("FOLLOWUP_CALLER_ID") or config["TWILIO_CALLER_ID"],
-                flow=SURVEY_FLOW)
-            session.flush()
-            calls.attempt_placed(session, plan.attempt_id, call_sid=sid, call_id=call.id,
+        attempt_id = plan.attempt_id
+
+        def placed() -> None:
+            with db.write_transaction() as session:
+                call = calllog.get_or_create_call(
+                    session, sid, now=now, to_number=plan.target, direction="outbound-api",
+                    from_number=config.get("FOLLOWUP_CALLER_ID") or config["TWILIO_CALLER_ID"],
+                    flow=SURVEY_FLOW)
+                session.flush()
+                calls.attempt_placed(session, attempt_id, call_sid=sid, call_id=call.id,
                                      now=now)
+
+        run_retrying(placed, what=f"follow-up {followup_id}: call {sid} placed")
         return sid
 
 
@@ -183,8 +198,12 @@ def _rest_failed(app: Flask, followup_id: int, attempt_id: int, number: int,
     """Retry the same request with back-off, or count the attempt as failed."""
     config = app.config
     log.warning("follow-up %s: call request failed: %s", followup_id, exc)
-    with db.transaction() as session:
-        errors = calls.note_rest_error(session, attempt_id, str(exc))
+
+    def note() -> int:
+        with db.write_transaction() as session:
+            return calls.note_rest_error(session, attempt_id, str(exc))
+
+    errors = run_retrying(note, what=f"follow-up {followup_id}: request error")
     delays: Sequence[int] = setting(config, "FOLLOWUP_REST_RETRY_DELAYS")
     connection = redis_for(config)
     if is_retryable(exc) and errors <= len(delays) and connection is not None:
@@ -193,13 +212,19 @@ def _rest_failed(app: Flask, followup_id: int, attempt_id: int, number: int,
             job_id=job_id("followup", followup_id, f"a{number}", f"r{errors}"),
             job_timeout=180, failure_ttl=30 * 86400)
         return f"retry {errors} in {delays[errors - 1]} s"
-    with db.transaction() as session:
-        hand_off(session, calls.attempt_failed(
-            session, attempt_id, status=AttemptStatus.ERROR, now=_now(app), policy=_policy(app),
-            calendar=_calendar(app), detail=str(exc), give_up=is_permanent(exc)))
+
+    def failed() -> None:
+        with db.write_transaction() as session:
+            hand_off(session, calls.attempt_failed(
+                session, attempt_id, status=AttemptStatus.ERROR, now=_now(app),
+                policy=_policy(app), calendar=_calendar(app), detail=str(exc),
+                give_up=is_permanent(exc)))
+
+    run_retrying(failed, what=f"follow-up {followup_id}: attempt failed")
     return "failed"
 
 
+@retry_when_locked
 def followups_tick() -> dict[str, int]:
     """Periodic catch-up: schedule new follow-ups, enqueue due calls, write off lost calls.
     Idempotent, so overlapping runs are harmless."""
@@ -226,6 +251,7 @@ def followups_tick() -> dict[str, int]:
     return counts
 
 
+@retry_when_locked
 def send_reminders_job() -> int:
     """Periodic: deadline reminders. A Redis lock keeps concurrent schedulers from doing the
     work twice; the unique ``reminders`` rows make each notice once-only regardless."""

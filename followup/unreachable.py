@@ -49,7 +49,7 @@ def record_unreachable(session: Session, followup_id: int, *, reason: str, actor
     if not text:
         raise InvalidInput({"reason": "请填写回访未果的原因"})
     if len(text) > 200:
-        raise InvalidInput({"reason": "不能超过200字"})
+        raise InvalidInput({"reason": "回访未果的原因不能超过200字"})
     if followup.status != FollowUpStatus.OPERATOR:
         raise ForbiddenTransition("只有自动回访未成功、转人工回访的任务才能登记回访未果")
     case = followup.case

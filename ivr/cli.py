@@ -117,7 +117,7 @@ def _scratch_app(app: Flask, url: str, scratch: Path) -> Flask:
     from cases.seed import seed_departments
     from migrations.runner import upgrade
 
-    upgrade(url)
+    upgrade(url, quiet=True)  # the caller came to hear the menu, not the migrations
     config = {key: app.config[key] for key in app.config if key.isupper()}
     config.update(DATABASE_URL=url, REDIS_URL=None, RECORDINGS_DIR=str(scratch / "recordings"),
                   ON_RECORDING_COMPLETED=lambda _recording: None)

@@ -8,6 +8,7 @@ from cases import timeliness
 from cases.case_models import Case
 from cases.deadlines import spoken_date
 from cases.vocab import AssignmentState, Status
+from core.centre import CENTRE_NAME
 from core.phones import digits_for_speech
 
 NOT_FOUND = "未找到该诉求编号，请重新输入。"
@@ -147,7 +148,7 @@ def status_prompt(case: Case, today: date) -> str:
         return f"{head}已上报区企业服务工作领导小组研究处理。"
     if case.status == Status.HANDLING:
         return f"{head}正在办理中，承办单位：{departments}。{due}"
-    answered_by = departments or "企业服务中心"
+    answered_by = departments or CENTRE_NAME
     if case.status == Status.ANSWERED:
         return f"{head}已由{answered_by}答复，我们将回访听取您的评价。"
     return f"{head}已办结。感谢您对我们工作的支持。"

@@ -15,6 +15,10 @@ from knowledge.service import public_article
 from workdays.calendar import WorkCalendar
 
 
+def _plain(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def answer_with_article(session: Session, case_id: int, *, article_id: int, version: int,
                         text: str, actor: Actor, now: datetime, today_local: date,
                         calendar: WorkCalendar | None = None, tz: tzinfo | None = None) -> Case:
@@ -30,7 +34,8 @@ def answer_with_article(session: Session, case_id: int, *, article_id: int, vers
         raise ForbiddenTransition("该知识条目刚刚更新过，请重新打开引用后再答复")
     case = lifecycle.answer_instantly(session, case_id, text=text, actor=actor, now=now,
                                       calendar=calendar, tz=tz)
-    edited = text.strip() != article.answer.strip()
+    # The same words are the same answer, whatever line breaks the client sent (CRLF).
+    edited = _plain(text) != _plain(article.answer)
     record_event(session, case, actor=actor, action="kb_article_cited", now=now,
                  after={"article_id": article.id, "article_version": article.version,
                         "article_title": article.title, "answer_edited": edited})

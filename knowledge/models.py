@@ -15,6 +15,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cases.models import Department
+from core.centre import CENTRE_NAME
 from core.db import Base, UtcDateTime, utcnow
 
 SPOKEN_ANSWER_MAX = 300
@@ -79,7 +80,7 @@ class Article(Base):
 
     @property
     def unit_name(self) -> str:
-        return self.department.name if self.department else "综合服务中心"
+        return self.department.name if self.department else CENTRE_NAME
 
     @property
     def state_label(self) -> str:

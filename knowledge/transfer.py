@@ -34,6 +34,7 @@ from cases.errors import InvalidInput
 from cases.importer import ImportFileError, RowError, _xlsx_rows
 from cases.models import Department
 from cases.routing import CATEGORIES, SUBCATEGORIES
+from core.centre import CENTRE_NAME
 from core.spreadsheet import csv_text, csv_untext, xlsx_text
 from knowledge.models import Article, ArticleState
 from knowledge.service import ArticleInput, create_article, transition, update_article, validate
@@ -246,7 +247,7 @@ def _parse_row(row: list[Any], units: dict[str, int]
     if data.category and cells["类别"] and cells["类别"] != CATEGORIES[data.category]:
         notes.append(f"类别“{cells['类别']}”记为“{CATEGORIES[data.category]}”")
     unit = cells["承办单位"]
-    if unit and unit not in ("综合服务中心", "中心"):
+    if unit and unit not in (CENTRE_NAME, "综合服务中心", "中心"):
         if unit in units:
             data.department_id = units[unit]
         else:

@@ -7,18 +7,22 @@ if Redis is away then, :func:`send_due_texts` (periodic) sends it later.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import current_app, has_app_context
 from redis.exceptions import RedisError
+from sqlalchemy.orm import Session
 
 from core.clock import system_clock
-from core.db import db
+from core.db import db, retry_when_locked, run_retrying
 from core.jobs import get_app
 from core.queues import DEFAULT, enqueue_once, job_id, quick_redis_for
 from core.twilio_rest import is_permanent, is_retryable, make_twilio_client
 from messaging import gateway, outbox
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NO_SENDER = "未配置短信发送号码（SMS_SENDER / SMS_MESSAGING_SERVICE_SID）"
 
@@ -39,19 +43,33 @@ def hand_off(message_id: int) -> None:
 
 
 def send_sms(message_id: int) -> str:
-    """Send one queued text; failures are logged and retried, never raised to the caller."""
+    """Send one queued text; failures are logged and retried, never raised to the caller.
+
+    Not idempotent as a whole (it sends): a lock conflict runs each database step again
+    (the claim that guards the sending, the outcome after it), never the sending."""
     app = get_app()
     config = app.config
     clock = config.get("CLOCK") or system_clock
+    what = f"SMS {message_id}"
+
+    def write(step: Callable[[Session], T]) -> T:
+        def work() -> T:
+            with db.write_transaction() as session:
+                return step(session)
+        return run_retrying(work, what=what)
+
     with app.app_context():
-        with db.transaction() as session:
+        def claim(session: Session) -> tuple[str, str] | None:
             message = outbox.claim(session, message_id, clock())
-            if message is None:
-                return "not pending"
-            to, body = message.to, gateway.body_of(message, config)
+            return None if message is None else (message.to, gateway.body_of(message, config))
+
+        claimed = write(claim)
+        if claimed is None:
+            return "not pending"
+        to, body = claimed
         if not gateway.configured(config):
-            with db.transaction() as session:
-                outbox.mark_skipped(session, message_id, body=body, reason=NO_SENDER)
+            write(lambda session: outbox.mark_skipped(session, message_id, body=body,
+                                                      reason=NO_SENDER))
             return "skipped"
         try:
             sid = gateway.send_sms(make_twilio_client(config), config, to=to, body=body,
@@ -59,17 +77,19 @@ def send_sms(message_id: int) -> str:
         except Exception as exc:
             log.warning("SMS %s to %s failed: %s", message_id, to, exc)
             retryable = is_retryable(exc) and not is_permanent(exc)
-            with db.transaction() as session:
-                retry = outbox.mark_failed(session, message_id, error=str(exc),
-                                           retryable=retryable, now=clock())
+            error = str(exc)
+            retry = write(lambda session: outbox.mark_failed(
+                session, message_id, error=error, retryable=retryable, now=clock()))
             return "retry" if retry else "failed"
-        with db.transaction() as session:
-            outbox.mark_sent(session, message_id, sid=sid, body=body, now=clock())
+        write(lambda session: outbox.mark_sent(session, message_id, sid=sid, body=body,
+                                               now=clock()))
         return sid
 
 
+@retry_when_locked
 def send_due_texts() -> int:
-    """Periodic catch-up: send every text that is due (lost hand-offs, retries); idempotent."""
+    """Periodic catch-up: send every text that is due (lost hand-offs, retries); idempotent
+    (each text is claimed before it is sent), so a lock conflict runs it again."""
     app = get_app()
     clock = app.config.get("CLOCK") or system_clock
     sent = 0

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from core.centre import CENTRE_NAME
+
 DEFAULT_SIGNATURE = "【奉化8718】"
 DEFAULT_HOTLINE = "0574-88888718"
 
@@ -90,7 +92,6 @@ _PHONE = re.compile(
     r"(?![\d０-９元万亿千百%％个件人户家台号])")
 # A signature is 【…】 at the start or end of a text: only the system adds one.
 _SIGNATURE_BRACKETS = str.maketrans({"【": "［", "】": "］"})
-CENTRE_NAME = "企业服务中心"
 # The kinds of a reply in a summary (the case domain's ``ReplyKind`` values, stored in the
 # message's parameters); any other kind is an answer (答复).
 PROGRESS = "progress"

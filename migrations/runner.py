@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
+
+@contextmanager
+def _alembic_warnings_only() -> Iterator[None]:
+    logger = logging.getLogger("alembic")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+# Importing Alembic logs a line per built-in plugin ("setup plugin …") at INFO: noise.
+with _alembic_warnings_only():
+    from alembic import command
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 
@@ -17,8 +34,16 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", *, quiet: bool = False) -> None:
+    """Migrate to ``revision``; ``quiet`` keeps Alembic's progress lines out of the output
+    (a throwaway database set up for a command, whose user came for something else)."""
+    with _alembic_warnings_only() if quiet else _unchanged():
+        command.upgrade(alembic_config(database_url), revision)
+
+
+@contextmanager
+def _unchanged() -> Iterator[None]:
+    yield
 
 
 def downgrade(database_url: str, revision: str) -> None:

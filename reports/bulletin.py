@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from cases.case_models import Case
 from cases.notifications import Audience, NotificationKind, notify
 from cases.vocab import CATEGORY_LABELS, MODE_LABELS
+from core.centre import CENTRE_NAME
 from reports import hot_topics, overview
 from reports.accountability import Entry, accountability, by_unit
 from reports.document_layout import KAITI, Closing, Masthead, OfficialDocument
@@ -29,7 +30,7 @@ from reports.queue_figures import QueueFigures, heatmap_chart, queue_figures
 from workdays.calendar import WorkCalendar
 
 MASTHEAD = "企业服务工作简报"
-CENTRE = "企业“最多跑一地”综合服务中心"
+CENTRE = CENTRE_NAME
 EDITOR = "奉化区企业服务专班"  # 编发单位
 # The notice: “以简报形式通报至企服成员单位，并报区委作风办和相关领导”.
 REPORT_TO = "区委作风办，相关领导"

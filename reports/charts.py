@@ -82,42 +82,85 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def volume_by_area(months: Sequence[str], counts: Mapping[tuple[str, Any], int],
-                   areas: Mapping[Any, str]) -> bytes:
-    """Stacked monthly bars: cases received per service area."""
+def month_labels(months: Sequence[str]) -> list[str]:
+    """``2026-01`` … as ``2026年1月``, ``2月`` …: the year in full where it begins (the first
+    label and each January), never a two-digit ``26年01月``."""
+    labels = []
+    shown_year = None
+    for month in months:
+        year, number = month.split("-")
+        labels.append(f"{year}年{int(number)}月" if year != shown_year else f"{int(number)}月")
+        shown_year = year
+    return labels
+
+
+def _month_axis(axes: Any, months: Sequence[str]) -> list[int]:
+    """Months as positions (labels may repeat across years), labelled by :func:`month_labels`."""
+    positions = list(range(len(months)))
+    axes.set_xticks(positions, labels=month_labels(months))
+    axes.tick_params(axis="x", labelsize=8)
+    return positions
+
+
+def _legend_above(axes: Any, columns: int) -> None:
+    """The legend above the plot, outside it: it never covers a bar, a line or a point."""
+    axes.legend(loc="lower left", bbox_to_anchor=(0, 1.02), fontsize=8, ncols=max(columns, 1),
+                frameon=False, borderaxespad=0)
+
+
+def volume_figure(months: Sequence[str], counts: Mapping[tuple[str, Any], int],
+                  areas: Mapping[Any, str]) -> Figure:
     figure = _figure()
     axes = figure.subplots()
-    labels = [m[2:].replace("-", "年") + "月" for m in months]
+    positions = _month_axis(axes, months)
     bottom = [0] * len(months)
     for area, name in areas.items():
         values = [counts.get((m, area), 0) for m in months]
-        axes.bar(labels, values, bottom=bottom, label=name,
+        axes.bar(positions, values, bottom=bottom, label=name,
                  color=AREA_COLOURS.get(area, "#a0aec0"))
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_title("各月受理量（按服务类别）")
+    axes.set_title("各月受理量（按服务类别）", pad=22)
     axes.set_ylabel("件")
-    axes.legend(loc="upper left", fontsize=8, ncols=len(areas))
-    axes.tick_params(axis="x", labelsize=8)
-    return _png(figure)
+    _legend_above(axes, len(areas))
+    return figure
+
+
+def volume_by_area(months: Sequence[str], counts: Mapping[tuple[str, Any], int],
+                   areas: Mapping[Any, str]) -> bytes:
+    """Stacked monthly bars: cases received per service area."""
+    return _png(volume_figure(months, counts, areas))
+
+
+# Two rates often coincide (both 100 %): the second line is dashed with larger hollow markers,
+# so the first stays visible inside it instead of being painted over.
+TREND_STYLES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("按时办结率", {"color": "#2b6cb0", "linestyle": "-", "marker": "o", "markersize": 5,
+                "zorder": 3}),
+    ("满意率", {"color": "#2f855a", "linestyle": "--", "marker": "s", "markersize": 9,
+             "markerfacecolor": "none", "markeredgewidth": 1.5, "zorder": 2}),
+)
+
+
+def trend_figure(months: Sequence[str], on_time: Sequence[float | None],
+                 satisfaction: Sequence[float | None]) -> Figure:
+    figure = _figure()
+    axes = figure.subplots()
+    positions = _month_axis(axes, months)
+    for values, (name, style) in zip((on_time, satisfaction), TREND_STYLES, strict=True):
+        axes.plot(positions, [math.nan if v is None else v * 100 for v in values],
+                  label=name, **style)
+    axes.set_ylim(0, 108)
+    axes.set_ylabel("%")
+    axes.set_title("按时办结率与满意率走势", pad=22)
+    _legend_above(axes, len(TREND_STYLES))
+    return figure
 
 
 def rate_trend(months: Sequence[str], on_time: Sequence[float | None],
                satisfaction: Sequence[float | None]) -> bytes:
     """Two lines, in percent: 按时办结率 and 满意率 per month (gaps where nothing was due)."""
-    figure = _figure()
-    axes = figure.subplots()
-    labels = [m[2:].replace("-", "年") + "月" for m in months]
-    for values, name, colour in ((on_time, "按时办结率", "#2b6cb0"),
-                                 (satisfaction, "满意率", "#2f855a")):
-        axes.plot(labels, [math.nan if v is None else v * 100 for v in values], marker="o",
-                  label=name, color=colour)
-    axes.set_ylim(0, 105)
-    axes.set_ylabel("%")
-    axes.set_title("按时办结率与满意率走势")
-    axes.legend(loc="lower left", fontsize=8)
-    axes.tick_params(axis="x", labelsize=8)
-    return _png(figure)
+    return _png(trend_figure(months, on_time, satisfaction))
 
 
 def unit_bars(names: Sequence[str], received: Sequence[int], late: Sequence[int]) -> bytes:

@@ -11,7 +11,7 @@ from redis.exceptions import LockError, RedisError
 from sqlalchemy.orm import Session
 
 from core.clock import system_clock
-from core.db import db
+from core.db import db, retry_when_locked
 from reports import bulletin, periods, snapshots
 from reports.context import app_calendar, app_office_hours, app_tz, scope_for
 from workdays.calendar import WorkCalendar
@@ -40,6 +40,7 @@ def draft_if_due(session: Session, calendar: WorkCalendar, now: datetime, today:
     return created is not None
 
 
+@retry_when_locked
 def draft_monthly_bulletin_job() -> bool:
     """Periodic (hourly). Once-only twice over: a Redis lock keeps a second scheduler's run
     from starting the work at the same time, and the unique month (``ON CONFLICT DO
@@ -69,8 +70,10 @@ def draft_monthly_bulletin_job() -> bool:
                 lock.release()
 
 
+@retry_when_locked
 def refresh_snapshots_job() -> int:
-    """Periodic (every ``snapshots.REFRESH_SECONDS``): the centre's standard periods."""
+    """Periodic (every ``snapshots.REFRESH_SECONDS``): the centre's standard periods.
+    Idempotent (upserts): a lock conflict runs it again."""
     from core import jobs
 
     app = jobs.get_app()

@@ -40,6 +40,7 @@ from cases.vocab import (
     Status,
 )
 from core import spreadsheet
+from core.centre import CENTRE_NAME
 from followup.models import FOLLOWUP_STATUS_LABELS, FollowUp
 from reports.filters import LedgerFilters
 from reports.indicators import RATE_LABELS, Figures, Scope, tune
@@ -47,7 +48,7 @@ from reports.indicators import RATE_LABELS, Figures, Scope, tune
 T = TypeVar("T")
 BATCH = 2000
 TITLE = "奉化区企业诉求办理台账"
-CENTRE = "奉化区企业“最多跑一地”综合服务中心"
+CENTRE = CENTRE_NAME
 # (title, width in characters, wrapped). Widths fit A4 landscape at about 75 % scale; long
 # texts wrap instead of widening their column.
 COLUMNS: tuple[tuple[str, int, bool], ...] = (

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from core.db import write_intent
 from reports import overview, periods
 from reports.calls import CallFigures, call_figures
 from reports.indicators import COUNT_NAMES, Dimension, Figures, Level, Scope, figures
@@ -87,8 +88,21 @@ def compute(session: Session, scope: Scope, calendar: WorkCalendar,
 
 def store(session: Session, scope: Scope, snapshot: Snapshot) -> None:
     """Keep ``snapshot`` as the scope's figures, replacing any earlier one."""
-    _upsert(session, snapshot_key(scope), snapshot.computed_at,
+    _store_rows(session, [_row(scope, snapshot)])
+
+
+# A row of ``report_snapshots`` to write: key, computed_at, payload.
+_Row = tuple[str, datetime, bytes]
+
+
+def _row(scope: Scope, snapshot: Snapshot) -> _Row:
+    return (snapshot_key(scope), snapshot.computed_at,
             json.dumps(_encode(snapshot), ensure_ascii=False).encode())
+
+
+def _store_rows(session: Session, rows: list[_Row]) -> None:
+    for key, computed_at, payload in rows:
+        _upsert(session, key, computed_at, payload)
 
 
 def _upsert(session: Session, key: str, computed_at: datetime, payload: bytes) -> None:
@@ -133,17 +147,25 @@ def refresh_units(session: Session, scope: Scope, calendar: WorkCalendar,
                   centre: Snapshot) -> int:
     """Every unit's own page for the period, from the centre's unit rows: only the
     previous period's unit figures are computed (one grouped pass for all units)."""
+    rows = _unit_rows(session, scope, calendar, centre)
+    _store_rows(session, rows)
+    return len(rows)
+
+
+def _unit_rows(session: Session, scope: Scope, calendar: WorkCalendar,
+               centre: Snapshot) -> list[_Row]:
     started = time.perf_counter()
     before = figures(session, replace(scope, period=scope.period.previous()), calendar,
                      Level.UNITS, Dimension.UNIT, families=overview.PREVIOUS_FAMILIES,
                      with_days=False)
     empty = Figures(dict.fromkeys(COUNT_NAMES, 0), None, Level.UNITS)
+    rows = []
     for row in centre.view.units:
         unit_scope = replace(scope, department_id=row.department_id)
         view = overview.unit_view(unit_scope, row.figures, before.get(row.department_id, empty))
-        store(session, unit_scope, Snapshot(view, None, centre.computed_at,
-                                            time.perf_counter() - started))
-    return len(centre.view.units)
+        rows.append(_row(unit_scope, Snapshot(view, None, centre.computed_at,
+                                              time.perf_counter() - started)))
+    return rows
 
 
 # -- charts -------------------------------------------------------------------------------
@@ -183,9 +205,18 @@ def refresh_period(session: Session, scope: Scope, calendar: WorkCalendar,
                    office_hours: OfficeHours, now: datetime,
                    drawn: dict[tuple[Any, ...], bytes] | None = None) -> Snapshot:
     """The centre's figures of a period, every unit's page of it and the charts, computed
-    now and kept (the job's work per period, and the page's 立即刷新)."""
-    centre = refresh(session, scope, calendar, office_hours, now)
-    refresh_units(session, scope, calendar, centre)
+    now and kept (the page's 立即刷新: in its request's transaction)."""
+    centre, rows = _period_rows(session, scope, calendar, office_hours, now, drawn)
+    _store_rows(session, rows)
+    return centre
+
+
+def _period_rows(session: Session, scope: Scope, calendar: WorkCalendar,
+                 office_hours: OfficeHours, now: datetime,
+                 drawn: dict[tuple[Any, ...], bytes] | None) -> tuple[Snapshot, list[_Row]]:
+    """Everything :func:`refresh_period` keeps, computed (reads only)."""
+    centre = compute(session, scope, calendar, office_hours, now)
+    rows = [_row(scope, centre), *_unit_rows(session, scope, calendar, centre)]
     drawn = {} if drawn is None else drawn
     for name in CHARTS:
         memo = (name, *_trend_end(scope)) if name != "units" else None
@@ -195,21 +226,34 @@ def refresh_period(session: Session, scope: Scope, calendar: WorkCalendar,
             png = draw_chart(session, scope, calendar, name, centre.view.units)
             if memo is not None:
                 drawn[memo] = png
-        _upsert(session, chart_key(scope, name), now, png)
-    return centre
+        rows.append((chart_key(scope, name), now, png))
+    return centre, rows
 
 
 def refresh_standard(session: Session, base: Scope, calendar: WorkCalendar,
                      office_hours: OfficeHours, now: datetime) -> list[Snapshot]:
     """The standard periods, each committed as soon as it is computed; stale rows (an
-    earlier day's) are deleted. Returns the centre's figures."""
+    earlier day's) are deleted. Returns the centre's figures.
+
+    Each period is computed in a transaction that only reads, then written in a short one
+    that takes the write lock first (SQLite, ``core.db.write_intent``): computing takes
+    seconds on a large ledger, and on SQLite a transaction that read while another
+    connection committed cannot write any more ("database is locked"); nor should the
+    console's saves wait for the figures.
+    """
     done = []
     drawn: dict[tuple[Any, ...], bytes] = {}
     for period in standard_periods(base.today):
         scope = Scope(period=period, today=base.today, tz=base.tz, settings=base.settings)
-        done.append(refresh_period(session, scope, calendar, office_hours, now, drawn))
+        centre, rows = _period_rows(session, scope, calendar, office_hours, now, drawn)
+        session.commit()  # the reading ends here
+        with write_intent():
+            _store_rows(session, rows)
+            session.commit()
+        done.append(centre)
+    with write_intent():
+        session.execute(delete(ReportSnapshot).where(ReportSnapshot.computed_at < now - MAX_AGE))
         session.commit()
-    session.execute(delete(ReportSnapshot).where(ReportSnapshot.computed_at < now - MAX_AGE))
     return done
 
 

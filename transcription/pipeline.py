@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from cases.voicemail import transcript_ready
 from core.config import DEFAULT_TZ, hotline_zone, parse_bool
+from core.db import run_retrying
 from ivr.models import Recording
 from recordings.audio_types import AUDIO_MIME_TYPES
 from recordings.config import open_store
@@ -385,9 +386,17 @@ def _transcribe(
         result, source_format = decode_file(path, engine)
         timings["decode"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        transcript = store_transcript(session, recording, result, now=now,
+
+        def store() -> Transcript:
+            stored = store_transcript(session, recording, result, now=now,
                                       source_format=source_format, tz=settings.tz)
-        checkpoint()
+            checkpoint()
+            return stored
+
+        # Storing is idempotent (the transcript is replaced, the case hand-off keyed on the
+        # recording): a lock conflict stores it again rather than decoding it again.
+        transcript = run_retrying(store, what=f"transcript of recording {recording_id}",
+                                  before_retry=session.rollback)
         timings["store"] = time.perf_counter() - mark
     except PermanentFailure as exc:
         session.rollback()

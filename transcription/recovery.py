@@ -26,7 +26,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 from twilio.rest import Client
 
-from core.db import db, utcnow
+from core.db import db, retry_when_locked, utcnow
 from core.jobs import get_app
 from core.queues import ALL_QUEUES, TRANSCRIPTION, connect, job_is_live, queue
 from core.settings import setting
@@ -349,6 +349,7 @@ def requeue_job(
 RECONCILE_LOCK = "hotline:transcription:reconcile"
 
 
+@retry_when_locked
 def reconcile_recordings() -> dict[str, Any]:
     """Periodic: recover abandoned jobs, add missed Twilio recordings, re-enqueue lost ones."""
     app = get_app()

@@ -74,6 +74,17 @@ def test_api_token_is_printed_once_and_stored_hashed(app: Any) -> None:
     assert authenticate(db.session(), token, now=local("2026-11-24 09:00")) == row
 
 
+def test_api_token_list_shows_local_times(app: Any) -> None:
+    """Last used 2026-11-24 02:30 UTC is 10:30 in the hotline's zone, as the console says."""
+    app.test_cli_runner().invoke(args=["api-tokens", "create", "wechat"])
+    row = db.session().scalars(select(ApiToken)).one()
+    row.last_used_at = local("2026-11-24 10:30")
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["api-tokens", "list"])
+    assert result.exit_code == 0
+    assert "last used 2026-11-24 10:30" in result.output
+
+
 def test_demo_seed_creates_a_token_once(app: Any) -> None:
     from api.seed import seed_api_tokens
 

@@ -50,6 +50,21 @@ def test_good_rows_are_filed_with_labels_translated(session: Session, tmp_path: 
     assert case.enterprise is not None and case.enterprise.uscc == "91350100M000100Y43"
 
 
+def test_an_imported_case_is_numbered_and_due_by_its_receipt_day(session: Session,
+                                                                  tmp_path: Path) -> None:
+    """Received on 11-20 at the forum, imported on 11-24: number 261120…, due 11-20 (the
+    centre's same-day duty ran from the forum), not the import day's."""
+    run(session, write_csv(tmp_path, GOOD))
+    case = session.scalars(select(Case)).one()
+    assert case.number.startswith("261120")
+    assert case.due_date == date(2026, 11, 20)
+    assert case.received_at == local("2026-11-20 15:00")
+    # A row without a time is received (and numbered) on the import day.
+    run(session, write_csv(tmp_path, "企业家座谈会,希望协调贷款,,,,,,,\n"))
+    today = session.scalars(select(Case).where(Case.description == "希望协调贷款")).one()
+    assert today.number.startswith("261124") and today.due_date == date(2026, 11, 24)
+
+
 def test_report_lists_each_bad_field_with_its_row(session: Session, tmp_path: Path) -> None:
     report = run(session, write_csv(tmp_path, GOOD + BAD))
     problems = {(e.row, e.field) for e in report.errors}

@@ -135,3 +135,44 @@ def test_extension_can_be_rejected_with_a_reason(client: Any, accounts: Accounts
     client.post(f"/console/assignments/{assignment.id}/extension/reject",
                 data={"reason": "理由不充分"})
     assert fresh(Assignment, assignment.id).extension_status == "rejected"
+
+
+def test_rework_and_merged_repeat_requests_are_marked_where_the_department_works(
+    client: Any, accounts: Accounts, sign_in: Any, window_case: Any, clock: Any
+) -> None:
+    """A 重办 is not just 待签收; what a merged repeat request says reaches the unit."""
+    from cases import duplicates, lifecycle
+    from cases.actors import Actor
+    from tests.console.conftest import OPERATOR
+
+    reworked = window_case("希望协调银行续贷", contact_phone="13957410001", category="factor")
+    first = route(reworked, DEPT_A, clock)
+    session = db.session()
+    lifecycle.reply(session, first.id, text="已联系银行",
+                    actor=Actor("department", "联络员", first.department_id), now=clock())
+    lifecycle.record_rating(session, reworked.id, score=1, comment="银行仍不受理",
+                            via="operator", actor=OPERATOR, now=clock())
+    session.commit()
+
+    handled = window_case("厂房用电增容", contact_phone="13957410002", category="factor")
+    route(handled, DEPT_A, clock)
+    repeat = window_case("再次反映：增容还需要加装变压器", contact_phone="13957410002",
+                         category="factor")
+    duplicates.merge(db.session(), repeat.id, into_id=handled.id, reason="同一事项",
+                     actor=OPERATOR, now=clock())
+    db.session.commit()
+
+    sign_in(accounts.dept_a)
+    listing = page(client, "/console/department")
+    rework_row = listing.split(reworked.number)[1].split("</tr>")[0]
+    assert ">重办</span>" in rework_row
+    merged_row = listing.split(handled.number)[1].split("</tr>")[0]
+    assert "并入重复诉求1件" in merged_row and "重办" not in merged_row
+
+    rework_page = page(client, f"/console/cases/{reworked.id}")
+    assert "企业对上次答复评价“非常不满意”" in rework_page and "银行仍不受理" in rework_page
+    handled_page = page(client, f"/console/cases/{handled.id}")
+    merged = handled_page.split('id="merged-cases"')[1].split("</section>")[0]
+    assert "再次反映：增容还需要加装变压器" in merged and repeat.number in merged
+    assert f"/console/cases/{repeat.id}" not in merged  # the unit cannot open that case
+    assert client.get(f"/console/cases/{repeat.id}").status_code == 404

@@ -69,8 +69,9 @@ def test_operator_sees_the_task_after_automatic_calls_failed(
     assert tasks.count("<li>") == 3
     assert "无人接听" in tasks and "占线" in tasks
     assert f'/console/cases/{case_id}#rate' in tasks
-    # The answered case is still listed below, awaiting its rating.
-    assert number in html.split("已答复、待企业评价")[1]
+    # Listed once: not again below among the cases awaiting their automatic follow-up.
+    assert number not in html.split("已答复、待企业评价")[1]
+    assert html.count(f'/console/cases/{case_id}#rate') == 1
     # The case page has the rating form the task links to.
     assert 'id="rate"' in page(client, f"/console/cases/{case_id}")
 

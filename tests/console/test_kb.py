@@ -62,6 +62,31 @@ def test_case_page_suggests_articles_with_matched_words_and_answers_citing_one(
     assert "引用知识库条目" in page(client, f"/console/cases/{case.id}")
 
 
+def test_an_article_cited_unchanged_from_a_browser_is_not_audited_as_edited(
+        client: Any, accounts: Accounts, sign_in: Any, window_case: Any, clock: Any) -> None:
+    """Browsers send a textarea's line breaks as CRLF; the article keeps LF. Unchanged is
+    unchanged: the audit says so, and neither the reply nor the text carries CRs."""
+    from messaging.models import SmsMessage
+
+    loan = article(clock, "融资问题怎么反映", "第一段。\n\n- 向中心反映\n- 留下联系电话")
+    case = window_case("企业反映贷款难", contact_phone="13957410001")
+    sign_in(accounts.operator)
+    response = client.post(f"/console/cases/{case.id}/answer-kb", data={
+        "article_id": str(loan.id), "article_version": "1",
+        "text": "第一段。\r\n\r\n- 向中心反映\r\n- 留下联系电话\r\n"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    cited_event = db.session.scalars(select(CaseEvent).where(
+        CaseEvent.case_id == case.id, CaseEvent.action == "kb_article_cited")).one()
+    assert cited_event.after["answer_edited"] is False
+    answered = db.session.get(Case, case.id)
+    assert answered.replies[-1].text == loan.answer
+    sms = db.session.scalars(select(SmsMessage).where(SmsMessage.case_id == case.id)).one()
+    assert "\r" not in repr(sms.params)
+    assert "答复有修改：</del>" not in page(client, f"/console/cases/{case.id}")
+    assert "答复有修改：否" in page(client, f"/console/cases/{case.id}")
+
+
 def test_citing_an_outdated_version_or_a_withdrawn_article_answers_nothing(
         client: Any, accounts: Accounts, sign_in: Any, window_case: Any, clock: Any) -> None:
     loan = article(clock, "融资问题怎么反映", "旧答复")

@@ -41,7 +41,7 @@ def reload(case: Case) -> Case:
 # -- queue ------------------------------------------------------------------------------------
 
 
-def test_queue_lists_every_channel_newest_first_with_voicemails_to_review(
+def test_queue_lists_every_channel_longest_waiting_first_with_voicemails_to_review(
     client: Any, accounts: Accounts, sign_in: Any, window_case: Any, clock: Any,
     voicemail_case: VoicemailCase,
 ) -> None:
@@ -49,9 +49,30 @@ def test_queue_lists_every_channel_newest_first_with_voicemails_to_review(
     window = window_case("企业咨询厂房租赁补贴政策")
     sign_in(accounts.operator)
     html = page(client, "/console/queue")
-    assert html.index(window.number) < html.index(voicemail_case.case.number)
+    # Both are due today: the one waiting longer comes first.
+    assert html.index(voicemail_case.case.number) < html.index(window.number)
     assert "待审核" in html and "8718热线留言" in html and "8718服务窗口" in html
     assert "我们公司想咨询带款融资的问题" in html
+
+
+def test_queue_puts_the_most_urgent_first(client: Any, accounts: Accounts, sign_in: Any,
+                                          window_case: Any, clock: Any) -> None:
+    """Overdue, then due today, then due soonest; newest-first used to sink the overdue."""
+    clock.set_local("2026-11-20 10:00")  # a Friday: due that day, overdue by Tuesday
+    overdue = window_case("上周五受理，尚未分办")
+    clock.set_local("2026-11-24 09:00")
+    due_today = window_case("今天上午受理")
+    clock.set_local("2026-11-24 09:30")
+    also_today = window_case("今天上午稍晚受理")
+    clock.set_local("2026-11-24 18:00")  # after hours: due tomorrow
+    tomorrow = window_case("今天下班后受理")
+    clock.set_local("2026-11-24 18:05")
+    sign_in(accounts.operator)
+    html = page(client, "/console/queue")
+    at = [html.index(c.number) for c in (overdue, due_today, also_today, tomorrow)]
+    assert at == sorted(at), at
+    row = html.split(overdue.number)[1].split("</tr>")[0]
+    assert "已逾期" in row
 
 
 def test_queue_filters_and_search(client: Any, accounts: Accounts, sign_in: Any,
@@ -103,11 +124,11 @@ def test_queue_is_paginated(client: Any, accounts: Accounts, sign_in: Any, windo
         clock.now += timedelta(minutes=1)
         numbers.append(window_case(f"诉求{i}").number)
     sign_in(accounts.operator)
-    first = page(client, "/console/queue")
-    assert numbers[-1] in first and numbers[1] not in first
+    first = page(client, "/console/queue")  # all due today: the longest waiting first
+    assert numbers[0] in first and numbers[29] in first and numbers[30] not in first
     cursor = first.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
     second = page(client, cursor.replace("&amp;", "&"))
-    assert numbers[0] in second and numbers[1] in second and numbers[-1] not in second
+    assert numbers[30] in second and numbers[31] in second and numbers[0] not in second
     assert 'rel="next"' not in second
 
 
@@ -231,6 +252,27 @@ def test_joint_handling_with_a_meeting(client: Any, accounts: Accounts, sign_in:
     assert reload(case).meetings[0].attendees == ["区金融发展服务中心", "区经信局", "区纪委区监委"]
 
 
+def test_joint_handling_asks_before_units_without_a_liaison(
+        client: Any, accounts: Accounts, sign_in: Any, window_case: Any, clock: Any) -> None:
+    """专班商办 names the units nobody reads and needs the same confirmation as 流转交办."""
+    case = window_case()
+    session = db.session()
+    lead, tax = department_id(session, DEPT_A), department_id(session, "区税务局")
+    meeting = (clock() + timedelta(days=1)).astimezone().strftime("%Y-%m-%dT10:00")
+    form = {"lead_department_id": str(lead), "department_ids": [str(tax)],
+            "meeting_at": meeting}
+    sign_in(accounts.supervisor)
+    warned = client.post(f"/console/cases/{case.id}/joint", data=form)
+    assert warned.status_code == 422
+    html = warned.get_data(as_text=True)
+    assert "区税务局尚无在用的联络员账号" in html and "区金融发展服务中心尚无" not in html
+    assert reload(case).mode is None and not reload(case).assignments
+    confirmed = client.post(f"/console/cases/{case.id}/joint",
+                            data={**form, "confirm_no_liaison": "1"})
+    assert confirmed.status_code == 303
+    assert {a.department_id for a in reload(case).assignments} == {lead, tax}
+
+
 def test_escalate_and_decide(client: Any, accounts: Accounts, sign_in: Any, window_case: Any,
                              clock: Any) -> None:
     case = window_case()
@@ -238,9 +280,15 @@ def test_escalate_and_decide(client: Any, accounts: Accounts, sign_in: Any, wind
     client.post(f"/console/cases/{case.id}/escalate", data={"analysis": "涉及多部门土地问题"})
     assert reload(case).status == Status.ESCALATED
     deadline = (clock() + timedelta(days=20)).date().isoformat()
-    response = client.post(f"/console/cases/{case.id}/decision", data={
-        "decision": "由区自然资源规划分局牵头办理", "deadline": deadline,
-        "department_ids": [str(department_id(db.session(), "区自然资源规划分局"))]})
+    form = {"decision": "由区自然资源规划分局牵头办理", "deadline": deadline,
+            "department_ids": [str(department_id(db.session(), "区自然资源规划分局"))]}
+    # The unit has no liaison account: asked first, as 流转交办 asks.
+    warned = client.post(f"/console/cases/{case.id}/decision", data=form)
+    assert warned.status_code == 422
+    assert "区自然资源规划分局尚无在用的联络员账号" in warned.get_data(as_text=True)
+    assert reload(case).status == Status.ESCALATED
+    response = client.post(f"/console/cases/{case.id}/decision",
+                           data={**form, "confirm_no_liaison": "1"})
     assert response.status_code == 303
     decided = reload(case)
     assert decided.status == Status.HANDLING and decided.due_date.isoformat() == deadline
@@ -322,6 +370,50 @@ def test_call_log_and_call_detail_with_the_ivr_path(
     assert "录音文件尚未下载" in detail  # no worker ran in this test
     case = db.session.scalars(select(Case)).one()
     assert case.number in detail
+
+
+def test_call_detail_says_each_step_and_the_transfer_in_words(
+    client: Any, accounts: Accounts, sign_in: Any, phone: Any, clock: Any
+) -> None:
+    """Transferred but nobody answered is not “未转人工”; steps read as words, not codes."""
+    from ivr.models import Call, CallEvent
+
+    clock.set_local("2026-11-24 10:00")  # a Tuesday, office hours; nobody on duty
+    unanswered = phone.call(from_number="+8613911112222", keys=["4"])
+    answered = phone.call(from_number="+8613933334444", keys=["4"])
+    menu_only = phone.call(from_number="+8613955556666", keys=["7"])
+    session = db.session()
+    call = session.scalars(select(Call).where(Call.call_sid == answered.call_sid)).one()
+    call.reached_operator, call.operator_answer_seconds = True, 12  # as the queue records it
+    # An older call that went straight to <Dial>, nobody picked up.
+    dialled = Call(call_sid="CA" + "d" * 32, from_number="+8613977778888",
+                   started_at=clock(), status="completed")
+    session.add(dialled)
+    session.flush()
+    session.add(CallEvent(call_id=dialled.id, kind="dial", node="operator",
+                          detail="no-answer", at=clock()))
+    session.commit()
+    sign_in(accounts.operator)
+
+    def detail(sid: str) -> str:
+        call = db.session.scalars(select(Call).where(Call.call_sid == sid)).one()
+        return page(client, f"/console/calls/{call.id}")
+
+    missed = detail(unanswered.call_sid)
+    assert "<dt>人工</dt><dd>转人工未接通（无空闲坐席）</dd>" in missed
+    assert "未转人工" not in missed and "unavailable" not in missed
+    assert "结果：是" in missed and "office_hours" not in missed
+    assert "未录到留言" in missed and "nothing recorded" not in missed
+    assert ">已结束<" in missed.replace("</span>", "<").replace('class="key">', ">")
+    no_answer = detail(dialled.call_sid)
+    assert "<dt>人工</dt><dd>转人工未接通（坐席无人接听）</dd>" in no_answer
+    assert "no-answer" not in no_answer
+    assert "<dt>人工</dt><dd>已接通（12 秒应答）" in detail(answered.call_sid)
+    wrong = detail(menu_only.call_sid)
+    assert "<dt>人工</dt><dd>未转人工</dd>" in wrong
+    assert "第1次输入错误" in wrong and "invalid #1" not in wrong
+    listing = page(client, "/console/calls")
+    assert "转人工未接通（无空闲坐席）" in listing and "转人工未接通（坐席无人接听）" in listing
 
 
 # -- recordings ---------------------------------------------------------------------------------

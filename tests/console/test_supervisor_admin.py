@@ -165,6 +165,44 @@ def test_flow_diagram_page(client: Any, accounts: Accounts, sign_in: Any) -> Non
     assert "按2" in html  # an edge label of the main menu
 
 
+def test_flow_page_shows_the_faq_menu_callers_hear(client: Any, accounts: Accounts,
+                                                   sign_in: Any, clock: Any) -> None:
+    """With phone articles, key 2 plays the FAQ menu: the page shows that, not the file."""
+    from cases.actors import Actor
+    from knowledge.service import ArticleInput, create_article, set_phone_menu
+
+    session = db.session()
+    article = create_article(session, ArticleInput(
+        title="贷款贴息怎么申请", answer="可申请贴息。", spoken_answer="符合条件的可以申请贴息。"),
+        actor=Actor("operator", "小王"), now=clock(), publish=True)
+    set_phone_menu(session, [article.id], actor=Actor("admin", "管理员"), now=clock())
+    session.commit()
+    sign_in(accounts.admin)
+    html = page(client, "/console/admin/flows")
+    main_menu = html.split('id="node-hotline-main_menu"')[1].split('class="flow-node')[0]
+    assert "按2 政策咨询 → <a href=\"#node-hotline-kb_faq\">政策咨询常见问题</a>" in main_menu
+    assert 'id="node-hotline-kb_faq"' in html and "贷款贴息怎么申请，请按1" in html
+    # Prompts as callers hear them: the office hours filled in, node types in Chinese.
+    assert "{office_hours}" not in html and "08:30至12:00" in html
+    assert '<span class="badge">按键菜单</span>' in html
+
+
+def test_department_list_states_each_units_status(client: Any, accounts: Accounts,
+                                                  sign_in: Any) -> None:
+    """The 状态 column says 在用 / 已停用; the button beside it says what it will do."""
+    session = db.session()
+    tax = session.scalars(select(Department).where(Department.name == "区税务局")).one()
+    tax.active = False
+    session.commit()
+    sign_in(accounts.admin)
+    html = page(client, "/console/admin/departments")
+    row = html.split("<td>区税务局</td>")[1].split("</tr>")[0]
+    assert '<td class="department-state"><span class="badge">已停用</span></td>' in row
+    assert "重新启用" in row
+    active_row = html.split(f"<td>{DEPT_A}</td>")[1].split("</tr>")[0]
+    assert ">在用</span>" in active_row and ">停用</button>" in active_row
+
+
 def test_admin_sees_the_units_without_an_active_liaison(client: Any, accounts: Accounts,
                                                         sign_in: Any) -> None:
     sign_in(accounts.admin)

@@ -237,3 +237,40 @@ def test_redis_down_files_the_voicemail_in_the_request(app_config, twilio_post_f
                                                                voicemail=voicemail_wav)
     case = db.session.scalars(select(Case)).one()
     assert f"您的诉求编号是：{spoken_case_number(case.number)}" in " ".join(outcome.heard)
+
+
+def test_apologies_with_redis_wait_in_the_call_log_until_the_database_returns(
+        redis_app, redis_conn, monkeypatch):
+    """With Redis, an apology answered while the database refuses connections goes to the
+    Redis call log (not the process); drains fail while the database is away, keep the
+    entry, and the first one after it returns writes it, once (ivr.apologies)."""
+    from lxml import etree
+    from sqlalchemy.exc import OperationalError
+
+    from ivr import eventlog, service
+    from ivr.models import CallEvent
+
+    def refused(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(service, "incoming_call", refused)
+    sid = "CA" + "e" * 32
+    answer = redis_app("/ivr/voice", {"AccountSid": "AC1", "CallSid": sid, "CallStatus": "ringing",
+                                      "From": "+8613900000078", "To": "+8657488888718"})
+    assert etree.fromstring(answer.data).xpath("/Response/Record")  # the apology, a voicemail
+    assert redis_conn.llen(PENDING_KEY) == 1
+    assert len(redis_app.app.extensions["ivr_runtime"].apologies) == 0  # not kept in-process
+    real_apply = eventlog.apply_entry
+    monkeypatch.setattr(eventlog, "apply_entry", refused)  # the drain meets the outage too
+    with pytest.raises(OperationalError):
+        drain(redis_conn, db.transaction)
+    assert redis_conn.llen(PROCESSING_KEY) == 1  # kept for the next drain
+    monkeypatch.setattr(eventlog, "apply_entry", real_apply)  # the database is back
+    assert drain(redis_conn, db.transaction) == 1
+    call = the_call(sid)
+    assert call.from_number == "+8613900000078"
+    (event,) = db.session.scalars(select(CallEvent).where(CallEvent.call_id == call.id)).all()
+    assert event.kind == "apology" and "OperationalError" in (event.detail or "")
+    assert drain(redis_conn, db.transaction) == 0
+    assert db.session.scalars(select(CallEvent).where(CallEvent.call_id == call.id)).all() == [
+        event]

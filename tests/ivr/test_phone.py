@@ -69,16 +69,38 @@ def test_three_wrong_keys_lead_to_voicemail(phone):
     assert "voicemail" in the_call(outcome.call_sid).path
 
 
-def test_call_command_walks_a_call_in_process(app, clock):
+def test_call_command_walks_a_call_in_process(app, clock, caplog):
+    caplog.set_level("INFO")
     result = app.test_cli_runner().invoke(args=["call", "--digits", "2", "--at",
                                                 "2026-10-02 10:00"])
     assert result.exit_code == 0, result.output
+    # The throwaway database is migrated quietly: what is printed is the call.
+    assert not [r for r in caplog.records if r.name.startswith("alembic")]
     assert "非工作时间" in result.output
     assert "ended: hung up by the hotline" in result.output
     # A test call never lands in the configured database unless asked to.
     assert "临时数据库" in result.output
     db.session.remove()
     assert db.session.scalars(select(Call)).first() is None
+
+
+def test_flask_call_prints_the_call_not_alembic(tmp_path):
+    """The real command in a fresh process: its first line is the call's, no INFO noise."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DATABASE_URL", "REDIS_URL", "TEST_"))}
+    env.update(HOTLINE_INSTANCE_PATH=str(tmp_path / "instance"), PYTHONPATH=str(root))
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "call", "--digits", "2", "--at",
+         "2026-10-02 10:00"], cwd=root, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "alembic" not in done.stdout + done.stderr
+    assert done.stdout.splitlines()[0].startswith("试拨使用临时数据库")
 
 
 def test_call_command_live_writes_into_the_configured_database(app, clock, voicemail_wav):

@@ -85,6 +85,40 @@ def test_charts_use_a_cjk_font_without_missing_glyphs() -> None:
     assert all(image[:4] == b"\x89PNG" for image in images)
 
 
+def test_month_labels_write_the_year_in_full() -> None:
+    assert charts.month_labels(["2025-11", "2025-12", "2026-01", "2026-02"]) == [
+        "2025年11月", "12月", "2026年1月", "2月"]
+    figure = charts.volume_figure(["2025-12", "2026-01"], {("2026-01", "factor"): 2},
+                                  {"factor": "要素保障"})
+    shown = [t.get_text() for t in figure.axes[0].get_xticklabels()]
+    assert shown == ["2025年12月", "2026年1月"] and not any("26年" in t[:3] for t in shown)
+
+
+def test_a_year_of_months_keeps_one_bar_per_month() -> None:
+    """Labels repeat across years (2月 twice): each month stays its own bar."""
+    months = [f"{y}-{m:02d}" for y in (2025, 2026) for m in range(1, 13)][1:15]
+    figure = charts.volume_figure(months, {(m, "factor"): 1 for m in months},
+                                  {"factor": "要素保障"})
+    assert len(figure.axes[0].patches) == len(months)
+
+
+def test_trend_lines_that_coincide_stay_visible_and_the_legend_covers_nothing() -> None:
+    figure = charts.trend_figure(["2026-10", "2026-11"], [1.0, 1.0], [1.0, 1.0])
+    axes = figure.axes[0]
+    on_time, satisfaction = axes.get_lines()
+    assert list(on_time.get_ydata()) == list(satisfaction.get_ydata())  # the same points
+    # The one drawn below is hollow and larger, dashed: the other shows inside it.
+    assert satisfaction.get_zorder() < on_time.get_zorder()
+    assert satisfaction.get_markerfacecolor() == "none"
+    assert satisfaction.get_markersize() > on_time.get_markersize()
+    assert satisfaction.get_linestyle() != on_time.get_linestyle()
+    figure.canvas.draw()
+    legend = axes.get_legend().get_window_extent()
+    plot = axes.get_window_extent()
+    assert legend.y0 >= plot.y1  # above the plot area, over no point
+    assert axes.get_ylim()[1] > 100  # a 100 % point is not cut at the frame
+
+
 def test_start_up_warns_without_a_cjk_font(monkeypatch: pytest.MonkeyPatch,
                                            caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(charts, "cjk_font", lambda: None)

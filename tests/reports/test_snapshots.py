@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -20,8 +22,9 @@ from reports.indicators import Dimension, Level, Scope, figures, totals
 from reports.jobs import refresh_snapshots_job
 from reports.models import ReportSnapshot
 from reports.settings import ReportSettings
-from tests.cases.factories import CALENDAR, local
+from tests.cases.factories import CALENDAR, local, new_case
 from tests.reports.month import NOW_TEXT, TODAY, build_month
+from tests.sqlite_races import StaleSnapshots
 from workdays.office_hours import OfficeHours, parse_windows
 from workers.periodic import PERIODIC
 
@@ -177,6 +180,52 @@ def test_the_job_computes_the_standard_periods_and_drops_stale_ones(
     assert len(figures_keys) == 4 + 2 + 1 + 2 + 2 and len(charts) == 4 * 3
     november = snapshots.load(db.session(), scope(settings=ReportSettings()), now())
     assert november is not None and november.view.totals["received"] == 7
+
+
+def test_the_job_meets_other_writers_without_failing(
+        jobs: Any, clock: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """``make run``'s first start: the job runs at once, while other processes write (the
+    other jobs, seeding, the first calls). On SQLite a transaction that read while another
+    connection committed cannot write any more ("database is locked"); here that commit
+    comes between the job's figures and its first write every time (tests/sqlite_races.py)."""
+    session = db.session()
+    build_month(session)
+    session.commit()
+    db.session.remove()
+    clock.set_local(NOW_TEXT)
+    stop = threading.Event()
+
+    def other_writer() -> None:
+        for n in range(500):
+            if stop.is_set():
+                return
+            with db.transaction() as s:
+                new_case(s, now(), f"另一进程登记的诉求{n}")
+            stop.wait(0.01)
+
+    results: list[Any] = []
+
+    def job() -> None:
+        try:
+            results.append(refresh_snapshots_job())
+        except Exception as exc:
+            results.append(exc)
+        finally:
+            db.session.remove()
+
+    assert db.engine is not None
+    writer = threading.Thread(target=other_writer, name="writer")
+    runner = threading.Thread(target=job, name="snapshots")
+    with StaleSnapshots(db.engine, watched=lambda: threading.current_thread() is runner):
+        writer.start()
+        runner.start()
+        runner.join(120)
+        stop.set()
+        writer.join(30)
+    assert results == [4]
+    failures = [r.getMessage() for r in caplog.records
+                if r.levelno >= logging.ERROR or r.exc_info or "locked" in r.getMessage()]
+    assert failures == []
 
 
 def test_the_job_is_periodic_on_the_reports_queue() -> None:
