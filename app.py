@@ -71,6 +71,7 @@ from core.files import private_directory, restrict_new_files
 from core.queues import CALLS, DEFAULT, connect_fast
 from core.security_headers import add_security_headers
 from core.sessions import BrowserSessionInterface
+from core.settings import setting
 from extraction import listeners as extraction_listeners
 from extraction.cli import speech_cli
 from followup import jobs as followup_jobs
@@ -284,7 +285,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
     app.session_interface = BrowserSessionInterface()
-    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    proxies = int(setting(app.config, "TRUSTED_PROXIES"))
     if proxies:
         # Client address (login throttle, logs) and scheme as the trusted proxies saw them.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
@@ -296,7 +297,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     services = CaseServices(
-        listeners=CASE_LISTENERS, liaison_phones=liaison_phones,
+        tz=config_module.hotline_zone(settings), listeners=CASE_LISTENERS,
+        liaison_phones=liaison_phones,
         closes_at=close_of_business(app.config["OFFICE_HOURS"]),
         call_log=VoicemailCallLog(not_voicemail=(is_survey_comment, is_operator_recording)))
     db.configure(app.config["DATABASE_URL"], session_info=services.session_info())
@@ -322,7 +324,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     engine = build_flow_engine(app, registry)
     # The phone FAQ menu under 政策咨询 follows the knowledge base without a restart.
     attach_phone_menu(engine, registry, clock=clock, tz=tz,
-                      ttl=float(app.config.get("KB_PHONE_MENU_TTL", 10)))
+                      ttl=float(setting(app.config, "KB_PHONE_MENU_TTL")))
     app.extensions["calendars"] = calendars
     # `flask call` builds a throwaway app of the same kind (ivr.cli).
     app.extensions["app_factory"] = create_app

@@ -362,7 +362,7 @@ def concurrent_filing(engine: Engine, writers: int) -> tuple[Timing, float, list
             for _ in range(FILINGS_PER_WRITER):
                 started = time.perf_counter()
                 # The case domain alone: no listeners, no texts (no app around it).
-                with Session(engine, info=CaseServices().session_info()) as session:
+                with Session(engine, info=CaseServices(TZ).session_info()) as session:
                     number = file_case(session, channel="web_platform", description=TEXTS[2],
                                        actor=actor, now=NOW, calendar=calendar, tz=TZ).number
                     session.commit()

@@ -52,6 +52,14 @@ class HookServices(Mapping[str, Any]):
         return tuple(f.name for f in fields(cls))
 
 
+def zone_of(services: Mapping[str, Any]) -> ZoneInfo:
+    """The hotline's time zone the app gave its hooks (``HookServices.tz``); never a default."""
+    tz = services.get("tz")
+    if tz is None:
+        raise LookupError("the app gives hooks the hotline's time zone (HookServices.tz)")
+    return tz
+
+
 @dataclass
 class CallContext:
     """What the engine knows about the call being served. Plain values only."""

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from callqueue.live import WALLBOARD_CHANNEL, LiveBus, LiveEvent, call_channel, operator_channel
 from core.config import hotline_zone
+from core.settings import setting
 from workdays.office_hours import OfficeHours
 
 HANDLING_CACHE_SECONDS = 15
@@ -55,13 +56,13 @@ class QueueSettings:
         return cls(
             base_url=str(config["PUBLIC_BASE_URL"]).rstrip("/"),
             caller_id=config.get("TWILIO_CALLER_ID") or None,
-            max_wait_seconds=int(config.get("QUEUE_MAX_WAIT_SECONDS", 180)),
-            ring_seconds=int(config.get("QUEUE_RING_SECONDS", 15)),
-            wrapup_seconds=int(config.get("QUEUE_WRAPUP_SECONDS", 30)),
-            callback_deadline_minutes=int(config.get("QUEUE_CALLBACK_DEADLINE_MINUTES", 60)),
-            callback_retry_minutes=int(config.get("QUEUE_CALLBACK_RETRY_MINUTES", 10)),
-            callback_max_attempts=int(config.get("QUEUE_CALLBACK_MAX_ATTEMPTS", 3)),
-            heartbeat_seconds=int(config.get("QUEUE_HEARTBEAT_SECONDS", 90)),
+            max_wait_seconds=int(setting(config, "QUEUE_MAX_WAIT_SECONDS")),
+            ring_seconds=int(setting(config, "QUEUE_RING_SECONDS")),
+            wrapup_seconds=int(setting(config, "QUEUE_WRAPUP_SECONDS")),
+            callback_deadline_minutes=int(setting(config, "QUEUE_CALLBACK_DEADLINE_MINUTES")),
+            callback_retry_minutes=int(setting(config, "QUEUE_CALLBACK_RETRY_MINUTES")),
+            callback_max_attempts=int(setting(config, "QUEUE_CALLBACK_MAX_ATTEMPTS")),
+            heartbeat_seconds=int(setting(config, "QUEUE_HEARTBEAT_SECONDS")),
             dial_template=str(config.get("FOLLOWUP_DIAL_TEMPLATE") or ""),
         )
 

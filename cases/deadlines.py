@@ -17,12 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from cases.timeliness import is_past_due
-from core.config import DEFAULT_TZ
 from workdays.calendar import DueDate, WorkCalendar
 from workdays.office_hours import parse_windows
 from workdays.store import load_overrides
@@ -30,15 +28,6 @@ from workdays.store import load_overrides
 ROUTED_WORKING_DAYS = 2
 JOINT_WORKING_DAYS = 5
 DECISION_WORKING_DAYS = 5
-
-
-def hotline_tz() -> ZoneInfo:
-    """The default zone, for callers that pass none (tests, scripts).
-
-    The product's entry points (web handlers, jobs, CLI) pass the configured zone
-    (:func:`core.config.hotline_zone`); this never reads the environment.
-    """
-    return ZoneInfo(DEFAULT_TZ)
 
 
 # The close of business of the default OFFICE_HOURS (08:30-12:00,13:30-17:30), for callers
@@ -68,10 +57,10 @@ class Deadline:
 class Deadlines:
     """The notice's time limits on one calendar and time zone."""
 
-    def __init__(self, calendar: WorkCalendar, tz: tzinfo | None = None,
+    def __init__(self, calendar: WorkCalendar, tz: tzinfo,
                  closes_at: time | None = None) -> None:
         self.calendar = calendar
-        self.tz = tz or hotline_tz()
+        self.tz = tz
         self.closes_at = closes_at or DEFAULT_CLOSES_AT
 
     def local_date(self, at: datetime) -> date:

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from cases.audit import record_event
 from cases.case_models import Case, Escalation
-from cases.deadlines import hotline_tz
 from cases.notice_models import REMINDER_LEVEL_LABELS, EscalationReminderSent, ReminderLevel
 from cases.notifications import Audience, NotificationKind, notify
 from cases.reminders import REMINDER_ACTOR, claim_once, levels_due, overdue_working_days
+from cases.services import zone
 from cases.vocab import Status
 from messaging.texts import spoken_day
 from workdays.calendar import WorkCalendar
@@ -45,7 +45,7 @@ def send_decision_reminders(session: Session, now: datetime, *, calendar: WorkCa
                             ) -> list[tuple[int, str]]:
     """Send every due notice about pending decisions not sent before: ``(escalation id,
     level)`` pairs. Safe to run concurrently."""
-    today = now.astimezone(tz or hotline_tz()).date()
+    today = now.astimezone(zone(session, tz)).date()
     if not calendar.is_working(today):
         return []
     horizon = calendar.add_working_days(today, 1).day

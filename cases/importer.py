@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cases.actors import Actor
-from cases.deadlines import calendar_for, hotline_tz
+from cases.deadlines import calendar_for
 from cases.enterprises import find_or_register_enterprise
 from cases.errors import InvalidInput
 from cases.fields import FieldErrors, clean_contact_name, clean_contact_phone, clean_description
 from cases.intake import file_case
 from cases.routing import CATEGORIES, SUBCATEGORIES
+from cases.services import zone
 from cases.vocab import CHANNEL_LABELS
 from workdays.calendar import WorkCalendar
 
@@ -228,7 +229,7 @@ def import_cases(
     tz: tzinfo | None = None,
 ) -> ImportReport:
     """File every row of ``path`` as a case; see the module docstring for what is kept."""
-    zone = tz or hotline_tz()
+    local_zone = zone(session, tz)
     calendar = calendar or calendar_for(session)
     report = ImportReport()
     outer = session.begin_nested()
@@ -238,7 +239,7 @@ def import_cases(
             with session.begin_nested():
                 case_number, warnings = _file_row(
                     session, values, default_channel=default_channel, actor=actor, now=now,
-                    calendar=calendar, tz=zone,
+                    calendar=calendar, tz=local_zone,
                 )
         except InvalidInput as exc:
             report.errors.extend(

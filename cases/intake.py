@@ -20,7 +20,7 @@ from cases.fields import (
 )
 from cases.models import Enterprise
 from cases.numbering import allocate_number
-from cases.services import services
+from cases.services import services, zone
 from cases.suggestions import store_suggestions
 from cases.vocab import CHANNEL_CODES, Channel, Ledger, Status
 from workdays.calendar import WorkCalendar
@@ -85,7 +85,8 @@ def file_case(
         errors.add({"enterprise_id": "企业不存在"})
     errors.raise_any()
 
-    deadlines = Deadlines(calendar or calendar_for(session), tz, services(session).closes_at)
+    deadlines = Deadlines(calendar or calendar_for(session), zone(session, tz),
+                     services(session).closes_at)
     # The centre's same-day duty runs from when the centre got it, not when it was raised.
     registered = min(registered_at or now, now)
     due = deadlines.same_day(registered)

@@ -24,7 +24,8 @@ from cases import timeliness
 from cases.actors import SYSTEM, Actor
 from cases.audit import record_event
 from cases.case_models import Assignment, Case, CaseEvent
-from cases.deadlines import Deadlines, hotline_tz
+from cases.deadlines import Deadlines
+from cases.services import zone
 from cases.vocab import Ledger, Mode
 
 
@@ -110,7 +111,7 @@ def sweep_overdue(session: Session, now: datetime, tz: tzinfo | None = None) -> 
     group has not decided an escalated case by its decision date (cases.timeliness).
     Idempotent: rows already marked are not touched again.
     """
-    today = now.astimezone(tz or hotline_tz()).date()
+    today = now.astimezone(zone(session, tz)).date()
     mark_assignments, hang_cases = overdue_updates(today, now)
     session.execute(mark_assignments)
     hung = session.execute(hang_cases).all()

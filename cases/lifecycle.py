@@ -38,7 +38,7 @@ from cases.fields import (
 )
 from cases.models import Department, Enterprise
 from cases.notifications import NotificationKind
-from cases.services import services
+from cases.services import services, zone
 from cases.states import check, move
 from cases.suggestions import mark_final_routing, store_suggestions
 from cases.vocab import (
@@ -86,7 +86,8 @@ def _assignment(session: Session, assignment_id: int) -> Assignment:
 
 
 def _deadlines(session: Session, calendar: WorkCalendar | None, tz: tzinfo | None) -> Deadlines:
-    return Deadlines(calendar or calendar_for(session), tz, services(session).closes_at)
+    return Deadlines(calendar or calendar_for(session), zone(session, tz),
+                     services(session).closes_at)
 
 
 def _text(value: str | None, field: str, message: str, limit: int = MAX_TEXT,
@@ -419,7 +420,8 @@ def record_leading_group_decision(session: Session, case_id: int, *, decision: s
     check(case, "record_decision")
     text = _text(decision, "decision", "请填写处置方案")
     departments = _departments(session, department_ids)
-    deadlines = Deadlines(calendar_for(session), tz, services(session).closes_at)
+    deadlines = Deadlines(calendar_for(session), zone(session, tz),
+                          services(session).closes_at)
     if deadline < deadlines.local_date(now):
         raise InvalidInput({"deadline": "办结时限不能早于今天"})
     before = snapshot(case, CASE_FIELDS)
@@ -524,7 +526,8 @@ def request_extension(session: Session, assignment_id: int, *, new_due: date, re
     _require_active(assignment, "申请延期")
     if assignment.extension_status == Extension.REQUESTED:
         raise ForbiddenTransition("已有待审批的延期申请")
-    deadlines = Deadlines(calendar_for(session), tz, services(session).closes_at)
+    deadlines = Deadlines(calendar_for(session), zone(session, tz),
+                          services(session).closes_at)
     if deadlines.is_overdue(assignment.due_date, now):
         raise ForbiddenTransition("已超过办理期限，不能再申请延期")
     errors: dict[str, str] = {}
@@ -563,7 +566,8 @@ def approve_extension(session: Session, assignment_id: int, *, enterprise_inform
     before = snapshot(assignment, ASSIGNMENT_FIELDS)
     assert assignment.extension_due is not None
     # Decided after the due date: the miss stays on record (按时办结率) whatever the new date.
-    deadlines = Deadlines(calendar_for(session), closes_at=services(session).closes_at)
+    deadlines = Deadlines(calendar_for(session), zone(session),
+                          services(session).closes_at)
     ledger.note_missed(assignment, deadlines, now)
     if case.status in timeliness.RUNNING:
         ledger.note_missed(case, deadlines, now)

@@ -31,10 +31,9 @@ from sqlalchemy.orm import Session, selectinload
 from cases.actors import Actor
 from cases.audit import record_event
 from cases.case_models import Assignment
-from cases.deadlines import hotline_tz
 from cases.notice_models import REMINDER_LEVEL_LABELS, ReminderLevel, ReminderSent
 from cases.notifications import Audience, NotificationKind, notify
-from cases.services import services
+from cases.services import services, zone
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, Extension
 from messaging.sms import send as send_sms
 from messaging.texts import spoken_day
@@ -172,7 +171,7 @@ def remind_extension_decisions(session: Session, now: datetime, today: date,
 def send_reminders(session: Session, now: datetime, *, calendar: WorkCalendar,
                    escalate_after: int = 2, tz: tzinfo | None = None) -> ReminderRun:
     """Send every notice that is due and was not sent before; safe to run concurrently."""
-    today = now.astimezone(tz or hotline_tz()).date()
+    today = now.astimezone(zone(session, tz)).date()
     run = ReminderRun()
     if not calendar.is_working(today):
         return run
@@ -186,7 +185,7 @@ def send_reminders(session: Session, now: datetime, *, calendar: WorkCalendar,
                Assignment.due_date <= horizon, ~finished)
         .order_by(Assignment.due_date, Assignment.id)
     ).all()
-    run.sent += remind_extension_decisions(session, now, today, calendar, tz or hotline_tz())
+    run.sent += remind_extension_decisions(session, now, today, calendar, zone(session, tz))
     for assignment in candidates:
         assert assignment.due_date is not None
         levels = levels_due(

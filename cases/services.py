@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, tzinfo
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -32,6 +32,8 @@ def no_phones(_session: Session, _department_id: int) -> Sequence[str]:
 class CaseServices:
     """The case domain's collaborators and settings, given by the app factory."""
 
+    # The hotline's time zone (HOTLINE_TZ): local dates of deadlines, numbers, reminders.
+    tz: tzinfo
     # Event type -> its listeners, called in this order (see cases.events).
     listeners: Mapping[type, tuple[Callable[[Any], Any], ...]] = field(default_factory=dict)
     liaison_phones: PhoneLookup = no_phones
@@ -43,6 +45,11 @@ class CaseServices:
     def session_info(self) -> dict[str, Any]:
         """For ``db.configure(url, session_info=...)``."""
         return {INFO_KEY: self}
+
+
+def zone(session: Session, tz: tzinfo | None = None) -> tzinfo:
+    """``tz`` if the caller gives one, else the app's (never a built-in default)."""
+    return tz if tz is not None else services(session).tz
 
 
 def services(session: Session) -> CaseServices:

@@ -39,7 +39,6 @@ from cases.actors import Actor
 from cases.audit import record_event
 from cases.call_log import CallLog, call_log
 from cases.case_models import Case, CaseNumberCounter, CaseRecording, VoicemailReservation
-from cases.deadlines import hotline_tz
 from cases.duplicates import DUPLICATE_WINDOW, find_duplicate
 from cases.duplicates import duplicate_query as _duplicate_query
 from cases.enterprises import enterprises_for_phone, phone_or_none
@@ -49,6 +48,7 @@ from cases.fields import category_errors
 from cases.intake import VOICEMAIL_PLACEHOLDER, file_case
 from cases.models import Enterprise, EnterprisePhone
 from cases.numbering import allocate_number, number_prefix, number_sql
+from cases.services import zone
 from cases.suggestions import store_suggestions
 from cases.vocab import Channel
 from core.db import db, is_lock_conflict, table_of
@@ -130,7 +130,7 @@ def reserve_voicemail(
         raise InvalidInput(errors)
     recording_sid, call_sid = recording_sid.strip()[:SID_MAX], call_sid.strip()[:SID_MAX]
     phone = phone_or_none(caller)
-    day = now.astimezone(tz or hotline_tz()).date()
+    day = now.astimezone(zone(session, tz)).date()
     params = {"recording_sid": recording_sid, "call_sid": call_sid, "phone": phone,
               "category": category, "since": now - DUPLICATE_WINDOW}
     row = {"recording_sid": recording_sid, "call_sid": call_sid, "caller": phone,

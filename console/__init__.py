@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import Flask, redirect, url_for
 
+from core.settings import setting
+
 
 def init_app(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -40,7 +42,7 @@ def init_app(app: Flask) -> None:
     from console.wallboard import SnapshotCache
 
     app.extensions["live_stream_slots"] = StreamSlots(
-        int(app.config.get("LIVE_STREAMS_PER_PROCESS", 12)))
+        int(setting(app.config, "LIVE_STREAMS_PER_PROCESS")))
     app.extensions["wallboard_cache"] = SnapshotCache()
     # ``flask call --operator`` (ivr/cli.py): the console owns the accounts it signs in.
     app.extensions["simulated_operators"] = simulated_operators

@@ -36,6 +36,7 @@ from console.labels import CALL_STATUS_LABELS, VALUE_LABELS
 from console.web import actor, calendar, now, optional, perform, text, tz, user
 from core.db import db
 from core.redis_conn import connect
+from core.settings import setting
 from ivr.models import Call, Recording
 from ivr.operator_recordings import file_case_from_call
 from live.bus import LiveBus, call_channel, listen
@@ -179,7 +180,7 @@ def recording_audio(recording_id: int) -> Any:
         open_store(config), key, sha256=recording.sha256,
         download_name=f"{recording.recording_sid}{PurePosixPath(key).suffix}",
         range_header=request.headers.get("Range"), if_range=request.headers.get("If-Range"),
-        presign_seconds=int(config.get("RECORDINGS_PRESIGNED_SECONDS") or 0))
+        presign_seconds=int(setting(config, "RECORDINGS_PRESIGNED_SECONDS")))
 
 
 @route("/recordings/<int:recording_id>/retry", roles=CENTRE, methods=("POST",))

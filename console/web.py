@@ -17,6 +17,7 @@ from console.models import User
 from core.clock import system_clock
 from core.config import hotline_zone
 from core.db import db
+from core.settings import setting
 from workdays.calendar import WorkCalendar
 
 
@@ -34,7 +35,7 @@ def today() -> date:
 
 def stuck_after() -> timedelta:
     """How long a recording may wait for its transcription before a person should look."""
-    return timedelta(minutes=int(current_app.config.get("TRANSCRIPTION_STUCK_MINUTES", 15)))
+    return timedelta(minutes=int(setting(current_app.config, "TRANSCRIPTION_STUCK_MINUTES")))
 
 
 def calendar() -> WorkCalendar:

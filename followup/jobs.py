@@ -39,6 +39,7 @@ from core.queues import (
     redis_for,
 )
 from core.rate_limit import RateLimiter
+from core.settings import setting
 from core.twilio_rest import is_permanent, is_retryable, make_twilio_client
 from followup import calls, queries
 from followup.calls import SURVEY_FLOW, PlanAction
@@ -125,7 +126,7 @@ def _enqueue(work: Callable[[Redis], object]) -> None:
 def init_app(app: Flask) -> None:
     """``APP_HOOKS``: check the follow-up settings (a bad FOLLOWUP_* setting stops start-up)."""
     FollowUpPolicy.from_config(app.config)
-    if app.config.get("FOLLOWUP_RATING_ORDER", "ascending") not in ("ascending", "descending"):
+    if setting(app.config, "FOLLOWUP_RATING_ORDER") not in ("ascending", "descending"):
         raise ValueError("FOLLOWUP_RATING_ORDER 应为 ascending 或 descending")
 
 
@@ -170,7 +171,7 @@ def place_followup_call(followup_id: int) -> str:
         connection = redis_for(config)
         if connection is not None:
             RateLimiter.per_second(connection, CALL_SLOT_KEY,
-                                   float(config.get("FOLLOWUP_CALLS_PER_SECOND") or 1)).acquire()
+                                   float(setting(config, "FOLLOWUP_CALLS_PER_SECOND"))).acquire()
         try:
             sid = outbound.place_survey_call(make_twilio_client(config), config,
                                              followup_id=followup_id, to=plan.target)
@@ -203,7 +204,7 @@ def _rest_failed(app: Flask, followup_id: int, attempt_id: int, number: int,
             return calls.note_rest_error(session, attempt_id, str(exc))
 
     errors = run_retrying(note, what=f"follow-up {followup_id}: request error")
-    delays: Sequence[int] = config.get("FOLLOWUP_REST_RETRY_DELAYS") or (15, 60, 300)
+    delays: Sequence[int] = setting(config, "FOLLOWUP_REST_RETRY_DELAYS")
     connection = redis_for(config)
     if is_retryable(exc) and errors <= len(delays) and connection is not None:
         queue(CALLS, connection).enqueue_in(
@@ -265,7 +266,7 @@ def send_reminders_job() -> int:
         lock = None
     try:
         tz = hotline_zone(app.config)
-        escalate_after = int(app.config.get("REMINDER_ESCALATE_AFTER_DAYS", 2))
+        escalate_after = int(setting(app.config, "REMINDER_ESCALATE_AFTER_DAYS"))
         with app.app_context(), db.transaction() as session:
             run = reminders.send_reminders(
                 session, _now(app), calendar=_calendar(app), tz=tz,

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.config import DEFAULT_TZ, hotline_zone, parse_bool
+from core.settings import setting
 from workdays.calendar import WorkCalendar
 from workdays.office_hours import OfficeHours, parse_windows
 
@@ -41,7 +42,7 @@ class FollowUpPolicy:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> FollowUpPolicy:
         """Read ``FOLLOWUP_*`` settings; invalid values raise ``ValueError`` (in Chinese)."""
-        delay_text = str(config.get("FOLLOWUP_DELAY") or "next-working-day 09:30").strip()
+        delay_text = str(setting(config, "FOLLOWUP_DELAY")).strip()
         first_time, first_delay = cls.first_call_time, None
         if match := _NEXT_WORKING_DAY.match(delay_text):
             first_time = time(int(match[1]), int(match[2]))

@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from call_flows.hooks import CallContext, HookRegistry, HookResult
-from cases.deadlines import hotline_tz
+from call_flows.hooks import CallContext, HookRegistry, HookResult, zone_of
 from core import twilio_fields
 from core.db import db
 from followup import calls
@@ -50,7 +49,7 @@ def _calendar(ctx: CallContext) -> WorkCalendar | None:
 
 
 def _tz(ctx: CallContext) -> ZoneInfo:
-    return ctx.services.get("tz") or hotline_tz()
+    return zone_of(ctx.services)
 
 
 def survey_identify(ctx: CallContext, _digits: str | None) -> HookResult:

@@ -17,11 +17,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from call_flows.hooks import CalendarSource, CallContext, HookRegistry, HookResult
+from call_flows.hooks import CalendarSource, CallContext, HookRegistry, HookResult, zone_of
 from cases import lookup_guard
 from cases.call_log import call_log
 from cases.case_models import Case
-from cases.deadlines import hotline_tz
 from cases.enterprises import phone_or_none
 from cases.notifications import Audience, NotificationKind, notify
 from cases.numbering import looks_like_number
@@ -49,7 +48,7 @@ def _calendar(ctx: CallContext) -> WorkCalendar | None:
 
 
 def _tz(ctx: CallContext) -> ZoneInfo:
-    return ctx.services.get("tz") or hotline_tz()
+    return zone_of(ctx.services)
 
 
 def _today(ctx: CallContext) -> date:

@@ -18,6 +18,8 @@ from phonenumbers import NumberParseException, PhoneNumberFormat
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
+from core.settings import setting
+
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
 
@@ -57,7 +59,7 @@ def place_survey_call(client: Client, config: Mapping[str, Any], *, followup_id:
         status_callback_method="POST",
         # Answering machines get no survey: Twilio tells us in AnsweredBy.
         machine_detection="Enable",
-        timeout=int(config.get("FOLLOWUP_RING_SECONDS") or 30),
+        timeout=int(setting(config, "FOLLOWUP_RING_SECONDS")),
     )
     if not call.sid:
         raise TwilioRestException(502, "Calls.json", "Twilio returned no CallSid")

@@ -25,6 +25,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.settings import setting
+
 log = logging.getLogger(__name__)
 
 HEADER = "X-Hotline-Simulated-Time"
@@ -55,7 +57,7 @@ def is_local_setup(config: Mapping[str, Any]) -> bool:
     """A server only its own machine can call: loopback public URL over http, no proxy."""
     base = urlsplit(str(config.get("PUBLIC_BASE_URL") or ""))
     return (base.scheme == "http" and (base.hostname or "") in LOOPBACK_HOSTS
-            and not int(config.get("TRUSTED_PROXIES") or 0))
+            and not int(setting(config, "TRUSTED_PROXIES")))
 
 
 def honoured_time(config: Mapping[str, Any], *, value: str | None, remote_addr: str | None,

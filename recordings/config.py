@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.config import parse_bool
+from core.settings import setting
 from recordings.store import LocalStore, RecordingStore
 
 _STORES: dict[tuple[Any, ...], RecordingStore] = {}
@@ -42,8 +43,8 @@ def s3_client(config: Mapping[str, Any]) -> Any:
         config=Config(
             s3={"addressing_style": addressing},
             signature_version="s3v4",
-            connect_timeout=float(config.get("RECORDINGS_S3_TIMEOUT") or 5),
-            read_timeout=float(config.get("RECORDINGS_S3_TIMEOUT") or 5) * 2,
+            connect_timeout=float(setting(config, "RECORDINGS_S3_TIMEOUT")),
+            read_timeout=float(setting(config, "RECORDINGS_S3_TIMEOUT")) * 2,
             retries={"max_attempts": 3, "mode": "standard"},
             max_pool_connections=32,
         ),

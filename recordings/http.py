@@ -15,6 +15,7 @@ from flask import Response, redirect
 from werkzeug.http import parse_range_header, quote_etag, unquote_etag
 from werkzeug.wrappers import Response as BaseResponse
 
+from core.settings import setting
 from recordings.audio_types import audio_mime_type
 from recordings.store import (
     AudioMissing,
@@ -89,7 +90,7 @@ def audio_response(store: RecordingStore, key: str, *, sha256: str | None, downl
 
 def media_sources(config: Mapping[str, Any]) -> str:
     """The CSP ``media-src`` for console pages: the object store too when players go there."""
-    if int(config.get("RECORDINGS_PRESIGNED_SECONDS") or 0) <= 0:
+    if int(setting(config, "RECORDINGS_PRESIGNED_SECONDS")) <= 0:
         return "'self'"
     endpoint = config.get("RECORDINGS_S3_ENDPOINT") or ""
     if not endpoint:  # AWS itself: bucket and region hosts vary

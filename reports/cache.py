@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from core.settings import setting
+
 T = TypeVar("T")
 MAX_ENTRIES = 256
 
@@ -44,6 +46,6 @@ def app_cache(app: Any) -> TtlCache:
     """The app's cache (created with the app, so tests and apps never share figures)."""
     cache = app.extensions.get("reports_cache")
     if cache is None:
-        cache = TtlCache(float(app.config.get("REPORTS_CACHE_SECONDS", 60)))
+        cache = TtlCache(float(setting(app.config, "REPORTS_CACHE_SECONDS")))
         app.extensions["reports_cache"] = cache
     return cache

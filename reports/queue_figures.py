@@ -30,6 +30,7 @@ from callqueue.models import (
     WrapUp,
 )
 from core.ratio import Ratio
+from core.settings import setting
 from reports.charts import _figure, _png
 from reports.indicators import Scope
 
@@ -45,8 +46,8 @@ class QueueRules:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> QueueRules:
-        return cls(int(config.get("QUEUE_SERVICE_LEVEL_SECONDS", 20)),
-                   int(config.get("QUEUE_SHORT_ABANDON_SECONDS", 5)))
+        return cls(int(setting(config, "QUEUE_SERVICE_LEVEL_SECONDS")),
+                   int(setting(config, "QUEUE_SHORT_ABANDON_SECONDS")))
 
     @classmethod
     def of(cls, scope: Scope) -> QueueRules:

@@ -1,16 +1,15 @@
-"""``APP_HOOKS`` entry: report settings from the environment, the CJK font check."""
+"""``APP_HOOKS`` entry: the report settings are checked, and the CJK font."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from reports.settings import from_env
+from reports.settings import check
 
 
 def init_app(app: Flask) -> None:
-    """Fill ``REPORTS_*`` settings not given explicitly; warn when charts lack a CJK font."""
-    for key, value in from_env().items():
-        app.config.setdefault(key, value)
+    """Refuse unknown accountability rules; warn when charts lack a CJK font."""
+    check(app.config)
     if not app.config.get("TESTING"):
         from reports.charts import warn_if_no_cjk_font
 

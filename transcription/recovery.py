@@ -29,6 +29,7 @@ from twilio.rest import Client
 from core.db import db, retry_when_locked, utcnow
 from core.jobs import get_app
 from core.queues import ALL_QUEUES, TRANSCRIPTION, connect, job_is_live, queue
+from core.settings import setting
 from ivr.calllog import upsert_recording
 from ivr.models import Recording
 from transcription import resources, twilio_sync
@@ -228,7 +229,7 @@ def sync_from_twilio(session: Session, client: Client, *, now: datetime) -> list
 
 
 def _candidates(session: Session, config: Mapping[str, Any], now: datetime) -> list[Recording]:
-    stuck_before = now - timedelta(minutes=int(config.get("TRANSCRIPTION_STUCK_MINUTES") or 5))
+    stuck_before = now - timedelta(minutes=int(setting(config, "TRANSCRIPTION_STUCK_MINUTES")))
     conditions = [
         and_(Recording.transcription_status == S.PENDING,
              Recording.updated_at < now - PENDING_GRACE),
@@ -258,7 +259,7 @@ def reconcile(
     """One pass: recover abandoned jobs, list Twilio, re-enqueue what has no live job."""
     report = ReconcileReport(abandoned=clean_abandoned(connection, now))
     policy = TranscriptionPolicy.from_config(config)
-    max_attempts = int(config.get("TRANSCRIPTION_MAX_ATTEMPTS") or 8)
+    max_attempts = int(setting(config, "TRANSCRIPTION_MAX_ATTEMPTS"))
     fresh: list[Recording] = []
     if twilio is not None:
         try:

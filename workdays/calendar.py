@@ -26,7 +26,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from types import MappingProxyType
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from lunardate import LunarDate
@@ -245,15 +244,17 @@ class WorkCalendar:
     def due_date(self, received: date | datetime, n: int, tz: tzinfo | None = None) -> DueDate:
         """Deadline for an answer within ``n`` working days of receipt.
 
-        Aware datetimes are converted to ``tz`` (default Asia/Shanghai) before taking the
-        date; naive datetimes are taken as already local. ``n == 0`` gives the effective
+        Aware datetimes are converted to ``tz`` (the hotline's zone; required for them) before
+        taking the date; naive datetimes are taken as already local. ``n == 0`` gives the effective
         receipt day itself (an instant answer is due the day the case counts as received).
         """
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
         if isinstance(received, datetime):
             if received.tzinfo is not None:
-                received = received.astimezone(tz or ZoneInfo(DEFAULT_TZ))
+                if tz is None:
+                    raise ValueError("an aware datetime needs the hotline's time zone (tz)")
+                received = received.astimezone(tz)
             received = received.date()
         effective = self.effective_receipt_day(received)
         due = self.add_working_days(effective.day, n)

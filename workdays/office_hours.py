@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
-from zoneinfo import ZoneInfo
 
-from workdays.calendar import DEFAULT_TZ, WorkCalendar
+from workdays.calendar import WorkCalendar
 
 # Administrators type the spec in Chinese input methods too: accept 、；and dash variants.
 _WINDOW_SEPARATORS = re.compile(r"[,;、\n]+")
@@ -64,14 +63,14 @@ class OfficeHours:
         self,
         windows: Sequence[tuple[time, time]],
         calendar: WorkCalendar,
-        tz: ZoneInfo | None = None,
+        tz: tzinfo,
     ) -> None:
         self.windows: tuple[tuple[time, time], ...] = tuple(_validated(windows))
         self.calendar = calendar
-        self.tz = tz or ZoneInfo(DEFAULT_TZ)
+        self.tz = tz
 
     @classmethod
-    def parse(cls, spec: str, calendar: WorkCalendar, tz: ZoneInfo | None = None) -> OfficeHours:
+    def parse(cls, spec: str, calendar: WorkCalendar, tz: tzinfo) -> OfficeHours:
         """Office hours from a spec such as ``"08:30-12:00,13:30-17:30"``."""
         return cls(parse_windows(spec), calendar, tz)
 

@@ -7,13 +7,16 @@ import logging
 import os
 from typing import Any
 
+from core.settings import SETTINGS
+
 workers = 2
 # WEB_PUBLIC_SLOTS (4) of 8 may serve pages and APIs at once; the rest are kept for Twilio's
 # webhooks (core.bulkhead). Live console streams (screen pop, 实时监控) hold a thread each for
 # as long as they are open, outside the bulkhead: they get LIVE_STREAMS_PER_PROCESS threads
 # more, and no more streams than that (console.live_stream).
 REQUEST_THREADS = 8
-threads = REQUEST_THREADS + int(os.environ.get("LIVE_STREAMS_PER_PROCESS") or 12)
+threads = REQUEST_THREADS + int(SETTINGS["LIVE_STREAMS_PER_PROCESS"].parse(
+    os.environ.get("LIVE_STREAMS_PER_PROCESS")))
 worker_class = "gthread"
 
 

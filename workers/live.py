@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 
+from core.settings import setting
 from live.server import build, run
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     if server.model is None:
         log.warning("no speech model: operator calls get no live transcript until one is "
                     "installed and this process restarts")
-    host = args.host or str(app.config.get("HOST") or "127.0.0.1")
-    port = args.port or int(app.config.get("LIVE_PORT") or 5001)
+    host = args.host or str(setting(app.config, "HOST"))
+    port = args.port or int(setting(app.config, "LIVE_PORT"))
     asyncio.run(run(server, host, port))
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from core import config as config_module
 from core.files import private_directory, restrict_new_files
 from core.queues import CALLS, DEFAULT, REPORTS, TRANSCRIPTION
+from core.settings import SETTINGS
 from workers import instance_state
 from workers.banner import banner
 from workers.model_install import model_line, start_model_install, stop_model_install
@@ -184,8 +185,9 @@ def build_children(env: dict[str, str], port: str, redis_instance: Path | None) 
             wait_until_ready(redis_instance, process)
 
         children.append(Child("redis", server_command(redis_instance), env, ready=redis_ready))
+    host = SETTINGS["HOST"].parse(env.get("HOST"))
     children.append(Child(
-        "web", [str(BIN / "gunicorn"), "--bind", f"{env.get('HOST', '127.0.0.1')}:{port}",
+        "web", [str(BIN / "gunicorn"), "--bind", f"{host}:{port}",
                 "--config", "python:workers.gunicorn_conf", "--access-logfile", "-",
                 "app:create_app()"], env))
     for name, queues in WORKER_QUEUES.items():

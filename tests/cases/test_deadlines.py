@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from cases.deadlines import Deadlines, spoken_date
-from tests.cases.factories import CALENDAR, local
+from core.db import db
+from tests.cases.factories import CALENDAR, local, new_case
 from workdays.calendar import Override, WorkCalendar
 
-DEADLINES = Deadlines(CALENDAR)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEADLINES = Deadlines(CALENDAR, SHANGHAI)
 
 
 def test_routed_before_national_day_skips_the_holiday() -> None:
@@ -50,7 +56,7 @@ def test_deadline_in_2027_is_provisional() -> None:
 
 def test_administrator_override_moves_the_deadline() -> None:
     calendar = WorkCalendar({date(2027, 1, 4): Override(False, "测试调整")})
-    assert Deadlines(calendar).routed(local("2026-12-30 10:00")).day == date(2027, 1, 5)
+    assert Deadlines(calendar, SHANGHAI).routed(local("2026-12-30 10:00")).day == date(2027, 1, 5)
 
 
 def test_agreed_deadline_replaces_the_rule_and_keeps_the_reason() -> None:
@@ -67,3 +73,26 @@ def test_overdue_only_after_the_whole_due_day() -> None:
 def test_spoken_date_adds_the_year_only_when_it_differs() -> None:
     assert spoken_date(date(2026, 11, 30), date(2026, 11, 24)) == "11月30日"
     assert spoken_date(date(2027, 1, 4), date(2026, 12, 30)) == "2027年1月4日"
+
+
+def test_the_working_day_ends_at_exactly_the_close_of_business() -> None:
+    # Tuesday 24 Nov 2026, office hours 08:30-12:00,13:30-17:30: up to 17:29:59.999999 the
+    # centre's target is the same day; at 17:30:00 the centre has closed, so the next one.
+    last_moment = local("2026-11-24 17:29").replace(second=59, microsecond=999999)
+    assert DEADLINES.same_day(last_moment).day == date(2026, 11, 24)
+    closed = DEADLINES.same_day(local("2026-11-24 17:30"))
+    assert (closed.day, closed.reason) == (date(2026, 11, 25),
+                                           "非工作时间受理：次一工作日下班前答复或流转")
+
+
+@pytest.fixture
+def later_office(app_config: dict[str, Any]) -> dict[str, Any]:
+    app_config["OFFICE_HOURS"] = "09:00-12:00,13:00-18:00"
+    return app_config
+
+
+def test_the_close_of_business_follows_office_hours(later_office: dict[str, Any],
+                                                    app: Any) -> None:
+    session = db.session()
+    assert new_case(session, local("2026-11-24 17:45")).due_date == date(2026, 11, 24)
+    assert new_case(session, local("2026-11-24 18:00")).due_date == date(2026, 11, 25)

@@ -20,7 +20,7 @@ def claim(event: RecordingTranscribed) -> bool:
 
 
 def session_with(listeners: dict[type, tuple[Any, ...]]) -> Session:
-    return Session(info=CaseServices(listeners=listeners).session_info())
+    return Session(info=CaseServices(UTC, listeners=listeners).session_info())
 
 
 def test_listeners_run_in_the_listed_order_and_return_their_results() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, func, select, text
@@ -33,6 +34,7 @@ from tests.cases.factories import (
     voicemail_recording,
 )
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = local("2026-11-24 22:00")
 CALLER = "+8613800138000"
 _sids = iter(range(1, 1_000_000))
@@ -91,8 +93,8 @@ class NoCallId(dict):  # type: ignore[type-arg]
 def hook_context(*, recording_sid: str, call_sid: str, defer: bool,
                  caller: str = CALLER, category: str = "policy", call_id: int | None = None,
                  now: datetime = NOW) -> CallContext:
-    services: dict[str, Any] = NoCallId(defer_voicemail_filing=True) if defer else {
-        "call_id": call_id}
+    services: dict[str, Any] = NoCallId(defer_voicemail_filing=True, tz=SHANGHAI) if defer else {
+        "call_id": call_id, "tz": SHANGHAI}
     return CallContext(call_sid=call_sid, from_number=caller, now=now,
                        state={"category": category}, params={"RecordingSid": recording_sid},
                        services=services)

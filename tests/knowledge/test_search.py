@@ -269,3 +269,21 @@ def test_no_good_answer_below_the_threshold(session: Session, topics: dict[str, 
     assert search(session, question, today=TODAY) == []
     good = search(session, "热线服务时间", today=TODAY)
     assert good[0].article_id == topics["hours"] and good[0].relevance == 1.0
+
+
+@pytest.mark.postgresql_only
+def test_postgresql_ranks_a_title_above_phrasings_whatever_the_length(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL's ``ts_rank`` (``PG_RANK_WEIGHTS``) chooses which candidates get scored:
+    with room for one, the article naming the word in its title must be the one, although it
+    is the longer document and the other has the word in a phrasing (and so in its bigrams).
+    With the title's and the bigrams' weights swapped, the phrasing wins."""
+    monkeypatch.setattr(kb_search, "POOL", 1)
+    in_title = publish(session, "融资担保服务",
+                       "中心协助企业对接银行和担保机构，办理流程、所需材料、审核时限和收费标准"
+                       "详见服务指南，企业可在工作日到中心窗口咨询或电话预约上门服务。")
+    in_phrasing = publish(session, "企业服务指南", "请来电。", ["怎么融资"])
+    assert [h.article_id for h in search(session, "融资", today=TODAY)] == [in_title]
+    monkeypatch.setattr(kb_search, "POOL", 2)
+    assert [h.article_id for h in search(session, "融资", today=TODAY)] == [
+        in_title, in_phrasing]

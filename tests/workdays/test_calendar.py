@@ -123,13 +123,19 @@ def test_negative_days_rejected(calendar: WorkCalendar) -> None:
 def test_aware_utc_datetime_converted_to_shanghai(calendar: WorkCalendar) -> None:
     # Mon 2026-03-09 20:00 UTC is Tue 03-10 04:00 in Shanghai.
     received = datetime(2026, 3, 9, 20, 0, tzinfo=UTC)
-    assert calendar.due_date(received, 0).day == date(2026, 3, 10)
+    assert calendar.due_date(received, 0, tz=ZoneInfo("Asia/Shanghai")).day == date(2026, 3, 10)
+
+
+def test_an_aware_datetime_without_a_zone_is_refused(calendar: WorkCalendar) -> None:
+    """No silent default zone: the caller passes the hotline's (HOTLINE_TZ)."""
+    with pytest.raises(ValueError, match="time zone"):
+        calendar.due_date(datetime(2026, 3, 9, 20, 0, tzinfo=UTC), 0)
 
 
 def test_utc_evening_before_working_day_counts_from_that_day(calendar: WorkCalendar) -> None:
     # 2026-10-07 18:00 UTC (a holiday in UTC terms) is 10-08 02:00 in Shanghai, working.
     received = datetime(2026, 10, 7, 18, 0, tzinfo=UTC)
-    assert calendar.due_date(received, 2).day == date(2026, 10, 10)
+    assert calendar.due_date(received, 2, tz=ZoneInfo("Asia/Shanghai")).day == date(2026, 10, 10)
 
 
 def test_aware_datetime_uses_given_tz(calendar: WorkCalendar) -> None:
