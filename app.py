@@ -65,7 +65,7 @@ from core import config as config_module
 from core import health
 from core.bulkhead import Bulkhead
 from core.cli import Seeder, db_cli, seed_command_for
-from core.clock import system_clock
+from core.clock import clock_of
 from core.db import db, set_write_intent
 from core.files import private_directory, restrict_new_files
 from core.queues import CALLS, DEFAULT, connect_fast
@@ -315,7 +315,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     tz = config_module.hotline_zone(app.config)
     calendars = CalendarProvider(db.session)
     windows = parse_windows(app.config["OFFICE_HOURS"])
-    clock = app.config.get("CLOCK") or system_clock
+    clock = clock_of(app.config)
 
     def office_open(at: datetime) -> bool:
         return OfficeHours(windows, calendars.get(), tz).is_open(at)

@@ -13,7 +13,7 @@ from api.openapi import document
 from api.schemas import MAX_BODY_BYTES
 from api.tokens import authenticate
 from cases.errors import CaseError, http_status
-from core.clock import system_clock
+from core.clock import clock_of
 from core.config import hotline_zone
 from core.db import db
 
@@ -22,7 +22,7 @@ PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
 
 
 def _now() -> datetime:
-    return (current_app.config.get("CLOCK") or system_clock)()
+    return clock_of(current_app.config)()
 
 
 def error(status: int, code: str, message: str, fields: dict[str, str] | None = None

@@ -15,7 +15,7 @@ from cases.importer import ImportFileError, import_cases
 from cases.ledger import sweep_overdue
 from cases.routing_report import format_report, routing_report
 from cases.vocab import Channel
-from core.clock import system_clock
+from core.clock import clock_of
 from core.config import hotline_zone
 from core.db import db
 
@@ -23,7 +23,7 @@ cases_cli = AppGroup("cases", help="诉求：批量导入、逾期挂账、分�
 
 
 def _now() -> datetime:
-    return (current_app.config.get("CLOCK") or system_clock)()
+    return clock_of(current_app.config)()
 
 
 @cases_cli.command("import")

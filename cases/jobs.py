@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from cases.ledger import sweep_overdue
-from core.clock import system_clock
+from core.clock import clock_of
 from core.config import hotline_zone
 from core.db import db, retry_when_locked
 from core.jobs import get_app
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 def sweep_overdue_job() -> int:
     """Periodic: mark overdue cases hanging (挂账); idempotent, so overlapping runs are harmless."""
     app = get_app()
-    clock = app.config.get("CLOCK") or system_clock
+    clock = clock_of(app.config)
     with app.app_context(), db.transaction() as session:
         count = sweep_overdue(session, clock(), hotline_zone(app.config))
     if count:

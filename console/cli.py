@@ -13,7 +13,7 @@ from sqlalchemy import select
 from cases.errors import CaseError
 from console import throttle, users
 from console.models import ROLE_LABELS, ROLES, User
-from core.clock import system_clock
+from core.clock import clock_of
 from core.db import db
 
 users_cli = AppGroup("users", help="工作台用户：创建、重设密码、列出、停用。")
@@ -26,7 +26,7 @@ def _password(from_stdin: bool) -> str:
 
 
 def _now() -> datetime:
-    return (current_app.config.get("CLOCK") or system_clock)()
+    return clock_of(current_app.config)()
 
 
 @users_cli.command("create")

@@ -14,7 +14,7 @@ from cases.errors import CaseError, InvalidInput, http_status
 from console.auth import current_user
 from console.forms import note_errors
 from console.models import User
-from core.clock import system_clock
+from core.clock import clock_of
 from core.config import hotline_zone
 from core.db import db
 from core.settings import setting
@@ -22,7 +22,7 @@ from workdays.calendar import WorkCalendar
 
 
 def now() -> datetime:
-    return (current_app.config.get("CLOCK") or system_clock)()
+    return clock_of(current_app.config)()
 
 
 def tz() -> ZoneInfo:

@@ -24,7 +24,7 @@ from redis.exceptions import LockError, RedisError
 from sqlalchemy.orm import Session
 
 from cases import decision_reminders, reminders
-from core.clock import system_clock
+from core.clock import clock_of
 from core.config import hotline_zone
 from core.db import db, retry_when_locked, run_retrying
 from core.jobs import after_commit, get_app
@@ -58,7 +58,7 @@ REMINDER_LOCK_KEY = "hotline:followup:reminders"
 
 
 def _now(app: Flask) -> datetime:
-    return (app.config.get("CLOCK") or system_clock)()
+    return clock_of(app.config)()
 
 
 def _calendar(app: Flask) -> WorkCalendar:

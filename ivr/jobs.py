@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 
 from cases.voicemail import file_pending_voicemails, file_unreserved_voicemails
-from core.clock import system_clock
+from core.clock import clock_of
 from core.config import hotline_zone
 from core.db import db, is_lock_conflict, retry_when_locked
 from core.jobs import get_app
@@ -50,7 +50,7 @@ def drain_call_log() -> int:
                 log.exception("call-log drain failed: filing the reserved voicemails anyway")
             failure = exc
         # After the drain: the call and recording rows of the reservations now exist.
-        clock = app.config.get("CLOCK") or system_clock
+        clock = clock_of(app.config)
         zone = hotline_zone(app.config)
         filed = _in_batches(file_pending_voicemails, clock, zone)
         # Messages nobody reserved a number for (Twilio's fallback URL): filed as they are.

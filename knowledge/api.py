@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from cases.routing import CATEGORIES, SUBCATEGORIES
-from core.clock import system_clock
+from core.clock import clock_of
 from core.db import db
 from core.redis_conn import connect_within
 from knowledge.models import Article
@@ -28,7 +28,7 @@ MAX_RESULTS = 10
 
 
 def _today() -> date:
-    now = (current_app.config.get("CLOCK") or system_clock)()
+    now = clock_of(current_app.config)()
     return now.astimezone(ZoneInfo(current_app.config["HOTLINE_TZ"])).date()
 
 

@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 from cases.actors import Actor
 from cases.errors import InvalidInput
 from cases.importer import ImportFileError
-from core.clock import system_clock
+from core.clock import clock_of
 from core.db import db
 from knowledge.evaluate import SHIPPED_SETS, Figures, evaluate, read_queries
 from knowledge.search import NO_ANSWER_BELOW, reindex_all, search
@@ -25,7 +25,7 @@ kb_cli = AppGroup("kb", help="知识库：导入、导出、检索、检索效�
 
 
 def _now() -> datetime:
-    return (current_app.config.get("CLOCK") or system_clock)()
+    return clock_of(current_app.config)()
 
 
 def _today() -> date:

@@ -23,7 +23,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from core.clock import system_clock
+from core.clock import clock_of
 from core.config import hotline_zone
 from core.db import db
 from core.redis_conn import connect_within
@@ -143,7 +143,7 @@ def build(app: Any) -> LiveServer:
     """The server for ``app``'s configuration: its model, Redis, database and clock."""
     config = app.config
     engine = preload(model_path(config))
-    clock = config.get("CLOCK") or system_clock
+    clock = clock_of(config)
 
     def save(result: StreamResult) -> None:
         with db.transaction() as session:

@@ -14,7 +14,7 @@ from flask import current_app, has_app_context
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
-from core.clock import system_clock
+from core.clock import clock_of
 from core.db import db, retry_when_locked, run_retrying
 from core.jobs import get_app
 from core.queues import DEFAULT, enqueue_once, job_id, quick_redis_for
@@ -49,7 +49,7 @@ def send_sms(message_id: int) -> str:
     (the claim that guards the sending, the outcome after it), never the sending."""
     app = get_app()
     config = app.config
-    clock = config.get("CLOCK") or system_clock
+    clock = clock_of(config)
     what = f"SMS {message_id}"
 
     def write(step: Callable[[Session], T]) -> T:
@@ -91,7 +91,7 @@ def send_due_texts() -> int:
     """Periodic catch-up: send every text that is due (lost hand-offs, retries); idempotent
     (each text is claimed before it is sent), so a lock conflict runs it again."""
     app = get_app()
-    clock = app.config.get("CLOCK") or system_clock
+    clock = clock_of(app.config)
     sent = 0
     with app.app_context():
         with db.transaction() as session:

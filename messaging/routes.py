@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 
 from core import twilio_fields
-from core.clock import system_clock
+from core.clock import clock_of
 from core.db import db
 from core.twilio_signature import twilio_signed
 from messaging.outbox import record_delivery
@@ -26,7 +26,7 @@ def status() -> Response:
                         mimetype="text/plain")
     raw_id = request.args.get("message", "")
     message_id = twilio_fields.ascii_int(raw_id, limit=2**62) if len(raw_id) < 18 else None
-    now = (current_app.config.get("CLOCK") or system_clock)()
+    now = clock_of(current_app.config)()
     record_delivery(db.session, message_id=message_id, message_sid=sid, status=state,
                     error_code=request.form.get("ErrorCode"), now=now)
     db.session.commit()

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.clock import system_clock
+from core.clock import clock_of
 from reports.indicators import Scope
 from reports.periods import Period
 from reports.settings import settings_from
@@ -19,12 +19,12 @@ def app_tz(app: Any) -> ZoneInfo:
 
 
 def app_now(app: Any) -> datetime:
-    clock = app.config.get("CLOCK") or system_clock
+    clock = clock_of(app.config)
     return clock()
 
 
 def app_today(app: Any) -> date:
-    clock = app.config.get("CLOCK") or system_clock
+    clock = clock_of(app.config)
     return clock().astimezone(app_tz(app)).date()
 
 

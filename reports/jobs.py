@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from redis.exceptions import LockError, RedisError
 from sqlalchemy.orm import Session
 
-from core.clock import system_clock
+from core.clock import clock_of
 from core.db import db, retry_when_locked
 from reports import bulletin, periods, snapshots
 from reports.context import app_calendar, app_office_hours, app_tz, scope_for
@@ -49,7 +49,7 @@ def draft_monthly_bulletin_job() -> bool:
     from core.queues import connect
 
     app = jobs.get_app()
-    now = (app.config.get("CLOCK") or system_clock)()
+    now = clock_of(app.config)()
     lock = None
     if app.config.get("REDIS_URL"):
         lock = connect(app.config["REDIS_URL"]).lock(LOCK_KEY, timeout=600)
@@ -77,7 +77,7 @@ def refresh_snapshots_job() -> int:
     from core import jobs
 
     app = jobs.get_app()
-    now = (app.config.get("CLOCK") or system_clock)()
+    now = clock_of(app.config)()
     with app.app_context():
         base = scope_for(app, periods.month(2000, 1))
         with db.transaction() as session:

@@ -19,7 +19,7 @@ from rq import get_current_job
 from rq.job import Job
 from sqlalchemy import select
 
-from core.clock import system_clock
+from core.clock import clock_of
 from core.db import db, utcnow
 from core.jobs import get_app
 from core.queues import connect
@@ -84,7 +84,7 @@ def transcribe_recording(recording_id: int, force: bool = False) -> dict[str, An
     """Transcribe one recording; idempotent (a done recording is left alone)."""
     app = get_app()
     job = get_current_job()
-    clock = app.config.get("CLOCK") or system_clock
+    clock = clock_of(app.config)
     with app.app_context():
         session = db.session()
         try:
