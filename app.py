@@ -312,6 +312,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS")
                          and not request.path.startswith("/ivr/"))
 
+    # The flag lives in the thread's context: a request served in the caller's thread (the
+    # test client, `flask call`) must not leave every later transaction there taking SQLite's
+    # write lock — a test or CLI holding it would lock the web server out.
+    app.teardown_request(lambda _exc: set_write_intent(False))
+
     tz = config_module.hotline_zone(app.config)
     calendars = CalendarProvider(db.session)
     windows = parse_windows(app.config["OFFICE_HOURS"])

@@ -65,8 +65,9 @@ def make_audio(folder: Path, seconds: float) -> bytes:
     """8 kHz 16-bit PCM of Korean speech, repeated or cut to ``seconds``."""
     source = folder / "speech.src.wav"
     wav_path = folder / "speech.wav"
+    # espeak-ng's audio library leaves a pulse-* folder in TMPDIR: keep it in ours.
     subprocess.run(["espeak-ng", "-v", "ko", "-w", str(source), TEXT], check=True,
-                   capture_output=True, timeout=60)
+                   capture_output=True, timeout=60, env={**os.environ, "TMPDIR": str(folder)})
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(source), "-ar", "8000", "-ac", "1",
                     "-acodec", "pcm_s16le", str(wav_path)], check=True, capture_output=True,
                    timeout=60)

@@ -109,8 +109,9 @@ def make_audio(folder: Path, texts: tuple[str, ...] = TEXTS) -> list[Audio]:
     found = []
     for index, text in enumerate(texts):
         source, target = folder / f"src{index}.wav", folder / f"voicemail{index}.wav"
+        # espeak-ng's audio library leaves a pulse-* folder in TMPDIR: keep it in ours.
         subprocess.run(["espeak-ng", "-v", "ko", "-s", ESPEAK_RATE, "-w", str(source), text],
-                       check=True, capture_output=True)
+                       check=True, capture_output=True, env={**os.environ, "TMPDIR": str(folder)})
         subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(source), "-ar", "8000", "-ac",
                         "1", "-acodec", "pcm_s16le", str(target)], check=True)
         source.unlink()

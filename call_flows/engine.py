@@ -170,6 +170,13 @@ def _leave_to(rule: Fallthrough | None, tries: int) -> str | None:
     return None
 
 
+def _next_node(flow: Flow, node: Node, hook_result: HookResult) -> str | None:
+    """Where a hook sends the call: the node of the role it named, else the node's ``next``."""
+    if hook_result.next is not None:
+        return flow.node_for(hook_result.next).id
+    return node.next
+
+
 def _record(response: VoiceResponse, settings: VoiceSettings, *, max_length: int,
             action: str | None = None) -> None:
     """The ``<Record>`` verb of every voicemail: beep, ``#`` ends it, status called back."""
@@ -195,6 +202,9 @@ class FlowEngine:
         # Prompts of flow files are templates: filled here, once; nodes added at run time
         # (the phone FAQ's articles) carry data and are never filled.
         self.flows = {name: fill_flow(flow, settings.variables) for name, flow in flows.items()}
+        # The flows as the files say, without run-time changes: the same in every process
+        # (the call figures read node roles from these).
+        self.loaded_flows = dict(self.flows)
         self.hooks = hooks
         self.settings = settings
         # Flows that change at run time (the knowledge base's phone menu): called before
@@ -400,7 +410,7 @@ class FlowEngine:
         if node.hook:
             hook_result = self._call_hook(node.hook, ctx, None, result)
             self._apply_hook(hook_result, result)
-            target = hook_result.next or node.next
+            target = _next_node(flow, node, hook_result)
         else:
             target = node.next
         self._enter(flow, target or "", ctx, result, _Counters())
@@ -417,7 +427,7 @@ class FlowEngine:
                         _leave_to(node.invalid, counters.invalid))
             return
         self._apply_hook(hook_result, result, ctx)
-        self._enter(flow, hook_result.next or node.next or "", ctx, result, _Counters())
+        self._enter(flow, _next_node(flow, node, hook_result) or "", ctx, result, _Counters())
 
     def _retry(self, flow: Flow, node: Node, ctx: CallContext, result: StepResult,
                counters: _Counters, leave_to: str | None) -> None:
@@ -475,7 +485,7 @@ class FlowEngine:
     def _render_hook(self, visit: _Visit) -> None:
         hook_result = self._call_hook(visit.node.hook or "", visit.ctx, None, visit.result)
         self._apply_hook(hook_result, visit.result, visit.ctx)
-        self._chain(visit, hook_result.next or visit.node.next)
+        self._chain(visit, _next_node(visit.flow, visit.node, hook_result))
 
     def _render_gather(self, visit: _Visit) -> None:
         node, ctx, counters = visit.node, visit.ctx, visit.counters

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from call_flows.roles import Role, parse_role
+
 FLOWS_DIR = Path(__file__).parent / "flows"
 DTMF_KEYS = frozenset("0123456789*#")
 NODE_TYPES = frozenset({"say", "menu", "input", "branch", "hook", "dial", "enqueue", "record",
@@ -68,6 +70,8 @@ class Node:
     label: str = ""
     # enqueue: outcome (QUEUE_OUTCOMES) → node id.
     outcomes: dict[str, str] = field(default_factory=dict)
+    # What code relies on this node for (call_flows/roles.py), if anything.
+    role: Role | None = None
 
     def targets(self) -> list[tuple[str, str]]:
         """(label, node id) for every edge leaving this node, for validation and diagrams."""
@@ -106,6 +110,32 @@ class Flow:
             return self.nodes[node_id]
         except KeyError:
             raise FlowError(f"flow {self.name!r} has no node {node_id!r}") from None
+
+    def nodes_with(self, role: Role) -> list[Node]:
+        """Every node that has ``role`` (exactly one in a valid flow that requires it)."""
+        return [node for node in self.nodes.values() if node.role is role]
+
+    def node_for(self, role: Role) -> Node:
+        """The node that has ``role``: how code finds a node without writing its id."""
+        found = self.nodes_with(role)
+        if len(found) != 1:
+            raise FlowError(f"flow {self.name!r} ({self.source or 'no file'}) has "
+                            f"{len(found)} nodes with role {role.value!r}, not one")
+        return found[0]
+
+    def nodes_before(self, roles: set[Role]) -> set[str]:
+        """Ids of the nodes a call can be at before it first reaches a node of ``roles``:
+        reachable from the start without passing through one (those nodes excluded)."""
+        stops = {node.id for node in self.nodes.values() if node.role in roles}
+        seen: set[str] = set()
+        queue = [self.start] if self.start in self.nodes and self.start not in stops else []
+        seen.update(queue)
+        while queue:
+            for _, target in self.nodes[queue.pop()].targets():
+                if target in self.nodes and target not in seen and target not in stops:
+                    seen.add(target)
+                    queue.append(target)
+        return seen
 
 
 # libyaml's parser when PyYAML has it (ten times faster: every app start loads the flows).
@@ -157,7 +187,7 @@ def _option(key: str, raw: Any, where: str) -> Option:
 _NODE_FIELDS = {
     "type", "prompt", "audio", "next", "options", "timeout", "no_input", "invalid", "condition",
     "if_true", "if_false", "hook", "on_no_answer", "on_empty", "max_length", "max_digits",
-    "finish_on_key", "label", "outcomes",
+    "finish_on_key", "label", "outcomes", "role",
 }
 
 
@@ -183,6 +213,10 @@ def parse_flow(data: Any, *, name: str, source: str = "") -> Flow:
         outcomes = raw.get("outcomes") or {}
         if not isinstance(outcomes, dict):
             raise FlowError(f"{where}: 'outcomes' must map an outcome to a node id")
+        try:
+            role = parse_role(raw["role"]) if "role" in raw else None
+        except ValueError as exc:
+            raise FlowError(f"{source or name}: {where}: {exc}") from None
         nodes[str(node_id)] = Node(
             id=str(node_id),
             type=str(raw.get("type", "")),
@@ -204,6 +238,7 @@ def parse_flow(data: Any, *, name: str, source: str = "") -> Flow:
             finish_on_key=str(raw.get("finish_on_key", "#")),
             label=str(raw.get("label", "")),
             outcomes={str(k): str(v) for k, v in outcomes.items()},
+            role=role,
         )
     return Flow(
         name=name,

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from call_flows.roles import Role
 from workdays.calendar import WorkCalendar
 
 
@@ -75,10 +76,11 @@ class CallContext:
 
 @dataclass
 class HookResult:
-    """What a hook wants said and where the call goes next (``None`` → the node's ``next``)."""
+    """What a hook wants said and where the call goes next: the node of a role of the flow
+    (a role, never a node id: the flow file names its nodes), ``None`` → the node's ``next``."""
 
     prompts: list[str] = field(default_factory=list)
-    next: str | None = None
+    next: Role | None = None
     updates: dict[str, str] = field(default_factory=dict)
     # For input nodes: the input was not acceptable, count it as an invalid try.
     invalid: bool = False
@@ -115,11 +117,11 @@ class HookRegistry:
         # Without the queue nobody is on duty: offered a callback or voicemail at once.
         self.optional_hooks["queue_join"] = HookResult(outcome="unavailable")
         self.optional_hooks["queue_callback"] = HookResult(
-            prompts=[CALLBACK_UNAVAILABLE], next="voicemail")
+            prompts=[CALLBACK_UNAVAILABLE], next=Role.VOICEMAIL)
         # Without the look-up there is nothing to verify: back to the main menu.
         for name in ("case_status", "case_status_verified"):
             self.optional_hooks[name] = HookResult(prompts=[CASE_STATUS_UNAVAILABLE],
-                                                   next="main_menu")
+                                                   next=Role.MAIN_MENU)
 
     def condition(self, name: str) -> Callable[[Condition], Condition]:
         def register(func: Condition) -> Condition:

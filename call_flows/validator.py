@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from call_flows.flow import DTMF_KEYS, NODE_TYPES, QUEUE_OUTCOMES, REPEAT, Flow, Node
 from call_flows.hooks import HookRegistry
+from call_flows.roles import REQUIRED_ROLES, Role
 
 TERMINAL_TYPES = frozenset({"hangup"})
 NEEDS_PROMPT = frozenset({"say", "menu", "input", "record", "dial", "enqueue"})
@@ -120,9 +121,27 @@ def _can_exit(flow: Flow) -> set[str]:
     return seen
 
 
+def _role_problems(flow: Flow) -> list[Problem]:
+    """Each role code relies on (REQUIRED_ROLES, by flow name) on a node; no role on two."""
+    problems: list[Problem] = []
+    where = flow.source or f"flow {flow.name!r}"
+    required = REQUIRED_ROLES.get(flow.name, {})
+    for role in Role:
+        holders = [node.id for node in flow.nodes_with(role)]
+        if not holders and role in required:
+            problems.append(Problem(flow.name, None, (
+                f"no node has role {role.value!r} ({where}); code relies on it: "
+                f"{required[role]}")))
+        elif len(holders) > 1:
+            problems.append(Problem(flow.name, None, (
+                f"role {role.value!r} is on {len(holders)} nodes ({', '.join(holders)}) in "
+                f"{where}; it must be on one")))
+    return problems
+
+
 def validate_flow(flow: Flow, registry: HookRegistry) -> list[Problem]:
     """All problems of ``flow``; an empty list means it is valid."""
-    problems: list[Problem] = []
+    problems: list[Problem] = _role_problems(flow)
     if flow.start not in flow.nodes:
         problems.append(Problem(flow.name, None, f"start node {flow.start!r} does not exist"))
         return problems

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from call_flows.hooks import CallContext, HookRegistry, HookResult
+from call_flows.roles import Role
 from callqueue import queue
 from callqueue.runtime import Changes, QueueRuntime
 from core.db import db
@@ -52,7 +53,7 @@ def queue_callback(ctx: CallContext, _digits: str | None) -> HookResult:
     request is kept (once per call) and its deadline read back."""
     runtime = _runtime(ctx)
     if runtime is None:
-        return HookResult(prompts=["抱歉，暂时无法预约回电，请您留言。"], next="voicemail")
+        return HookResult(prompts=["抱歉，暂时无法预约回电，请您留言。"], next=Role.VOICEMAIL)
     session = db.session
     changes = Changes()
     callback = queue.request_callback(

@@ -42,7 +42,7 @@ from reports import overview, periods, snapshots
 from reports.assessment import write_assessment
 from reports.cache import app_cache
 from reports.calls import CALL_LABELS
-from reports.context import app_calendar, app_office_hours, app_today, scope_for
+from reports.context import app_calendar, app_hotline, app_today, scope_for
 from reports.filters import LedgerFilters
 from reports.indicators import LABELS, RATE_LABELS, Scope
 from reports.models import Bulletin, TypicalCase
@@ -107,7 +107,7 @@ def _figures(scope: Scope) -> snapshots.Snapshot:
     if stored is not None:
         return stored
     return app_cache(current_app).get(("figures", scope), lambda: snapshots.compute(
-        db.session, scope, app_calendar(current_app), app_office_hours(current_app), now()))
+        db.session, scope, app_calendar(current_app), app_hotline(current_app), now()))
 
 
 @route("/reports", roles=REPORT_ROLES)
@@ -148,7 +148,7 @@ def reports_refresh() -> Any:
     """立即刷新: compute the period's figures now and keep them for every supervisor."""
     scope = _scope()
     snapshots.refresh_period(db.session, scope, app_calendar(current_app),
-                             app_office_hours(current_app), now())
+                             app_hotline(current_app), now())
     db.session.commit()
     flash(f"{scope.period.label}的统计数据已重新计算", "success")
     args: dict[str, Any] = _period_args(scope.period)

@@ -4,7 +4,8 @@ The environment is read in one place (:func:`core.config.from_env`) through thes
 declarations; no other module reads ``os.environ`` for a setting, and the README's
 configuration table is generated from them (:func:`readme_table`; ``python -m core.settings``
 prints it, and ``tests/core/test_settings_documented.py`` checks the README against it).
-A setting that is unset or blank takes its default.
+A setting that is unset or blank takes its default, except a list declared ``empty_ok``, where
+a blank value is the empty list (``TRANSCRIPTION_RETRY_INTERVALS=`` turns queue retries off).
 
 To add a setting: declare it in :data:`ROWS` (in its README row, or a row of its own), run
 ``python -m core.settings`` and paste the table into the README's "Configuration" section.
@@ -64,6 +65,8 @@ class Setting:
     default: Any  # the value when unset or blank (DERIVED: computed by core.config)
     shown: str | None = None  # the default as the README shows it (else `default`)
     key: str | None = None  # the app config key when it is not ``name``
+    empty_ok: bool = False  # set but blank means the empty list, not the default
+
 
     @property
     def config_key(self) -> str:
@@ -71,6 +74,8 @@ class Setting:
 
     def parse(self, text: str | None) -> Any:
         """The value of ``text`` from the environment (unset or blank: the default)."""
+        if text is not None and not text.strip() and self.empty_ok:
+            return KINDS[self.kind]("")
         if text is None or not text.strip():
             return self.default
         return KINDS[self.kind](text.strip())
@@ -211,7 +216,7 @@ ROWS: tuple[Row, ...] = (
     row("longest voicemail `<Record>` takes", S("VOICEMAIL_MAX_SECONDS", "int", 120)),
     row("downloads, retries and reconciliation of recordings: " + GUIDES["transcription"],
         S("RECORDING_MAX_BYTES", "int", 50 * 1024 * 1024),
-        S("TRANSCRIPTION_RETRY_INTERVALS", "ints", [30, 120, 600]),
+        S("TRANSCRIPTION_RETRY_INTERVALS", "ints", [30, 120, 600], empty_ok=True),
         S("TRANSCRIPTION_STUCK_MINUTES", "int", 5),
         S("TRANSCRIPTION_MAX_ATTEMPTS", "int", 8),
         S("TWILIO_RECONCILE", "bool", True),

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from call_flows.hooks import CallContext, HookRegistry, HookResult, zone_of
+from call_flows.roles import Role
 from core import twilio_fields
 from core.db import db
 from followup import calls
@@ -26,9 +27,6 @@ log = logging.getLogger(__name__)
 
 HOOK_NAMES = ("survey_identify", "survey_rating_chosen", "survey_rating_confirmed",
               "survey_comment_saved")
-# Where a hook sends the call when the survey cannot go on (nodes of survey.yaml).
-END_NODE = "thanks"
-RATING_NODE = "rating_menu"
 NOTHING_TO_RATE = "抱歉，打扰您了。本次回访的诉求已完成评价。"
 NOT_RECORDED = "抱歉，评价暂时无法记录，我们稍后会再与您联系。"
 
@@ -56,7 +54,7 @@ def survey_identify(ctx: CallContext, _digits: str | None) -> HookResult:
     """Name the case (number digit by digit) and who answered it."""
     found = calls.survey_case(db.session, ctx.call_sid)
     if found is None or not found.due:
-        return HookResult(prompts=[NOTHING_TO_RATE], next=END_NODE)
+        return HookResult(prompts=[NOTHING_TO_RATE], next=Role.SURVEY_END)
     case = found.case
     received = case.received_at.astimezone(_tz(ctx))
     return HookResult(prompts=[
@@ -71,7 +69,7 @@ def survey_rating_chosen(ctx: CallContext, _digits: str | None) -> HookResult:
     score = twilio_fields.ascii_int(raw, limit=9) or 0
     if score not in SCORE_LABELS or calls.choose_score(db.session, ctx.call_sid,
                                                            score) is None:
-        return HookResult(next=RATING_NODE)
+        return HookResult(next=Role.RATING_MENU)
     return HookResult(prompts=[f"您的评价是：{SCORE_LABELS[score]}。"])
 
 
@@ -86,12 +84,12 @@ def survey_rating_confirmed(ctx: CallContext, _digits: str | None) -> HookResult
                 calendar=_calendar(ctx), tz=_tz(ctx))
     except Exception:
         log.exception("survey: could not record the rating of call %s", ctx.call_sid)
-        return HookResult(prompts=[NOT_RECORDED], next=END_NODE)
+        return HookResult(prompts=[NOT_RECORDED], next=Role.SURVEY_END)
     if result == RateResult.RATED:
         return HookResult(prompts=["您的评价已记录。"])
     if result == RateResult.NO_CHOICE:
-        return HookResult(next=RATING_NODE)
-    return HookResult(prompts=[NOTHING_TO_RATE], next=END_NODE)
+        return HookResult(next=Role.RATING_MENU)
+    return HookResult(prompts=[NOTHING_TO_RATE], next=Role.SURVEY_END)
 
 
 def survey_comment_saved(ctx: CallContext, _digits: str | None) -> HookResult:

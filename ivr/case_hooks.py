@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from call_flows.hooks import CalendarSource, CallContext, HookRegistry, HookResult, zone_of
+from call_flows.roles import Role
 from cases import lookup_guard
 from cases.call_log import call_log
 from cases.case_models import Case
@@ -127,8 +128,6 @@ def _file_now(ctx: CallContext, sid: str) -> None:
         log.exception("voicemail_saved: could not file recording %s", sid)
 
 
-# Nodes of the hotline flow the look-up hooks send the call to.
-MAIN_MENU = "main_menu"
 LOOKUP_STATE = "lookup_case"
 
 
@@ -175,7 +174,7 @@ def case_status(ctx: CallContext, digits: str | None) -> HookResult:
     or this caller has used up its tries (cases.lookup_guard). ``*`` goes back."""
     number = (digits or "").strip()
     if number and set(number) == {"*"}:
-        return HookResult(next=MAIN_MENU)
+        return HookResult(next=Role.MAIN_MENU)
     if not looks_like_number(number):
         return HookResult(invalid=True, prompts=[speech.NUMBER_MALFORMED])
     # The same queries whether the case exists or not.
@@ -186,10 +185,10 @@ def case_status(ctx: CallContext, digits: str | None) -> HookResult:
             owner[0] == caller or (owner[1] is not None and owner[1] in enterprises)):
         case = case_by_number(db.session, number)
         if case is not None:
-            return HookResult(prompts=[_read_case(case, ctx)], next=MAIN_MENU)
+            return HookResult(prompts=[_read_case(case, ctx)], next=Role.MAIN_MENU)
     if _on_counters(lambda conn: lookup_guard.spent(conn, call_sid=ctx.call_sid,
                                                     caller=ctx.from_number, now=ctx.now)):
-        return HookResult(prompts=[speech.LOOKUP_SPENT], next=MAIN_MENU)
+        return HookResult(prompts=[speech.LOOKUP_SPENT], next=Role.MAIN_MENU)
     # The node's next step asks for the last four digits; the number travels in the URL.
     return HookResult(updates={LOOKUP_STATE: number})
 
@@ -212,10 +211,10 @@ def case_status_verified(ctx: CallContext, digits: str | None) -> HookResult:
     who = {"call_sid": ctx.call_sid, "caller": ctx.from_number, "number": number}
     charged = _on_counters(lambda conn: lookup_guard.charge(conn, now=ctx.now, **who))
     if charged.case_locked:
-        return HookResult(prompts=[speech.CASE_LOCKED], next=MAIN_MENU,
+        return HookResult(prompts=[speech.CASE_LOCKED], next=Role.MAIN_MENU,
                           updates={LOOKUP_STATE: ""})
     if charged.call_or_caller_spent:
-        return HookResult(prompts=[speech.LOOKUP_SPENT], next=MAIN_MENU,
+        return HookResult(prompts=[speech.LOOKUP_SPENT], next=Role.MAIN_MENU,
                           updates={LOOKUP_STATE: ""})
     owner = lookup_owner(db.session, number)
     expected = _last_four(owner[0]) if owner is not None else None

@@ -1,8 +1,9 @@
 """The phone FAQ menu under 政策咨询, built from the knowledge base through the flow engine.
 
 When published, in-force articles are flagged for the phone (at most eight, in the
-administrator's order), the hotline flow gets a few more nodes: main-menu key 2 (政策咨询)
-leads to ``kb_faq``, a menu of their titles; each key plays the article's spoken answer, then
+administrator's order), the hotline flow gets a few more nodes: the main-menu key (2, 政策咨询)
+that led to the node of role ``phone_faq`` (``call_flows/roles.py``) leads to ``kb_faq``, a
+menu of their titles; each key plays the article's spoken answer, then
 “问题已解决请按1，需要人工服务请按2”. 1 files a case closed at once by self-service (mode 即时办,
 channel 热线自助, no follow-up call); 2 reaches a person — the service desk: operator in office
 hours, voicemail otherwise — with the article's service area and sub-area preset; 0 goes back
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session
 from call_flows.engine import FlowEngine
 from call_flows.flow import REPEAT, Fallthrough, Flow, Node, Option
 from call_flows.hooks import CallContext, HookRegistry, HookResult
+from call_flows.roles import Role
 from call_flows.validator import validate_flow
 from cases import lifecycle
 from cases.actors import Actor
@@ -49,10 +51,7 @@ from workdays.calendar import WorkCalendar
 log = logging.getLogger(__name__)
 
 HOTLINE = "hotline"
-MAIN_MENU = "main_menu"
-POLICY_KEY = "2"
 FAQ_MENU = "kb_faq"
-SERVICE_DESK = "service_desk"
 ANSWER_PREFIX = "kb_answer_"
 RESOLVED = "kb_resolved"
 RESOLVED_BYE = "kb_resolved_bye"
@@ -100,15 +99,19 @@ def compose(base: Flow, articles: list[PhoneArticle]) -> Flow:
     """``base`` (the hotline flow) with the FAQ nodes for ``articles``; ``base`` if none."""
     if not articles:
         return base
-    main = base.node(MAIN_MENU)
-    policy = main.options[POLICY_KEY]
-    area_menu = policy.target  # where 政策咨询 went before: its sub-area menu
+    # The flow names the nodes (roles, validated at load); the key is the main menu's.
+    main = base.node_for(Role.MAIN_MENU)
+    area_menu = base.node_for(Role.PHONE_FAQ).id  # where 政策咨询 went before: its sub-areas
+    policy = next((o for o in main.options.values() if o.target == area_menu), None)
+    if policy is None:
+        log.error("phone menu not used: no key of %r leads to %r", main.id, area_menu)
+        return base
     # "Need a person" after an answer, and silence, go straight to a person.
-    desk = SERVICE_DESK if SERVICE_DESK in base.nodes else area_menu
+    desk = base.node_for(Role.SERVICE_DESK).id
     nodes = dict(base.nodes)
-    nodes[MAIN_MENU] = dataclasses.replace(main, options={
+    nodes[main.id] = dataclasses.replace(main, options={
         **main.options,
-        POLICY_KEY: Option(POLICY_KEY, FAQ_MENU, set=dict(policy.set), label=policy.label)})
+        policy.key: Option(policy.key, FAQ_MENU, set=dict(policy.set), label=policy.label)})
     choices = "；".join(f"{_speakable(a.title)}，请按{n}" for n, a in enumerate(articles, start=1))
     faq_options = {str(n): Option(str(n), f"{ANSWER_PREFIX}{a.id}", label=_speakable(a.title))
                    for n, a in enumerate(articles, start=1)}

@@ -9,15 +9,14 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
+from call_flows.flow import Flow
+from call_flows.roles import Role
 from followup.models import ATTEMPT_STATUS_LABELS, FollowUpAttempt
 from ivr.models import Call, CallEvent, Recording
 from reports.indicators import Scope
 from transcription.statuses import TranscriptionStatus
 from workdays.office_hours import OfficeHours
 
-# Where a caller is still choosing: hanging up here (no operator, no message) is abandoning.
-MENU_NODES = ("greeting", "caller_check", "main_menu", "factor_menu", "status_lookup",
-              "voicemail_offer")
 HOTLINE_FLOW = "hotline"
 
 CALL_LABELS = {
@@ -27,6 +26,39 @@ CALL_LABELS = {
     "abandoned_in_menu": "菜单中挂断", "voicemails": "留言", "transcribed": "留言已转写",
     "status_lookups": "进度查询（按9）", "survey_calls": "回访外呼",
 }
+
+
+@dataclass(frozen=True)
+class CallNodes:
+    """The hotline flow's node ids the figures read the call log by (:func:`call_nodes`)."""
+
+    operator: str
+    status_lookup: str
+    # Where a caller is still choosing: hanging up at one (no operator, no message) is
+    # abandoning.
+    menus: frozenset[str]
+
+
+def call_nodes(flow: Flow) -> CallNodes:
+    """The nodes of ``flow`` (the hotline as loaded) by their roles, never by their ids.
+
+    A caller is still choosing at every node before the operator queue or the voicemail
+    (the two ways the hotline serves a call); hangups there are the flow ending the call.
+    """
+    served = {Role.OPERATOR, Role.VOICEMAIL}
+    menus = {node_id for node_id in flow.nodes_before(served)
+             if flow.nodes[node_id].type != "hangup"}
+    return CallNodes(operator=flow.node_for(Role.OPERATOR).id,
+                     status_lookup=flow.node_for(Role.STATUS_LOOKUP).id,
+                     menus=frozenset(menus))
+
+
+@dataclass(frozen=True)
+class Hotline:
+    """What the call figures need of the running hotline (plain values: reports.context)."""
+
+    office_hours: OfficeHours
+    nodes: CallNodes
 
 
 @dataclass
@@ -43,9 +75,10 @@ def _entered(node: str) -> Any:
                           CallEvent.node == node)
 
 
-def call_figures(session: Session, scope: Scope, office_hours: OfficeHours,
+def call_figures(session: Session, scope: Scope, hotline: Hotline,
                  target_seconds: int) -> CallFigures:
     """The hotline's figures for the period (inbound hotline calls by start time)."""
+    office_hours, nodes = hotline.office_hours, hotline.nodes
     inbound = and_(Call.flow == HOTLINE_FLOW, Call.direction == "inbound",
                    scope.during(Call.started_at))
     # Operator legs are recorded too (for the record); only the caller's message is a voicemail.
@@ -53,8 +86,8 @@ def call_figures(session: Session, scope: Scope, office_hours: OfficeHours,
     has_recording = exists().where(Recording.call_id == Call.id, is_voicemail)
     rows = session.execute(
         select(Call.started_at, Call.reached_operator, Call.operator_answer_seconds,
-               _entered("operator").label("to_operator"),
-               _entered("status_lookup").label("lookup"), has_recording.label("recorded"),
+               _entered(nodes.operator).label("to_operator"),
+               _entered(nodes.status_lookup).label("lookup"), has_recording.label("recorded"),
                Call.last_node)
         .where(inbound)
     ).all()
@@ -69,7 +102,7 @@ def call_figures(session: Session, scope: Scope, office_hours: OfficeHours,
             counts["answered_within_target"] += row.operator_answer_seconds <= target_seconds
         counts["status_lookups"] += bool(row.lookup)
         counts["abandoned_in_menu"] += bool(not row.reached_operator and not row.recorded
-                                            and row.last_node in MENU_NODES)
+                                            and row.last_node in nodes.menus)
     voicemails = session.execute(
         select(func.count(), func.coalesce(func.sum(
             case((Recording.transcription_status == TranscriptionStatus.DONE, 1), else_=0)), 0))

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.clock import clock_of
+from reports.calls import HOTLINE_FLOW, Hotline, call_nodes
 from reports.indicators import Scope
 from reports.periods import Period
 from reports.settings import settings_from
@@ -36,6 +37,12 @@ def app_calendar(app: Any) -> WorkCalendar:
 def app_office_hours(app: Any) -> OfficeHours:
     return OfficeHours(parse_windows(app.config["OFFICE_HOURS"]), app_calendar(app),
                        app_tz(app))
+
+
+def app_hotline(app: Any) -> Hotline:
+    """Office hours and the hotline flow's nodes (by role) for the call figures."""
+    flow = app.extensions["ivr_runtime"].engine.loaded_flows[HOTLINE_FLOW]
+    return Hotline(app_office_hours(app), call_nodes(flow))
 
 
 def scope_for(app: Any, period: Period, department_id: int | None = None) -> Scope:

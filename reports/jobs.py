@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core.clock import clock_of
 from core.db import db, retry_when_locked
 from reports import bulletin, periods, snapshots
-from reports.context import app_calendar, app_office_hours, app_tz, scope_for
+from reports.context import app_calendar, app_hotline, app_tz, scope_for
 from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def refresh_snapshots_job() -> int:
         base = scope_for(app, periods.month(2000, 1))
         with db.transaction() as session:
             done = snapshots.refresh_standard(session, base, app_calendar(app),
-                                              app_office_hours(app), now)
+                                              app_hotline(app), now)
     log.info("reports: figures of %d periods computed in %.1f s", len(done),
              sum(s.seconds for s in done))
     return len(done)

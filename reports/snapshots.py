@@ -27,11 +27,10 @@ from sqlalchemy.orm import Session
 
 from core.db import write_intent
 from reports import overview, periods
-from reports.calls import CallFigures, call_figures
+from reports.calls import CallFigures, Hotline, call_figures
 from reports.indicators import COUNT_NAMES, Dimension, Figures, Level, Scope, figures
 from reports.models import ReportSnapshot
 from workdays.calendar import WorkCalendar
-from workdays.office_hours import OfficeHours
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ def snapshot_key(scope: Scope) -> str:
 
 
 def compute(session: Session, scope: Scope, calendar: WorkCalendar,
-            office_hours: OfficeHours, now: datetime) -> Snapshot:
+            hotline: Hotline, now: datetime) -> Snapshot:
     started = time.perf_counter()
     if scope.department_id is not None:
         return Snapshot(overview.build(session, scope, calendar), None, now,
@@ -76,12 +75,12 @@ def compute(session: Session, scope: Scope, calendar: WorkCalendar,
     seconds = scope.settings.operator_answer_seconds
     if session.get_bind().dialect.name != "postgresql":
         view = overview.build(session, scope, calendar)
-        calls = call_figures(session, scope, office_hours, seconds)
+        calls = call_figures(session, scope, hotline, seconds)
         return Snapshot(view, calls, now, time.perf_counter() - started)
     # The hotline figures (call log) on a connection of their own, meanwhile.
     with ThreadPoolExecutor(1, thread_name_prefix="snapshot-calls") as pool:
         later = pool.submit(overview.apart, session.get_bind(), call_figures, scope,
-                            office_hours, seconds)
+                            hotline, seconds)
         view = overview.build(session, scope, calendar)
         return Snapshot(view, later.result(), now, time.perf_counter() - started)
 
@@ -136,9 +135,9 @@ def load(session: Session, scope: Scope, now: datetime) -> Snapshot | None:
 
 
 def refresh(session: Session, scope: Scope, calendar: WorkCalendar,
-            office_hours: OfficeHours, now: datetime) -> Snapshot:
+            hotline: Hotline, now: datetime) -> Snapshot:
     """Compute the scope's figures now and keep them (the page's 立即刷新)."""
-    snapshot = compute(session, scope, calendar, office_hours, now)
+    snapshot = compute(session, scope, calendar, hotline, now)
     store(session, scope, snapshot)
     return snapshot
 
@@ -202,20 +201,20 @@ def _trend_end(scope: Scope) -> tuple[date, int | None, str]:
 
 
 def refresh_period(session: Session, scope: Scope, calendar: WorkCalendar,
-                   office_hours: OfficeHours, now: datetime,
+                   hotline: Hotline, now: datetime,
                    drawn: dict[tuple[Any, ...], bytes] | None = None) -> Snapshot:
     """The centre's figures of a period, every unit's page of it and the charts, computed
     now and kept (the page's 立即刷新: in its request's transaction)."""
-    centre, rows = _period_rows(session, scope, calendar, office_hours, now, drawn)
+    centre, rows = _period_rows(session, scope, calendar, hotline, now, drawn)
     _store_rows(session, rows)
     return centre
 
 
 def _period_rows(session: Session, scope: Scope, calendar: WorkCalendar,
-                 office_hours: OfficeHours, now: datetime,
+                 hotline: Hotline, now: datetime,
                  drawn: dict[tuple[Any, ...], bytes] | None) -> tuple[Snapshot, list[_Row]]:
     """Everything :func:`refresh_period` keeps, computed (reads only)."""
-    centre = compute(session, scope, calendar, office_hours, now)
+    centre = compute(session, scope, calendar, hotline, now)
     rows = [_row(scope, centre), *_unit_rows(session, scope, calendar, centre)]
     drawn = {} if drawn is None else drawn
     for name in CHARTS:
@@ -231,7 +230,7 @@ def _period_rows(session: Session, scope: Scope, calendar: WorkCalendar,
 
 
 def refresh_standard(session: Session, base: Scope, calendar: WorkCalendar,
-                     office_hours: OfficeHours, now: datetime) -> list[Snapshot]:
+                     hotline: Hotline, now: datetime) -> list[Snapshot]:
     """The standard periods, each committed as soon as it is computed; stale rows (an
     earlier day's) are deleted. Returns the centre's figures.
 
@@ -245,7 +244,7 @@ def refresh_standard(session: Session, base: Scope, calendar: WorkCalendar,
     drawn: dict[tuple[Any, ...], bytes] = {}
     for period in standard_periods(base.today):
         scope = Scope(period=period, today=base.today, tz=base.tz, settings=base.settings)
-        centre, rows = _period_rows(session, scope, calendar, office_hours, now, drawn)
+        centre, rows = _period_rows(session, scope, calendar, hotline, now, drawn)
         session.commit()  # the reading ends here
         with write_intent():
             _store_rows(session, rows)

@@ -33,14 +33,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "postgresql_only: needs PostgreSQL (not collected on the SQLite run)"
     )
+    config.addinivalue_line(
+        "markers", "sqlite_only: about the embedded default's SQLite (not collected on the "
+        "PostgreSQL run)"
+    )
+    config.addinivalue_line(
+        "markers", "make_run: boots `make run` with its own SQLite, Redis and (where the hour "
+        "matters) clock, whatever database the run tests: CI runs it once, in the SQLite run "
+        "(docs/development.md)"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On the SQLite run, leave out what only PostgreSQL has (deselected, not skipped)."""
-    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
-        return
-    kept = [item for item in items if "postgresql_only" not in item.keywords]
-    deselected = [item for item in items if "postgresql_only" in item.keywords]
+    """Leave out what only the other database has (deselected, not skipped)."""
+    other = ("sqlite_only" if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+             else "postgresql_only")
+    kept = [item for item in items if other not in item.keywords]
+    deselected = [item for item in items if other in item.keywords]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept

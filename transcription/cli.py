@@ -22,6 +22,7 @@ from transcription.model_setup import (
     auto_install_source,
     availability,
     install_if_absent,
+    wait_for_install,
 )
 from transcription.model_store import (
     ModelInstallError,
@@ -134,6 +135,8 @@ def model_ensure() -> None:
             click.echo(f"[model] 语音模型 / speech model: 下载中 {percent}%")
 
     state = install_if_absent(current_app.config, active, on_progress=progress)
+    if state.state == "downloading":  # another process (a worker node) is installing it
+        state = wait_for_install(current_app.config, active, on_progress=progress)
     click.echo(f"[model] 语音模型 / speech model: {state.text}")
     if state.state == "installed":
         forget_engines()

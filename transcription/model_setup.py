@@ -132,6 +132,16 @@ def installer_running(target: Path) -> bool:
     return False
 
 
+def download_answered(target: Path, pid: int) -> bool:
+    """Whether the install run by process ``pid`` heard from its server: bytes or a size
+    arrived, or it failed (a refused connection is an answer too). A state left by an earlier
+    run does not count."""
+    state = _read_state(target)
+    if state.get("pid") != pid:
+        return False
+    return state.get("state") == "failed" or bool(state.get("total") or state.get("done"))
+
+
 def _percent(state: Mapping[str, Any]) -> int:
     done, total = state.get("done"), state.get("total")
     if isinstance(done, int) and isinstance(total, int) and total > 0:
@@ -258,6 +268,21 @@ def install_if_absent(
             return ModelAvailability("unavailable", reason=reason)
         state_file(target).unlink(missing_ok=True)
         return ModelAvailability("installed")
+
+
+def wait_for_install(config: Mapping[str, Any], target: Path, *,
+                     on_progress: Callable[[int], None] | None = None,
+                     poll: float = 0.5) -> ModelAvailability:
+    """The outcome of the install another process is running into ``target`` (a worker node
+    and ``make run``'s installer may both start one; the second waits for the first)."""
+    last = -1
+    while installer_running(target):
+        percent = _percent(_read_state(target))
+        if on_progress is not None and percent != last:
+            on_progress(percent)
+        last = percent
+        time.sleep(poll)
+    return availability(config, target)
 
 
 def ensure_configured_model(config: Mapping[str, Any], target: Path, *,

@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from transcription.model_setup import auto_install_source, availability, installer_running
+from transcription.model_setup import auto_install_source, availability, download_answered
 from transcription.pipeline import model_path
 
 
@@ -27,12 +27,15 @@ def start_model_install(flask: list[str], env: dict[str, str]) -> subprocess.Pop
 
 def model_line(settings: Mapping[str, Any], installer: subprocess.Popen[bytes],
                wait: float = 15.0) -> str:
-    """The banner's speech-model line, once the installer has begun (or already finished)."""
+    """The banner's speech-model line, once the server has answered the installer (or the
+    installer has finished): a refused connection shows as 不可用 with its reason, not as
+    下载中 0%. A server that never answers is waited for at most ``wait`` seconds."""
     target = model_path(settings)
     if auto_install_source(settings, target)[0] is None:
         wait = 0.0  # nothing to download: the state is what it is
     deadline = time.monotonic() + wait
-    while (installer.poll() is None and not installer_running(target)
+    while (installer.poll() is None
+           and not download_answered(target, installer.pid)
            and availability(settings, target).state != "installed"
            and time.monotonic() < deadline):
         time.sleep(0.1)

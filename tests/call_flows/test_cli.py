@@ -24,3 +24,12 @@ def test_flows_check_reports_a_broken_file(app, tmp_path):
 def test_flows_show_prints_mermaid(app):
     result = run(app, "flows", "show", "hotline")
     assert result.output.startswith("flowchart TD\n")
+
+
+def test_flows_check_fails_on_a_copy_without_a_required_role(app, tmp_path):
+    from tests.flow_copies import copy_flow, without_role
+
+    path = copy_flow(tmp_path, "hotline", edit=lambda text: without_role(text, "main_menu"))
+    result = run(app, "flows", "check", str(path))
+    assert result.exit_code == 1
+    assert f"error: hotline: no node has role 'main_menu' ({path})" in result.output

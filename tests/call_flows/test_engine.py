@@ -394,3 +394,25 @@ def test_after_hours_nobody_is_told_about_recording():
     doc = xml(make_engine().advance("hotline", "main_menu", "gather", ctx(open_now=False),
                                     digits="4"))
     assert "录音" not in "".join(doc.xpath("//Say/text()"))
+
+
+def test_a_hook_sends_the_call_to_the_node_of_the_role_it_names(tmp_path):
+    from call_flows.roles import Role
+    from tests.flow_copies import renamed_flow
+
+    registry = default_registry()
+    registry.hooks["case_status"] = lambda c, d: HookResult(next=Role.MAIN_MENU)
+    engine = FlowEngine({"hotline": renamed_flow(tmp_path, "hotline", main_menu="root_menu")},
+                        registry, VoiceSettings(base_url=BASE))
+    result = engine.advance("hotline", "status_lookup", "gather", ctx(), digits="*")
+    assert result.last_node == "root_menu"
+
+
+def test_a_missing_optional_hook_falls_back_to_the_node_of_a_role(tmp_path):
+    from tests.flow_copies import renamed_flow
+
+    engine = FlowEngine({"hotline": renamed_flow(tmp_path, "hotline", voicemail="message")},
+                        default_registry(), VoiceSettings(base_url=BASE))
+    result = engine.advance("hotline", "queue_offer", "gather", ctx(), digits="1")
+    assert result.last_node == "message"
+    assert "暂时无法预约回电" in xml(result).xpath("string(/Response/Say[1])")

@@ -33,7 +33,7 @@ def test_users_create_refuses_bad_input(app: Any) -> None:
     assert no_department.exit_code != 0 and "须指定所属单位" in no_department.output
     weak = runner.invoke(args=["users", "create", "zhao", "--role", "operator",
                                "--password-stdin"], input="short\n")
-    assert weak.exit_code != 0 and "密码至少8位" in weak.output
+    assert weak.exit_code != 0 and "密码至少10位" in weak.output
 
 
 def test_set_password_disable_and_list(app: Any) -> None:

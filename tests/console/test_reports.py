@@ -12,7 +12,7 @@ from sqlalchemy import select
 from cases.notifications import Notification
 from core.db import db
 from reports import periods, snapshots
-from reports.context import app_calendar, app_office_hours, scope_for
+from reports.context import app_calendar, app_hotline, scope_for
 from reports.models import Bulletin, ReportSnapshot
 from tests.cases.factories import local, new_case
 from tests.console.conftest import Accounts
@@ -160,7 +160,7 @@ def test_page_serves_figures_computed_ahead_and_a_supervisor_recomputes_them(
     build_month(session)
     clock.set_local(NOW_TEXT)
     november = scope_for(app, periods.month(2026, 11))
-    snapshots.refresh(session, november, app_calendar(app), app_office_hours(app), clock())
+    snapshots.refresh(session, november, app_calendar(app), app_hotline(app), clock())
     session.commit()
     new_case(session, local("2026-11-25 09:00"), "新到一件十一月的诉求")
     session.commit()

@@ -36,6 +36,9 @@ from tests.sqlite_races import StaleSnapshots
 from transcription.chinese import TranscriptResult, Word
 from transcription.models import Transcript
 
+# The load the embedded default must hold (SQLite has one writer); PostgreSQL locks rows.
+pytestmark = pytest.mark.sqlite_only
+
 OPERATOR_POSTS = 30  # per operator thread (two)
 DEPARTMENT_CASES = 10  # per department thread (two): accept, progress, reply each
 MIN_CALLS = 4

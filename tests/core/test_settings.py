@@ -32,6 +32,16 @@ def test_time_zone_defaults_when_unset_or_blank(tmp_path: Any) -> None:
     assert from_env({"HOTLINE_TZ": ZONE}, tmp_path)["HOTLINE_TZ"] == ZONE
 
 
+def test_blank_retry_intervals_turn_queue_retries_off(tmp_path: Any) -> None:
+    # A node started with TRANSCRIPTION_RETRY_INTERVALS= must not retry on the queue (the
+    # reconciliation hands a dead node's recording on); unset keeps the default back-off.
+    assert from_env({}, tmp_path)["TRANSCRIPTION_RETRY_INTERVALS"] == [30, 120, 600]
+    assert from_env({"TRANSCRIPTION_RETRY_INTERVALS": ""}, tmp_path)[
+        "TRANSCRIPTION_RETRY_INTERVALS"] == []
+    assert from_env({"TRANSCRIPTION_RETRY_INTERVALS": "5,10"}, tmp_path)[
+        "TRANSCRIPTION_RETRY_INTERVALS"] == [5, 10]
+
+
 @pytest.fixture
 def zoned_app(app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
     """An app configured for another zone, with the environment saying the default."""

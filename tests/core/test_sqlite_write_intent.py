@@ -89,3 +89,25 @@ def test_console_posts_begin_immediate_and_pages_do_not(client: Any) -> None:
         event.remove(db.engine, "before_cursor_execute", seen)
     assert posted and set(posted) == {"BEGIN IMMEDIATE"}
     assert "BEGIN IMMEDIATE" not in begins
+
+
+def test_a_post_served_in_this_thread_leaves_no_write_intent_behind(client: Any) -> None:
+    # The test client (and `flask call`) serve requests in the caller's thread: after a
+    # console post, the caller's own reads must not begin by taking SQLite's write lock.
+    if db.engine is None or db.engine.dialect.name != "sqlite":
+        return
+    begins: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    client.post("/console/login", data={"username": "nobody", "password": "x" * 12})
+    db.session.remove()
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert begins == ["BEGIN"]

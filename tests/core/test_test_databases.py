@@ -29,9 +29,13 @@ def head_revision() -> str:
 
 
 def row_counts(engine: Any) -> dict[str, int]:
+    # SQLite's FTS5 shadow tables (kb_search_data, case_search_idx …) are the index's own
+    # bookkeeping and never empty; the indexes themselves (kb_search, case_search) are counted.
+    fts5 = ("kb_search_", "case_search_")
+    shadow = ("_data", "_idx", "_content", "_docsize", "_config")
     names = [n for n in inspect(engine).get_table_names() if n != "alembic_version"
-             # SQLite's FTS5 shadow tables are the index's own; kb_search itself is counted.
-             and not (n.startswith("kb_search_") and engine.dialect.name == "sqlite")]
+             and not (engine.dialect.name == "sqlite" and n.startswith(fts5)
+                      and n.endswith(shadow))]
     with engine.connect() as conn:
         return {n: conn.execute(text(f'SELECT count(*) FROM "{n}"')).scalar_one() for n in names}
 

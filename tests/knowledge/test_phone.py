@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from call_flows.flow import load_flows
+from call_flows.flow import load_flow_file, load_flows
 from call_flows.validator import validate_flow
 from cases.case_models import Case, CaseEvent
 from cases.vocab import Channel, Ledger, Mode, Status
@@ -241,3 +241,31 @@ def test_the_composed_flow_is_valid_with_eight_articles() -> None:
     assert flow.nodes["kb_answer_1"].prompt.startswith("答复1{x} ")
     assert kb_phone.compose(load_flows()["hotline"], []).nodes["main_menu"].options[
         "2"].target == "policy_menu"
+
+
+def test_the_faq_follows_renamed_role_bearing_nodes(tmp_path) -> None:
+    from tests.flow_copies import a_call, app_engine, renamed_flow
+
+    base = renamed_flow(tmp_path, "hotline", main_menu="root_menu",
+                        policy_menu="policy_areas", service_desk="desk")
+    flow = kb_phone.compose(base, [kb_phone.PhoneArticle(1, "问题", "答复", None, None, 1)])
+    listing = app_engine(flow).advance("hotline", "root_menu", "gather", a_call(), digits="2")
+    assert listing.last_node == kb_phone.FAQ_MENU
+    faq = flow.nodes[kb_phone.FAQ_MENU]
+    assert (faq.options["0"].target, faq.no_input.target) == ("policy_areas", "desk")
+    assert flow.nodes["kb_answer_1"].options["2"].target == "desk"
+
+
+def test_the_faq_takes_the_key_that_leads_to_the_policy_menu(tmp_path) -> None:
+    from tests.flow_copies import copy_flow
+
+    def swap_keys(text: str) -> str:  # 政策咨询 on key 3, 专项服务 on key 2
+        return (text.replace('"2": {goto: policy_menu', '"@": {goto: policy_menu')
+                .replace('"3": {goto: special_menu', '"2": {goto: special_menu')
+                .replace('"@": {goto: policy_menu', '"3": {goto: policy_menu'))
+
+    base = load_flow_file(copy_flow(tmp_path, "hotline", edit=swap_keys))
+    flow = kb_phone.compose(base, [kb_phone.PhoneArticle(1, "问题", "答复", None, None, 1)])
+    main = flow.nodes["main_menu"]
+    assert (main.options["3"].target, main.options["2"].target) == (kb_phone.FAQ_MENU,
+                                                                    "special_menu")

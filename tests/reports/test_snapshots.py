@@ -14,10 +14,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from call_flows.flow import load_flows
 from core import jobs as context
 from core.db import db
 from core.queues import REPORTS
 from reports import overview, periods, snapshots
+from reports.calls import Hotline, call_nodes
 from reports.indicators import Dimension, Level, Scope, figures, totals
 from reports.jobs import refresh_snapshots_job
 from reports.models import ReportSnapshot
@@ -30,7 +32,8 @@ from workers.periodic import PERIODIC
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOVEMBER = periods.month(2026, 11)
-OFFICE_HOURS = OfficeHours(parse_windows("08:30-12:00,13:30-17:30"), CALENDAR, TZ)
+HOTLINE = Hotline(OfficeHours(parse_windows("08:30-12:00,13:30-17:30"), CALENDAR, TZ),
+                  call_nodes(load_flows()["hotline"]))
 
 
 def scope(period: periods.Period = NOVEMBER, **changes: Any) -> Scope:
@@ -43,7 +46,7 @@ def now() -> datetime:
 
 def compute_and_store(session: Session, sc: Scope, at: datetime | None = None
                       ) -> snapshots.Snapshot:
-    snapshot = snapshots.refresh(session, sc, CALENDAR, OFFICE_HOURS, at or now())
+    snapshot = snapshots.refresh(session, sc, CALENDAR, HOTLINE, at or now())
     session.commit()
     return snapshot
 
@@ -136,7 +139,7 @@ def test_each_units_page_comes_from_the_centres_pass(session: Session) -> None:
 
 def test_charts_are_drawn_with_the_figures_and_served_while_fresh(session: Session) -> None:
     build_month(session)
-    snapshots.refresh_period(session, scope(), CALENDAR, OFFICE_HOURS, now())
+    snapshots.refresh_period(session, scope(), CALENDAR, HOTLINE, now())
     session.commit()
     for name in snapshots.CHARTS:
         png = snapshots.load_chart(session, scope(), name, now())

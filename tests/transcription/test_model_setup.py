@@ -28,6 +28,7 @@ from transcription.model_setup import (
     availability,
     install_if_absent,
     state_file,
+    wait_for_install,
 )
 from transcription.model_store import partial_download_path
 
@@ -151,6 +152,30 @@ def test_no_network_is_a_clear_state_at_once(target: Path) -> None:
     assert state.state == "unavailable" and "无法连接 127.0.0.1" in state.reason
     assert state.text.startswith("不可用：") and state.text.endswith(OFFLINE_COMMAND)
     assert not target.exists() and hidden(target.parent) == [state_file(target).name]
+
+
+def test_a_second_installer_waits_for_the_first_and_reports_its_outcome(
+        target: Path, model_server: ModelServer, ko_zip: tuple[bytes, str]) -> None:
+    # make run's installer and a worker node may both start: the one that finds the other
+    # downloading reports the outcome (已安装), not the 下载中 it saw when it started.
+    payload, sha256 = ko_zip
+    model_server.pause_at = len(payload) // 2
+    first = threading.Thread(
+        target=install_if_absent, args=({}, target),
+        kwargs={"source": ModelSource(model_server.url, sha256)})
+    first.start()
+    seen: list[int] = []
+    try:
+        assert model_server.paused.wait(30)
+        assert install_if_absent({}, target, source=ModelSource(model_server.url, sha256)
+                                 ).state == "downloading"
+        threading.Timer(1.0, model_server.resume.set).start()
+        outcome = wait_for_install({}, target, on_progress=seen.append, poll=0.1)
+    finally:
+        model_server.resume.set()
+        first.join(60)
+    assert outcome.state == "installed" and model_server.ranges == [None]
+    assert seen and seen == sorted(seen)
 
 
 def test_while_it_downloads_everyone_reads_the_progress(target: Path, model_server: ModelServer,

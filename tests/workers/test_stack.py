@@ -36,6 +36,9 @@ from tests import faketime
 from tests.conftest import write_tone_wav
 from workers import stack
 
+# The stack runs its own SQLite, Redis and clock: the same in both CI runs (conftest).
+pytestmark = pytest.mark.make_run
+
 PROJECT = Path(__file__).resolve().parents[2]
 STARTED = re.compile(r"\[make run\] (\S+) started \(pid (\d+)\)")
 # Monday 2026-12-07, a working day, at 03:00 China time: outside office hours, so a caller

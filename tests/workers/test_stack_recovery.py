@@ -16,6 +16,9 @@ import pytest
 
 from workers import instance_state
 
+# The stack runs its own SQLite, Redis and clock: the same in both CI runs (conftest).
+pytestmark = pytest.mark.make_run
+
 PROJECT = Path(__file__).resolve().parents[2]
 STARTED = re.compile(r"\[make run\] (\S+) started \(pid (\d+)\)")
 CHILDREN = ("redis", "web", "worker", "transcriber", "cron")
