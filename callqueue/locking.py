@@ -10,13 +10,11 @@ per call and each takes milliseconds, so they queue behind each other harmlessly
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from callqueue.models import QueueLock
+from core.dialect import insert_or_ignore
 
 LOCK_ID = 1
 
@@ -33,13 +31,7 @@ def lock_queue(session: Session) -> None:
         changes=QueueLock.changes + 1)
     if not session.execute(bump).rowcount:  # type: ignore[attr-defined]
         # First use (or a truncated table): create the row, then take it.
-        session.execute(insert(session, QueueLock).values(id=LOCK_ID, changes=0)
-                        .on_conflict_do_nothing(index_elements=["id"]))
+        session.execute(insert_or_ignore(session, QueueLock, {"id": LOCK_ID, "changes": 0},
+                                         index_elements=["id"]))
         session.execute(bump)
     session.expire_all()
-
-
-def insert(session: Session, model: type) -> Any:
-    """``INSERT`` with ``ON CONFLICT`` for the backends the hotline runs on."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)

@@ -23,14 +23,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Integer, String, case, delete, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UtcDateTime
+from core.dialect import upsert
 
 WINDOW = timedelta(hours=24)
 MAX_PER_CALL = 5
@@ -79,15 +78,14 @@ def _subjects(call_sid: str, caller: str, number: str) -> dict[str, str]:
 
 
 def _bump(conn: Connection, scope: str, subject: str, now: datetime, by: int = 1) -> int:
-    insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(LookupCounter).values(scope=scope, subject=subject, window_start=now,
-                                        tries=by)
     expired = LookupCounter.window_start <= now - WINDOW
-    stmt = stmt.on_conflict_do_update(
+    stmt = upsert(
+        conn, LookupCounter,
+        {"scope": scope, "subject": subject, "window_start": now, "tries": by},
         index_elements=[LookupCounter.scope, LookupCounter.subject],
-        set_={"tries": case((expired, by), else_=LookupCounter.tries + by),
-              "window_start": case((expired, literal(now, UtcDateTime())),
-                                   else_=LookupCounter.window_start)},
+        update={"tries": case((expired, by), else_=LookupCounter.tries + by),
+                "window_start": case((expired, literal(now, UtcDateTime())),
+                                     else_=LookupCounter.window_start)},
     ).returning(LookupCounter.tries)
     return int(conn.execute(stmt).scalar_one())
 

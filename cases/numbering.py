@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from cases.case_models import CaseNumberCounter
 from core.db import table_of
+from core.dialect import supported_dialect
 
 SEQUENCE_DIGITS = 4
 # YYMMDD + at least 4 digits; a day with more than 9,999 cases gets a 5-digit sequence.
@@ -27,10 +28,7 @@ NUMBER_PATTERN = re.compile(r"^\d{6}\d{4,5}$")
 
 def next_sequence(session: Session, day: date) -> int:
     """Reserve the next sequence number of ``day``."""
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("postgresql", "sqlite"):
-        raise RuntimeError(f"case numbering does not support the {dialect} database")
-    if dialect == "postgresql":
+    if supported_dialect(session) == "postgresql":
         # Take the number in a transaction of its own: holding the day's counter row locked
         # until the filing commits would make concurrent filings (and the voicemail webhook
         # that reads the number back) queue behind each other.

@@ -24,8 +24,6 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import exists, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from cases.actors import Actor
@@ -35,6 +33,7 @@ from cases.notice_models import REMINDER_LEVEL_LABELS, ReminderLevel, ReminderSe
 from cases.notifications import Audience, NotificationKind, notify
 from cases.services import services, zone
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, Extension
+from core.dialect import insert_or_ignore
 from messaging.sms import send as send_sms
 from messaging.texts import spoken_day
 from workdays.calendar import WorkCalendar
@@ -69,18 +68,8 @@ def levels_due(due: date, today: date, calendar: WorkCalendar, *, escalate_after
 def claim_once(session: Session, model: type[Any], values: dict[str, Any],
                unique: Sequence[str]) -> bool:
     """Insert the once-only row; True only for the transaction that inserted it."""
-    dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(model).values(**values).on_conflict_do_nothing(
-            index_elements=list(unique)).returning(model.id)
-        return session.execute(stmt).scalar_one_or_none() is not None
-    try:
-        with session.begin_nested():
-            session.add(model(**values))
-    except IntegrityError:
-        return False
-    return True
+    stmt = insert_or_ignore(session, model, values, index_elements=unique)
+    return session.execute(stmt.returning(model.id)).scalar_one_or_none() is not None
 
 
 def _claim(session: Session, assignment: Assignment, level: ReminderLevel, now: datetime) -> bool:

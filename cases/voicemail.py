@@ -52,6 +52,7 @@ from cases.services import zone
 from cases.suggestions import store_suggestions
 from cases.vocab import Channel
 from core.db import db, is_lock_conflict, table_of
+from core.dialect import is_postgresql, skip_locked
 from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -135,8 +136,7 @@ def reserve_voicemail(
               "category": category, "since": now - DUPLICATE_WINDOW}
     row = {"recording_sid": recording_sid, "call_sid": call_sid, "caller": phone,
            "category": category, "subcategory": subcategory, "reserved_at": now}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    if is_postgresql(session):
         reservation = session.scalars(
             select(VoicemailReservation).from_statement(
                 _pg_reserve(phone is not None, call_log(session))),
@@ -514,11 +514,9 @@ def file_pending_voicemails(
     it is raised (the transaction is lost; the job runs again). Does not commit.
     """
     vr = VoicemailReservation
-    pending = session.scalars(
-        select(vr).where(vr.filed_at.is_(None)).order_by(vr.id).limit(limit)
-        # Concurrent runs (PostgreSQL) share the work instead of filing the same rows.
-        .with_for_update(skip_locked=True)
-    ).all()
+    # Concurrent runs (PostgreSQL) share the work instead of filing the same rows.
+    pending = session.scalars(skip_locked(
+        select(vr).where(vr.filed_at.is_(None)).order_by(vr.id).limit(limit))).all()
     filed = 0
     for reservation in pending:
         try:

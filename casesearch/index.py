@@ -25,6 +25,7 @@ from cases.intake import VOICEMAIL_PLACEHOLDER
 from cases.models import Enterprise
 from cases.voicemail import EMPTY_TRANSCRIPT
 from casesearch.models import PendingCase
+from core.dialect import is_sqlite, skip_locked
 from knowledge import segmentation
 from transcription.corrections import TranscriptCorrection
 from transcription.models import Transcript
@@ -120,29 +121,19 @@ def add_replies_and_transcripts(session: Session, texts: dict[int, CaseTexts]) -
             target.append(value)
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
 def _take_pending(session: Session, limit: int) -> list[int]:
     """Remove up to ``limit`` pending rows, oldest first; the distinct cases they name."""
-    if _dialect(session) == "postgresql":
-        # Concurrent refreshes take different rows; a writer never waits (rows are inserted).
-        taken = session.execute(text(
-            "DELETE FROM case_search_pending WHERE id IN (SELECT id FROM case_search_pending"
-            " ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED) RETURNING case_id"),
-            {"limit": limit}).scalars().all()
-    else:
-        rows = session.execute(select(PendingCase.id, PendingCase.case_id)
-                               .order_by(PendingCase.id).limit(limit)).all()
-        session.execute(delete(PendingCase).where(PendingCase.id.in_([r[0] for r in rows])))
-        taken = [r[1] for r in rows]
+    # Concurrent refreshes take different rows; a writer never waits (rows are inserted).
+    oldest = skip_locked(select(PendingCase.id).order_by(PendingCase.id).limit(limit))
+    taken = session.execute(
+        delete(PendingCase).where(PendingCase.id.in_(oldest)).returning(PendingCase.case_id)
+        .execution_options(synchronize_session=False)).scalars().all()
     return list(dict.fromkeys(taken))
 
 
 def write(session: Session, documents: dict[int, str], gone: Sequence[int] = ()) -> None:
     """Store these cases' documents; drop the index rows of cases that no longer exist."""
-    sqlite = _dialect(session) == "sqlite"
+    sqlite = is_sqlite(session)
     column = "rowid" if sqlite else "case_id"
     stale = [*documents, *gone]
     if stale and (sqlite or gone):

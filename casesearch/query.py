@@ -45,6 +45,7 @@ from casesearch.index import (
 )
 from casesearch.models import PendingCase
 from core.db import UtcDateTime
+from core.dialect import is_sqlite
 from knowledge import segmentation
 
 # Pending cases a search reads itself (the most recently written); beyond that the search
@@ -124,7 +125,7 @@ def check_pending(session: Session, search: CaseSearch) -> PendingCheck:
 
 def _fts_condition(session: Session, search: CaseSearch) -> tuple[Any, bool]:
     """The match against the index, and whether the index table has ``received_at``."""
-    if session.get_bind().dialect.name == "sqlite":
+    if is_sqlite(session):
         return text("SELECT rowid AS case_id FROM case_search WHERE case_search MATCH :fts") \
             .bindparams(fts=search.fts5()).columns(column("case_id", Integer)), False
     return text("case_search.vector @@ to_tsquery('simple', :fts)") \
@@ -135,7 +136,7 @@ def condition(session: Session, search: CaseSearch,
               pending: PendingCheck | None = None) -> ColumnElement[bool]:
     """Cases whose words contain every word of the query (for counting, and on SQLite)."""
     pending = pending or check_pending(session, search)
-    if session.get_bind().dialect.name == "sqlite":
+    if is_sqlite(session):
         found, _ = _fts_condition(session, search)
     else:
         found = select(INDEX.c.case_id).where(_fts_condition(session, search)[0])
@@ -160,7 +161,7 @@ def newest(session: Session, stmt: Select[Any], search: CaseSearch, pending: Pen
     match the search, newest first (``received_at``, id), received before the keyset
     ``after``; the pending cases that match merged in.
     """
-    if session.get_bind().dialect.name == "sqlite":
+    if is_sqlite(session):
         found, _ = _fts_condition(session, search)
         query = stmt.where(Case.id.in_(found))
         if pending.checked:

@@ -24,13 +24,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from console.models import LoginCounter
+from core.dialect import insert_or_ignore
 
 # Counts restart this long after the last charged try.
 WINDOW = timedelta(hours=1)
@@ -69,11 +68,11 @@ def delay_after(failures: int, free: int, cap: timedelta) -> timedelta | None:
 
 def _row(session: Session, scope: str, subject: str, username: str | None,
          now: datetime) -> LoginCounter:
-    dialect = session.get_bind().dialect.name
-    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(LoginCounter).values(
-        scope=scope, subject=subject, username=username, window_start=now, failures=0,
-    ).on_conflict_do_nothing(index_elements=[LoginCounter.scope, LoginCounter.subject]))
+    session.execute(insert_or_ignore(
+        session, LoginCounter,
+        {"scope": scope, "subject": subject, "username": username, "window_start": now,
+         "failures": 0},
+        index_elements=[LoginCounter.scope, LoginCounter.subject]))
     row = session.scalars(
         select(LoginCounter).where(LoginCounter.scope == scope, LoginCounter.subject == subject)
         .with_for_update().execution_options(populate_existing=True)).one()

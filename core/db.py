@@ -19,6 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from core.dialect import is_postgresql
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -217,7 +219,7 @@ def make_quick_engine(engine: Engine) -> Engine:
 
     SQLite has no server to lose and no round trip to save: there it is ``engine`` itself.
     """
-    if engine.dialect.name != "postgresql":
+    if not is_postgresql(engine):
         return engine
     # Only the same few statements run here, again and again: prepare each on its first
     # run and plan it once (the generic plan; their lookups are by key), and hand out the

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from call_flows.engine import LogEvent
 from core import twilio_fields
+from core.dialect import insert_or_ignore, is_sqlite
 from ivr.models import FINAL_STATUSES, INBOUND_FLOW, STATUS_RANK, Call, CallEvent, Recording
 
 SID_MAX = 64
@@ -36,7 +35,7 @@ def get_or_create_call(
     # SQLite: write first. A deferred SQLite transaction that reads and then writes fails at
     # once when another process (a worker) committed in between; one that starts with a
     # write waits for the lock instead. PostgreSQL reads first (the common case: one SELECT).
-    call = None if _is_sqlite(session) else session.scalars(
+    call = None if is_sqlite(session) else session.scalars(
         select(Call).where(Call.call_sid == call_sid)).one_or_none()
     if call is not None:
         if from_number and not call.from_number:
@@ -50,9 +49,7 @@ def get_or_create_call(
         "flow": flow, "status": "ringing", "started_at": now, "reached_operator": False,
     }
     call = session.scalars(
-        _insert(session, Call).values(**values)
-        .on_conflict_do_nothing(index_elements=["call_sid"])
-        .returning(Call),
+        insert_or_ignore(session, Call, values, index_elements=["call_sid"]).returning(Call),
         execution_options={"populate_existing": True},
     ).one_or_none()
     if call is None:
@@ -60,20 +57,6 @@ def get_or_create_call(
         if from_number and not call.from_number:
             call.from_number = _clean(from_number)
     return call
-
-
-def _is_sqlite(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
-
-
-def _insert(session: Session, model: type) -> Any:
-    """``INSERT`` with ``ON CONFLICT`` support for the backends we run on."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(model)
-    if dialect == "sqlite":
-        return sqlite.insert(model)
-    raise RuntimeError(f"unsupported database {dialect}")
 
 
 def log_events(session: Session, call: Call, events: list[LogEvent], now: datetime) -> None:
@@ -166,7 +149,7 @@ def upsert_recording(
     recording_sid = _clean(recording_sid)
     by_sid = select(Recording).where(Recording.recording_sid == recording_sid)
     # SQLite writes first (see get_or_create_call): the call row takes the write lock.
-    if _is_sqlite(session) and call is None and call_sid:
+    if is_sqlite(session) and call is None and call_sid:
         call = get_or_create_call(session, call_sid, now=now)
     recording = session.scalars(by_sid).one_or_none()
     created = False
@@ -181,8 +164,7 @@ def upsert_recording(
         }
         # ON CONFLICT: a concurrent duplicate callback inserts nothing and reads our row.
         inserted = session.execute(
-            _insert(session, Recording).values(**values)
-            .on_conflict_do_nothing(index_elements=["recording_sid"])
+            insert_or_ignore(session, Recording, values, index_elements=["recording_sid"])
             .returning(Recording.id)
         ).scalar_one_or_none()
         created = inserted is not None

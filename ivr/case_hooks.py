@@ -36,6 +36,7 @@ from cases.queries import (
 from cases.vocab import Status
 from cases.voicemail import file_voicemail, reserve_voicemail, reserve_voicemail_now
 from core.db import db
+from core.dialect import is_sqlite
 from ivr import speech
 from workdays.calendar import WorkCalendar
 
@@ -142,7 +143,7 @@ def caller_case_status(ctx: CallContext, _digits: str | None) -> HookResult:
 def _on_counters(work: Callable[[Connection], T]) -> T:
     """Run ``work`` on key 9's counters (cases.lookup_guard): committed at once on their own
     connection on PostgreSQL; on SQLite in the request's transaction, committed with it."""
-    if db.session.get_bind().dialect.name == "sqlite":
+    if is_sqlite(db.session):
         return work(db.session.connection())
 
     def committed(conn: Connection) -> T:

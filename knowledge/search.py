@@ -40,10 +40,9 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Date, bindparam, delete, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from core.dialect import insert_or_ignore, is_postgresql, is_sqlite
 from knowledge import segmentation
 from knowledge.models import (
     FIRST_DAY,
@@ -228,12 +227,8 @@ def load_titles(session: Session) -> None:
 # -- writing the index ----------------------------------------------------------------------
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
 def _stored(session: Session, article_id: int) -> IndexedFields | None:
-    column = "rowid" if _dialect(session) == "sqlite" else "article_id"
+    column = "rowid" if is_sqlite(session) else "article_id"
     row = session.execute(
         text(f"SELECT title, questions, answer, grams FROM kb_search WHERE {column} = :id"),
         {"id": article_id},
@@ -253,10 +248,10 @@ def _adjust_stats(session: Session, tokens: Iterable[str], window: Window, delta
     if not tokens or not delta:
         return
     low, high = window
-    insert_ = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
-    session.execute(insert_(TermStat).values(
-        [{"token": t, "valid_from": low, "valid_until": high, "df": 0} for t in tokens])
-        .on_conflict_do_nothing(index_elements=["token", "valid_from", "valid_until"]))
+    session.execute(insert_or_ignore(
+        session, TermStat,
+        [{"token": t, "valid_from": low, "valid_until": high, "df": 0} for t in tokens],
+        index_elements=["token", "valid_from", "valid_until"]))
     in_window = (TermStat.token.in_(tokens), TermStat.valid_from == low,
                  TermStat.valid_until == high)
     session.execute(update(TermStat).where(*in_window).values(df=TermStat.df + delta)
@@ -294,7 +289,7 @@ def index_article(session: Session, article: Article) -> IndexedFields:
     _recount(session, article, old.tokens() if old else set(), fields.tokens())
     values = {"id": article.id, "title": fields.title, "questions": fields.questions,
               "answer": fields.answer, "grams": fields.grams}
-    if _dialect(session) == "sqlite":
+    if is_sqlite(session):
         session.execute(text("DELETE FROM kb_search WHERE rowid = :id"), {"id": article.id})
         session.execute(text(
             "INSERT INTO kb_search (rowid, title, questions, answer, grams) "
@@ -317,7 +312,7 @@ def sync_filters(session: Session, article: Article) -> None:
         return
     tokens = stored.tokens()
     _recount(session, article, tokens, tokens)
-    if _dialect(session) == "postgresql":
+    if is_postgresql(session):
         _copy_filters(session, article)
 
 
@@ -341,7 +336,7 @@ def remove_article(session: Session, article_id: int) -> None:
     if counted is not None:
         _adjust_stats(session, old.tokens() | {DOCS_KEY}, (counted[0], counted[1]), -1)
         session.execute(delete(CountedArticle).where(CountedArticle.article_id == article_id))
-    column = "rowid" if _dialect(session) == "sqlite" else "article_id"
+    column = "rowid" if is_sqlite(session) else "article_id"
     session.execute(text(f"DELETE FROM kb_search WHERE {column} = :id"), {"id": article_id})
 
 
@@ -585,7 +580,7 @@ _PG_PLAN = ("enable_seqscan", "enable_indexscan")
 
 
 def _execute(session: Session, sql: Any, params: dict[str, object]) -> list[Any]:
-    if _dialect(session) != "postgresql":
+    if not is_postgresql(session):
         return list(session.execute(sql, params))
     def plan(value: str) -> Any:  # one round trip for the settings (transaction-local)
         return text("SELECT " + ", ".join(f"set_config('{s}', '{value}', true)"
@@ -606,9 +601,8 @@ def _candidates(session: Session, terms: _Terms, *, today: date, phone_only: boo
     either only chooses which candidates get the score (SQLite's own statistics include every
     indexed article, so a draft may change which hundred are scored, never a score).
     """
-    dialect = _dialect(session)
     params: dict[str, object] = {"today": today, "pool": POOL}
-    if dialect == "sqlite":
+    if is_sqlite(session):
         match = " OR ".join(f'"{t}"' for t in terms.selective)
         params["match"] = "{title questions} : (" + match + ")" if terms.common_only else match
         sql = text(

@@ -13,13 +13,13 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cases.case_models import Case
 from cases.notifications import Audience, NotificationKind, notify
 from cases.vocab import CATEGORY_LABELS, MODE_LABELS
 from core.centre import CENTRE_NAME
+from core.dialect import insert_or_ignore
 from reports import hot_topics, overview
 from reports.accountability import Entry, accountability, by_unit
 from reports.document_layout import KAITI, Closing, Masthead, OfficialDocument
@@ -278,9 +278,7 @@ def create_draft(session: Session, period: Period, *, by: str, now: datetime) ->
     number = select(func.coalesce(func.max(Bulletin.issue_number), 0) + 1).scalar_subquery()
     values = {"month": key, "issue_number": number, "status": BulletinStatus.DRAFT,
               "editorial": "", "created_at": now, "created_by": by[:100]}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Bulletin).values(**values).on_conflict_do_nothing(index_elements=["month"])
+    stmt = insert_or_ignore(session, Bulletin, values, index_elements=["month"])
     new_id = session.execute(stmt.returning(Bulletin.id)).scalar_one_or_none()
     if new_id is None:
         return None

@@ -44,6 +44,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from cases import timeliness
 from cases.case_models import Assignment, Case, Rating
 from cases.vocab import ACTIVE_ASSIGNMENT_STATES, AssignmentState, Extension, Ledger, Mode, Status
+from core.dialect import is_postgresql
 from core.ratio import Ratio
 from reports.periods import Period
 from reports.settings import ReportSettings
@@ -374,7 +375,7 @@ def tune(session: Session) -> None:
     The driver prepares a statement run five times (the ledger's keyset batches); a generic
     plan, blind to the dates, reads and sorts the whole period for every batch of 2,000.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         session.execute(text("SET LOCAL random_page_cost = 1.1"))
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
@@ -415,7 +416,7 @@ def count(session: Session, scope: Scope, level: Level = Level.CASES,
 
 def month_key(column: Any, timestamp: bool, tz: ZoneInfo, session: Session) -> Any:
     """``'2026-11'`` for a date, or for a UTC timestamp's local date, in SQL."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         return func.to_char(func.timezone(tz.key, column) if timestamp else column, "YYYY-MM")
     if timestamp:
         return func.strftime("%Y-%m", column, _sqlite_offset(tz))
@@ -483,7 +484,7 @@ def working_days(calendar: WorkCalendar, start: date, end: date,
 
 def local_day(column: Any, tz: ZoneInfo, session: Session) -> ColumnElement[date]:
     """A UTC timestamp column as the local date, in SQL."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         return func.date(func.timezone(tz.key, column))
     return func.date(column, _sqlite_offset(tz))
 

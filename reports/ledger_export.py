@@ -41,6 +41,7 @@ from cases.vocab import (
 )
 from core import spreadsheet
 from core.centre import CENTRE_NAME
+from core.dialect import is_postgresql
 from followup.models import FOLLOWUP_STATUS_LABELS, FollowUp
 from reports.filters import LedgerFilters
 from reports.indicators import RATE_LABELS, Figures, Scope, tune
@@ -76,7 +77,7 @@ def _local_times(session: Session, tz: Any) -> tuple[list[Any], Callable[[Any], 
     """``received_at`` and ``answered_at`` as naive local times, and the conversion still
     to do on a value read. PostgreSQL converts in the query; SQLite stores UTC text, which
     is converted here — per row, the largest share of reading a large ledger."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         return [type_coerce(func.timezone(tz.key, column), DateTime()).label(name)
                 for name, column in (("received_local", Case.received_at),
                                      ("answered_local", Case.answered_at))], _same

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cases.models import Department
 from cases.vocab import CATEGORY_LABELS
+from core.dialect import is_postgresql
 from core.ratio import Ratio
 from reports import charts, periods
 from reports.indicators import (
@@ -129,7 +130,7 @@ def _previous(session: Session, scope: Scope, calendar: WorkCalendar) -> Figures
 
 
 def _parallel(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+    return is_postgresql(session)
 
 
 T = TypeVar("T")

@@ -21,11 +21,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.db import write_intent
+from core.dialect import is_postgresql, upsert
 from reports import overview, periods
 from reports.calls import CallFigures, Hotline, call_figures
 from reports.indicators import COUNT_NAMES, Dimension, Figures, Level, Scope, figures
@@ -73,7 +72,7 @@ def compute(session: Session, scope: Scope, calendar: WorkCalendar,
         return Snapshot(overview.build(session, scope, calendar), None, now,
                         time.perf_counter() - started)
     seconds = scope.settings.operator_answer_seconds
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgresql(session):
         view = overview.build(session, scope, calendar)
         calls = call_figures(session, scope, hotline, seconds)
         return Snapshot(view, calls, now, time.perf_counter() - started)
@@ -107,12 +106,8 @@ def _store_rows(session: Session, rows: list[_Row]) -> None:
 def _upsert(session: Session, key: str, computed_at: datetime, payload: bytes) -> None:
     # One statement: the job and a supervisor's 立即刷新 may store the same key at once.
     values = {"key": key, "computed_at": computed_at, "payload": payload}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(ReportSnapshot).values(**values)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=[ReportSnapshot.key],
-        set_={"computed_at": stmt.excluded.computed_at, "payload": stmt.excluded.payload}))
+    session.execute(upsert(session, ReportSnapshot, values, index_elements=[ReportSnapshot.key],
+                           update=["computed_at", "payload"]))
 
 
 def _fresh(session: Session, key: str, now: datetime) -> ReportSnapshot | None:
