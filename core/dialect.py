@@ -28,7 +28,9 @@ Dialect-specific code that stays where it is, and why (each branches with the te
   ``knowledge/search.py``), work done on a second connection only where there is more than
   one writer (``cases/numbering.py``, ``ivr/case_hooks.py``, ``reports/overview.py``,
   ``reports/snapshots.py``), SQLite's write-first ordering (``ivr/calllog.py``), and the
-  engines and pragmas of ``core/db.py``.
+  engines and pragmas of ``core/db.py`` (chosen by URL, before there is an engine to ask).
+- Schema: partial indexes declare both ``postgresql_where`` and ``sqlite_where`` on the
+  model (``cases/case_models.py``); SQLAlchemy picks the one of the database.
 - Migrations (``migrations/versions/*``) keep their own branches: each must run as written
   on the day it was written.
 """
