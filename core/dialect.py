@@ -42,10 +42,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
-# What the helpers accept to find the database: a session, a connection or an engine.
-Bind = Session | Connection | Engine
+# What the helpers accept to find the database: a session (``db.session`` is a scoped one),
+# a connection or an engine.
+Bind = Session | scoped_session[Any] | Connection | Engine
 # An ``INSERT`` that takes ``ON CONFLICT`` (the same methods on both).
 ConflictInsert = postgresql.Insert | sqlite.Insert
 # Columns of a unique index or constraint: names or column objects.
@@ -59,7 +60,8 @@ S = TypeVar("S", bound=Select[Any])
 
 def dialect_name(bind: Bind) -> str:
     """``"postgresql"`` or ``"sqlite"`` (or another dialect's name, which nothing supports)."""
-    engine_or_connection = bind.get_bind() if isinstance(bind, Session) else bind
+    engine_or_connection = (bind.get_bind() if isinstance(bind, Session | scoped_session)
+                            else bind)
     return engine_or_connection.dialect.name
 
 

@@ -43,6 +43,7 @@ def test_the_dialect_is_read_from_a_session_a_connection_or_an_engine(app: Any) 
     with db.transaction() as session:
         assert dialect_name(session) == expected
         assert dialect_name(session.connection()) == expected
+    assert dialect_name(db.session) == expected  # the thread's scoped session
     assert dialect_name(engine) == supported_dialect(engine) == expected
     assert is_postgresql(engine) is ON_POSTGRESQL
     assert is_sqlite(engine) is not ON_POSTGRESQL
