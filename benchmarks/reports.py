@@ -253,7 +253,7 @@ def measure(url: str, samples: int, export_rows: int, rounds: int = EXPORT_ROUND
 
 def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str) -> None:
     from reports import periods
-    from reports.context import app_calendar, app_office_hours, scope_for
+    from reports.context import app_calendar, app_hotline, scope_for
     from reports.hot_topics import hot_topics
     from reports.service import bulletin_document, kpis_json
     from reports.snapshots import REFRESH_SECONDS, refresh_standard
@@ -313,7 +313,7 @@ def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str) ->
         with page_app.app_context():
             started = time.perf_counter()
             done = refresh_standard(db.session, scope_for(page_app, month), calendar,
-                                    app_office_hours(page_app), NOW)
+                                    app_hotline(page_app), NOW)
             db.session.commit()
             ahead_s = time.perf_counter() - started
         print(f"  {'periodic job: 4 standard periods (centre, units)':<58} {ahead_s:9.2f} s "

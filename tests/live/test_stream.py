@@ -85,7 +85,11 @@ def live(request: pytest.FixtureRequest) -> Iterator[tuple[Running, list[Any], l
 
 def signed(url: str) -> ClientConnection:
     signature = RequestValidator(TOKEN).compute_signature("wss://hotline.example/live/stream", {})
-    return connect(url, additional_headers={"X-Twilio-Signature": signature}, open_timeout=10)
+    # No client keepalive: on a loaded machine a late pong made the keepalive thread close
+    # the connection while the test's recv joined the same reader thread, and CPython 3.11's
+    # Thread.join raced ("release unlocked lock"). The server's own behaviour is under test.
+    return connect(url, additional_headers={"X-Twilio-Signature": signature}, open_timeout=10,
+                   ping_interval=None)
 
 
 def start(ws: ClientConnection, call_sid: str, stream_sid: str,
