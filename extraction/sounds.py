@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 
-from pypinyin import Style, pinyin
-
 from extraction.text import is_han
 
 _INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("f", "h"))
@@ -22,6 +20,10 @@ def readings(char: str) -> frozenset[str]:
     """Toneless readings of ``char`` (the character itself when it is not Han)."""
     if not is_han(char):
         return frozenset({char})
+    # Loaded on first use: its phrase dictionary costs every process that imports the app
+    # about a third of a second.
+    from pypinyin import Style, pinyin
+
     found = pinyin(char, style=Style.NORMAL, heteronym=True, errors="default")
     return frozenset(found[0]) if found and found[0] else frozenset({char})
 

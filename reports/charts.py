@@ -12,17 +12,22 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display on a server; must precede pyplot
-
-from matplotlib import font_manager
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _matplotlib() -> Any:
+    """matplotlib, loaded on the first chart: it costs every process that imports the app
+    (web and worker processes, CLI commands) about half a second otherwise."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a server
+    return matplotlib
 
 PREFERRED_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC",
                    "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
@@ -45,6 +50,9 @@ def _covers(path: str, text: str) -> bool:
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
     """The family name of a system font with Chinese glyphs, or None."""
+    _matplotlib()
+    from matplotlib import font_manager
+
     fonts = font_manager.fontManager.ttflist
     by_name = {f.name: f for f in fonts}
     for name in PREFERRED_FONTS:
@@ -67,6 +75,9 @@ def warn_if_no_cjk_font() -> bool:
 
 
 def _figure(width: float = 8.0, height: float = 3.6) -> Figure:
+    matplotlib = _matplotlib()
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, height), dpi=100)
     font = cjk_font()
     if font:
@@ -119,6 +130,8 @@ def volume_figure(months: Sequence[str], counts: Mapping[tuple[str, Any], int],
         axes.bar(positions, values, bottom=bottom, label=name,
                  color=AREA_COLOURS.get(area, "#a0aec0"))
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    from matplotlib.ticker import MaxNLocator
+
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title("各月受理量（按服务类别）", pad=22)
     axes.set_ylabel("件")
@@ -175,6 +188,8 @@ def unit_bars(names: Sequence[str], received: Sequence[int], late: Sequence[int]
     axes.barh([p - 0.2 for p in positions], late, height=0.4, label="逾期办结", color="#c53030")
     axes.set_yticks(positions, labels=names, fontsize=8)
     axes.invert_yaxis()
+    from matplotlib.ticker import MaxNLocator
+
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title("各单位受理与逾期办结")
     axes.legend(loc="lower right", fontsize=8)

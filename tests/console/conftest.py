@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -178,3 +178,20 @@ def routed_case(app: Any, clock: Any, window_case: Callable[..., Case]) -> Case:
     session.commit()
     return case
 
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for the session (each test opens its own context, so nothing is shared
+    between tests but the process): starting it per test cost a core-second or two each."""
+    from playwright.sync_api import sync_playwright
+
+    from tests import faketime
+    from tests.console.test_browser import CHROMIUM, LAUNCH_ARGS
+
+    with sync_playwright() as playwright:
+        # The machine's real clock (CI runs the suite under libfaketime: tests/faketime.py).
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              env=faketime.real_clock_environment(),
+                                              args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()

@@ -24,7 +24,6 @@ from cases.case_models import Case
 from core.db import db
 from ivr.models import Recording
 from ivr.phone import HttpTransport, TerminalPhone
-from tests import faketime
 from tests.conftest import AUTH_TOKEN
 from tests.console.conftest import DEPT_A, PASSWORD, WORDS, Accounts
 from transcription.chinese import TranscriptResult, Word, join_words
@@ -57,19 +56,6 @@ def live_server(live_config: dict[str, Any], app: Any) -> Iterator[str]:
     yield live_config["PUBLIC_BASE_URL"]
     server.shutdown()
     thread.join(5)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # The machine's real clock (CI runs the suite under libfaketime: tests/faketime.py).
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              env=faketime.real_clock_environment(),
-                                              args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Desk:

@@ -28,7 +28,6 @@ from tests.conftest import write_tone_wav
 from tests.console.conftest import DEPT_A, DEPT_B, Accounts
 from tests.console.test_browser import (  # noqa: F401  (fixtures and the skip mark)
     Desk,
-    browser,
     live_config,
     live_server,
     pytestmark,

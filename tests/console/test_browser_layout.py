@@ -9,7 +9,6 @@ import pytest
 from tests.console.conftest import PASSWORD, Accounts
 from tests.console.test_browser import (  # noqa: F401  (fixtures and the skip mark)
     SCREENSHOTS,
-    browser,
     live_config,
     live_server,
     pytestmark,

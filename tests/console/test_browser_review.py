@@ -14,7 +14,6 @@ from tests.console.conftest import Accounts, VoicemailCase
 from tests.console.test_browser import (  # noqa: F401  (fixtures)
     CHROMIUM,
     Desk,
-    browser,
     live_config,
     live_server,
     pytestmark,

@@ -15,7 +15,6 @@ from knowledge.service import ArticleInput, create_article
 from tests.console.conftest import Accounts
 from tests.console.test_browser import (  # noqa: F401  (fixtures and the skip mark)
     Desk,
-    browser,
     live_config,
     live_server,
     pytestmark,

@@ -25,9 +25,8 @@ from callqueue import service
 from callqueue.presence import State
 from console.operators import agent_for
 from core.db import db
-from tests import faketime
 from tests.conftest import AUTH_TOKEN
-from tests.console.test_browser import CHROMIUM, LAUNCH_ARGS, Desk
+from tests.console.test_browser import CHROMIUM, Desk
 from tests.queue_desk import entry_of
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
@@ -86,19 +85,6 @@ def nodes(app: Any, app_config: dict[str, Any]) -> Iterator[tuple[Node, Node]]:
     yield node_a, node_b
     node_a.stop()
     node_b.stop()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # The machine's real clock (CI runs the suite under libfaketime: tests/faketime.py).
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              env=faketime.real_clock_environment(),
-                                              args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def on_duty(app: Any, user: Any) -> int:

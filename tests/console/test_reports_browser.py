@@ -11,7 +11,6 @@ from tests.console.conftest import DEPT_A, Accounts
 from tests.console.test_browser import (  # noqa: F401  (fixtures)
     CHROMIUM,
     Desk,
-    browser,
     live_config,
     live_server,
 )
