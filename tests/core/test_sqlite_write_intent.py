@@ -5,7 +5,8 @@ first and waits instead (core.db.write_intent), and console posts have it."""
 from __future__ import annotations
 
 import threading
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import pytest
@@ -69,24 +70,31 @@ def test_a_write_after_a_read_fails_without_intent_and_waits_with_it(app: Any) -
     assert "database is locked" in str(failed[0])
     assert _race(intent=True) == []
 
-def test_console_posts_begin_immediate_and_pages_do_not(client: Any) -> None:
-    if db.engine is None or db.engine.dialect.name != "sqlite":
-        return
+@contextmanager
+def begins_seen() -> Iterator[list[str]]:
+    """The BEGIN statements the engine sends while the block runs."""
     begins: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if statement.startswith("BEGIN"):
             begins.append(statement)
 
+    assert db.engine is not None
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
-        client.post("/console/login", data={"username": "nobody", "password": "x" * 12})
-        posted = list(begins)
-        begins.clear()
-        client.get("/console/login")
-        client.get("/healthz")
+        yield begins
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
+
+
+def test_console_posts_begin_immediate_and_pages_do_not(client: Any) -> None:
+    if db.engine is None or db.engine.dialect.name != "sqlite":
+        return
+    with begins_seen() as posted:
+        client.post("/console/login", data={"username": "nobody", "password": "x" * 12})
+    with begins_seen() as begins:
+        client.get("/console/login")
+        client.get("/healthz")
     assert posted and set(posted) == {"BEGIN IMMEDIATE"}
     assert "BEGIN IMMEDIATE" not in begins
 
@@ -96,18 +104,9 @@ def test_a_post_served_in_this_thread_leaves_no_write_intent_behind(client: Any)
     # console post, the caller's own reads must not begin by taking SQLite's write lock.
     if db.engine is None or db.engine.dialect.name != "sqlite":
         return
-    begins: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("BEGIN"):
-            begins.append(statement)
-
     client.post("/console/login", data={"username": "nobody", "password": "x" * 12})
     db.session.remove()
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with begins_seen() as begins:
         db.session.execute(text("SELECT 1"))
         db.session.rollback()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
     assert begins == ["BEGIN"]
