@@ -67,7 +67,6 @@ class Setting:
     key: str | None = None  # the app config key when it is not ``name``
     empty_ok: bool = False  # set but blank means the empty list, not the default
 
-
     @property
     def config_key(self) -> str:
         return self.key or self.name
