@@ -22,9 +22,9 @@ from cases.enterprises import find_or_register_enterprise
 from cases.errors import InvalidInput
 from cases.fields import FieldErrors, clean_contact_name, clean_contact_phone, clean_description
 from cases.intake import file_case
-from cases.routing import CATEGORIES, SUBCATEGORIES
 from cases.services import zone
 from cases.vocab import CHANNEL_LABELS
+from routing.rules import CATEGORIES, SUBCATEGORIES
 from workdays.calendar import WorkCalendar
 
 # Field → accepted column headings (the first is the one the template and the report use).
