@@ -52,7 +52,6 @@ from cases.intake import file_case
 from cases.ledger import overdue_updates, sweep_overdue
 from cases.models import Department
 from cases.queries import case_by_number, case_lookup_query
-from cases.routing import CATEGORIES, SUBCATEGORIES
 from cases.seed import seed_departments
 from cases.services import CaseServices
 from cases.vocab import Channel
@@ -64,6 +63,7 @@ from console.queries import (
     operator_queue_query,
 )
 from core.db import make_engine_url
+from routing.rules import CATEGORIES, SUBCATEGORIES
 from workdays.calendar import WorkCalendar
 
 TZ = ZoneInfo("Asia/Shanghai")
