@@ -24,12 +24,12 @@ from cases.enterprises import checked_uscc, find_or_register_enterprise
 from cases.errors import InvalidInput
 from cases.lifecycle import update_details
 from cases.models import Enterprise
-from cases.routing import CATEGORIES, SUBCATEGORIES
 from cases.town_suggestions import place_name
 from core.phones import InvalidPhone, normalize_phone
 from extraction.directory import Directory, load_directory
 from extraction.extract import Suggestion, extract
 from extraction.models import FieldSuggestion
+from routing.rules import CATEGORIES, SUBCATEGORIES
 from transcription.models import Transcript
 
 PENDING, ACCEPTED, EDITED, REJECTED = "pending", "accepted", "edited", "rejected"

@@ -14,9 +14,9 @@ from flask.cli import AppGroup
 
 from cases.actors import Actor
 from cases.errors import InvalidInput
-from cases.importer import ImportFileError
 from core.clock import clock_of
 from core.db import db
+from importing.rows import ImportFileError
 from knowledge.evaluate import SHIPPED_SETS, Figures, evaluate, read_queries
 from knowledge.search import NO_ANSWER_BELOW, reindex_all, search
 from knowledge.transfer import export_rows, import_articles, write_export

@@ -28,6 +28,10 @@ IDF of its concepts, words the knowledge base does not know included) that the a
 covers. Below ``NO_ANSWER_BELOW`` a hit is not an answer: ``search`` leaves it out, so a query
 the knowledge base cannot answer gets no result rather than a weak one. The threshold is
 calibrated on the evaluation set (``flask kb evaluate --calibrate``; docs/knowledge.md).
+
+Long on purpose: indexing, the statistics and the score are one contract: the same tokens
+and weights must be written and read by both databases, and a change to one side without the
+other silently changes every ranking.
 """
 
 from __future__ import annotations

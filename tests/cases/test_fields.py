@@ -12,9 +12,9 @@ from cases import lifecycle
 from cases.actors import Actor
 from cases.errors import InvalidInput
 from cases.fields import MAX_CONTACT_NAME, MAX_DESCRIPTION
-from cases.importer import COLUMNS, import_cases
 from cases.queries import case_by_number
 from cases.vocab import CHANNEL_LABELS
+from importing.cases import COLUMNS, import_cases
 from tests.cases.factories import CALENDAR, OPERATOR, local, new_case
 
 NOW = local("2026-11-24 09:00")
