@@ -216,7 +216,7 @@ def warn_about_calendar(app: Flask) -> None:
     finally:
         # Never hold a connection (or an SQLite lock) past start-up.
         db.session.remove()
-    year = datetime.now(tz).year
+    year = clock_of(app.config)().astimezone(tz).year
     missing = calendar.years_without_data([year, year + 1])
     if missing:
         log.warning(

@@ -15,6 +15,9 @@ The database is dropped at the end (``--keep`` keeps it).
 
     .venv/bin/python benchmarks/cases.py                      # 1,000,000 cases
     .venv/bin/python benchmarks/cases.py --cases 100000       # quicker
+
+Long on purpose: one standalone script: the COPY loader's column layout and the queries it
+times must change together; benchmarks/reports.py reuses the loader.
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ The life of a follow-up (one per answered round of a case):
 
 Every attempt is written to the case's audit trail. Functions take ``now`` and plain values
 and leave committing to the caller.
+
+Long on purpose: one life cycle (schedule → attempt → outcome → retry or operator task),
+each step a short function; its order is the numbered list above.
 """
 
 from __future__ import annotations

@@ -211,3 +211,19 @@ def test_results_page_newest_first(session: Session, segmented: bool,
     second = all_cases(session, CaseFilters(q="纳管"), cursor=first.next_cursor)
     assert [c.number for c in second.rows] == numbers[::-1][30:]
     assert second.next_cursor is None
+
+
+def test_the_newest_cases_are_matched_one_by_one() -> None:
+    """Step 1 (PostgreSQL) checks each case of the window in the list's order, so it ends at
+    the page's last match. As a join, the planner took the GIN index's matches among every case
+    when it guessed few (用电 and 增容 together): ~0.5 s at a million cases instead of ~5 ms."""
+    from sqlalchemy.dialects import postgresql
+
+    search = casesearch.parse("用电 增容")
+    assert search is not None
+    sql = str(casesearch.recent_statement(select(Case).where(Case.status == "received"),
+                                          search, [], None, 31)
+              .compile(dialect=postgresql.dialect()))
+    assert "JOIN case_search" not in sql
+    assert "(SELECT case_search.vector @@ to_tsquery(" in sql
+    assert "WHERE recent.id = case_search.case_id)" in sql
