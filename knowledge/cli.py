@@ -119,7 +119,7 @@ def _figures_line(label: str, figures: Figures) -> str:
               help="print the figures at every threshold of the no-answer relevance")
 def evaluate_command(path: Path | None, calibrate: bool) -> None:
     """Recall@1, recall@3 and no-answer precision of PATH (CSV: query,expected_title; an
-    empty title means no answer), or of the shipped tuning and held-out sets."""
+    empty title means no answer), or of the shipped sets (tuning, held-out, fresh)."""
     sources = {path.name: path} if path else SHIPPED_SETS
     session = db.session()
     for label, source in sources.items():
