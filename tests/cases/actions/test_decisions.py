@@ -1,8 +1,10 @@
 """The split of every step after intake (``cases.actions``): a decision ``check_*`` raises the
 step's errors and changes nothing; its action ``do_*`` decides first, then changes, audits and
-tells. The steps' own rules are tested by module: triage, joint handling and escalation in
-``test_modes.py``, a department's acts and extensions in ``test_departments_act.py``, ratings in
-``test_ledger.py``, corrections in ``test_fields.py``, forbidden steps in ``test_transitions.py``.
+tells. The steps' own rules are tested beside this file, one test module per module of
+``cases/actions/`` (``test_triage.py``, ``test_joint.py``, ``test_escalation.py``,
+``test_assignments.py``, ``test_extensions.py``); ratings in ``tests/cases/test_ledger.py``,
+corrections in ``tests/cases/test_fields.py``, forbidden steps in
+``tests/cases/test_transitions.py``.
 """
 
 from __future__ import annotations
