@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from callqueue import agents as agent_moves
@@ -137,7 +137,7 @@ class Staff:
     rows: list[tuple[str, frozenset[str], bool, datetime | None]]
 
     @classmethod
-    def read(cls, session: Session | Connection) -> Staff:
+    def read(cls, session: Session) -> Staff:
         return cls([(r.state, frozenset(r.skills.split(",")), r.device is not None,
                      r.wrapup_until) for r in session.execute(
             select(Agent.state, Agent.skills, Agent.device, Agent.wrapup_until)
@@ -157,7 +157,7 @@ class Staff:
                    for state, _skills, _device, until in self.rows)
 
 
-def dispatchable(session: Session | Connection, area: str | None, now: datetime,
+def dispatchable(session: Session, area: str | None, now: datetime,
                  staff: Staff | None = None) -> bool:
     """Cheap read: could a dispatch pass do something now (an idle operator for a waiting
     caller, or a wrap-up overdue)? Lets the ``waitUrl`` webhook heal a stalled queue

@@ -8,18 +8,22 @@ same answer without a second effect.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     Connection,
     SQLColumnExpression,
+    String,
     and_,
     bindparam,
+    exists,
     func,
+    literal,
+    literal_column,
     or_,
     select,
 )
@@ -38,7 +42,7 @@ from callqueue.models import (
     OfferStatus,
     QueueEntry,
 )
-from callqueue.presence import ON_DUTY, Trigger
+from callqueue.presence import ON_DUTY, State, Trigger
 from callqueue.runtime import Changes, QueueRuntime
 
 # An estimate needs this many recent answered calls …
@@ -135,11 +139,15 @@ class WaitInfo:
     changes: Changes = field(default_factory=Changes)
 
 
-# Statuses of the entries that count in a position. Rendered into the statement (not bound):
-# a plan made for any status (a generic plan) would not use the index of the open entries.
-_IN_LINE: BindParameter[tuple[str, ...]] = bindparam(
-    "in_line", (EntryStatus.WAITING.value, EntryStatus.OFFERED.value), expanding=True,
-    literal_execute=True)
+# Statuses of the entries that count in a position, written into the statement as constants
+# (not bound): a plan made for any status (a generic plan) would not use the index of the
+# open entries. Literal columns, so they are rendered once with the cached SQL, not again at
+# every execution.
+def _constants(values: Iterable[str]) -> tuple[ColumnElement[str], ...]:
+    return tuple(literal_column(f"'{value}'", String) for value in sorted(values))
+
+
+_IN_LINE = _constants((EntryStatus.WAITING.value, EntryStatus.OFFERED.value))
 
 
 def _ahead(ahead: type[QueueEntry], area: SQLColumnExpression[str] | str,
@@ -228,25 +236,40 @@ def wait(session: Session, runtime: QueueRuntime, *, call_sid: str, now: datetim
                     waited_seconds=waited, changes=changes)
 
 
-# The caller's entry and their position in one statement (the position is only used while
-# the entry is waiting).
+def _takes(area: SQLColumnExpression[str]) -> ColumnElement[bool]:
+    """The operator's skills include ``area``: ``area`` is one of the comma-separated codes,
+    as in ``Agent.skill_set`` (the codes of AREAS, with no LIKE wildcard in them)."""
+    return (literal(",") + Agent.skills + ",").like(literal("%,") + area + ",%")
+
+
+# Everything the common waitUrl answer needs, in one statement: the caller's entry, their
+# position (only used while the entry waits), the operators on duty for the area (the
+# estimate) and whether a dispatch pass could do something (``dispatchable``: a wrap-up
+# overdue, or an idle operator with a device who takes the area).
 _ahead_alias = aliased(QueueEntry, name="ahead")
-_ENTRY_AND_POSITION = select(
+_WAITING = select(
     QueueEntry.area, QueueEntry.status, QueueEntry.enqueued_at,
     select(func.count()).select_from(_ahead_alias).where(
         _ahead(_ahead_alias, QueueEntry.area, QueueEntry.place_at, QueueEntry.id))
-    .correlate(QueueEntry).scalar_subquery().label("ahead"),
+    .scalar_subquery().label("ahead"),
+    select(func.count()).select_from(Agent).where(
+        Agent.state.in_(_constants(s.value for s in ON_DUTY)), Agent.device.is_not(None),
+        _takes(QueueEntry.area)).scalar_subquery().label("on_duty"),
+    or_(exists().where(Agent.state == State.WRAP_UP.value,
+                       Agent.wrapup_until <= bindparam("now")),
+        exists().where(Agent.state == State.IDLE.value, Agent.device.is_not(None),
+                       _takes(QueueEntry.area))).label("dispatch_due"),
 ).where(QueueEntry.kind == EntryKind.CALL.value, QueueEntry.call_sid == bindparam("call_sid"))
 
 
 def wait_read(conn: Connection, runtime: QueueRuntime, *, call_sid: str,
               now: datetime) -> WaitInfo | None:
-    """What :func:`wait` answers when that answer needs no change, from two reads on
-    ``conn`` (no transaction, no lock, no ORM objects): the entry with its position, and
-    the operators. None when the request must change something — the caller waited the
-    longest allowed, or a dispatch pass could do something — then :func:`wait` does it.
+    """What :func:`wait` answers when that answer needs no change, from one read on
+    ``conn`` (no transaction, no lock, no ORM objects). None when the request must change
+    something — the caller waited the longest allowed, or a dispatch pass could do
+    something (:func:`callqueue.dispatch.dispatchable`) — then :func:`wait` does it.
     """
-    row = conn.execute(_ENTRY_AND_POSITION, {"call_sid": call_sid}).one_or_none()
+    row = conn.execute(_WAITING, {"call_sid": call_sid, "now": now}).one_or_none()
     if row is None:
         return WaitInfo(WaitAnswer.UNKNOWN)
     waited = max(0, round((now - row.enqueued_at).total_seconds()))
@@ -255,16 +278,13 @@ def wait_read(conn: Connection, runtime: QueueRuntime, *, call_sid: str,
         return WaitInfo(WaitAnswer.CONNECTING, waited_seconds=waited)
     if status != EntryStatus.WAITING:
         return WaitInfo(WaitAnswer.LEAVE, waited_seconds=waited)
-    if waited >= runtime.settings.max_wait_seconds:
+    if waited >= runtime.settings.max_wait_seconds or row.dispatch_due:
         return None
-    staff = Staff.read(conn)
     area: str = row.area
-    if dispatchable(conn, area, now, staff):
-        return None
     position = int(row.ahead or 0) + 1
     handling = runtime.handling_time(area, now, lambda: recent_handling(conn, area, now))
     return WaitInfo(WaitAnswer.WAIT, position=position,
-                    estimate_minutes=estimate(position, handling, staff.on_duty(area)),
+                    estimate_minutes=estimate(position, handling, int(row.on_duty or 0)),
                     waited_seconds=waited)
 
 

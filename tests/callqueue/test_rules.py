@@ -90,11 +90,15 @@ def a_busy_line(now: datetime) -> dict[str, QueueEntry]:
     operator(1, "on_call")
     operator(2, "wrap_up", "factor")
     operator(3, "break", "factor,policy,special,other")
+    operator(4, "ringing", "policy,special")
+    operator(5, "on_call", "policy").device = None  # no device: not counted
     db.session.flush()
     db.session.get(Agent, 2).wrapup_until = now + timedelta(seconds=20)  # type: ignore[union-attr]
     for n in range(3):
         entry(90 + n, now - timedelta(minutes=20 + n), EntryStatus.COMPLETED, talk=150 + n,
               wrapup=30)
+        entry(95 + n, now - timedelta(minutes=30 + n), EntryStatus.COMPLETED, "policy",
+              talk=400, wrapup=30)
     at = now - timedelta(seconds=120)
     made = {
         "callback": entry(1, at, EntryStatus.WAITING, kind=EntryKind.CALLBACK),
@@ -128,6 +132,10 @@ def test_the_waiturl_read_answers_as_the_queue_does(app):
                  for name, e in line.items() if e.kind == EntryKind.CALL}
     assert positions == {"offered": None, "policy": 1, "tie_first": 3, "tie_second": 4,
                          "connected": None, "left": None, "last": 5}
+    # 2 on duty for factor (op1, op2), 2 for policy (op1, op4): 5 × 180 s / 2, 430 s / 2.
+    assert wait(db.session, runtime, call_sid=line["last"].call_sid, now=now).estimate_minutes == 8
+    assert wait(db.session, runtime, call_sid=line["policy"].call_sid,
+                now=now).estimate_minutes == 4
 
 
 def test_the_waiturl_read_leaves_changes_to_the_queue(app):
@@ -144,14 +152,19 @@ def test_the_waiturl_read_leaves_changes_to_the_queue(app):
     assert read(now + timedelta(seconds=runtime.settings.max_wait_seconds)) is None
     # A wrap-up over, or an operator free for the area: a dispatch pass is due.
     assert read(now + timedelta(seconds=20)) is None
-    db.session.get(Agent, 3).state = "idle"  # type: ignore[union-attr]
+    op3 = db.session.get(Agent, 3)
+    assert op3 is not None
+    op3.state, op3.skills = "idle", "special,other"  # free, but not for this caller's area
+    db.session.commit()
+    assert read(now) is not None
+    op3.skills = "special,factor"
     db.session.commit()
     assert read(now) is None
 
 
-def test_a_waiturl_answer_takes_two_reads_and_no_transaction(app, twilio_post, clock):
-    """The entry with its position in one statement, the operators in another; nothing
-    begun or committed on the request's session (it was ping, BEGIN, three reads, COMMIT)."""
+def test_a_waiturl_answer_takes_one_read_and_no_transaction(app, twilio_post, clock):
+    """The entry, its position and the operators in one statement; nothing begun or
+    committed on the request's session (it was ping, BEGIN, three reads, COMMIT)."""
     clock.set_local("2026-11-24 10:00")
     line = a_busy_line(clock())
     statements: list[str] = []
@@ -171,7 +184,7 @@ def test_a_waiturl_answer_takes_two_reads_and_no_transaction(app, twilio_post, c
         for engine in engines:
             event.remove(engine, "before_cursor_execute", seen)
     assert answer.xpath("string(//Say)").startswith("您前面还有4位来电。预计等待约")
-    assert [s for s in statements if s != "BEGIN"] == ["SELECT", "SELECT"]
+    assert [s for s in statements if s != "BEGIN"] == ["SELECT"]
     assert db.session().get_transaction() is None
 
 
@@ -202,6 +215,21 @@ def test_a_waiting_cycle_says_the_position_then_plays_music_with_keys_open():
     first = xml(queue_twiml.wait(SETTINGS, position=1, estimate_minutes=None))
     assert first.xpath("string(//Say)").startswith("您是下一位") and "预计" not in first.xpath(
         "string(//Say)")
+
+
+def test_the_waiting_cycle_sent_is_the_one_built():
+    """``wait_xml`` (made once per position and estimate) is ``wait`` as text, for any
+    settings: another base URL, voice or language is another document."""
+    settings = dataclasses.replace(SETTINGS, variables={"hotline": "8718"},
+                                   live_stream_url="wss://live.example.test")
+    other = VoiceSettings(base_url="https://other.example.test", voice="Polly.Zhiyu",
+                          language="cmn-CN")
+    for voice in (settings, other, dataclasses.replace(other, voice="alice", language="en-US")):
+        for position, minutes in ((1, None), (3, 4), (3, None), (12, 30)):
+            for _ in range(2):
+                assert queue_twiml.wait_xml(voice, position=position,
+                                            estimate_minutes=minutes) == str(
+                    queue_twiml.wait(voice, position=position, estimate_minutes=minutes))
 
 
 def test_the_operator_hears_the_call_then_takes_it_from_the_queue_recorded():

@@ -9,7 +9,9 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 import casesearch.query as casesearch
-from cases import lifecycle
+from cases.actions.assignments import do_reply
+from cases.actions.details import do_update_details
+from cases.actions.triage import do_route_to_department
 from cases.case_models import Case
 from cases.enterprises import register_enterprise
 from cases.models import Enterprise
@@ -27,6 +29,7 @@ from tests.cases.factories import (
     liaison,
     local,
     new_case,
+    routed_case,
     voicemail_recording,
 )
 from transcription.corrections import correct_transcript
@@ -89,8 +92,8 @@ def test_channels_edits_transcripts_replies_and_enterprises_reach_the_index(
     # Filed on WeChat, edited by an operator.
     api = new_case(session, NOW, "咨询专利申请", channel="wechat")
     assert indexed(session, "专利") == {api.id}
-    lifecycle.update_details(session, api.id, actor=OPERATOR, now=NOW,
-                             description="咨询商标注册", contact_name="周海燕")
+    do_update_details(session, api.id, actor=OPERATOR, now=NOW,
+                      description="咨询商标注册", contact_name="周海燕")
     assert found(session, "商标") == {api.id} and found(session, "专利") == set()
     assert indexed(session, "商标") == {api.id} and indexed(session, "专利") == set()
     assert indexed(session, "周海燕") == {api.id}
@@ -114,20 +117,20 @@ def test_channels_edits_transcripts_replies_and_enterprises_reach_the_index(
 
     # A department's reply.
     routed = new_case(session, NOW, "企业用地问题")
-    routed = lifecycle.route_to_department(
+    routed = do_route_to_department(
         session, routed.id, department_id=department_id(session, "区经信局"), actor=OPERATOR,
         now=NOW, calendar=CALENDAR)
     assert indexed(session, "容积率") == set()
-    lifecycle.reply(session, routed.assignments[0].id, text="已协调调整容积率指标",
-                    actor=liaison(session, "区经信局"), now=NOW, calendar=CALENDAR)
+    do_reply(session, routed.assignments[0].id, text="已协调调整容积率指标",
+             actor=liaison(session, "区经信局"), now=NOW, calendar=CALENDAR)
     assert found(session, "容积率") == {routed.id}
     assert indexed(session, "容积率") == {routed.id}
 
     # The enterprise: linked, then renamed (by anything that updates the row).
     enterprise = register_enterprise(session, name="宁波甬江精密机械有限公司",
                                      uscc="91350100M000100Y43", now=NOW).enterprise
-    lifecycle.update_details(session, routed.id, actor=OPERATOR, now=NOW,
-                             enterprise_id=enterprise.id)
+    do_update_details(session, routed.id, actor=OPERATOR, now=NOW,
+                      enterprise_id=enterprise.id)
     assert indexed(session, "甬江精密") == {routed.id}
     assert indexed(session, "91350100M000100Y43") == {routed.id}
     session.execute(update(Enterprise).where(Enterprise.id == enterprise.id)
@@ -225,3 +228,50 @@ def test_the_newest_cases_are_matched_one_by_one() -> None:
     assert "JOIN case_search" not in sql
     assert "(SELECT case_search.vector @@ to_tsquery(" in sql
     assert "WHERE recent.id = case_search.case_id)" in sql
+
+
+@pytest.mark.postgresql_only
+def test_the_queue_flag_follows_the_status(session: Session) -> None:
+    """``case_search.queued`` (the queue's own GIN index) is set when a row is written and
+    follows every status change after it (trigger)."""
+    waiting = new_case(session, NOW, "企业反映污水纳管困难")
+    routed = routed_case(session, NOW)
+    while refresh(session):
+        pass
+
+    def queued() -> dict[int, bool]:
+        rows = session.execute(text("SELECT case_id, queued FROM case_search")).all()
+        return {row[0]: row[1] for row in rows}
+
+    assert queued() == {waiting.id: True, routed.id: False}
+    session.execute(update(Case).where(Case.id == waiting.id).values(status="handling"))
+    session.execute(update(Case).where(Case.id == routed.id).values(status="received"))
+    assert queued() == {waiting.id: False, routed.id: True}
+    session.execute(update(Case).where(Case.id == routed.id).values(description="用电增容"))
+    while refresh(session):  # rewritten: the flag stays right
+        pass
+    assert queued() == {waiting.id: False, routed.id: True}
+
+
+@pytest.mark.parametrize("segmented", [True, False])
+def test_the_queue_finds_its_older_cases_among_many_elsewhere(
+        session: Session, segmented: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A word common among all cases but rare in the queue (容积率, written in replies): the
+    queue's second step looks in the queue's own index and still finds its cases, newest
+    first, and never a case that left the queue."""
+    from datetime import timedelta
+
+    from console.queries import QueueFilters, operator_queue
+
+    monkeypatch.setattr(casesearch, "RECENT_WINDOW", 2)
+    waiting = [new_case(session, NOW + timedelta(minutes=n), f"第{n}件：容积率调整").id
+               for n in range(3)]
+    left = routed_case(session, NOW + timedelta(minutes=5))
+    session.execute(update(Case).where(Case.id == left.id).values(description="容积率调整"))
+    for n in range(4):  # newer waiting cases without the word fill the window
+        new_case(session, NOW + timedelta(minutes=10 + n), "用电增容")
+    if segmented:
+        while refresh(session):
+            pass
+    page = operator_queue(session, QueueFilters(q="容积率"), today=NOW.date())
+    assert [c.id for c in page.rows] == waiting[::-1]
