@@ -309,25 +309,32 @@ def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str,
                 assert response.status_code == 200 and "按时办结率" in response.text
             return timed(get_page, n)
 
+        # Nothing counted ahead: the period computed whole on the request.
         fresh = custom_timings(supervisor, max(samples // 2, 3))
         verdict = "PASS" if pct(fresh, 95) < PAGE_GOAL_MS else "MISS"
-        line("统计 page, custom period on the request (supervisor)", fresh, base,
+        line("统计 page, custom period, nothing ahead (supervisor)", fresh, base,
              f"goal p95 < 200 ms: {verdict}")
-        line("统计 page, custom period on the request (busiest unit)",
+        line("统计 page, custom period, nothing ahead (busiest unit)",
              custom_timings(department, max(samples // 2, 3)), base)
-        if only == "custom":
-            server.shutdown()
-            print(f"  (--only custom; load average {os.getloadavg()[0]:.1f})")
-            return
         with page_app.app_context():
             started = time.perf_counter()
             done = refresh_standard(db.session, scope_for(page_app, month), calendar,
                                     app_hotline(page_app), NOW)
             db.session.commit()
             ahead_s = time.perf_counter() - started
-        print(f"  {'periodic job: 4 standard periods (centre, units)':<58} {ahead_s:9.2f} s "
-              f"({', '.join(f'{d.seconds:.1f}' for d in done)} s each; every "
+        print(f"  {'periodic job: 4 standard periods, days of 2 years':<58} {ahead_s:9.2f} s "
+              f"({', '.join(f'{d.seconds:.1f}' for d in done)} s each period; every "
               f"{REFRESH_SECONDS // 60} min)")
+        # As deployed: the custom period summed from the days the job counted (reports.daily).
+        for who, client in (("supervisor", supervisor), ("busiest unit", department)):
+            page = custom_timings(client, samples)
+            verdict = "PASS" if pct(page, 95) < PAGE_GOAL_MS else "MISS"
+            line(f"统计 page, custom period from the days ({who})", page, base,
+                 f"goal p95 < 200 ms: {verdict}")
+        if only == "custom":
+            server.shutdown()
+            print(f"  (--only custom; load average {os.getloadavg()[0]:.1f})")
+            return
         for who, client in (("supervisor", supervisor), ("busiest unit", department)):
             page = page_timings(client, samples)
             verdict = "PASS" if pct(page, 95) < PAGE_GOAL_MS else "MISS"
