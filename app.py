@@ -81,6 +81,7 @@ from followup import survey_hooks
 from followup.cli import followups_cli
 from followup.queries import is_survey_comment
 from followup.survey_hooks import rating_options
+from importing.cli import import_command
 from ivr import case_hooks, operator_recordings
 from ivr import routes as ivr_routes
 from ivr.cli import call_command
@@ -135,7 +136,8 @@ CSRF_EXEMPT: tuple[Blueprint, ...] = (
 SEEDERS: tuple[Seeder, ...] = (seed_reference_data, seed_api_tokens, seed_console,
                                seed_knowledge)
 CLI_GROUPS: tuple[click.Command, ...] = (
-    db_cli, seed_command_for(SEEDERS), workdays_cli, flows_cli, call_command, cases_cli,
+    db_cli, seed_command_for(SEEDERS), workdays_cli, flows_cli, call_command,
+    cases_cli(import_command),
     api_tokens_cli, model_cli, transcribe_command, jobs_cli, users_cli, followups_cli, kb_cli,
     recordings_cli, reports_cli, queue_cli, operators_cli, speech_cli, case_search_cli,
 )
@@ -214,7 +216,7 @@ def warn_about_calendar(app: Flask) -> None:
     finally:
         # Never hold a connection (or an SQLite lock) past start-up.
         db.session.remove()
-    year = datetime.now(tz).year
+    year = clock_of(app.config)().astimezone(tz).year
     missing = calendar.years_without_data([year, year + 1])
     if missing:
         log.warning(

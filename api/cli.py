@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from api.tokens import create_token, list_tokens, revoke_token
 from cases.errors import InvalidInput
 from cases.vocab import CHANNEL_LABELS, Channel
-from core.clock import system_clock
+from core.clock import clock_of
 from core.config import hotline_zone
 from core.db import db
 
@@ -24,7 +24,7 @@ def create_command(channel: str, name: str | None) -> None:
     try:
         with db.transaction() as session:
             row, plaintext = create_token(session, channel, name or CHANNEL_LABELS[channel],
-                                          now=system_clock())
+                                          now=clock_of(current_app.config)())
             token_id = row.id
     except InvalidInput as exc:
         raise click.ClickException(exc.message) from exc
@@ -51,7 +51,7 @@ def list_command() -> None:
 def revoke_command(token_id: int) -> None:
     """Revoke token TOKEN_ID."""
     with db.transaction() as session:
-        done = revoke_token(session, token_id, now=system_clock())
+        done = revoke_token(session, token_id, now=clock_of(current_app.config)())
     if not done:
         raise click.ClickException(f"no active token #{token_id}")
     click.echo(f"token #{token_id} revoked")

@@ -19,8 +19,8 @@ from cases.fields import (
     clean_description,
 )
 from cases.intake import FUTURE_TOLERANCE
-from cases.routing import CATEGORIES, SUBCATEGORIES
 from cases.uscc import check_uscc, uscc_check_char
+from routing.rules import CATEGORIES, SUBCATEGORIES
 
 
 @dataclass(frozen=True)

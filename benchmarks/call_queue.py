@@ -22,6 +22,9 @@ waiting, and measures against baselines taken in the same run:
 
     .venv/bin/python benchmarks/call_queue.py [--calls 1000000] [--requests 2000]
     .venv/bin/python benchmarks/call_queue.py --smoke      # tiny sizes, a few seconds, no goals
+
+Long on purpose: one standalone script: the four measurements share one private server,
+database and data set, set up once.
 """
 
 from __future__ import annotations

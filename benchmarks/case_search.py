@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app import import_all_models
@@ -242,23 +243,32 @@ def measure(name: str, session: Session, samples: int, call: Callable[[int], Any
     return Timing(name, laps)
 
 
-def run(url: str, n: int, samples: int, strict: bool) -> bool:
+def run(url: str, n: int, samples: int, strict: bool, reuse: bool = False) -> bool:
     from migrations.runner import upgrade
 
     import_all_models()
-    upgrade(url)
+    upgrade(url)  # on a reused database: the migrations added since it was loaded
     engine = create_engine(make_engine_url(url))
-    with Session(engine) as session:
-        seed_departments(session)
-        session.commit()
-    rng = random.Random(8718)
-    print(f"\ngenerating {n:,} cases …")
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="bench_case_search_") as tmp:
-        counts = generate(n, Path(tmp), rng)
-        print(f"  generated in {time.perf_counter() - started:.1f} s: "
-              + ", ".join(f"{t} {c:,}" for t, c in counts.items()))
-        load(url, Path(tmp))
+    if reuse:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+    else:
+        with Session(engine) as session:
+            seed_departments(session)
+            session.commit()
+        rng = random.Random(8718)
+        print(f"\ngenerating {n:,} cases …")
+        started = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="bench_case_search_") as tmp:
+            counts = generate(n, Path(tmp), rng)
+            print(f"  generated in {time.perf_counter() - started:.1f} s: "
+                  + ", ".join(f"{t} {c:,}" for t, c in counts.items()))
+            load(url, Path(tmp))
+    if samples == 0:
+        print("  loaded; nothing measured (--load-only)")
+        engine.dispose()
+        return True
 
     ok = True
     with Session(engine) as session:
@@ -341,6 +351,11 @@ def main() -> None:
         "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
         help="a PostgreSQL database to connect to for CREATE DATABASE")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--reuse", metavar="DATABASE",
+                        help="measure on a database kept by an earlier run (no loading; "
+                             "newer migrations are applied first)")
+    parser.add_argument("--load-only", action="store_true",
+                        help="load and keep the data set, measure nothing (then --reuse it)")
     parser.add_argument("--smoke", action="store_true",
                         help="a few thousand cases, a few samples: does it still run?")
     parser.add_argument("--strict", action="store_true", help="exit 3 when the goal is missed")
@@ -349,9 +364,15 @@ def main() -> None:
         args.cases, args.samples = 3_000, 3
     if not args.database_url.startswith("postgresql"):
         parser.error("the benchmark needs PostgreSQL")
-    print(f"case search benchmark: {args.cases:,} cases")
-    with private_database(args.database_url, args.keep) as url:
-        ok = run(url, args.cases, args.samples, args.strict)
+    if args.reuse:
+        url = make_url(make_engine_url(args.database_url)).set(
+            database=args.reuse).render_as_string(hide_password=False)
+        print(f"case search benchmark: reusing {args.reuse}")
+        ok = run(url, args.cases, args.samples, args.strict, reuse=True)
+    else:
+        print(f"case search benchmark: {args.cases:,} cases")
+        with private_database(args.database_url, args.keep or args.load_only) as url:
+            ok = run(url, args.cases, 0 if args.load_only else args.samples, args.strict)
     if not ok:
         sys.exit(3)
 

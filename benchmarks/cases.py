@@ -15,6 +15,9 @@ The database is dropped at the end (``--keep`` keeps it).
 
     .venv/bin/python benchmarks/cases.py                      # 1,000,000 cases
     .venv/bin/python benchmarks/cases.py --cases 100000       # quicker
+
+Long on purpose: one standalone script: the COPY loader's column layout and the queries it
+times must change together; benchmarks/reports.py reuses the loader.
 """
 
 from __future__ import annotations
@@ -49,7 +52,6 @@ from cases.intake import file_case
 from cases.ledger import overdue_updates, sweep_overdue
 from cases.models import Department
 from cases.queries import case_by_number, case_lookup_query
-from cases.routing import CATEGORIES, SUBCATEGORIES
 from cases.seed import seed_departments
 from cases.services import CaseServices
 from cases.vocab import Channel
@@ -61,6 +63,7 @@ from console.queries import (
     operator_queue_query,
 )
 from core.db import make_engine_url
+from routing.rules import CATEGORIES, SUBCATEGORIES
 from workdays.calendar import WorkCalendar
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -41,7 +41,6 @@ from sqlalchemy.orm import Session
 from app import import_all_models
 from benchmarks._loadgen import percentile
 from benchmarks.cases import private_database
-from cases.routing import load_rules
 from cases.seed import seed_departments
 from core.db import Database
 from knowledge.evaluate import SHIPPED_SETS, evaluate, read_queries
@@ -56,6 +55,7 @@ from knowledge.models import (
 from knowledge.search import DOCS_KEY, index_fields, search
 from knowledge.seed import seed_articles, seed_synonyms, starter_articles
 from migrations.runner import upgrade
+from routing.rules import load_rules
 
 GOAL_MS = 30.0
 TODAY = date(2026, 11, 24)

@@ -16,6 +16,9 @@ migration does, then measures against baselines taken in the same run:
 
     .venv/bin/python benchmarks/reports.py                 # 1,000,000 cases (minutes)
     .venv/bin/python benchmarks/reports.py --smoke         # tiny sizes, a few seconds
+
+Long on purpose: one standalone script: the measurements share one 1,000,000-case database
+that takes minutes to load, so they run in one process.
 """
 
 from __future__ import annotations

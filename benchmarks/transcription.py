@@ -21,6 +21,9 @@ horse (total and private: the model pages are shared with the worker parent).
     .venv/bin/python benchmarks/transcription.py [--recordings 8] [--model DIR]
                                                  [--database-url URL | --sqlite]
                                                  [--redis-url URL]
+
+Long on purpose: one standalone script: the audio it generates, the raw decoder and the
+pipeline run are the two sides of one comparison and are read together.
 """
 
 from __future__ import annotations

@@ -18,6 +18,10 @@ number read back) cost more than the whole bare request. Afterwards the call log
 database is checked against what was sent, and everything started is stopped and dropped.
 
     .venv/bin/python benchmarks/webhooks.py [--calls N] [--concurrency C] [--database-url URL]
+
+Long on purpose: one script runs standalone on a machine with nothing but the repository:
+the call plans, the replayer, the two servers and the report belong to this one measurement
+and are read together; what other benchmarks share is in benchmarks/_loadgen.py.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 The engine is pure: it reads the flow, the call context and the hooks, and returns the
 TwiML plus the call-log events and call-state updates for the caller (``ivr``) to store.
 Counters for timeouts and bad keys travel in the action URLs, so no state is kept here.
+
+Long on purpose: the renderers and the event handlers are two dispatch tables over the same
+node types; a node type's rendering and advancing are read side by side.
 """
 
 from __future__ import annotations

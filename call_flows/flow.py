@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -249,7 +250,10 @@ def parse_flow(data: Any, *, name: str, source: str = "") -> Flow:
     )
 
 
+@functools.lru_cache(maxsize=64)
 def load_flow_text(text: str, *, name: str, source: str = "") -> Flow:
+    """Parse a flow; the same text is parsed once per process (every app start, every test's
+    app, loads the flows; a flow is immutable, and an edited file is new text)."""
     try:
         data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:

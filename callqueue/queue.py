@@ -12,8 +12,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    SQLColumnExpression,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
 
 from callqueue import agents as agent_moves
 from callqueue.dispatch import Staff, dispatch, dispatchable
@@ -28,7 +40,7 @@ from callqueue.models import (
     OfferStatus,
     QueueEntry,
 )
-from callqueue.presence import ON_DUTY, Trigger
+from callqueue.presence import ON_DUTY, State, Trigger
 from callqueue.runtime import Changes, QueueRuntime
 
 # An estimate needs this many recent answered calls …
@@ -125,18 +137,32 @@ class WaitInfo:
     changes: Changes = field(default_factory=Changes)
 
 
+# Statuses of the entries that count in a position. Rendered into the statement (not bound):
+# a plan made for any status (a generic plan) would not use the index of the open entries.
+_IN_LINE: BindParameter[tuple[str, ...]] = bindparam(
+    "in_line", (EntryStatus.WAITING.value, EntryStatus.OFFERED.value), expanding=True,
+    literal_execute=True)
+
+
+def _ahead(ahead: type[QueueEntry], area: SQLColumnExpression[str] | str,
+           place_at: SQLColumnExpression[datetime] | datetime,
+           entry_id: SQLColumnExpression[int] | int) -> ColumnElement[bool]:
+    """``ahead`` counts before the entry of ``area``, ``place_at``, ``entry_id``: same area,
+    still waiting or being offered, an earlier place (the earlier entry on a tie)."""
+    return and_(ahead.area == area, ahead.status.in_(_IN_LINE),
+                or_(ahead.place_at < place_at,
+                    and_(ahead.place_at == place_at, ahead.id < entry_id)))
+
+
 def position_of(session: Session, entry: QueueEntry) -> int:
     """1 for the next caller of the area: entries of the area still waiting or being
     offered whose place is before this one's, plus one."""
     ahead = session.scalar(select(func.count()).select_from(QueueEntry).where(
-        QueueEntry.area == entry.area,
-        QueueEntry.status.in_((EntryStatus.WAITING.value, EntryStatus.OFFERED.value)),
-        or_(QueueEntry.place_at < entry.place_at,
-            and_(QueueEntry.place_at == entry.place_at, QueueEntry.id < entry.id))))
+        _ahead(QueueEntry, entry.area, entry.place_at, entry.id)))
     return int(ahead or 0) + 1
 
 
-def recent_handling(session: Session, area: str, now: datetime) -> float | None:
+def recent_handling(session: Session | Connection, area: str, now: datetime) -> float | None:
     """Mean handling time (talk + wrap-up, seconds) of the area's last 20 answered calls of
     the past two hours; None with fewer than 3."""
     rows = session.execute(
@@ -168,6 +194,7 @@ def wait(session: Session, runtime: QueueRuntime, *, call_sid: str, now: datetim
 
     Read-only unless the caller waited the longest allowed (then they leave, to be offered a
     callback or voicemail) or the queue stalled with an operator free (then a dispatch).
+    The webhook asks :func:`wait_read` first: this is its answer when that one has none.
     """
     entry = entry_for_call(session, call_sid)
     if entry is None:
@@ -201,6 +228,58 @@ def wait(session: Session, runtime: QueueRuntime, *, call_sid: str, now: datetim
     return WaitInfo(WaitAnswer.WAIT, position=position,
                     estimate_minutes=estimate(position, handling, staff.on_duty(entry.area)),
                     waited_seconds=waited, changes=changes)
+
+
+def _takes(area: SQLColumnExpression[str]) -> ColumnElement[bool]:
+    """The operator's skills include ``area``: ``area`` is one of the comma-separated codes,
+    as in ``Agent.skill_set`` (the codes of AREAS, with no LIKE wildcard in them)."""
+    return (literal(",") + Agent.skills + ",").like(literal("%,") + area + ",%")
+
+
+# Everything the common waitUrl answer needs, in one statement: the caller's entry, their
+# position (only used while the entry waits), the operators on duty for the area (the
+# estimate) and whether a dispatch pass could do something (``dispatchable``: a wrap-up
+# overdue, or an idle operator with a device who takes the area).
+_ahead_alias = aliased(QueueEntry, name="ahead")
+_WAITING = select(
+    QueueEntry.area, QueueEntry.status, QueueEntry.enqueued_at,
+    select(func.count()).select_from(_ahead_alias).where(
+        _ahead(_ahead_alias, QueueEntry.area, QueueEntry.place_at, QueueEntry.id))
+    .scalar_subquery().label("ahead"),
+    select(func.count()).select_from(Agent).where(
+        Agent.state.in_(sorted(s.value for s in ON_DUTY)), Agent.device.is_not(None),
+        _takes(QueueEntry.area)).scalar_subquery().label("on_duty"),
+    or_(exists().where(Agent.state == State.WRAP_UP.value,
+                       Agent.wrapup_until <= bindparam("now")),
+        exists().where(Agent.state == State.IDLE.value, Agent.device.is_not(None),
+                       _takes(QueueEntry.area))).label("dispatch_due"),
+).where(QueueEntry.kind == EntryKind.CALL.value, QueueEntry.call_sid == bindparam("call_sid"))
+
+
+def wait_read(conn: Connection, runtime: QueueRuntime, *, call_sid: str,
+              now: datetime) -> WaitInfo | None:
+    """What :func:`wait` answers when that answer needs no change, from one read on
+    ``conn`` (no transaction, no lock, no ORM objects). None when the request must change
+    something — the caller waited the longest allowed, or a dispatch pass could do
+    something (:func:`callqueue.dispatch.dispatchable`) — then :func:`wait` does it.
+    """
+    row = conn.execute(_WAITING, {"call_sid": call_sid, "now": now}).one_or_none()
+    if row is None:
+        return WaitInfo(WaitAnswer.UNKNOWN)
+    waited = max(0, round((now - row.enqueued_at).total_seconds()))
+    status = EntryStatus(row.status)
+    if status in (EntryStatus.OFFERED, EntryStatus.CONNECTED):
+        return WaitInfo(WaitAnswer.CONNECTING, waited_seconds=waited)
+    if status != EntryStatus.WAITING:
+        return WaitInfo(WaitAnswer.LEAVE, waited_seconds=waited)
+    if waited >= runtime.settings.max_wait_seconds or row.dispatch_due:
+        return None
+    area: str = row.area
+    position = int(row.ahead or 0) + 1
+    handling = runtime.handling_time(area, now, lambda: recent_handling(conn, area, now))
+    return WaitInfo(WaitAnswer.WAIT, position=position,
+                    estimate_minutes=estimate(position, handling, int(row.on_duty or 0)),
+                    waited_seconds=waited)
 
 
 class KeyAnswer(StrEnum):

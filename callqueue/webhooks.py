@@ -85,8 +85,14 @@ def _no_content() -> Response:
 @never_fails(_twiml_fallback(queue_twiml.hold))
 def wait() -> Response:
     runtime = _runtime()
-    info = callers.wait(db.session, runtime, call_sid=_call_sid(), now=runtime.now())
-    _done(info.changes)
+    call_sid, now = _call_sid(), runtime.now()
+    # Nearly always only reads: on the webhooks' pool (no ping, no transaction to begin and
+    # commit). When something must change, the queue's own way, under its lock.
+    info = db.run_quick(lambda conn: callers.wait_read(conn, runtime, call_sid=call_sid,
+                                                       now=now))
+    if info is None:
+        info = callers.wait(db.session, runtime, call_sid=call_sid, now=now)
+        runtime.commit(db.session, info.changes)
     voice = _voice()
     if info.answer == callers.WaitAnswer.WAIT and info.position is not None:
         return _twiml(queue_twiml.wait(voice, position=info.position,

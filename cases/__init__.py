@@ -1,1 +1,2 @@
-"""Cases (诉求 / work orders): intake, lifecycle, deadlines, routing, ledger, KPIs."""
+"""Cases (诉求 / work orders): intake, the steps after it (``cases.actions``), deadlines, states,
+ledger, audit."""

@@ -53,6 +53,9 @@ class Case(Base):
               sqlite_where=QUEUE_WHERE),
         Index("ix_cases_queue_category", "category", "due_date", "received_at", "id",
               postgresql_where=QUEUE_WHERE, sqlite_where=QUEUE_WHERE),
+        # The queue searched for a word: its cases newest first (casesearch walks them).
+        Index("ix_cases_queue_newest", "received_at", "id", postgresql_where=QUEUE_WHERE,
+              sqlite_where=QUEUE_WHERE),
         # Overdue sweep: only rows that can still become hanging.
         Index("ix_cases_overdue", "due_date", postgresql_where=OVERDUE_CASE_WHERE,
               sqlite_where=OVERDUE_CASE_WHERE),

@@ -1,11 +1,11 @@
 """What happened to a case, announced to whoever listens (follow-up, texts, reports).
 
-``cases`` never imports the packages that react to it: the lifecycle publishes a small event
-(:class:`CaseAnswered`, :class:`RatingRecorded`, :class:`RecordingTranscribed`,
-:class:`CaseTextArrived`) and the listeners the app factory lists for it
-(``app.CASE_LISTENERS``, carried by the session: :mod:`cases.services`) run inside the same
-transaction, in that order. A listener that raises aborts the step, exactly as if the code
-were inline.
+``cases`` never imports the packages that react to it: the case actions (``cases.actions``)
+publish a small event (:class:`CaseAnswered`, :class:`RatingRecorded`,
+:class:`RecordingTranscribed`, :class:`CaseTextArrived`) and the listeners the app factory
+lists for it (``app.CASE_LISTENERS``, carried by the session: :mod:`cases.services`) run
+inside the same transaction, in that order. A listener that raises aborts the step, exactly
+as if the code were inline.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from cases.errors import InvalidInput
-from cases.routing import CATEGORIES, SUBCATEGORIES
 from core.phones import InvalidPhone, normalize_phone
+from routing.rules import CATEGORIES, SUBCATEGORIES
 
 MAX_DESCRIPTION = 5000
 MAX_CONTACT_NAME = 64  # the column's width (cases.contact_name)

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from cases.case_models import Assignment, Case, RoutingSuggestion
 from cases.models import Department
-from cases.routing import CATEGORY_BONUS, Suggestion, suggest, suggest_from_menu
 from cases.town_suggestions import TOWN_SOURCE, town_department
 from cases.vocab import AssignmentState
+from routing.rules import CATEGORY_BONUS, Suggestion, suggest, suggest_from_menu
 
 # The operator sees the best few; the report measures the first and any of these.
 MAX_SUGGESTIONS = 3

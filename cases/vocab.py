@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from cases.routing import CATEGORIES, SUBCATEGORIES
+from routing.rules import CATEGORIES, SUBCATEGORIES
 
 
 class Channel(StrEnum):

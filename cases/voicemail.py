@@ -6,6 +6,10 @@ exactly those numbers. Twilio may repeat the action request and the recording ma
 only through the status callback or reconciliation (the fallback URL records without an
 action), so every entry point is idempotent per recording and either one can file the case:
 with the reservation's number when there is one, as a fresh filing otherwise.
+
+Long on purpose: reservation and filing are one protocol (two entry points, each idempotent
+per recording, either may file the case); split, the invariants between them would span
+files.
 """
 
 from __future__ import annotations

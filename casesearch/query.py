@@ -225,9 +225,14 @@ def recent_statement(stmt: Select[Any], search: CaseSearch, checked: Sequence[in
                     .where(_criteria(stmt)), after) \
         .order_by(Case.received_at.desc(), Case.id.desc()).limit(RECENT_WINDOW) \
         .subquery("recent")
-    query = stmt.join(window, window.c.id == Case.id) \
-        .join(INDEX, INDEX.c.case_id == Case.id) \
-        .where(INDEX.c.vector.op("@@")(_tsquery(search)))
+    # Each case of the window is looked up and matched on its own, in the list's order, so
+    # the page is done at the 31st match. A join would let the planner take the GIN index's
+    # matches among every case and hash them against the window instead — what it does when
+    # it guesses few matches (two correlated words, 用电 and 增容), reading tens of thousands
+    # of index rows to keep thirty. A correlated subquery is never turned into that join.
+    matched = select(INDEX.c.vector.bool_op("@@")(_tsquery(search))) \
+        .where(INDEX.c.case_id == window.c.id).scalar_subquery()
+    query = stmt.join(window, window.c.id == Case.id).where(matched)
     if checked:
         query = query.where(Case.id.not_in(checked))
     return query.order_by(window.c.at.desc(), window.c.id.desc()).limit(limit)

@@ -15,9 +15,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so both paths cost one Argon2 run
-# and the response time does not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash("not a password: timing equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so both paths cost one Argon2 run
+    and the response time does not reveal which usernames exist. Made on first use: an
+    Argon2 run costs a sixth of a second, which every process importing the app paid."""
+    return _hasher.hash("not a password: timing equaliser")
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
@@ -36,7 +41,8 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True if ``password`` matches; an unknown user (``None``) costs the same and fails."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        matched = _hasher.verify(password_hash or _dummy_hash(), password)
+        return matched and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -4,6 +4,10 @@ Lists use keyset pagination (``(timestamp, id)``, or the queue's ``(due date, re
 so a late page costs what the first does. A page is fetched with one extra row to know
 whether a next page exists. Work lists put the most urgent first: the operator queue and a
 department's assignments by due date (overdue and due today on top), undated last.
+
+Long on purpose: every query shares the keyset paging at its top (cursors, one extra row);
+the sections (queue, all cases, departments, call log, notifications) are marked and each is
+short.
 """
 
 from __future__ import annotations

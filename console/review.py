@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.details import do_update_details
 from cases.actors import Actor
 from cases.audit import record_event
 from cases.case_models import Case
@@ -88,6 +88,6 @@ def correct(session: Session, transcript_id: int, *, new_text: str | None,
                             transcript.recording_id, "edits": correction.edits})
         if case.recording_id == transcript.recording_id and case.status in updatable \
                 and case.description.strip() == correction.previous_text.strip():
-            lifecycle.update_details(session, case.id, actor=actor, now=now,
-                                     description=correction.text)
+            do_update_details(session, case.id, actor=actor, now=now,
+                              description=correction.text)
     return correction

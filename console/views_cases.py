@@ -12,7 +12,18 @@ from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from cases import lifecycle
+from cases.actions.assignments import (
+    do_accept_assignment,
+    do_reply,
+    do_report_progress,
+    do_return_assignment,
+)
+from cases.actions.details import do_update_details
+from cases.actions.escalation import do_escalate, do_record_leading_group_decision
+from cases.actions.extensions import do_approve_extension, do_reject_extension, do_request_extension
+from cases.actions.joint import do_record_meeting_held, do_start_joint_handling
+from cases.actions.rating import do_record_rating
+from cases.actions.triage import do_answer_instantly, do_reroute, do_route_to_department
 from cases.case_models import Assignment, Case
 from cases.errors import InvalidInput
 from cases.models import Department, Enterprise
@@ -162,7 +173,7 @@ def case_review(case_id: int) -> Any:
         # The form names the enterprise (name or credit code); the search list adds its id.
         enterprise_id = (enterprise_picker.resolve(db.session, text("enterprise"), picked_id)
                          if "enterprise" in request.form else picked_id)
-        return lifecycle.update_details(
+        return do_update_details(
             db.session, case_id, actor=actor(), now=now(), description=text("description"),
             category=optional("category"), subcategory=optional("subcategory"),
             contact_name=optional("contact_name"), contact_phone=optional("contact_phone"),
@@ -173,7 +184,7 @@ def case_review(case_id: int) -> Any:
 
 @route("/cases/<int:case_id>/answer", roles=CENTRE, methods=("POST",))
 def case_answer(case_id: int) -> Any:
-    return case_action(case_id, "已即时答复", lambda: lifecycle.answer_instantly(
+    return case_action(case_id, "已即时答复", lambda: do_answer_instantly(
         db.session, case_id, text=text("text"), actor=actor(), now=now(),
         calendar=calendar(), tz=tz()))
 
@@ -184,7 +195,7 @@ def case_route(case_id: int) -> Any:
         department_id = integer("department_id", "承办单位")
         require_liaison_or_confirmation(db.session, department_id,
                                         checkbox("confirm_no_liaison"))
-        return lifecycle.route_to_department(
+        return do_route_to_department(
             db.session, case_id, department_id=department_id, note=text("note"),
             actor=actor(), now=now(), calendar=calendar(), tz=tz())
 
@@ -197,7 +208,7 @@ def case_reroute(case_id: int) -> Any:
         department_id = integer("department_id", "承办单位")
         require_liaison_or_confirmation(db.session, department_id,
                                         checkbox("confirm_no_liaison"))
-        return lifecycle.reroute(
+        return do_reroute(
             db.session, case_id, department_id=department_id, reason=text("reason"),
             actor=actor(), now=now(), calendar=calendar(), tz=tz())
 
@@ -223,7 +234,7 @@ def case_joint(case_id: int) -> Any:
     def call() -> Any:
         lead = integer("lead_department_id", "牵头单位")
         others = [i for i in integers("department_ids") if i != lead]
-        return with_liaisons([lead, *others], lambda: lifecycle.start_joint_handling(
+        return with_liaisons([lead, *others], lambda: do_start_joint_handling(
             db.session, case_id, department_ids=[lead, *others], lead_department_id=lead,
             meeting_at=local_datetime("meeting_at", "商办会时间"), actor=actor(), now=now(),
             calendar=calendar(), tz=tz()))
@@ -238,7 +249,7 @@ def case_meeting(case_id: int) -> Any:
                if str(d.id) in request.form.getlist("attending_ids")]
     attendees = [*typed, *invited]
     return case_action(case_id, "商办会已登记，期限已按会议日期计算",
-                        lambda: lifecycle.record_meeting_held(
+                        lambda: do_record_meeting_held(
                             db.session, case_id, held_at=local_datetime("held_at", "召开时间"),
                             attendees=attendees, minutes=text("minutes"), actor=actor(),
                             now=now(), calendar=calendar(), tz=tz()))
@@ -246,7 +257,7 @@ def case_meeting(case_id: int) -> Any:
 
 @route("/cases/<int:case_id>/escalate", roles=SUPERVISORS, methods=("POST",))
 def case_escalate(case_id: int) -> Any:
-    return case_action(case_id, "已研判上报领导小组", lambda: lifecycle.escalate(
+    return case_action(case_id, "已研判上报领导小组", lambda: do_escalate(
         db.session, case_id, analysis=text("analysis"), actor=actor(), now=now(),
         decision_days=int(current_app.config["ESCALATION_DECISION_DAYS"]),
         calendar=calendar(), tz=tz()))
@@ -256,7 +267,7 @@ def case_escalate(case_id: int) -> Any:
 def case_decision(case_id: int) -> Any:
     def call() -> Any:
         units = integers("department_ids")
-        return with_liaisons(units, lambda: lifecycle.record_leading_group_decision(
+        return with_liaisons(units, lambda: do_record_leading_group_decision(
             db.session, case_id, decision=text("decision"), deadline=day("deadline", "办结时限"),
             department_ids=units, decided_by=text("decided_by"),
             decided_at=(local_datetime("decided_at", "决定时间") if text("decided_at")
@@ -272,7 +283,7 @@ def case_rating(case_id: int) -> Any:
 
     def call() -> Any:
         score = integer("score", "满意度")
-        return lifecycle.record_rating(
+        return do_record_rating(
             db.session, case_id, score=score, comment=text("comment"), via="operator",
             actor=actor(), now=now(), calendar=calendar(), tz=tz())
 
@@ -289,7 +300,7 @@ def _centre_assignment(assignment_id: int) -> Assignment:
 @route("/assignments/<int:assignment_id>/extension/approve", roles=CENTRE, methods=("POST",))
 def extension_approve(assignment_id: int) -> Any:
     assignment = _centre_assignment(assignment_id)
-    return case_action(assignment.case_id, "已批准延期", lambda: lifecycle.approve_extension(
+    return case_action(assignment.case_id, "已批准延期", lambda: do_approve_extension(
         db.session, assignment_id, enterprise_informed=checkbox("enterprise_informed"),
         actor=actor(), now=now()))
 
@@ -297,7 +308,7 @@ def extension_approve(assignment_id: int) -> Any:
 @route("/assignments/<int:assignment_id>/extension/reject", roles=CENTRE, methods=("POST",))
 def extension_reject(assignment_id: int) -> Any:
     assignment = _centre_assignment(assignment_id)
-    return case_action(assignment.case_id, "已不予延期", lambda: lifecycle.reject_extension(
+    return case_action(assignment.case_id, "已不予延期", lambda: do_reject_extension(
         db.session, assignment_id, reason=text("reason"), actor=actor(), now=now()))
 
 
@@ -319,21 +330,21 @@ def _department_action(assignment_id: int, message: str, call: Any) -> Any:
 
 @route("/assignments/<int:assignment_id>/accept", roles=("department",), methods=("POST",))
 def assignment_accept(assignment_id: int) -> Any:
-    return _department_action(assignment_id, "已签收", lambda: lifecycle.accept_assignment(
+    return _department_action(assignment_id, "已签收", lambda: do_accept_assignment(
         db.session, assignment_id, actor=actor(), now=now()))
 
 
 @route("/assignments/<int:assignment_id>/return", roles=("department",), methods=("POST",))
 def assignment_return(assignment_id: int) -> Any:
     return _department_action(assignment_id, "已退单，诉求退回中心重新交办",
-                              lambda: lifecycle.return_assignment(
+                              lambda: do_return_assignment(
                                   db.session, assignment_id, reason=text("reason"),
                                   actor=actor(), now=now(), calendar=calendar(), tz=tz()))
 
 
 @route("/assignments/<int:assignment_id>/reply", roles=("department",), methods=("POST",))
 def assignment_reply(assignment_id: int) -> Any:
-    return _department_action(assignment_id, "答复已提交", lambda: lifecycle.reply(
+    return _department_action(assignment_id, "答复已提交", lambda: do_reply(
         db.session, assignment_id, text=text("text"), kind=text("kind") or "answer",
         policy_basis=text("policy_basis"), actor=actor(), now=now(),
         calendar=calendar(), tz=tz()))
@@ -343,7 +354,7 @@ def assignment_reply(assignment_id: int) -> Any:
 def assignment_progress(assignment_id: int) -> Any:
     assignment = own_assignment(assignment_id)
     return case_action(assignment.case_id, "进度反馈已提交",
-                       lambda: lifecycle.report_progress(
+                       lambda: do_report_progress(
                            db.session, assignment_id, text=text("text"), actor=actor(),
                            now=now()), tells_enterprise=True)
 
@@ -351,7 +362,7 @@ def assignment_progress(assignment_id: int) -> Any:
 @route("/assignments/<int:assignment_id>/extension", roles=("department",), methods=("POST",))
 def assignment_extension(assignment_id: int) -> Any:
     return _department_action(assignment_id, "延期申请已提交，等待中心审批",
-                              lambda: lifecycle.request_extension(
+                              lambda: do_request_extension(
                                   db.session, assignment_id, new_due=day("new_due", "约定办结日期"),
                                   reason=text("reason"),
                                   agreed_with_enterprise=checkbox("agreed_with_enterprise"),

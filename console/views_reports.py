@@ -2,6 +2,9 @@
 
 Supervisors and administrators see every unit; a department liaison sees the same pages for
 its own unit only (figures, cases, export). The domain lives in :mod:`reports`.
+
+Long on purpose: the 统计 pages share their period, scope and unit checks (the helpers at the
+top); each view is parse, one domain call, render.
 """
 
 from __future__ import annotations

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cases.routing import CATEGORIES, SUBCATEGORIES, suggest, suggest_category
 from extraction.directory import Directory, KnownEnterprise, NameMatch, Town, town_of
 from extraction.names import ContactFound, find_company_names, find_contact
 from extraction.numbers import find_phones, find_uscc
 from extraction.text import Evidence, Prepared, prepare
 from extraction.vocabulary import SPOKEN_TERMS
+from routing.rules import CATEGORIES, SUBCATEGORIES, suggest, suggest_category
 
 MIN_CONFIDENCE = 0.5
 # A registered enterprise is suggested only this sure (precision before recall: a wrong

@@ -3,8 +3,8 @@
 A case's text (what it was filed with, each voicemail transcript) is read once when it
 arrives (``suggest_fields``, through ``cases.events.CaseTextArrived``). The operator accepts,
 edits or rejects each suggestion on the case page (``decide``); an accepted value goes
-through the same field rules as a typed one (``cases.lifecycle.update_details``), and never
-replaces what is already in the case unless the operator says so (``replace``).
+through the same field rules as a typed one (``cases.actions.details.do_update_details``), and
+never replaces what is already in the case unless the operator says so (``replace``).
 """
 
 from __future__ import annotations
@@ -17,19 +17,19 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cases.actions.details import do_update_details
 from cases.actors import Actor
 from cases.audit import record_event
 from cases.case_models import Case, CaseEvent
 from cases.enterprises import checked_uscc, find_or_register_enterprise
 from cases.errors import InvalidInput
-from cases.lifecycle import update_details
 from cases.models import Enterprise
-from cases.routing import CATEGORIES, SUBCATEGORIES
 from cases.town_suggestions import place_name
 from core.phones import InvalidPhone, normalize_phone
 from extraction.directory import Directory, load_directory
 from extraction.extract import Suggestion, extract
 from extraction.models import FieldSuggestion
+from routing.rules import CATEGORIES, SUBCATEGORIES
 from transcription.models import Transcript
 
 PENDING, ACCEPTED, EDITED, REJECTED = "pending", "accepted", "edited", "rejected"
@@ -185,27 +185,27 @@ def _apply(session: Session, case: Case, row: FieldSuggestion, value: str, *, ac
         raise _refuse(f"{FIELD_LABELS[row.field]}已有“{held}”，如要替换请选择“替换”")
     field = row.field
     if field == "contact":
-        update_details(session, case.id, actor=actor, now=now, contact_name=value)
+        do_update_details(session, case.id, actor=actor, now=now, contact_name=value)
     elif field == "phone":
-        update_details(session, case.id, actor=actor, now=now, contact_phone=value)
+        do_update_details(session, case.id, actor=actor, now=now, contact_phone=value)
     elif field == "area":
         code = next((c for c, label in CATEGORIES.items() if value in (c, label)), None)
         if code is None:
             raise _refuse("诉求类别应为：" + "、".join(CATEGORIES.values()))
-        update_details(session, case.id, actor=actor, now=now, category=code)
+        do_update_details(session, case.id, actor=actor, now=now, category=code)
     elif field == "subarea":
         area = str(row.details.get("area") or case.category or "")
         subs = SUBCATEGORIES.get(area, {})
         code = next((c for c, label in subs.items() if value in (c, label)), None)
         if code is None:
             raise _refuse("该类别下没有此子类")
-        update_details(session, case.id, actor=actor, now=now, category=area, subcategory=code)
+        do_update_details(session, case.id, actor=actor, now=now, category=area, subcategory=code)
     elif field == "enterprise":
         enterprise_id = row.details.get("enterprise_id") if value == row.value else None
         if enterprise_id is None or session.get(Enterprise, enterprise_id) is None:
             result = find_or_register_enterprise(session, name=value, uscc=None, now=now)
             enterprise_id = result.enterprise.id if result else None
-        update_details(session, case.id, actor=actor, now=now, enterprise_id=enterprise_id)
+        do_update_details(session, case.id, actor=actor, now=now, enterprise_id=enterprise_id)
     elif field in ("uscc", "town"):
         enterprise = case.enterprise
         if enterprise is None:

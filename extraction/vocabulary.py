@@ -1,6 +1,6 @@
 """Spoken words for the routing rules' keywords: how callers (and the recogniser) say them.
 
-``cases/routing_rules.yaml`` lists the written words (停电, 贷款 …); a voicemail says "电老是断",
+``routing/rules.yaml`` lists the written words (停电, 贷款 …); a voicemail says "电老是断",
 "跳闸", or the recogniser hears "带款". Each entry maps what is said to a keyword of the rules,
 so the area is read with the rules the operators' routing uses, not a second set.
 """

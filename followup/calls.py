@@ -13,10 +13,14 @@ The life of a follow-up (one per answered round of a case):
    :func:`call_finished`. A call without a rating (no answer, busy, machine, hung up) is
    retried per :meth:`FollowUpPolicy.retry_at` — 3 attempts over 2 working days by default —
    and then becomes an operator task (:func:`followup.queries.operator_tasks`), whose rating
-   an operator enters through ``lifecycle.record_rating`` (announced as ``RatingRecorded``).
+   an operator enters through ``cases.actions.rating.do_record_rating`` (announced as
+   ``RatingRecorded``).
 
 Every attempt is written to the case's audit trail. Functions take ``now`` and plain values
 and leave committing to the caller.
+
+Long on purpose: one life cycle (schedule → attempt → outcome → retry or operator task),
+each step a short function; its order is the numbered list above.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.rating import do_record_rating
 from cases.actors import Actor
 from cases.audit import record_event
 from cases.case_models import Case
@@ -369,9 +373,9 @@ def rate_by_phone(session: Session, call_sid: str, *, call_id: int | None, now: 
     followup = attempt.followup
     if not _still_due(followup, followup.case):
         return RateResult.NOT_DUE
-    lifecycle.record_rating(session, followup.case_id, score=attempt.pending_score,
-                            via="callback", call_id=call_id or attempt.call_id,
-                            actor=SURVEY_ACTOR, now=now, calendar=calendar, tz=tz)
+    do_record_rating(session, followup.case_id, score=attempt.pending_score,
+                     via="callback", call_id=call_id or attempt.call_id,
+                     actor=SURVEY_ACTOR, now=now, calendar=calendar, tz=tz)
     attempt.status = AttemptStatus.RATED
     attempt.score = attempt.pending_score
     return RateResult.RATED

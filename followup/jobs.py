@@ -82,6 +82,7 @@ def enqueue_call(connection: Redis, followup_id: int, attempt: int, at: datetime
     call_queue = queue(CALLS, connection)
     options: dict[str, Any] = {"job_id": jid, "description": f"follow-up call {followup_id}",
                                "job_timeout": 180, "result_ttl": 86400, "failure_ttl": 30 * 86400}
+    # RQ's scheduler runs on the real clock: a time already past there is enqueued now.
     if at <= datetime.now(UTC):
         call_queue.enqueue(place_followup_call, followup_id, **options)
     else:

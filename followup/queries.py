@@ -24,7 +24,8 @@ def operator_tasks(session: Session, *, limit: int = 200) -> list[FollowUp]:
 
     Each row has ``case`` (number, contact, answer), ``operator_reason`` and ``attempts``
     (every automatic call with its outcome). Recording the rating through
-    ``lifecycle.record_rating(..., via="operator")`` removes the task.
+    ``cases.actions.rating.do_record_rating(..., via="operator")`` removes the
+    task.
     """
     return list(session.scalars(
         select(FollowUp)

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.rating import do_close_unrated
 from cases.actors import Actor
 from cases.audit import record_event
 from cases.errors import ForbiddenTransition, InvalidInput, NotFound
@@ -61,5 +61,5 @@ def record_unreachable(session: Session, followup_id: int, *, reason: str, actor
     record_event(session, case, actor=actor, action="followup_unreachable", now=now,
                  after={"followup_id": followup.id, "rule": rule.value}, note=text)
     if rule == UnreachableRule.SETTLE:
-        lifecycle.close_unrated(session, case.id, reason=text, actor=actor, now=now)
+        do_close_unrated(session, case.id, reason=text, actor=actor, now=now)
     return followup

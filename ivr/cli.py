@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 
-from core.clock import parse_local, system_clock
+from core.clock import clock_of, parse_local
 from core.db import db
 from ivr.switchboard import CallerScript, OperatorPolicy, Switchboard, VirtualClock
 
@@ -144,7 +144,7 @@ def _call(app: Flask, url: str | None, call: Call) -> None:
                        "local server: loopback, http, no proxy)")
     else:
         # In-process, the call's time is the switchboard's: it moves while callers wait.
-        clock = VirtualClock(at or system_clock())
+        clock = VirtualClock(at or clock_of(app.config)())
         app.extensions["ivr_runtime"].clock = clock
         app.extensions["queue_runtime"].clock = clock
         transport = InProcessTransport(app)

@@ -13,6 +13,10 @@ on every run. Every party is a thread, but only one runs at a time: a party that
 (``sleep``) hands over to the next event in time order. The thread that drives the
 simulation (a test, ``flask call``) waits by running the other parties until its own time
 comes, so a single call needs no thread of its own.
+
+Long on purpose: a discrete-event simulation: the clock, the parties and the hand-over
+between their threads are one mechanism whose invariant (one party runs at a time) is read
+in one place.
 """
 
 from __future__ import annotations

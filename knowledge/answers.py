@@ -6,7 +6,7 @@ from datetime import date, datetime, tzinfo
 
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.triage import do_answer_instantly
 from cases.actors import Actor
 from cases.audit import record_event
 from cases.case_models import Case
@@ -32,8 +32,8 @@ def answer_with_article(session: Session, case_id: int, *, article_id: int, vers
         raise ForbiddenTransition("该知识条目已撤下或已失效，不能引用")
     if article.version != version:
         raise ForbiddenTransition("该知识条目刚刚更新过，请重新打开引用后再答复")
-    case = lifecycle.answer_instantly(session, case_id, text=text, actor=actor, now=now,
-                                      calendar=calendar, tz=tz)
+    case = do_answer_instantly(session, case_id, text=text, actor=actor, now=now,
+                               calendar=calendar, tz=tz)
     # The same words are the same answer, whatever line breaks the client sent (CRLF).
     edited = _plain(text) != _plain(article.answer)
     record_event(session, case, actor=actor, action="kb_article_cited", now=now,

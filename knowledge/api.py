@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from cases.routing import CATEGORIES, SUBCATEGORIES
 from core.clock import clock_of
 from core.db import db
 from core.redis_conn import connect_within
@@ -20,6 +19,7 @@ from knowledge.models import Article
 from knowledge.ratelimit import REDIS_TIMEOUT, FixedWindowLimiter
 from knowledge.search import search
 from knowledge.service import public_article
+from routing.rules import CATEGORIES, SUBCATEGORIES
 
 bp = Blueprint("kb_api", __name__, url_prefix="/api/v1/kb")
 DEFAULT_RATE_LIMIT = 60

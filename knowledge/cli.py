@@ -14,9 +14,9 @@ from flask.cli import AppGroup
 
 from cases.actors import Actor
 from cases.errors import InvalidInput
-from cases.importer import ImportFileError
 from core.clock import clock_of
 from core.db import db
+from importing.rows import ImportFileError
 from knowledge.evaluate import SHIPPED_SETS, Figures, evaluate, read_queries
 from knowledge.search import NO_ANSWER_BELOW, reindex_all, search
 from knowledge.transfer import export_rows, import_articles, write_export
@@ -119,7 +119,7 @@ def _figures_line(label: str, figures: Figures) -> str:
               help="print the figures at every threshold of the no-answer relevance")
 def evaluate_command(path: Path | None, calibrate: bool) -> None:
     """Recall@1, recall@3 and no-answer precision of PATH (CSV: query,expected_title; an
-    empty title means no answer), or of the shipped tuning and held-out sets."""
+    empty title means no answer), or of the shipped sets (tuning, held-out, fresh)."""
     sources = {path.name: path} if path else SHIPPED_SETS
     session = db.session()
     for label, source in sources.items():

@@ -5,7 +5,10 @@ the knowledge base has no answer for. Two sets ship with the code, written the w
 speak (dialect, speech-recognition slips, fillers):
 
 - ``tuning_queries.csv``: the set the dictionaries, weights and threshold are tuned on;
-- ``held_out_queries.csv``: written before tuning and never tuned on — the honest figure.
+- ``held_out_queries.csv``: written before the first tuning; its misses were worked on in
+  the second round, so it is tuning data now;
+- ``fresh_held_out_queries.csv``: written before the second round and never tuned on — the
+  honest figure.
 
 Every query is searched with no threshold; a query counts as answered “no good answer” when
 its best hit's relevance is below the threshold. So one pass gives the figures for any
@@ -28,7 +31,8 @@ from knowledge.search import NO_ANSWER_BELOW, search
 EVALUATION_DIR = Path(__file__).parent / "evaluation"
 TUNING_SET = EVALUATION_DIR / "tuning_queries.csv"
 HELD_OUT_SET = EVALUATION_DIR / "held_out_queries.csv"
-SHIPPED_SETS = {"tuning": TUNING_SET, "held-out": HELD_OUT_SET}
+FRESH_SET = EVALUATION_DIR / "fresh_held_out_queries.csv"
+SHIPPED_SETS = {"tuning": TUNING_SET, "held-out": HELD_OUT_SET, "fresh": FRESH_SET}
 
 
 @dataclass(frozen=True)

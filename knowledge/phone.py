@@ -36,7 +36,7 @@ from call_flows.flow import REPEAT, Fallthrough, Flow, Node, Option
 from call_flows.hooks import CallContext, HookRegistry, HookResult
 from call_flows.roles import Role
 from call_flows.validator import validate_flow
-from cases import lifecycle
+from cases.actions.triage import do_resolve_self_service
 from cases.actors import Actor
 from cases.audit import record_event
 from cases.case_models import Case
@@ -234,8 +234,8 @@ def resolve_by_phone(session: Session, article_id: int, *, caller: str, call_id:
         if "contact_phone" not in exc.fields:
             raise
         case = file(None)  # a withheld number
-    lifecycle.resolve_self_service(session, case.id, text=article.spoken_answer or article.answer,
-                                   actor=SELF_SERVICE, now=now, calendar=calendar, tz=tz)
+    do_resolve_self_service(session, case.id, text=article.spoken_answer or article.answer,
+                            actor=SELF_SERVICE, now=now, calendar=calendar, tz=tz)
     record_event(session, case, actor=SELF_SERVICE, action="kb_article_cited", now=now,
                  after={"article_id": article.id, "article_version": article.version,
                         "article_title": article.title, "answer_edited": False})

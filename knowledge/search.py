@@ -28,6 +28,10 @@ IDF of its concepts, words the knowledge base does not know included) that the a
 covers. Below ``NO_ANSWER_BELOW`` a hit is not an answer: ``search`` leaves it out, so a query
 the knowledge base cannot answer gets no result rather than a weak one. The threshold is
 calibrated on the evaluation set (``flask kb evaluate --calibrate``; docs/knowledge.md).
+
+Long on purpose: indexing, the statistics and the score are one contract: the same tokens
+and weights must be written and read by both databases, and a change to one side without the
+other silently changes every ranking.
 """
 
 from __future__ import annotations
@@ -79,6 +83,10 @@ GRAM_CREDIT = 0.5
 # Below this relevance a hit is not a good answer (calibrated: docs/knowledge.md).
 NO_ANSWER_BELOW = 0.3
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+# A verb-object word split by a potential complement (离合词): 纳不了管 is 纳管, 贷不到款 is 贷款,
+# 办不下证 is 办证. Only where the rejoined pair is a word of the hotline's own dictionary.
+_SPLIT_WORD = re.compile(r"([\u3400-\u9fff])(?:不了|不到|不上|不进|不成|不下|不起|得了|得到)"
+                         r"(?=([\u3400-\u9fff]))")
 
 
 @dataclass(frozen=True)
@@ -370,6 +378,15 @@ def _add(concepts: list[tuple[list[str], dict[str, float]]], terms: Iterable[str
     concepts.append((core, dict(parts or {})))
 
 
+def split_words(text_value: str) -> list[str]:
+    """Dictionary words the caller said with a potential complement inside (纳不了管 → 纳管)."""
+    known = segmentation.user_words()
+    spoken = segmentation.colloquial()
+    found = (first + second for first, second in
+             _SPLIT_WORD.findall(segmentation.normalize(text_value)))
+    return list(dict.fromkeys(w for w in found if w in known or w in spoken))
+
+
 def build_query(session: Session, text_value: str) -> Query:
     """Concepts of the query: its words with their equivalents and, for short texts, bigrams.
 
@@ -410,6 +427,8 @@ def build_query(session: Session, text_value: str) -> Query:
     for key, targets in spoken.items():
         if key in spoken_text and is_said(key):
             _add(concepts, [t for w in targets for t in expanded(w)])
+    for rejoined in split_words(text_value):
+        _add(concepts, expanded(rejoined))
     result = [Concept(tuple(core), tuple((p, share) for p, share in parts.items()
                                          if p not in core), word_grams=tuple(bigrams(core[0])))
               for core, parts in concepts]

@@ -2,7 +2,7 @@
 
 One shared ``jieba.Tokenizer`` (not jieba's module-level default, so other users of jieba in
 the process are unaffected) whose user dictionary holds the notice's terms
-(``notice_terms.txt``), the routing vocabulary (keywords of ``cases/routing_rules.yaml`` and
+(``notice_terms.txt``), the routing vocabulary (keywords of ``routing/rules.yaml`` and
 the category, sub-area, mode and channel labels), the unit names of the leading group, and any
 words added later — the knowledge base adds its article titles. Without them jieba splits
 “最多跑一地” or “专班商办” into pieces and a query never meets the article that uses the term.
@@ -77,8 +77,8 @@ def read_terms_file(path: str | Path) -> list[str]:
 def routing_vocabulary() -> list[str]:
     """Routing keywords, category / sub-area / mode / channel labels and unit names."""
     from cases.departments import DEPARTMENTS
-    from cases.routing import CATEGORIES, SUBCATEGORIES, load_rules
     from cases.vocab import CHANNEL_LABELS, MODE_LABELS
+    from routing.rules import CATEGORIES, SUBCATEGORIES, load_rules
 
     words: list[str] = [kw for rule in load_rules() for kw in rule.keywords]
     words += list(CATEGORIES.values())

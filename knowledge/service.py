@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 from cases.actors import CENTRE, Actor, require_kind
 from cases.errors import ForbiddenTransition, InvalidInput, NotFound, NotYourCase
 from cases.models import Department
-from cases.routing import CATEGORIES, SUBCATEGORIES
 from knowledge import search
 from knowledge.models import SPOKEN_ANSWER_MAX, Article, ArticleState, ArticleVersion
+from routing.rules import CATEGORIES, SUBCATEGORIES
 
 MAX_PHONE_ARTICLES = 8
 REVIEW_EVERY = timedelta(days=183)  # not reviewed for six months

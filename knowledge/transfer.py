@@ -31,13 +31,13 @@ from sqlalchemy.orm import Session
 
 from cases.actors import Actor
 from cases.errors import InvalidInput
-from cases.importer import ImportFileError, RowError, _xlsx_rows
 from cases.models import Department
-from cases.routing import CATEGORIES, SUBCATEGORIES
 from core.centre import CENTRE_NAME
 from core.spreadsheet import csv_text, csv_untext, xlsx_text
+from importing.rows import ImportFileError, RowError, xlsx_rows
 from knowledge.models import Article, ArticleState
 from knowledge.service import ArticleInput, create_article, transition, update_article, validate
+from routing.rules import CATEGORIES, SUBCATEGORIES
 
 HEADER = ("标题", "问题", "答复", "电话答复", "类别", "子类", "承办单位", "政策依据", "生效日期",
           "失效日期")
@@ -137,7 +137,7 @@ def read_table(path: Path) -> list[list[Any]]:
     if suffix == ".csv":
         table = _csv_table(path)
     elif suffix == ".xlsx":
-        table = _xlsx_rows(path)
+        table = xlsx_rows(path)
     else:
         raise ImportFileError("只支持 .xlsx 或 .csv 文件")
     if not table:

@@ -14,6 +14,9 @@ Two levels:
 To add an indicator (e.g. a reply type, 回访未果, 并单): add a :class:`Count` to the family
 whose rows and period it shares, at both levels if it applies to units, and a label; the
 tables, JSON, exports and links pick it up. Definitions are stated in ``docs/reports.md``.
+
+Long on purpose: the indicator families are the one definition of every figure; splitting
+them by family would separate definitions that share their row and period conditions.
 """
 
 from __future__ import annotations

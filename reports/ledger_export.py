@@ -3,6 +3,9 @@
 Rows are read in keyset batches and written as they come, so memory stays flat whatever
 the number of cases; the workbook goes to a file (a zip needs its directory at the end),
 which the console then streams to the browser.
+
+Long on purpose: the streamed rows and the sheet layout are written in one pass of write-
+only openpyxl; styles and columns must match the rows they format.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ import pytest
 
 from app import import_all_models
 from core.db import db
+from tests import url_builders
 from tests.ci_no_skips import (  # noqa: F401  (hooks: skips fail in CI)
     pytest_make_collect_report,
     pytest_runtest_makereport,
@@ -30,6 +31,7 @@ AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    url_builders.install()
     config.addinivalue_line(
         "markers", "postgresql_only: needs PostgreSQL (not collected on the SQLite run)"
     )

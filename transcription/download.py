@@ -5,6 +5,9 @@ from an allowed host, over HTTPS (plain HTTP only on loopback, for local testing
 never larger than a limit, and written to disk atomically under its SHA-256, with an
 audio extension decided from its first bytes (non-audio is refused: see recordings.audio_types).
 Twilio publishes recordings with a delay, so 404 is retried like server errors.
+
+Long on purpose: the URL checks, the connection to the checked address and the size and type
+limits are one security boundary for untrusted input, reviewed together.
 """
 
 from __future__ import annotations

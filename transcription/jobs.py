@@ -73,6 +73,7 @@ def _note_failure(recording_id: int, exc: BaseException, job: Job | None) -> Non
             session.commit()  # a read-only transaction; the write below starts its own
             retry = resources.resource_retry_time if cause else pipeline.retry_time
             pipeline.mark_failed(session, recording_id, reason,
+                                 # Real time: the reconciliation compares it with the real clock.
                                  retry_at=retry(utcnow(), attempts))
         session.commit()
     except Exception:  # the database may be what failed; reconciliation finds the row later

@@ -5,6 +5,9 @@ so a model can be installed from a URL or from a zip copied by hand; either way 
 SHA-256 is checked before anything is unpacked, the unpacked model is loaded once to
 prove it works, and only then is it moved into place with a rename, so a worker never
 sees a half-installed model (docs/decisions.md §4).
+
+Long on purpose: download, checksum, unpack, verify and the rename into place are one
+installation transaction whose crash-safety depends on the order of its steps.
 """
 
 from __future__ import annotations

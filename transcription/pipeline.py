@@ -5,6 +5,9 @@ the case. Every step takes plain values and a Session; the caller owns the commi
 passes ``checkpoint`` so that progress (the stored file above all) survives a later crash.
 Failures end in a status with a reason: permanent ones (unreadable audio, refused URL) are
 never retried, retryable ones raise ``RetryLater`` for the job layer to schedule.
+
+Long on purpose: the steps and their failure statuses are one state machine of a recording;
+the job layer (transcription.jobs) stays outside.
 """
 
 from __future__ import annotations

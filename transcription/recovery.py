@@ -75,6 +75,7 @@ def _stranded(connection: Redis, jid: str) -> bool:
         due = registry.get_scheduled_time(jid)
     except NoSuchJobError:
         return True
+    # RQ's scheduler runs on the real clock, so its schedule is compared with the real clock.
     overdue = utcnow() - due
     if overdue > STRANDED_AFTER:
         log.error("retry of %s was due %s ago: is a worker running --with-scheduler?", jid,
@@ -364,6 +365,8 @@ def reconcile_recordings() -> dict[str, Any]:
             try:
                 twilio = (twilio_sync.make_client(app.config)
                           if app.config.get("TWILIO_RECONCILE") else None)
+                # The real clock, not the app's: rows' updated_at (the column default) and
+                # RQ's registries, which this compares against, are written on it.
                 report = reconcile(session, connection, app.config, now=utcnow(), twilio=twilio)
                 session.commit()
             finally:

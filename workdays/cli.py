@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
+from core.clock import clock_of
+from core.config import hotline_zone
 from core.db import db
 from workdays.calendar import WorkCalendar
 from workdays.store import delete_override, load_overrides, set_override
@@ -70,7 +73,7 @@ def list_command() -> None:
     overrides = load_overrides(db.session())
     for day, override in sorted(overrides.items()):
         click.echo(f"{day.isoformat()} {'working' if override.working else 'off'} {override.note}")
-    this_year = date.today().year
+    this_year = clock_of(current_app.config)().astimezone(hotline_zone(current_app.config)).year
     missing = WorkCalendar().years_without_data(range(this_year - 1, this_year + 3))
     if missing:
         click.echo("provisional years (no official data): " + ", ".join(map(str, missing)))

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from api.schemas import CASE_FIELDS, MAX_BODY_BYTES
 from api.tokens import create_token, revoke_token
-from cases import lifecycle
+from cases.actions.assignments import do_reply
+from cases.actions.triage import do_route_to_department
 from cases.case_models import Case
 from core.db import db
 from tests.cases.factories import CALENDAR, OPERATOR, department_id, liaison, local
@@ -153,11 +154,11 @@ def test_get_shows_status_departments_and_last_reply(api: Any, clock: Any) -> No
     session = db.session()
     case = session.scalars(select(Case)).one()
     now = clock()
-    lifecycle.route_to_department(session, case.id,
-                                  department_id=department_id(session, "区经信局"),
-                                  actor=OPERATOR, now=now, calendar=CALENDAR)
-    lifecycle.reply(session, case.assignments[0].id, text="入园条件已发送至企业邮箱",
-                    actor=liaison(session, "区经信局"), now=now, calendar=CALENDAR)
+    do_route_to_department(session, case.id,
+                           department_id=department_id(session, "区经信局"),
+                           actor=OPERATOR, now=now, calendar=CALENDAR)
+    do_reply(session, case.assignments[0].id, text="入园条件已发送至企业邮箱",
+             actor=liaison(session, "区经信局"), now=now, calendar=CALENDAR)
     session.commit()
     body = api("GET", f"/cases/{number}").get_json()
     assert (body["status"], body["mode"], body["mode_label"]) == ("answered", "routed", "流转办")

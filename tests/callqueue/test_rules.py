@@ -3,16 +3,18 @@ in office time, the waiting and operator TwiML."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import etree
+from sqlalchemy import event
 
 from call_flows import queue_twiml
 from call_flows.engine import VoiceSettings
-from callqueue.models import EntryKind, EntryStatus, QueueEntry
-from callqueue.queue import estimate, position_of, recent_handling
+from callqueue.models import Agent, EntryKind, EntryStatus, QueueEntry
+from callqueue.queue import estimate, position_of, recent_handling, wait, wait_read
 from callqueue.runtime import add_office_time
 from core.db import db
 from workdays.calendar import WorkCalendar
@@ -72,6 +74,118 @@ def test_position_counts_the_area_ahead_callbacks_included(app):
     db.session.commit()
     assert position_of(db.session, mine) == 3
     assert position_of(db.session, offered) == 2 and position_of(db.session, callback) == 1
+
+
+def operator(n: int, state: str, skills: str = "factor,policy") -> Agent:
+    made = Agent(user_id=n, username=f"op{n}", display_name=f"坐席{n}",
+                 device=f"+8613900000{n:03d}", skills=skills, state=state,
+                 state_since=local("2026-11-24 09:00"), idle_since=local("2026-11-24 09:00"))
+    db.session.add(made)
+    return made
+
+
+def a_busy_line(now: datetime) -> dict[str, QueueEntry]:
+    """Callers of two areas, a callback ahead, a tie on the place, answers of the last hour
+    (an estimate), two operators on calls and one on a break (nobody to dispatch to)."""
+    operator(1, "on_call")
+    operator(2, "wrap_up", "factor")
+    operator(3, "break", "factor,policy,special,other")
+    operator(4, "ringing", "policy,special")
+    operator(5, "on_call", "policy").device = None  # no device: not counted
+    db.session.flush()
+    db.session.get(Agent, 2).wrapup_until = now + timedelta(seconds=20)  # type: ignore[union-attr]
+    for n in range(3):
+        entry(90 + n, now - timedelta(minutes=20 + n), EntryStatus.COMPLETED, talk=150 + n,
+              wrapup=30)
+        entry(95 + n, now - timedelta(minutes=30 + n), EntryStatus.COMPLETED, "policy",
+              talk=400, wrapup=30)
+    at = now - timedelta(seconds=120)
+    made = {
+        "callback": entry(1, at, EntryStatus.WAITING, kind=EntryKind.CALLBACK),
+        "offered": entry(2, at + timedelta(seconds=5), EntryStatus.OFFERED),
+        "policy": entry(3, at + timedelta(seconds=6), EntryStatus.WAITING, "policy"),
+        "tie_first": entry(4, at + timedelta(seconds=9), EntryStatus.WAITING),
+        "tie_second": entry(5, at + timedelta(seconds=9), EntryStatus.WAITING),
+        "connected": entry(6, at + timedelta(seconds=10), EntryStatus.CONNECTED),
+        "left": entry(7, at + timedelta(seconds=11), EntryStatus.LEFT),
+        "last": entry(8, at + timedelta(seconds=30), EntryStatus.WAITING),
+    }
+    db.session.commit()
+    return made
+
+
+def test_the_waiturl_read_answers_as_the_queue_does(app):
+    runtime = app.extensions["queue_runtime"]
+    now = local("2026-11-24 10:00")
+    line = a_busy_line(now)
+    sids = [e.call_sid for e in line.values()] + ["CA" + "f" * 32]
+    for sid in sids:
+        read = db.run_quick(lambda conn, sid=sid: wait_read(
+            conn, dataclasses.replace(runtime, _handling={}), call_sid=sid, now=now))
+        done = wait(db.session, dataclasses.replace(runtime, _handling={}), call_sid=sid,
+                    now=now)
+        db.session.rollback()
+        assert read is not None and not done.changes
+        assert (read.answer, read.position, read.estimate_minutes, read.waited_seconds) == (
+            done.answer, done.position, done.estimate_minutes, done.waited_seconds), sid
+    positions = {name: wait(db.session, runtime, call_sid=e.call_sid, now=now).position
+                 for name, e in line.items() if e.kind == EntryKind.CALL}
+    assert positions == {"offered": None, "policy": 1, "tie_first": 3, "tie_second": 4,
+                         "connected": None, "left": None, "last": 5}
+    # 2 on duty for factor (op1, op2), 2 for policy (op1, op4): 5 × 180 s / 2, 430 s / 2.
+    assert wait(db.session, runtime, call_sid=line["last"].call_sid, now=now).estimate_minutes == 8
+    assert wait(db.session, runtime, call_sid=line["policy"].call_sid,
+                now=now).estimate_minutes == 4
+
+
+def test_the_waiturl_read_leaves_changes_to_the_queue(app):
+    runtime = app.extensions["queue_runtime"]
+    now = local("2026-11-24 10:00")
+    line = a_busy_line(now)
+    last = line["last"].call_sid
+
+    def read(at: datetime) -> object:
+        return db.run_quick(lambda conn: wait_read(conn, runtime, call_sid=last, now=at))
+
+    assert read(now) is not None
+    # Waited the longest allowed: the caller must leave (a write, under the queue's lock).
+    assert read(now + timedelta(seconds=runtime.settings.max_wait_seconds)) is None
+    # A wrap-up over, or an operator free for the area: a dispatch pass is due.
+    assert read(now + timedelta(seconds=20)) is None
+    op3 = db.session.get(Agent, 3)
+    assert op3 is not None
+    op3.state, op3.skills = "idle", "special,other"  # free, but not for this caller's area
+    db.session.commit()
+    assert read(now) is not None
+    op3.skills = "special,factor"
+    db.session.commit()
+    assert read(now) is None
+
+
+def test_a_waiturl_answer_takes_one_read_and_no_transaction(app, twilio_post, clock):
+    """The entry, its position and the operators in one statement; nothing begun or
+    committed on the request's session (it was ping, BEGIN, three reads, COMMIT)."""
+    clock.set_local("2026-11-24 10:00")
+    line = a_busy_line(clock())
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    engines = {db.engine, db.quick_engine} - {None}
+    params = {"AccountSid": "AC" + "1" * 32, "CallSid": line["last"].call_sid,
+              "From": "+8613800000009", "To": "+8657488888718", "QueuePosition": "5"}
+    twilio_post("/ivr/queue/wait", params)  # the recent handling time, read once per 15 s
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", seen)
+    try:
+        answer = etree.fromstring(twilio_post("/ivr/queue/wait", params).get_data())
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", seen)
+    assert answer.xpath("string(//Say)").startswith("您前面还有4位来电。预计等待约")
+    assert [s for s in statements if s != "BEGIN"] == ["SELECT"]
+    assert db.session().get_transaction() is None
 
 
 def test_callback_deadlines_count_office_time():

@@ -13,7 +13,8 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.assignments import do_reply
+from cases.actions.triage import do_route_to_department
 from cases.actors import Actor
 from cases.case_models import Assignment, Case, CaseEvent
 from cases.intake import file_case
@@ -50,14 +51,14 @@ def new_case(session: Session, now: datetime, description: str = "企业咨询�
 
 def routed_case(session: Session, now: datetime, department: str = "区经信局") -> Case:
     case = new_case(session, now)
-    return lifecycle.route_to_department(session, case.id,
-                                         department_id=department_id(session, department),
-                                         actor=OPERATOR, now=now, calendar=CALENDAR)
+    return do_route_to_department(session, case.id,
+                                  department_id=department_id(session, department),
+                                  actor=OPERATOR, now=now, calendar=CALENDAR)
 
 
 def answered_case(session: Session, now: datetime, department: str = "区经信局") -> Case:
     case = routed_case(session, now, department)
-    lifecycle.reply(session, case.assignments[0].id, text="已答复企业", actor=liaison(
+    do_reply(session, case.assignments[0].id, text="已答复企业", actor=liaison(
         session, department), now=now, calendar=CALENDAR)
     return case
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_flows.engine import speakable
-from cases import lifecycle
+from cases.actions.assignments import do_reply, do_report_progress
+from cases.actions.triage import do_route_to_department
 from cases.case_models import Case, Reply
 from cases.models import Department
 from ivr import speech
@@ -32,11 +33,11 @@ stored_text = st.lists(
 
 def progress_case(session: Session, note: str, *, unit: str = "区经信局") -> Case:
     case = new_case(session, local("2026-11-24 09:00"), contact_phone=FILER)
-    lifecycle.route_to_department(session, case.id, department_id=department_id(session, unit),
-                                  actor=OPERATOR, now=local("2026-11-24 09:00"),
-                                  calendar=CALENDAR)
-    lifecycle.report_progress(session, case.assignments[0].id, text=note,
-                              actor=liaison(session, unit), now=local("2026-11-24 10:00"))
+    do_route_to_department(session, case.id, department_id=department_id(session, unit),
+                           actor=OPERATOR, now=local("2026-11-24 09:00"),
+                           calendar=CALENDAR)
+    do_report_progress(session, case.assignments[0].id, text=note,
+                       actor=liaison(session, unit), now=local("2026-11-24 10:00"))
     return case
 
 
@@ -67,14 +68,14 @@ def test_a_progress_note_with_format_syntax_is_read_as_written(
 def test_a_long_explanation_is_read_up_to_a_bound_then_says_where_the_rest_is(
         session: Session, twilio_post: Any) -> None:
     case = new_case(session, local("2026-11-24 09:00"), contact_phone=FILER)
-    lifecycle.route_to_department(session, case.id,
-                                  department_id=department_id(session, "区税务局"),
-                                  actor=OPERATOR, now=local("2026-11-24 09:00"),
-                                  calendar=CALENDAR)
-    lifecycle.reply(session, case.assignments[0].id, text="不符合条件" * 100,
-                    kind="explanation", policy_basis="财税〔2023〕12号" * 30,
-                    actor=liaison(session, "区税务局"), now=local("2026-11-24 11:00"),
-                    calendar=CALENDAR)
+    do_route_to_department(session, case.id,
+                           department_id=department_id(session, "区税务局"),
+                           actor=OPERATOR, now=local("2026-11-24 09:00"),
+                           calendar=CALENDAR)
+    do_reply(session, case.assignments[0].id, text="不符合条件" * 100,
+             kind="explanation", policy_basis="财税〔2023〕12号" * 30,
+             actor=liaison(session, "区税务局"), now=local("2026-11-24 11:00"),
+             calendar=CALENDAR)
     session.commit()
     said = " ".join(key_9(twilio_post).xpath("//Say/text()"))
     spoken = said[said.index("解释说明："):]
@@ -87,11 +88,11 @@ def test_any_reply_basis_or_unit_name_keeps_the_answer_well_formed(
         session: Session, twilio_post: Any) -> None:
     case = new_case(session, local("2026-11-24 09:00"), contact_phone=FILER)
     unit = department_id(session, "区税务局")
-    lifecycle.route_to_department(session, case.id, department_id=unit, actor=OPERATOR,
-                                  now=local("2026-11-24 09:00"), calendar=CALENDAR)
-    lifecycle.reply(session, case.assignments[0].id, text="已答复", kind="explanation",
-                    policy_basis="依据", actor=liaison(session, "区税务局"),
-                    now=local("2026-11-24 11:00"), calendar=CALENDAR)
+    do_route_to_department(session, case.id, department_id=unit, actor=OPERATOR,
+                           now=local("2026-11-24 09:00"), calendar=CALENDAR)
+    do_reply(session, case.assignments[0].id, text="已答复", kind="explanation",
+             policy_basis="依据", actor=liaison(session, "区税务局"),
+             now=local("2026-11-24 11:00"), calendar=CALENDAR)
     session.commit()
     reply_id = session.scalars(select(Reply.id).where(Reply.case_id == case.id)).one()
     plain = shape(key_9(twilio_post))

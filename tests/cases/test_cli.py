@@ -1,4 +1,4 @@
-"""``flask cases …`` and ``flask api-tokens …`` and the periodic sweep job."""
+"""``flask cases sweep|routing-report`` and ``flask api-tokens …`` and the periodic sweep job."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.models import ApiToken
 from api.tokens import authenticate
-from cases.case_models import Case
 from core import jobs as context
 from core.db import db
 from tests.cases.factories import local, routed_case
@@ -46,23 +45,6 @@ def test_sweep_job_is_scheduled() -> None:
 def test_routing_report_command_prints_the_hit_rate(app: Any) -> None:
     result = app.test_cli_runner().invoke(args=["cases", "routing-report"])
     assert result.exit_code == 0 and "首选建议命中率" in result.output
-
-
-def test_import_dry_run_reports_errors_and_fails(app: Any, tmp_path: Path) -> None:
-    path = tmp_path / "rows.csv"
-    path.write_text("受理渠道,诉求内容\nforum,咨询融资\nforum,\n", encoding="utf-8")
-    result = app.test_cli_runner().invoke(args=["cases", "import", str(path), "--dry-run"])
-    assert result.exit_code == 1
-    assert "第3行 诉求内容：请填写诉求内容" in result.output
-    assert db.session().scalar(select(func.count()).select_from(Case)) == 0
-
-
-def test_import_files_the_rows(app: Any, tmp_path: Path) -> None:
-    path = tmp_path / "rows.csv"
-    path.write_text("诉求内容\n咨询融资\n咨询用地\n", encoding="utf-8")
-    result = app.test_cli_runner().invoke(args=["cases", "import", str(path),
-                                                "--channel", "forum"])
-    assert result.exit_code == 0 and "已导入 2 件" in result.output
 
 
 def test_api_token_is_printed_once_and_stored_hashed(app: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from cases.departments import DEPARTMENTS, department_names, task_force_names
-from cases.routing import load_rules
+from routing.rules import load_rules
 
 
 def test_names_are_unique() -> None:

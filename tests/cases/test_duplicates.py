@@ -19,7 +19,7 @@ from messaging.models import SmsMessage
 from reports import indicators, periods
 from reports.indicators import Scope
 from tests.cases.factories import OPERATOR, local, new_case
-from tests.cases.test_importer import GOOD, run, write_csv
+from tests.importing.test_cases import GOOD, run, write_csv
 
 PHONE = "13800138000"
 NOW = local("2026-11-24 09:00")

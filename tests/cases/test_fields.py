@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.details import do_update_details
 from cases.actors import Actor
 from cases.errors import InvalidInput
 from cases.fields import MAX_CONTACT_NAME, MAX_DESCRIPTION
-from cases.importer import COLUMNS, import_cases
 from cases.queries import case_by_number
 from cases.vocab import CHANNEL_LABELS
+from importing.cases import COLUMNS, import_cases
 from tests.cases.factories import CALENDAR, OPERATOR, local, new_case
 
 NOW = local("2026-11-24 09:00")
@@ -40,7 +40,7 @@ def _by_intake(session: Session, field: str, raw: str) -> str:
 
 def _by_edit(session: Session, field: str, raw: str) -> str:
     case = new_case(session, NOW, **GOOD)
-    lifecycle.update_details(session, case.id, actor=OPERATOR, now=NOW, **{field: raw})
+    do_update_details(session, case.id, actor=OPERATOR, now=NOW, **{field: raw})
     return str(getattr(case, field))
 
 

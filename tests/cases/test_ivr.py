@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.triage import do_answer_instantly, do_route_to_department
 from cases.case_models import Case
 from cases.enterprises import register_enterprise
 from cases.queries import count_open_cases_for_caller
@@ -68,10 +68,10 @@ def test_second_message_of_the_week_is_linked_and_says_so(
 def test_status_lookup_of_a_known_case_from_its_phone(session: Session, phone: TerminalPhone,
                                                      clock: Any) -> None:
     case = new_case(session, local("2026-10-10 09:00"), contact_phone="13800138000")
-    lifecycle.route_to_department(session, case.id,
-                                  department_id=department_id(session, "区税务局"),
-                                  actor=OPERATOR, now=local("2026-10-10 09:30"),
-                                  calendar=CALENDAR)
+    do_route_to_department(session, case.id,
+                           department_id=department_id(session, "区税务局"),
+                           actor=OPERATOR, now=local("2026-10-10 09:30"),
+                           calendar=CALENDAR)
     session.commit()
     clock.set_local("2026-10-12 10:00")
     outcome = phone.call(from_number="+8613800138000", keys=["9", "2610100001#"])
@@ -139,8 +139,8 @@ def test_open_cases_count_every_enterprise_sharing_the_phone(session: Session) -
 
 def test_open_cases_count_leaves_out_answered_cases(session: Session) -> None:
     case = new_case(session, local("2026-11-20 09:00"), contact_phone="13800138000")
-    lifecycle.answer_instantly(session, case.id, text="已答复", actor=OPERATOR,
-                               now=local("2026-11-20 10:00"), calendar=CALENDAR)
+    do_answer_instantly(session, case.id, text="已答复", actor=OPERATOR,
+                        now=local("2026-11-20 10:00"), calendar=CALENDAR)
     assert count_open_cases_for_caller(session, "13800138000") == 0
 
 

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
-from cases import duplicates, lifecycle, lookup_guard
+from cases import duplicates, lookup_guard
+from cases.actions.triage import do_route_to_department
 from cases.case_models import Case
 from cases.lookup_guard import LookupCounter
 from cases.notifications import Audience, Notification, NotificationKind, inbox
@@ -28,9 +29,9 @@ MISSING = "2611249999"  # a well-formed number nobody filed
 
 def routed(session: Session, phone: str = CONTACT, at: str = "2026-11-24 09:00") -> Case:
     case = new_case(session, local(at), contact_phone=phone)
-    lifecycle.route_to_department(session, case.id,
-                                  department_id=department_id(session, "区税务局"),
-                                  actor=OPERATOR, now=local(at), calendar=CALENDAR)
+    do_route_to_department(session, case.id,
+                           department_id=department_id(session, "区税务局"),
+                           actor=OPERATOR, now=local(at), calendar=CALENDAR)
     return case
 
 

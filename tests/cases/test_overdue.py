@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.assignments import do_reply, do_return_assignment
+from cases.actions.extensions import do_request_extension
 from cases.case_models import Assignment, Case
 from cases.ledger import sweep_overdue
 from cases.timeliness import assignment_overdue as assignment_is_overdue
@@ -23,20 +24,20 @@ TODAY = date(2026, 11, 27)  # the day after the due date of a case routed on 11-
 
 
 def _request_extension(session: Session, case: Case) -> None:
-    lifecycle.request_extension(session, lead(case).id, new_due=date(2026, 12, 4),
-                                reason="企业需补充材料", agreed_with_enterprise=True,
-                                actor=liaison(session, "区经信局"), now=local("2026-11-25 10:00"))
+    do_request_extension(session, lead(case).id, new_due=date(2026, 12, 4),
+                         reason="企业需补充材料", agreed_with_enterprise=True,
+                         actor=liaison(session, "区经信局"), now=local("2026-11-25 10:00"))
 
 
 def _return(session: Session, case: Case) -> None:
-    lifecycle.return_assignment(session, lead(case).id, reason="不属于本单位职责",
-                                actor=liaison(session, "区经信局"),
-                                now=local("2026-11-25 10:00"), calendar=CALENDAR)
+    do_return_assignment(session, lead(case).id, reason="不属于本单位职责",
+                         actor=liaison(session, "区经信局"),
+                         now=local("2026-11-25 10:00"), calendar=CALENDAR)
 
 
 def _answer(session: Session, case: Case) -> None:
-    lifecycle.reply(session, lead(case).id, text="已答复企业", actor=liaison(session, "区经信局"),
-                    now=local("2026-11-25 10:00"), calendar=CALENDAR)
+    do_reply(session, lead(case).id, text="已答复企业", actor=liaison(session, "区经信局"),
+             now=local("2026-11-25 10:00"), calendar=CALENDAR)
 
 
 def _nothing(session: Session, case: Case) -> None:

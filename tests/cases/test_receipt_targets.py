@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.assignments import do_return_assignment
 from cases.case_models import Case
 from core.db import db
 from tests.cases.factories import CALENDAR, local, new_case, routed_case
@@ -46,16 +46,16 @@ def test_after_close_of_business_on_a_working_day_counts_from_the_next(session: 
 
 def test_a_return_sets_the_target_to_the_day_it_came_back(session: Session) -> None:
     case = routed_case(session, local("2026-11-23 10:00"))  # received and routed Monday
-    lifecycle.return_assignment(session, case.assignments[0].id, reason="非本单位职责",
-                                actor=liaison_of(session, "区经信局"),
-                                now=local("2026-11-25 11:00"), calendar=CALENDAR)
+    do_return_assignment(session, case.assignments[0].id, reason="非本单位职责",
+                         actor=liaison_of(session, "区经信局"),
+                         now=local("2026-11-25 11:00"), calendar=CALENDAR)
     assert (case.status, case.due_date, case.due_reason) == (
         "received", date(2026, 11, 25), "退单后重新交办：退回当日")
 
 
 def test_a_return_in_the_evening_is_due_the_next_working_day(session: Session) -> None:
     case = routed_case(session, local("2026-11-27 10:00"))  # Friday
-    lifecycle.return_assignment(session, case.assignments[0].id, reason="非本单位职责",
-                                actor=liaison_of(session, "区经信局"),
-                                now=local("2026-11-27 19:00"), calendar=CALENDAR)
+    do_return_assignment(session, case.assignments[0].id, reason="非本单位职责",
+                         actor=liaison_of(session, "区经信局"),
+                         now=local("2026-11-27 19:00"), calendar=CALENDAR)
     assert case.due_date == date(2026, 11, 30)

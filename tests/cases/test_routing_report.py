@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.triage import do_route_to_department
 from cases.routing_report import format_report, routing_report
 from tests.cases.factories import CALENDAR, OPERATOR, department_id, local, new_case
 
@@ -13,16 +13,16 @@ NOW = local("2026-11-24 09:00")
 
 def route(session: Session, description: str, department: str) -> None:
     case = new_case(session, NOW, description=description)
-    lifecycle.route_to_department(session, case.id,
-                                  department_id=department_id(session, department),
-                                  actor=OPERATOR, now=NOW, calendar=CALENDAR)
+    do_route_to_department(session, case.id,
+                           department_id=department_id(session, department),
+                           actor=OPERATOR, now=NOW, calendar=CALENDAR)
 
 
 def test_routing_marks_which_suggestion_was_chosen(session: Session) -> None:
     case = new_case(session, NOW, description="申请贷款贴息")
-    lifecycle.route_to_department(session, case.id,
-                                  department_id=department_id(session, "区金融发展服务中心"),
-                                  actor=OPERATOR, now=NOW, calendar=CALENDAR)
+    do_route_to_department(session, case.id,
+                           department_id=department_id(session, "区金融发展服务中心"),
+                           actor=OPERATOR, now=NOW, calendar=CALENDAR)
     top = case.suggestions[0]
     assert (top.department_name, top.chosen) == ("区金融发展服务中心", True)
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.assignments import do_reply, do_report_progress
+from cases.actions.triage import do_route_to_department
 from cases.case_models import Case
 from ivr.phone import TerminalPhone
 from tests.cases.factories import CALENDAR, OPERATOR, department_id, liaison, local, new_case
@@ -20,8 +21,8 @@ MAIN_MENU = "要素保障问题"
 
 def routed(session: Session, at: str, *, unit: str = "区税务局", phone: str = FILER) -> int:
     case = new_case(session, local(at), contact_phone=phone)
-    lifecycle.route_to_department(session, case.id, department_id=department_id(session, unit),
-                                  actor=OPERATOR, now=local(at), calendar=CALENDAR)
+    do_route_to_department(session, case.id, department_id=department_id(session, unit),
+                           actor=OPERATOR, now=local(at), calendar=CALENDAR)
     return case.id
 
 
@@ -32,13 +33,13 @@ def said(outcome: Any) -> str:
 def test_the_filing_phone_hears_its_newest_three_cases_without_typing(
         session: Session, phone: TerminalPhone, clock: Any) -> None:
     oldest = session.get_one(Case, routed(session, "2026-11-23 09:00"))
-    lifecycle.reply(session, oldest.assignments[0].id, text="已办结",
-                    actor=liaison(session, "区税务局"), now=local("2026-11-23 10:00"),
-                    calendar=CALENDAR)
+    do_reply(session, oldest.assignments[0].id, text="已办结",
+             actor=liaison(session, "区税务局"), now=local("2026-11-23 10:00"),
+             calendar=CALENDAR)
     routed(session, "2026-11-24 08:00")
     progress = session.get_one(Case, routed(session, "2026-11-24 09:00", unit="区经信局"))
-    lifecycle.report_progress(session, progress.assignments[0].id, text="已约供电公司现场勘查",
-                              actor=liaison(session, "区经信局"), now=local("2026-11-24 10:00"))
+    do_report_progress(session, progress.assignments[0].id, text="已约供电公司现场勘查",
+                       actor=liaison(session, "区经信局"), now=local("2026-11-24 10:00"))
     new_case(session, local("2026-11-24 10:00"), contact_phone=FILER)  # not routed yet
     session.commit()
     clock.set_local("2026-11-25 10:00")
@@ -68,9 +69,9 @@ def test_each_reply_type_is_read_in_full(session: Session, phone: TerminalPhone,
             (answered, "answer", "已为企业办理出口退税，款项三个工作日内到账。", ""),
             (explained, "explanation", "企业不属于小微企业，不能享受该项减免", "财税〔2023〕12号")):
         case = session.get_one(Case, case_id)
-        lifecycle.reply(session, case.assignments[0].id, text=text, kind=kind,
-                        policy_basis=basis, actor=liaison(session, "区税务局"),
-                        now=local("2026-11-24 11:00"), calendar=CALENDAR)
+        do_reply(session, case.assignments[0].id, text=text, kind=kind,
+                 policy_basis=basis, actor=liaison(session, "区税务局"),
+                 now=local("2026-11-24 11:00"), calendar=CALENDAR)
     session.commit()
     clock.set_local("2026-11-25 10:00")
     heard = said(phone.call(from_number=FILER, keys=["9"]))

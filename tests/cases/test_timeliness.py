@@ -24,7 +24,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases import lifecycle, timeliness
+from cases import timeliness
+from cases.actions.assignments import do_reply, do_return_assignment
+from cases.actions.escalation import do_escalate, do_record_leading_group_decision
+from cases.actions.extensions import do_approve_extension, do_reject_extension, do_request_extension
+from cases.actions.rating import do_record_rating
+from cases.actions.triage import do_answer_instantly, do_route_to_department
 from cases.actors import SYSTEM
 from cases.case_models import Assignment, Case
 from cases.errors import ForbiddenTransition, InvalidInput
@@ -202,12 +207,12 @@ def plan_case(rng: random.Random, session: Session, story: Story, received: date
             unit = session.get(Assignment, assignment.id)
             assert unit is not None
             name = UNITS[units.index(unit.department_id)]
-            lifecycle.reply(session, assignment.id, text="已答复", actor=liaison(session, name),
-                            now=at, calendar=CALENDAR, tz=TZ)
+            do_reply(session, assignment.id, text="已答复", actor=liaison(session, name),
+                     now=at, calendar=CALENDAR, tz=TZ)
 
     def answer(at: datetime) -> None:
-        lifecycle.answer_instantly(session, case_id, text="已答复", actor=OPERATOR, now=at,
-                                   calendar=CALENDAR, tz=TZ)
+        do_answer_instantly(session, case_id, text="已答复", actor=OPERATOR, now=at,
+                            calendar=CALENDAR, tz=TZ)
 
     t = received
     kind = rng.random()
@@ -217,18 +222,18 @@ def plan_case(rng: random.Random, session: Session, story: Story, received: date
     elif kind < 0.8:  # 流转办
         t = _at(rng, t, 3)
         unit = rng.choice(units)
-        step(t, lambda t=t, unit=unit: lifecycle.route_to_department(
+        step(t, lambda t=t, unit=unit: do_route_to_department(
             session, case_id, department_id=unit, actor=OPERATOR, now=t, calendar=CALENDAR,
             tz=TZ))
         if rng.random() < 0.2:  # 退单, then routed again
             t = _at(rng, t, 5)
-            step(t, lambda t=t: lifecycle.return_assignment(
+            step(t, lambda t=t: do_return_assignment(
                 session, _active(case())[0].id, reason="不属于本单位", actor=liaison(
                     session, UNITS[units.index(_active(case())[0].department_id)]), now=t,
                 calendar=CALENDAR, tz=TZ))
             t = _at(rng, t, 3)
             other = rng.choice(units)
-            step(t, lambda t=t, other=other: lifecycle.route_to_department(
+            step(t, lambda t=t, other=other: do_route_to_department(
                 session, case_id, department_id=other, actor=OPERATOR, now=t,
                 calendar=CALENDAR, tz=TZ))
         if rng.random() < 0.35:  # 延期申请
@@ -238,7 +243,7 @@ def plan_case(rng: random.Random, session: Session, story: Story, received: date
             def ask(t: datetime = t, more: int = more) -> None:
                 unit = _active(case())[0]
                 assert unit.due_date is not None
-                lifecycle.request_extension(
+                do_request_extension(
                     session, unit.id, new_due=unit.due_date + timedelta(days=more),
                     reason="需勘察", agreed_with_enterprise=True, actor=liaison(
                         session, UNITS[units.index(unit.department_id)]), now=t, tz=TZ)
@@ -246,24 +251,24 @@ def plan_case(rng: random.Random, session: Session, story: Story, received: date
             decision = rng.random()
             t = _at(rng, t, 6)
             if decision < 0.4:
-                step(t, lambda t=t: lifecycle.approve_extension(
+                step(t, lambda t=t: do_approve_extension(
                     session, _active(case())[0].id, enterprise_informed=True, actor=OPERATOR,
                     now=t))
             elif decision < 0.7:
-                step(t, lambda t=t: lifecycle.reject_extension(
+                step(t, lambda t=t: do_reject_extension(
                     session, _active(case())[0].id, reason="理由不充分", actor=OPERATOR, now=t))
         if rng.random() < 0.85:
             t = _at(rng, t, 6)
             step(t, lambda t=t: reply_all(t))
     else:  # 研判上报
         t = _at(rng, t, 2)
-        step(t, lambda t=t: lifecycle.escalate(session, case_id, analysis="重大复杂",
-                                               actor=SUPERVISOR, now=t, calendar=CALENDAR,
-                                               tz=TZ))
+        step(t, lambda t=t: do_escalate(session, case_id, analysis="重大复杂",
+                                        actor=SUPERVISOR, now=t, calendar=CALENDAR,
+                                        tz=TZ))
         if rng.random() < 0.7:
             t = _at(rng, t, 10)
             unit = rng.choice(units)
-            step(t, lambda t=t, unit=unit: lifecycle.record_leading_group_decision(
+            step(t, lambda t=t, unit=unit: do_record_leading_group_decision(
                 session, case_id, decision="由单位牵头办理", deadline=_local_day(t) + timedelta(
                     days=rng.randrange(2, 12)), department_ids=[unit], actor=SUPERVISOR,
                 now=t, tz=TZ))
@@ -275,7 +280,7 @@ def plan_case(rng: random.Random, session: Session, story: Story, received: date
         if rng.random() < 0.6:
             t = _at(rng, t, 5)
             score = rng.choice([1, 2, 3, 3, 4, 5])
-            step(t, lambda t=t, score=score: lifecycle.record_rating(
+            step(t, lambda t=t, score=score: do_record_rating(
                 session, case_id, score=score, via="operator", actor=SYSTEM, now=t,
                 calendar=CALENDAR, tz=TZ))
             if score < 3 and rng.random() < 0.8:

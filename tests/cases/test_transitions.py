@@ -8,7 +8,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.assignments import do_reply
+from cases.actions.escalation import do_record_leading_group_decision
+from cases.actions.joint import do_record_meeting_held
+from cases.actions.rating import do_record_rating
+from cases.actions.triage import do_answer_instantly, do_route_to_department
 from cases.actors import SYSTEM
 from cases.case_models import AuditLogError, CaseEvent
 from cases.errors import ForbiddenTransition, NotFound, http_status
@@ -32,42 +36,42 @@ NOW = local("2026-11-24 09:00")
 def test_rating_a_case_that_is_not_answered_is_forbidden(session: Session) -> None:
     case = routed_case(session, NOW)
     with pytest.raises(ForbiddenTransition, match="办理中") as info:
-        lifecycle.record_rating(session, case.id, score=5, via="callback", actor=SYSTEM, now=NOW)
+        do_record_rating(session, case.id, score=5, via="callback", actor=SYSTEM, now=NOW)
     assert (info.value.code, http_status(info.value)) == ("forbidden_transition", 409)
 
 
 def test_routing_a_case_twice_is_forbidden(session: Session) -> None:
     case = routed_case(session, NOW)
     with pytest.raises(ForbiddenTransition):
-        lifecycle.route_to_department(session, case.id,
-                                      department_id=department_id(session, "区税务局"),
-                                      actor=OPERATOR, now=NOW, calendar=CALENDAR)
+        do_route_to_department(session, case.id,
+                               department_id=department_id(session, "区税务局"),
+                               actor=OPERATOR, now=NOW, calendar=CALENDAR)
 
 
 def test_instant_answer_of_a_routed_case_is_forbidden(session: Session) -> None:
     case = routed_case(session, NOW)
     with pytest.raises(ForbiddenTransition):
-        lifecycle.answer_instantly(session, case.id, text="答复", actor=OPERATOR, now=NOW)
+        do_answer_instantly(session, case.id, text="答复", actor=OPERATOR, now=NOW)
 
 
 def test_replying_twice_is_forbidden(session: Session) -> None:
     case = answered_case(session, NOW)
     with pytest.raises(ForbiddenTransition):
-        lifecycle.reply(session, lead(case).id, text="再答复", actor=OPERATOR, now=NOW)
+        do_reply(session, lead(case).id, text="再答复", actor=OPERATOR, now=NOW)
 
 
 def test_closed_case_cannot_be_rated_again(session: Session) -> None:
     case = answered_case(session, NOW)
-    lifecycle.record_rating(session, case.id, score=5, via="callback", actor=SYSTEM, now=NOW)
+    do_record_rating(session, case.id, score=5, via="callback", actor=SYSTEM, now=NOW)
     with pytest.raises(ForbiddenTransition, match="已办结"):
-        lifecycle.record_rating(session, case.id, score=1, via="callback", actor=SYSTEM,
-                                now=NOW)
+        do_record_rating(session, case.id, score=1, via="callback", actor=SYSTEM,
+                         now=NOW)
 
 
 def test_decision_without_escalation_is_forbidden(session: Session) -> None:
     case = new_case(session, NOW)
     with pytest.raises(ForbiddenTransition):
-        lifecycle.record_leading_group_decision(
+        do_record_leading_group_decision(
             session, case.id, decision="方案", deadline=date(2026, 12, 31),
             department_ids=[department_id(session, "区发改局")], actor=SUPERVISOR, now=NOW)
 
@@ -75,21 +79,21 @@ def test_decision_without_escalation_is_forbidden(session: Session) -> None:
 def test_meeting_for_a_routed_case_is_forbidden(session: Session) -> None:
     case = routed_case(session, NOW)
     with pytest.raises(ForbiddenTransition, match="专班商办"):
-        lifecycle.record_meeting_held(session, case.id, held_at=NOW, attendees=["区经信局"],
-                                      minutes="", actor=SUPERVISOR, now=NOW)
+        do_record_meeting_held(session, case.id, held_at=NOW, attendees=["区经信局"],
+                               minutes="", actor=SUPERVISOR, now=NOW)
 
 
 def test_forbidden_transition_writes_no_event(session: Session) -> None:
     case = routed_case(session, NOW)
     before = actions(session, case)
     with pytest.raises(ForbiddenTransition):
-        lifecycle.answer_instantly(session, case.id, text="答复", actor=OPERATOR, now=NOW)
+        do_answer_instantly(session, case.id, text="答复", actor=OPERATOR, now=NOW)
     assert actions(session, case) == before
 
 
 def test_unknown_case_is_not_found(session: Session) -> None:
     with pytest.raises(NotFound) as info:
-        lifecycle.answer_instantly(session, 424242, text="答复", actor=OPERATOR, now=NOW)
+        do_answer_instantly(session, 424242, text="答复", actor=OPERATOR, now=NOW)
     assert http_status(info.value) == 404
 
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.details import do_update_details
+from cases.actions.triage import do_answer_instantly
 from cases.case_models import Case
 from cases.enterprises import register_enterprise
 from cases.intake import VOICEMAIL_PLACEHOLDER
@@ -77,8 +78,8 @@ def test_repeat_message_after_seven_days_is_a_new_case(session: Session) -> None
 
 def test_repeat_message_about_an_answered_case_is_a_new_case(session: Session) -> None:
     first = file(session, voicemail_recording(session)).case
-    lifecycle.answer_instantly(session, first.id, text="已答复", actor=OPERATOR, now=NOW,
-                               calendar=CALENDAR)
+    do_answer_instantly(session, first.id, text="已答复", actor=OPERATOR, now=NOW,
+                        calendar=CALENDAR)
     assert not file(session, voicemail_recording(session)).linked
 
 
@@ -129,8 +130,8 @@ def test_transcript_for_an_unknown_recording_returns_none(session: Session) -> N
 def test_operator_edit_is_not_overwritten_by_a_late_transcript(session: Session) -> None:
     recording = voicemail_recording(session)
     case = file(session, recording).case
-    lifecycle.update_details(session, case.id, description="（人工听写）咨询税收优惠",
-                             actor=OPERATOR, now=NOW)
+    do_update_details(session, case.id, description="（人工听写）咨询税收优惠",
+                      actor=OPERATOR, now=NOW)
     transcript_ready(session, recording.id, "咨询税收优惠政策", 0.6, now=NOW)
     assert case.description == "（人工听写）咨询税收优惠"
 

@@ -9,7 +9,9 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 import casesearch.query as casesearch
-from cases import lifecycle
+from cases.actions.assignments import do_reply
+from cases.actions.details import do_update_details
+from cases.actions.triage import do_route_to_department
 from cases.case_models import Case
 from cases.enterprises import register_enterprise
 from cases.models import Enterprise
@@ -89,8 +91,8 @@ def test_channels_edits_transcripts_replies_and_enterprises_reach_the_index(
     # Filed on WeChat, edited by an operator.
     api = new_case(session, NOW, "咨询专利申请", channel="wechat")
     assert indexed(session, "专利") == {api.id}
-    lifecycle.update_details(session, api.id, actor=OPERATOR, now=NOW,
-                             description="咨询商标注册", contact_name="周海燕")
+    do_update_details(session, api.id, actor=OPERATOR, now=NOW,
+                      description="咨询商标注册", contact_name="周海燕")
     assert found(session, "商标") == {api.id} and found(session, "专利") == set()
     assert indexed(session, "商标") == {api.id} and indexed(session, "专利") == set()
     assert indexed(session, "周海燕") == {api.id}
@@ -114,20 +116,20 @@ def test_channels_edits_transcripts_replies_and_enterprises_reach_the_index(
 
     # A department's reply.
     routed = new_case(session, NOW, "企业用地问题")
-    routed = lifecycle.route_to_department(
+    routed = do_route_to_department(
         session, routed.id, department_id=department_id(session, "区经信局"), actor=OPERATOR,
         now=NOW, calendar=CALENDAR)
     assert indexed(session, "容积率") == set()
-    lifecycle.reply(session, routed.assignments[0].id, text="已协调调整容积率指标",
-                    actor=liaison(session, "区经信局"), now=NOW, calendar=CALENDAR)
+    do_reply(session, routed.assignments[0].id, text="已协调调整容积率指标",
+             actor=liaison(session, "区经信局"), now=NOW, calendar=CALENDAR)
     assert found(session, "容积率") == {routed.id}
     assert indexed(session, "容积率") == {routed.id}
 
     # The enterprise: linked, then renamed (by anything that updates the row).
     enterprise = register_enterprise(session, name="宁波甬江精密机械有限公司",
                                      uscc="91350100M000100Y43", now=NOW).enterprise
-    lifecycle.update_details(session, routed.id, actor=OPERATOR, now=NOW,
-                             enterprise_id=enterprise.id)
+    do_update_details(session, routed.id, actor=OPERATOR, now=NOW,
+                      enterprise_id=enterprise.id)
     assert indexed(session, "甬江精密") == {routed.id}
     assert indexed(session, "91350100M000100Y43") == {routed.id}
     session.execute(update(Enterprise).where(Enterprise.id == enterprise.id)
@@ -209,3 +211,19 @@ def test_results_page_newest_first(session: Session, segmented: bool,
     second = all_cases(session, CaseFilters(q="纳管"), cursor=first.next_cursor)
     assert [c.number for c in second.rows] == numbers[::-1][30:]
     assert second.next_cursor is None
+
+
+def test_the_newest_cases_are_matched_one_by_one() -> None:
+    """Step 1 (PostgreSQL) checks each case of the window in the list's order, so it ends at
+    the page's last match. As a join, the planner took the GIN index's matches among every case
+    when it guessed few (用电 and 增容 together): ~0.5 s at a million cases instead of ~5 ms."""
+    from sqlalchemy.dialects import postgresql
+
+    search = casesearch.parse("用电 增容")
+    assert search is not None
+    sql = str(casesearch.recent_statement(select(Case).where(Case.status == "received"),
+                                          search, [], None, 31)
+              .compile(dialect=postgresql.dialect()))
+    assert "JOIN case_search" not in sql
+    assert "(SELECT case_search.vector @@ to_tsquery(" in sql
+    assert "WHERE recent.id = case_search.case_id)" in sql

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.triage import do_route_to_department
 from cases.actors import Actor
 from cases.case_models import Case
 from cases.intake import file_case
@@ -173,8 +173,8 @@ def routed_case(app: Any, clock: Any, window_case: Callable[..., Case]) -> Case:
     """A window case routed to department A."""
     case = window_case("企业反映融资贷款难，希望了解政策性担保")
     session = db.session()
-    lifecycle.route_to_department(session, case.id, department_id=department_id(session, DEPT_A),
-                                  actor=OPERATOR, now=clock())
+    do_route_to_department(session, case.id, department_id=department_id(session, DEPT_A),
+                           actor=OPERATOR, now=clock())
     session.commit()
     return case
 

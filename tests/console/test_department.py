@@ -23,13 +23,13 @@ def fresh(model: type, row_id: int) -> Any:
 
 
 def route(case: Case, department: str, clock: Any) -> Assignment:
-    from cases import lifecycle
+    from cases.actions.triage import do_route_to_department
     from tests.console.conftest import OPERATOR
 
     session = db.session()
-    lifecycle.route_to_department(session, case.id,
-                                  department_id=department_id(session, department),
-                                  actor=OPERATOR, now=clock())
+    do_route_to_department(session, case.id,
+                           department_id=department_id(session, department),
+                           actor=OPERATOR, now=clock())
     session.commit()
     return fresh(Case, case.id).assignments[-1]
 
@@ -141,17 +141,19 @@ def test_rework_and_merged_repeat_requests_are_marked_where_the_department_works
     client: Any, accounts: Accounts, sign_in: Any, window_case: Any, clock: Any
 ) -> None:
     """A 重办 is not just 待签收; what a merged repeat request says reaches the unit."""
-    from cases import duplicates, lifecycle
+    from cases import duplicates
+    from cases.actions.assignments import do_reply
+    from cases.actions.rating import do_record_rating
     from cases.actors import Actor
     from tests.console.conftest import OPERATOR
 
     reworked = window_case("希望协调银行续贷", contact_phone="13957410001", category="factor")
     first = route(reworked, DEPT_A, clock)
     session = db.session()
-    lifecycle.reply(session, first.id, text="已联系银行",
-                    actor=Actor("department", "联络员", first.department_id), now=clock())
-    lifecycle.record_rating(session, reworked.id, score=1, comment="银行仍不受理",
-                            via="operator", actor=OPERATOR, now=clock())
+    do_reply(session, first.id, text="已联系银行",
+             actor=Actor("department", "联络员", first.department_id), now=clock())
+    do_record_rating(session, reworked.id, score=1, comment="银行仍不受理",
+                     via="operator", actor=OPERATOR, now=clock())
     session.commit()
 
     handled = window_case("厂房用电增容", contact_phone="13957410002", category="factor")

@@ -16,7 +16,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from api.tokens import create_token
-from cases import lifecycle
+from cases.actions.assignments import do_return_assignment
+from cases.actions.triage import do_route_to_department
 from cases.case_models import Case
 from cases.models import Department
 from core.db import db
@@ -61,13 +62,13 @@ def test_formula_looking_values_from_the_api_and_the_console_stay_text_in_every_
     # The unit's return reason reaches the accountability list's 说明 column.
     unit = session.scalars(select(Department).order_by(Department.id)).first()
     assert unit is not None
-    routed = lifecycle.route_to_department(session, cases[1].id, department_id=unit.id,
-                                           actor=OPERATOR, now=clock(), calendar=CALENDAR)
-    lifecycle.return_assignment(session, routed.assignments[0].id, reason="=1+1",
-                                actor=liaison(session, unit.name), now=clock(),
-                                calendar=CALENDAR)
-    lifecycle.route_to_department(session, cases[1].id, department_id=unit.id,
-                                  actor=OPERATOR, now=clock(), calendar=CALENDAR)
+    routed = do_route_to_department(session, cases[1].id, department_id=unit.id,
+                                    actor=OPERATOR, now=clock(), calendar=CALENDAR)
+    do_return_assignment(session, routed.assignments[0].id, reason="=1+1",
+                         actor=liaison(session, unit.name), now=clock(),
+                         calendar=CALENDAR)
+    do_route_to_department(session, cases[1].id, department_id=unit.id,
+                           actor=OPERATOR, now=clock(), calendar=CALENDAR)
     unit.name = "=SUM(A1:A9)"
     session.commit()
     stored = {c.description for c in cases} | {c.enterprise.name for c in cases if c.enterprise}

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from cases import lifecycle, reminders
+from cases import reminders
+from cases.actions.rating import do_record_rating
 from cases.notifications import Audience, Notification, unread_count
 from core.db import db
 from followup import calls
@@ -219,8 +220,8 @@ def test_marking_read_needs_the_csrf_token(client: Any, accounts: Accounts, sign
                                            clock: Any, app: Any) -> None:
     app.config["WTF_CSRF_ENABLED"] = True
     case_id = answered_case(clock(), phone=MOBILE, department=DEPT_A)
-    lifecycle.record_rating(db.session, case_id, score=2, comment="不满意", via="operator",
-                            actor=OPERATOR, now=clock(), calendar=CALENDAR)
+    do_record_rating(db.session, case_id, score=2, comment="不满意", via="operator",
+                     actor=OPERATOR, now=clock(), calendar=CALENDAR)
     db.session.commit()
     notification_id = db.session.scalars(select(Notification.id).where(
         Notification.audience == Audience.DEPARTMENT, Notification.kind == "poor_rating")).one()

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select
 
 from cases.case_models import Case
-from cases.routing import suggest_from_menu
 from cases.voicemail import transcript_ready
 from core.db import db
 from ivr.models import Recording
+from routing.rules import suggest_from_menu
 from tests.cases.factories import local
 
 

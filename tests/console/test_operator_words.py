@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cases import lifecycle
+from cases.actions.details import do_update_details
 from cases.audit import record_event
 from cases.case_models import Case
 from cases.models import Enterprise
@@ -127,8 +127,8 @@ def test_audit_trail_shows_labels_not_codes(client: Any, accounts: Accounts, sig
     enterprise = Enterprise(name="宁波甲机械有限公司", created_at=clock())
     session.add(enterprise)
     session.flush()
-    lifecycle.update_details(session, case.id, actor=OPERATOR, now=clock(), category="factor",
-                             subcategory="land", enterprise_id=enterprise.id)
+    do_update_details(session, case.id, actor=OPERATOR, now=clock(), category="factor",
+                      subcategory="land", enterprise_id=enterprise.id)
     found = session.get(Case, case.id)
     assert found is not None
     record_event(session, found, actor=OPERATOR, action="followup_to_operator", now=clock(),

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from cases import lifecycle
+from cases.actions.triage import do_route_to_department
 from cases.case_models import Case
 from core.db import db
 from messaging import outbox
@@ -75,8 +75,8 @@ def test_progress_to_a_landline_says_why_no_text_went_out(
         clock: Any) -> None:
     case = window_case("咨询贴息政策", contact_phone=LANDLINE)
     session = db.session()
-    lifecycle.route_to_department(session, case.id, department_id=department_id(session, DEPT_A),
-                                  actor=OPERATOR, now=clock())
+    do_route_to_department(session, case.id, department_id=department_id(session, DEPT_A),
+                           actor=OPERATOR, now=clock())
     session.commit()
     sign_in(accounts.dept_a)
     response = client.post(f"/console/assignments/{case.assignments[0].id}/progress",

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import pytest
 from sqlalchemy import func, select
 
-from cases import lifecycle
+from cases.actions.triage import do_route_to_department
 from cases.case_models import Assignment, Case
 from core import jobs as job_context
 from core.db import db
@@ -122,9 +122,9 @@ def _routed_cases(count: int, department: str, clock: Any) -> list[int]:
         case = file_case(session, description=f"企业反映用电增容问题{n}", actor=OPERATOR,
                          now=clock(), channel="window")
         session.flush()
-        lifecycle.route_to_department(session, case.id,
-                                      department_id=department_id(session, department),
-                                      actor=OPERATOR, now=clock())
+        do_route_to_department(session, case.id,
+                               department_id=department_id(session, department),
+                               actor=OPERATOR, now=clock())
         session.flush()
         ids.append(session.scalars(select(Assignment.id).where(
             Assignment.case_id == case.id)).one())

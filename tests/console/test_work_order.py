@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cases import lifecycle
+from cases.actions.triage import do_route_to_department
 from cases.case_models import Assignment, Case
 from console import queries
 from core.db import db
@@ -73,8 +73,8 @@ def test_department_pages_by_due_date_with_undated_last(app: Any, window_case: A
     unit = department_id(session, DEPT_A)
     cases = [window_case(f"诉求{i}") for i in range(5)]
     for case in cases:
-        lifecycle.route_to_department(session, case.id, department_id=unit, actor=OPERATOR,
-                                      now=clock())
+        do_route_to_department(session, case.id, department_id=unit, actor=OPERATOR,
+                               now=clock())
     assignments = list(session.scalars(select(Assignment).order_by(Assignment.id)))
     assignments[1].due_date = TODAY - timedelta(days=2)
     assignments[3].due_date = None  # e.g. a joint case before its meeting

@@ -37,7 +37,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cases import duplicates, lifecycle, reminders
+from cases import duplicates, reminders
+from cases.actions.assignments import do_accept_assignment, do_reply, do_return_assignment
+from cases.actions.escalation import do_escalate
+from cases.actions.extensions import do_request_extension
+from cases.actions.joint import do_start_joint_handling
+from cases.actions.rating import do_record_rating
+from cases.actions.triage import do_answer_instantly, do_route_to_department
 from cases.actors import Actor
 from cases.case_models import Case
 from cases.enterprises import add_phone, register_enterprise
@@ -171,8 +177,8 @@ def build_world(app: Any, clock: Any, phone: Any, wav: Path) -> World:
 
     routed = new_case(session, earlier, "咨询小微企业贷款贴息政策", category="factor",
                       subcategory="finance", contact_phone=OTHER_MOBILE)
-    lifecycle.route_to_department(session, routed.id, department_id=unit_a, actor=OPERATOR,
-                                  now=earlier, calendar=CALENDAR, note="请两日内答复")
+    do_route_to_department(session, routed.id, department_id=unit_a, actor=OPERATOR,
+                           now=earlier, calendar=CALENDAR, note="请两日内答复")
     world.cases["routed"] = routed
 
     # A second request from the routed case's mobile: a possible duplicate (并单 candidates).
@@ -181,59 +187,59 @@ def build_world(app: Any, clock: Any, phone: Any, wav: Path) -> World:
 
     ext = new_case(session, local("2026-12-07 09:00"), "申请人才公寓，需要现场核实",
                    category="policy", contact_phone=MOBILE)
-    lifecycle.route_to_department(session, ext.id, department_id=unit_a, actor=OPERATOR,
-                                  now=local("2026-12-07 09:30"), calendar=CALENDAR)
-    lifecycle.accept_assignment(session, lead(ext).id, actor=liaison(session, DEPT_A),
-                                now=local("2026-12-07 10:00"))
-    lifecycle.request_extension(session, lead(ext).id, new_due=date(2026, 12, 18),
-                                reason="需现场核实", agreed_with_enterprise=True,
-                                actor=liaison(session, DEPT_A), now=earlier)
+    do_route_to_department(session, ext.id, department_id=unit_a, actor=OPERATOR,
+                           now=local("2026-12-07 09:30"), calendar=CALENDAR)
+    do_accept_assignment(session, lead(ext).id, actor=liaison(session, DEPT_A),
+                         now=local("2026-12-07 10:00"))
+    do_request_extension(session, lead(ext).id, new_due=date(2026, 12, 18),
+                         reason="需现场核实", agreed_with_enterprise=True,
+                         actor=liaison(session, DEPT_A), now=earlier)
     world.cases["extension"] = ext
 
     answered = new_case(session, local("2026-12-04 09:00"), "希望协调银行续贷",
                         category="factor", subcategory="finance", contact_phone=MOBILE,
                         contact_name="李会计")
-    lifecycle.route_to_department(session, answered.id, department_id=unit_a, actor=OPERATOR,
-                                  now=local("2026-12-04 09:30"), calendar=CALENDAR)
-    lifecycle.reply(session, lead(answered).id, text="已联系合作银行，续贷手续已受理。",
-                    actor=liaison(session, DEPT_A), now=local("2026-12-04 16:00"),
-                    calendar=CALENDAR)
+    do_route_to_department(session, answered.id, department_id=unit_a, actor=OPERATOR,
+                           now=local("2026-12-04 09:30"), calendar=CALENDAR)
+    do_reply(session, lead(answered).id, text="已联系合作银行，续贷手续已受理。",
+             actor=liaison(session, DEPT_A), now=local("2026-12-04 16:00"),
+             calendar=CALENDAR)
     world.cases["answered"] = answered
 
     joint = new_case(session, local("2026-12-07 11:00"), "园区道路和排污管网改造涉及多个部门",
                      category="factor", subcategory="roads")
-    lifecycle.start_joint_handling(session, joint.id, department_ids=[unit_a, unit_b],
-                                   lead_department_id=unit_b,
-                                   meeting_at=local("2026-12-09 14:00"), actor=SUPERVISOR,
-                                   now=local("2026-12-07 14:00"), calendar=CALENDAR)
+    do_start_joint_handling(session, joint.id, department_ids=[unit_a, unit_b],
+                            lead_department_id=unit_b,
+                            meeting_at=local("2026-12-09 14:00"), actor=SUPERVISOR,
+                            now=local("2026-12-07 14:00"), calendar=CALENDAR)
     world.cases["joint"] = joint
 
     escalated = new_case(session, local("2026-12-07 15:00"), "重大项目用地指标协调",
                          category="factor", subcategory="land")
-    lifecycle.escalate(session, escalated.id, analysis="涉及用地指标，需领导小组决定",
-                       actor=SUPERVISOR, now=local("2026-12-07 16:00"), decision_days=5,
-                       calendar=CALENDAR)
+    do_escalate(session, escalated.id, analysis="涉及用地指标，需领导小组决定",
+                actor=SUPERVISOR, now=local("2026-12-07 16:00"), decision_days=5,
+                calendar=CALENDAR)
     world.cases["escalated"] = escalated
 
     rework = new_case(session, local("2026-12-01 09:00"), "招工难，希望组织专场招聘会",
                       category="factor", subcategory="talent", contact_phone=OTHER_MOBILE)
-    lifecycle.route_to_department(session, rework.id, department_id=unit_a, actor=OPERATOR,
-                                  now=local("2026-12-01 09:30"), calendar=CALENDAR)
-    lifecycle.reply(session, lead(rework).id, text="已告知招聘会时间。",
-                    actor=liaison(session, DEPT_A), now=local("2026-12-02 10:00"),
-                    calendar=CALENDAR)
-    lifecycle.record_rating(session, rework.id, score=1, comment="没有解决问题",
-                            via="operator", actor=OPERATOR, now=local("2026-12-03 10:00"),
-                            calendar=CALENDAR)
+    do_route_to_department(session, rework.id, department_id=unit_a, actor=OPERATOR,
+                           now=local("2026-12-01 09:30"), calendar=CALENDAR)
+    do_reply(session, lead(rework).id, text="已告知招聘会时间。",
+             actor=liaison(session, DEPT_A), now=local("2026-12-02 10:00"),
+             calendar=CALENDAR)
+    do_record_rating(session, rework.id, score=1, comment="没有解决问题",
+                     via="operator", actor=OPERATOR, now=local("2026-12-03 10:00"),
+                     calendar=CALENDAR)
     world.cases["rework"] = rework
 
     returned = new_case(session, local("2026-12-07 10:00"), "增值税留抵退税政策咨询",
                         category="policy", contact_phone=LANDLINE)
-    lifecycle.route_to_department(session, returned.id, department_id=unit_b, actor=OPERATOR,
-                                  now=local("2026-12-07 10:30"), calendar=CALENDAR)
-    lifecycle.return_assignment(session, lead(returned).id, reason="属于税务部门职责",
-                                actor=liaison(session, DEPT_B), now=local("2026-12-07 15:00"),
-                                calendar=CALENDAR)
+    do_route_to_department(session, returned.id, department_id=unit_b, actor=OPERATOR,
+                           now=local("2026-12-07 10:30"), calendar=CALENDAR)
+    do_return_assignment(session, lead(returned).id, reason="属于税务部门职责",
+                         actor=liaison(session, DEPT_B), now=local("2026-12-07 15:00"),
+                         calendar=CALENDAR)
     world.cases["returned"] = returned
     session.commit()
 
@@ -263,8 +269,8 @@ def build_world(app: Any, clock: Any, phone: Any, wav: Path) -> World:
     # by the operator either (回访未果, settled by the default rule).
     unreachable = new_case(session, local("2026-12-03 09:00"), "咨询专利申请补助",
                            category="special", contact_phone=OTHER_MOBILE)
-    lifecycle.answer_instantly(session, unreachable.id, text="请登录区中小企业公共服务平台申报。",
-                               actor=OPERATOR, now=local("2026-12-03 09:30"), calendar=CALENDAR)
+    do_answer_instantly(session, unreachable.id, text="请登录区中小企业公共服务平台申报。",
+                        actor=OPERATOR, now=local("2026-12-03 09:30"), calendar=CALENDAR)
     followup = session.scalars(select(FollowUp).where(FollowUp.case_id == unreachable.id)).one()
     calls.schedule(session, followup.id, now=now, policy=POLICY, calendar=CALENDAR)
     for outcome in (AttemptStatus.ERROR, AttemptStatus.NO_ANSWER, AttemptStatus.MACHINE):

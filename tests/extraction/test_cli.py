@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from cases.models import Enterprise
-from cases.routing import CATEGORIES
 from core.db import db
 from extraction.evaluate import GOALS, load_part
+from routing.rules import CATEGORIES
 from tests.cases.factories import local
 
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from cases.actions.details import do_update_details
 from cases.case_models import Case, CaseEvent
 from cases.errors import InvalidInput
 from cases.intake import file_case
-from cases.lifecycle import update_details
 from cases.models import Enterprise
 from cases.vocab import Channel
 from cases.voicemail import file_voicemail, transcript_ready
@@ -124,7 +124,7 @@ def test_an_edited_value_is_the_operators_and_a_rejected_one_changes_nothing(ses
 def test_nothing_overwrites_what_a_person_entered(session) -> None:
     case = voicemail_with_transcript(session)
     now = local("2026-11-25 09:00")
-    update_details(session, case.id, actor=OPERATOR, now=now, contact_name="陈先生")
+    do_update_details(session, case.id, actor=OPERATOR, now=now, contact_name="陈先生")
     session.commit()
     contact = by_field(case.id)["contact"]
     with pytest.raises(InvalidInput, match="已有“陈先生”"):

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
-from cases import lifecycle
+from cases.actions.assignments import do_reply
+from cases.actions.triage import do_route_to_department
 from cases.case_models import Case
 from core.db import db
 from followup import jobs as followup_jobs
@@ -75,11 +76,11 @@ def answered_case(now: datetime, *, phone: str | None = MOBILE,
     """A routed case answered by ``department`` at ``now``; returns its id (committed)."""
     with db.transaction() as session:
         case = new_case(session, now, contact_phone=phone)
-        lifecycle.route_to_department(session, case.id,
-                                      department_id=department_id(session, department),
-                                      actor=OPERATOR, now=now, calendar=CALENDAR)
-        lifecycle.reply(session, case.assignments[0].id, text="已答复企业",
-                        actor=liaison(session, department), now=now, calendar=CALENDAR)
+        do_route_to_department(session, case.id,
+                               department_id=department_id(session, department),
+                               actor=OPERATOR, now=now, calendar=CALENDAR)
+        do_reply(session, case.assignments[0].id, text="已答复企业",
+                 actor=liaison(session, department), now=now, calendar=CALENDAR)
         return case.id
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from cases import lifecycle
+from cases.actions.escalation import do_escalate, do_record_leading_group_decision
 from cases.case_models import CaseEvent
 from cases.notice_models import EscalationReminderSent
 from cases.notifications import Audience, Notification, inbox
@@ -23,9 +23,9 @@ def escalated(at: str = "2026-11-24 09:00", days: int = 3) -> int:
     """A case escalated at ``at`` whose decision is due ``days`` working days later."""
     with db.transaction() as session:
         case = new_case(session, local(at))
-        lifecycle.escalate(session, case.id, analysis="涉及多个镇街土地指标，需领导小组研究",
-                           actor=SUPERVISOR, now=local(at), decision_days=days,
-                           calendar=CALENDAR)
+        do_escalate(session, case.id, analysis="涉及多个镇街土地指标，需领导小组研究",
+                    actor=SUPERVISOR, now=local(at), decision_days=days,
+                    calendar=CALENDAR)
         return case.id
 
 
@@ -63,7 +63,7 @@ def test_reminder_then_chase_then_supervision_each_once(jobs: Any, clock: Any) -
 def test_a_decided_case_is_no_longer_chased(jobs: Any, clock: Any) -> None:
     case_id = escalated()
     with db.transaction() as session:
-        lifecycle.record_leading_group_decision(
+        do_record_leading_group_decision(
             session, case_id, decision="专题研究：调剂用地指标", deadline=date(2026, 12, 31),
             department_ids=[department_id(session, "区发改局")], decided_by="分管副区长",
             decided_at=local("2026-11-25 16:00"), actor=SUPERVISOR,

@@ -7,7 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cases import lifecycle
+from cases.actions.assignments import do_reply, do_return_assignment
+from cases.actions.extensions import do_approve_extension, do_reject_extension, do_request_extension
+from cases.actions.rating import do_record_rating
+from cases.actions.triage import do_reroute, do_route_to_department
 from cases.case_models import Case
 from cases.notifications import Notification
 from console.models import User
@@ -46,7 +49,7 @@ def texts(twilio_http: Any) -> list[str]:
 def routed() -> tuple[int, int]:
     with db.transaction() as session:
         case = new_case(session, NOW, contact_phone=MOBILE)
-        lifecycle.route_to_department(session, case.id, department_id=department_id(
+        do_route_to_department(session, case.id, department_id=department_id(
             session, UNIT), actor=OPERATOR, now=NOW, calendar=CALENDAR)
         return case.id, case.assignments[0].id
 
@@ -57,18 +60,18 @@ def test_new_assignment_and_extension_decisions_each_told_once(jobs: Any,
     _case_id, assignment_id = routed()
     with db.transaction() as session:
         assignment = session.get_one(Case, _case_id).assignments[0]
-        lifecycle.request_extension(session, assignment_id,
-                                    new_due=assignment.due_date + timedelta(days=10),
-                                    reason="需现场踏勘", agreed_with_enterprise=True,
-                                    actor=liaison(session, UNIT), now=NOW)
-        lifecycle.reject_extension(session, assignment_id, reason="可在期限内办结",
-                                   actor=OPERATOR, now=NOW)
-        lifecycle.request_extension(session, assignment_id,
-                                    new_due=assignment.due_date + timedelta(days=5),
-                                    reason="需补充材料", agreed_with_enterprise=True,
-                                    actor=liaison(session, UNIT), now=NOW)
-        lifecycle.approve_extension(session, assignment_id, enterprise_informed=True,
-                                    actor=OPERATOR, now=NOW)
+        do_request_extension(session, assignment_id,
+                             new_due=assignment.due_date + timedelta(days=10),
+                             reason="需现场踏勘", agreed_with_enterprise=True,
+                             actor=liaison(session, UNIT), now=NOW)
+        do_reject_extension(session, assignment_id, reason="可在期限内办结",
+                            actor=OPERATOR, now=NOW)
+        do_request_extension(session, assignment_id,
+                             new_due=assignment.due_date + timedelta(days=5),
+                             reason="需补充材料", agreed_with_enterprise=True,
+                             actor=liaison(session, UNIT), now=NOW)
+        do_approve_extension(session, assignment_id, enterprise_informed=True,
+                             actor=OPERATOR, now=NOW)
     assert notices() == [
         ("assigned", "新交办：诉求2611230001，请于11月25日前答复"),
         ("ext_rejected", "延期未批准：诉求2611230001请于原期限11月25日前答复"),
@@ -85,16 +88,16 @@ def test_a_refused_return_and_a_rework_are_told(jobs: Any) -> None:
     add_liaison(phone=None)  # console only: no mobile, no text
     case_id, assignment_id = routed()
     with db.transaction() as session:
-        lifecycle.return_assignment(session, assignment_id, reason="非本单位职责",
-                                    actor=liaison(session, UNIT), now=NOW, calendar=CALENDAR)
-        lifecycle.reroute(session, case_id, department_id=department_id(session, UNIT),
-                          reason="属于经信局职责，请办理", actor=OPERATOR, now=NOW,
-                          calendar=CALENDAR)
+        do_return_assignment(session, assignment_id, reason="非本单位职责",
+                             actor=liaison(session, UNIT), now=NOW, calendar=CALENDAR)
+        do_reroute(session, case_id, department_id=department_id(session, UNIT),
+                   reason="属于经信局职责，请办理", actor=OPERATOR, now=NOW,
+                   calendar=CALENDAR)
         second = session.get_one(Case, case_id).assignments[-1]
-        lifecycle.reply(session, second.id, text="已办结", actor=liaison(session, UNIT),
-                        now=NOW, calendar=CALENDAR)
-        lifecycle.record_rating(session, case_id, score=2, via="operator", actor=OPERATOR,
-                                now=NOW, calendar=CALENDAR)
+        do_reply(session, second.id, text="已办结", actor=liaison(session, UNIT),
+                 now=NOW, calendar=CALENDAR)
+        do_record_rating(session, case_id, score=2, via="operator", actor=OPERATOR,
+                         now=NOW, calendar=CALENDAR)
     kinds = [kind for kind, _title in notices()]
     assert kinds == ["assigned", "return_refused", "poor_rating", "rework"]
     refused = db.session.scalars(select(Notification).where(

@@ -171,16 +171,16 @@ def test_the_database_alone_keeps_concurrent_runs_to_one_notice(jobs: Any, clock
 
 def test_the_centre_is_reminded_to_decide_an_extension_request_within_one_working_day(
         app: Any) -> None:
-    from cases import lifecycle
+    from cases.actions.extensions import do_approve_extension, do_request_extension
     from cases.case_models import Assignment
     from tests.cases.factories import OPERATOR, liaison
 
     assignment_id = route("2026-11-24 09:00")  # Tuesday, due Thursday 11-26
     with db.transaction() as session:
-        lifecycle.request_extension(session, assignment_id, new_due=date(2026, 12, 4),
-                                    reason="需补充材料", agreed_with_enterprise=True,
-                                    actor=liaison(session, "区经信局"),
-                                    now=local("2026-11-24 15:00"))
+        do_request_extension(session, assignment_id, new_due=date(2026, 12, 4),
+                             reason="需补充材料", agreed_with_enterprise=True,
+                             actor=liaison(session, "区经信局"),
+                             now=local("2026-11-24 15:00"))
 
     def run(now: str) -> list[tuple[int, str]]:
         with db.transaction() as session:
@@ -194,6 +194,6 @@ def test_the_centre_is_reminded_to_decide_an_extension_request_within_one_workin
     assert len(notes) == 1 and notes[0].audience == Audience.SUPERVISOR
     assert "延期申请在批准前不停止计时" in notes[0].body and "11月25日前审批" in notes[0].body
     with db.transaction() as session:
-        lifecycle.approve_extension(session, assignment_id, enterprise_informed=True,
-                                    actor=OPERATOR, now=local("2026-11-25 14:00"))
+        do_approve_extension(session, assignment_id, enterprise_informed=True,
+                             actor=OPERATOR, now=local("2026-11-25 14:00"))
         assert session.get(Assignment, assignment_id).extension_status == "approved"

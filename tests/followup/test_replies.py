@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from cases import lifecycle
+from cases.actions.assignments import do_reply, do_report_progress
+from cases.actions.triage import do_route_to_department
 from cases.case_models import Case, CaseEvent
 from cases.errors import InvalidInput, NotYourCase
 from core.db import db
@@ -25,7 +26,7 @@ def routed(phone: str | None = MOBILE) -> tuple[int, int]:
     """A case routed to 区经信局: ``(case id, assignment id)``, committed."""
     with db.transaction() as session:
         case = new_case(session, NOW, contact_phone=phone)
-        lifecycle.route_to_department(session, case.id, department_id=department_id(
+        do_route_to_department(session, case.id, department_id=department_id(
             session, UNIT), actor=OPERATOR, now=NOW, calendar=CALENDAR)
         return case.id, case.assignments[0].id
 
@@ -50,8 +51,8 @@ def events_of(case_id: int) -> list[CaseEvent]:
 def test_answer_closes_the_assignment_and_texts_the_answer(jobs: Any, twilio_http: Any) -> None:
     case_id, assignment_id = routed()
     with db.transaction() as session:
-        lifecycle.reply(session, assignment_id, text="已为企业办理用电增容，供电公司将于下周上门。",
-                        actor=liaison(session, UNIT), now=NOW, calendar=CALENDAR)
+        do_reply(session, assignment_id, text="已为企业办理用电增容，供电公司将于下周上门。",
+                 actor=liaison(session, UNIT), now=NOW, calendar=CALENDAR)
     case = db.session.get(Case, case_id)
     assert case is not None and case.status == "answered"
     assert [r.kind for r in case.replies] == ["answer"]
@@ -65,14 +66,14 @@ def test_answer_closes_the_assignment_and_texts_the_answer(jobs: Any, twilio_htt
 def test_explanation_needs_the_policy_and_closes_with_it(jobs: Any, twilio_http: Any) -> None:
     case_id, assignment_id = routed()
     with db.transaction() as session, pytest.raises(InvalidInput) as refused:
-        lifecycle.reply(session, assignment_id, kind="explanation", text="不符合补助条件",
-                        actor=liaison(session, UNIT), now=NOW, calendar=CALENDAR)
+        do_reply(session, assignment_id, kind="explanation", text="不符合补助条件",
+                 actor=liaison(session, UNIT), now=NOW, calendar=CALENDAR)
     assert refused.value.fields == {"policy_basis": "解释说明须注明所依据的政策"}
     with db.transaction() as session:
-        lifecycle.reply(session, assignment_id, kind="explanation",
-                        text="企业上年度产值未达到申报门槛，暂不能享受技改补助",
-                        policy_basis="奉政办发〔2021〕12号第三条", actor=liaison(session, UNIT),
-                        now=NOW, calendar=CALENDAR)
+        do_reply(session, assignment_id, kind="explanation",
+                 text="企业上年度产值未达到申报门槛，暂不能享受技改补助",
+                 policy_basis="奉政办发〔2021〕12号第三条", actor=liaison(session, UNIT),
+                 now=NOW, calendar=CALENDAR)
     case = db.session.get(Case, case_id)
     assert case is not None and case.status == "answered"
     (reply,) = case.replies
@@ -89,8 +90,8 @@ def test_progress_keeps_the_case_open_and_its_deadline(jobs: Any, twilio_http: A
     case_id, assignment_id = routed()
     due_before = db.session.get(Case, case_id).due_date  # type: ignore[union-attr]
     with db.transaction() as session:
-        lifecycle.report_progress(session, assignment_id, text="已联系供电公司现场勘查",
-                                  actor=liaison(session, UNIT), now=NOW)
+        do_report_progress(session, assignment_id, text="已联系供电公司现场勘查",
+                           actor=liaison(session, UNIT), now=NOW)
     db.session.rollback()
     case = db.session.get(Case, case_id)
     assert case is not None
@@ -102,8 +103,8 @@ def test_progress_keeps_the_case_open_and_its_deadline(jobs: Any, twilio_http: A
         "查询请致电0574-88888718按9。"]
     # Progress is not an answer: the department still answers afterwards.
     with db.transaction() as session:
-        lifecycle.reply(session, assignment_id, text="已办结", actor=liaison(session, UNIT),
-                        now=NOW, calendar=CALENDAR)
+        do_reply(session, assignment_id, text="已办结", actor=liaison(session, UNIT),
+                 now=NOW, calendar=CALENDAR)
     assert db.session.get(Case, case_id).status == "answered"  # type: ignore[union-attr]
 
 
@@ -111,8 +112,8 @@ def test_a_long_answer_is_shortened_to_fit_the_text(jobs: Any, twilio_http: Any)
     _case_id, assignment_id = routed()
     answer = "经核实，" + "企业反映的厂区道路积水问题已列入年度改造计划" * 40
     with db.transaction() as session:
-        lifecycle.reply(session, assignment_id, text=answer, actor=liaison(session, UNIT),
-                        now=NOW, calendar=CALENDAR)
+        do_reply(session, assignment_id, text=answer, actor=liaison(session, UNIT),
+                 now=NOW, calendar=CALENDAR)
     (body,) = sent_bodies(twilio_http)
     assert len(body) == SMS_MAX_CHARS
     assert "区经信局答复：经核实，企业反映" in body
@@ -122,8 +123,8 @@ def test_a_long_answer_is_shortened_to_fit_the_text(jobs: Any, twilio_http: Any)
 def test_no_mobile_no_text_and_the_reply_still_counts(jobs: Any) -> None:
     case_id, assignment_id = routed(phone="+8657487654321")
     with db.transaction() as session:
-        lifecycle.report_progress(session, assignment_id, text="正在协调",
-                                  actor=liaison(session, UNIT), now=NOW)
+        do_report_progress(session, assignment_id, text="正在协调",
+                           actor=liaison(session, UNIT), now=NOW)
     assert texts() == []
     assert db.session.get(Case, case_id).replies[0].kind == "progress"  # type: ignore[union-attr]
 
@@ -131,16 +132,16 @@ def test_no_mobile_no_text_and_the_reply_still_counts(jobs: Any) -> None:
 def test_another_department_cannot_report_progress(jobs: Any) -> None:
     _case_id, assignment_id = routed()
     with db.transaction() as session, pytest.raises(NotYourCase):
-        lifecycle.report_progress(session, assignment_id, text="正在协调",
-                                  actor=liaison(session, "区财政局"), now=NOW)
+        do_report_progress(session, assignment_id, text="正在协调",
+                           actor=liaison(session, "区财政局"), now=NOW)
 
 
 def test_delivery_status_comes_back_through_the_signed_callback(
         jobs: Any, twilio_http: Any, twilio_post: Any) -> None:
     _case_id, assignment_id = routed()
     with db.transaction() as session:
-        lifecycle.report_progress(session, assignment_id, text="正在协调",
-                                  actor=liaison(session, UNIT), now=NOW)
+        do_report_progress(session, assignment_id, text="正在协调",
+                           actor=liaison(session, UNIT), now=NOW)
     (message,) = texts()
     sid = sms_jobs.send_sms(message.id)
     (sent,) = twilio_http.messages()

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from cases import lifecycle
+from cases.actions.assignments import do_reply
+from cases.actions.rating import do_record_rating
 from cases.case_models import Case
 from cases.notifications import Audience, Notification, inbox
 from cases.voicemail import transcript_ready
@@ -107,8 +108,8 @@ def test_rated_one_reopens_the_case_and_alerts_the_supervisor(
     with db.transaction() as session:
         reworked = session.get(Case, case_id)
         lead = next(a for a in reworked.assignments if a.round == 1)
-        lifecycle.reply(session, lead.id, text="已重新办理", now=clock(), calendar=CALENDAR,
-                        actor=liaison(session, "区经信局"))
+        do_reply(session, lead.id, text="已重新办理", now=clock(), calendar=CALENDAR,
+                 actor=liaison(session, "区经信局"))
     assert (followup_of(case_id).round, followup_of(case_id).status) == (1, "new")
 
 
@@ -175,8 +176,8 @@ def test_three_failed_attempts_become_an_operator_task(
     assert trail[-1] == "followup_to_operator"
     # The operator calls and enters the rating: the task is done.
     with db.transaction() as session:
-        lifecycle.record_rating(session, case_id, score=4, via="operator", actor=OPERATOR,
-                                now=clock(), calendar=CALENDAR)
+        do_record_rating(session, case_id, score=4, via="operator", actor=OPERATOR,
+                         now=clock(), calendar=CALENDAR)
     assert operator_tasks(db.session()) == []
     assert (followup_of(case_id).status, followup_of(case_id).rated_via) == ("rated", "operator")
 
@@ -187,8 +188,8 @@ def test_case_rated_by_an_operator_meanwhile_is_not_rated_again(
     followup = scheduled(case_id, clock)
     sid, data = place(followup.id, twilio_http)
     with db.transaction() as session:
-        lifecycle.record_rating(session, case_id, score=5, via="operator", actor=OPERATOR,
-                                now=clock(), calendar=CALENDAR)
+        do_record_rating(session, case_id, score=5, via="operator", actor=OPERATOR,
+                         now=clock(), calendar=CALENDAR)
     outcome = answer(phone, sid, data, keys=["1", "1"])
     assert "抱歉，打扰您了。本次回访的诉求已完成评价。" in outcome.heard
     assert [r.score for r in case(case_id).ratings] == [5]

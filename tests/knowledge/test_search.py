@@ -240,6 +240,37 @@ def test_callers_words_find_the_articles_words(session: Session, topics: dict[st
     assert hits and hits[0].article_id == topics[topic], [h.title for h in hits]
 
 
+@pytest.mark.parametrize(("query", "topic"), [
+    ("污水纳不了管", "sewage"),  # 纳管 split by a potential complement (离合词)
+    ("贷不到款，厂里急死了", "loan"),  # 贷款
+])
+def test_a_word_split_by_a_complement_is_read_whole(session: Session, topics: dict[str, int],
+                                                    query: str, topic: str) -> None:
+    hits = search(session, query, today=TODAY)
+    assert hits and hits[0].article_id == topics[topic], [h.title for h in hits]
+
+
+def test_only_dictionary_words_are_rejoined() -> None:
+    assert kb_search.split_words("纳不了管 贷不到款 招不到人 看不起病") == [
+        "纳管", "贷款", "招人", "看病"]
+    assert kb_search.split_words("接不进去 搞不了生产 吃不了饭") == []
+
+
+def test_complements_and_negated_modals_are_fillers(session: Session,
+                                                    topics: dict[str, int]) -> None:
+    """“不了” in “搞不了” outranked 用电 (it was a content word of “办不了”)."""
+    assert kb_search.build_query(session, "搞不了 不能 不会 这里 进去").concepts == []
+
+
+def test_what_the_centre_is_for_is_a_question_of_its_own(session: Session) -> None:
+    """The question words are fillers: “8718是做啥个的” said only 8718 without these."""
+    about = publish(session, "综合服务中心是做什么的", "8718综合服务中心负责企业诉求。")
+    publish(session, "8718热线服务时间", "8718热线24小时受理。")
+    session.commit()
+    assert titles(session, "8718到底是做啥个的")[0] == "综合服务中心是做什么的"
+    assert search(session, "8718到底是做啥个的", today=TODAY)[0].article_id == about
+
+
 def test_colloquial_words_count_only_as_whole_words(session: Session,
                                                     topics: dict[str, int]) -> None:
     """结婚证 is not 证, 价钱 is not 钱: neither finds an article."""

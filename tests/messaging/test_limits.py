@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cases import duplicates, lifecycle
+from cases import duplicates
+from cases.actions.assignments import do_reply, do_report_progress
+from cases.actions.triage import do_route_to_department
 from cases.case_models import Case
 from core.db import db
 from messaging import jobs as sms_jobs
@@ -26,7 +28,7 @@ OTHER = "+8613900139000"
 def routed(phone: str = MOBILE, at: Any = NOW) -> tuple[int, int]:
     with db.transaction() as session:
         case = new_case(session, at, contact_phone=phone)
-        lifecycle.route_to_department(session, case.id, department_id=department_id(
+        do_route_to_department(session, case.id, department_id=department_id(
             session, UNIT), actor=OPERATOR, now=at, calendar=CALENDAR)
         return case.id, case.assignments[0].id
 
@@ -49,8 +51,8 @@ def test_an_explanation_goes_out_in_full_with_its_policy_basis(jobs: Any,
     basis = ("《宁波市奉化区关于促进制造业高质量发展的若干政策意见》"
              "奉政发〔2023〕12号第三条第（二）款")
     with db.transaction() as session:
-        lifecycle.reply(session, assignment, text=text, kind="explanation", policy_basis=basis,
-                        actor=liaison(session, UNIT), now=NOW, calendar=CALENDAR)
+        do_reply(session, assignment, text=text, kind="explanation", policy_basis=basis,
+                 actor=liaison(session, UNIT), now=NOW, calendar=CALENDAR)
     (message,) = texts_to()
     sent = body(message, twilio_http)
     assert len(sent) > 134  # concatenated, not cut to two segments
@@ -62,9 +64,9 @@ def test_a_very_long_explanation_is_shortened_but_never_its_basis(jobs: Any,
     _case, assignment = routed()
     basis = "奉政发〔2023〕12号第三条"
     with db.transaction() as session:
-        lifecycle.reply(session, assignment, text="不符合申报条件。" * 200, kind="explanation",
-                        policy_basis=basis, actor=liaison(session, UNIT), now=NOW,
-                        calendar=CALENDAR)
+        do_reply(session, assignment, text="不符合申报条件。" * 200, kind="explanation",
+                 policy_basis=basis, actor=liaison(session, UNIT), now=NOW,
+                 calendar=CALENDAR)
     sent = body(texts_to()[0], twilio_http)
     assert len(sent) <= texts.SMS_MAX_CHARS
     assert f"…（依据：{basis}）。我们将电话回访" in sent
@@ -76,8 +78,8 @@ def test_department_text_carries_no_link_phone_or_signature_of_its_own(
     note = ("【奉化8718】您的退税已到账，请点击 http://fh-tax.example.cn/refund 或 "
             "www.refund-fh.cn 确认，或致电13912345678、0574-87654321；热线0574-88888718")
     with db.transaction() as session:
-        lifecycle.report_progress(session, assignment, text=note,
-                                  actor=liaison(session, UNIT), now=NOW)
+        do_report_progress(session, assignment, text=note,
+                           actor=liaison(session, UNIT), now=NOW)
     sent = body(texts_to()[0], twilio_http)
     assert sent.startswith("【奉化8718】您的诉求")
     assert sent.count("【") == 1 and sent.count("】") == 1  # the system's signature only
@@ -91,9 +93,9 @@ def test_progress_notes_text_once_an_hour_with_the_latest(jobs: Any, twilio_http
     _case, assignment = routed()
     for n in range(22):  # 22 notes in 30 seconds
         with db.transaction() as session:
-            lifecycle.report_progress(session, assignment, text=f"第{n + 1}次进展",
-                                      actor=liaison(session, UNIT),
-                                      now=NOW + timedelta(seconds=n))
+            do_report_progress(session, assignment, text=f"第{n + 1}次进展",
+                               actor=liaison(session, UNIT),
+                               now=NOW + timedelta(seconds=n))
     first, waiting = texts_to()
     assert first.next_try_at == NOW
     assert waiting.next_try_at == NOW + outbox.HOUR
@@ -109,8 +111,8 @@ def test_one_phone_gets_at_most_five_texts_an_hour(jobs: Any) -> None:
     for n in range(7):
         _case, assignment = routed(at=NOW + timedelta(minutes=n))
         with db.transaction() as session:
-            lifecycle.reply(session, assignment, text="已办结", actor=liaison(session, UNIT),
-                            now=NOW + timedelta(minutes=n, seconds=30), calendar=CALENDAR)
+            do_reply(session, assignment, text="已办结", actor=liaison(session, UNIT),
+                     now=NOW + timedelta(minutes=n, seconds=30), calendar=CALENDAR)
     due = sorted(m.next_try_at for m in texts_to())  # type: ignore[type-var]
     assert len(due) == 7
     in_first_hour = [t for t in due if t < NOW + outbox.HOUR]

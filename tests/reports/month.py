@@ -26,7 +26,11 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.assignments import do_reply, do_return_assignment
+from cases.actions.extensions import do_approve_extension, do_request_extension
+from cases.actions.joint import do_record_meeting_held, do_start_joint_handling
+from cases.actions.rating import do_record_rating
+from cases.actions.triage import do_answer_instantly, do_reroute, do_route_to_department
 from cases.actors import SYSTEM
 from cases.case_models import Case
 from cases.ledger import sweep_overdue
@@ -56,22 +60,22 @@ class Month:
 
 def _route(session: Session, when: str, unit: str, **fields: object) -> Case:
     case = new_case(session, local(when), **fields)
-    return lifecycle.route_to_department(session, case.id,
-                                         department_id=department_id(session, unit),
-                                         actor=OPERATOR, now=local(when), calendar=CALENDAR)
+    return do_route_to_department(session, case.id,
+                                  department_id=department_id(session, unit),
+                                  actor=OPERATOR, now=local(when), calendar=CALENDAR)
 
 
 def _reply(session: Session, case: Case, unit: str, when: str) -> None:
     assignment = [a for a in case.assignments
                   if a.department_id == department_id(session, unit)
                   and a.state in ("pending", "accepted")][-1]
-    lifecycle.reply(session, assignment.id, text="已答复企业", actor=liaison(session, unit),
-                    now=local(when), calendar=CALENDAR)
+    do_reply(session, assignment.id, text="已答复企业", actor=liaison(session, unit),
+             now=local(when), calendar=CALENDAR)
 
 
 def _rate(session: Session, case: Case, score: int, when: str) -> None:
-    lifecycle.record_rating(session, case.id, score=score, via="operator", actor=SYSTEM,
-                            now=local(when), calendar=CALENDAR)
+    do_record_rating(session, case.id, score=score, via="operator", actor=SYSTEM,
+                     now=local(when), calendar=CALENDAR)
 
 
 def build_month(session: Session) -> Month:
@@ -79,16 +83,16 @@ def build_month(session: Session) -> Month:
     unit_1, unit_2 = department_id(session, UNIT_1), department_id(session, UNIT_2)
 
     a = new_case(session, local("2026-11-10 09:00"), category="policy")
-    lifecycle.answer_instantly(session, a.id, text="已答复", actor=OPERATOR,
-                               now=local("2026-11-10 09:30"), calendar=CALENDAR)
+    do_answer_instantly(session, a.id, text="已答复", actor=OPERATOR,
+                        now=local("2026-11-10 09:30"), calendar=CALENDAR)
     cases["A"] = a
 
     h = _route(session, "2026-11-02 09:00", UNIT_2, category="factor", subcategory="finance")
-    lifecycle.return_assignment(session, lead(h).id, reason="不属于本单位职责",
-                                actor=liaison(session, UNIT_2), now=local("2026-11-03 09:00"),
-                                calendar=CALENDAR)
-    lifecycle.reroute(session, h.id, department_id=unit_1, actor=OPERATOR,
-                      now=local("2026-11-03 10:00"), calendar=CALENDAR)
+    do_return_assignment(session, lead(h).id, reason="不属于本单位职责",
+                         actor=liaison(session, UNIT_2), now=local("2026-11-03 09:00"),
+                         calendar=CALENDAR)
+    do_reroute(session, h.id, department_id=unit_1, actor=OPERATOR,
+               now=local("2026-11-03 10:00"), calendar=CALENDAR)
     _reply(session, h, UNIT_1, "2026-11-04 10:00")
     cases["H"] = h
 
@@ -105,22 +109,22 @@ def build_month(session: Session) -> Month:
     cases["B"] = b
 
     c = _route(session, "2026-11-16 09:00", UNIT_1, category="special", channel="wechat")
-    lifecycle.request_extension(session, lead(c).id, new_due=date(2026, 12, 10),
-                                reason="需现场勘察", agreed_with_enterprise=True,
-                                actor=liaison(session, UNIT_1), now=local("2026-11-17 09:00"))
+    do_request_extension(session, lead(c).id, new_due=date(2026, 12, 10),
+                         reason="需现场勘察", agreed_with_enterprise=True,
+                         actor=liaison(session, UNIT_1), now=local("2026-11-17 09:00"))
     sweep_overdue(session, local("2026-11-19 09:00"))
-    lifecycle.approve_extension(session, lead(c).id, enterprise_informed=True, actor=OPERATOR,
-                                now=local("2026-11-20 09:00"))
+    do_approve_extension(session, lead(c).id, enterprise_informed=True, actor=OPERATOR,
+                         now=local("2026-11-20 09:00"))
     cases["C"] = c
 
     f = new_case(session, local("2026-11-16 09:00"), category="special")
-    lifecycle.start_joint_handling(session, f.id, department_ids=[unit_1, unit_2],
-                                   meeting_at=local("2026-11-17 14:00"), actor=SUPERVISOR,
-                                   now=local("2026-11-16 10:00"), calendar=CALENDAR)
-    lifecycle.record_meeting_held(session, f.id, held_at=local("2026-11-17 15:00"),
-                                  attendees=[UNIT_1, UNIT_2], minutes="商定方案",
-                                  actor=SUPERVISOR, now=local("2026-11-17 16:00"),
-                                  calendar=CALENDAR)
+    do_start_joint_handling(session, f.id, department_ids=[unit_1, unit_2],
+                            meeting_at=local("2026-11-17 14:00"), actor=SUPERVISOR,
+                            now=local("2026-11-16 10:00"), calendar=CALENDAR)
+    do_record_meeting_held(session, f.id, held_at=local("2026-11-17 15:00"),
+                           attendees=[UNIT_1, UNIT_2], minutes="商定方案",
+                           actor=SUPERVISOR, now=local("2026-11-17 16:00"),
+                           calendar=CALENDAR)
     _reply(session, f, UNIT_1, "2026-11-20 10:00")
     _reply(session, f, UNIT_2, "2026-11-20 11:00")
     cases["F"] = f

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from cases import lifecycle
+from cases.actions.assignments import do_reply, do_return_assignment
+from cases.actions.rating import do_record_rating
+from cases.actions.triage import do_reroute
 from cases.actors import SYSTEM
 from reports import periods
 from reports.accountability import accountability
@@ -28,18 +30,18 @@ def build(session: Session) -> dict[str, str]:
     actor = liaison(session, UNIT_2)
     for rated_at, score in (("2026-11-04 10:00", 1), ("2026-11-06 10:00", 2),
                             ("2026-11-10 10:00", 5)):
-        lifecycle.reply(session, lead(poor).id, text="已答复", actor=actor,
-                        now=local(rated_at.replace("10:00", "08:00")), calendar=CALENDAR)
-        lifecycle.record_rating(session, poor.id, score=score, via="operator", actor=SYSTEM,
-                                now=local(rated_at), calendar=CALENDAR)
+        do_reply(session, lead(poor).id, text="已答复", actor=actor,
+                 now=local(rated_at.replace("10:00", "08:00")), calendar=CALENDAR)
+        do_record_rating(session, poor.id, score=score, via="operator", actor=SYSTEM,
+                         now=local(rated_at), calendar=CALENDAR)
     returned = _route(session, "2026-11-10 09:00", UNIT_2)
-    lifecycle.return_assignment(session, lead(returned).id, reason="不属于本单位", actor=actor,
-                                now=local("2026-11-10 10:00"), calendar=CALENDAR)
-    lifecycle.reroute(session, returned.id, department_id=department_id(session, UNIT_2),
-                      actor=OPERATOR, now=local("2026-11-10 11:00"), reason="职责明确",
-                      calendar=CALENDAR)
-    lifecycle.reply(session, lead(returned).id, text="已答复", actor=actor,
-                    now=local("2026-11-11 08:00"), calendar=CALENDAR)
+    do_return_assignment(session, lead(returned).id, reason="不属于本单位", actor=actor,
+                         now=local("2026-11-10 10:00"), calendar=CALENDAR)
+    do_reroute(session, returned.id, department_id=department_id(session, UNIT_2),
+               actor=OPERATOR, now=local("2026-11-10 11:00"), reason="职责明确",
+               calendar=CALENDAR)
+    do_reply(session, lead(returned).id, text="已答复", actor=actor,
+             now=local("2026-11-11 08:00"), calendar=CALENDAR)
     session.commit()
     return {"delayed": delayed.number, "barely": barely.number, "poor": poor.number,
             "returned": returned.number}

@@ -17,7 +17,13 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from cases import duplicates, lifecycle
+from cases import duplicates
+from cases.actions.assignments import do_reply
+from cases.actions.escalation import do_escalate
+from cases.actions.extensions import do_request_extension
+from cases.actions.joint import do_record_meeting_held, do_start_joint_handling
+from cases.actions.rating import do_record_rating
+from cases.actions.triage import do_answer_instantly, do_reroute
 from cases.actors import SYSTEM
 from cases.case_models import Case
 from cases.ledger import sweep_overdue
@@ -51,13 +57,13 @@ def _reply(session: Session, case: Case, unit: str, when: str) -> None:
     assignment = [a for a in case.assignments
                   if a.department_id == department_id(session, unit)
                   and a.state in ("pending", "accepted")][-1]
-    lifecycle.reply(session, assignment.id, text="已答复", actor=liaison(session, unit),
-                    now=local(when), calendar=CALENDAR)
+    do_reply(session, assignment.id, text="已答复", actor=liaison(session, unit),
+             now=local(when), calendar=CALENDAR)
 
 
 def _rate(session: Session, case: Case, score: int, when: str) -> None:
-    lifecycle.record_rating(session, case.id, score=score, via="operator", actor=SYSTEM,
-                            now=local(when), calendar=CALENDAR)
+    do_record_rating(session, case.id, score=score, via="operator", actor=SYSTEM,
+                     now=local(when), calendar=CALENDAR)
 
 
 def _ledger(session: Session, s: Scope, tmp_path: Path, unit: int | None = None
@@ -87,8 +93,8 @@ def test_a_case_answered_then_rated_poorly_stays_answered_in_its_month(
 def test_working_days_count_from_the_effective_day_of_receipt(session: Session) -> None:
     # A voicemail on a holiday (国庆), answered on the first working day after it: 0 days.
     case = new_case(session, local("2026-10-03 21:00"), channel="hotline_voicemail")
-    lifecycle.answer_instantly(session, case.id, text="已答复", actor=OPERATOR,
-                               now=local("2026-10-08 09:30"), calendar=CALENDAR)
+    do_answer_instantly(session, case.id, text="已答复", actor=OPERATOR,
+                        now=local("2026-10-08 09:30"), calendar=CALENDAR)
     session.commit()
     october = totals(session, scope(2026, 10, date(2026, 10, 20)), CALENDAR)
     assert october.days == (0, 1) and october.average_days == 0.0
@@ -98,13 +104,13 @@ def test_working_days_count_from_the_effective_day_of_receipt(session: Session) 
 def test_a_units_own_ledger_gives_the_units_verdict(session: Session, tmp_path: Path) -> None:
     unit_1, unit_2 = department_id(session, UNIT_1), department_id(session, UNIT_2)
     joint = new_case(session, local("2026-11-16 09:00"), category="special")
-    lifecycle.start_joint_handling(session, joint.id, department_ids=[unit_1, unit_2],
-                                   meeting_at=local("2026-11-17 14:00"), actor=SUPERVISOR,
-                                   now=local("2026-11-16 10:00"), calendar=CALENDAR)
-    lifecycle.record_meeting_held(session, joint.id, held_at=local("2026-11-17 15:00"),
-                                  attendees=[UNIT_1, UNIT_2], minutes="商定方案",
-                                  actor=SUPERVISOR, now=local("2026-11-17 16:00"),
-                                  calendar=CALENDAR)
+    do_start_joint_handling(session, joint.id, department_ids=[unit_1, unit_2],
+                            meeting_at=local("2026-11-17 14:00"), actor=SUPERVISOR,
+                            now=local("2026-11-16 10:00"), calendar=CALENDAR)
+    do_record_meeting_held(session, joint.id, held_at=local("2026-11-17 15:00"),
+                           attendees=[UNIT_1, UNIT_2], minutes="商定方案",
+                           actor=SUPERVISOR, now=local("2026-11-17 16:00"),
+                           calendar=CALENDAR)
     assert joint.due_date == date(2026, 11, 24)
     _reply(session, joint, UNIT_2, "2026-11-20 10:00")  # the co-handling unit: on time
     _reply(session, joint, UNIT_1, "2026-11-26 10:00")  # the lead: late
@@ -128,8 +134,8 @@ def test_merged_and_escalated_cases_in_the_ledger(session: Session, tmp_path: Pa
     duplicates.merge(session, repeat.id, into_id=first.id, reason="重复来诉", actor=OPERATOR,
                      now=local("2026-11-03 10:00"))
     escalated = new_case(session, local("2026-11-09 09:00"), "园区整体搬迁", category="other")
-    lifecycle.escalate(session, escalated.id, analysis="涉及多部门", actor=SUPERVISOR,
-                       now=local("2026-11-09 10:00"))
+    do_escalate(session, escalated.id, analysis="涉及多部门", actor=SUPERVISOR,
+                now=local("2026-11-09 10:00"))
     assert escalated.due_date == date(2026, 11, 16)  # the leading group decides in 5 days
     session.commit()
     rows = _ledger(session, scope(2026, 11, date(2026, 11, 20)), tmp_path)
@@ -141,12 +147,12 @@ def test_merged_and_escalated_cases_in_the_ledger(session: Session, tmp_path: Pa
 
 def test_no_loophole_undecided_escalation_and_extension_are_overdue(session: Session) -> None:
     escalated = new_case(session, local("2026-11-09 09:00"), "园区整体搬迁", category="other")
-    lifecycle.escalate(session, escalated.id, analysis="涉及多部门", actor=SUPERVISOR,
-                       now=local("2026-11-09 10:00"))
+    do_escalate(session, escalated.id, analysis="涉及多部门", actor=SUPERVISOR,
+                now=local("2026-11-09 10:00"))
     asked = _route(session, "2026-11-16 09:00", UNIT_1)  # due 11-18
-    lifecycle.request_extension(session, lead(asked).id, new_due=date(2026, 12, 10),
-                                reason="需现场勘察", agreed_with_enterprise=True,
-                                actor=liaison(session, UNIT_1), now=local("2026-11-17 09:00"))
+    do_request_extension(session, lead(asked).id, new_due=date(2026, 12, 10),
+                         reason="需现场勘察", agreed_with_enterprise=True,
+                         actor=liaison(session, UNIT_1), now=local("2026-11-17 09:00"))
     session.commit()
     today = date(2026, 11, 30)
     s = scope(2026, 11, today)
@@ -169,8 +175,8 @@ def test_a_units_first_assignment_in_a_rework_round_is_received_not_reworked(
     case = _route(session, "2026-11-02 09:00", UNIT_1)
     _reply(session, case, UNIT_1, "2026-11-03 10:00")
     _rate(session, case, 1, "2026-11-04 10:00")  # rework goes to UNIT_1 again (round 1)
-    lifecycle.reroute(session, case.id, department_id=unit_2, actor=OPERATOR,
-                      now=local("2026-11-04 11:00"), reason="职责调整", calendar=CALENDAR)
+    do_reroute(session, case.id, department_id=unit_2, actor=OPERATOR,
+               now=local("2026-11-04 11:00"), reason="职责调整", calendar=CALENDAR)
     session.commit()
     units = figures(session, scope(2026, 11, date(2026, 11, 5)), CALENDAR, Level.UNITS,
                     Dimension.UNIT)
@@ -238,8 +244,8 @@ def test_out_of_range_periods_are_refused_with_a_reason() -> None:
 def test_the_cli_prints_an_average_of_zero_days_as_the_console_does(
         app: Any, session: Session) -> None:
     case = new_case(session, local("2026-11-10 09:00"))
-    lifecycle.answer_instantly(session, case.id, text="已答复", actor=OPERATOR,
-                               now=local("2026-11-10 09:30"), calendar=CALENDAR)
+    do_answer_instantly(session, case.id, text="已答复", actor=OPERATOR,
+                        now=local("2026-11-10 09:30"), calendar=CALENDAR)
     session.commit()
     output = app.test_cli_runner().invoke(args=["reports", "kpis", "--from", "2026-11-01",
                                                 "--to", "2026-11-30"]).output

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cases.routing import (
+from routing.rules import (
     CATEGORY_BONUS,
     RoutingRulesError,
     Rule,
@@ -169,7 +169,7 @@ def test_suggest_category_with_default_rules() -> None:
 
 
 def test_the_callers_sub_area_lifts_its_units() -> None:
-    from cases.routing import suggest
+    from routing.rules import suggest
 
     text = "想咨询专利和品牌的事"
     assert suggest(text, category="special")[0].department == "区科技局"

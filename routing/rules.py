@@ -1,4 +1,4 @@
-"""Routing suggestions: keyword rules (``routing_rules.yaml``) → category and departments.
+"""Routing suggestions: keyword rules (``routing/rules.yaml``) → category and departments.
 
 Suggestions help the operator; they never route a case by themselves. Matching works on the
 case text with whitespace removed (Vosk transcripts come as space-separated words) and uses
@@ -53,7 +53,7 @@ CATEGORY_BONUS = 0.5
 # The sub-area the caller chose lifts its units a little further among the category's.
 SUBCATEGORY_BONUS = 0.25
 
-DEFAULT_RULES_PATH = Path(__file__).with_name("routing_rules.yaml")
+DEFAULT_RULES_PATH = Path(__file__).with_name("rules.yaml")
 
 _RULE_KEYS = {"keywords", "category", "subcategory", "departments"}
 
@@ -121,7 +121,7 @@ def _parse_rule(raw: Any, where: str) -> Rule:
 
 
 def load_rules(path: str | Path | None = None) -> list[Rule]:
-    """Read and validate a rules file (default: ``cases/routing_rules.yaml``)."""
+    """Read and validate a rules file (default: ``routing/rules.yaml``)."""
     source = Path(path) if path is not None else DEFAULT_RULES_PATH
     try:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""Batch entry from a spreadsheet (.xlsx) or CSV, e.g. the requests collected at a forum.
+"""Batch entry of cases from a spreadsheet (.xlsx) or CSV, e.g. the requests collected at a forum.
 
 Every row goes through :func:`cases.intake.file_case` in its own savepoint, so the report
 lists every bad row at once. Nothing is kept on a dry run, nor when any row is bad (unless
@@ -7,7 +7,6 @@ lists every bad row at once. Nothing is kept on a dry run, nor when any row is b
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
@@ -22,9 +21,10 @@ from cases.enterprises import find_or_register_enterprise
 from cases.errors import InvalidInput
 from cases.fields import FieldErrors, clean_contact_name, clean_contact_phone, clean_description
 from cases.intake import file_case
-from cases.routing import CATEGORIES, SUBCATEGORIES
 from cases.services import zone
 from cases.vocab import CHANNEL_LABELS
+from importing.rows import ImportFileError, RowError, csv_rows, xlsx_rows
+from routing.rules import CATEGORIES, SUBCATEGORIES
 from workdays.calendar import WorkCalendar
 
 # Field → accepted column headings (the first is the one the template and the report use).
@@ -44,16 +44,6 @@ DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y
                     "%Y/%m/%d", "%Y年%m月%d日")
 
 
-@dataclass(frozen=True)
-class RowError:
-    row: int  # spreadsheet row number (the heading is row 1)
-    field: str  # column heading
-    message: str
-
-    def __str__(self) -> str:
-        return f"第{self.row}行 {self.field}：{self.message}"
-
-
 @dataclass
 class ImportReport:
     rows: int = 0
@@ -61,10 +51,6 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     kept: bool = False
-
-
-class ImportFileError(ValueError):
-    """The file itself cannot be read (format, headings); the message is user-facing."""
 
 
 def _heading_map(headings: list[Any]) -> dict[int, str]:
@@ -80,40 +66,13 @@ def _heading_map(headings: list[Any]) -> dict[int, str]:
     return mapping
 
 
-def _csv_rows(path: Path) -> list[list[Any]]:
-    raw = path.read_bytes()
-    # Excel saves CSV as UTF-8 with a BOM or, on Chinese Windows, as GB18030.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportFileError("无法识别CSV文件的编码（请另存为UTF-8）")
-    return list(csv.reader(text.splitlines()))
-
-
-def _xlsx_rows(path: Path) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several unrelated types for a bad file
-        raise ImportFileError(f"无法读取Excel文件：{exc}") from exc
-    try:
-        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        book.close()
-
-
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(row number, {field: value})`` for each non-empty data row."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        table = _csv_rows(path)
+        table = csv_rows(path)
     elif suffix in (".xlsx", ".xlsm"):
-        table = _xlsx_rows(path)
+        table = xlsx_rows(path)
     else:
         raise ImportFileError("只支持 .xlsx 或 .csv 文件")
     if not table:

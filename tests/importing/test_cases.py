@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from cases.actors import Actor
 from cases.case_models import Case
-from cases.importer import ImportFileError, import_cases
+from importing.cases import import_cases
+from importing.rows import ImportFileError
 from tests.cases.factories import CALENDAR, local
 
 NOW = local("2026-11-24 09:00")
