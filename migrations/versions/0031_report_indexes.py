@@ -9,8 +9,8 @@
 - ``ix_ratings_case_round`` replaces ``ix_ratings_case_id``: 回访 (rated after the first
   answer) and a round's rating are one index probe.
 
-Revision ID: 0030
-Revises: 0029
+Revision ID: 0031
+Revises: 0030
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0030"
-down_revision = "0029"
+revision = "0031"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
