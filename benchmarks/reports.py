@@ -325,7 +325,8 @@ def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str,
                                     app_hotline(page_app), NOW)
             db.session.commit()
             ahead_s = time.perf_counter() - started
-        print(f"  {'periodic job: 4 standard periods, days of 2 years':<58} {ahead_s:9.2f} s "
+        job = "periodic job: 4 standard periods, then the figures by day"
+        print(f"  {job:<58} {ahead_s:9.2f} s "
               f"({', '.join(f'{d.seconds:.1f}' for d in done)} s each period; every "
               f"{REFRESH_SECONDS // 60} min)")
         # As deployed: the custom period summed from the days the job counted (reports.daily).

@@ -5,9 +5,10 @@ over a million cases, most of a second. Every count of a family is a count of ro
 date of the row (received, first answered, assessed due, rated, replied, returned, extension
 decided — ``Family.period_date``), and the conditions of the counts read no period (only
 today's date and the settings), so a period's count is the sum of its days' counts. The
-periodic job (``reports.snapshots.refresh_standard``) counts every day of last year and this
-year, per area and per unit, with today's state ("now", the same for every period), and
-stores one row per month in ``report_snapshots``. The page sums the days of the period and
+periodic job (``reports.snapshots.refresh_standard``) counts every day of the twelve months
+before this month to the end of the year (:func:`span`), per area and per unit, with
+today's state ("now", the same for every period), and stores one row per month in
+``report_snapshots``. The page sums the days of the period and
 of the previous period: a few rows read, no aggregate over the cases.
 
 The sums are exactly what :func:`reports.overview.build` computes for the period at the

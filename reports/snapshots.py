@@ -266,7 +266,8 @@ def refresh_standard(session: Session, base: Scope, calendar: WorkCalendar,
             _store_rows(session, rows)
             session.commit()
         done.append(centre)
-    # Every day of last year and this year, for any other period (reports.daily).
+    # Every day of the last twelve months to the end of the year, for any other period
+    # (reports.daily).
     rows = daily.rows(session, base, calendar, now)
     session.commit()
     with write_intent():
