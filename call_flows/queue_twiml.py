@@ -8,6 +8,7 @@ hold music, a 2 s pause for a key) lasts 35–45 s, so the position is said that
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from twilio.twiml.voice_response import Dial, Gather, Start, VoiceResponse
@@ -52,6 +53,21 @@ def wait(settings: VoiceSettings, *, position: int, estimate_minutes: int | None
     response.append(gather)
     response.redirect(settings.queue_url("wait"), method="POST")
     return response
+
+
+def wait_xml(settings: VoiceSettings, *, position: int, estimate_minutes: int | None) -> str:
+    """:func:`wait` as the document sent, made once per position and estimate: every
+    ``waitUrl`` request of every waiting caller asks for one of a few dozen such answers."""
+    return _wait_xml(settings.base_url, settings.voice, settings.language, position,
+                     estimate_minutes)
+
+
+@functools.lru_cache(maxsize=512)
+def _wait_xml(base_url: str, voice: str, language: str, position: int,
+              estimate_minutes: int | None) -> str:
+    # What wait() reads of the settings: the queue's URLs, the voice and the language.
+    settings = VoiceSettings(base_url=base_url, voice=voice, language=language)
+    return str(wait(settings, position=position, estimate_minutes=estimate_minutes))
 
 
 def connecting(settings: VoiceSettings) -> VoiceResponse:

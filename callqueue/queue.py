@@ -8,20 +8,22 @@ same answer without a second effect.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     Connection,
     SQLColumnExpression,
+    String,
     and_,
     bindparam,
     exists,
     func,
     literal,
+    literal_column,
     or_,
     select,
 )
@@ -137,11 +139,15 @@ class WaitInfo:
     changes: Changes = field(default_factory=Changes)
 
 
-# Statuses of the entries that count in a position. Rendered into the statement (not bound):
-# a plan made for any status (a generic plan) would not use the index of the open entries.
-_IN_LINE: BindParameter[tuple[str, ...]] = bindparam(
-    "in_line", (EntryStatus.WAITING.value, EntryStatus.OFFERED.value), expanding=True,
-    literal_execute=True)
+# Statuses of the entries that count in a position, written into the statement as constants
+# (not bound): a plan made for any status (a generic plan) would not use the index of the
+# open entries. Literal columns, so they are rendered once with the cached SQL, not again at
+# every execution.
+def _constants(values: Iterable[str]) -> tuple[ColumnElement[str], ...]:
+    return tuple(literal_column(f"'{value}'", String) for value in sorted(values))
+
+
+_IN_LINE = _constants((EntryStatus.WAITING.value, EntryStatus.OFFERED.value))
 
 
 def _ahead(ahead: type[QueueEntry], area: SQLColumnExpression[str] | str,
@@ -247,7 +253,7 @@ _WAITING = select(
         _ahead(_ahead_alias, QueueEntry.area, QueueEntry.place_at, QueueEntry.id))
     .scalar_subquery().label("ahead"),
     select(func.count()).select_from(Agent).where(
-        Agent.state.in_(sorted(s.value for s in ON_DUTY)), Agent.device.is_not(None),
+        Agent.state.in_(_constants(s.value for s in ON_DUTY)), Agent.device.is_not(None),
         _takes(QueueEntry.area)).scalar_subquery().label("on_duty"),
     or_(exists().where(Agent.state == State.WRAP_UP.value,
                        Agent.wrapup_until <= bindparam("now")),

@@ -95,8 +95,9 @@ def wait() -> Response:
         runtime.commit(db.session, info.changes)
     voice = _voice()
     if info.answer == callers.WaitAnswer.WAIT and info.position is not None:
-        return _twiml(queue_twiml.wait(voice, position=info.position,
-                                       estimate_minutes=info.estimate_minutes))
+        return Response(queue_twiml.wait_xml(voice, position=info.position,
+                                             estimate_minutes=info.estimate_minutes),
+                        mimetype="text/xml")
     if info.answer == callers.WaitAnswer.LEAVE:
         return _twiml(queue_twiml.leave())
     if info.answer == callers.WaitAnswer.CONNECTING:

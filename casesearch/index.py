@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, insert, literal, select, text, union_all
 from sqlalchemy.orm import Session, aliased
 
-from cases.case_models import Case, CaseRecording, Reply
+from cases.case_models import QUEUE_WHERE, Case, CaseRecording, Reply
 from cases.intake import VOICEMAIL_PLACEHOLDER
 from cases.models import Enterprise
 from cases.voicemail import EMPTY_TRANSCRIPT
@@ -32,6 +32,8 @@ from transcription.models import Transcript
 
 # Pending rows one refresh takes (and commits) at a time.
 BATCH = 500
+# A case waiting in the operator queue (PostgreSQL's ``case_search.queued``, migration 0031).
+QUEUE_SQL = str(QUEUE_WHERE)
 # What a case's own text says when there is none yet: never indexed.
 PLACEHOLDERS = frozenset({VOICEMAIL_PLACEHOLDER, EMPTY_TRANSCRIPT})
 
@@ -145,9 +147,17 @@ def write(session: Session, documents: dict[int, str], gone: Sequence[int] = ())
     if sqlite:
         session.execute(text("INSERT INTO case_search (rowid, words) VALUES (:id, :words)"), rows)
     else:
+        # Whether each case waits in the queue (migration 0031): read with the cases locked
+        # FOR SHARE, so a status change either committed before (and is read here) or waits
+        # for this transaction and then updates the row written here (its trigger).
         session.execute(text(
-            "INSERT INTO case_search (case_id, words) VALUES (:id, :words) "
-            "ON CONFLICT (case_id) DO UPDATE SET words = EXCLUDED.words"), rows)
+            "SELECT id FROM cases WHERE id IN "
+            f"({', '.join(str(int(i)) for i in documents)}) ORDER BY id FOR SHARE"))
+        session.execute(text(
+            "INSERT INTO case_search (case_id, words, queued) VALUES (:id, :words, "
+            f"EXISTS (SELECT 1 FROM cases WHERE id = :id AND {QUEUE_SQL})) "
+            "ON CONFLICT (case_id) DO UPDATE SET words = EXCLUDED.words, "
+            "queued = EXCLUDED.queued"), rows)
 
 
 def refresh(session: Session, limit: int = BATCH) -> int:

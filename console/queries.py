@@ -235,7 +235,8 @@ def operator_queue(session: Session, filters: QueueFilters, *, today: date,
     """
     q = filters.q.strip()
     if q and not _is_numberlike(q):
-        return _newest_first(session, _queue_base(filters, today), q, cursor, limit)
+        return _newest_first(session, _queue_base(filters, today), q, cursor, limit,
+                             queued=True)
     return _dated_first_page(
         session, operator_queue_query(session, filters, today=today, cursor=cursor,
                                       limit=limit),
@@ -258,7 +259,7 @@ def _intake(channel: str | None, category: str | None, date_from: date | None,
 
 
 def _newest_first(session: Session, stmt: Select[Any], q: str, cursor: str | None,
-                  limit: int) -> Page[Case]:
+                  limit: int, *, queued: bool = False) -> Page[Case]:
     """``stmt`` searched for ``q``, one keyset page on ``(received_at, id)``, newest first.
 
     Digits search case and phone numbers; anything else searches the cases' words — request
@@ -269,7 +270,8 @@ def _newest_first(session: Session, stmt: Select[Any], q: str, cursor: str | Non
     search = None if not q or _is_numberlike(q) else casesearch.parse(q)
     if search is not None:
         pending = casesearch.check_pending(session, search)
-        rows = casesearch.newest(session, stmt, search, pending, after, limit + 1)
+        rows = casesearch.newest(session, stmt, search, pending, after, limit + 1,
+                                 queued=queued)
         more = len(rows) > limit
         rows = rows[:limit]
         return CaseSearchPage(

@@ -217,6 +217,21 @@ def test_a_waiting_cycle_says_the_position_then_plays_music_with_keys_open():
         "string(//Say)")
 
 
+def test_the_waiting_cycle_sent_is_the_one_built():
+    """``wait_xml`` (made once per position and estimate) is ``wait`` as text, for any
+    settings: another base URL, voice or language is another document."""
+    settings = dataclasses.replace(SETTINGS, variables={"hotline": "8718"},
+                                   live_stream_url="wss://live.example.test")
+    other = VoiceSettings(base_url="https://other.example.test", voice="Polly.Zhiyu",
+                          language="cmn-CN")
+    for voice in (settings, other, dataclasses.replace(other, voice="alice", language="en-US")):
+        for position, minutes in ((1, None), (3, 4), (3, None), (12, 30)):
+            for _ in range(2):
+                assert queue_twiml.wait_xml(voice, position=position,
+                                            estimate_minutes=minutes) == str(
+                    queue_twiml.wait(voice, position=position, estimate_minutes=minutes))
+
+
 def test_the_operator_hears_the_call_then_takes_it_from_the_queue_recorded():
     doc = xml(queue_twiml.operator_queue(SETTINGS, offer_id=7, area_label="要素保障",
                                          waited_seconds=65, queue="hotline-factor"))

@@ -29,6 +29,7 @@ from tests.cases.factories import (
     liaison,
     local,
     new_case,
+    routed_case,
     voicemail_recording,
 )
 from transcription.corrections import correct_transcript
@@ -227,3 +228,65 @@ def test_the_newest_cases_are_matched_one_by_one() -> None:
     assert "JOIN case_search" not in sql
     assert "(SELECT case_search.vector @@ to_tsquery(" in sql
     assert "WHERE recent.id = case_search.case_id)" in sql
+
+
+@pytest.mark.postgresql_only
+def test_the_queue_flag_follows_the_status(session: Session) -> None:
+    """``case_search.queued`` (the queue's own GIN index) is set when a row is written and
+    follows every status change after it (trigger)."""
+    waiting = new_case(session, NOW, "企业反映污水纳管困难")
+    routed = routed_case(session, NOW)
+    while refresh(session):
+        pass
+
+    def queued() -> dict[int, bool]:
+        rows = session.execute(text("SELECT case_id, queued FROM case_search")).all()
+        return {row[0]: row[1] for row in rows}
+
+    assert queued() == {waiting.id: True, routed.id: False}
+    session.execute(update(Case).where(Case.id == waiting.id).values(status="handling"))
+    session.execute(update(Case).where(Case.id == routed.id).values(status="received"))
+    assert queued() == {waiting.id: False, routed.id: True}
+    session.execute(update(Case).where(Case.id == routed.id).values(description="用电增容"))
+    while refresh(session):  # rewritten: the flag stays right
+        pass
+    assert queued() == {waiting.id: False, routed.id: True}
+
+
+@pytest.mark.parametrize("segmented", [True, False])
+def test_the_queue_finds_its_older_cases_among_many_elsewhere(
+        session: Session, segmented: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A word common among all cases but rare in the queue (容积率, written in replies): the
+    queue's second step looks in the queue's own index and still finds its cases, newest
+    first, and never a case that left the queue."""
+    from datetime import timedelta
+
+    from console.queries import QueueFilters, operator_queue
+
+    monkeypatch.setattr(casesearch, "RECENT_WINDOW", 2)
+    waiting = [new_case(session, NOW + timedelta(minutes=n), f"第{n}件：容积率调整").id
+               for n in range(3)]
+    left = routed_case(session, NOW + timedelta(minutes=5))
+    session.execute(update(Case).where(Case.id == left.id).values(description="容积率调整"))
+    for n in range(4):  # newer waiting cases without the word fill the window
+        new_case(session, NOW + timedelta(minutes=10 + n), "用电增容")
+    if segmented:
+        while refresh(session):
+            pass
+    page = operator_queue(session, QueueFilters(q="容积率"), today=NOW.date())
+    assert [c.id for c in page.rows] == waiting[::-1]
+
+
+def test_older_cases_come_from_the_index_matches_first() -> None:
+    """Step 2 (PostgreSQL) takes the GIN index's matches first (a materialized CTE); left to
+    itself the planner sometimes walked back through every older case of the list instead
+    (用电 莼湖: 32,000 cases looked up for 1,981 matches, ~0.27 s at a million cases)."""
+    from datetime import datetime
+
+    from sqlalchemy.dialects import postgresql
+
+    search = casesearch.parse("用电 莼湖")
+    assert search is not None
+    sql = str(casesearch.older_statement(select(Case), search, [], (datetime(2026, 1, 1), 1), 31)
+              .compile(dialect=postgresql.dialect()))
+    assert "WITH matches AS MATERIALIZED" in sql and "JOIN matches ON" in sql
