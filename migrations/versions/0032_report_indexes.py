@@ -9,8 +9,8 @@
 - ``ix_ratings_case_round`` replaces ``ix_ratings_case_id``: 回访 (rated after the first
   answer) and a round's rating are one index probe.
 
-Revision ID: 0031
-Revises: 0030
+Revision ID: 0032
+Revises: 0031
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0031"
-down_revision = "0030"
+revision = "0032"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 
