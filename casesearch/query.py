@@ -249,10 +249,15 @@ def older_statement(stmt: Select[Any], search: CaseSearch, checked: Sequence[int
                     before: Key, limit: int, *, queued: bool = False) -> Select[Any]:
     """Step 2 (PostgreSQL): matches older than the window, through the GIN index (of the
     queue's cases only, ``ix_case_search_queued``, when ``queued``)."""
-    query = _after(stmt.join(INDEX, INDEX.c.case_id == Case.id), before) \
-        .where(INDEX.c.vector.op("@@")(_tsquery(search)))
+    found = select(INDEX.c.case_id).where(INDEX.c.vector.op("@@")(_tsquery(search)))
     if queued:  # as the partial index's own predicate, so the planner matches it
-        query = query.where(INDEX.c.queued)
+        found = found.where(INDEX.c.queued)
+    # Materialized: the index's matches first, then their cases. Left to itself the planner
+    # sometimes walks the list back through every older case instead, looking each one up
+    # (用电 莼湖: 32,000 cases for 1,981 matches), though step 1 has just shown the words to
+    # be rare.
+    matches = found.cte("matches").prefix_with("MATERIALIZED")
+    query = _after(stmt.join(matches, matches.c.case_id == Case.id), before)
     if checked:
         query = query.where(Case.id.not_in(checked))
     return query.order_by(Case.received_at.desc(), Case.id.desc()).limit(limit)

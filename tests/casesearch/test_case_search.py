@@ -275,3 +275,18 @@ def test_the_queue_finds_its_older_cases_among_many_elsewhere(
             pass
     page = operator_queue(session, QueueFilters(q="容积率"), today=NOW.date())
     assert [c.id for c in page.rows] == waiting[::-1]
+
+
+def test_older_cases_come_from_the_index_matches_first() -> None:
+    """Step 2 (PostgreSQL) takes the GIN index's matches first (a materialized CTE); left to
+    itself the planner sometimes walked back through every older case of the list instead
+    (用电 莼湖: 32,000 cases looked up for 1,981 matches, ~0.27 s at a million cases)."""
+    from datetime import datetime
+
+    from sqlalchemy.dialects import postgresql
+
+    search = casesearch.parse("用电 莼湖")
+    assert search is not None
+    sql = str(casesearch.older_statement(select(Case), search, [], (datetime(2026, 1, 1), 1), 31)
+              .compile(dialect=postgresql.dialect()))
+    assert "WITH matches AS MATERIALIZED" in sql and "JOIN matches ON" in sql

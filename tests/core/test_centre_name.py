@@ -10,6 +10,7 @@ department's own name. How callers ask (knowledge-base and evaluation data) is n
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,7 +42,8 @@ def _texts(path: Path) -> Iterator[str]:
             yield node.value
 
 
-def mentions() -> list[tuple[str, str]]:
+@functools.cache  # the files do not change during a run
+def mentions() -> tuple[tuple[str, str], ...]:
     found = []
     for pattern in ("*.py", "*.html", "call_flows/flows/*.yaml"):
         for path in ROOT.glob(pattern) if "/" in pattern else ROOT.rglob(pattern):
@@ -50,7 +52,7 @@ def mentions() -> list[tuple[str, str]]:
                 continue
             for text in _texts(path):
                 found += [(str(relative), m) for m in MENTION.findall(text)]
-    return found
+    return tuple(found)
 
 
 def test_the_centre_is_named_one_way_everywhere() -> None:

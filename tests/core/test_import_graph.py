@@ -11,6 +11,7 @@ longer exists fails the test too, so the list only shrinks.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -32,6 +33,8 @@ ALLOWED_PACKAGE_EDGES: set[tuple[str, str]] = set()
 ALLOWED_MODULE_CYCLES: set[frozenset[str]] = set()
 
 
+# The tree does not change during a run: read once for all the tests.
+@functools.cache
 def _modules() -> dict[str, Path]:
     found = {name: ROOT / f"{name}.py" for name in TOP_MODULES}
     for package in PACKAGES:
@@ -54,6 +57,7 @@ def _imports(path: Path, modules: dict[str, Path]) -> set[str]:
     return {t for t in targets if t in modules}
 
 
+@functools.cache
 def _module_graph() -> dict[str, set[str]]:
     modules = _modules()
     graph: dict[str, set[str]] = {}
@@ -137,6 +141,7 @@ _SQL_TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS)\s+\"?([a-z_][
 ALLOWED_RAW_TABLES: set[tuple[str, str]] = set()
 
 
+@functools.cache
 def _table_owners() -> dict[str, str]:
     """Table name → the package whose model declares it (``__tablename__``)."""
     owners = {}
@@ -175,6 +180,7 @@ def _named_tables(source: str) -> set[str]:
     return names
 
 
+@functools.cache
 def _raw_tables_across_packages() -> set[tuple[str, str]]:
     owners = _table_owners()
     found = set()
