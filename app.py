@@ -42,7 +42,7 @@ from call_flows.cli import flows_cli
 from call_flows.engine import FlowEngine, VoiceSettings
 from call_flows.flow import FlowError, load_flows
 from call_flows.hooks import HookRegistry, HookServices, default_registry
-from call_flows.validator import validate_flow
+from call_flows.validator import missing_flows, validate_flow
 from callqueue import ivr_hooks as queue_hooks
 from callqueue import webhooks as queue_webhooks
 from callqueue.cli import queue_cli
@@ -177,7 +177,8 @@ def build_hooks() -> HookRegistry:
 def build_flow_engine(app: Flask, registry: HookRegistry) -> FlowEngine:
     """Load and validate every flow; an invalid flow stops the app from starting."""
     flows = load_flows()
-    problems = [p for flow in flows.values() for p in validate_flow(flow, registry)]
+    problems = [*missing_flows(flows),
+                *(p for flow in flows.values() for p in validate_flow(flow, registry))]
     errors = [p for p in problems if p.severity == "error"]
     for problem in problems:
         log.warning("%s", problem)

@@ -95,9 +95,11 @@ def load(url: str, n: int) -> None:
     with engine.begin() as conn:
         for statement in BACKFILL:
             conn.execute(text(statement), {"today": today})
+    # The backfill rewrote nearly every case (and many assignments): vacuum as autovacuum
+    # soon would in service, so the visibility map lets index-only scans skip the table.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("ANALYZE cases"))
-        conn.execute(text("ANALYZE assignments"))
+        for table in ("cases", "assignments", "ratings"):
+            conn.execute(text(f"VACUUM ANALYZE {table}"))
     print(f"  loaded and backfilled in {time.perf_counter() - started:.1f} s")
     engine.dispose()
 
@@ -249,12 +251,14 @@ def export_period(session: Session, rows: int) -> tuple[date, date]:
     return start, end
 
 
-def measure(url: str, samples: int, export_rows: int, rounds: int = EXPORT_ROUNDS) -> None:
+def measure(url: str, samples: int, export_rows: int, rounds: int = EXPORT_ROUNDS,
+            only: str | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench_reports_app_") as tmp:
-        _measure(url, samples, export_rows, rounds, tmp)
+        _measure(url, samples, export_rows, rounds, tmp, only)
 
 
-def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str) -> None:
+def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str,
+             only: str | None = None) -> None:
     from reports import periods
     from reports.context import app_calendar, app_hotline, scope_for
     from reports.hot_topics import hot_topics
@@ -277,8 +281,9 @@ def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str) ->
             {"a": MONTH[0], "b": MONTH[1]}).scalar(), samples)
         line("baseline: SELECT count(*) over the month", baseline)
         base = pct(baseline, 95)
-        kpis = timed(lambda: kpis_json(session, scope, calendar), max(samples // 4, 3))
-        line("month KPIs (centre + every unit)", kpis, base)
+        if only is None:
+            kpis = timed(lambda: kpis_json(session, scope, calendar), max(samples // 4, 3))
+            line("month KPIs (centre + every unit)", kpis, base)
         session.rollback()
 
         # The page with its figures computed on the request (no snapshot, cache off), for a
@@ -307,11 +312,12 @@ def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str) ->
                 assert response.status_code == 200 and "按时办结率" in response.text
             return timed(get_page, n)
 
+        # Nothing counted ahead: the period computed whole on the request.
         fresh = custom_timings(supervisor, max(samples // 2, 3))
         verdict = "PASS" if pct(fresh, 95) < PAGE_GOAL_MS else "MISS"
-        line("统计 page, custom period on the request (supervisor)", fresh, base,
+        line("统计 page, custom period, nothing ahead (supervisor)", fresh, base,
              f"goal p95 < 200 ms: {verdict}")
-        line("统计 page, custom period on the request (busiest unit)",
+        line("统计 page, custom period, nothing ahead (busiest unit)",
              custom_timings(department, max(samples // 2, 3)), base)
         with page_app.app_context():
             started = time.perf_counter()
@@ -319,9 +325,20 @@ def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str) ->
                                     app_hotline(page_app), NOW)
             db.session.commit()
             ahead_s = time.perf_counter() - started
-        print(f"  {'periodic job: 4 standard periods (centre, units)':<58} {ahead_s:9.2f} s "
-              f"({', '.join(f'{d.seconds:.1f}' for d in done)} s each; every "
+        job = "periodic job: 4 standard periods, then the figures by day"
+        print(f"  {job:<58} {ahead_s:9.2f} s "
+              f"({', '.join(f'{d.seconds:.1f}' for d in done)} s each period; every "
               f"{REFRESH_SECONDS // 60} min)")
+        # As deployed: the custom period summed from the days the job counted (reports.daily).
+        for who, client in (("supervisor", supervisor), ("busiest unit", department)):
+            page = custom_timings(client, samples)
+            verdict = "PASS" if pct(page, 95) < PAGE_GOAL_MS else "MISS"
+            line(f"统计 page, custom period from the days ({who})", page, base,
+                 f"goal p95 < 200 ms: {verdict}")
+        if only == "custom":
+            server.shutdown()
+            print(f"  (--only custom; load average {os.getloadavg()[0]:.1f})")
+            return
         for who, client in (("supervisor", supervisor), ("busiest unit", department)):
             page = page_timings(client, samples)
             verdict = "PASS" if pct(page, 95) < PAGE_GOAL_MS else "MISS"
@@ -380,6 +397,8 @@ def main() -> None:
     parser.add_argument("--load-only", action="store_true",
                         help="load and keep the data set, measure nothing (then --reuse it "
                              "when the machine is quiet)")
+    parser.add_argument("--only", choices=("custom",),
+                        help="measure only the 统计 page of a custom period (with the baseline)")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -410,14 +429,14 @@ def run(args: argparse.Namespace, n: int, samples: int, export_rows: int) -> Non
         url = make_url(make_engine_url(args.database_url)).set(
             database=args.reuse).render_as_string(hide_password=False)
         upgrade(url)  # a database kept by an older run gets the newer tables
-        measure(url, samples, export_rows)
+        measure(url, samples, export_rows, only=args.only)
         return
     with bench_cases.private_database(args.database_url, args.keep or args.load_only) as url:
         load(url, n)
         if args.load_only:
             print(f"  kept for --reuse: {url.rsplit('/', 1)[-1]}")
             return
-        measure(url, samples, export_rows, 1 if args.smoke else EXPORT_ROUNDS)
+        measure(url, samples, export_rows, 1 if args.smoke else EXPORT_ROUNDS, args.only)
 
 
 if __name__ == "__main__":

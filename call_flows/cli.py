@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from call_flows.flow import FlowError, load_flow_file, load_flows
 from call_flows.mermaid import to_mermaid
-from call_flows.validator import validate_flow
+from call_flows.validator import missing_flows, validate_flow
 
 flows_cli = AppGroup("flows", help="呼叫流程：校验与图示。")
 
@@ -28,7 +28,10 @@ def flows_check_command(paths: tuple[Path, ...]) -> None:
     except FlowError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    errors = 0
+    missing = [] if paths else missing_flows(flows)
+    for problem in missing:
+        click.echo(str(problem), err=True)
+    errors = len(missing)
     for flow in flows.values():
         problems = validate_flow(flow, registry)
         for problem in problems:

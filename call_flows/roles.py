@@ -28,10 +28,15 @@ class Role(Enum):
     SURVEY_END = "survey_end"
 
 
+# The flows code starts by name (the file's stem, ``call_flows/flows/<name>.yaml``), declared
+# once: the inbound hotline and the satisfaction survey. A missing one stops the app at start.
+HOTLINE_FLOW = "hotline"
+SURVEY_FLOW = "survey"
+
 # What code relies on each role for, by flow (the file's stem): every role listed must be on
 # exactly one node of that flow. The texts are shown in validation errors and in docs/ivr.md.
 REQUIRED_ROLES: dict[str, dict[Role, str]] = {
-    "hotline": {
+    HOTLINE_FLOW: {
         Role.MAIN_MENU: "key 9's look-up hooks return here (ivr/case_hooks.py); the phone FAQ "
                         "changes the option of this menu that leads to the phone_faq node "
                         "(knowledge/phone.py)",
@@ -45,7 +50,7 @@ REQUIRED_ROLES: dict[str, dict[Role, str]] = {
                         "figure (reports/calls.py)",
         Role.STATUS_LOOKUP: "key 9's case-number input: the 进度查询 figure (reports/calls.py)",
     },
-    "survey": {
+    SURVEY_FLOW: {
         Role.RATING_MENU: "the rating menu a rejected rating returns to "
                           "(followup/survey_hooks.py)",
         Role.SURVEY_END: "the goodbye of a survey that cannot go on (followup/survey_hooks.py)",

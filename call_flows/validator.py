@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from call_flows.flow import DTMF_KEYS, NODE_TYPES, QUEUE_OUTCOMES, REPEAT, Flow, Node
@@ -137,6 +138,14 @@ def _role_problems(flow: Flow) -> list[Problem]:
                 f"role {role.value!r} is on {len(holders)} nodes ({', '.join(holders)}) in "
                 f"{where}; it must be on one")))
     return problems
+
+
+def missing_flows(names: Iterable[str]) -> list[Problem]:
+    """The flows code starts by name (``REQUIRED_ROLES``' keys) that are not among ``names``."""
+    loaded = set(names)
+    return [Problem(name, None, f"flow {name!r} is missing (call_flows/flows/{name}.yaml): "
+                                "code starts calls in it")
+            for name in REQUIRED_ROLES if name not in loaded]
 
 
 def validate_flow(flow: Flow, registry: HookRegistry) -> list[Problem]:

@@ -17,7 +17,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, insert, literal, select, text, union_all
+from sqlalchemy import (
+    Boolean,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from cases.case_models import QUEUE_WHERE, Case, CaseRecording, Reply
@@ -143,19 +153,22 @@ def write(session: Session, documents: dict[int, str], gone: Sequence[int] = ())
                              f"({', '.join(str(int(i)) for i in (stale if sqlite else gone))})"))
     if not documents:
         return
-    rows = [{"id": case_id, "words": value} for case_id, value in documents.items()]
+    rows: list[dict[str, object]] = [{"id": case_id, "words": value}
+                                     for case_id, value in documents.items()]
     if sqlite:
         session.execute(text("INSERT INTO case_search (rowid, words) VALUES (:id, :words)"), rows)
     else:
         # Whether each case waits in the queue (migration 0031): read with the cases locked
         # FOR SHARE, so a status change either committed before (and is read here) or waits
         # for this transaction and then updates the row written here (its trigger).
+        queued = dict(session.execute(
+            select(Case.id, literal_column(QUEUE_SQL, Boolean))
+            .where(Case.id.in_(list(documents)))
+            .order_by(Case.id).with_for_update(read=True)).tuples().all())
+        for row, case_id in zip(rows, documents, strict=True):
+            row["queued"] = bool(queued.get(case_id))
         session.execute(text(
-            "SELECT id FROM cases WHERE id IN "
-            f"({', '.join(str(int(i)) for i in documents)}) ORDER BY id FOR SHARE"))
-        session.execute(text(
-            "INSERT INTO case_search (case_id, words, queued) VALUES (:id, :words, "
-            f"EXISTS (SELECT 1 FROM cases WHERE id = :id AND {QUEUE_SQL})) "
+            "INSERT INTO case_search (case_id, words, queued) VALUES (:id, :words, :queued) "
             "ON CONFLICT (case_id) DO UPDATE SET words = EXCLUDED.words, "
             "queued = EXCLUDED.queued"), rows)
 

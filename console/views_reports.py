@@ -105,11 +105,15 @@ def _unit_value(row: overview.UnitRow, column: str) -> Any:
 
 
 def _figures(scope: Scope) -> snapshots.Snapshot:
-    """The period's figures: computed ahead if fresh, else computed now (cached a minute)."""
+    """The period's figures: computed ahead if fresh (the period's own, or summed from the
+    days counted ahead), else computed now (cached a minute)."""
     stored = snapshots.load(db.session, scope, now())
     if stored is not None:
         return stored
-    return app_cache(current_app).get(("figures", scope), lambda: snapshots.compute(
+    # Any other period: summed from the days the job counted ahead, else computed now.
+    parsed = current_app.extensions.setdefault("reports_days", {})
+    return app_cache(current_app).get(("figures", scope), lambda: snapshots.from_days(
+        db.session, scope, app_hotline(current_app), now(), parsed) or snapshots.compute(
         db.session, scope, app_calendar(current_app), app_hotline(current_app), now()))
 
 

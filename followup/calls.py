@@ -53,8 +53,6 @@ from followup.policy import FollowUpPolicy
 from workdays.calendar import WorkCalendar
 
 SURVEY_ACTOR = Actor("system", "自动回访")
-# The call flow a survey call runs (call_flows/flows/survey.yaml).
-SURVEY_FLOW = "survey"
 SCORE_LABELS: dict[int, str] = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意",
                                 1: "非常不满意"}
 # Twilio's AnsweredBy values that mean nobody is there to take the survey.

@@ -23,6 +23,7 @@ from redis import Redis
 from redis.exceptions import LockError, RedisError
 from sqlalchemy.orm import Session
 
+from call_flows.roles import SURVEY_FLOW
 from cases import decision_reminders, reminders
 from core.clock import clock_of
 from core.config import hotline_zone
@@ -42,7 +43,7 @@ from core.rate_limit import RateLimiter
 from core.settings import setting
 from core.twilio_rest import is_permanent, is_retryable, make_twilio_client
 from followup import calls, queries
-from followup.calls import SURVEY_FLOW, PlanAction
+from followup.calls import PlanAction
 from followup.models import AttemptStatus, FollowUp, FollowUpStatus
 from followup.policy import FollowUpPolicy
 from ivr import calllog, outbound

@@ -13,9 +13,9 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from call_flows.engine import LogEvent
 from call_flows.hooks import CallContext
+from call_flows.roles import SURVEY_FLOW
 from cases.deadlines import calendar_for
 from followup import calls
-from followup.calls import SURVEY_FLOW
 from followup.jobs import hand_off
 from followup.policy import FollowUpPolicy
 from ivr import calllog

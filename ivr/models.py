@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
+from call_flows.roles import HOTLINE_FLOW
 from core.db import Base, UtcDateTime, utcnow
 
 # Twilio call statuses ranked so that a late, out-of-order callback never moves a call backwards.
@@ -23,7 +24,7 @@ STATUS_RANK: dict[str, int] = {
 }
 FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank == 4)
 # The flow an inbound call to the hotline number starts in (call_flows/flows/hotline.yaml).
-INBOUND_FLOW = "hotline"
+INBOUND_FLOW = HOTLINE_FLOW  # the calls the hotline answers; the survey's are outbound
 
 
 class Call(Base):

@@ -10,14 +10,12 @@ from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from call_flows.flow import Flow
-from call_flows.roles import Role
+from call_flows.roles import HOTLINE_FLOW, Role
 from followup.models import ATTEMPT_STATUS_LABELS, FollowUpAttempt
 from ivr.models import Call, CallEvent, Recording
 from reports.indicators import Scope
 from transcription.statuses import TranscriptionStatus
 from workdays.office_hours import OfficeHours
-
-HOTLINE_FLOW = "hotline"
 
 CALL_LABELS = {
     "calls": "来电", "in_office_hours": "工作时间来电", "after_hours": "非工作时间来电",

@@ -6,8 +6,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from call_flows.roles import HOTLINE_FLOW
 from core.clock import clock_of
-from reports.calls import HOTLINE_FLOW, Hotline, call_nodes
+from reports.calls import Hotline, call_nodes
 from reports.indicators import Scope
 from reports.periods import Period
 from reports.settings import settings_from

@@ -306,9 +306,10 @@ UNIT_FAMILIES: tuple[Family, ...] = (
            _unit_rows(lambda s: s.during(Assignment.assigned_at)), Assignment.case_id, (
                Count("received", _unit_first),
                Count("instant", _never),
-               Count("routed", lambda s: and_(_unit_first(s), Case.mode == Mode.ROUTED)),
-               Count("joint", lambda s: and_(_unit_first(s), Case.mode == Mode.JOINT)),
-               Count("escalated", lambda s: and_(_unit_first(s), Case.mode == Mode.ESCALATED)),
+               # The mode first: the earlier-assignment probe runs once per row, not thrice.
+               Count("routed", lambda s: and_(Case.mode == Mode.ROUTED, _unit_first(s))),
+               Count("joint", lambda s: and_(Case.mode == Mode.JOINT, _unit_first(s))),
+               Count("escalated", lambda s: and_(Case.mode == Mode.ESCALATED, _unit_first(s))),
                Count("reworked", _unit_rework)),
            period_date=Assignment.assigned_at, timestamp=True, needs_case=True),
     Family("answered", Level.UNITS,
@@ -381,6 +382,9 @@ def tune(session: Session) -> None:
     if is_postgresql(session):
         session.execute(text("SET LOCAL random_page_cost = 1.1"))
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        # A report query is a few index scans costed high (subplans per row): JIT compiling
+        # them took longer (50–110 ms) than running them.
+        session.execute(text("SET LOCAL jit = off"))
 
 
 def _grouping(key: Any, level: Level, dimension: Dimension) -> tuple[Any, ...]:
@@ -502,6 +506,15 @@ def answer_days(session: Session, scope: Scope, calendar: WorkCalendar, level: L
                 dimension: Dimension) -> dict[Any, tuple[int, int]]:
     """Working days from receipt (unit: assignment) to the first answer (unit: its reply),
     per key: ``(sum, answers)``."""
+    return {key: (days, answers) for key, _day, days, answers in answer_days_rows(
+        session, scope, calendar, level, dimension)}
+
+
+def answer_days_rows(session: Session, scope: Scope, calendar: WorkCalendar, level: Level,
+                     dimension: Dimension, by_day: bool = False
+                     ) -> list[tuple[Any, date | None, int, int]]:
+    """:func:`answer_days` as ``(key, day, sum, answers)``: per key, or per key and day of
+    the answer (``by_day``; else the day is None)."""
     key = _dimension_column(level, dimension).label("key")
     if level == Level.CASES:
         stmt = (select(key, Case.received_on, Case.first_answered_on, func.count())
@@ -516,16 +529,16 @@ def answer_days(session: Session, scope: Scope, calendar: WorkCalendar, level: L
                 .group_by(*_grouping(key, level, dimension), start, end))
         if scope.department_id is not None:
             stmt = stmt.where(Assignment.department_id == scope.department_id)
-    totals: dict[Any, list[int]] = {}
+    totals: dict[tuple[Any, date | None], list[int]] = {}
     memo: dict[tuple[date, date], int] = {}
     for row_key, received, answered, n in session.execute(stmt):
         if isinstance(received, str):
             received, answered = date.fromisoformat(received), date.fromisoformat(answered)
         days = working_days(calendar, received, answered, memo)
-        total = totals.setdefault(row_key, [0, 0])
+        total = totals.setdefault((row_key, answered if by_day else None), [0, 0])
         total[0] += days * n
         total[1] += n
-    return {k: (t[0], t[1]) for k, t in totals.items()}
+    return [(k, day, t[0], t[1]) for (k, day), t in totals.items()]
 
 
 # -- figures ------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from core.db import write_intent
 from core.dialect import is_postgresql, upsert
-from reports import overview, periods
+from reports import daily, overview, periods
 from reports.calls import CallFigures, Hotline, call_figures
 from reports.indicators import COUNT_NAMES, Dimension, Figures, Level, Scope, figures
 from reports.models import ReportSnapshot
@@ -57,12 +57,17 @@ def standard_periods(today: date) -> list[periods.Period]:
             periods.quarter(today.year, (today.month - 1) // 3 + 1), periods.year(today.year)]
 
 
+def settings_digest(scope: Scope) -> str:
+    """The time zone and the report settings, digested."""
+    settings = json.dumps(asdict(scope.settings), sort_keys=True, default=list)
+    return hashlib.sha256(f"{scope.tz.key}|{settings}".encode()).hexdigest()[:16]
+
+
 def snapshot_key(scope: Scope) -> str:
     """Everything the figures depend on: period, unit, the day of "now", the settings."""
     unit = "centre" if scope.department_id is None else f"unit{scope.department_id}"
-    settings = json.dumps(asdict(scope.settings), sort_keys=True, default=list)
-    digest = hashlib.sha256(f"{scope.tz.key}|{settings}".encode()).hexdigest()[:16]
-    return f"v{FORMAT}:{unit}:{scope.period.start}:{scope.period.end}:{scope.today}:{digest}"
+    return (f"v{FORMAT}:{unit}:{scope.period.start}:{scope.period.end}:{scope.today}:"
+            f"{settings_digest(scope)}")
 
 
 def compute(session: Session, scope: Scope, calendar: WorkCalendar,
@@ -82,6 +87,22 @@ def compute(session: Session, scope: Scope, calendar: WorkCalendar,
                             hotline, seconds)
         view = overview.build(session, scope, calendar)
         return Snapshot(view, later.result(), now, time.perf_counter() - started)
+
+
+def from_days(session: Session, scope: Scope, hotline: Hotline, now: datetime,
+              parsed: daily.Parsed | None = None) -> Snapshot | None:
+    """The scope's figures summed from the days the job counted ahead (``reports.daily``),
+    if a fresh pass holds the period and the previous one; the hotline figures (a few
+    small queries of the call log) are computed now. ``parsed``: the caller's rows already
+    read."""
+    started = time.perf_counter()
+    days = daily.load(session, scope, now, parsed)
+    if days is None:
+        return None
+    view = daily.view(days, session, scope)
+    calls = None if scope.department_id is not None else call_figures(
+        session, scope, hotline, scope.settings.operator_answer_seconds)
+    return Snapshot(view, calls, days.computed_at, time.perf_counter() - started)
 
 
 def store(session: Session, scope: Scope, snapshot: Snapshot) -> None:
@@ -245,6 +266,13 @@ def refresh_standard(session: Session, base: Scope, calendar: WorkCalendar,
             _store_rows(session, rows)
             session.commit()
         done.append(centre)
+    # Every day of the last twelve months to the end of the year, for any other period
+    # (reports.daily).
+    rows = daily.rows(session, base, calendar, now)
+    session.commit()
+    with write_intent():
+        _store_rows(session, rows)
+        session.commit()
     with write_intent():
         session.execute(delete(ReportSnapshot).where(ReportSnapshot.computed_at < now - MAX_AGE))
         session.commit()

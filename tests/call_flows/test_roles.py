@@ -10,7 +10,7 @@ import pytest
 from call_flows.flow import FlowError, load_flow_file, load_flow_text, load_flows
 from call_flows.hooks import default_registry
 from call_flows.roles import REQUIRED_ROLES, Role
-from call_flows.validator import validate_flow
+from call_flows.validator import missing_flows, validate_flow
 from tests.flow_copies import copy_flow, renamed_flow, without_role
 
 
@@ -108,3 +108,20 @@ nodes:
 """, name="t")
     assert [str(p) for p in validate_flow(flow, default_registry())] == [
         "error: t: role 'voicemail' is on 2 nodes (a, b) in flow 't'; it must be on one"]
+
+
+def test_the_flows_code_starts_by_name_are_required() -> None:
+    assert [str(p) for p in missing_flows(["hotline"])] == [
+        "error: survey: flow 'survey' is missing (call_flows/flows/survey.yaml): "
+        "code starts calls in it"]
+    assert missing_flows(load_flows()) == []
+
+
+def test_the_app_does_not_start_without_a_flow_code_starts(app_config, monkeypatch) -> None:
+    import app as composition
+
+    shipped = load_flows()
+    monkeypatch.setattr(composition, "load_flows",
+                        lambda: {"survey": shipped["survey"], "hotline_v2": shipped["hotline"]})
+    with pytest.raises(FlowError, match="flow 'hotline' is missing"):
+        composition.create_app(app_config)

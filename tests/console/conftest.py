@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,6 +27,7 @@ from cases.case_models import Case
 from cases.intake import file_case
 from cases.models import Department
 from cases.voicemail import file_voicemail
+from console import passwords
 from console.auth import _fingerprint
 from console.models import User
 from console.passwords import hash_password
@@ -90,6 +93,20 @@ def accounts(app: Any, password_hash: str) -> Accounts:
                       make("adm", "admin"))
     session.commit()
     return result
+
+
+@pytest.fixture
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch, accounts: Accounts) -> None:
+    """Argon2's cheapest parameters, for tests that only count sign-in attempts (the
+    owner-lockout test checks twenty-odd guesses, a quarter of a second each with the
+    product's parameters). test_auth.test_password_is_stored_as_an_argon2_hash proves the
+    product's own parameters; the throttle under test does not depend on the hash's cost."""
+    hasher = PasswordHasher.from_parameters(CHEAPEST)
+    monkeypatch.setattr(passwords, "_hasher", hasher)
+    for user in (accounts.operator, accounts.dept_a, accounts.dept_b, accounts.supervisor,
+                 accounts.admin):
+        user.password_hash = hasher.hash(PASSWORD)
+    db.session.commit()
 
 
 @pytest.fixture

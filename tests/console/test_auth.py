@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from argon2 import extract_parameters
+from argon2.profiles import RFC_9106_LOW_MEMORY
 
 from console import throttle
 from console.models import LoginCounter, User
@@ -22,6 +24,9 @@ def login(client: Any, username: str, password: str, **extra: str) -> Any:
 def test_password_is_stored_as_an_argon2_hash() -> None:
     hashed = hash_password("Abcdefg-1")
     assert hashed.startswith("$argon2id$") and "Abcdefg-1" not in hashed
+    # RFC 9106's second recommended option (64 MiB, 3 passes, 4 lanes): tests that only
+    # count attempts may hash more cheaply, the product never does.
+    assert extract_parameters(hashed) == RFC_9106_LOW_MEMORY
     assert verify_password(hashed, "Abcdefg-1")
     assert not verify_password(hashed, "abcdefg-1")
     assert not verify_password(None, "Abcdefg-1")
@@ -105,7 +110,8 @@ def test_disabled_user_cannot_sign_in(client: Any, accounts: Accounts) -> None:
 
 
 def test_failures_beyond_the_free_ones_make_the_next_try_wait(client: Any, accounts: Accounts,
-                                                               clock: Any) -> None:
+                                                               clock: Any,
+                                                               cheap_hashes: None) -> None:
     for _ in range(throttle.FREE_PER_PAIR + 1):
         assert login(client, "op", "wrong-pass-1").status_code == 401
     waiting = login(client, "op", PASSWORD)
@@ -119,7 +125,8 @@ def test_failures_beyond_the_free_ones_make_the_next_try_wait(client: Any, accou
     assert login(client, "op", PASSWORD).status_code == 303
 
 
-def test_counts_restart_after_the_window(client: Any, accounts: Accounts, clock: Any) -> None:
+def test_counts_restart_after_the_window(client: Any, accounts: Accounts, clock: Any,
+                                         cheap_hashes: None) -> None:
     for _ in range(throttle.FREE_PER_PAIR + 1):
         login(client, "op", "wrong-pass-1")
     clock.now = clock.now + throttle.WINDOW
@@ -127,7 +134,8 @@ def test_counts_restart_after_the_window(client: Any, accounts: Accounts, clock:
         assert login(client, "op", "wrong-pass-1").status_code == 401
 
 
-def test_success_restarts_the_count(client: Any, accounts: Accounts) -> None:
+def test_success_restarts_the_count(client: Any, accounts: Accounts,
+                                    cheap_hashes: None) -> None:
     for _ in range(throttle.FREE_PER_PAIR):
         login(client, "op", "wrong-pass-1")
     assert login(client, "op", PASSWORD).status_code == 303

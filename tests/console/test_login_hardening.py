@@ -33,7 +33,8 @@ def test_concurrent_failures_are_serialised_by_the_delay(app: Any, accounts: Acc
 
 
 def test_the_owner_is_never_locked_out_by_a_guesser(app_config: dict[str, Any],
-                                                    accounts: Accounts, clock: Any) -> None:
+                                                    accounts: Accounts, clock: Any,
+                                                    cheap_hashes: None) -> None:
     """However long someone guesses from one address, the owner signs in from another at
     once, and from the guesser's address after the delay: nothing locks the account."""
     from app import create_app
@@ -65,7 +66,7 @@ def test_the_delay_grows_and_is_capped() -> None:
 
 
 def test_an_administrator_can_unlock_an_account(client: Any, accounts: Accounts,
-                                                clock: Any) -> None:
+                                                clock: Any, cheap_hashes: None) -> None:
     for _ in range(throttle.FREE_PER_PAIR + 1):
         assert login(client, "op", "wrong-pass-1").status_code == 401
     assert login(client, "op", PASSWORD).status_code == 429

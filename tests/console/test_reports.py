@@ -185,6 +185,36 @@ def test_page_serves_figures_computed_ahead_and_a_supervisor_recomputes_them(
     assert chart.data == b"\x89PNG stored by the refresh"
 
 
+def test_a_custom_period_is_summed_from_the_days_counted_ahead(
+        app: Any, client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> None:
+    session = db.session()
+    build_month(session)
+    clock.set_local(NOW_TEXT)
+    custom = "from=2026-11-03&to=2026-12-02"
+    sign_in(accounts.supervisor)
+    computed = client.get(f"/console/reports?{custom}").get_data(as_text=True)
+    sign_in(accounts.dept_a)
+    computed_unit = client.get(f"/console/reports?{custom}").get_data(as_text=True)
+    app.extensions["reports_cache"] = None  # a new minute: nothing kept in memory
+    snapshots.refresh_standard(session, scope_for(app, periods.month(2026, 12)),
+                               app_calendar(app), app_hotline(app), clock())
+    new_case(session, local("2026-11-25 09:00"), "新到一件十一月的诉求")
+    session.commit()
+    clock.set_local("2026-12-08 10:04")
+    # The days counted at 10:00, summed: the same figures (without the new case) and that
+    # pass's time, for the centre and for a unit's liaison.
+    summed_unit = client.get(f"/console/reports?{custom}").get_data(as_text=True)
+    sign_in(accounts.supervisor)
+    summed = client.get(f"/console/reports?{custom}").get_data(as_text=True)
+    assert "数据更新于 2026-12-08 10:00" in summed and "数据更新于 2026-12-08 10:00" in summed_unit
+
+    def figures_of(page: str) -> list[str]:
+        return re.findall(r'data-indicator="[a-z_0-9]+">[^<]*<', page)
+
+    assert figures_of(summed) == figures_of(computed) and figures_of(summed)
+    assert figures_of(summed_unit) == figures_of(computed_unit) and figures_of(summed_unit)
+
+
 def test_page_computes_figures_when_none_were_computed_ahead(
         client: Any, accounts: Accounts, sign_in: Any, clock: Any) -> None:
     build_month(db.session())

@@ -18,7 +18,7 @@ from call_flows.flow import load_flows
 from core import jobs as context
 from core.db import db
 from core.queues import REPORTS
-from reports import overview, periods, snapshots
+from reports import daily, overview, periods, snapshots
 from reports.calls import Hotline, call_nodes
 from reports.indicators import Dimension, Level, Scope, figures, totals
 from reports.jobs import refresh_snapshots_job
@@ -177,8 +177,12 @@ def test_the_job_computes_the_standard_periods_and_drops_stale_ones(
     # Yesterday's are gone; today's remain: per standard period the centre's and, where a
     # unit has figures, the unit's (both units in November and Q4/2026, one in December).
     assert all(f":{TODAY}:" in k for k in keys)
+    # The figures by day (reports.daily): a row per month from December 2025 to the end of
+    # 2026, and today's state.
+    days = [k for k in keys if k.startswith(f"d{daily.FORMAT}:")]
+    assert len(days) == 13 + 1
     charts = [k for k in keys if k.endswith(snapshots.CHARTS)]
-    figures_keys = [k for k in keys if k not in charts]
+    figures_keys = [k for k in keys if k not in charts and k not in days]
     assert sum(":centre:" in k for k in figures_keys) == 4
     assert len(figures_keys) == 4 + 2 + 1 + 2 + 2 and len(charts) == 4 * 3
     november = snapshots.load(db.session(), scope(settings=ReportSettings()), now())
