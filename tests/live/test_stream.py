@@ -25,7 +25,7 @@ from websockets.sync.client import ClientConnection, connect
 from live.bus import call_channel, operator_channel
 from live.server import STREAM_PATH, LiveServer, LiveSettings
 from live.session import StreamResult
-from tests.transcription.support import ko_model_dir, make_speech
+from tests.transcription.support import WORD, ko_model_dir, make_speech
 from transcription.engine import get_engine
 
 TOKEN = "live-test-token"
@@ -50,7 +50,7 @@ def frames(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 def a_word(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """One spoken word (about a second): enough for a stream to have heard something, where
     what matters is that the stream went on, not what the recogniser makes of a sentence."""
-    return twilio_frames(make_speech(tmp_path_factory.mktemp("live") / "word.wav", "안녕하세요"))
+    return twilio_frames(make_speech(tmp_path_factory.mktemp("live") / "word.wav", WORD))
 
 
 class Running:

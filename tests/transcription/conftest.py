@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.transcription.support import WORD
 from transcription.engine import VoskEngine, get_engine
 
 # About 5 s of Korean speech: the test model is Korean, and what it recognises does not
@@ -38,14 +39,13 @@ def _run(*args: str) -> None:
     subprocess.run(args, check=True, capture_output=True, timeout=60)
 
 
-@pytest.fixture(scope="session")
-def speech(tmp_path_factory: pytest.TempPathFactory) -> SpeechFiles:
+def speech_files(folder: Path, text: str) -> SpeechFiles:
+    """``text`` spoken by espeak-ng into ``folder``, in every encoding of SpeechFiles."""
     missing = [tool for tool in ("espeak-ng", "ffmpeg") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"speech fixtures need {', '.join(missing)}")
-    folder = tmp_path_factory.mktemp("speech")
     source = folder / "source.wav"
-    _run("espeak-ng", "-v", "ko", "-w", str(source), KOREAN_TEXT)
+    _run("espeak-ng", "-v", "ko", "-w", str(source), text)
     files = {
         "pcm8k": ("pcm8k.wav", ["-ar", "8000", "-ac", "1", "-acodec", "pcm_s16le"]),
         "mulaw8k": ("mulaw8k.wav", ["-ar", "8000", "-ac", "1", "-acodec", "pcm_mulaw"]),
@@ -60,6 +60,18 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> SpeechFiles:
     with wave.open(str(source), "rb") as wav:
         duration = wav.getnframes() / wav.getframerate()
     return SpeechFiles(duration=duration, source=source, **paths)
+
+
+@pytest.fixture(scope="session")
+def speech(tmp_path_factory: pytest.TempPathFactory) -> SpeechFiles:
+    return speech_files(tmp_path_factory.mktemp("speech"), KOREAN_TEXT)
+
+
+@pytest.fixture(scope="session")
+def word(tmp_path_factory: pytest.TempPathFactory) -> SpeechFiles:
+    """One spoken word (about 1.3 s), for tests where speech must go through the engine but
+    its length does not matter: decoding runs at about 0.7x real time on a loaded machine."""
+    return speech_files(tmp_path_factory.mktemp("word"), WORD)
 
 
 @pytest.fixture(scope="session")

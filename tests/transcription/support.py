@@ -30,6 +30,8 @@ from core.queues import ALL_QUEUES
 PROJECT = Path(__file__).resolve().parents[2]
 # About 4 s of Korean speech (the test model is Korean; what it hears does not matter).
 SHORT_KOREAN = "안녕하세요. 공장 전기 공급 문제로 도움이 필요합니다."
+# About 1.3 s: one word, where a test needs speech in a recording but not a sentence.
+WORD = "안녕하세요"
 
 
 def ko_model_dir() -> Path:

@@ -31,14 +31,14 @@ def invoke(app: Any, *args: str) -> Any:
     return app.test_cli_runner().invoke(args=list(args))
 
 
-def test_transcribe_files_and_folders_as_json(app, ko_engine, speech, tmp_path) -> None:
+def test_transcribe_files_and_folders_as_json(app, ko_engine, word, tmp_path) -> None:
     folder = tmp_path / "archive"
     (folder / "2026-11").mkdir(parents=True)
-    shutil.copy(speech.mp3, folder / "2026-11" / "a.mp3")
+    shutil.copy(word.mp3, folder / "2026-11" / "a.mp3")
     (folder / "2026-11" / "broken.wav").write_bytes(b"RIFF????WAVEnot really")
     (folder / "notes.txt").write_text("not audio")
 
-    result = invoke(app, "transcribe", str(speech.pcm8k), str(folder), "--json")
+    result = invoke(app, "transcribe", str(word.pcm8k), str(folder), "--json")
 
     assert result.exit_code == 1  # one file failed
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -46,21 +46,21 @@ def test_transcribe_files_and_folders_as_json(app, ko_engine, speech, tmp_path) 
         ("pcm8k.wav", True), ("a.mp3", True), ("broken.wav", False)]
     good = lines[0]
     assert good["text"] and good["words"] and not good["is_empty"]
-    assert good["duration"] == pytest.approx(speech.duration, abs=0.05)
+    assert good["duration"] == pytest.approx(word.duration, abs=0.05)
     assert good["source_format"] == "wav-pcm" and lines[1]["source_format"] == "mp3"
     assert "unreadable audio" in lines[2]["error"]
 
 
-def test_transcribe_prints_one_line_per_file_and_a_summary(app, ko_engine, speech) -> None:
-    result = invoke(app, "transcribe", str(speech.pcm8k), str(speech.mulaw8k))
+def test_transcribe_prints_one_line_per_file_and_a_summary(app, ko_engine, word) -> None:
+    result = invoke(app, "transcribe", str(word.pcm8k), str(word.mulaw8k))
     assert result.exit_code == 0, result.output
     assert result.output.count("✓") == 2
     assert "2/2 成功 / transcribed, 0 失败 / failed" in result.output
 
 
-def test_transcribe_without_a_model_says_so(app, speech, tmp_path) -> None:
+def test_transcribe_without_a_model_says_so(app, word, tmp_path) -> None:
     app.config["VOSK_MODEL_PATH"] = str(tmp_path / "nothing-here")
-    result = invoke(app, "transcribe", str(speech.pcm8k))
+    result = invoke(app, "transcribe", str(word.pcm8k))
     assert result.exit_code == 2
     assert "未安装语音模型" in result.output
 

@@ -29,6 +29,7 @@ from ivr.eventlog import CallLogQueue
 from ivr.models import Recording
 from ivr.phone import RecordingServer
 from tests.transcription.support import (
+    WORD,
     FileServer,
     children_of,
     configure,
@@ -47,7 +48,11 @@ from transcription.statuses import TranscriptionStatus as S
 
 @pytest.fixture(scope="module")
 def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_speech(tmp_path_factory.mktemp("speech") / "voicemail.wav")
+    """One spoken word (about 1.3 s): these tests are about the pipeline (jobs, retries, a
+    killed worker, a model installed later), not recognition; each decode of the 4 s
+    sentence cost 3-4 s on a loaded machine. The model still hears something in it, which
+    the tests that check the transcript's text rely on."""
+    return make_speech(tmp_path_factory.mktemp("speech") / "voicemail.wav", WORD)
 
 
 @pytest.fixture(scope="module")
