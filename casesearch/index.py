@@ -40,6 +40,9 @@ from knowledge import segmentation
 from transcription.corrections import TranscriptCorrection
 from transcription.models import Transcript
 
+# Bump when a change of ``words`` / ``document`` changes the stored words of the same case: every
+# case is then segmented again in the background (casesearch.rebuild).
+INDEX_VERSION = 1
 # Pending rows one refresh takes (and commits) at a time.
 BATCH = 500
 # A case waiting in the operator queue (PostgreSQL's ``case_search.queued``, migration 0031).
@@ -193,6 +196,9 @@ def pending_count(session: Session) -> int:
 
 def enqueue_all(session: Session) -> int:
     """Mark every case pending (a full rebuild); returns how many."""
-    result = session.execute(insert(PendingCase).from_select(
+    # Counted, not the statement's row count: psycopg reports -1 for this INSERT … SELECT
+    # (``flask case-search reindex`` said it rebuilt -1 cases on PostgreSQL).
+    before = session.scalar(select(func.max(PendingCase.id))) or 0
+    session.execute(insert(PendingCase).from_select(
         ["case_id"], select(Case.id).order_by(Case.id)))
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    return session.scalar(select(func.count()).where(PendingCase.id > before)) or 0

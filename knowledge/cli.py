@@ -11,17 +11,21 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
 from cases.actors import Actor
 from cases.errors import InvalidInput
 from core.clock import clock_of
 from core.db import db
 from importing.rows import ImportFileError
+from knowledge import index_state
 from knowledge.evaluate import SHIPPED_SETS, Figures, evaluate, read_queries
-from knowledge.search import NO_ANSWER_BELOW, reindex_all, search
+from knowledge.models import Article, CountedArticle
+from knowledge.reindex import current_fingerprint, reindex
+from knowledge.search import NO_ANSWER_BELOW, search
 from knowledge.transfer import export_rows, import_articles, write_export
 
-kb_cli = AppGroup("kb", help="知识库：导入、导出、检索、检索效果评估。")
+kb_cli = AppGroup("kb", help="知识库：导入、导出、检索、检索效果评估、索引状态。")
 
 
 def _now() -> datetime:
@@ -98,10 +102,22 @@ def search_command(query: str, as_json: bool, limit: int) -> None:
 
 @kb_cli.command("reindex")
 def reindex_command() -> None:
-    """Segment every article again (after an upgrade that changed the dictionaries)."""
+    """Segment every article again now (the periodic job does it by itself after an upgrade
+    that changed the dictionaries)."""
     with db.transaction() as session:
-        count = reindex_all(session)
+        count = reindex(session, _now())
     click.echo(f"已重建索引：{count} 条")
+
+
+@kb_cli.command("status")
+def status_command() -> None:
+    """How many articles are indexed, and whether the index follows the dictionaries."""
+    session = db.session()
+    indexed = session.scalar(select(func.count(CountedArticle.article_id))) or 0
+    articles = session.scalar(select(func.count(Article.id))) or 0
+    click.echo(f"知识库条目：{articles} 条，其中计入检索统计（已发布）{indexed} 条")
+    click.echo(index_state.describe(index_state.read_state(session, index_state.KB),
+                                    current_fingerprint(), current_app.config["HOTLINE_TZ"]))
 
 
 def _figures_line(label: str, figures: Figures) -> str:

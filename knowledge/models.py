@@ -153,3 +153,21 @@ class CountedArticle(Base):
         ForeignKey("kb_articles.id", ondelete="CASCADE"), primary_key=True)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
+
+
+class SearchIndexState(Base):
+    """What a search index's tokens were segmented with: one row per index (``kb``, ``cases``).
+
+    ``fingerprint`` is recorded only when a rebuild with the current dictionaries and
+    segmentation code is complete (:mod:`knowledge.index_state`); ``building`` names the
+    fingerprint a rebuild in progress works towards, and ``building_upto`` the last pending
+    row that rebuild queued (case search: the rebuild is complete when none of them is left).
+    """
+
+    __tablename__ = "search_index_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    building: Mapped[str | None] = mapped_column(String(64))
+    building_upto: Mapped[int | None] = mapped_column(Integer)

@@ -82,6 +82,9 @@ UNKNOWN_WEIGHT = 0.75
 GRAM_CREDIT = 0.5
 # Below this relevance a hit is not a good answer (calibrated: docs/knowledge.md).
 NO_ANSWER_BELOW = 0.3
+# Bump when a change of ``index_fields`` (or what it calls here) changes the stored tokens of
+# the same article: the index is then rebuilt in the background (knowledge.index_state).
+INDEX_VERSION = 1
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 # A verb-object word split by a potential complement (离合词): 纳不了管 is 纳管, 贷不到款 is 贷款,
 # 办不下证 is 办证. Only where the rejoined pair is a word of the hotline's own dictionary.

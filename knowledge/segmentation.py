@@ -31,6 +31,10 @@ COLLOQUIAL_PATH = Path(__file__).with_name("colloquial.txt")
 # Filler and function words that say nothing about the topic: particles, pronouns, greetings,
 # question words and the hesitations of a spoken message.
 STOPWORDS_PATH = Path(__file__).with_name("stopwords.txt")
+# Bump when a change of this module's code changes the words it gives for the same text (the
+# dictionaries' own contents are hashed: knowledge.index_state). Stored tokens of the search
+# indexes are then rebuilt in the background.
+VERSION = 1
 
 _SPACE_BETWEEN_CJK = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 _WORDLIKE = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)

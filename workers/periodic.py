@@ -22,6 +22,7 @@ from casesearch.jobs import refresh_index_job
 from core.queues import CALLS, DEFAULT, REPORTS
 from followup.jobs import followups_tick, send_reminders_job
 from ivr.jobs import drain_call_log
+from knowledge.reindex import kb_index_job
 from messaging.jobs import send_due_texts
 from reports.jobs import draft_monthly_bulletin_job, refresh_snapshots_job
 from transcription.recovery import reconcile_recordings
@@ -63,7 +64,11 @@ PERIODIC: tuple[Periodic, ...] = (
              interval=300, queue=REPORTS, timeout=600),
     # The words of cases written since the last run, into the case search index (a search
     # also reads the few still pending itself; this keeps that few).
+    # It also rebuilds the index when the shipped dictionaries changed (casesearch.rebuild).
     Periodic(name="case-search-index", func=refresh_index_job, interval=60),
+    # The knowledge base's index, rebuilt when the shipped dictionaries changed (one read a
+    # run otherwise; knowledge.reindex).
+    Periodic(name="kb-search-index", func=kb_index_job, interval=300),
     # The monthly bulletin's draft on the first working day; once per month (unique month).
     Periodic(name="reports-bulletin-draft", func=draft_monthly_bulletin_job,
              interval=3600),
