@@ -1,4 +1,8 @@
-"""The pipeline and its job, in-process: download → store → decode → transcript → case."""
+"""The pipeline and its job, in-process: download → store → decode → transcript → case.
+
+The voicemails are one spoken word (fixture ``word``): the pipeline is under test, not
+recognition (test_engine.py), and decoding is the slow part.
+"""
 
 from __future__ import annotations
 
@@ -63,8 +67,8 @@ def serve(http_server: Any, path: str, data: bytes, content_type: str = "audio/x
         body=data, headers=(("Content-Type", content_type),)))
 
 
-def test_voicemail_is_stored_transcribed_and_filed(job_app, http_server, speech) -> None:
-    data = speech.pcm8k.read_bytes()
+def test_voicemail_is_stored_transcribed_and_filed(job_app, http_server, word) -> None:
+    data = word.pcm8k.read_bytes()
     recording_id = new_recording(serve(http_server, "/Recordings/RE1", data))
 
     result = transcribe_recording(recording_id)
@@ -82,7 +86,7 @@ def test_voicemail_is_stored_transcribed_and_filed(job_app, http_server, speech)
     transcript = transcript_for(db.session, recording_id)
     assert transcript is not None and transcript.text and not transcript.is_empty
     assert transcript.model_name == "model" and transcript.source_format == "wav-pcm"
-    assert transcript.duration == pytest.approx(speech.duration, abs=0.05)
+    assert transcript.duration == pytest.approx(word.duration, abs=0.05)
     starts = [w.start for w in transcript.word_list]
     assert starts == sorted(starts) and all(w.start <= w.end for w in transcript.word_list)
     assert 0 < transcript.confidence <= 1 and transcript.rtf > 0
@@ -93,9 +97,9 @@ def test_voicemail_is_stored_transcribed_and_filed(job_app, http_server, speech)
     assert (link.transcript, case.description) == (transcript.text, transcript.text)
 
 
-def test_a_second_run_changes_nothing(job_app, http_server, speech) -> None:
+def test_a_second_run_changes_nothing(job_app, http_server, word) -> None:
     recording_id = new_recording(serve(http_server, "/Recordings/RE1",
-                                       speech.pcm8k.read_bytes()))
+                                       word.pcm8k.read_bytes()))
     transcribe_recording(recording_id)
     again = transcribe_recording(recording_id)
     assert again["detail"] == "nothing to do"
@@ -104,9 +108,9 @@ def test_a_second_run_changes_nothing(job_app, http_server, speech) -> None:
     assert reload(recording_id).attempts == 1
 
 
-def test_mulaw_recording_goes_through(job_app, http_server, speech) -> None:
+def test_mulaw_recording_goes_through(job_app, http_server, word) -> None:
     recording_id = new_recording(serve(http_server, "/Recordings/RE1",
-                                       speech.mulaw8k.read_bytes()))
+                                       word.mulaw8k.read_bytes()))
     assert transcribe_recording(recording_id)["status"] == S.DONE
     transcript = transcript_for(db.session, recording_id)
     assert transcript is not None and transcript.source_format == "wav-mulaw"
@@ -154,7 +158,7 @@ def test_a_retryable_download_failure_is_raised_for_the_queue(job_app, http_serv
 
 
 def test_without_a_model_the_recording_is_kept_awaiting_it(app, app_config, tmp_path,
-                                                           http_server, speech) -> None:
+                                                           http_server, word) -> None:
     from app import create_app
 
     # ``app`` emptied the database; this second app differs only in its model path.
@@ -164,7 +168,7 @@ def test_without_a_model_the_recording_is_kept_awaiting_it(app, app_config, tmp_
     try:
         with app.app_context():
             recording_id = new_recording(serve(http_server, "/Recordings/RE1",
-                                               speech.pcm8k.read_bytes()))
+                                               word.pcm8k.read_bytes()))
             result = transcribe_recording(recording_id)
             recording = reload(recording_id)
     finally:
