@@ -124,8 +124,10 @@ def _play(browser: requests.Session, web: Node, recording: Recording, first: int
 
 
 def test_voicemail_across_nodes_survives_a_killed_worker_and_lost_disks(
-        app: Any, cluster: Any, redis_conn: Any, speech: Any) -> None:
-    audio = speech.pcm8k.read_bytes()
+        app: Any, cluster: Any, redis_conn: Any, word: Any) -> None:
+    # One spoken word: nodes, storage and playback are under test; each decode of a longer
+    # sentence cost seconds.
+    audio = word.pcm8k.read_bytes()
     web_a = cluster.web("web-a", RECORDINGS_PRESIGNED_SECONDS="60")  # players go to S3
     web_b = cluster.web("web-b")  # streams from S3 itself
     light = cluster.worker("worker-light", "default,calls")
@@ -139,7 +141,7 @@ def test_voicemail_across_nodes_survives_a_killed_worker_and_lost_disks(
     # A caller leaves a voicemail through web node A; the doomed node stores it, then dies.
     phone = TerminalPhone(transport=HttpTransport(web_a.url or ""), base_url=web_a.url or "",
                           auth_token=AUTH_TOKEN, account_sid=ACCOUNT_SID, echo=lambda _: None)
-    first = phone.call(keys=[], voicemail=speech.pcm8k, wait_for_fetch=60)
+    first = phone.call(keys=[], voicemail=word.pcm8k, wait_for_fetch=60)
     assert first.recording_sid, first.heard
     wait_until(lambda: (r := _recording_of(first.call_sid)) is not None and r.audio_key
                and r.transcription_status == S.TRANSCRIBING, 60,
@@ -162,7 +164,7 @@ def test_voicemail_across_nodes_survives_a_killed_worker_and_lost_disks(
     assert _recording_of(first.call_sid).attempts == 2  # type: ignore[union-attr]
 
     # A second voicemail goes straight through the surviving nodes.
-    second = phone.call(from_number="+8613900000002", keys=[], voicemail=speech.pcm8k,
+    second = phone.call(from_number="+8613900000002", keys=[], voicemail=word.pcm8k,
                         wait_for_fetch=60)
     wait_until(lambda: (r := _recording_of(second.call_sid)) is not None
                and r.transcription_status == S.DONE, 90, "the second transcript", cluster.nodes)
