@@ -221,7 +221,7 @@ def test_a_handshake_without_twilios_signature_is_refused(live: Any) -> None:
 
 
 @pytest.mark.parametrize("live", [1], indirect=True)
-def test_calls_beyond_the_cap_have_no_live_transcript(live: Any, frames: list[str]) -> None:
+def test_calls_beyond_the_cap_have_no_live_transcript(live: Any, a_word: list[str]) -> None:
     running, published, saved = live
     with signed(running.url) as first:
         start(first, "CA5", "MZ5")
@@ -229,7 +229,7 @@ def test_calls_beyond_the_cap_have_no_live_transcript(live: Any, frames: list[st
         with signed(running.url) as second:
             start(second, "CA6", "MZ6")
             assert closed_with(second) == 1013
-        media(first, "MZ5", frames)
+        media(first, "MZ5", a_word)
         stop(first, "CA5", "MZ5")
         closed_with(first)
     wait_until(lambda: saved)
