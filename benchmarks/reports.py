@@ -261,9 +261,10 @@ def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str,
              only: str | None = None) -> None:
     from reports import periods
     from reports.context import app_calendar, app_hotline, scope_for
+    from reports.freshness import REFRESH_SECONDS
     from reports.hot_topics import hot_topics
     from reports.service import bulletin_document, kpis_json
-    from reports.snapshots import REFRESH_SECONDS, refresh_standard
+    from reports.snapshots import refresh_standard
 
     app = make_app(url, tmp)
     month = periods.custom(*MONTH)

@@ -13,7 +13,7 @@ of the previous period: a few rows read, no aggregate over the cases.
 
 The sums are exactly what :func:`reports.overview.build` computes for the period at the
 time of the pass (``tests/reports/test_daily.py`` compares both on generated histories); a
-period outside the span, a pass missing or older than ``snapshots.MAX_AGE``, or another day
+period outside the span, a pass missing or older than ``freshness.MAX_AGE``, or another day
 or other settings: the page computes the period on the request as before.
 """
 
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from cases.case_models import Assignment
 from reports import overview, periods
+from reports.freshness import MAX_AGE, settings_digest
 from reports.indicators import (
     COUNT_NAMES,
     FAMILIES,
@@ -72,8 +73,6 @@ def _months(start: date, end: date) -> list[str]:
 
 def row_key(scope: Scope, part: str) -> str:
     """``part``: a month (``2026-10``) or ``now``; the day of "now" and the settings too."""
-    from reports.snapshots import settings_digest
-
     return f"d{FORMAT}:{part}:{scope.today}:{settings_digest(scope)}"
 
 
@@ -250,8 +249,6 @@ def load(session: Session, scope: Scope, now: datetime, parsed: Parsed | None = 
          ) -> Days | None:
     """The stored days of ``scope``'s period and the previous period, if one fresh pass
     holds them all."""
-    from reports.snapshots import MAX_AGE
-
     period, before = scope.period, scope.period.previous()
     whole = span(scope.today)
     if before.start < whole.start or period.end > whole.end:

@@ -72,7 +72,7 @@ def draft_monthly_bulletin_job() -> bool:
 
 @retry_when_locked
 def refresh_snapshots_job() -> int:
-    """Periodic (every ``snapshots.REFRESH_SECONDS``): the centre's standard periods.
+    """Periodic (every ``freshness.REFRESH_SECONDS``): the centre's standard periods.
     Idempotent (upserts): a lock conflict runs it again."""
     from core import jobs
 

@@ -11,13 +11,12 @@ can recompute a period on the spot; other periods are computed when asked. See
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -27,16 +26,13 @@ from core.db import write_intent
 from core.dialect import is_postgresql, upsert
 from reports import daily, overview, periods
 from reports.calls import CallFigures, Hotline, call_figures
+from reports.freshness import MAX_AGE, settings_digest
 from reports.indicators import COUNT_NAMES, Dimension, Figures, Level, Scope, figures
 from reports.models import ReportSnapshot
 from workdays.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 
-# The job runs every REFRESH_SECONDS; a snapshot older than MAX_AGE (the job is behind or
-# stopped) is not served: the page computes its figures instead.
-REFRESH_SECONDS = 300
-MAX_AGE = timedelta(seconds=3 * REFRESH_SECONDS)
 FORMAT = 1
 
 
@@ -55,12 +51,6 @@ def standard_periods(today: date) -> list[periods.Period]:
     this_month = periods.month(today.year, today.month)
     return [this_month, this_month.previous(),
             periods.quarter(today.year, (today.month - 1) // 3 + 1), periods.year(today.year)]
-
-
-def settings_digest(scope: Scope) -> str:
-    """The time zone and the report settings, digested."""
-    settings = json.dumps(asdict(scope.settings), sort_keys=True, default=list)
-    return hashlib.sha256(f"{scope.tz.key}|{settings}".encode()).hexdigest()[:16]
 
 
 def snapshot_key(scope: Scope) -> str:

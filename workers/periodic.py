@@ -24,6 +24,7 @@ from followup.jobs import followups_tick, send_reminders_job
 from ivr.jobs import drain_call_log
 from knowledge.reindex import kb_index_job
 from messaging.jobs import send_due_texts
+from reports.freshness import REFRESH_SECONDS
 from reports.jobs import draft_monthly_bulletin_job, refresh_snapshots_job
 from transcription.recovery import reconcile_recordings
 
@@ -61,7 +62,7 @@ PERIODIC: tuple[Periodic, ...] = (
              interval=900),
     # The 统计 page's standard periods, computed ahead so supervisors never wait for them.
     Periodic(name="reports-snapshots", func=refresh_snapshots_job,
-             interval=300, queue=REPORTS, timeout=600),
+             interval=REFRESH_SECONDS, queue=REPORTS, timeout=600),
     # The words of cases written since the last run, into the case search index (a search
     # also reads the few still pending itself; this keeps that few).
     # It also rebuilds the index when the shipped dictionaries changed (casesearch.rebuild).

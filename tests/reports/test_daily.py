@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from reports import daily, overview, periods, snapshots
+from reports import daily, freshness, overview, periods, snapshots
 from reports.indicators import Scope
 from reports.settings import ReportSettings
 from tests.cases.factories import CALENDAR, department_id
@@ -65,8 +65,8 @@ def test_the_page_uses_the_days_only_from_one_fresh_pass_of_the_same_day_and_set
     scope = replace(base, period=PERIODS[0])
     assert daily.load(session, scope, AT) is None  # nothing counted yet
     _stored(session, base)
-    assert daily.load(session, scope, AT + snapshots.MAX_AGE) is not None
-    assert daily.load(session, scope, AT + snapshots.MAX_AGE + timedelta(seconds=1)) is None
+    assert daily.load(session, scope, AT + freshness.MAX_AGE) is not None
+    assert daily.load(session, scope, AT + freshness.MAX_AGE + timedelta(seconds=1)) is None
     assert daily.load(session, replace(scope, today=TODAY + timedelta(days=1)), AT) is None
     other = replace(scope, settings=ReportSettings(satisfied_min_score=4))
     assert daily.load(session, other, AT) is None

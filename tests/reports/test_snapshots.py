@@ -18,7 +18,7 @@ from call_flows.flow import load_flows
 from core import jobs as context
 from core.db import db
 from core.queues import REPORTS
-from reports import daily, overview, periods, snapshots
+from reports import daily, freshness, overview, periods, snapshots
 from reports.calls import Hotline, call_nodes
 from reports.indicators import Dimension, Level, Scope, figures, totals
 from reports.jobs import refresh_snapshots_job
@@ -90,8 +90,8 @@ def test_stored_figures_read_back_equal(session: Session) -> None:
 def test_old_figures_are_not_served(session: Session) -> None:
     build_month(session)
     compute_and_store(session, scope())
-    assert snapshots.load(session, scope(), now() + snapshots.MAX_AGE) is not None
-    assert snapshots.load(session, scope(), now() + snapshots.MAX_AGE
+    assert snapshots.load(session, scope(), now() + freshness.MAX_AGE) is not None
+    assert snapshots.load(session, scope(), now() + freshness.MAX_AGE
                           + timedelta(seconds=1)) is None
 
 
@@ -144,7 +144,7 @@ def test_charts_are_drawn_with_the_figures_and_served_while_fresh(session: Sessi
     for name in snapshots.CHARTS:
         png = snapshots.load_chart(session, scope(), name, now())
         assert png is not None and png[:4] == b"\x89PNG", name
-    late = now() + snapshots.MAX_AGE + timedelta(seconds=1)
+    late = now() + freshness.MAX_AGE + timedelta(seconds=1)
     assert snapshots.load_chart(session, scope(), "trend", late) is None
     assert snapshots.load_chart(session, scope(department_id=1), "trend", now()) is None
 
@@ -237,4 +237,4 @@ def test_the_job_meets_other_writers_without_failing(
 
 def test_the_job_is_periodic_on_the_reports_queue() -> None:
     job = next(p for p in PERIODIC if p.func is refresh_snapshots_job)
-    assert job.queue == REPORTS and job.interval == snapshots.REFRESH_SECONDS
+    assert job.queue == REPORTS and job.interval == freshness.REFRESH_SECONDS
