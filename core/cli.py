@@ -19,6 +19,10 @@ db_cli = AppGroup("db", help="数据库迁移 (Alembic).")
 @click.option("--revision", default="head", show_default=True)
 def upgrade_command(revision: str) -> None:
     """Apply migrations up to REVISION."""
+    upgrade_to(revision)
+
+
+def upgrade_to(revision: str) -> None:
     from migrations.runner import upgrade
 
     upgrade(current_app.config["DATABASE_URL"], revision)
@@ -52,8 +56,13 @@ def seed_command_for(seeders: Sequence[Seeder]) -> click.Command:
     @click.option("--show-secrets", is_flag=True,
                   help="print demo passwords and the demo API token even when the output is "
                        "not a terminal")
-    def seed_command(demo: bool, show_secrets: bool) -> None:
+    @click.option("--upgrade", is_flag=True,
+                  help="first apply every migration, as `flask db upgrade` does (make run: "
+                       "one process loading the app instead of two)")
+    def seed_command(demo: bool, show_secrets: bool, upgrade: bool) -> None:
         """Seed reference data (the notice's departments) and, with --demo, demo accounts."""
+        if upgrade:
+            upgrade_to("head")
         current_app.config["SHOW_DEMO_SECRETS"] = show_secrets
         for seeder in seeders:
             with db.transaction() as session:

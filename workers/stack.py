@@ -55,13 +55,16 @@ def _run(args: list[str], env: dict[str, str], echo: bool = True) -> str:
 
 
 def _seed(flask: list[str], env: dict[str, str]) -> str:
-    """Seed with demo accounts; echo the output but the demo logins, which it returns.
+    """Migrate, then seed with demo accounts; echo the output but the demo logins, which it
+    returns.
 
     The logins are printed once, in the banner; passwords (and the demo API token) only to a
     terminal, never into a log file `make run` is redirected to.
     """
     show = ["--show-secrets"] if sys.stdout.isatty() else []
-    output = _run([*flask, "seed", "--demo", *show], env, echo=False)
+    # --upgrade: migrations first, in the same process (`flask db upgrade` loaded the app
+    # once more only to run them).
+    output = _run([*flask, "seed", "--upgrade", "--demo", *show], env, echo=False)
     start = output.find(DEMO_LOGINS_HEADING)
     logins = output[start:] if start >= 0 else ""
     sys.stdout.write(output[:start] if start >= 0 else output)
@@ -271,7 +274,6 @@ def main() -> int:
             supervisor.record()
             print(f"embedded Redis: {env['REDIS_URL']}", flush=True)
         flask = [str(BIN / "flask"), "--app", "app"]
-        _run([*flask, "db", "upgrade"], env)
         logins = _seed(flask, env)
         installer = start_model_install(flask, env)
         for child in supervisor.children:

@@ -112,6 +112,20 @@ def test_make_run_shows_the_demo_logins_once(monkeypatch: Any, capsys: Any) -> N
 
     monkeypatch.setattr(stack, "_run", run)
     logins = stack._seed(["flask"], {})
-    assert asked == [["flask", "seed", "--demo"]]  # pytest's output is not a terminal
+    assert asked == [["flask", "seed", "--upgrade", "--demo"]]  # output is not a terminal
     assert logins.startswith("console demo logins") and "demo-operator" in logins
     assert capsys.readouterr().out == "departments: 42 seeded\n"
+
+
+def test_seed_upgrade_migrates_a_fresh_database_first(app_config: dict[str, Any],
+                                                      tmp_path: Any) -> None:
+    """`make run` migrates and seeds in one process (`flask seed --upgrade --demo`)."""
+    from app import create_app
+
+    fresh = {**app_config, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    fresh_app = create_app(fresh)
+    with fresh_app.app_context():
+        result = fresh_app.test_cli_runner().invoke(args=["seed", "--upgrade"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("database at head\n")
+    assert "departments: 44 new, 44 in all" in result.output
