@@ -24,7 +24,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from call_flows import queue_twiml
 from call_flows.engine import VoiceSettings
-from callqueue import offers
+from callqueue import offers, waiting
 from callqueue import queue as callers
 from callqueue.hold_audio import hold_etag, hold_wav
 from callqueue.runtime import Changes, QueueRuntime
@@ -88,19 +88,19 @@ def wait() -> Response:
     call_sid, now = _call_sid(), runtime.now()
     # Nearly always only reads: on the webhooks' pool (no ping, no transaction to begin and
     # commit). When something must change, the queue's own way, under its lock.
-    info = db.run_quick(lambda conn: callers.wait_read(conn, runtime, call_sid=call_sid,
+    info = db.run_quick(lambda conn: waiting.wait_read(conn, runtime, call_sid=call_sid,
                                                        now=now))
     if info is None:
-        info = callers.wait(db.session, runtime, call_sid=call_sid, now=now)
+        info = waiting.wait(db.session, runtime, call_sid=call_sid, now=now)
         runtime.commit(db.session, info.changes)
     voice = _voice()
-    if info.answer == callers.WaitAnswer.WAIT and info.position is not None:
+    if info.answer == waiting.WaitAnswer.WAIT and info.position is not None:
         return Response(queue_twiml.wait_xml(voice, position=info.position,
                                              estimate_minutes=info.estimate_minutes),
                         mimetype="text/xml")
-    if info.answer == callers.WaitAnswer.LEAVE:
+    if info.answer == waiting.WaitAnswer.LEAVE:
         return _twiml(queue_twiml.leave())
-    if info.answer == callers.WaitAnswer.CONNECTING:
+    if info.answer == waiting.WaitAnswer.CONNECTING:
         return _twiml(queue_twiml.connecting(voice))
     return _twiml(queue_twiml.hold(voice))
 

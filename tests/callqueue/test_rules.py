@@ -14,8 +14,8 @@ from sqlalchemy import event
 from call_flows import queue_twiml
 from call_flows.engine import VoiceSettings
 from callqueue.models import Agent, EntryKind, EntryStatus, QueueEntry
-from callqueue.queue import estimate, position_of, recent_handling, wait, wait_read
 from callqueue.runtime import add_office_time
+from callqueue.waiting import estimate, position_of, recent_handling, wait, wait_read
 from core.db import db
 from workdays.calendar import WorkCalendar
 from workdays.office_hours import OfficeHours
