@@ -179,39 +179,54 @@ def drain(connection: Redis, session_scope: Any,
     unreachable database, it is written again one entry per savepoint, and the entries
     that still fail go to the dead-letter list with their error (:func:`dead_letters`).
     """
-    lock = connection.lock(LOCK_KEY, timeout=300, blocking=False)
-    if not lock.acquire():
-        return 0
+    # From here on an entry pushed finds no drain scheduled and schedules the next one: this
+    # drain may already be past the moment that entry arrives. (Left set, an entry pushed in
+    # the rest of the push window waited for the periodic drain.)
+    connection.delete(SCHEDULED_KEY)
     written = 0
-    try:
-        while True:
-            if not connection.llen(PROCESSING_KEY):
-                pipe = connection.pipeline(transaction=False)
-                for _ in range(BATCH):
-                    pipe.lmove(PENDING_KEY, PROCESSING_KEY, "LEFT", "RIGHT")
-                if not any(pipe.execute()):
-                    break
-            raw = cast(list[bytes], connection.lrange(PROCESSING_KEY, 0, -1))
-            try:
-                completed, dead = _write_batch(session_scope, raw, isolate=False)
-            except Exception as exc:
-                if database_unavailable(exc):
-                    raise  # the whole batch stays in the processing list for the next run
-                log.warning("call-log batch of %d failed (%s): writing entry by entry",
-                            len(raw), exc)
-                completed, dead = _write_batch(session_scope, raw, isolate=True)
-            pipe = connection.pipeline(transaction=True)
-            for item, error in dead:
-                pipe.rpush(DEAD_KEY, _dead_letter(item, error))
-            if dead:
-                pipe.ltrim(DEAD_KEY, -DEAD_MAX, -1)
-            pipe.delete(PROCESSING_KEY)
-            pipe.execute()
-            written += len(raw) - len(dead)
-            if completed and on_completed is not None:
-                on_completed(completed)
-    finally:
-        lock.release()
+    # An entry pushed while another drain held the lock may have come after that drain
+    # looked for the last time: whoever releases the lock looks again.
+    while connection.llen(PENDING_KEY) or connection.llen(PROCESSING_KEY):
+        lock = connection.lock(LOCK_KEY, timeout=300, blocking=False)
+        if not lock.acquire():
+            return written
+        try:
+            written += _drain_locked(connection, session_scope, on_completed)
+        finally:
+            lock.release()
+    return written
+
+
+def _drain_locked(connection: Redis, session_scope: Any,
+                  on_completed: Callable[[list[Recording]], None] | None) -> int:
+    """One drain under the lock: batches until nothing is pending."""
+    written = 0
+    while True:
+        if not connection.llen(PROCESSING_KEY):
+            pipe = connection.pipeline(transaction=False)
+            for _ in range(BATCH):
+                pipe.lmove(PENDING_KEY, PROCESSING_KEY, "LEFT", "RIGHT")
+            if not any(pipe.execute()):
+                break
+        raw = cast(list[bytes], connection.lrange(PROCESSING_KEY, 0, -1))
+        try:
+            completed, dead = _write_batch(session_scope, raw, isolate=False)
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise  # the whole batch stays in the processing list for the next run
+            log.warning("call-log batch of %d failed (%s): writing entry by entry",
+                        len(raw), exc)
+            completed, dead = _write_batch(session_scope, raw, isolate=True)
+        pipe = connection.pipeline(transaction=True)
+        for item, error in dead:
+            pipe.rpush(DEAD_KEY, _dead_letter(item, error))
+        if dead:
+            pipe.ltrim(DEAD_KEY, -DEAD_MAX, -1)
+        pipe.delete(PROCESSING_KEY)
+        pipe.execute()
+        written += len(raw) - len(dead)
+        if completed and on_completed is not None:
+            on_completed(completed)
     return written
 
 

@@ -80,6 +80,62 @@ def test_drain_schedules_one_job_per_burst(redis_app, redis_conn):
     assert [j.func_name for j in jobs] == ["ivr.jobs.drain_call_log"]
 
 
+def _entry(sid: str) -> LogEntry:
+    return LogEntry(call_sid=sid, from_number="+8613900000001", to_number="+8657488888718",
+                    flow="hotline", at="2026-11-24T02:00:00+00:00")
+
+
+def test_an_entry_pushed_after_a_drain_ran_schedules_the_next_drain(app, redis_conn):
+    """A drain that ran early in the push window must not leave later entries waiting for
+    the periodic drain (a second voicemail's transcription waited for it)."""
+    from rq import Queue
+
+    from ivr.eventlog import CallLogQueue
+    from ivr.jobs import drain_call_log
+
+    log_queue = CallLogQueue(redis_conn, drain_queue="default", drain_job=drain_call_log)
+    jobs = Queue("default", connection=redis_conn)
+    log_queue.push(_entry("CA1"))
+    assert jobs.count == 1
+    jobs.empty()  # a worker took the drain job …
+    assert drain(redis_conn, db.transaction) == 1  # … and ran it at once
+    log_queue.push(_entry("CA2"))  # within the same few seconds
+    assert jobs.count == 1
+
+
+def test_an_entry_pushed_while_the_lock_was_held_is_drained_by_its_holder(app, redis_conn,
+                                                                          monkeypatch):
+    """An entry pushed after the holder looked for the last time, whose own drain found the
+    lock still taken and returned at once: the holder looks again when it lets go."""
+    from ivr.eventlog import CallLogQueue
+    from ivr.jobs import drain_call_log
+
+    log_queue = CallLogQueue(redis_conn, drain_queue="default", drain_job=drain_call_log)
+    log_queue.push(_entry("CA1"))
+    real_lock = redis_conn.lock
+    late: list[int] = []
+
+    class LateEntryAtRelease:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.lock = real_lock(*args, **kwargs)
+
+        def acquire(self) -> bool:
+            return bool(self.lock.acquire())
+
+        def release(self) -> None:
+            if not late:  # the holder is done looking but still holds the lock
+                log_queue.push(_entry("CA2"))
+                late.append(drain(redis_conn, db.transaction))
+            self.lock.release()
+
+    monkeypatch.setattr(redis_conn, "lock", LateEntryAtRelease)
+    assert drain(redis_conn, db.transaction) == 2
+    assert late == [0]  # the other drain found the lock taken
+    assert redis_conn.llen(PENDING_KEY) == 0
+    db.session.expire_all()
+    assert {c.call_sid for c in db.session.scalars(select(Call))} == {"CA1", "CA2"}
+
+
 def test_voicemail_category_comes_from_the_signed_url(redis_app, worker_app, clock,
                                                      voicemail_wav):
     from cases.case_models import Case
