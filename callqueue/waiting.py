@@ -116,6 +116,19 @@ def estimate(position: int, handling: float | None, staff: int) -> int | None:
     return max(1, math.ceil(seconds / 60))
 
 
+def _waited(enqueued_at: datetime, now: datetime) -> int:
+    return max(0, round((now - enqueued_at).total_seconds()))
+
+
+def _not_waiting(status: str, waited: int) -> WaitInfo | None:
+    """The answer for an entry no longer waiting (being connected, or gone), else None."""
+    if status in (EntryStatus.OFFERED, EntryStatus.CONNECTED):
+        return WaitInfo(WaitAnswer.CONNECTING, waited_seconds=waited)
+    if status != EntryStatus.WAITING:
+        return WaitInfo(WaitAnswer.LEAVE, waited_seconds=waited)
+    return None
+
+
 def wait(session: Session, runtime: QueueRuntime, *, call_sid: str, now: datetime) -> WaitInfo:
     """Twilio's ``waitUrl`` request: what the caller hears next while waiting.
 
@@ -126,12 +139,10 @@ def wait(session: Session, runtime: QueueRuntime, *, call_sid: str, now: datetim
     entry = entry_for_call(session, call_sid)
     if entry is None:
         return WaitInfo(WaitAnswer.UNKNOWN)
-    waited = max(0, round((now - entry.enqueued_at).total_seconds()))
-    status = EntryStatus(entry.status)
-    if status in (EntryStatus.OFFERED, EntryStatus.CONNECTED):
-        return WaitInfo(WaitAnswer.CONNECTING, waited_seconds=waited)
-    if status != EntryStatus.WAITING:
-        return WaitInfo(WaitAnswer.LEAVE, waited_seconds=waited)
+    waited = _waited(entry.enqueued_at, now)
+    not_waiting = _not_waiting(entry.status, waited)
+    if not_waiting is not None:
+        return not_waiting
     changes = Changes()
     timed_out = waited >= runtime.settings.max_wait_seconds
     staff = Staff.read(session)
@@ -193,12 +204,10 @@ def wait_read(conn: Connection, runtime: QueueRuntime, *, call_sid: str,
     row = conn.execute(_WAITING, {"call_sid": call_sid, "now": now}).one_or_none()
     if row is None:
         return WaitInfo(WaitAnswer.UNKNOWN)
-    waited = max(0, round((now - row.enqueued_at).total_seconds()))
-    status = EntryStatus(row.status)
-    if status in (EntryStatus.OFFERED, EntryStatus.CONNECTED):
-        return WaitInfo(WaitAnswer.CONNECTING, waited_seconds=waited)
-    if status != EntryStatus.WAITING:
-        return WaitInfo(WaitAnswer.LEAVE, waited_seconds=waited)
+    waited = _waited(row.enqueued_at, now)
+    not_waiting = _not_waiting(row.status, waited)
+    if not_waiting is not None:
+        return not_waiting
     if waited >= runtime.settings.max_wait_seconds or row.dispatch_due:
         return None
     area: str = row.area
