@@ -36,6 +36,9 @@ class StaleSnapshots:
         self.limit = limit
         self.timeout = timeout
         self.commits = 0  # transactions that changed rows, counted once committed
+        # … and counted when they begin to commit: a snapshot taken while one was committing
+        # may already hold its change, so only commits begun after the snapshot make it stale.
+        self.committing = 0
         self.held: dict[str, int] = {}  # thread name → transactions held back
         self.stale = 0  # held back and met a commit (their snapshot is stale)
         self._changed = threading.Condition()
@@ -89,13 +92,15 @@ class StaleSnapshots:
         state = conn.info.setdefault(_KEY, {})
         if verb in ("SELECT", "WITH") and "read_at" not in state and "immediate" in state:
             with self._changed:
-                state["read_at"] = self.commits  # the snapshot is taken by now
+                state["read_at"] = self.committing  # the snapshot is taken by now
         elif verb in _WRITES and (cursor.rowcount or 0) > 0:
             state["changed"] = True
 
     def _commit(self, conn: Any) -> None:
         if conn.info.setdefault(_KEY, {}).pop("changed", False):
             conn.info[_DONE] = conn.info.get(_DONE, 0) + 1
+            with self._changed:
+                self.committing += 1
 
     def _checkin(self, _dbapi_connection: Any, record: Any) -> None:
         # Counted here, after the commit itself: the "commit" event comes before it.
