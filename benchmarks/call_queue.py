@@ -414,7 +414,7 @@ def main() -> int:
         database_url=args.database_url, workers=1 if args.smoke else 2,
         threads=4 if args.smoke else 8, worker_class="gthread", office="open", redis=True,
         gunicorn_config=ROOT / "workers" / "gunicorn_conf.py",
-        think_ms=0.0 if args.smoke else 200.0, concurrency=args.concurrency)
+        think_ms=0.0 if args.smoke else 200.0, concurrency=args.concurrency, smoke=args.smoke)
     # The 200 keep waiting for the whole run (the hotline server reads the real clock): no
     # "longest wait" leave in the middle of a round.
     os.environ["QUEUE_MAX_WAIT_SECONDS"] = str(7 * 86400)

@@ -376,7 +376,8 @@ def main() -> None:
         ok = run(url, args.cases, args.samples, args.strict, reuse=True)
     else:
         print(f"case search benchmark: {args.cases:,} cases")
-        with private_database(args.database_url, args.keep or args.load_only) as url:
+        with private_database(args.database_url, args.keep or args.load_only,
+                              args.smoke) as url:
             ok = run(url, args.cases, 0 if args.load_only else args.samples, args.strict)
     if not ok:
         sys.exit(3)

@@ -98,13 +98,15 @@ TEXTS = [text for texts in TEXTS_BY_AREA.values() for text in texts]
 
 
 @contextmanager
-def private_database(admin_url: str, keep: bool) -> Iterator[str]:
-    """A fresh database for this run, dropped afterwards unless ``keep``."""
+def private_database(admin_url: str, keep: bool, smoke: bool = False) -> Iterator[str]:
+    """A fresh database for this run, dropped afterwards unless ``keep``; ``smoke``: cloned
+    from the tests' migrated template (benchmarks/_smoke.py)."""
+    from benchmarks._smoke import create_database
+
     url = make_url(make_engine_url(admin_url))
     name = f"bench_cases_{uuid.uuid4().hex[:8]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    create_database(admin, admin_url, name, smoke)
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -349,7 +351,8 @@ def explain(session: Session, title: str, statement: Any, analyze: bool = True) 
         print(f"   {line}")
 
 
-def concurrent_filing(engine: Engine, writers: int) -> tuple[Timing, float, list[str]]:
+def concurrent_filing(engine: Engine, writers: int, filings: int = FILINGS_PER_WRITER
+                      ) -> tuple[Timing, float, list[str]]:
     """``writers`` threads filing at once; per-filing latency, wall time, numbers handed out."""
     calendar = WorkCalendar()
     actor = Actor("api", "bench")
@@ -362,7 +365,7 @@ def concurrent_filing(engine: Engine, writers: int) -> tuple[Timing, float, list
     def writer() -> None:
         barrier.wait()
         try:
-            for _ in range(FILINGS_PER_WRITER):
+            for _ in range(filings):
                 started = time.perf_counter()
                 # The case domain alone: no listeners, no texts (no app around it).
                 with Session(engine, info=CaseServices(TZ).session_info()) as session:
@@ -389,7 +392,7 @@ def concurrent_filing(engine: Engine, writers: int) -> tuple[Timing, float, list
     return Timing(f"file_case, {label}", latencies), wall, numbers
 
 
-def run(url: str, n: int, samples: int) -> None:
+def run(url: str, n: int, samples: int, filings: int = FILINGS_PER_WRITER) -> None:
     from migrations.runner import upgrade
 
     engine = create_engine(make_engine_url(url), pool_size=WRITERS + 2)
@@ -463,7 +466,7 @@ def run(url: str, n: int, samples: int) -> None:
         print("\nfiling (goal: no duplicate numbers)")
         filed: list[str] = []
         for writers in (1, WRITERS):
-            filing, wall, numbers_filed = concurrent_filing(engine, writers)
+            filing, wall, numbers_filed = concurrent_filing(engine, writers, filings)
             filed += numbers_filed
             print(f"{filing.row(base, goal=False)}  {len(numbers_filed) / wall:5.0f} filings/s")
         duplicates = len(filed) - len(set(filed))
@@ -503,14 +506,15 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true",
                         help="a few thousand cases, a few samples: does it still run?")
     args = parser.parse_args()
+    filings = FILINGS_PER_WRITER
     if args.smoke:
-        args.cases, args.samples = 2_000, 3
+        args.cases, args.samples, filings = 2_000, 3, 2
     if not args.database_url.startswith("postgresql"):
         parser.error("the benchmark needs PostgreSQL")
     print(f"cases benchmark: {args.cases:,} cases, now = {NOW.astimezone(TZ):%Y-%m-%d %H:%M} "
           "Asia/Shanghai")
-    with private_database(args.database_url, args.keep) as url:
-        run(url, args.cases, args.samples)
+    with private_database(args.database_url, args.keep, args.smoke) as url:
+        run(url, args.cases, args.samples, filings)
 
 
 if __name__ == "__main__":

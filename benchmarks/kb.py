@@ -226,7 +226,7 @@ def main() -> None:
             worst = max(worst, run(f"sqlite:///{directory}/kb.db", "SQLite (FTS5)",
                                    args.articles, args.queries, args.seed))
     if not args.skip_postgres:
-        with private_database(args.database_url, keep=False) as url:
+        with private_database(args.database_url, keep=False, smoke=args.smoke) as url:
             worst = max(worst, run(url, "PostgreSQL (tsvector + GIN)", args.articles,
                                    args.queries, args.seed))
     if args.strict and worst >= GOAL_MS:

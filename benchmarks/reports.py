@@ -24,11 +24,14 @@ that takes minutes to load, so they run in one process.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
+import io
 import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -116,7 +119,11 @@ def make_app(url: str, tmp: str, cache_seconds: int = 60) -> Any:
                        "TWILIO_AUTH_TOKEN": "bench-token", "PUBLIC_BASE_URL": "http://bench"})
 
 
-def timed(call: Any, samples: int, warmup: int = 1) -> list[float]:
+def timed(call: Any, samples: int, warmup: int | None = None) -> list[float]:
+    """``samples`` timings of ``call`` after ``warmup`` untimed calls (default: one, none for
+    a single sample, as --smoke takes)."""
+    if warmup is None:
+        warmup = 1 if samples > 1 else 0
     times = []
     for i in range(-warmup, samples):
         started = time.perf_counter()
@@ -231,13 +238,23 @@ def _rss_mb() -> float:
     return _status_mb("VmRSS:")
 
 
-def run_child(mode: str, url: str, start: date, end: date) -> dict[str, Any]:
+def run_child(mode: str, url: str, start: date, end: date, in_process: bool = False
+              ) -> dict[str, Any]:
+    """``mode`` in a child process of its own (its peak RSS is the figure); ``in_process``
+    (--smoke: no figure counts) runs the same code here, without loading the app twice more."""
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / f"{mode}.xlsx")
-        result = subprocess.run(
-            [sys.executable, __file__, "--child", mode, url, start.isoformat(), end.isoformat(),
-             out], capture_output=True, text=True, check=True, cwd=ROOT)
-        data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+        if in_process:
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed):
+                child(mode, url, start.isoformat(), end.isoformat(), out)
+            stdout = printed.getvalue()
+        else:
+            stdout = subprocess.run(
+                [sys.executable, __file__, "--child", mode, url, start.isoformat(),
+                 end.isoformat(), out], capture_output=True, text=True, check=True,
+                cwd=ROOT).stdout
+        data: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
         data["size_mb"] = os.path.getsize(out) / 1e6
         return data
 
@@ -252,13 +269,13 @@ def export_period(session: Session, rows: int) -> tuple[date, date]:
 
 
 def measure(url: str, samples: int, export_rows: int, rounds: int = EXPORT_ROUNDS,
-            only: str | None = None) -> None:
+            only: str | None = None, smoke: bool = False) -> None:
     with tempfile.TemporaryDirectory(prefix="bench_reports_app_") as tmp:
-        _measure(url, samples, export_rows, rounds, tmp, only)
+        _measure(url, samples, export_rows, rounds, tmp, only, smoke)
 
 
 def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str,
-             only: str | None = None) -> None:
+             only: str | None = None, smoke: bool = False) -> None:
     from reports import periods
     from reports.context import app_calendar, app_hotline, scope_for
     from reports.freshness import REFRESH_SECONDS
@@ -268,6 +285,7 @@ def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str,
 
     app = make_app(url, tmp)
     month = periods.custom(*MONTH)
+    least = min(3, samples)  # samples of the slower figures (--smoke: 1)
     with app.app_context():
         from core.db import db
 
@@ -283,7 +301,7 @@ def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str,
         line("baseline: SELECT count(*) over the month", baseline)
         base = pct(baseline, 95)
         if only is None:
-            kpis = timed(lambda: kpis_json(session, scope, calendar), max(samples // 4, 3))
+            kpis = timed(lambda: kpis_json(session, scope, calendar), max(samples // 4, least))
             line("month KPIs (centre + every unit)", kpis, base)
         session.rollback()
 
@@ -314,12 +332,12 @@ def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str,
             return timed(get_page, n)
 
         # Nothing counted ahead: the period computed whole on the request.
-        fresh = custom_timings(supervisor, max(samples // 2, 3))
+        fresh = custom_timings(supervisor, max(samples // 2, least))
         verdict = "PASS" if pct(fresh, 95) < PAGE_GOAL_MS else "MISS"
         line("统计 page, custom period, nothing ahead (supervisor)", fresh, base,
              f"goal p95 < 200 ms: {verdict}")
         line("统计 page, custom period, nothing ahead (busiest unit)",
-             custom_timings(department, max(samples // 2, 3)), base)
+             custom_timings(department, max(samples // 2, least)), base)
         with page_app.app_context():
             started = time.perf_counter()
             done = refresh_standard(db.session, scope_for(page_app, month), calendar,
@@ -358,7 +376,7 @@ def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str,
               f"goal < 10 s: {'PASS' if elapsed < 10 else 'MISS'}")
         hot = timed(lambda: hot_topics(session, scope), 1, warmup=0)
         line("hot topics for one month (cold)", hot, base)
-        hot = timed(lambda: hot_topics(session, scope), 3, warmup=0)
+        hot = timed(lambda: hot_topics(session, scope), least, warmup=0)
         line("hot topics for one month (warm cache)", hot, base)
         start, end = export_period(session, export_rows)
         session.rollback()
@@ -368,7 +386,7 @@ def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str,
     runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "export": []}
     for _round in range(rounds):
         for mode in ("baseline", "export"):
-            runs[mode].append(run_child(mode, url, start, end))
+            runs[mode].append(run_child(mode, url, start, end, in_process=smoke))
     medians = {mode: sorted(results, key=lambda r: r["seconds"])[len(results) // 2]
                for mode, results in runs.items()}
     ratio = medians["export"]["seconds"] / medians["baseline"]["seconds"]
@@ -409,13 +427,17 @@ def main() -> None:
         parser.error("the benchmark needs PostgreSQL")
     n, samples, export_rows = args.cases, args.samples, EXPORT_ROWS
     if args.smoke:
-        n, samples, export_rows = 3000, 5, 1000
+        n, samples, export_rows = 3000, 1, 1000
     print(f"reports benchmark: {n:,} cases, now = {NOW.astimezone(TZ):%Y-%m-%d %H:%M} "
           "Asia/Shanghai")
     # Everything the run creates — the apps' instance folders, the export files, jieba's
     # dictionary cache, the child processes' files — goes in one temporary directory,
     # removed at the end.
     with tempfile.TemporaryDirectory(prefix="bench_reports_") as work:
+        # jieba's cache is no file of the run's: one already there is used, not built again.
+        shared = Path(tempfile.gettempdir()) / "jieba.cache"
+        if shared.is_file():
+            shutil.copyfile(shared, Path(work) / shared.name)
         tempfile.tempdir = work
         os.environ["TMPDIR"] = work
         run(args, n, samples, export_rows)
@@ -432,12 +454,14 @@ def run(args: argparse.Namespace, n: int, samples: int, export_rows: int) -> Non
         upgrade(url)  # a database kept by an older run gets the newer tables
         measure(url, samples, export_rows, only=args.only)
         return
-    with bench_cases.private_database(args.database_url, args.keep or args.load_only) as url:
+    with bench_cases.private_database(args.database_url, args.keep or args.load_only,
+                                      args.smoke) as url:
         load(url, n)
         if args.load_only:
             print(f"  kept for --reuse: {url.rsplit('/', 1)[-1]}")
             return
-        measure(url, samples, export_rows, 1 if args.smoke else EXPORT_ROUNDS, args.only)
+        measure(url, samples, export_rows, 1 if args.smoke else EXPORT_ROUNDS, args.only,
+                args.smoke)
 
 
 if __name__ == "__main__":

@@ -66,8 +66,8 @@ TEXTS = (
     "저는 작은 기술 회사의 대표입니다. 상표 등록과 특허 출원 절차를 상담받고 싶습니다. "
     "그리고 중소기업 융자 프로그램도 소개해 주시면 좋겠습니다. 감사합니다.",
 )
-# --smoke: a few seconds of speech, enough to go through every stage once.
-SMOKE_TEXTS = ("안녕하세요. 공장 전기 문제입니다.",)
+# --smoke: one spoken word (about a second), enough to go through every stage once.
+SMOKE_TEXTS = ("안녕하세요.",)
 ESPEAK_RATE = "150"
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
 ACCOUNT_SID = "AC" + "0" * 32
@@ -162,6 +162,7 @@ def private_database(args: argparse.Namespace, instance: Path) -> Iterator[str]:
     if args.sqlite:
         yield f"sqlite:///{instance / 'bench.db'}"
         return
+    from _smoke import create_database
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -170,8 +171,7 @@ def private_database(args: argparse.Namespace, instance: Path) -> Iterator[str]:
     url = make_url(make_engine_url(args.database_url))
     name = f"bench_tx_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    create_database(admin, args.database_url, name, args.smoke)
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -312,30 +312,33 @@ class MemorySampler(threading.Thread):
 
 
 def pipeline_run(app: Any, env: dict[str, str], files: list[Audio], server: AudioServer,
-                 count: int, workers: int, redis: Any) -> Run:
+                 count: int, workers: int, redis: Any, shared: bool = False) -> Run:
+    """``shared`` (--smoke): the transcription worker also takes the light queues, one
+    process (and one app loaded) fewer; the timings then include the drain job."""
     from core.db import db
     from ivr.models import Recording
     from transcription.statuses import TranscriptionStatus
 
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "workers.worker", "--queues", "transcription",
+            [sys.executable, "-m", "workers.worker", "--queues",
+             "transcription,default,calls" if shared else "transcription",
              "--with-scheduler", "--name", f"bench-{workers}-{i}-{uuid.uuid4().hex[:6]}"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for i in range(workers)
     ]
     # The recording callbacks go through the call log: its drain job (on `default`, as
     # under `make run`) writes the rows and enqueues the transcriptions.
-    light = subprocess.Popen(
+    lights = [] if shared else [subprocess.Popen(
         [sys.executable, "-m", "workers.worker", "--queues", "default,calls",
          "--name", f"bench-light-{uuid.uuid4().hex[:6]}"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
         # Workers register only after the preload: from then on they are ready.
         deadline = time.monotonic() + 120
-        while len(Worker.all(connection=redis)) < workers + 1:
+        while len(Worker.all(connection=redis)) < workers + len(lights):
             if time.monotonic() > deadline or any(p.poll() is not None
-                                                  for p in [*processes, light]):
+                                                  for p in [*processes, *lights]):
                 raise SystemExit("workers did not start")
             time.sleep(0.1)
         sampler = MemorySampler([p.pid for p in processes])
@@ -383,9 +386,9 @@ def pipeline_run(app: Any, env: dict[str, str], files: list[Audio], server: Audi
         return Run(workers, wall, sum(a.seconds for a in chosen), results, horses,
                    list(sampler.parent_rss.values()), max(others, 0.0) / (wall + 0.3))
     finally:
-        for process in [*processes, light]:
+        for process in [*processes, *lights]:
             process.terminate()
-        for process in [*processes, light]:
+        for process in [*processes, *lights]:
             process.wait(30)
         db.session.remove()
 
@@ -518,7 +521,7 @@ def bench(args: argparse.Namespace, env: dict[str, str], files: list[Audio],
     runs = []
     if args.smoke:  # the pipeline once; no raw baseline, no goals
         with app.app_context():
-            run = pipeline_run(app, env, files, server, args.recordings, 1, redis)
+            run = pipeline_run(app, env, files, server, args.recordings, 1, redis, shared=True)
         print(f"smoke: 1 recording transcribed and filed in {run.wall:.2f} s; "
               "no goals checked")
         return

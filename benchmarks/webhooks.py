@@ -63,6 +63,7 @@ from _loadgen import (  # noqa: E402  (benchmarks/ is on sys.path when run as a 
     percentile,
     run_closed_loop,
 )
+from _smoke import create_database  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
@@ -558,7 +559,7 @@ class Bench:
         return server
 
     def _create_database(self) -> None:
-        from sqlalchemy import create_engine, text
+        from sqlalchemy import create_engine
         from sqlalchemy.engine import make_url
 
         from core.db import make_engine_url
@@ -568,8 +569,8 @@ class Bench:
             raise BenchError("--database-url must be a PostgreSQL admin URL")
         self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         self.stack.callback(self.admin.dispose)
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{self.db_name}"'))
+        create_database(self.admin, self.args.database_url, self.db_name,
+                        getattr(self.args, "smoke", False))
         self.stack.callback(self._drop_database)
         self.db_url = (admin_url.set(database=self.db_name)
                        .render_as_string(hide_password=False)
