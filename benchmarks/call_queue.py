@@ -407,8 +407,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.smoke:
         args.calls, args.operators, args.waiting = 2000, 6, 20
-        args.requests, args.concurrency, args.rounds, args.samples = 60, 2, 1, 8
-        args.webhook_calls = 6
+        args.requests, args.concurrency, args.rounds, args.samples = 20, 2, 1, 2
+        args.webhook_calls = 4
     sys.setswitchinterval(0.0005)
     webhook_args = argparse.Namespace(
         database_url=args.database_url, workers=1 if args.smoke else 2,
@@ -487,7 +487,8 @@ def main() -> int:
               f"{statistics.median(bare_p99):.2f} ms: {ratio:.2f}× (median of rounds); "
               f"the hotline webhooks' own ratio {mix_ratio:.2f}×")
 
-        latencies = measure_pop(app, bench.hotline.base_url, max(5, args.samples // 10))
+        latencies = measure_pop(app, bench.hotline.base_url,
+                                1 if args.smoke else max(5, args.samples // 10))
         print(f"  screen pop: free operator → pop event on the server's stream   p50 "
               f"{pct(latencies, 50):6.1f} ms  p95 {pct(latencies, 95):6.1f} ms")
         pop_ok = pct(latencies, 95) < POP_GOAL_MS

@@ -181,6 +181,23 @@ def run_streams(url: str, count: int, frames: list[str]) -> tuple[list[float], l
     return lags, dropped
 
 
+def settled(server: subprocess.Popen[str], stats: Path, seen: int, count: int,
+            pause: float) -> list[dict[str, Any]]:
+    """The sessions after the first ``seen``, once the server has finished the streams it
+    still holds: asked again every ``pause`` s (--smoke: 0.1) until all ``count`` are
+    there, at most 3 s."""
+    deadline = time.monotonic() + 3.0
+    while True:
+        server.send_signal(signal.SIGUSR1)
+        time.sleep(pause)
+        try:
+            sessions: list[dict[str, Any]] = json.loads(stats.read_text())["sessions"][seen:]
+        except (OSError, ValueError):  # not written yet, or being written
+            sessions = []
+        if len(sessions) >= count or time.monotonic() >= deadline:
+            return sessions
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
@@ -204,7 +221,7 @@ def main() -> int:
     parser.add_argument("--max-streams", type=int, default=4)
     parser.add_argument("--model", default=None)
     parser.add_argument("--no-webhooks", dest="webhooks", action="store_false")
-    parser.add_argument("--smoke", action="store_true", help="1 stream of 2 s, no webhooks")
+    parser.add_argument("--smoke", action="store_true", help="1 stream of 1 s, no webhooks")
     parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--stats", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -213,7 +230,7 @@ def main() -> int:
         serve(args.serve, args.max_streams, args.stats, model_path)
         return 0
     if args.smoke:
-        args.seconds, args.max_streams, args.webhooks = 2.0, 1, False
+        args.seconds, args.max_streams, args.webhooks = 1.0, 1, False
     for tool in ("espeak-ng", "ffmpeg"):
         if shutil.which(tool) is None:
             print(f"{tool} is needed to make the speech")
@@ -242,9 +259,7 @@ def main() -> int:
                   f"{'max lag s':>10} {'dropped':>8}")
             for count in range(1, args.max_streams + 1):
                 lags, dropped = run_streams(url, count, frames)
-                server.send_signal(signal.SIGUSR1)
-                time.sleep(3.0)  # the server finishes the streams it still holds
-                sessions = json.loads(stats.read_text())["sessions"][seen:]
+                sessions = settled(server, stats, seen, count, 0.1 if args.smoke else 3.0)
                 seen += len(sessions)
                 latencies = [x for s in sessions for x in s["latencies"]]
                 rtf = statistics.mean([s["decode"] / s["audio"] for s in sessions if s["audio"]]

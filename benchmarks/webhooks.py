@@ -569,12 +569,14 @@ class Bench:
             raise BenchError("--database-url must be a PostgreSQL admin URL")
         self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         self.stack.callback(self.admin.dispose)
-        create_database(self.admin, self.args.database_url, self.db_name,
-                        getattr(self.args, "smoke", False))
+        migrated = create_database(self.admin, self.args.database_url, self.db_name,
+                                   getattr(self.args, "smoke", False))
         self.stack.callback(self._drop_database)
         self.db_url = (admin_url.set(database=self.db_name)
                        .render_as_string(hide_password=False)
                        .replace("postgresql+psycopg://", "postgresql://"))
+        if migrated:  # --smoke: a clone of the migrated template; this process stays light
+            return
         from migrations.runner import upgrade
 
         upgrade(self.db_url)
