@@ -590,7 +590,7 @@ class Bench:
 
     def _seed(self, env: dict[str, str]) -> None:
         done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "seed"], cwd=ROOT,
-                              env=env, capture_output=True, text=True, timeout=120)
+                              env=env, capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             raise BenchError(f"flask seed failed:\n{done.stdout}\n{done.stderr}")
         if self.args.office == "auto":

@@ -15,11 +15,16 @@ import socket
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 BENCHMARKS_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
+# How many run at once (default: all); see benchmarks/README.md.
+SMOKE_PARALLEL = int(os.environ.get("SMOKE_PARALLEL", "0")) or None
+# The smoke runs that start the most processes (servers, workers, a seeding subprocess).
+LONGEST = {"transcription.py", "webhooks.py", "call_queue.py", "reports.py", "live_speech.py"}
 NOT_BENCHMARKS = {"bare_app.py"}
 
 
@@ -57,37 +62,44 @@ def jieba_cache(folder: Path) -> Path:
     return folder / "jieba.cache"
 
 
+def run_smoke(script: Path, env: dict[str, str], scratch: Path, log: Path) -> str | None:
+    """``script --smoke`` in ``scratch`` (its TMPDIR); what went wrong, or None."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, str(script), "--smoke"], env={**env, "TMPDIR": str(scratch)},
+            cwd=BENCHMARKS_DIR.parent, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        code = process.wait(timeout=600)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        code = process.wait()
+    if code == 0:
+        return None
+    text = log.read_text(errors="replace")
+    return f"== {script.name} --smoke exited with {code}:\n{text[-3000:]}"
+
+
 @pytest.mark.postgresql_only
 def test_every_benchmark_runs_in_smoke_mode():
-    # All at once: each mostly waits on its own servers, and the suite should stay short.
+    # All at once unless SMOKE_PARALLEL says otherwise: each also waits on its servers and
+    # on PostgreSQL, and the suite should stay short.
     # Each gets a temporary folder of its own that must be empty again when it ends (a
     # short path: the benchmarks' servers put Unix sockets there, limited to 107 bytes).
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    runs = {}
     stale_before = stale_sockets()
     with tempfile.TemporaryDirectory() as logs, \
             tempfile.TemporaryDirectory(prefix="bench-", dir="/tmp") as scratch_root:
         tmp_path = Path(scratch_root)
         cache = jieba_cache(Path(logs))
-        for script in benchmark_scripts():
-            log = Path(logs) / f"{script.stem}.log"
+        jobs = []
+        # The longest first, so that none starts last and runs alone.
+        for script in sorted(benchmark_scripts(), key=lambda p: p.name not in LONGEST):
             scratch = tmp_path / script.stem
             scratch.mkdir()
             shutil.copyfile(cache, scratch / cache.name)
-            with log.open("wb") as output:
-                runs[script.name] = (subprocess.Popen(
-                    [sys.executable, str(script), "--smoke"], env={**env, "TMPDIR": str(scratch)},
-                    cwd=BENCHMARKS_DIR.parent, stdout=output, stderr=subprocess.STDOUT), log)
-        failures = []
-        for name, (process, log) in runs.items():
-            try:
-                code = process.wait(timeout=600)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                code = process.wait()
-            if code != 0:
-                text = log.read_text(errors="replace")
-                failures.append(f"== {name} --smoke exited with {code}:\n{text[-3000:]}")
+            jobs.append((script, env, scratch, Path(logs) / f"{script.stem}.log"))
+        with ThreadPoolExecutor(SMOKE_PARALLEL or len(jobs)) as pool:
+            failures = [f for f in pool.map(lambda job: run_smoke(*job), jobs) if f]
         # jieba keeps its dictionary cache in the temporary folder on purpose: every
         # process on the machine reuses it (it is the library's, not the benchmark's; this
         # test puts one in each folder to begin with).
