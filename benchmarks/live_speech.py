@@ -286,7 +286,7 @@ def main() -> int:
                 print("webhooks: not measured (--no-webhooks or --smoke)")
         finally:
             server.terminate()
-            server.wait(30)
+            server.wait(120)  # it finishes the streams it holds; slow on a loaded machine
     return 0
 
 

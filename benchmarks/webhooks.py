@@ -683,9 +683,11 @@ def run_bare(bench: Bench, traces: Sequence[list[Traced]], deadline: float) -> R
     return Round("bare", [s for call in result.results for s in call], result, cpu)
 
 
-def settle() -> None:
-    """A short pause between runs so one server's tail does not overlap the next run."""
-    time.sleep(0.5)
+def settle(args: argparse.Namespace) -> None:
+    """A short pause between runs so one server's tail does not overlap the next run (not
+    with --smoke: no figure counts)."""
+    if not args.smoke:
+        time.sleep(0.5)
 
 
 # -- report ------------------------------------------------------------------------------
@@ -942,9 +944,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             rounds: list[tuple[Round, Round]] = []
             for i in range(1, args.rounds + 1):
                 hot = run_hotline(bench, plans, deadline)
-                settle()
+                settle(args)
                 bare = run_bare(bench, [c.trace for c in hot.calls], deadline)
-                settle()
+                settle(args)
                 rounds.append((hot, bare))
                 print(f"round {i}: hotline p99 {hot.summary.p99:.2f} ms, "
                       f"bare p99 {bare.summary.p99:.2f} ms")
