@@ -6,7 +6,8 @@ Children run in process groups of their own (their pid is the group's id), so a 
 killed outright (SIGKILL, a crash) leaves Redis, gunicorn, the workers and cron running
 unsupervised. The next ``make run`` reads the file: if its supervisor is alive, the instance
 is in use; if not, the children it recorded are stopped (SIGTERM to each group, SIGKILL after
-``MAKE_RUN_STOP_SECONDS``, 10 s) before starting again. ``python -m workers.stack --clean`` does only that.
+``MAKE_RUN_STOP_SECONDS``, 10 s) before starting again. ``python -m workers.stack --clean``
+does only that.
 """
 
 from __future__ import annotations
