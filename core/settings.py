@@ -208,6 +208,12 @@ ROWS: tuple[Row, ...] = (
     row("operator calls decoded live at once; more simply have no live transcript; `0` turns "
         "it off", S("LIVE_STREAMS_MAX", "int", 2)),
     row("address `make run`'s web server binds", S("HOST", "text", "127.0.0.1")),
+    row("`make run` restarts a child that stopped after this many seconds, doubled at each "
+        "failure in a row (at most 30 s); Ctrl-C gives its children this many seconds to stop "
+        "(a job in progress finishes) before killing them, as does the next `make run` for the "
+        "children of one killed outright",
+        S("MAKE_RUN_RESTART_SECONDS", "float", 1.0, "`1`"),
+        S("MAKE_RUN_STOP_SECONDS", "float", 10.0, "`10`")),
     row("local state: SQLite file, secrets, embedded Redis, recordings (kept mode 750/640)",
         S("HOTLINE_INSTANCE_PATH", "text", DERIVED, "`instance/`", key="INSTANCE_PATH")),
     row("reverse proxies in front of the app whose `X-Forwarded-For`/`-Proto` are believed "

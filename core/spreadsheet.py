@@ -112,7 +112,8 @@ def _hand_cells_over(sheet: Any) -> None:
     usual = sheet._values_to_row
 
     def values_to_row(values: Sequence[Any], row_idx: int) -> Any:
-        if not all(value is None or isinstance(value, Cell) for value in values):
+        if type(values) is not CellRow and not all(
+                value is None or isinstance(value, Cell) for value in values):
             yield from usual(values, row_idx)
             return
         for column, cell in enumerate(values, 1):
@@ -123,6 +124,16 @@ def _hand_cells_over(sheet: Any) -> None:
 
     sheet._values_to_row = values_to_row
     sheet._takes_cells = True
+
+
+class CellRow(list[Any]):
+    """A row a :class:`RowWriter` built: its cells or None only, so never checked again."""
+
+
+# What openpyxl's cell does with a value of these exact types (``Cell._bind_value``): a
+# number, or a date written as a serial number with the column's date format.
+_NUMBER_TYPES = frozenset({int, float})
+_DATE_TYPES = frozenset({date, datetime})
 
 
 class RowWriter:
@@ -145,7 +156,10 @@ class RowWriter:
         self.sheet = sheet
         # Row heights for wrapped text: spreadsheet programs do not all size rows to their
         # wrapped text when they open a file (LibreOffice does not), so the height is set.
-        self._fit = [(i, width) for i, width in enumerate(fit or ()) if width]
+        # (column, width, characters that always fit on one line: at most 2.5 units each,
+        # see text_width)
+        self._fit = [(i, width, int(max(width - 1.0, 1.0)) * 2 // 5)
+                     for i, width in enumerate(fit or ()) if width]
         self._row = first_row
         self._line_points = line_points
         self._plain: list[Any] = []
@@ -181,7 +195,7 @@ class RowWriter:
             self._dated.append(is_date_format(style.get("number_format", "General")))
 
     def append(self, values: Sequence[Any]) -> None:
-        row: list[Any] = []
+        row = CellRow()
         for index, value in enumerate(values):
             if value is None:
                 row.append(None)
@@ -201,27 +215,43 @@ class RowWriter:
                 cell.data_type = "s"
             else:
                 cell = self._plain[index]
+                kind = type(value)
                 wanted = None
-                if isinstance(value, date) and not self._dated[index]:
-                    wanted = DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
+                if kind in _DATE_TYPES and not self._dated[index]:
+                    wanted = DATETIME_FORMAT if kind is datetime else DATE_FORMAT
                 cell._style, cell._sid = self._variants[index][wanted]
-                cell.value = value
+                # The style now has a date format where the value is a date: set directly
+                # what openpyxl's value setter would (it looks the format up per cell).
+                if kind in _NUMBER_TYPES:
+                    cell._value, cell.data_type = value, "n"
+                elif kind in _DATE_TYPES:
+                    cell._value, cell.data_type = value, "d"
+                else:
+                    cell.value = value
             row.append(cell)
         height = self._height(values) if self._fit else None
         if height is not None:
-            self.sheet.row_dimensions[self._row].height = height
+            # Read by the write-only sheet as the row's attributes (what a RowDimension with
+            # this height gives), and removed once the row is written: no per-row object.
+            self.sheet.row_dimensions[self._row] = {"ht": _points(height), "customHeight": "1"}
         self.sheet.append(row)
-        if height is not None:  # written out: keep no per-row object in memory
+        if height is not None:
             del self.sheet.row_dimensions[self._row]
         self._row += 1
 
     def _height(self, values: Sequence[Any]) -> float | None:
         lines = 1
-        for index, width in self._fit:
+        for index, width, one_line in self._fit:
             value = values[index] if index < len(values) else None
-            if isinstance(value, str) and value:
+            # A short value fits on one line whatever its characters: no width to compute.
+            if isinstance(value, str) and (len(value) > one_line or "\n" in value):
                 lines = max(lines, wrapped_lines(value, width))
         return None if lines == 1 else min(MAX_ROW_POINTS, lines * self._line_points + 3)
+
+
+def _points(height: float) -> str:
+    """A row height as openpyxl writes it (``safe_string``)."""
+    return f"{height:.16g}"
 
 
 def text_width(text: str) -> int:

@@ -41,6 +41,9 @@ class StaleSnapshots:
         self.committing = 0
         self.held: dict[str, int] = {}  # thread name → transactions held back
         self.stale = 0  # held back and met a commit (their snapshot is stale)
+        # Held back but no commit came within ``timeout``: they wrote unhindered. A test
+        # that needs every held transaction to meet a commit checks this is 0.
+        self.timeouts = 0
         self._changed = threading.Condition()
         self._listeners: list[tuple[Any, str, Callable[..., None]]] = [
             (engine, "before_cursor_execute", self._before),
@@ -86,6 +89,8 @@ class StaleSnapshots:
                 if self._changed.wait_for(lambda: self.commits > state["read_at"],
                                           self.timeout):
                     self.stale += 1
+                else:
+                    self.timeouts += 1
 
     def _after(self, conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
         verb = self._verb(statement)

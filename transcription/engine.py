@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -187,3 +187,9 @@ def resolve_model_path(configured: str | None, instance_path: Path) -> Path:
         return Path(instance_path) / "models" / DEFAULT_MODEL_NAME
     path = Path(configured).expanduser()
     return path if path.is_absolute() else Path(instance_path) / path
+
+
+def model_path(config: Mapping[str, Any]) -> Path:
+    """The active model directory for this configuration (also ``pipeline.model_path``: here
+    for ``make run``'s supervisor, which reads it without loading the pipeline)."""
+    return resolve_model_path(config.get("VOSK_MODEL_PATH"), Path(config["INSTANCE_PATH"]))

@@ -132,12 +132,18 @@ def installer_running(target: Path) -> bool:
     return False
 
 
-def download_answered(target: Path, pid: int) -> bool:
-    """Whether the install run by process ``pid`` heard from its server: bytes or a size
-    arrived, or it failed (a refused connection is an answer too). A state left by an earlier
-    run does not count."""
+def download_started(target: Path, *pids: int) -> bool:
+    """Whether an install run by one of the processes ``pids`` has begun: it asks its server
+    (or has already heard from it). A state left by an earlier run does not count."""
+    return _read_state(target).get("pid") in pids
+
+
+def download_answered(target: Path, *pids: int) -> bool:
+    """Whether the install run by one of the processes ``pids`` heard from its server: bytes
+    or a size arrived, or it failed (a refused connection is an answer too). A state left by
+    an earlier run does not count."""
     state = _read_state(target)
-    if state.get("pid") != pid:
+    if state.get("pid") not in pids:
         return False
     return state.get("state") == "failed" or bool(state.get("total") or state.get("done"))
 

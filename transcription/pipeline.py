@@ -49,7 +49,7 @@ from transcription.download import (
     download_recording,
 )
 from transcription.engine import DecodeError, ModelNotFound, VoskEngine, get_engine, loaded_engine
-from transcription.engine import resolve_model_path as _resolve_model_path
+from transcription.engine import model_path as model_path  # the active model's folder
 from transcription.models import Transcript
 from transcription.statuses import TranscriptionStatus as S
 
@@ -111,11 +111,6 @@ class PipelineSettings:
             tz=hotline_zone(config),
             store=open_store(config),
         )
-
-
-def model_path(config: Mapping[str, Any]) -> Path:
-    """The active model directory for this configuration."""
-    return _resolve_model_path(config.get("VOSK_MODEL_PATH"), Path(config["INSTANCE_PATH"]))
 
 
 @dataclass

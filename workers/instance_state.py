@@ -6,7 +6,8 @@ Children run in process groups of their own (their pid is the group's id), so a 
 killed outright (SIGKILL, a crash) leaves Redis, gunicorn, the workers and cron running
 unsupervised. The next ``make run`` reads the file: if its supervisor is alive, the instance
 is in use; if not, the children it recorded are stopped (SIGTERM to each group, SIGKILL after
-10 s) before starting again. ``python -m workers.stack --clean`` does only that.
+``MAKE_RUN_STOP_SECONDS``, 10 s) before starting again. ``python -m workers.stack --clean``
+does only that.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 STATE_FILE = "make-run.json"
-STOP_GRACE = 10.0
+STOP_GRACE = 10.0  # the default of MAKE_RUN_STOP_SECONDS (core.settings)
 
 
 @dataclass
@@ -94,13 +95,15 @@ def stale_children(state: InstanceState) -> dict[str, int]:
             if alive(pid) and _leads_its_group(pid)}
 
 
-def stop_groups(children: dict[str, int], say: Callable[[str], None]) -> list[str]:
-    """SIGTERM each child's group, SIGKILL what is left after the grace; names still alive."""
+def stop_groups(children: dict[str, int], say: Callable[[str], None],
+                grace: float = STOP_GRACE) -> list[str]:
+    """SIGTERM each child's group, SIGKILL what is left after ``grace`` seconds; the names
+    still alive."""
     for name, pid in children.items():
         say(f"stopping {name} (pid {pid}) left by a `make run` that is gone")
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE
+    deadline = time.monotonic() + grace
     while time.monotonic() < deadline and any(alive(p) for p in children.values()):
         time.sleep(0.1)
     for pid in children.values():

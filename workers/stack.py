@@ -33,10 +33,13 @@ PYTHON = sys.executable
 # How `flask seed --demo` starts its block of demo logins (console.seed).
 DEMO_LOGINS_HEADING = "console demo logins"
 BIN = Path(PYTHON).parent
-# Restart back-off: 1 s, 2 s, 4 s … at most 30 s; reset once a child ran for a minute.
-FIRST_DELAY = 1.0
+# Restart back-off: 1 s, 2 s, 4 s … at most 30 s; reset once a child ran for a minute. The
+# first delay is MAKE_RUN_RESTART_SECONDS; MAKE_RUN_STOP_SECONDS the children get to stop on
+# Ctrl-C before their process groups are killed (core.settings).
+FIRST_DELAY = float(SETTINGS["MAKE_RUN_RESTART_SECONDS"].default)
 MAX_DELAY = 30.0
 HEALTHY_AFTER = 60.0
+STOP_GRACE = float(SETTINGS["MAKE_RUN_STOP_SECONDS"].default)
 # Light work (call-log drain, filing, follow-ups) never waits behind a long transcription.
 WORKER_QUEUES = {"worker": (DEFAULT, CALLS), "transcriber": (TRANSCRIPTION, REPORTS)}
 
@@ -85,6 +88,7 @@ class Child:
     failures: int = 0
     restart_at: float | None = None
     restarts: int = field(default=0)
+    terminated: bool = False  # SIGTERM sent to the current process
 
     def start(self) -> None:
         # A process group of its own, stopped only by this supervisor. Ctrl-C signals the
@@ -94,6 +98,7 @@ class Child:
         self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True)
         self.started_at = time.monotonic()
         self.restart_at = None
+        self.terminated = False
         say(f"{self.name} started (pid {self.process.pid})")
         if self.ready is not None:
             self.ready(self.process)
@@ -105,12 +110,19 @@ class Child:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
 
+    def terminate(self) -> None:
+        """Ask the child to stop (SIGTERM, once: a second one makes an RQ worker abandon
+        its job); :meth:`stop` waits for it."""
+        if self.process is not None and self.process.poll() is None and not self.terminated:
+            self.terminated = True
+            self.process.send_signal(signal.SIGTERM)
+
     def stop(self, deadline: float) -> None:
         process = self.process
         if process is None:
             return
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -122,9 +134,12 @@ class Child:
 class Supervisor:
     """Keeps every child running until asked to stop."""
 
-    def __init__(self, children: list[Child], instance: Path | None = None) -> None:
+    def __init__(self, children: list[Child], instance: Path | None = None,
+                 first_delay: float = FIRST_DELAY, stop_grace: float = STOP_GRACE) -> None:
         self.children = children
         self.stopping = False
+        self.first_delay = first_delay
+        self.stop_grace = stop_grace
         # Where the children's pids are recorded for a later `make run` (instance_state).
         self.instance = instance
 
@@ -152,10 +167,10 @@ class Supervisor:
                 child.reap_group()
                 ran = now - child.started_at
                 child.failures = 1 if ran >= HEALTHY_AFTER else child.failures + 1
-                delay = min(FIRST_DELAY * 2 ** (child.failures - 1), MAX_DELAY)
+                delay = min(self.first_delay * 2 ** (child.failures - 1), MAX_DELAY)
                 child.restart_at = now + delay
                 say(f"{child.name} (pid {process.pid}) exited with code {code} after "
-                    f"{ran:.0f} s; restarting in {delay:.0f} s")
+                    f"{ran:.0f} s; restarting in {delay:.3g} s")
             elif now >= child.restart_at:
                 child.restarts += 1
                 try:
@@ -171,10 +186,19 @@ class Supervisor:
             time.sleep(poll)
 
     def stop_all(self) -> None:
-        """Stop in reverse start order (Redis last, so workers can finish their writes)."""
-        deadline = time.monotonic() + 10
-        for child in reversed(self.children):
-            child.stop(deadline)
+        """Stop every child at once, Redis last (workers can finish their writes).
+
+        All but Redis get SIGTERM together and share one grace, so a worker finishing its
+        job does not hold up the web server's stop (one after the other, each child's exit
+        added to the next one's wait)."""
+        deadline = time.monotonic() + self.stop_grace
+        last = [child for child in self.children if child.name == "redis"]
+        first = [child for child in reversed(self.children) if child not in last]
+        for child in first:
+            child.terminate()
+        for group in (first, last):
+            for child in group:
+                child.stop(deadline)
         if self.instance is not None:
             instance_state.remove(self.instance)
 
@@ -205,7 +229,7 @@ def build_children(env: dict[str, str], port: str, redis_instance: Path | None) 
 CLEAN_COMMAND = ".venv/bin/python -m workers.stack --clean"
 
 
-def clean_up_after_crash(instance: Path) -> bool:
+def clean_up_after_crash(instance: Path, grace: float = STOP_GRACE) -> bool:
     """Stop what a `make run` that is gone left running on ``instance``; False if another
     `make run` is using it, or something could not be stopped (then it says what to do)."""
     state = instance_state.read(instance)
@@ -215,7 +239,7 @@ def clean_up_after_crash(instance: Path) -> bool:
             "HOTLINE_INSTANCE_PATH")
         return False
     if state is not None:
-        left = instance_state.stop_groups(instance_state.stale_children(state), say)
+        left = instance_state.stop_groups(instance_state.stale_children(state), say, grace)
         if left:
             say(f"could not stop {', '.join(left)}: kill them by hand "
                 f"(`kill -KILL -<pid>`), then run `make run` again")
@@ -245,7 +269,8 @@ def main() -> int:
     settings = config_module.from_env(env)
     restrict_new_files()  # children inherit it: no file of theirs is world-readable
     instance = private_directory(Path(settings["INSTANCE_PATH"]))
-    if not clean_up_after_crash(instance):
+    grace = float(settings["MAKE_RUN_STOP_SECONDS"])
+    if not clean_up_after_crash(instance, grace):
         return 1
     if "--clean" in sys.argv[1:]:
         return _clean_unrecorded_redis(instance)
@@ -262,7 +287,9 @@ def main() -> int:
     # The terminal phone serves voicemail files from 127.0.0.1; allow it locally.
     env.setdefault("RECORDING_HOSTS", "api.twilio.com,127.0.0.1")
     port = str(settings["PORT"])
-    supervisor = Supervisor(build_children(env, port, redis_instance), instance)
+    supervisor = Supervisor(build_children(env, port, redis_instance), instance,
+                            first_delay=float(settings["MAKE_RUN_RESTART_SECONDS"]),
+                            stop_grace=grace)
     # A closed terminal (SIGHUP) stops everything too: nothing is left unsupervised.
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, supervisor.request_stop)
@@ -281,7 +308,9 @@ def main() -> int:
                 child.start()
         supervisor.record()
         print(banner(port, settings["PUBLIC_BASE_URL"], logins,
-                     model=model_line(settings, installer)), flush=True)
+                     model=model_line(settings, installer, others=tuple(
+                         child.process.pid for child in supervisor.children
+                         if child.process is not None))), flush=True)
         supervisor.run()
     finally:
         stop_model_install(installer)

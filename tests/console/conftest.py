@@ -196,19 +196,58 @@ def routed_case(app: Any, clock: Any, window_case: Callable[..., Case]) -> Case:
     return case
 
 
+# How long a browser test waits for anything: an expect() to come true, an element to act
+# on, a page to load. Generous, for a CI machine running two suites side by side on two
+# cores (Playwright's 5 s for expect() failed there); a wrong selector still fails in 20 s.
+# Set here once, for every context (tests pass no timeouts of their own).
+BROWSER_TIMEOUT_MS = 20_000
+
+
+class Chromium:
+    """The session's browser: every context it opens waits up to BROWSER_TIMEOUT_MS."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_context(self, **options: Any) -> Any:
+        context = self._browser.new_context(**options)
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
+        context.set_default_navigation_timeout(BROWSER_TIMEOUT_MS)
+        return context
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
+def session_cookie(app: Any, user: User) -> dict[str, str]:
+    """The session cookie signing in as ``user`` (what a successful sign-in sets), for a
+    browser test that is not about signing in: the Argon2 check and the form's two round
+    trips cost a second or more on a loaded machine. test_browser signs in through the form."""
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess.permanent = True
+        sess["uid"] = user.id
+        sess["fp"] = _fingerprint(user)
+        sess["sv"] = user.session_version
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    return {"name": cookie.key, "value": cookie.value}
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """One Chromium for the session (each test opens its own context, so nothing is shared
+    """One Chromium for the session (each test opens its own contexts, so nothing is shared
     between tests but the process): starting it per test cost a core-second or two each."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from tests import faketime
     from tests.console.test_browser import CHROMIUM, LAUNCH_ARGS
 
+    expect.set_options(timeout=BROWSER_TIMEOUT_MS)
     with sync_playwright() as playwright:
         # The machine's real clock (CI runs the suite under libfaketime: tests/faketime.py).
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                               env=faketime.real_clock_environment(),
                                               args=LAUNCH_ARGS)
-        yield chromium
+        yield Chromium(chromium)
         chromium.close()

@@ -17,20 +17,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from cases.case_models import Case
+from console.models import User
 from core.db import db
 from ivr.models import Recording
 from ivr.phone import HttpTransport, TerminalPhone
 from tests.conftest import AUTH_TOKEN
-from tests.console.conftest import DEPT_A, PASSWORD, WORDS, Accounts
+from tests.console.conftest import DEPT_A, PASSWORD, WORDS, Accounts, session_cookie
 from transcription.chinese import TranscriptResult, Word, join_words
 from transcription.pipeline import store_transcript
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# The screenshots docs/console.md shows (copied from SCREENSHOTS).
+DOC_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images" / "console"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run", "--disable-sync"]
 
@@ -61,8 +65,8 @@ def live_server(live_config: dict[str, Any], app: Any) -> Iterator[str]:
 class Desk:
     """One person at the console: a browser page signed in as one user."""
 
-    def __init__(self, browser: Any, base: str) -> None:
-        self.context = browser.new_context(viewport={"width": 1366, "height": 900},
+    def __init__(self, browser: Any, base: str, width: int = 1366, height: int = 900) -> None:
+        self.context = browser.new_context(viewport={"width": width, "height": height},
                                            locale="zh-CN")
         self.page = self.context.new_page()
         self.base = base
@@ -71,22 +75,33 @@ class Desk:
         return self.page.goto(self.base + path)
 
     def login(self, username: str, password: str = PASSWORD) -> None:
+        """Sign in through the form, as a person does."""
         self.go("/console/login")
         self.page.fill("input[name=username]", username)
         self.page.fill("input[name=password]", password)
-        self.page.get_by_role("button", name="登录").click()
-        self.page.wait_for_load_state()
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="登录").click()
         assert "/console/login" not in self.page.url, self.page.content()[:500]
 
+    def enter(self, user: User, path: str = "/console/") -> Any:
+        """Signed in as ``user`` by the session cookie a sign-in sets (tests not about
+        signing in: see ``session_cookie``), on ``path`` (by default the role's home)."""
+        self.context.add_cookies([{**session_cookie(current_app, user), "url": self.base}])
+        response = self.go(path)
+        assert "/console/login" not in self.page.url, self.page.content()[:500]
+        return response
+
     def shot(self, name: str) -> None:
+        """A screenshot: the whole page where the docs show it, else what is in view."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"),
+                             full_page=(DOC_IMAGES / f"{name}.png").exists())
 
     def expect_flash(self, text: str) -> None:
         """Wait (auto-retrying) for the post-redirect page's flash message to say ``text``."""
         from playwright.sync_api import expect
 
-        expect(self.page.locator(".flash", has_text=text)).to_be_visible(timeout=10_000)
+        expect(self.page.locator(".flash", has_text=text)).to_be_visible()
 
     def close(self) -> None:
         self.context.close()
@@ -110,6 +125,8 @@ def transcribe(app: Any, recording_sid: str, wav: Path) -> None:
 
 def test_voicemail_from_queue_to_rating(live_server: str, browser: Any, app: Any,
                                         accounts: Accounts, clock: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
     from tests.conftest import write_tone_wav
 
     clock.set_local("2026-11-27 03:00")
@@ -135,15 +152,15 @@ def test_voicemail_from_queue_to_rating(live_server: str, browser: Any, app: Any
     # Review: play from a word, correct the misheard one, route to the suggested department.
     row.get_by_role("link", name=case.number).click()
     page = operator.page
-    assert page.locator("audio").count() == 1
+    expect(page.locator("audio")).to_have_count(1)
     low = page.locator(".w.low", has_text="带款")
-    assert low.count() == 1
+    expect(low).to_have_count(1)
     duration = page.evaluate(
         "() => new Promise(r => { const a = document.querySelector('audio');"
         " if (a.readyState >= 1) r(a.duration); else a.onloadedmetadata = () => r(a.duration); })")
     assert duration == pytest.approx(3.0, abs=0.1)
     low.click()
-    assert page.evaluate("document.querySelector('audio').currentTime") >= 1.3
+    page.wait_for_function("document.querySelector('audio').currentTime >= 1.3")
     operator.shot("03-case-review")
     page.locator("details.correct summary").click()
     page.fill("input[name=word-4]", "贷款")
@@ -166,7 +183,7 @@ def test_voicemail_from_queue_to_rating(live_server: str, browser: Any, app: Any
 
     # The department sees it with its deadline, accepts and replies.
     department = Desk(browser, live_server)
-    department.login("dept-a")
+    department.enter(accounts.dept_a)
     assert department.page.url.endswith("/console/department")
     assert case.number in department.page.content()
     assert "剩2个工作日" in department.page.content()
@@ -181,8 +198,7 @@ def test_voicemail_from_queue_to_rating(live_server: str, browser: Any, app: Any
 
     # Another department: the case does not exist for it.
     other = Desk(browser, live_server)
-    other.login("dept-b")
-    response = other.go(f"/console/cases/{case.id}")
+    response = other.enter(accounts.dept_b, f"/console/cases/{case.id}")
     assert response.status == 404
     assert case.number not in other.page.content()
     response = other.go(f"/console/recordings/{case.recording_id}/audio")
@@ -200,14 +216,14 @@ def test_voicemail_from_queue_to_rating(live_server: str, browser: Any, app: Any
     operator.shot("11-case-closed")
 
     supervisor = Desk(browser, live_server)
-    supervisor.login("sup")
+    supervisor.enter(accounts.supervisor)
     supervisor.shot("12-supervisor-overview")
     supervisor.go("/console/supervisor/cases")
     assert case.number in supervisor.page.content()
     supervisor.shot("13-supervisor-cases")
 
     admin = Desk(browser, live_server)
-    admin.login("adm")
+    admin.enter(accounts.admin)
     for path, name in [("/console/admin/users", "14-admin-users"),
                        ("/console/admin/departments", "15-admin-departments"),
                        ("/console/admin/calendar?year=2027", "16-admin-calendar"),
@@ -222,22 +238,25 @@ def test_department_reports_progress_then_explains(live_server: str, browser: An
                                                    accounts: Accounts,
                                                    routed_case: Case) -> None:
     """进度反馈 keeps the case open; 解释说明 needs its policy and then answers the case."""
+    from playwright.sync_api import expect
+
     department = Desk(browser, live_server)
-    department.login("dept-a")
-    department.go(f"/console/cases/{routed_case.id}")
+    department.enter(accounts.dept_a, f"/console/cases/{routed_case.id}")
     page = department.page
     page.locator("summary", has_text="进度反馈").click()
     page.get_by_label("办理进度").fill("已约企业下周现场踏勘，踏勘后一周内给出结论。")
     page.get_by_role("button", name="提交进度反馈").click()
     department.expect_flash("进度反馈已提交")
     assert "办理中" in page.locator("h1").inner_text()
-    assert page.locator(".reply-progress", has_text="已约企业下周现场踏勘").count() == 1
+    expect(page.locator(".reply-progress", has_text="已约企业下周现场踏勘")).to_have_count(1)
     department.shot("18-department-progress")
 
     page.get_by_label("解释说明（政策规定无法办理）").check()
     page.get_by_label("答复内容").fill("企业不在贷款贴息支持范围内，已告知可申请的其他渠道。")
-    page.get_by_role("button", name="提交答复").click()
-    assert "解释说明须注明所依据的政策" in page.content()  # refused, nothing lost
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交答复").click()
+    # Refused, nothing lost.
+    expect(page.locator(".field-error", has_text="解释说明须注明所依据的政策")).to_be_visible()
     assert "已答复" not in page.locator("h1").inner_text()
     department.go(f"/console/cases/{routed_case.id}")
     page.get_by_label("解释说明（政策规定无法办理）").check()

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from tests.console.conftest import PASSWORD, Accounts
+from tests.console.conftest import Accounts
 from tests.console.test_browser import (  # noqa: F401  (fixtures and the skip mark)
     SCREENSHOTS,
+    Desk,
     live_config,
     live_server,
     pytestmark,
@@ -18,14 +19,9 @@ from tests.console.test_browser import (  # noqa: F401  (fixtures and the skip m
 @pytest.mark.parametrize("width", [1024, 1280])
 def test_the_admin_menu_shows_every_item(live_server: str, browser: Any,  # noqa: F811
                                          accounts: Accounts, width: int) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 768}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(live_server + "/console/login")
-    page.fill("input[name=username]", accounts.admin.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-    page.goto(live_server + "/console/admin/users")
+    desk = Desk(browser, live_server, width=width, height=768)
+    desk.enter(accounts.admin, "/console/admin/users")
+    page = desk.page
     links = page.locator("nav.mainnav a")
     assert links.count() >= 14  # an administrator's whole menu
     hidden = []
@@ -44,5 +40,5 @@ def test_the_admin_menu_shows_every_item(live_server: str, browser: Any,  # noqa
             hidden.append(link.inner_text())
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"admin-menu-{width}.png"))
-    context.close()
+    desk.close()
     assert hidden == []

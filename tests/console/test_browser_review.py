@@ -36,7 +36,7 @@ def test_failed_download_and_picking_the_enterprise(
     case = voicemail_case.case
 
     operator = Desk(browser, live_server)
-    operator.login("op")
+    operator.enter(accounts.operator)
     row = operator.page.locator("tr", has_text=case.number)
     expect(row.locator(".badge.problem")).to_have_text("录音下载失败")
     operator.shot("review-queue-recording-problem")

@@ -37,8 +37,7 @@ def test_operator_cites_a_suggested_article_and_answers_at_once(
 
     desk = Desk(browser, live_server)
     try:
-        desk.login("op")
-        desk.go(f"/console/cases/{case.id}")
+        desk.enter(accounts.operator, f"/console/cases/{case.id}")
         suggestion = desk.page.locator(".kb-suggestion", has_text="融资问题怎么反映")
         expect(suggestion).to_contain_text("命中：")
         expect(desk.page.locator(".kb-suggestion", has_text="窗口地址")).to_have_count(0)

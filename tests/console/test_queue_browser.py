@@ -104,21 +104,15 @@ def test_screen_pop_and_wallboard_follow_a_caller_across_two_nodes(
     on_duty(app, accounts.operator)
 
     operator = Desk(browser, node_b.url)
-    operator.login("op")
-    operator.go("/console/desk")
+    operator.enter(accounts.operator, "/console/desk")
     page = operator.page
-    expect(page.locator("#live-status")).to_have_text("实时通知已连接", timeout=10_000)
+    expect(page.locator("#live-status")).to_have_text("实时通知已连接")
     expect(page.locator("#presence-label")).to_have_text("空闲")
 
-    board = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
-    wall = board.new_page()
-    wall.goto(node_a.url + "/console/login")
-    wall.fill("input[name=username]", "sup")
-    wall.fill("input[name=password]", "Console-test-1")
-    wall.get_by_role("button", name="登录").click()
-    wall.wait_for_load_state()
-    wall.goto(node_a.url + "/console/live")
-    expect(wall.locator("#board-live")).to_have_text("实时", timeout=10_000)
+    board = Desk(browser, node_a.url, width=1920, height=1080)
+    board.enter(accounts.supervisor, "/console/live")
+    wall = board.page
+    expect(wall.locator("#board-live")).to_have_text("实时")
     expect(wall.locator("#waiting-count")).to_have_text("0")
 
     # A caller chooses 要素保障 → 融资 through node A and joins the queue: the operator's
@@ -131,7 +125,7 @@ def test_screen_pop_and_wallboard_follow_a_caller_across_two_nodes(
                            {**params, "Digits": "5"})
     assert "<Enqueue" in joined
     pop = page.locator("#screen-pop")
-    expect(pop).to_be_visible(timeout=10_000)
+    expect(pop).to_be_visible()
     expect(pop.locator(".pop-number")).to_have_text("+86139****5678")
     expect(pop.locator(".pop-area")).to_have_text("要素保障 · 融资")
     expect(page.locator("#presence-label")).to_have_text("振铃")
@@ -139,10 +133,10 @@ def test_screen_pop_and_wallboard_follow_a_caller_across_two_nodes(
     operator.shot("20-desk-screen-pop")
 
     # Node A's wallboard: one caller waiting, the operator ringing, today's figures.
-    expect(wall.locator("#waiting-count")).to_have_text("1", timeout=10_000)
+    expect(wall.locator("#waiting-count")).to_have_text("1")
     expect(wall.locator("#operator-list .op-state")).to_have_text(["振铃"])
     expect(wall.locator("#today-offered")).to_have_text("1")
-    wall.screenshot(path=str(_shots() / "21-wallboard-waiting.png"))
+    board.shot("21-wallboard-waiting")
 
     # Readable from across the room: big figures, everything on one 1920×1080 screen.
     value_size = wall.evaluate(
@@ -155,14 +149,14 @@ def test_screen_pop_and_wallboard_follow_a_caller_across_two_nodes(
     clock.now += timedelta(seconds=30)
     node_b.twilio("/ivr/flow/hotline/operator?event=queue&cat=factor&sub=finance",
                   {**params, "QueueResult": "hangup", "QueueTime": "30"})
-    expect(page.locator("#pop-status")).to_have_text("来电已挂断", timeout=10_000)
+    expect(page.locator("#pop-status")).to_have_text("来电已挂断")
     expect(page.locator("#presence-label")).to_have_text("空闲")
     expect(page.locator("#presence-notice")).to_have_text("来电已挂断。")
-    expect(wall.locator("#waiting-count")).to_have_text("0", timeout=10_000)
+    expect(wall.locator("#waiting-count")).to_have_text("0")
     expect(wall.locator("#today-abandoned")).to_have_text("1")
     expect(wall.locator("#operator-list .op-state")).to_have_text(["空闲"])
     operator.shot("22-desk-caller-gone")
-    wall.screenshot(path=str(_shots() / "23-wallboard-after.png"))
+    board.shot("23-wallboard-after")
     assert entry_of(CALL_SID).status == "abandoned"
     board.close()
     operator.close()
@@ -173,23 +167,13 @@ def test_presence_chosen_in_the_browser_reaches_the_other_nodes_wallboard(
     node_a, node_b = nodes
     on_duty(app, accounts.operator)
     operator = Desk(browser, node_b.url)
-    operator.login("op")
-    operator.go("/console/desk")
+    operator.enter(accounts.operator, "/console/desk")
     board = Desk(browser, node_a.url)
-    board.login("sup")
-    board.go("/console/live")
-    expect(board.page.locator("#operator-list .op-state")).to_have_text(["空闲"],
-                                                                        timeout=10_000)
+    board.enter(accounts.supervisor, "/console/live")
+    expect(board.page.locator("#operator-list .op-state")).to_have_text(["空闲"])
     operator.page.get_by_role("button", name="小休").click()
     operator.expect_flash("状态已改为小休")
-    expect(board.page.locator("#operator-list .op-state")).to_have_text(["小休"],
-                                                                        timeout=10_000)
+    expect(board.page.locator("#operator-list .op-state")).to_have_text(["小休"])
     operator.close()
     board.close()
 
-
-def _shots() -> Any:
-    from tests.console.test_browser import SCREENSHOTS
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS

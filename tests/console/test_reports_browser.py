@@ -20,7 +20,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's ch
 
 
 def charts_loaded(desk: Desk) -> int:
-    """How many chart images were decoded (naturalWidth > 0) on the page."""
+    """How many chart images were decoded (naturalWidth > 0) on the page (once it has loaded:
+    the load event waits for every image to arrive or fail)."""
     return int(desk.page.evaluate(
         "() => Array.from(document.querySelectorAll('section.charts img'))"
         ".filter(i => i.complete && i.naturalWidth > 0).length"))
@@ -32,13 +33,13 @@ def test_reports_page_as_supervisor_and_department(live_server: str, browser: An
     clock.set_local(NOW_TEXT)
 
     supervisor = Desk(browser, live_server)
-    supervisor.login("sup")
+    supervisor.enter(accounts.supervisor)
     supervisor.page.get_by_role("link", name="统计").click()
-    supervisor.page.wait_for_load_state("networkidle")
+    supervisor.page.wait_for_load_state()
     supervisor.page.select_option("select[name=kind]", "month")
     supervisor.page.fill("input[name=month]", "2026-11")
     supervisor.page.get_by_role("button", name="查看").click()
-    supervisor.page.wait_for_load_state("networkidle")
+    supervisor.page.wait_for_load_state()
     page = supervisor.page
     assert "2026年11月" in page.locator("h1").inner_text()
     assert page.locator("#unit-table tbody tr").count() == 2
@@ -53,14 +54,14 @@ def test_reports_page_as_supervisor_and_department(live_server: str, browser: An
     # 立即刷新 posts with the page's CSRF token and comes back to the same period.
     page.go_back()
     page.get_by_role("button", name="立即刷新").click()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state()
     assert "2026年11月的统计数据已重新计算" in page.content()
     assert "2026年11月" in page.locator("h1").inner_text() and charts_loaded(supervisor) == 3
 
     department = Desk(browser, live_server)
-    department.login("dept-a")
+    department.enter(accounts.dept_a)
     department.go("/console/reports?kind=month&month=2026-11")
-    department.page.wait_for_load_state("networkidle")
+    department.page.wait_for_load_state()
     text = department.page.content()
     assert f"仅本单位：{DEPT_A}" in text and "unit-table" not in text
     assert department.page.locator("a[data-indicator=received]").inner_text() == "2"

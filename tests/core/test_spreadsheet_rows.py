@@ -48,3 +48,15 @@ def test_wrapped_lines_count_a_cjk_character_as_two_units() -> None:
     assert wrapped_lines("abcdefghij", 10) == 2
     assert wrapped_lines("诉求" * 9, 10) == 4  # 36 units in 9 usable
     assert wrapped_lines("一\n二\n三", 10) == 3
+
+
+def test_a_rows_height_is_that_of_its_longest_wrapped_text_even_for_short_values() -> None:
+    # The writer skips measuring values too short to wrap; four-byte characters (2.5 units)
+    # are the widest, so values of each length around that bound must still be measured.
+    for width in (5, 7, 10, 16, 30):
+        for text in ("😀" * n for n in range(1, 16)):
+            book = Workbook(write_only=True)
+            writer = RowWriter(book.create_sheet("x"), [{}], fit=[width])
+            lines = wrapped_lines(text, width)
+            expected = None if lines == 1 else lines * 14 + 3
+            assert writer._height([text]) == expected, (width, len(text))

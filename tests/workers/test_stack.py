@@ -26,7 +26,6 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -34,6 +33,7 @@ import requests
 from ivr.phone import HttpTransport, TerminalPhone
 from tests import faketime
 from tests.conftest import write_tone_wav
+from tests.workers.stack_support import NIGHT, copy_instance, stack_environment
 from workers import stack
 
 # The stack runs its own SQLite, Redis and clock: the same in both CI runs (conftest).
@@ -41,9 +41,6 @@ pytestmark = pytest.mark.make_run
 
 PROJECT = Path(__file__).resolve().parents[2]
 STARTED = re.compile(r"\[make run\] (\S+) started \(pid (\d+)\)")
-# Monday 2026-12-07, a working day, at 03:00 China time: outside office hours, so a caller
-# who asks for a person is told so and leaves a voicemail.
-NIGHT = datetime(2026, 12, 7, 3, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 AFTER_HOURS = "现在是非工作时间"  # the flow's after_hours prompt
 
 
@@ -62,14 +59,15 @@ def alive(pid: int) -> bool:
 
 
 class Stack:
-    def __init__(self, tmp: Path, at: datetime | None = None, **extra_env: str) -> None:
-        self.instance = tmp / "instance"
+    def __init__(self, tmp: Path, seeded: Path, at: datetime | None = None,
+                 **extra_env: str) -> None:
+        # Migrated and seeded already (conftest): make run's set-up finds nothing to do.
+        self.instance = copy_instance(seeded, tmp / "instance")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = tmp / "run.log"
-        env = {k: v for k, v in os.environ.items()
-               if k not in {"DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL", "PORT"}}
-        env.update(HOTLINE_INSTANCE_PATH=str(self.instance), PORT=str(self.port),
+        env = stack_environment(self.instance)
+        env.update(PORT=str(self.port),
                    LIVE_PORT=str(free_port()),
                    VOSK_MODEL_PATH=str(tmp / "no-model"), TWILIO_RECONCILE="0")
         env.update(extra_env)
@@ -125,10 +123,12 @@ class Stack:
 
 
 @pytest.fixture
-def running(tmp_path: Path) -> Iterator[Stack]:
+def running(tmp_path: Path, seeded_instance: Path) -> Iterator[Stack]:
     if faketime.library() is None:
         pytest.skip("libfaketime is not installed (apt-get install faketime)")
-    booted = Stack(tmp_path, at=NIGHT)
+    # Restarts after a tenth of a second, doubled at each failure in a row (the back-off
+    # itself: test_the_supervisor_backs_off_and_resets): the test waits for each restart.
+    booted = Stack(tmp_path, seeded_instance, at=NIGHT, MAKE_RUN_RESTART_SECONDS="0.1")
     try:
         booted.wait_for(lambda: "hotline running" in booted.text(), "make run did not start",
                         timeout=180)
@@ -255,14 +255,16 @@ def model_line(text: str) -> str:
     return next(line for line in text.splitlines() if "语音模型  " in line)
 
 
-def test_make_run_downloads_the_model_in_the_background(tmp_path: Path) -> None:
+def test_make_run_downloads_the_model_in_the_background(tmp_path: Path,
+                                                        seeded_instance: Path) -> None:
     from tests.transcription.support import ModelServer, ko_model_dir, model_zip
 
     payload = model_zip(ko_model_dir(), tmp_path / "model.zip")
     server = ModelServer(payload)
     server.pause_at = len(payload) // 3
     target = tmp_path / "instance" / "models" / "vosk-model-small-cn-0.22"
-    booted = Stack(tmp_path, VOSK_MODEL_PATH=str(target), VOSK_MODEL_URL=server.url,
+    booted = Stack(tmp_path, seeded_instance, VOSK_MODEL_PATH=str(target),
+                   VOSK_MODEL_URL=server.url,
                    VOSK_MODEL_SHA256=hashlib.sha256(payload).hexdigest())
     try:
         boot(booted)
@@ -290,10 +292,11 @@ def test_make_run_downloads_the_model_in_the_background(tmp_path: Path) -> None:
     assert server.ranges == [None]  # one download, by one installer
 
 
-def test_make_run_without_network_says_so_and_runs_on(tmp_path: Path) -> None:
+def test_make_run_without_network_says_so_and_runs_on(tmp_path: Path,
+                                                       seeded_instance: Path) -> None:
     closed = free_port()  # nothing listens: as quick a failure as a missing DNS name
     target = tmp_path / "instance" / "models" / "vosk-model-small-cn-0.22"
-    booted = Stack(tmp_path, VOSK_MODEL_PATH=str(target),
+    booted = Stack(tmp_path, seeded_instance, VOSK_MODEL_PATH=str(target),
                    VOSK_MODEL_URL=f"http://127.0.0.1:{closed}/vosk-model-small-cn-0.22.zip",
                    VOSK_MODEL_SHA256="ab" * 32)
     try:

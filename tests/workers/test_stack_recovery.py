@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.workers.stack_support import copy_instance, stack_environment
 from workers import instance_state
 
 # The stack runs its own SQLite, Redis and clock: the same in both CI runs (conftest).
@@ -33,12 +34,13 @@ def free_port() -> int:
 class Run:
     """One ``python -m workers.stack`` on an instance directory of the test's."""
 
-    def __init__(self, tmp: Path, name: str, *args: str) -> None:
+    def __init__(self, tmp: Path, name: str, *args: str, seeded: Path | None = None) -> None:
         self.instance = tmp / "instance"
+        if seeded is not None:  # migrated and seeded already (conftest)
+            copy_instance(seeded, self.instance)
         self.log = tmp / f"{name}.log"
-        env = {k: v for k, v in os.environ.items()
-               if k not in {"DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL", "PORT"}}
-        env.update(HOTLINE_INSTANCE_PATH=str(self.instance), PORT=str(free_port()),
+        env = stack_environment(self.instance)
+        env.update(PORT=str(free_port()),
                    VOSK_MODEL_PATH=str(tmp / "no-model"), TWILIO_RECONCILE="0")
         with self.log.open("wb") as out:
             self.process = subprocess.Popen([sys.executable, "-m", "workers.stack", *args],
@@ -74,8 +76,9 @@ class Run:
 
 # Each test boots `make run` (twice for the second): slow on a loaded machine.
 @pytest.mark.timeout(900)
-def test_a_running_make_run_is_left_alone_and_sighup_stops_everything(tmp_path: Path) -> None:
-    run = Run(tmp_path, "hup")
+def test_a_running_make_run_is_left_alone_and_sighup_stops_everything(
+        tmp_path: Path, seeded_instance: Path) -> None:
+    run = Run(tmp_path, "hup", seeded=seeded_instance)
     try:
         run.started()
         children = run.pids()
@@ -94,8 +97,9 @@ def test_a_running_make_run_is_left_alone_and_sighup_stops_everything(tmp_path: 
 
 
 @pytest.mark.timeout(900)
-def test_the_next_make_run_cleans_up_after_a_killed_one(tmp_path: Path) -> None:
-    crashed = Run(tmp_path, "crashed")
+def test_the_next_make_run_cleans_up_after_a_killed_one(tmp_path: Path,
+                                                        seeded_instance: Path) -> None:
+    crashed = Run(tmp_path, "crashed", seeded=seeded_instance)
     try:
         crashed.started()
         orphans = crashed.pids()
