@@ -107,6 +107,25 @@ class RecordingServer:
         self.httpd.server_close()
 
 
+class _Message:
+    """What the caller says at a ``<Record>``: served (:class:`RecordingServer`) from the
+    moment it is recorded, so a call that never records starts no server (a polling thread
+    per call adds up when a simulation keeps many calls open)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.server: RecordingServer | None = None
+
+    def recorded(self) -> RecordingServer:
+        if self.server is None:
+            self.server = RecordingServer(self.path)
+        return self.server
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+
 @dataclass
 class _Heard:
     """A TwiML body already fetched (the record action's answer), to be played next."""
@@ -206,23 +225,24 @@ class TerminalPhone:
             "AccountSid": self.account_sid, "CallSid": call_sid, "From": from_number,
             "To": to_number, "Direction": "inbound", "ApiVersion": "2010-04-01",
         }
-        server = RecordingServer(voicemail) if voicemail else None
+        message = _Message(voicemail) if voicemail else None
         started = self.switchboard.now()
         try:
             body = self._post(outcome, f"{self.base_url}/ivr/voice",
                               {**base, "CallStatus": "ringing"})
-            self._converse(body, base, pending, outcome, server, operator_answers, script=script)
+            self._converse(body, base, pending, outcome, message, operator_answers,
+                           script=script)
             elapsed = (self.switchboard.now() - started).total_seconds()
             duration = str(max(1, round(elapsed)))
             self._post(outcome, f"{self.base_url}/ivr/status",
                        {**base, "CallStatus": "completed", "CallDuration": duration})
-            if server and outcome.recording_sid and wait_for_fetch > 0:
+            if message and message.server and outcome.recording_sid and wait_for_fetch > 0:
                 self.echo("… waiting for the hotline to fetch the recording")
-                if not server.served.wait(wait_for_fetch):
+                if not message.server.served.wait(wait_for_fetch):
                     self.echo("… the recording was not fetched in time")
         finally:
-            if server:
-                server.close()
+            if message:
+                message.close()
         return outcome
 
     def answer(
@@ -254,7 +274,7 @@ class TerminalPhone:
             "AccountSid": self.account_sid, "CallSid": call_sid, "From": from_number,
             "To": to_number, "Direction": "outbound-api", "ApiVersion": "2010-04-01",
         }
-        server = RecordingServer(recording) if recording else None
+        message = _Message(recording) if recording else None
         started = time.monotonic()
         try:
             if call_status == "completed":
@@ -262,7 +282,7 @@ class TerminalPhone:
                 body = self._post(outcome, url, {**base, "CallStatus": "in-progress",
                                                  "AnsweredBy": answered_by})
                 self._converse(body, {**base, "AnsweredBy": answered_by}, list(keys or []),
-                               outcome, server, False, hang_up_after=hang_up_after)
+                               outcome, message, False, hang_up_after=hang_up_after)
             else:
                 outcome.reason = call_status
                 self.echo(f"☎ 来电 {from_number} → {call_status}")
@@ -274,12 +294,12 @@ class TerminalPhone:
                     final["AnsweredBy"] = answered_by
                 self._post(outcome, status_callback, final)
         finally:
-            if server:
-                server.close()
+            if message:
+                message.close()
         return outcome
 
     def _converse(self, body: str, base: dict[str, str], pending: list[str],
-                  outcome: CallOutcome, server: RecordingServer | None, operator_answers: bool,
+                  outcome: CallOutcome, message: _Message | None, operator_answers: bool,
                   *, hang_up_after: int | None = None, script: CallerScript | None = None
                   ) -> None:
         """Follow the TwiML until the call ends (or the caller hangs up)."""
@@ -289,7 +309,7 @@ class TerminalPhone:
                 outcome.reason = "hung up by the caller"
                 self.echo("☎ 挂机")
                 return
-            step = self._play(body, base, pending, outcome, server, operator_answers,
+            step = self._play(body, base, pending, outcome, message, operator_answers,
                               script or CallerScript())
             if step is None:
                 return
@@ -301,7 +321,7 @@ class TerminalPhone:
         outcome.reason = f"stopped after {MAX_REQUESTS} requests"
 
     def _play(self, body: str, base: dict[str, str], pending: list[str], outcome: CallOutcome,
-              server: RecordingServer | None, operator_answers: bool, script: CallerScript
+              message: _Message | None, operator_answers: bool, script: CallerScript
               ) -> tuple[str, dict[str, str]] | _Heard | None:
         """Act out one TwiML document; return the next request Twilio would make, if any."""
         try:
@@ -348,10 +368,10 @@ class TerminalPhone:
                     return None
                 return _Heard(answered)
             elif verb.tag == "Record":
-                if server is None:
+                if message is None:
                     self.echo("   (…no message, silence)")
                     continue  # Twilio skips the action when nothing was recorded
-                return self._record(verb, live, outcome, server)
+                return self._record(verb, live, outcome, message.recorded())
             elif verb.tag == "Hangup":
                 outcome.reason = "hung up by the hotline"
                 return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -37,19 +38,23 @@ def test_number_shape_is_digits_only() -> None:
 
 def test_concurrent_filing_never_duplicates_a_number(app: object) -> None:
     now = local("2026-11-24 10:00")
+    writers, each = 6, 5
+    # All writers start filing together, so their numbers are taken at the same time.
+    together = threading.Barrier(writers)
 
     def writer(_i: int) -> list[str]:
         numbers = []
-        for _ in range(10):
+        together.wait(30)
+        for _ in range(each):
             with db.new_session() as own:
                 numbers.append(file_case(own, channel="wechat", description="咨询人才公寓申请",
                                          actor=OPERATOR, now=now, calendar=CALENDAR).number)
                 own.commit()
         return numbers
 
-    numbers = [n for per_writer in in_threads(writer, 8) for n in per_writer]
-    assert len(numbers) == len(set(numbers)) == 80
-    assert sorted(numbers)[-1] == "2611240080"
+    numbers = [n for per_writer in in_threads(writer, writers) for n in per_writer]
+    assert len(numbers) == len(set(numbers)) == writers * each
+    assert sorted(numbers)[-1] == f"261124{writers * each:04d}"
 
 
 def test_received_at_defaults_to_now(session: Session) -> None:

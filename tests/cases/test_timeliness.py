@@ -301,9 +301,12 @@ def _ids(session: Session, condition: Any, entity: Any = Case) -> set[int]:
     return set(session.scalars(select(entity.id).where(condition)))
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+# Three seeds of 22 histories, each reaching every outcome (asserted below: seed 1 needs
+# more histories for a case still running on time); more histories per seed repeat the same
+# paths at about 0.1 s each.
+@pytest.mark.parametrize("seed", [2, 3, 4])
 def test_both_forms_and_the_slow_computation_agree(session: Session, seed: int) -> None:
-    stories = play(session, seed, cases=45)
+    stories = play(session, seed, cases=22)
     late = _ids(session, timeliness.sql_case_late(TODAY))
     on_time = _ids(session, timeliness.sql_case_on_time(TODAY))
     overdue = _ids(session, timeliness.sql_case_overdue_now(TODAY))

@@ -1,10 +1,11 @@
 """Webhooks keep answering while the public knowledge-base API is flooded and Redis is stalled.
 
 A real gunicorn (the settings of ``make run``) on the test database and a private Redis that
-is stopped with SIGSTOP: 24 clients hammer ``/api/v1/kb/search`` while Twilio's webhooks
-arrive. Each webhook is sent with Twilio's own 15-second timeout, so "answered" means what it
-means to Twilio; the measured latencies are printed. Before the bulkhead and the bounded rate
-limit, KB requests held every thread for Redis's 10-second timeout and webhooks timed out.
+is stopped with SIGSTOP: 24 clients hammer ``/api/v1/kb/search`` while 12 of Twilio's
+webhooks arrive, four at a time. Each webhook is sent with Twilio's own 15-second timeout, so
+"answered" means what it means to Twilio; the measured latencies are printed. Before the
+bulkhead and the bounded rate limit, KB requests held every thread for Redis's 10-second
+timeout and webhooks timed out.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from workers.embedded_redis import start
 TOKEN = "flood-test-token-0123456789abcdef"
 TWILIO_TIMEOUT = 15.0
 FLOOD_CLIENTS = 24
-WEBHOOKS = 24
+WEBHOOKS = 12
 SENDERS = 4
 
 
@@ -101,7 +102,7 @@ def test_webhooks_answer_while_the_kb_api_is_flooded_and_redis_is_paused(
     finally:
         stop.set()
         os.kill(redis.pid, signal.SIGCONT)
-        node.stop()
+        node.kill()  # nothing to finish: what it answered is measured
         redis.shutdown()
     times = sorted(webhook_times)
     print(f"\nwebhooks during the flood: {len(times)} answered, p50 "

@@ -163,8 +163,25 @@ def jobs(app: Any) -> Iterator[Any]:
     db.session.remove()
 
 
+@pytest.fixture
+def sketched_charts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """The job's charts, injected by the test: a stand-in PNG per chart, noted as asked for.
+    Drawing them (matplotlib) is most of the job's time and is what
+    test_charts_are_drawn_with_the_figures_and_served_while_fresh checks; the job tests are
+    about which periods are kept and the job's transactions."""
+    asked: list[tuple[str, str]] = []
+
+    def draw(_session: Session, sc: Scope, _calendar: Any, name: str,
+             _unit_rows: Any = None) -> bytes:
+        asked.append((sc.period.label, name))
+        return b"\x89PNG\r\n\x1a\n" + name.encode()
+
+    monkeypatch.setattr(snapshots, "draw_chart", draw)
+    return asked
+
+
 def test_the_job_computes_the_standard_periods_and_drops_stale_ones(
-        jobs: Any, clock: Any) -> None:
+        jobs: Any, clock: Any, sketched_charts: list[tuple[str, str]]) -> None:
     session = db.session()
     build_month(session)
     session.commit()
@@ -185,12 +202,16 @@ def test_the_job_computes_the_standard_periods_and_drops_stale_ones(
     figures_keys = [k for k in keys if k not in charts and k not in days]
     assert sum(":centre:" in k for k in figures_keys) == 4
     assert len(figures_keys) == 4 + 2 + 1 + 2 + 2 and len(charts) == 4 * 3
+    assert all(snapshots.load_chart(db.session(), scope(p, settings=ReportSettings()), name,
+                                    now()) for p in snapshots.standard_periods(TODAY)
+               for name in snapshots.CHARTS)
     november = snapshots.load(db.session(), scope(settings=ReportSettings()), now())
     assert november is not None and november.view.totals["received"] == 7
 
 
 def test_the_job_meets_other_writers_without_failing(
-        jobs: Any, clock: Any, caplog: pytest.LogCaptureFixture) -> None:
+        jobs: Any, clock: Any, caplog: pytest.LogCaptureFixture,
+        sketched_charts: list[tuple[str, str]]) -> None:
     """``make run``'s first start: the job runs at once, while other processes write (the
     other jobs, seeding, the first calls). On SQLite a transaction that read while another
     connection committed cannot write any more ("database is locked"); here that commit
@@ -229,7 +250,7 @@ def test_the_job_meets_other_writers_without_failing(
         runner.join(120)
         stop.set()
         writer.join(30)
-    assert results == [4]
+    assert results == [4] and sketched_charts  # the charts were asked for, in the reading
     failures = [r.getMessage() for r in caplog.records
                 if r.levelno >= logging.ERROR or r.exc_info or "locked" in r.getMessage()]
     assert failures == []
