@@ -42,7 +42,7 @@ from console.live_stream import StreamSlots, event_stream
 from console.operators import NotAnOperator, agent_for
 from console.screen_pop import may_see, screen_pop
 from console.web import now, tz, user
-from core.db import db
+from core.db import db, write_intent
 from ivr import calllog
 from knowledge.models import Article, ArticleState
 
@@ -272,8 +272,11 @@ def desk_stream() -> Any:
         at = clock_now()
         if at - last_seen[0] >= SEEN_EVERY:
             last_seen[0] = at
-            service.seen(db.session, agent_id, at)
-            db.session.commit()
+            # A read then a write: on SQLite the write lock is taken first, or a webhook's
+            # commit in between would fail the write and end the stream.
+            with write_intent():
+                service.seen(db.session, agent_id, at)
+                db.session.commit()
         return []
 
     channels = [operator_channel(agent_id)]

@@ -237,3 +237,52 @@ def test_the_wallboard_data(app, client, sign_in, accounts, desk, phone, twilio_
     response = client.get("/console/live/stream", buffered=False)
     ((name, snapshot),) = first_events(response, 1)
     assert name == "snapshot" and snapshot["today"]["answered"] == 1
+
+
+def test_the_desk_stream_marks_the_operator_seen_while_others_write(app, client, sign_in,
+                                                                      desk, clock, monkeypatch):
+    # Regression: the stream's periodic "console open" mark read the operator and then wrote
+    # in a plain transaction; on SQLite, a commit by anyone in between (a webhook) failed
+    # the write at once with "database is locked", which ended the stream for good.
+    import threading
+
+    from console import live_stream
+    from tests.sqlite_races import StaleSnapshots
+
+    monkeypatch.setattr(live_stream, "KEEPALIVE_SECONDS", 0.5)  # hand back control often
+    desk.operator("op1")
+    sign_in(user_named("op1"))
+    agent_id = db.session.scalars(select(Agent.id)).one()
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE desk_race (x INT)")
+    db.session.rollback()  # the test's reads end here, as a request's would
+    stop = threading.Event()
+
+    def others_write() -> None:
+        while not stop.is_set():
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("INSERT INTO desk_race VALUES (1)")
+            stop.wait(0.02)
+
+    def seen_at() -> Any:
+        with db.engine.connect() as conn:
+            return conn.execute(select(Agent.seen_at).where(Agent.id == agent_id)).scalar()
+
+    other = threading.Thread(target=others_write, name="webhook-writer")
+    main = threading.current_thread()
+    response = client.get("/console/desk/stream", buffered=False)
+    clock.now += timedelta(seconds=30)  # the next tick is due to mark the console open
+    try:
+        with StaleSnapshots(db.engine, watched=lambda: threading.current_thread() is main,
+                            limit=1):
+            other.start()
+            for chunk_number, _chunk in enumerate(response.response):
+                if seen_at() == clock.now or chunk_number > 40:
+                    break
+    finally:
+        stop.set()
+        other.join(10)
+        response.close()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE desk_race")
+    assert seen_at() == clock.now
