@@ -16,6 +16,7 @@ migration does, then measures against baselines taken in the same run:
 
     .venv/bin/python benchmarks/reports.py                 # 1,000,000 cases (minutes)
     .venv/bin/python benchmarks/reports.py --smoke         # tiny sizes, a few seconds
+    .venv/bin/python benchmarks/reports.py --reuse DB --only ledger  # the export alone
 
 Long on purpose: one standalone script: the measurements share one 1,000,000-case database
 that takes minutes to load, so they run in one process.
@@ -286,6 +287,14 @@ def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str,
     app = make_app(url, tmp)
     month = periods.custom(*MONTH)
     least = min(3, samples)  # samples of the slower figures (--smoke: 1)
+    if only == "ledger":
+        with app.app_context():
+            from core.db import db
+
+            start, end = export_period(db.session, export_rows)
+            db.session.rollback()
+        ledger_export(url, start, end, rounds, smoke)
+        return
     with app.app_context():
         from core.db import db
 
@@ -381,6 +390,11 @@ def _measure(url: str, samples: int, export_rows: int, rounds: int, tmp: str,
         start, end = export_period(session, export_rows)
         session.rollback()
 
+    ledger_export(url, start, end, rounds, smoke)
+
+
+def ledger_export(url: str, start: date, end: date, rounds: int, smoke: bool = False) -> None:
+    """The ledger export against openpyxl writing the same rows, in alternating rounds."""
     print(f"\nledger export ({start} – {end}; {rounds} alternating rounds, median; "
           f"load average {os.getloadavg()[0]:.1f})")
     runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "export": []}
@@ -416,8 +430,9 @@ def main() -> None:
     parser.add_argument("--load-only", action="store_true",
                         help="load and keep the data set, measure nothing (then --reuse it "
                              "when the machine is quiet)")
-    parser.add_argument("--only", choices=("custom",),
-                        help="measure only the 统计 page of a custom period (with the baseline)")
+    parser.add_argument("--only", choices=("custom", "ledger"),
+                        help="measure only the 统计 page of a custom period, or only the "
+                             "ledger export (each with its baseline)")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
