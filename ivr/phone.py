@@ -6,6 +6,10 @@ switchboard, ``ivr.switchboard``: the ``waitUrl`` loop, keys pressed while waiti
 ``<Leave>``, simulated operators), fires the recording and status callbacks, and serves a
 voicemail file over HTTP so it travels the real download path. It also answers the outbound
 calls the hotline asks Twilio to place (:meth:`TerminalPhone.answer`).
+
+Long on purpose: one caller's side of Twilio's protocol — the verbs it follows, the
+callbacks it fires in Twilio's order and the recording it serves — reads best as one class;
+the queue's own loop already lives in ``ivr.switchboard``.
 """
 
 from __future__ import annotations
