@@ -19,7 +19,7 @@ import pytest
 
 from app import import_all_models
 from core.db import db
-from tests import url_builders
+from tests import template_cache, url_builders
 from tests.ci_no_skips import (  # noqa: F401  (hooks: skips fail in CI)
     pytest_make_collect_report,
     pytest_runtest_makereport,
@@ -160,6 +160,7 @@ def app(app_config: dict[str, Any]) -> Iterator[Any]:
     from cases.seed import seed_departments
 
     application = create_app(app_config)
+    application.jinja_env.bytecode_cache = template_cache.SHARED
     _truncate_all()
     with db.transaction() as session:
         seed_departments(session)
