@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 STATE_FILE = "make-run.json"
-STOP_GRACE = 10.0  # the default of MAKE_RUN_STOP_SECONDS (core.settings)
 
 
 @dataclass
@@ -96,7 +95,7 @@ def stale_children(state: InstanceState) -> dict[str, int]:
 
 
 def stop_groups(children: dict[str, int], say: Callable[[str], None],
-                grace: float = STOP_GRACE) -> list[str]:
+                grace: float) -> list[str]:
     """SIGTERM each child's group, SIGKILL what is left after ``grace`` seconds; the names
     still alive."""
     for name, pid in children.items():
